@@ -1,0 +1,1 @@
+//! Avi Controller object types, references and checksums: pure data, no IO.

@@ -1,0 +1,3 @@
+//! avisim: a stateful simulator of the Avi Controller REST API.
+
+pub mod faults;
