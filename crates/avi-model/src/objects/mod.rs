@@ -1,0 +1,41 @@
+//! One module per Avi object type ako-rs writes or reads, with the swagger's field names.
+
+pub mod cloud;
+pub mod cluster;
+pub mod httppolicyset;
+pub mod initial_data;
+pub mod ipamdnsproviderprofile;
+pub mod l4policyset;
+pub mod network;
+pub mod pkiprofile;
+pub mod pool;
+pub mod poolgroup;
+pub mod serviceenginegroup;
+pub mod sslkeyandcertificate;
+pub mod stringgroup;
+pub mod systemconfiguration;
+pub mod tenant;
+pub mod virtualservice;
+pub mod vrfcontext;
+pub mod vsdatascriptset;
+pub mod vsvip;
+
+pub use cloud::Cloud;
+pub use cluster::{Cluster, ClusterRuntime};
+pub use httppolicyset::HTTPPolicySet;
+pub use initial_data::InitialData;
+pub use ipamdnsproviderprofile::IpamDnsProviderProfile;
+pub use l4policyset::L4PolicySet;
+pub use network::Network;
+pub use pkiprofile::PKIProfile;
+pub use pool::Pool;
+pub use poolgroup::PoolGroup;
+pub use serviceenginegroup::ServiceEngineGroup;
+pub use sslkeyandcertificate::SSLKeyAndCertificate;
+pub use stringgroup::StringGroup;
+pub use systemconfiguration::SystemConfiguration;
+pub use tenant::Tenant;
+pub use virtualservice::VirtualService;
+pub use vrfcontext::VrfContext;
+pub use vsdatascriptset::VSDataScriptSet;
+pub use vsvip::VsVip;
