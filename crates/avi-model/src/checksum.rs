@@ -6,9 +6,9 @@ const PRIME: u32 = 0x0100_0193;
 
 /// FNV-1a 32 of `bytes`.
 pub fn fnv1a32(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(OFFSET_BASIS, |hash, b| {
-        (hash ^ u32::from(*b)).wrapping_mul(PRIME)
-    })
+    bytes
+        .iter()
+        .fold(OFFSET_BASIS, |hash, b| (hash ^ u32::from(*b)).wrapping_mul(PRIME))
 }
 
 #[cfg(test)]

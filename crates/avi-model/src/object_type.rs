@@ -69,7 +69,6 @@ object_types! {
     ApplicationPersistenceProfile => "applicationpersistenceprofile", "ApplicationPersistenceProfile";
     ErrorPageProfile => "errorpageprofile", "ErrorPageProfile";
     WafPolicy => "wafpolicy", "WafPolicy";
-    UserToken => "user-token", "UserToken";
 }
 
 impl ObjectType {

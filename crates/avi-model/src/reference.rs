@@ -173,12 +173,7 @@ impl fmt::Display for ObjectRef {
         match &self.target {
             RefTarget::Uuid(uuid) => write!(f, "/api/{}/{}", self.kind, uuid),
             RefTarget::Name(name) => {
-                write!(
-                    f,
-                    "/api/{}/?name={}",
-                    self.kind,
-                    utf8_percent_encode(name, QUERY_VALUE)
-                )
+                write!(f, "/api/{}/?name={}", self.kind, utf8_percent_encode(name, QUERY_VALUE))
             }
         }
     }
@@ -198,18 +193,7 @@ fn query_name(query: &str) -> Option<String> {
 
 /// A reference field exactly as it appears on the wire. Kept verbatim (so a PUT sends back
 /// what a GET returned) and parsed on demand.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Ref(pub String);
 
@@ -270,25 +254,13 @@ mod tests {
     #[test]
     fn parses_every_form_ako_and_the_controller_use() {
         let uuid = "pool-6426d0be-cce9-4cfe-afaf-64f18e916bd9";
-        assert_eq!(
-            ObjectRef::parse("/api/pool?name=x").unwrap(),
-            name("pool", "x")
-        );
-        assert_eq!(
-            ObjectRef::parse("/api/pool/?name=x").unwrap(),
-            name("pool", "x")
-        );
-        assert_eq!(
-            ObjectRef::parse("//api/pool/?name=x").unwrap(),
-            name("pool", "x")
-        );
+        assert_eq!(ObjectRef::parse("/api/pool?name=x").unwrap(), name("pool", "x"));
+        assert_eq!(ObjectRef::parse("/api/pool/?name=x").unwrap(), name("pool", "x"));
+        assert_eq!(ObjectRef::parse("//api/pool/?name=x").unwrap(), name("pool", "x"));
         let by_uuid = ObjectRef::parse(&format!("/api/pool/{uuid}")).unwrap();
         assert_eq!(by_uuid.uuid(), Some(uuid));
         assert_eq!(by_uuid.name(), None);
-        let url = ObjectRef::parse(&format!(
-            "https://10.1.1.1:8443/api/pool/{uuid}#basic_vs-pool"
-        ))
-        .unwrap();
+        let url = ObjectRef::parse(&format!("https://10.1.1.1:8443/api/pool/{uuid}#basic_vs-pool")).unwrap();
         assert_eq!(url.kind, "pool");
         assert_eq!(url.uuid(), Some(uuid));
         assert_eq!(url.name(), Some("basic_vs-pool"));
@@ -318,18 +290,9 @@ mod tests {
     fn rejects_non_references() {
         assert_eq!(ObjectRef::parse(""), Err(RefError::Empty));
         assert_eq!(ObjectRef::parse("  "), Err(RefError::Empty));
-        assert!(matches!(
-            ObjectRef::parse("/pool/x"),
-            Err(RefError::NoApiPath(_))
-        ));
-        assert!(matches!(
-            ObjectRef::parse("https://h/"),
-            Err(RefError::NoApiPath(_))
-        ));
-        assert!(matches!(
-            ObjectRef::parse("/api/pool/"),
-            Err(RefError::NoTarget(_))
-        ));
+        assert!(matches!(ObjectRef::parse("/pool/x"), Err(RefError::NoApiPath(_))));
+        assert!(matches!(ObjectRef::parse("https://h/"), Err(RefError::NoApiPath(_))));
+        assert!(matches!(ObjectRef::parse("/api/pool/"), Err(RefError::NoTarget(_))));
         assert!(matches!(
             ObjectRef::parse("/api/pool?fields=x"),
             Err(RefError::NoTarget(_))
@@ -341,10 +304,7 @@ mod tests {
         let r = ObjectRef::by_name(ObjectType::Pool, "ns/a b&c");
         assert_eq!(r.to_string(), "/api/pool/?name=ns%2Fa%20b%26c");
         let u = ObjectRef::by_uuid(ObjectType::Pool, "pool-1");
-        assert_eq!(
-            u.to_url("https://h", Some("p")),
-            "https://h/api/pool/pool-1#p"
-        );
+        assert_eq!(u.to_url("https://h", Some("p")), "https://h/api/pool/pool-1#p");
         assert_eq!(u.to_url("https://h", None), "https://h/api/pool/pool-1");
     }
 

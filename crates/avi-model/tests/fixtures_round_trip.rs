@@ -13,10 +13,7 @@ fn fixture(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/reference/avi-controller-fixtures")
         .join(name);
-    serde_json::from_slice(
-        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap()
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
 
 /// Objects of a fixture: the results of a collection, or the bare object.
@@ -34,8 +31,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(file: &str) -> Vec<T> {
     items
         .into_iter()
         .map(|item| {
-            let typed: T =
-                serde_json::from_value(item.clone()).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let typed: T = serde_json::from_value(item.clone()).unwrap_or_else(|e| panic!("{file}: {e}"));
             let back = serde_json::to_value(&typed).unwrap();
             assert_eq!(back, item, "{file}: round trip changed the object");
             typed
@@ -91,12 +87,7 @@ fn typed_fields_are_read_from_fixtures() {
     assert!(parent.http_policies.as_ref().is_some_and(|p| !p.is_empty()));
 
     let clouds = round_trip::<Cloud>("CLOUD_VCENTER_mock.json");
-    let ipam = clouds[0]
-        .ipam_provider_ref
-        .as_ref()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let ipam = clouds[0].ipam_provider_ref.as_ref().unwrap().parse().unwrap();
     assert_eq!(ipam.name(), Some("avi-ipam"));
     assert_eq!(ipam.kind, "ipamdnsproviderprofile");
 
@@ -106,13 +97,8 @@ fn typed_fields_are_read_from_fixtures() {
 
 #[test]
 fn unset_references_are_empty_strings() {
-    let vs: VirtualService =
-        serde_json::from_str(r#"{"name":"v","error_page_profile_ref":""}"#).unwrap();
-    assert!(
-        vs.error_page_profile_ref
-            .as_ref()
-            .is_some_and(Ref::is_unset)
-    );
+    let vs: VirtualService = serde_json::from_str(r#"{"name":"v","error_page_profile_ref":""}"#).unwrap();
+    assert!(vs.error_page_profile_ref.as_ref().is_some_and(Ref::is_unset));
     assert_eq!(
         serde_json::to_string(&vs).unwrap(),
         r#"{"name":"v","error_page_profile_ref":""}"#

@@ -86,8 +86,7 @@ fn modelled_fields_use_swagger_names() {
             checked += 1;
             // `tenant_ref` is on every object but some swagger definitions omit it
             // (SystemConfiguration): the controller still returns it.
-            let exempt =
-                NOT_IN_SWAGGER.contains(&(name.as_str(), field.as_str())) || field == "tenant_ref";
+            let exempt = NOT_IN_SWAGGER.contains(&(name.as_str(), field.as_str())) || field == "tenant_ref";
             if !known.contains(&field) && !exempt {
                 problems.push(format!("{name}.{field} is not in the swagger"));
             }
