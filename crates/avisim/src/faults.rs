@@ -53,7 +53,10 @@ impl Fault {
         Fault {
             method: method.map(str::to_owned),
             object_type: object_type.map(str::to_owned),
-            action: FaultAction::Status { status, message: message.to_owned() },
+            action: FaultAction::Status {
+                status,
+                message: message.to_owned(),
+            },
             rate: 1.0,
             times: None,
         }

@@ -1,0 +1,96 @@
+//! The objects a fresh simulator starts with. The default seed (`seed/default.json`, embedded)
+//! is what a real AKO needs to boot: tenant `admin`, cloud `Default-Cloud` with IPAM and DNS
+//! profiles, VIP network `vip-net` (127.100.0.0/16), SE group `Default-Group`, VRF `global`
+//! and the system profiles. `--seed FILE` replaces it with a file of the same shape.
+
+use avi_model::ObjectType;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The embedded default seed.
+pub const DEFAULT_SEED: &str = include_str!("../seed/default.json");
+
+/// A seed file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Seed {
+    /// Controller identity.
+    #[serde(default)]
+    pub controller: ControllerFacts,
+    /// Objects, created in order through the normal write path (so references must point
+    /// backwards), or merged into an earlier object with `"op": "update"`.
+    pub objects: Vec<SeedObject>,
+}
+
+/// One seed step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SeedObject {
+    /// Collection name, e.g. `cloud`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `create` (default) or `update` (merge these fields into the object of the same name).
+    #[serde(default)]
+    pub op: SeedOp,
+    /// Read-only system object.
+    #[serde(default)]
+    pub system: bool,
+    /// The body, references in any form.
+    pub body: Map<String, Value>,
+}
+
+/// What a seed step does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedOp {
+    /// Create a new object.
+    #[default]
+    Create,
+    /// Merge into an existing object of the same type and name.
+    Update,
+}
+
+/// Facts about the simulated controller.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ControllerFacts {
+    /// Reported in `/api/initial-data` `version.Version` and on login.
+    pub version: String,
+    /// Build number.
+    pub build: u64,
+    /// `/api/cluster` uuid.
+    pub cluster_uuid: String,
+    /// Name of the leader node in `/api/cluster/runtime`.
+    pub leader_name: String,
+    /// When the leader came up; set on first start and kept across restarts, because AKO
+    /// shuts down when it changes.
+    pub up_since: String,
+}
+
+impl Default for ControllerFacts {
+    fn default() -> Self {
+        ControllerFacts {
+            version: "31.1.1".into(),
+            build: 9001,
+            cluster_uuid: "cluster-0b1e5e8f-7a4c-4f1e-9a57-a7f1a1c1a1c1".into(),
+            leader_name: "127.0.0.1".into(),
+            up_since: String::new(),
+        }
+    }
+}
+
+impl Seed {
+    /// Parse a seed document and check its types.
+    pub fn parse(text: &str) -> anyhow::Result<Seed> {
+        let seed: Seed = serde_json::from_str(text)?;
+        for obj in &seed.objects {
+            obj.kind
+                .parse::<ObjectType>()
+                .map_err(|e| anyhow::anyhow!("seed: {e}"))?;
+        }
+        Ok(seed)
+    }
+
+    /// The embedded default seed.
+    pub fn default_seed() -> Seed {
+        Seed::parse(DEFAULT_SEED).expect("the embedded seed is valid (checked by tests)")
+    }
+}
