@@ -42,8 +42,9 @@ pub(crate) struct Session {
     current: parking_lot::RwLock<Snapshot>,
     /// Serialises logins: whoever holds it logs in; the others wait and reuse the result.
     login: tokio::sync::Mutex<Attempts>,
-    /// Count of login attempts started, readable without the lock.
-    attempts_started: AtomicU64,
+    /// Count of finished login attempts, readable without the lock. A waiter compares it
+    /// before and after taking the lock to learn whether an attempt finished meanwhile.
+    attempts_finished: AtomicU64,
 }
 
 impl Session {
@@ -59,19 +60,19 @@ impl Inner {
     /// finished while we were waiting, its outcome is reused instead of logging in again.
     /// So N concurrent 401s cause one login, and a bad password causes one refused login.
     pub(crate) async fn relogin(&self, observed: u64) -> Result<()> {
-        let attempts_seen = self.session.attempts_started.load(Ordering::Acquire);
+        let finished_before = self.session.attempts_finished.load(Ordering::Acquire);
         let mut attempts = self.session.login.lock().await;
         if self.session.current.read().generation != observed {
             return Ok(());
         }
-        if self.session.attempts_started.load(Ordering::Acquire) != attempts_seen
+        if self.session.attempts_finished.load(Ordering::Acquire) != finished_before
             && let Some(err) = &attempts.last_error
         {
             return Err(err.clone());
         }
-        self.session.attempts_started.fetch_add(1, Ordering::AcqRel);
         let outcome = self.login_now().await;
         attempts.last_error = outcome.as_ref().err().cloned();
+        self.session.attempts_finished.fetch_add(1, Ordering::AcqRel);
         outcome
     }
 
