@@ -382,7 +382,8 @@ impl Client {
 
     /// `POST /api/<type>`: create an object; returns the stored object (201, with defaults filled in).
     ///
-    /// Not retried on 5xx or lost responses, since the object may have been created.
+    /// Not retried on 5xx or lost responses, since the object may have been created. A
+    /// [`Error::Decode`] here means the object *was* created but did not decode as `T`.
     pub async fn create<B, T>(&self, object_type: &str, body: &B) -> Result<T>
     where
         B: Serialize + ?Sized,

@@ -190,9 +190,13 @@ impl Error {
         matches!(self, Error::InvalidCredentials { .. })
     }
 
-    /// Timed out.
+    /// Timed out (the request timeout, or connecting took longer than the connect timeout).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
+        match self {
+            Error::Timeout { .. } => true,
+            Error::Transport { source, .. } => source.is_timeout(),
+            _ => false,
+        }
     }
 
     /// Whether the *operation* is worth retrying later (AKO's `isErrorRetryable`): transport
@@ -223,7 +227,9 @@ impl Error {
     }
 
     pub(crate) fn transport(method: &str, path: &str, err: reqwest::Error, timeout: Duration) -> Self {
-        if err.is_timeout() {
+        // A connect timeout is first of all a failed connection: the request never left, so
+        // it stays a `Transport { connect: true }` that even a POST may retry.
+        if err.is_timeout() && !err.is_connect() {
             return Error::Timeout {
                 method: method.to_owned(),
                 path: path.to_owned(),

@@ -18,6 +18,7 @@ mod retry;
 mod session;
 mod tenant;
 mod transport;
+mod typed;
 pub mod version;
 
 pub use client::Client;

@@ -258,3 +258,46 @@ async fn query_filters_reach_the_controller() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn avi_model_types_roundtrip() {
+    use avi_model::objects::{Pool, PoolGroup};
+
+    let sim = sim().await;
+    let client = Client::connect(config(&sim)).await.expect("login");
+    let pool = Pool {
+        name: Some("model-pool".into()),
+        description: Some("typed".into()),
+        ..Pool::default()
+    };
+    let stored = client.create_object(&pool).await.expect("create typed");
+    let uuid = stored.uuid.clone().expect("uuid filled in");
+    assert!(stored.last_modified.is_some());
+
+    let fetched: Pool = client.get_object(&uuid).await.expect("get typed");
+    assert_eq!(fetched.name.as_deref(), Some("model-pool"));
+    let by_name = client.get_object_by_name::<Pool>("model-pool").await.expect("by name");
+    assert_eq!(by_name.and_then(|p| p.uuid), Some(uuid.clone()));
+
+    let mut changed = fetched.clone();
+    changed.description = Some("typed v2".into());
+    let updated = client.update_object(&uuid, &changed).await.expect("update typed");
+    assert_eq!(updated.description.as_deref(), Some("typed v2"));
+
+    let listed: Vec<Pool> = client
+        .list_objects(&Query::new().name("model-pool"))
+        .await
+        .expect("list typed");
+    assert_eq!(listed.len(), 1);
+    assert!(
+        client
+            .list_objects::<PoolGroup>(&Query::new())
+            .await
+            .expect("empty")
+            .is_empty()
+    );
+
+    client.delete_object::<Pool>(&uuid).await.expect("delete typed");
+    assert!(client.get_object::<Pool>(&uuid).await.expect_err("gone").is_not_found());
+    sim.shutdown().await;
+}

@@ -216,3 +216,18 @@ async fn upgrade_in_progress_is_a_slow_retry() {
     assert_eq!(sim.counters().writes(), 2, "avisim counts a request before it answers");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn unreachable_controller_is_a_connect_error() {
+    // A port that was just free: nothing listens there, so connecting is refused.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let sim = sim().await;
+    let mut cfg = config(&sim);
+    cfg.controller = format!("https://{addr}");
+    let err = Client::connect(cfg).await.expect_err("refused");
+    assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
+    assert!(err.is_retryable());
+    sim.shutdown().await;
+}
