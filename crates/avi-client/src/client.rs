@@ -348,7 +348,10 @@ impl Client {
 
     /// Number of requests currently holding a concurrency permit.
     pub fn in_flight(&self) -> usize {
-        self.inner.config.max_concurrency - self.inner.limiter.available_permits()
+        self.inner
+            .config
+            .max_concurrency
+            .saturating_sub(self.inner.limiter.available_permits())
     }
 
     /// Any request relative to the controller root (`api/cluster/runtime`, `api/user-token`),

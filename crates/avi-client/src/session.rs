@@ -124,10 +124,13 @@ impl Inner {
         if csrf.is_none() {
             tracing::warn!("controller set no csrftoken cookie on login; requests will carry no X-CSRFToken");
         }
-        let mut current = self.session.current.write();
-        current.generation += 1;
-        current.csrf = csrf;
-        tracing::info!(generation = current.generation, user = %self.config.username, "logged in to Avi controller");
+        let generation = {
+            let mut current = self.session.current.write();
+            current.generation += 1;
+            current.csrf = csrf;
+            current.generation
+        };
+        tracing::info!(generation, user = %self.config.username, "logged in to Avi controller");
         Ok(())
     }
 
