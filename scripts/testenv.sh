@@ -39,8 +39,23 @@ need_go() {
 inputs_hash() {
 	{
 		go version
-		cat "$src/go.mod" "$src/go.sum" "$src"/*.go
+		cat "${BASH_SOURCE[0]}" "$src/go.mod" "$src/go.sum" "$src"/*.go
 	} | sha256sum | cut -d' ' -f1
+}
+
+# Version stamping as Kubernetes' own build does it. Without it the apiserver reports
+# v0.0.0-master, which breaks version checks in clients (kubectl version, Helm's kubeVersion).
+# -s -w: no symbol tables; a smaller binary that links faster. Nobody debugs these binaries.
+k8s_ldflags() {
+	local version time
+	read -r version time < <(cd "$src" && go list -m -f '{{.Version}} {{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)
+	[[ $version =~ ^v([0-9]+)\.([0-9]+)\. ]] || die "unexpected k8s.io/kubernetes version '$version' in testenv/go.mod"
+	local flags="-s -w" pkg
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=${BASH_REMATCH[1]} -X $pkg.gitMinor=${BASH_REMATCH[2]}"
+		flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$time"
+	done
+	echo "$flags"
 }
 
 cmd_build() {
@@ -53,9 +68,9 @@ cmd_build() {
 	fi
 	mkdir -p "$bindir"
 	echo "testenv.sh: building $bin (a cold build takes ~15 min on 2 cores; see testenv/README.md)" >&2
-	local start=$SECONDS
-	# -s -w: no symbol tables; a smaller binary that links faster. Nobody debugs this binary.
-	(cd "$src" && go build -ldflags='-s -w' -o "$bin.tmp" .) || die "go build of testenv failed"
+	local start=$SECONDS ldflags
+	ldflags=$(k8s_ldflags)
+	(cd "$src" && go build -ldflags="$ldflags" -o "$bin.tmp" .) || die "go build of testenv failed"
 	mv "$bin.tmp" "$bin"
 	echo "$hash" >"$bin.stamp"
 	echo "testenv.sh: built $bin in $((SECONDS - start))s"
@@ -64,15 +79,24 @@ cmd_build() {
 cmd_tools() {
 	need_go
 	mkdir -p "$bindir"
-	if [[ ! -x $bindir/kubectl || -n $(find "$src" -maxdepth 1 \( -name go.mod -o -name go.sum \) -newer "$bindir/kubectl" -print -quit) ]]; then
+	# Each tool is rebuilt when its stamp (what it was built from) differs; Go's build cache keeps
+	# that cheap, the stamp makes the common case free.
+	local stamp
+	stamp=$(cat "$src/go.mod" "$src/go.sum" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
+	if [[ ! -x $bindir/kubectl || $(cat "$bindir/kubectl.stamp" 2>/dev/null) != "$stamp" ]]; then
 		echo "testenv.sh: building kubectl from k8s.io/kubernetes (version pinned in testenv/go.mod)" >&2
 		# Built inside the testenv module: kubectl's own module cannot be `go install`ed because
 		# k8s.io/kubernetes needs the replace directives that only a main module can carry.
-		(cd "$src" && go build -ldflags='-s -w' -o "$bindir/kubectl" k8s.io/kubernetes/cmd/kubectl) || die "building kubectl failed"
+		local ldflags
+		ldflags=$(k8s_ldflags)
+		(cd "$src" && go build -ldflags="$ldflags" -o "$bindir/kubectl" k8s.io/kubernetes/cmd/kubectl) || die "building kubectl failed"
+		echo "$stamp" >"$bindir/kubectl.stamp"
 	fi
-	if [[ ! -x $bindir/helm ]] || ! "$bindir/helm" version --short 2>/dev/null | grep -q "^${helm_version}+"; then
+	if [[ ! -x $bindir/helm || $(cat "$bindir/helm.stamp" 2>/dev/null) != "$helm_version" ]]; then
 		echo "testenv.sh: building helm $helm_version" >&2
-		GOBIN="$bindir" go install -ldflags='-s -w' "helm.sh/helm/v3/cmd/helm@$helm_version" || die "building helm $helm_version failed"
+		GOBIN="$bindir" go install -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version" \
+			"helm.sh/helm/v3/cmd/helm@$helm_version" || die "building helm $helm_version failed"
+		echo "$helm_version" >"$bindir/helm.stamp"
 	fi
 	echo "export PATH=\"$bindir:\$PATH\""
 }

@@ -100,7 +100,6 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "testenv: etcd:", err)
 		return 1
 	}
-	defer etcd.Close()
 
 	server := fmt.Sprintf("https://127.0.0.1:%d", opts.port)
 	cmd.SetArgs(append(apiserverArgs(opts, files, etcdURL), opts.extraArgs...))
@@ -126,13 +125,17 @@ func run() int {
 		}
 	}()
 
-	if err := cmd.Execute(); err != nil {
+	err = cmd.Execute()
+	// The apiserver is down (or never came up); etcd goes last so that it saw every write.
+	etcd.Close()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "testenv: kube-apiserver:", err)
 		return 1
 	}
 	if failed.Load() {
 		return 1
 	}
+	fmt.Fprintln(os.Stderr, "testenv: stopped")
 	return 0
 }
 

@@ -127,15 +127,14 @@ impl TestEnv {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(180),
         );
-        // The log lives beside the data dir, not in it: testenv removes its data dir on a clean
-        // exit, and a failed start must leave the log for the panic message and for humans.
-        let root = tempfile::Builder::new()
+        // Kept (not a TempDir guard): statics are never dropped, so testenv removes the dir itself
+        // on a clean exit (--remove-data-dir), and keeps it, log included, if it never got ready.
+        let data = tempfile::Builder::new()
             .prefix("ako-testenv-")
             .tempdir()
             .context("creating a temporary directory")?
             .keep();
-        let data = root.join("data");
-        let log_path = root.join("testenv.log");
+        let log_path = data.join("testenv.log");
         let log = File::create(&log_path).context("creating testenv.log")?;
         let mut child = Command::new(binary)
             .arg("--data-dir")
