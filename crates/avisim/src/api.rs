@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use parking_lot::RwLockWriteGuard;
 use serde_json::{Map, Value, json};
 
 use crate::Shared;
@@ -20,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::query::ListQuery;
 use crate::refs::pointer;
 use crate::render::{RenderOptions, render};
-use crate::store::{ADMIN, Scope, Store};
+use crate::store::{ADMIN, Record, Scope, Store};
 use crate::write::visible;
 
 /// Handle one controller request.
@@ -35,7 +36,7 @@ pub async fn handle(
         .get("x-avi-version")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .unwrap_or_else(|| shared.world.lock().controller.version.clone());
+        .unwrap_or_else(|| shared.world.read().controller.version.clone());
     let mut response = match dispatch(&shared, &method, &uri, &headers, &body) {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -105,7 +106,7 @@ impl Ctx {
             fields: query.fields.clone(),
         };
         Ok(Ctx {
-            scope: tenant_scope(&shared.world.lock().store, headers)?,
+            scope: tenant_scope(&shared.world.read().store, headers)?,
             query,
             render,
         })
@@ -175,15 +176,28 @@ fn object(
         fields: None,
         ..ctx.render.clone()
     };
-    let mut world = shared.world.lock();
-    match (method, uuid) {
-        (&Method::GET, None) => Ok(json_ok(list(&world.store, ctx, kind))),
-        (&Method::GET, Some(uuid)) => {
-            let rec = visible(&world.store, &ctx.scope, kind, uuid)?;
-            Ok(json_ok(render(&world.store, rec, &ctx.render)))
-        }
-        (&Method::POST, None) => {
-            let rec = world.create(&ctx.scope, kind, parse_body(body)?, now_micros())?;
+    if method == Method::GET {
+        // Reads share the lock, so concurrent GETs and lists run in parallel.
+        let world = shared.world.read();
+        return match uuid {
+            None => Ok(json_ok(list(&world.store, ctx, kind))),
+            Some(uuid) => Ok(json_ok(render(
+                &world.store,
+                visible(&world.store, &ctx.scope, kind, uuid)?,
+                &ctx.render,
+            ))),
+        };
+    }
+    let body = if is_write(method) && *method != Method::DELETE {
+        Some(parse_body(body)?)
+    } else {
+        None
+    };
+    let mut world = shared.world.write();
+    match (method, uuid, body) {
+        (&Method::POST, None, Some(body)) => {
+            let rec = world.create(&ctx.scope, kind, body, now_micros())?;
+            let world = RwLockWriteGuard::downgrade(world);
             let rendered = render(&world.store, &rec, &write_view);
             let location = rendered
                 .get("url")
@@ -196,15 +210,16 @@ fn object(
             }
             Ok(resp)
         }
-        (&Method::PUT, Some(uuid)) => {
-            let rec = world.update(&ctx.scope, kind, uuid, parse_body(body)?, now_micros())?;
+        (&Method::PUT, Some(uuid), Some(body)) => {
+            let rec = world.update(&ctx.scope, kind, uuid, body, now_micros())?;
+            let world = RwLockWriteGuard::downgrade(world);
             Ok(json_ok(render(&world.store, &rec, &write_view)))
         }
-        (&Method::DELETE, Some(uuid)) => {
+        (&Method::DELETE, Some(uuid), _) => {
             world.delete(&ctx.scope, kind, uuid)?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        (&Method::PATCH, _) => Err(ApiError::new(
+        (&Method::PATCH, _, _) => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "avisim does not implement PATCH",
         )),
@@ -215,24 +230,25 @@ fn object(
     }
 }
 
-/// A collection page: `{"count", "results", "next"}`, sorted by name then uuid.
+/// A collection page: `{"count", "results", "next"}`, in (name, uuid) order.
 fn list(store: &Store, ctx: &Ctx, kind: ObjectType) -> Value {
-    let mut matches: Vec<_> = store
-        .all(kind)
-        .filter(|r| Store::visible(&ctx.scope, r))
-        .filter(|r| ctx.query.matches(store, r))
-        .collect();
-    matches.sort_by(|a, b| (a.name(), a.uuid()).cmp(&(b.name(), b.uuid())));
+    // The store iterates in (name, uuid) order, so pages come out sorted without a sort.
+    let candidates: Box<dyn Iterator<Item = &Record>> = match ctx.query.exact_name() {
+        Some(name) => Box::new(store.named(kind, name)),
+        None => Box::new(store.all(kind)),
+    };
     let q = &ctx.query;
     let start = (q.page - 1).saturating_mul(q.page_size);
-    let results: Vec<Value> = matches
-        .iter()
-        .skip(start)
-        .take(q.page_size)
-        .map(|r| render(store, r, &ctx.render))
-        .collect();
-    let mut page = json!({"count": matches.len(), "results": results});
-    if start + q.page_size < matches.len() {
+    let mut count = 0;
+    let mut results = Vec::new();
+    for rec in candidates.filter(|r| Store::visible(&ctx.scope, r) && q.matches(store, r)) {
+        if count >= start && results.len() < q.page_size {
+            results.push(render(store, rec, &ctx.render));
+        }
+        count += 1;
+    }
+    let mut page = json!({"count": count, "results": results});
+    if start + q.page_size < count {
         page["next"] = json!(format!(
             "{}/api/{}?{}",
             ctx.render.base,
@@ -244,7 +260,7 @@ fn list(store: &Store, ctx: &Ctx, kind: ObjectType) -> Value {
 }
 
 fn singleton_uuid(shared: &Shared, kind: ObjectType) -> ApiResult<String> {
-    let world = shared.world.lock();
+    let world = shared.world.read();
     let rec = world
         .store
         .all(kind)
@@ -256,7 +272,7 @@ fn singleton_uuid(shared: &Shared, kind: ObjectType) -> ApiResult<String> {
 /// `/api/cluster` and `/api/systemconfiguration` answer with the bare object.
 fn singleton(shared: &Shared, ctx: &Ctx, kind: &str) -> ApiResult<Response> {
     let kind = parse_kind(kind)?;
-    let world = shared.world.lock();
+    let world = shared.world.read();
     let rec = world
         .store
         .all(kind)
@@ -266,7 +282,7 @@ fn singleton(shared: &Shared, ctx: &Ctx, kind: &str) -> ApiResult<Response> {
 }
 
 fn initial_data(shared: &Shared) -> Value {
-    let c = shared.world.lock().controller.clone();
+    let c = shared.world.read().controller.clone();
     json!({
         "version": {
             "Version": c.version,
@@ -281,7 +297,7 @@ fn initial_data(shared: &Shared) -> Value {
 }
 
 fn cluster_runtime(shared: &Shared) -> Value {
-    let c = shared.world.lock().controller.clone();
+    let c = shared.world.read().controller.clone();
     json!({
         "cluster_state": {"state": "CLUSTER_UP_NO_HA", "progress": 100},
         "node_states": [{"name": c.leader_name, "role": "CLUSTER_LEADER", "state": "CLUSTER_ACTIVE", "up_since": c.up_since}],
@@ -291,7 +307,7 @@ fn cluster_runtime(shared: &Shared) -> Value {
 /// `GET /api/ipamdnsproviderprofiledomainlist?cloud_uuid=...`: the DNS domains of the cloud's
 /// DNS profile (falling back to its IPAM profile).
 fn domain_list(shared: &Shared, ctx: &Ctx) -> ApiResult<Response> {
-    let world = shared.world.lock();
+    let world = shared.world.read();
     let store = &world.store;
     let cloud = store
         .all(ObjectType::Cloud)
@@ -326,7 +342,7 @@ fn login(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> ApiResult<Respons
             (Some(p), _) => *p == password,
             (None, Some(t)) => shared
                 .world
-                .lock()
+                .read()
                 .tokens
                 .values()
                 .any(|tok| tok.token == *t && tok.expires_at_secs > now_secs),
@@ -336,7 +352,7 @@ fn login(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> ApiResult<Respons
         return Err(invalid());
     }
     let session = shared.sessions.lock().open();
-    let c = shared.world.lock().controller.clone();
+    let c = shared.world.read().controller.clone();
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -360,7 +376,7 @@ fn login(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> ApiResult<Respons
 
 /// `/api/user-token`: list, issue (`{"hours": "240"}`, hours as a string or number), revoke.
 fn user_token(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]) -> ApiResult<Response> {
-    let mut world = shared.world.lock();
+    let mut world = shared.world.write();
     let render_token = |t: &UserToken| {
         let expires = jiff::Timestamp::from_second(t.expires_at_secs as i64)
             .map(|ts| ts.to_string())

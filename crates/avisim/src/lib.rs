@@ -88,7 +88,7 @@ impl SimConfig {
 
 /// State shared by every connection.
 pub(crate) struct Shared {
-    world: Mutex<World>,
+    world: RwLock<World>,
     sessions: Mutex<Sessions>,
     control: Control,
     credentials: RwLock<(String, String)>,
@@ -108,7 +108,7 @@ impl Shared {
     }
 
     fn reset(&self) -> anyhow::Result<()> {
-        self.world.lock().reset(&self.seed, now_micros())?;
+        self.world.write().reset(&self.seed, now_micros())?;
         self.control.set_faults(Vec::new());
         self.control.set_latency(Duration::ZERO);
         self.control.set_upgrade_in_progress(false);
@@ -150,7 +150,7 @@ impl Avisim {
             .with_context(|| format!("bind {}", config.listen))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            world: Mutex::new(world),
+            world: RwLock::new(world),
             sessions: Mutex::new(Sessions::default()),
             control: Control::default(),
             credentials: RwLock::new((config.username, config.password)),
@@ -237,7 +237,7 @@ impl Avisim {
 
     /// Number of stored objects.
     pub fn object_count(&self) -> usize {
-        self.shared.world.lock().store.len()
+        self.shared.world.read().store.len()
     }
 
     /// Back to the seed; faults, latency and counters cleared.

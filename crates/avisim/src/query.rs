@@ -117,6 +117,14 @@ impl ListQuery {
         q
     }
 
+    /// The exact name filter, if any: the store can answer it with a range lookup.
+    pub fn exact_name(&self) -> Option<&str> {
+        self.filters.iter().find_map(|f| match f {
+            Filter::Name(n) => Some(n.as_str()),
+            _ => None,
+        })
+    }
+
     /// True when `rec` passes every filter.
     pub fn matches(&self, store: &Store, rec: &Record) -> bool {
         self.filters.iter().all(|f| filter_matches(store, rec, f))

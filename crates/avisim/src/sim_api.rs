@@ -35,7 +35,7 @@ pub fn routes(shared: Arc<Shared>) -> Router {
 
 async fn stats(State(s): State<Arc<Shared>>) -> Response {
     let counters = s.control.counters();
-    let objects = s.world.lock().store.len();
+    let objects = s.world.read().store.len();
     Json(json!({"writes": counters.writes(), "objects": objects, "counters": counters.rows})).into_response()
 }
 

@@ -1,4 +1,6 @@
-//! The simulator's object database and its indexes: objects by type and uuid, names per
+//! The simulator's object database and its indexes: objects by type ordered by (name, uuid) —
+//! the order collections are listed in, so a page needs no sort and `name=` is a range
+//! lookup — the type and name of every uuid, names per
 //! (type, tenant), who refers to whom, and which VIP addresses are taken.
 //!
 //! All integrity checks run against these indexes under one lock (see `world.rs`), so they are
@@ -77,7 +79,8 @@ pub struct VipOwner {
 /// Objects plus indexes.
 #[derive(Default)]
 pub struct Store {
-    objects: HashMap<ObjectType, BTreeMap<String, Record>>,
+    objects: HashMap<ObjectType, BTreeMap<(String, String), Record>>,
+    locate: HashMap<String, (ObjectType, String)>,
     names: HashMap<(ObjectType, String, String), String>,
     referrers: HashMap<String, BTreeSet<(ObjectType, String)>>,
     vips: HashMap<Ipv4Addr, VipOwner>,
@@ -87,10 +90,26 @@ pub struct Store {
 impl Store {
     /// A record by type and uuid, whatever its tenant.
     pub fn get(&self, kind: ObjectType, uuid: &str) -> Option<&Record> {
-        self.objects.get(&kind)?.get(uuid)
+        let (found, name) = self.locate.get(uuid)?;
+        if *found != kind {
+            return None;
+        }
+        self.objects.get(&kind)?.get(&(name.clone(), uuid.to_owned()))
     }
 
-    /// All records of a type, in uuid order.
+    /// Records of a type with exactly this name (any tenant), in uuid order.
+    pub fn named<'s>(&'s self, kind: ObjectType, name: &str) -> impl Iterator<Item = &'s Record> + 's {
+        let from = (name.to_owned(), String::new());
+        let name = name.to_owned();
+        self.objects
+            .get(&kind)
+            .into_iter()
+            .flat_map(move |m| m.range(from.clone()..))
+            .take_while(move |((n, _), _)| *n == name)
+            .map(|(_, rec)| rec)
+    }
+
+    /// All records of a type, in (name, uuid) order.
     pub fn all(&self, kind: ObjectType) -> impl Iterator<Item = &Record> {
         self.objects.get(&kind).into_iter().flat_map(BTreeMap::values)
     }
@@ -184,12 +203,21 @@ impl Store {
         {
             self.clock = self.clock.max(stamp);
         }
-        self.objects.entry(kind).or_default().insert(uuid, rec);
+        self.locate.insert(uuid.clone(), (kind, rec.name().to_owned()));
+        self.objects
+            .entry(kind)
+            .or_default()
+            .insert((rec.name().to_owned(), uuid), rec);
     }
 
     /// Remove a record and its index entries; returns it.
     pub fn remove(&mut self, kind: ObjectType, uuid: &str) -> Option<Record> {
-        let rec = self.objects.get_mut(&kind)?.remove(uuid)?;
+        let (found, name) = self.locate.get(uuid)?.clone();
+        if found != kind {
+            return None;
+        }
+        let rec = self.objects.get_mut(&kind)?.remove(&(name, uuid.to_owned()))?;
+        self.locate.remove(uuid);
         self.names
             .remove(&(kind, rec.tenant().to_owned(), rec.name().to_owned()));
         for target in referenced_uuids(&rec) {
