@@ -259,26 +259,26 @@ fn list(store: &Store, ctx: &Ctx, kind: ObjectType) -> Value {
     page
 }
 
-fn singleton_uuid(shared: &Shared, kind: ObjectType) -> ApiResult<String> {
-    let world = shared.world.read();
-    let rec = world
-        .store
+/// The one object of a singleton type (cluster, systemconfiguration).
+fn only(store: &Store, kind: ObjectType) -> ApiResult<&Record> {
+    store
         .all(kind)
         .next()
-        .ok_or_else(|| ApiError::not_found(kind.model_name()))?;
-    Ok(rec.uuid().to_owned())
+        .ok_or_else(|| ApiError::not_found(kind.model_name()))
+}
+
+fn singleton_uuid(shared: &Shared, kind: ObjectType) -> ApiResult<String> {
+    Ok(only(&shared.world.read().store, kind)?.uuid().to_owned())
 }
 
 /// `/api/cluster` and `/api/systemconfiguration` answer with the bare object.
 fn singleton(shared: &Shared, ctx: &Ctx, kind: &str) -> ApiResult<Response> {
-    let kind = parse_kind(kind)?;
     let world = shared.world.read();
-    let rec = world
-        .store
-        .all(kind)
-        .next()
-        .ok_or_else(|| ApiError::not_found(kind.model_name()))?;
-    Ok(json_ok(render(&world.store, rec, &ctx.render)))
+    Ok(json_ok(render(
+        &world.store,
+        only(&world.store, parse_kind(kind)?)?,
+        &ctx.render,
+    )))
 }
 
 fn initial_data(shared: &Shared) -> Value {

@@ -11,12 +11,12 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::refs::pointer;
-use crate::store::{Record, Store};
+use crate::store::{Record, Store, vip_addresses};
 
 /// Assign addresses to every `vip[]` of a vsvip body (refs already canonical). `uuid` is the
 /// vsvip's own uuid; `previous` its stored version on update.
 pub fn assign(store: &Store, uuid: &str, body: &mut Map<String, Value>, previous: Option<&Record>) -> ApiResult<()> {
-    let held = previous.map(held_addresses).unwrap_or_default();
+    let held: BTreeMap<String, Ipv4Addr> = previous.map(vip_addresses).unwrap_or_default().into_iter().collect();
     let cloud = canonical_target(body.get("cloud_ref")).and_then(|r| store.get(ObjectType::Cloud, r.uuid()?));
     let mut taken_here = BTreeSet::new();
     let Some(Value::Array(vips)) = body.get_mut("vip") else {
@@ -76,23 +76,6 @@ pub fn assign(store: &Store, uuid: &str, body: &mut Map<String, Value>, previous
         }
     }
     Ok(())
-}
-
-/// Addresses a stored vsvip holds, by vip_id.
-fn held_addresses(rec: &Record) -> BTreeMap<String, Ipv4Addr> {
-    let vips = rec
-        .body
-        .get("vip")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    vips.iter()
-        .filter_map(|v| {
-            let id = v.get("vip_id")?.as_str()?.to_owned();
-            let addr = v.pointer("/ip_address/addr")?.as_str()?.parse().ok()?;
-            Some((id, addr))
-        })
-        .collect()
 }
 
 fn canonical_target(v: Option<&Value>) -> Option<ObjectRef> {

@@ -192,8 +192,14 @@ impl Store {
         for target in referenced_uuids(&rec) {
             self.referrers.entry(target).or_default().insert((kind, uuid.clone()));
         }
-        for (addr, owner) in allocated_vips(&rec) {
-            self.vips.insert(addr, owner);
+        for (vip_id, addr) in vip_addresses(&rec) {
+            self.vips.insert(
+                addr,
+                VipOwner {
+                    vsvip: uuid.clone(),
+                    vip_id,
+                },
+            );
         }
         if let Some(stamp) = rec
             .body
@@ -228,7 +234,7 @@ impl Store {
                 }
             }
         }
-        for (addr, _) in allocated_vips(&rec) {
+        for (_, addr) in vip_addresses(&rec) {
             self.vips.remove(&addr);
         }
         Some(rec)
@@ -246,8 +252,8 @@ fn referenced_uuids(rec: &Record) -> BTreeSet<String> {
         .collect()
 }
 
-/// Addresses a stored vsvip holds.
-fn allocated_vips(rec: &Record) -> Vec<(Ipv4Addr, VipOwner)> {
+/// Addresses a stored vsvip holds, with their `vip_id`.
+pub fn vip_addresses(rec: &Record) -> Vec<(String, Ipv4Addr)> {
     if rec.kind != ObjectType::VsVip {
         return Vec::new();
     }
@@ -261,13 +267,7 @@ fn allocated_vips(rec: &Record) -> Vec<(Ipv4Addr, VipOwner)> {
         .filter_map(|vip| {
             let addr = vip.pointer("/ip_address/addr")?.as_str()?.parse().ok()?;
             let vip_id = vip.get("vip_id").and_then(Value::as_str).unwrap_or("0").to_owned();
-            Some((
-                addr,
-                VipOwner {
-                    vsvip: rec.uuid().to_owned(),
-                    vip_id,
-                },
-            ))
+            Some((vip_id, addr))
         })
         .collect()
 }
