@@ -12,12 +12,7 @@ async fn concurrent_creates_of_one_name_yield_exactly_one_object() {
     let s = Session::login(&sim).await;
     let tasks: Vec<_> = (0..32)
         .map(|_| {
-            let s = Session {
-                http: s.http.clone(),
-                base: s.base.clone(),
-                csrf: s.csrf.clone(),
-                tenant: None,
-            };
+            let s = s.clone();
             tokio::spawn(async move { s.post("/api/pool", json!({"name": "same"})).await.status })
         })
         .collect();
@@ -36,12 +31,7 @@ async fn concurrent_vip_allocations_are_all_distinct() {
     let s = Session::login(&sim).await;
     let tasks: Vec<_> = (0..64)
         .map(|i| {
-            let s = Session {
-                http: s.http.clone(),
-                base: s.base.clone(),
-                csrf: s.csrf.clone(),
-                tenant: None,
-            };
+            let s = s.clone();
             tokio::spawn(async move {
                 let body = json!({"name": format!("v{i}"), "vip": [{"vip_id": "0", "auto_allocate_ip": true,
                     "ipam_network_subnet": {"network_ref": "/api/network/?name=vip-net"}}]});
@@ -69,12 +59,7 @@ async fn concurrent_updates_are_serialized_by_last_modified() {
     // the others get 412 — no lost update.
     let tasks: Vec<_> = (0..16)
         .map(|i| {
-            let s = Session {
-                http: s.http.clone(),
-                base: s.base.clone(),
-                csrf: s.csrf.clone(),
-                tenant: None,
-            };
+            let s = s.clone();
             let mut body = pool.clone();
             body["description"] = json!(format!("writer {i}"));
             let path = format!("/api/pool/{uuid}");

@@ -33,6 +33,7 @@ pub fn http(sim: &Avisim) -> reqwest::Client {
 }
 
 /// A logged-in session, sending the headers the Go SDK sends.
+#[derive(Clone)]
 pub struct Session {
     pub http: reqwest::Client,
     pub base: String,
