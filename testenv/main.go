@@ -118,6 +118,9 @@ func run() int {
 		// etcd failing underneath means the apiserver can only hang or crash-loop: stop instead.
 		select {
 		case err := <-etcd.Err():
+			if err == nil {
+				return // closed by our own shutdown
+			}
 			fmt.Fprintln(os.Stderr, "testenv: etcd failed:", err)
 			failed.Store(true)
 			stopSelf()

@@ -12,6 +12,9 @@
 //!    panics at once; otherwise `scripts/testenv.sh build` is run first (slow when cold), and tests
 //!    panic if that fails. Tests never skip.
 //!
+//! `AKO_TESTENV_START_TIMEOUT` (seconds, default 180) bounds a start. Under cargo-nextest every test
+//! is its own process and would start its own server: point `AKO_TESTENV_KUBECONFIG` at a shared one.
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use k8s_openapi::api::core::v1::ConfigMap;
