@@ -1,0 +1,207 @@
+//! Avi object names exactly as AKO 2.2 builds them in SNI mode (notes/ako-behaviour.md §2.2),
+//! so ako-rs adopts what Go AKO created instead of re-creating it. A name over 255 characters
+//! is an error, never truncated.
+//!
+//! `infra` is the AviInfraSetting name, present only when one is attached through the
+//! IngressClass and is not namespace-scoped.
+
+/// The controller's limit on object names.
+pub const MAX_NAME_LEN: usize = 255;
+
+/// A name AKO would refuse to create.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Avi object name is {len} characters, over the limit of {MAX_NAME_LEN}: {name}")]
+pub struct NameTooLong {
+    /// The full name.
+    pub name: String,
+    /// Its length.
+    pub len: usize,
+}
+
+/// Builds names for one cluster.
+#[derive(Clone, Debug)]
+pub struct Namer {
+    cluster: String,
+}
+
+impl Namer {
+    /// Names for `clusterName`.
+    pub fn new(cluster: impl Into<String>) -> Self {
+        Namer {
+            cluster: cluster.into(),
+        }
+    }
+
+    /// `created_by` on every object AKO owns: `ako-<cluster>`.
+    pub fn ako_user(&self) -> String {
+        format!("ako-{}", self.cluster)
+    }
+
+    /// The prefix of every name: `<cluster>--` (how AKO finds its VsVips).
+    pub fn prefix(&self) -> String {
+        format!("{}--", self.cluster)
+    }
+
+    fn with_infra(&self, infra: Option<&str>) -> String {
+        match infra {
+            Some(i) => format!("{}{i}-", self.prefix()),
+            None => self.prefix(),
+        }
+    }
+
+    /// Shared L7 parent VS (also its VsVip, PoolGroup, DataScript set and redirect policy):
+    /// `<cluster>--Shared-L7-[<infra>-]<n>`.
+    pub fn shared_vs(&self, shard: u32, infra: Option<&str>) -> Result<String, NameTooLong> {
+        let infra = infra.map(|i| format!("{i}-")).unwrap_or_default();
+        checked(format!("{}Shared-L7-{infra}{shard}", self.prefix()))
+    }
+
+    /// DEDICATED-mode VS: `<cluster>--[<infra>-]<host>-L7-dedicated`.
+    pub fn dedicated_vs(&self, host: &str, infra: Option<&str>) -> Result<String, NameTooLong> {
+        checked(format!("{}{host}-L7-dedicated", self.with_infra(infra)))
+    }
+
+    /// Pool of an insecure host/path on the shared VS: `<cluster>--[<infra>-]<host><path_>-<ns>-<ing>`.
+    pub fn l7_pool(
+        &self,
+        host: &str,
+        path: &str,
+        ns: &str,
+        ingress: &str,
+        infra: Option<&str>,
+    ) -> Result<String, NameTooLong> {
+        checked(format!(
+            "{}{host}{}-{ns}-{ingress}",
+            self.with_infra(infra),
+            path_part(path)
+        ))
+    }
+
+    /// SNI child VS (and its SSLKeyAndCertificate): `<cluster>--[<infra>-]<host>`.
+    pub fn sni_child(&self, host: &str, infra: Option<&str>) -> Result<String, NameTooLong> {
+        checked(format!("{}{host}", self.with_infra(infra)))
+    }
+
+    /// SNI pool group: `<cluster>--[<infra>-]<ns>-<host><path_>-<ing>`.
+    pub fn sni_pool_group(
+        &self,
+        ns: &str,
+        host: &str,
+        path: &str,
+        ingress: &str,
+        infra: Option<&str>,
+    ) -> Result<String, NameTooLong> {
+        checked(format!(
+            "{}{ns}-{host}{}-{ingress}",
+            self.with_infra(infra),
+            path_part(path)
+        ))
+    }
+
+    /// SNI pool: the same as its pool group for Ingresses.
+    pub fn sni_pool(
+        &self,
+        ns: &str,
+        host: &str,
+        path: &str,
+        ingress: &str,
+        infra: Option<&str>,
+    ) -> Result<String, NameTooLong> {
+        self.sni_pool_group(ns, host, path, ingress, infra)
+    }
+
+    /// HTTP policy set switching paths on an SNI child: `<cluster>--[<infra>-]<ns>-<host>`.
+    pub fn sni_http_policy_set(&self, ns: &str, host: &str, infra: Option<&str>) -> Result<String, NameTooLong> {
+        checked(format!("{}{ns}-{host}", self.with_infra(infra)))
+    }
+
+    /// L4 VS of a LoadBalancer Service (also its VsVip and L4 policy set): `<cluster>--<ns>-<svc>`.
+    pub fn l4_vs(&self, ns: &str, service: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{ns}-{service}", self.prefix()))
+    }
+
+    /// L4 pool, one per Service port: `<cluster>--<ns>-<svc>-<PROTOCOL>-<port>`.
+    pub fn l4_pool(&self, ns: &str, service: &str, protocol: &str, port: i32) -> Result<String, NameTooLong> {
+        checked(format!(
+            "{}{ns}-{service}-{}-{port}",
+            self.prefix(),
+            protocol.to_ascii_uppercase()
+        ))
+    }
+}
+
+/// The pool priority label of a host and path on the shared VS: `lower(host + path)`.
+pub fn priority_label(host: &str, path: &str) -> String {
+    format!("{host}{path}").to_lowercase()
+}
+
+/// A path inside a name: every `/` becomes `_`.
+fn path_part(path: &str) -> String {
+    path.replace('/', "_")
+}
+
+fn checked(name: String) -> Result<String, NameTooLong> {
+    let len = name.chars().count();
+    if len > MAX_NAME_LEN {
+        Err(NameTooLong { name, len })
+    } else {
+        Ok(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names_match_akos_table() {
+        let n = Namer::new("cluster");
+        assert_eq!(n.ako_user(), "ako-cluster");
+        assert_eq!(n.shared_vs(0, None).unwrap(), "cluster--Shared-L7-0");
+        assert_eq!(n.shared_vs(3, Some("infra1")).unwrap(), "cluster--Shared-L7-infra1-3");
+        assert_eq!(
+            n.dedicated_vs("foo.com", None).unwrap(),
+            "cluster--foo.com-L7-dedicated"
+        );
+        assert_eq!(
+            n.l7_pool("foo.com", "/foo/bar", "default", "ing", None).unwrap(),
+            "cluster--foo.com_foo_bar-default-ing"
+        );
+        assert_eq!(n.sni_child("foo.com", Some("i")).unwrap(), "cluster--i-foo.com");
+        assert_eq!(
+            n.sni_pool_group("default", "foo.com", "/", "ing", None).unwrap(),
+            "cluster--default-foo.com_-ing"
+        );
+        assert_eq!(
+            n.sni_http_policy_set("default", "foo.com", None).unwrap(),
+            "cluster--default-foo.com"
+        );
+        assert_eq!(n.l4_vs("red-ns", "testsvc").unwrap(), "cluster--red-ns-testsvc");
+        assert_eq!(
+            n.l4_pool("red-ns", "testsvc", "tcp", 8080).unwrap(),
+            "cluster--red-ns-testsvc-TCP-8080"
+        );
+        assert_eq!(priority_label("Foo.com", "/Bar"), "foo.com/bar");
+    }
+
+    #[test]
+    fn long_names_are_errors_not_truncations() {
+        let n = Namer::new("c");
+        let host = format!("{}.example.com", "a".repeat(250));
+        let err = n.sni_child(&host, None).unwrap_err();
+        assert_eq!(err.len, 3 + host.len());
+        assert!(err.to_string().contains("over the limit of 255"));
+        assert!(n.sni_child(&"a".repeat(252), None).is_ok(), "exactly 255 is allowed");
+    }
+
+    proptest! {
+        #[test]
+        fn every_name_carries_the_cluster_prefix(ns in "[a-z0-9-]{1,20}", svc in "[a-z0-9-]{1,20}", port in 1i32..65535) {
+            let n = Namer::new("prod");
+            prop_assert!(n.l4_vs(&ns, &svc).unwrap().starts_with("prod--"));
+            let suffix = format!("-UDP-{port}");
+            prop_assert!(n.l4_pool(&ns, &svc, "udp", port).unwrap().ends_with(&suffix));
+        }
+    }
+}
