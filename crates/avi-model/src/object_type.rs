@@ -69,6 +69,7 @@ object_types! {
     ApplicationPersistenceProfile => "applicationpersistenceprofile", "ApplicationPersistenceProfile";
     ErrorPageProfile => "errorpageprofile", "ErrorPageProfile";
     WafPolicy => "wafpolicy", "WafPolicy";
+    WafProfile => "wafprofile", "WafProfile";
 }
 
 impl ObjectType {

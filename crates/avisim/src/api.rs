@@ -230,11 +230,11 @@ fn object(
     }
 }
 
-/// A collection page: `{"count", "results", "next"}`, in (name, uuid) order.
+/// A collection page: `{"count", "results", "next"}`, in creation order.
 fn list(store: &Store, ctx: &Ctx, kind: ObjectType) -> Value {
-    // The store iterates in (name, uuid) order, so pages come out sorted without a sort.
+    // Creation order, like the controller; `name=` is answered from the name index.
     let candidates: Box<dyn Iterator<Item = &Record>> = match ctx.query.exact_name() {
-        Some(name) => Box::new(store.named(kind, name)),
+        Some(name) => Box::new(store.named(kind, name).into_iter()),
         None => Box::new(store.all(kind)),
     };
     let q = &ctx.query;

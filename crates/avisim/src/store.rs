@@ -1,7 +1,7 @@
-//! The simulator's object database and its indexes: objects by type ordered by (name, uuid) —
-//! the order collections are listed in, so a page needs no sort and `name=` is a range
-//! lookup — the type and name of every uuid, names per
-//! (type, tenant), who refers to whom, and which VIP addresses are taken.
+//! The simulator's object database and its indexes: objects by type in creation order (the
+//! order the controller lists them in: AKO's cache population relies on a parent virtual
+//! service being listed before its children), the type of every uuid, names per
+//! (type, name, tenant), who refers to whom, and which VIP addresses are taken.
 //!
 //! All integrity checks run against these indexes under one lock (see `world.rs`), so they are
 //! atomic with the write they guard. Bodies are stored with references in the canonical
@@ -30,6 +30,9 @@ pub struct Record {
     pub system: bool,
     /// The stored body: `uuid`, `name`, canonical `tenant_ref`, `_last_modified` and the rest.
     pub body: Map<String, Value>,
+    /// Creation sequence number, assigned by [`Store::put`] and kept across updates.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 impl Record {
@@ -79,9 +82,10 @@ pub struct VipOwner {
 /// Objects plus indexes.
 #[derive(Default)]
 pub struct Store {
-    objects: HashMap<ObjectType, BTreeMap<(String, String), Record>>,
-    locate: HashMap<String, (ObjectType, String)>,
-    names: HashMap<(ObjectType, String, String), String>,
+    objects: HashMap<ObjectType, BTreeMap<u64, Record>>,
+    locate: HashMap<String, (ObjectType, u64)>,
+    names: BTreeMap<(ObjectType, String, String), String>,
+    next_seq: u64,
     referrers: HashMap<String, BTreeSet<(ObjectType, String)>>,
     vips: HashMap<Ipv4Addr, VipOwner>,
     clock: u64,
@@ -90,26 +94,27 @@ pub struct Store {
 impl Store {
     /// A record by type and uuid, whatever its tenant.
     pub fn get(&self, kind: ObjectType, uuid: &str) -> Option<&Record> {
-        let (found, name) = self.locate.get(uuid)?;
+        let (found, seq) = self.locate.get(uuid)?;
         if *found != kind {
             return None;
         }
-        self.objects.get(&kind)?.get(&(name.clone(), uuid.to_owned()))
+        self.objects.get(&kind)?.get(seq)
     }
 
-    /// Records of a type with exactly this name (any tenant), in uuid order.
-    pub fn named<'s>(&'s self, kind: ObjectType, name: &str) -> impl Iterator<Item = &'s Record> + 's {
-        let from = (name.to_owned(), String::new());
-        let name = name.to_owned();
-        self.objects
-            .get(&kind)
-            .into_iter()
-            .flat_map(move |m| m.range(from.clone()..))
-            .take_while(move |((n, _), _)| *n == name)
-            .map(|(_, rec)| rec)
+    /// Records of a type with exactly this name (any tenant), in creation order.
+    pub fn named(&self, kind: ObjectType, name: &str) -> Vec<&Record> {
+        let from = (kind, name.to_owned(), String::new());
+        let mut found: Vec<&Record> = self
+            .names
+            .range(from..)
+            .take_while(|((k, n, _), _)| *k == kind && n == name)
+            .filter_map(|(_, uuid)| self.get(kind, uuid))
+            .collect();
+        found.sort_by_key(|r| r.seq);
+        found
     }
 
-    /// All records of a type, in (name, uuid) order.
+    /// All records of a type, in creation order.
     pub fn all(&self, kind: ObjectType) -> impl Iterator<Item = &Record> {
         self.objects.get(&kind).into_iter().flat_map(BTreeMap::values)
     }
@@ -139,7 +144,7 @@ impl Store {
     pub fn by_name(&self, kind: ObjectType, tenant: &str, name: &str) -> Option<&Record> {
         let lookup = |t: &str| {
             self.names
-                .get(&(kind, t.to_owned(), name.to_owned()))
+                .get(&(kind, name.to_owned(), t.to_owned()))
                 .and_then(|u| self.get(kind, u))
         };
         lookup(tenant).or_else(|| lookup(ADMIN).filter(|rec| Self::visible(&Scope::Tenant(tenant.to_owned()), rec)))
@@ -148,7 +153,7 @@ impl Store {
     /// The uuid a name would collide with in `tenant`.
     pub fn name_taken(&self, kind: ObjectType, tenant: &str, name: &str) -> Option<&str> {
         self.names
-            .get(&(kind, tenant.to_owned(), name.to_owned()))
+            .get(&(kind, name.to_owned(), tenant.to_owned()))
             .map(String::as_str)
     }
 
@@ -183,12 +188,19 @@ impl Store {
         self.clock.to_string()
     }
 
-    /// Insert or replace a record and update every index. The caller has validated it.
-    pub fn put(&mut self, rec: Record) {
+    /// Insert or replace a record and update every index; returns it as stored. The caller
+    /// has validated it. A replaced record keeps its place in the creation order; a new one
+    /// keeps the `seq` it was loaded with, or gets the next one.
+    pub fn put(&mut self, mut rec: Record) -> &Record {
         let (kind, uuid) = (rec.kind, rec.uuid().to_owned());
-        self.remove(kind, &uuid);
+        rec.seq = match self.remove(kind, &uuid) {
+            Some(old) => old.seq,
+            None if rec.seq != 0 => rec.seq,
+            None => self.next_seq + 1,
+        };
+        self.next_seq = self.next_seq.max(rec.seq);
         self.names
-            .insert((kind, rec.tenant().to_owned(), rec.name().to_owned()), uuid.clone());
+            .insert((kind, rec.name().to_owned(), rec.tenant().to_owned()), uuid.clone());
         for target in referenced_uuids(&rec) {
             self.referrers.entry(target).or_default().insert((kind, uuid.clone()));
         }
@@ -209,23 +221,26 @@ impl Store {
         {
             self.clock = self.clock.max(stamp);
         }
-        self.locate.insert(uuid.clone(), (kind, rec.name().to_owned()));
+        let seq = rec.seq;
+        self.locate.insert(uuid, (kind, seq));
         self.objects
             .entry(kind)
             .or_default()
-            .insert((rec.name().to_owned(), uuid), rec);
+            .entry(seq)
+            .insert_entry(rec)
+            .into_mut()
     }
 
     /// Remove a record and its index entries; returns it.
     pub fn remove(&mut self, kind: ObjectType, uuid: &str) -> Option<Record> {
-        let (found, name) = self.locate.get(uuid)?.clone();
+        let (found, seq) = *self.locate.get(uuid)?;
         if found != kind {
             return None;
         }
-        let rec = self.objects.get_mut(&kind)?.remove(&(name, uuid.to_owned()))?;
+        let rec = self.objects.get_mut(&kind)?.remove(&seq)?;
         self.locate.remove(uuid);
         self.names
-            .remove(&(kind, rec.tenant().to_owned(), rec.name().to_owned()));
+            .remove(&(kind, rec.name().to_owned(), rec.tenant().to_owned()));
         for target in referenced_uuids(&rec) {
             if let Some(set) = self.referrers.get_mut(&target) {
                 set.remove(&(kind, uuid.to_owned()));
@@ -296,6 +311,7 @@ mod tests {
             kind,
             system: false,
             body: body.as_object().unwrap().clone(),
+            seq: 0,
         }
     }
 

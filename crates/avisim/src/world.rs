@@ -102,7 +102,9 @@ impl World {
 
     fn replay(&mut self, entry: Entry) -> anyhow::Result<()> {
         match entry {
-            Entry::Put { record } => self.store.put(record),
+            Entry::Put { record } => {
+                self.store.put(record);
+            }
             Entry::Delete { kind, uuid } => {
                 self.store.remove(kind.parse()?, &uuid);
             }

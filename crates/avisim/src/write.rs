@@ -287,11 +287,12 @@ fn finish(
         body.insert("tenant_ref".into(), json!(format!("/api/tenant/{tenant}")));
     }
     body.insert("_last_modified".into(), json!(store.tick(now)));
-    let rec = Record {
-        kind,
-        system: false,
-        body,
-    };
-    store.put(rec.clone());
-    Ok(rec)
+    Ok(store
+        .put(Record {
+            kind,
+            system: false,
+            body,
+            seq: 0,
+        })
+        .clone())
 }

@@ -105,3 +105,36 @@ async fn pagination_follows_absolute_next_links() {
     let empty = s.get("/api/stringgroup?name=none").await.body;
     assert_eq!(empty, json!({"count": 0, "results": Value::Array(vec![])}));
 }
+
+#[tokio::test]
+async fn collections_list_in_creation_order() {
+    let sim = start().await;
+    let s = Session::login(&sim).await;
+    // AKO's cache population resolves a child's parent only if the parent was listed before
+    // it; a parent is always created first, and the controller lists in creation order.
+    s.create(
+        "virtualservice",
+        json!({"name": "c1--Shared-L7-EVH-0", "type": "VS_TYPE_VH_PARENT"}),
+    )
+    .await;
+    s.create(
+        "virtualservice",
+        json!({"name": "c1--6bbe9b50", "type": "VS_TYPE_VH_CHILD", "vh_parent_vs_ref": "/api/virtualservice/?name=c1--Shared-L7-EVH-0"}),
+    )
+    .await;
+    s.create("virtualservice", json!({"name": "a-last"})).await;
+    assert_eq!(
+        names(&s.list("/api/virtualservice").await),
+        ["c1--Shared-L7-EVH-0", "c1--6bbe9b50", "a-last"]
+    );
+    // An update keeps an object's place.
+    let first = uuid_of(&s.list("/api/virtualservice?name=c1--Shared-L7-EVH-0").await[0]);
+    let put = s
+        .put(
+            &format!("/api/virtualservice/{first}"),
+            json!({"name": "c1--Shared-L7-EVH-0", "type": "VS_TYPE_VH_PARENT", "description": "x"}),
+        )
+        .await;
+    assert_eq!(put.status, reqwest::StatusCode::OK);
+    assert_eq!(names(&s.list("/api/virtualservice").await)[0], "c1--Shared-L7-EVH-0");
+}
