@@ -7,6 +7,7 @@
 //! atomic with the write they guard. Bodies are stored with references in the canonical
 //! `/api/<type>/<uuid>` form.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
@@ -223,12 +224,15 @@ impl Store {
         }
         let seq = rec.seq;
         self.locate.insert(uuid, (kind, seq));
-        self.objects
-            .entry(kind)
-            .or_default()
-            .entry(seq)
-            .insert_entry(rec)
-            .into_mut()
+        match self.objects.entry(kind).or_default().entry(seq) {
+            Entry::Vacant(slot) => slot.insert(rec),
+            // Not reached in practice (the record under this seq was removed above), but
+            // replacing is the right answer if it ever is.
+            Entry::Occupied(mut slot) => {
+                slot.insert(rec);
+                slot.into_mut()
+            }
+        }
     }
 
     /// Remove a record and its index entries; returns it.
