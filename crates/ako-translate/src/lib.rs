@@ -4,10 +4,19 @@
 //! No IO, no clock, no randomness: everything here is a function of its inputs, so it can be
 //! golden-tested and reused offline by `ako plan`.
 
+pub mod checksum;
+pub mod fqdn;
+pub mod l4;
+pub mod members;
+pub mod model;
 pub mod naming;
 pub mod settings;
 pub mod shard;
+pub mod snapshot;
 
+pub use l4::translate_l4;
+pub use model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 pub use naming::{NameTooLong, Namer};
 pub use settings::{Settings, SettingsError, Values};
 pub use shard::ShardSize;
+pub use snapshot::Snapshot;

@@ -1,0 +1,432 @@
+//! AKO's checksums of L4 objects (`internal/nodes/avi_model_nodes.go`, `internal/lib/lib.go`),
+//! reproduced from their canonical strings so that ako-rs computes the same `cloud_config_cksum`
+//! as Go AKO and adopts its objects without a PUT.
+//!
+//! AKO hashes with FNV-1a 32 (`utils.Hash`) and serialises with Go's `encoding/json`
+//! (`utils.Stringify`); sums wrap around at 2^32. The helpers below write JSON the way Go does
+//! for the handful of shapes that are hashed.
+
+use avi_model::checksum::fnv1a32;
+
+/// `utils.Hash`.
+pub fn hash(s: &str) -> u32 {
+    fnv1a32(s.as_bytes())
+}
+
+/// A string as Go's `json.Marshal` writes it (HTML-safe escaping of `<`, `>`, `&`, U+2028/9).
+pub fn go_json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `utils.Stringify` of a `[]string`; `null` for an empty (nil) slice.
+pub fn go_json_strings<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        return "null".to_owned();
+    }
+    let inner: Vec<String> = items.iter().map(|s| go_json_string(s.as_ref())).collect();
+    format!("[{}]", inner.join(","))
+}
+
+/// `lib.GetClusterLabelChecksum`: `Hash("clustername" + cluster)`.
+pub fn cluster_label_checksum(cluster: &str) -> u32 {
+    hash(&format!("clustername{cluster}"))
+}
+
+/// `lib.GetMarkersChecksum`: the non-empty marker values, sorted and concatenated, hashed,
+/// plus the cluster label checksum.
+pub fn markers_checksum(cluster: &str, values: &[&str]) -> u32 {
+    let mut vals: Vec<&str> = values.iter().copied().filter(|v| !v.is_empty()).collect();
+    vals.sort_unstable();
+    let combined = vals.concat();
+    let own = if combined.is_empty() { 0 } else { hash(&combined) };
+    own.wrapping_add(cluster_label_checksum(cluster))
+}
+
+/// `CalculateCheckSumOfGeneratedCode` with no generated field set: the hash of the empty string.
+pub fn empty_generated_fields() -> u32 {
+    hash("")
+}
+
+/// One Service port as AKO's `AviPortHostProtocol` (only the fields L4 sets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortProto {
+    /// Service port.
+    pub port: i32,
+    /// `targetPort`: a number or a named port.
+    pub target_port: TargetPort,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+    /// Service port name.
+    pub name: String,
+}
+
+/// `intstr.IntOrString`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetPort {
+    /// A port number.
+    Int(i32),
+    /// A named container port.
+    Name(String),
+}
+
+impl TargetPort {
+    /// `IntVal` as Go reads it: 0 for a named port.
+    pub fn int_val(&self) -> i32 {
+        match self {
+            TargetPort::Int(i) => *i,
+            TargetPort::Name(_) => 0,
+        }
+    }
+
+    fn go_json(&self) -> String {
+        match self {
+            TargetPort::Int(i) => i.to_string(),
+            TargetPort::Name(s) => go_json_string(s),
+        }
+    }
+}
+
+impl PortProto {
+    /// Go's JSON of the struct, field order as declared.
+    fn go_json(&self) -> String {
+        format!(
+            "{{\"PortMap\":null,\"Port\":{},\"TargetPort\":{},\"Protocol\":{},\"Hosts\":null,\"Secret\":\"\",\"Passthrough\":false,\"Redirect\":false,\"EnableSSL\":false,\"EnableHTTP2\":false,\"Name\":{}}}",
+            self.port,
+            self.target_port.go_json(),
+            go_json_string(&self.protocol),
+            go_json_string(&self.name)
+        )
+    }
+}
+
+/// The inputs of an L4 VS checksum (`AviVsNode.CalculateCheckSum` with `IsL4VS`).
+#[derive(Clone, Debug)]
+pub struct L4VsChecksum<'a> {
+    /// Cluster name.
+    pub cluster: &'a str,
+    /// VsVip name.
+    pub vsvip: &'a str,
+    /// L4PolicySet names.
+    pub l4_policies: &'a [String],
+    /// Pool names.
+    pub pools: &'a [String],
+    /// Application profile name.
+    pub application_profile: &'a str,
+    /// SE group name.
+    pub se_group: &'a str,
+    /// Network profile as the model holds it (`Mixed-Network-Profile-Internal` for mixed protocols).
+    pub network_profile: &'a str,
+    /// Ports, already sorted by name.
+    pub ports: &'a [PortProto],
+    /// `service_metadata.hostnames`.
+    pub hostnames: &'a [String],
+    /// `traffic_enabled`.
+    pub traffic_enabled: bool,
+    /// `enable_rhi` as the model holds it (always set for L4).
+    pub enable_rhi: bool,
+    /// Marker values (Namespace, ServiceName).
+    pub markers: &'a [&'a str],
+}
+
+/// AKO's L4 VS checksum.
+pub fn l4_vs_checksum(v: &L4VsChecksum<'_>) -> u32 {
+    let mut refs: Vec<String> = Vec::new();
+    refs.push(format!("VSVIP{}", v.vsvip));
+    refs.extend(v.l4_policies.iter().map(|p| format!("L4Policy{p}")));
+    refs.extend(v.pools.iter().map(|p| format!("Pool{p}")));
+    refs.sort();
+    let ports: Vec<String> = v.ports.iter().map(PortProto::go_json).collect();
+    let ports = if ports.is_empty() {
+        "null".to_owned()
+    } else {
+        format!("[{}]", ports.join(","))
+    };
+    let mut sum = hash(&format!(
+        "{}{}{}{}{}",
+        refs.join(":"),
+        v.application_profile,
+        v.se_group,
+        v.network_profile,
+        ports
+    ));
+    // vsRefs: only the (empty) error page profile ref and the hostnames apply to L4.
+    let mut hostnames = v.hostnames.to_vec();
+    hostnames.sort();
+    if !hostnames.is_empty() {
+        sum = sum.wrapping_add(hash(&go_json_strings(&hostnames)));
+    }
+    sum = sum.wrapping_add(hash(if v.traffic_enabled { "true" } else { "false" }));
+    sum = sum.wrapping_add(markers_checksum(v.cluster, v.markers));
+    sum = sum.wrapping_add(hash(if v.enable_rhi { "true" } else { "false" }));
+    sum.wrapping_add(empty_generated_fields())
+}
+
+/// A pool server as AKO's `AviPoolMetaServer`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetaServer {
+    /// IP address.
+    pub addr: String,
+    /// `V4` or `V6`.
+    pub addr_type: &'static str,
+    /// Node of the endpoint (ClusterIP mode).
+    pub server_node: String,
+    /// `enabled`, unset in NodePort mode.
+    pub enabled: Option<bool>,
+}
+
+impl MetaServer {
+    fn go_json(&self) -> String {
+        let enabled = match self.enabled {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "null",
+        };
+        format!(
+            "{{\"Ip\":{{\"addr\":{},\"type\":{}}},\"ServerNode\":{},\"Port\":0,\"Enabled\":{}}}",
+            go_json_string(&self.addr),
+            go_json_string(self.addr_type),
+            go_json_string(&self.server_node),
+            enabled
+        )
+    }
+}
+
+/// A `nodeNetworkList` entry as AKO's `NodeNetworkMap`, keyed by UUID if set, else name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeNetworkEntry {
+    /// Map key.
+    pub key: String,
+    /// `networkUUID`.
+    pub network_uuid: String,
+    /// `cidrs`.
+    pub cidrs: Vec<String>,
+}
+
+/// Go's JSON of `map[string]NodeNetworkMap`: keys sorted; `null` when the map is nil.
+pub fn node_network_map_json(entries: Option<&[NodeNetworkEntry]>) -> String {
+    let Some(entries) = entries else {
+        return "null".to_owned();
+    };
+    let mut sorted: Vec<&NodeNetworkEntry> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    sorted.dedup_by(|a, b| a.key == b.key);
+    let inner: Vec<String> = sorted
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{{\"networkUUID\":{},\"cidrs\":{}}}",
+                go_json_string(&e.key),
+                go_json_string(&e.network_uuid),
+                go_json_strings(&e.cidrs)
+            )
+        })
+        .collect();
+    format!("{{{}}}", inner.join(","))
+}
+
+/// The inputs of an L4 pool checksum (`AviPoolNode.CalculateCheckSum`).
+#[derive(Clone, Debug)]
+pub struct L4PoolChecksum<'a> {
+    /// Cluster name.
+    pub cluster: &'a str,
+    /// `TCP`, `UDP`, `SCTP`.
+    pub protocol: &'a str,
+    /// The pool port after member computation (endpoint port or node port).
+    pub port: i32,
+    /// Service port name.
+    pub port_name: &'a str,
+    /// Servers, sorted by address.
+    pub servers: &'a [MetaServer],
+    /// `Stringify(NetworkPlacementSettings)`.
+    pub placement_json: &'a str,
+    /// Marker values (Namespace, ServiceName, Port).
+    pub markers: &'a [&'a str],
+}
+
+/// AKO's L4 pool checksum.
+pub fn l4_pool_checksum(p: &L4PoolChecksum<'_>) -> u32 {
+    let servers: Vec<String> = p.servers.iter().map(MetaServer::go_json).collect();
+    let servers = if servers.is_empty() {
+        "null".to_owned()
+    } else {
+        format!("[{}]", servers.join(","))
+    };
+    let canonical = [
+        p.protocol.to_owned(),
+        p.port.to_string(),
+        p.port_name.to_owned(),
+        servers,
+        "false".to_owned(), // sni_enabled
+        String::new(),      // priority label
+        p.placement_json.to_owned(),
+    ]
+    .join(":");
+    hash(&canonical)
+        .wrapping_add(markers_checksum(p.cluster, p.markers))
+        .wrapping_add(empty_generated_fields())
+}
+
+/// A VIP network as the VsVip checksum sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VipNetworkKey {
+    /// Network name.
+    pub name: String,
+    /// IPv4 CIDR.
+    pub cidr: String,
+    /// IPv6 CIDR.
+    pub v6cidr: String,
+    /// Network UUID.
+    pub uuid: String,
+}
+
+/// AKO's VsVip checksum (`AviVSVIPNode.CalculateCheckSum`).
+pub fn vsvip_checksum(
+    cluster: &str,
+    fqdns: &[String],
+    ip: &str,
+    networks: &[VipNetworkKey],
+    bgp_peer_labels: &[String],
+) -> u32 {
+    let mut sum: u32 = 0;
+    if !fqdns.is_empty() {
+        let mut f = fqdns.to_vec();
+        f.sort();
+        sum = hash(&go_json_strings(&f));
+    }
+    if !ip.is_empty() {
+        sum = sum.wrapping_add(hash(ip));
+    }
+    if !networks.is_empty() {
+        let mut list: Vec<String> = networks
+            .iter()
+            .map(|n| {
+                let mut s = format!("{}:{}", n.name, n.cidr);
+                if !n.v6cidr.is_empty() {
+                    s.push(':');
+                    s.push_str(&n.v6cidr);
+                }
+                if !n.uuid.is_empty() {
+                    s.push(':');
+                    s.push_str(&n.uuid);
+                }
+                s
+            })
+            .collect();
+        list.sort();
+        sum = sum.wrapping_add(hash(&go_json_strings(&list)));
+    }
+    if !bgp_peer_labels.is_empty() {
+        let mut l = bgp_peer_labels.to_vec();
+        l.sort();
+        sum = sum.wrapping_add(hash(&go_json_strings(&l)));
+    }
+    sum.wrapping_add(cluster_label_checksum(cluster))
+}
+
+/// AKO's L4PolicySet checksum (`lib.L4PolicyChecksum`), recomputed from the object's fields.
+pub fn l4_policy_checksum(
+    cluster: &str,
+    ports: &[i32],
+    protocols: &[String],
+    pools: &[String],
+    markers: &[&str],
+) -> u32 {
+    let mut ports = ports.to_vec();
+    ports.sort_unstable();
+    let mut protocols = protocols.to_vec();
+    protocols.sort();
+    let mut pools = pools.to_vec();
+    pools.sort();
+    let ports_json = if ports.is_empty() {
+        "null".to_owned()
+    } else {
+        format!("[{}]", ports.iter().map(i32::to_string).collect::<Vec<_>>().join(","))
+    };
+    hash(&ports_json)
+        .wrapping_add(hash(&go_json_strings(&protocols)))
+        .wrapping_add(hash(&go_json_strings(&pools)))
+        .wrapping_add(markers_checksum(cluster, markers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_json_escapes_like_encoding_json() {
+        assert_eq!(go_json_string("a<b>&\"c"), r#""a\u003cb\u003e\u0026\"c""#);
+        assert_eq!(go_json_strings::<String>(&[]), "null");
+        assert_eq!(go_json_strings(&["x", "y"]), r#"["x","y"]"#);
+    }
+
+    #[test]
+    fn markers_ignore_empty_values_and_order() {
+        let a = markers_checksum("c", &["red-ns", "svc", "80"]);
+        let b = markers_checksum("c", &["80", "", "svc", "red-ns"]);
+        assert_eq!(a, b);
+        assert_eq!(a, hash("80red-nssvc").wrapping_add(hash("clusternamec")));
+        assert_eq!(markers_checksum("c", &[]), hash("clusternamec"));
+    }
+
+    #[test]
+    fn port_proto_json_matches_go_field_order() {
+        let p = PortProto {
+            port: 80,
+            target_port: TargetPort::Int(8080),
+            protocol: "TCP".into(),
+            name: "http".into(),
+        };
+        assert_eq!(
+            p.go_json(),
+            r#"{"PortMap":null,"Port":80,"TargetPort":8080,"Protocol":"TCP","Hosts":null,"Secret":"","Passthrough":false,"Redirect":false,"EnableSSL":false,"EnableHTTP2":false,"Name":"http"}"#
+        );
+        let named = PortProto {
+            target_port: TargetPort::Name("web".into()),
+            ..p
+        };
+        assert!(named.go_json().contains(r#""TargetPort":"web""#));
+    }
+
+    #[test]
+    fn server_json_matches_go() {
+        let s = MetaServer {
+            addr: "10.0.0.1".into(),
+            addr_type: "V4",
+            server_node: "n1".into(),
+            enabled: None,
+        };
+        assert_eq!(
+            s.go_json(),
+            r#"{"Ip":{"addr":"10.0.0.1","type":"V4"},"ServerNode":"n1","Port":0,"Enabled":null}"#
+        );
+    }
+
+    #[test]
+    fn node_network_map_sorted_by_key() {
+        let e = |k: &str| NodeNetworkEntry {
+            key: k.into(),
+            network_uuid: String::new(),
+            cidrs: vec!["10.0.0.0/24".into()],
+        };
+        assert_eq!(node_network_map_json(None), "null");
+        assert_eq!(
+            node_network_map_json(Some(&[e("b"), e("a")])),
+            r#"{"a":{"networkUUID":"","cidrs":["10.0.0.0/24"]},"b":{"networkUUID":"","cidrs":["10.0.0.0/24"]}}"#
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! Pool members of an L4 pool (`avi_model_l4_translator.go:PopulateServers`,
+//! `PopulateServersForNodePort`, `checkIfEndpointSliceExistsForNode`, `enableServer`).
+
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::discovery::v1::{EndpointConditions, EndpointSlice};
+
+use crate::checksum::{MetaServer, PortProto};
+use crate::settings::{IpFamily, Settings};
+use crate::snapshot::Snapshot;
+
+/// The pool's port after member computation and its servers (unsorted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Members {
+    /// Port every server listens on.
+    pub port: i32,
+    /// Servers in discovery order.
+    pub servers: Vec<MetaServer>,
+}
+
+struct Families {
+    v4: bool,
+    v6: bool,
+}
+
+/// Which address families the Service and AKO's `ipFamily` allow.
+fn families(svc: &Service, settings: &Settings) -> Families {
+    let fams = svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.ip_families.clone())
+        .unwrap_or_default();
+    let (v4_fam, v6_fam) = if fams.len() == 2 {
+        (true, true)
+    } else if fams.first().map(String::as_str) == Some("IPv6") {
+        (false, true)
+    } else {
+        (true, false)
+    };
+    Families {
+        v4: v4_fam && settings.ip_family == IpFamily::V4,
+        v6: v6_fam && settings.ip_family == IpFamily::V6,
+    }
+}
+
+/// `enableServer`: enabled only when ready (unset counts as not ready) and not terminating.
+pub fn endpoint_enabled(c: Option<&EndpointConditions>) -> bool {
+    let ready = c.and_then(|c| c.ready).unwrap_or(false);
+    let terminating = c.and_then(|c| c.terminating).unwrap_or(false);
+    ready && !terminating
+}
+
+/// ClusterIP mode: endpoint addresses of the matching EndpointSlices.
+pub fn cluster_ip_members(
+    snap: &Snapshot,
+    settings: &Settings,
+    svc: &Service,
+    ns: &str,
+    name: &str,
+    pp: &PortProto,
+) -> Members {
+    let fam = families(svc, settings);
+    let slices: Vec<&EndpointSlice> = snap.slices_for_service(ns, name).collect();
+    let only_one = slices.len() == 1;
+    let mut port = pp.port;
+    let mut seen = BTreeSet::new();
+    let mut servers = Vec::new();
+    for slice in &slices {
+        let ports = slice.ports.as_deref().unwrap_or_default();
+        let mut matched: Option<(i32, String)> = ports
+            .iter()
+            .find(|p| p.name.as_deref() == Some(pp.name.as_str()) || p.port == Some(pp.target_port.int_val()))
+            .map(|p| {
+                (
+                    p.port.unwrap_or(0),
+                    p.protocol.clone().unwrap_or_else(|| "TCP".to_owned()),
+                )
+            });
+        if only_one && ports.len() == 1 {
+            let p = &ports[0];
+            matched = Some((
+                p.port.unwrap_or(0),
+                p.protocol.clone().unwrap_or_else(|| "TCP".to_owned()),
+            ));
+        }
+        let Some((ep_port, ep_proto)) = matched else { continue };
+        port = ep_port;
+        for ep in &slice.endpoints {
+            let Some(ip) = ep.addresses.first() else { continue };
+            if !seen.insert((ip.clone(), port, ep_proto.clone(), slice.address_type.clone())) {
+                continue;
+            }
+            let addr_type = if fam.v4 && ip.parse::<Ipv4Addr>().is_ok() {
+                "V4"
+            } else if fam.v6 && ip.parse::<Ipv6Addr>().is_ok() {
+                "V6"
+            } else {
+                continue;
+            };
+            servers.push(MetaServer {
+                addr: ip.clone(),
+                addr_type,
+                server_node: ep.node_name.clone().unwrap_or_default(),
+                enabled: Some(endpoint_enabled(ep.conditions.as_ref())),
+            });
+        }
+    }
+    Members { port, servers }
+}
+
+/// NodePort mode: the InternalIP of every selected node, on the port's nodePort.
+pub fn node_port_members(
+    snap: &Snapshot,
+    settings: &Settings,
+    svc: &Service,
+    ns: &str,
+    name: &str,
+    pp: &PortProto,
+) -> Members {
+    let fam = families(svc, settings);
+    let spec = svc.spec.clone().unwrap_or_default();
+    let ports = spec.ports.unwrap_or_default();
+    let local = spec.external_traffic_policy.as_deref() == Some("Local");
+    let mut port = pp.port;
+    let mut servers = Vec::new();
+    for sp in &ports {
+        if sp.name.as_deref().unwrap_or("") != pp.name && ports.len() != 1 {
+            continue;
+        }
+        port = sp.node_port.unwrap_or(0);
+        for node in snap.nodes.values() {
+            if let Some((key, value)) = &settings.node_port_selector {
+                let labels = node.metadata.labels.as_ref();
+                if labels.and_then(|l| l.get(key)) != Some(value) {
+                    continue;
+                }
+            }
+            let (mut has4, mut has6) = (true, true);
+            if local {
+                (has4, has6) = node_has_endpoint(snap, ns, name, pp, node);
+                if !has4 && !has6 {
+                    continue;
+                }
+            }
+            let (ip4, ip6) = node_ips(node);
+            let (addr, addr_type) = match (ip4, ip6) {
+                (Some(ip), _) if fam.v4 && has4 => (ip, "V4"),
+                (_, Some(ip)) if fam.v6 && has6 => (ip, "V6"),
+                _ => continue,
+            };
+            servers.push(MetaServer {
+                addr,
+                addr_type,
+                server_node: String::new(),
+                enabled: None,
+            });
+        }
+    }
+    Members { port, servers }
+}
+
+/// A node's first IPv4 and IPv6 InternalIP.
+fn node_ips(node: &Node) -> (Option<String>, Option<String>) {
+    let addrs = node.status.as_ref().and_then(|s| s.addresses.as_ref());
+    let internal = || addrs.into_iter().flatten().filter(|a| a.type_ == "InternalIP");
+    let v4 = internal()
+        .find(|a| a.address.parse::<Ipv4Addr>().is_ok())
+        .map(|a| a.address.clone());
+    let v6 = internal()
+        .find(|a| a.address.parse::<Ipv6Addr>().is_ok())
+        .map(|a| a.address.clone());
+    (v4, v6)
+}
+
+/// externalTrafficPolicy Local: does the node run an endpoint of this port (per address family)?
+fn node_has_endpoint(snap: &Snapshot, ns: &str, name: &str, pp: &PortProto, node: &Node) -> (bool, bool) {
+    let node_name = node.metadata.name.as_deref().unwrap_or("");
+    let slices: Vec<&EndpointSlice> = snap.slices_for_service(ns, name).collect();
+    let (mut f4, mut f6) = (false, false);
+    for slice in &slices {
+        let ports = slice.ports.as_deref().unwrap_or_default();
+        let mut found = ports
+            .iter()
+            .any(|p| p.port == Some(pp.target_port.int_val()) || p.name.as_deref() == Some(pp.name.as_str()));
+        if !found && pp.target_port.int_val() == 0 && pp.name.is_empty() && slices.len() == 1 && ports.len() == 1 {
+            found = true;
+        }
+        if !found {
+            continue;
+        }
+        if slice
+            .endpoints
+            .iter()
+            .any(|ep| ep.node_name.as_deref() == Some(node_name))
+        {
+            match slice.address_type.as_str() {
+                "IPv4" => f4 = true,
+                "IPv6" => f6 = true,
+                _ => {}
+            }
+        }
+        if f4 && f6 {
+            break;
+        }
+    }
+    (f4, f6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::discovery::v1::EndpointConditions;
+
+    #[test]
+    fn enabled_needs_ready_and_not_terminating() {
+        let c = |ready, terminating| EndpointConditions {
+            ready,
+            terminating,
+            serving: None,
+        };
+        assert!(endpoint_enabled(Some(&c(Some(true), None))));
+        assert!(endpoint_enabled(Some(&c(Some(true), Some(false)))));
+        assert!(!endpoint_enabled(Some(&c(Some(true), Some(true)))));
+        assert!(!endpoint_enabled(Some(&c(None, None))));
+        assert!(!endpoint_enabled(None));
+    }
+}

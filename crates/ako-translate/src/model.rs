@@ -1,0 +1,134 @@
+//! What translation produces: the Avi objects of each model, the failures, and the status
+//! each Service should get once its VS exists.
+
+use std::collections::BTreeMap;
+
+use avi_model::ObjectType;
+use serde::Serialize;
+
+/// Facts read from the Avi controller at boot that change what AKO builds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloudFacts {
+    /// DNS sub-domains usable for FQDNs (`/api/ipamdnsproviderprofiledomainlist`).
+    pub dns_domains: Vec<String>,
+    /// Controller license tier, e.g. `ENTERPRISE`, `ENTERPRISE_WITH_CLOUD_SERVICES`, `ESSENTIALS`.
+    pub license_tier: String,
+    /// IPAM provider type of the cloud, e.g. `IPAMDNS_TYPE_INTERNAL`.
+    pub ipam_type: String,
+    /// Cloud vtype, e.g. `CLOUD_VCENTER`, `CLOUD_NONE`. Pools get placement networks from
+    /// `nodeNetworkList` only in vCenter clouds (NSX-T VLAN clouds are not handled yet).
+    pub cloud_type: String,
+}
+
+impl CloudFacts {
+    /// Licenses under which AKO picks `System-TCP-Proxy` for TCP.
+    pub fn is_enterprise(&self) -> bool {
+        self.license_tier == "ENTERPRISE" || self.license_tier == "ENTERPRISE_WITH_CLOUD_SERVICES"
+    }
+
+    /// Clouds in which AKO sets pool placement networks from `nodeNetworkList`.
+    pub fn uses_node_networks(&self) -> bool {
+        self.cloud_type == "CLOUD_VCENTER"
+    }
+}
+
+/// One Avi object as it would be sent to the controller.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DesiredObject {
+    /// Its type.
+    #[serde(serialize_with = "ser_kind")]
+    pub kind: ObjectType,
+    /// Its tenant.
+    pub tenant: String,
+    /// Its name.
+    pub name: String,
+    /// The checksum AKO compares to decide whether to PUT: the stored `cloud_config_cksum` /
+    /// `vsvip_cloud_config_cksum`, or for an L4PolicySet the one AKO recomputes from its fields.
+    pub checksum: u32,
+    /// Exactly the JSON body of the POST/PUT, with name-form references as AKO sends them.
+    pub body: serde_json::Value,
+}
+
+fn ser_kind<S: serde::Serializer>(kind: &ObjectType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.path())
+}
+
+/// The objects of one model (one VS and what hangs off it), leaves first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Model {
+    /// Sorted by (kind order: VsVip, Pool, L4PolicySet, VirtualService), then name.
+    pub objects: Vec<DesiredObject>,
+}
+
+impl Model {
+    /// Sort objects into their canonical order: dependencies before the objects that refer to them.
+    pub fn sort(&mut self) {
+        self.objects
+            .sort_by(|a, b| (kind_rank(a.kind), &a.name).cmp(&(kind_rank(b.kind), &b.name)));
+    }
+}
+
+fn kind_rank(kind: ObjectType) -> u8 {
+    match kind {
+        ObjectType::VsVip => 0,
+        ObjectType::Pool => 1,
+        ObjectType::PoolGroup => 2,
+        ObjectType::L4PolicySet => 3,
+        ObjectType::VirtualService => 9,
+        _ => 5,
+    }
+}
+
+/// A Kubernetes object that could not be translated, and why.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Failure {
+    /// Kubernetes kind, e.g. `Service`.
+    pub kind: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Which Avi VS decides a Kubernetes object's `status.loadBalancer`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct StatusIntent {
+    /// Kubernetes kind, e.g. `Service`.
+    pub kind: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Tenant of the VS.
+    pub tenant: String,
+    /// The VS name.
+    pub vs_name: String,
+    /// The VsVip holding the address (ako-rs fills the IP after sync).
+    pub vsvip_name: String,
+    /// `status.loadBalancer.ingress[].hostname`: the first FQDN, if any.
+    pub hostname: Option<String>,
+}
+
+/// The result of translating a snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Translation {
+    /// Models by key `<tenant>/<vs name>`.
+    pub models: BTreeMap<String, Model>,
+    /// Sorted failures.
+    pub failures: Vec<Failure>,
+    /// Sorted status intents.
+    pub status: Vec<StatusIntent>,
+}
+
+impl Translation {
+    /// Put failures and status in canonical order and every model's objects too.
+    pub fn normalize(&mut self) {
+        for model in self.models.values_mut() {
+            model.sort();
+        }
+        self.failures.sort();
+        self.status.sort();
+    }
+}

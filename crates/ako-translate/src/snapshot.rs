@@ -1,0 +1,96 @@
+//! The cluster objects translation reads, as plain data in ordered maps.
+//!
+//! Keys are `(namespace, name)` (or the name alone for cluster-scoped kinds), so iteration is
+//! deterministic whatever order the objects were inserted in.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// The label linking an EndpointSlice to its Service.
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+/// `(namespace, name)`.
+pub type NsName = (String, String);
+
+/// Everything translation may look at.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Services by `(namespace, name)`.
+    pub services: BTreeMap<NsName, Service>,
+    /// EndpointSlices by `(namespace, name)`.
+    pub endpoint_slices: BTreeMap<NsName, EndpointSlice>,
+    /// Nodes by name.
+    pub nodes: BTreeMap<String, Node>,
+    /// Namespaces by name.
+    pub namespaces: BTreeMap<String, Namespace>,
+    /// Pods by `(namespace, name)` (for NodePortLocal).
+    pub pods: BTreeMap<NsName, Pod>,
+}
+
+fn ns_name(meta: &ObjectMeta) -> NsName {
+    (
+        meta.namespace.clone().unwrap_or_else(|| "default".to_owned()),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+impl Snapshot {
+    /// An empty snapshot.
+    pub fn new() -> Self {
+        Snapshot::default()
+    }
+
+    /// Add or replace a Service (a missing namespace means `default`).
+    pub fn with_service(mut self, svc: Service) -> Self {
+        self.insert_service(svc);
+        self
+    }
+
+    /// Add or replace a Service.
+    pub fn insert_service(&mut self, svc: Service) {
+        self.services.insert(ns_name(&svc.metadata), svc);
+    }
+
+    /// Add or replace an EndpointSlice.
+    pub fn insert_endpoint_slice(&mut self, slice: EndpointSlice) {
+        self.endpoint_slices.insert(ns_name(&slice.metadata), slice);
+    }
+
+    /// Add or replace a Node.
+    pub fn insert_node(&mut self, node: Node) {
+        self.nodes.insert(node.metadata.name.clone().unwrap_or_default(), node);
+    }
+
+    /// Add or replace a Namespace.
+    pub fn insert_namespace(&mut self, ns: Namespace) {
+        self.namespaces.insert(ns.metadata.name.clone().unwrap_or_default(), ns);
+    }
+
+    /// Add or replace a Pod.
+    pub fn insert_pod(&mut self, pod: Pod) {
+        self.pods.insert(ns_name(&pod.metadata), pod);
+    }
+
+    /// The EndpointSlices of Service `ns/name` (label `kubernetes.io/service-name`), in slice-name order.
+    pub fn slices_for_service<'a>(
+        &'a self,
+        ns: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+        self.endpoint_slices
+            .range((ns.to_owned(), String::new())..)
+            .take_while(move |((slice_ns, _), _)| slice_ns == ns)
+            .map(|(_, slice)| slice)
+            .filter(move |slice| {
+                slice
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(SERVICE_NAME_LABEL))
+                    .is_some_and(|svc| svc == name)
+            })
+    }
+}
