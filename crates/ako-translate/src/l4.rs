@@ -296,18 +296,24 @@ fn translate_service(
                 &[("Namespace", ns), ("ServiceName", name), ("Port", &port_str)],
             ),
         }));
+        // AKO names each rule after its pool reference; the controller's name limit applies.
         let pool_ref = format!("/api/pool?name={pool_name}");
-        if pool_ref.chars().count() <= crate::naming::MAX_NAME_LEN {
-            rules.push(json!({
-                "name": pool_ref,
-                "index": index,
-                "action": {"select_pool": {"action_type": "L4_RULE_ACTION_SELECT_POOL", "pool_ref": pool_ref}},
-                "match": {
-                    "port": {"match_criteria": "IS_IN", "ports": [pp.port]},
-                    "protocol": {"match_criteria": "IS_IN", "protocol": format!("PROTOCOL_{}", pp.protocol)},
-                },
-            }));
+        if pool_ref.chars().count() > crate::naming::MAX_NAME_LEN {
+            return Err(format!(
+                "the L4 policy rule for port {} would be named {pool_ref:?}, over the controller's limit of {} characters; shorten the Service or namespace name",
+                pp.port,
+                crate::naming::MAX_NAME_LEN
+            ));
         }
+        rules.push(json!({
+            "name": pool_ref,
+            "index": index,
+            "action": {"select_pool": {"action_type": "L4_RULE_ACTION_SELECT_POOL", "pool_ref": pool_ref}},
+            "match": {
+                "port": {"match_criteria": "IS_IN", "ports": [pp.port]},
+                "protocol": {"match_criteria": "IS_IN", "protocol": format!("PROTOCOL_{}", pp.protocol)},
+            },
+        }));
         rule_ports.push(pp.port);
         rule_protocols.push(pp.protocol.clone());
         pool_names.push(pool_name);
