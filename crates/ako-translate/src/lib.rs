@@ -1,5 +1,6 @@
 //! The pure core of ako-rs: what AKO's settings mean, how AKO names and shards Avi objects,
-//! and (to come) the translation of Kubernetes objects into AKO's Avi object graph.
+//! and the translation of Kubernetes objects into AKO's Avi object graph (LoadBalancer
+//! Services today; Ingresses next).
 //!
 //! No IO, no clock, no randomness: everything here is a function of its inputs, so it can be
 //! golden-tested and reused offline by `ako plan`.
@@ -9,6 +10,7 @@ pub mod fqdn;
 pub mod l4;
 pub mod members;
 pub mod model;
+pub mod manifests;
 pub mod naming;
 pub mod settings;
 pub mod shard;
@@ -16,6 +18,7 @@ pub mod snapshot;
 
 pub use l4::translate_l4;
 pub use model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
+pub use manifests::{ManifestError, load_manifests};
 pub use naming::{NameTooLong, Namer};
 pub use settings::{Settings, SettingsError, Values};
 pub use shard::ShardSize;

@@ -1,0 +1,95 @@
+//! Kubernetes manifests (what you would `kubectl apply`: multi-document YAML or JSON, `List`
+//! objects) into a [`Snapshot`]. Pure: the caller reads the files. Kinds translation does not
+//! read yet are reported back, not silently dropped.
+
+use serde_json::Value;
+
+use crate::snapshot::Snapshot;
+
+/// A manifest that cannot be read, naming the source and the document.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{source_name}: {message}")]
+pub struct ManifestError {
+    /// File name (or other label) of the input.
+    pub source_name: String,
+    /// What is wrong, with the document number and object.
+    pub message: String,
+}
+
+/// Add every object of `text` to `snapshot`. Returns the `Kind namespace/name` of objects of
+/// kinds the translation does not read (yet), so the caller can say so.
+pub fn load_manifests(snapshot: &mut Snapshot, source: &str, text: &str) -> Result<Vec<String>, ManifestError> {
+    let err = |message: String| ManifestError { source_name: source.to_owned(), message };
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| err(format!("not valid YAML: {e}")))?;
+    let mut ignored = Vec::new();
+    for (n, doc) in docs.into_iter().enumerate() {
+        add_object(snapshot, doc, &mut ignored).map_err(|m| err(format!("document {}: {m}", n + 1)))?;
+    }
+    Ok(ignored)
+}
+
+fn add_object(snapshot: &mut Snapshot, doc: Value, ignored: &mut Vec<String>) -> Result<(), String> {
+    if doc.is_null() {
+        return Ok(());
+    }
+    let kind = doc.get("kind").and_then(Value::as_str).ok_or("no `kind`")?.to_owned();
+    if kind == "List" || kind.ends_with("List") && doc.get("items").is_some() {
+        let items = doc.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+        return items.into_iter().try_for_each(|item| add_object(snapshot, item, ignored));
+    }
+    let id = format!(
+        "{kind} {}{}",
+        doc.pointer("/metadata/namespace").and_then(Value::as_str).map(|ns| format!("{ns}/")).unwrap_or_default(),
+        doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("<no name>")
+    );
+    let invalid = |e: serde_json::Error| format!("{id} is not a valid {kind}: {e}");
+    match kind.as_str() {
+        "Service" => snapshot.insert_service(serde_json::from_value(doc).map_err(invalid)?),
+        "EndpointSlice" => snapshot.insert_endpoint_slice(serde_json::from_value(doc).map_err(invalid)?),
+        "Node" => snapshot.insert_node(serde_json::from_value(doc).map_err(invalid)?),
+        "Namespace" => snapshot.insert_namespace(serde_json::from_value(doc).map_err(invalid)?),
+        "Pod" => snapshot.insert_pod(serde_json::from_value(doc).map_err(invalid)?),
+        _ => ignored.push(id),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_documents_and_lists_and_reports_other_kinds() {
+        let mut snap = Snapshot::new();
+        let text = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: ns}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: List
+items:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: ns}}
+  - {apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: web, namespace: ns}}
+---
+"#;
+        let ignored = load_manifests(&mut snap, "app.yaml", text).unwrap();
+        assert_eq!(snap.services.len(), 1);
+        assert_eq!(snap.namespaces.len(), 1);
+        assert_eq!(ignored, ["Ingress ns/web"]);
+    }
+
+    #[test]
+    fn errors_name_the_file_document_and_object() {
+        let mut snap = Snapshot::new();
+        let bad = "kind: Service\nmetadata: {name: a, namespace: ns}\nspec: {ports: 7}\n";
+        let e = load_manifests(&mut snap, "svc.yaml", bad).unwrap_err();
+        assert_eq!(e.source_name, "svc.yaml");
+        assert!(e.message.starts_with("document 1: Service ns/a is not a valid Service"), "{}", e.message);
+        let e = load_manifests(&mut snap, "x.yaml", "a: [1,").unwrap_err();
+        assert!(e.to_string().starts_with("x.yaml: not valid YAML"), "{e}");
+        let e = load_manifests(&mut snap, "y.yaml", "metadata: {name: a}\n").unwrap_err();
+        assert_eq!(e.message, "document 1: no `kind`");
+    }
+}

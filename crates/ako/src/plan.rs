@@ -1,0 +1,252 @@
+//! `ako plan`: manifests + AKO values.yaml → the desired Avi objects, offline. Like
+//! `terraform plan`, it shows what would be sent without touching a controller.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate_l4};
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+/// Arguments of `ako plan`.
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Directory of Kubernetes manifests (*.yaml, *.yml, *.json; multi-document), read recursively.
+    #[arg(long)]
+    manifests: PathBuf,
+    /// AKO's values.yaml (the chart's keys).
+    #[arg(long)]
+    values: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    output: Format,
+    /// DNS sub-domain of the cloud's DNS profile (repeatable); the controller's list when online.
+    #[arg(long = "dns-domain")]
+    dns_domains: Vec<String>,
+    /// The controller's license tier (selects the TCP network profile).
+    #[arg(long, default_value = "ENTERPRISE")]
+    license_tier: String,
+    /// The cloud's type (`vtype`), e.g. CLOUD_NONE or CLOUD_VCENTER.
+    #[arg(long, default_value = "CLOUD_NONE")]
+    cloud_type: String,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    /// A tree for people.
+    Table,
+    /// A JSON array sorted by (model, type, name).
+    Json,
+    /// Objects and failures as YAML.
+    Yaml,
+}
+
+/// One element of `-o json`.
+#[derive(Serialize)]
+struct PlannedObject<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    tenant: &'a str,
+    name: &'a str,
+    model: &'a str,
+    body: &'a serde_json::Value,
+}
+
+/// `-o yaml`: objects and failures.
+#[derive(Serialize)]
+struct YamlPlan<'a> {
+    objects: Vec<PlannedObject<'a>>,
+    failures: &'a [ako_translate::Failure],
+}
+
+/// Run `ako plan`.
+pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
+    let values_text =
+        std::fs::read_to_string(&args.values).with_context(|| format!("cannot read {}", args.values.display()))?;
+    let values = Values::from_yaml(&values_text).map_err(|e| anyhow::anyhow!("{}: {e}", args.values.display()))?;
+    let settings = Settings::from_values(&values).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        anyhow::anyhow!("{} has invalid settings:\n{}", args.values.display(), lines.join("\n"))
+    })?;
+
+    let mut snapshot = Snapshot::new();
+    for file in manifest_files(&args.manifests)? {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let ignored = load_manifests(&mut snapshot, &file.display().to_string(), &text)?;
+        for object in ignored {
+            eprintln!("note: {}: {object} is not translated by ako-rs yet", file.display());
+        }
+    }
+    let cloud = CloudFacts {
+        dns_domains: args.dns_domains.clone(),
+        license_tier: args.license_tier.clone(),
+        ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
+        cloud_type: args.cloud_type.clone(),
+    };
+    let translation = translate_l4(&snapshot, &settings, &cloud);
+    for f in &translation.failures {
+        eprintln!("failure: {} {}/{}: {}", f.kind, f.namespace, f.name, f.message);
+    }
+
+    let objects = planned(&translation);
+    let mut out = std::io::stdout().lock();
+    match args.output {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &objects)?;
+            writeln!(out)?;
+        }
+        Format::Yaml => {
+            let plan = YamlPlan {
+                objects,
+                failures: &translation.failures,
+            };
+            write!(out, "{}", serde_saphyr::to_string(&plan)?)?;
+        }
+        Format::Table => write_table(&mut out, &translation)?,
+    }
+    Ok(())
+}
+
+/// Every manifest file under `dir`, sorted so output never depends on directory order.
+fn manifest_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Objects sorted by (model, type, name).
+fn planned(t: &Translation) -> Vec<PlannedObject<'_>> {
+    let mut objects: Vec<PlannedObject<'_>> = t
+        .models
+        .iter()
+        .flat_map(|(model, m)| {
+            m.objects.iter().map(move |o| PlannedObject {
+                kind: o.kind.path(),
+                tenant: &o.tenant,
+                name: &o.name,
+                model,
+                body: &o.body,
+            })
+        })
+        .collect();
+    objects.sort_by(|a, b| (a.model, a.kind, a.name).cmp(&(b.model, b.kind, b.name)));
+    objects
+}
+
+/// A tree per model: the VS, its VIP, its pools and their servers, then failures.
+fn write_table(out: &mut impl Write, t: &Translation) -> anyhow::Result<()> {
+    for (model, m) in &t.models {
+        writeln!(out, "{model}")?;
+        let mut objects: Vec<&ako_translate::DesiredObject> = m.objects.iter().collect();
+        objects.sort_by_key(|o| (tree_rank(o.kind.path()), o.name.as_str()));
+        for o in objects {
+            writeln!(out, "  {:<22} {}", o.kind.path(), o.name)?;
+            for line in details(o) {
+                writeln!(out, "    {line}")?;
+            }
+        }
+    }
+    if t.models.is_empty() {
+        writeln!(out, "(no Avi objects)")?;
+    }
+    for f in &t.failures {
+        writeln!(out, "FAILED {} {}/{}: {}", f.kind, f.namespace, f.name, f.message)?;
+    }
+    Ok(())
+}
+
+/// Reading order of the tree: the virtual service first, then what it uses.
+fn tree_rank(kind: &str) -> u8 {
+    match kind {
+        "virtualservice" => 0,
+        "vsvip" => 1,
+        "sslkeyandcertificate" => 2,
+        "httppolicyset" | "l4policyset" | "vsdatascriptset" => 3,
+        "poolgroup" => 4,
+        "pool" => 5,
+        _ => 6,
+    }
+}
+
+/// The lines worth showing under an object.
+fn details(o: &ako_translate::DesiredObject) -> Vec<String> {
+    let b = &o.body;
+    let strs = |v: Option<&serde_json::Value>| -> Vec<String> {
+        v.and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    match o.kind.path() {
+        "virtualservice" => {
+            let ports: Vec<String> = b["services"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["port"].as_u64().map(|p| p.to_string()))
+                .collect();
+            vec![format!("ports {}", ports.join(", "))]
+        }
+        "vsvip" => {
+            let fqdns: Vec<String> = b["dns_info"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["fqdn"].as_str().map(str::to_owned))
+                .collect();
+            let ip = b
+                .pointer("/vip/0/ip_address/addr")
+                .and_then(|v| v.as_str())
+                .unwrap_or("(allocated by IPAM)");
+            vec![
+                format!("vip {ip}"),
+                format!("fqdn {}", if fqdns.is_empty() { "-".into() } else { fqdns.join(", ") }),
+            ]
+        }
+        "pool" => {
+            let servers: Vec<String> = b["servers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| {
+                    let ip = s.pointer("/ip/addr").and_then(|v| v.as_str()).unwrap_or("?");
+                    let port = s["port"].as_u64().or(b["default_server_port"].as_u64()).unwrap_or(0);
+                    let state = if s["enabled"].as_bool() == Some(false) {
+                        " (disabled)"
+                    } else {
+                        ""
+                    };
+                    format!("{ip}:{port}{state}")
+                })
+                .collect();
+            let mut lines = vec![format!(
+                "health monitors {}",
+                strs(b.get("health_monitor_refs")).join(", ")
+            )];
+            lines.push(if servers.is_empty() {
+                "no servers".into()
+            } else {
+                format!("servers {}", servers.join(", "))
+            });
+            lines
+        }
+        _ => Vec::new(),
+    }
+}
