@@ -8,17 +8,17 @@
 pub mod checksum;
 pub mod fqdn;
 pub mod l4;
+pub mod manifests;
 pub mod members;
 pub mod model;
-pub mod manifests;
 pub mod naming;
 pub mod settings;
 pub mod shard;
 pub mod snapshot;
 
 pub use l4::translate_l4;
-pub use model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 pub use manifests::{ManifestError, load_manifests};
+pub use model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 pub use naming::{NameTooLong, Namer};
 pub use settings::{Settings, SettingsError, Values};
 pub use shard::ShardSize;

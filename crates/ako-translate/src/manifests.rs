@@ -19,7 +19,10 @@ pub struct ManifestError {
 /// Add every object of `text` to `snapshot`. Returns the `Kind namespace/name` of objects of
 /// kinds the translation does not read (yet), so the caller can say so.
 pub fn load_manifests(snapshot: &mut Snapshot, source: &str, text: &str) -> Result<Vec<String>, ManifestError> {
-    let err = |message: String| ManifestError { source_name: source.to_owned(), message };
+    let err = |message: String| ManifestError {
+        source_name: source.to_owned(),
+        message,
+    };
     let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| err(format!("not valid YAML: {e}")))?;
     let mut ignored = Vec::new();
     for (n, doc) in docs.into_iter().enumerate() {
@@ -35,12 +38,19 @@ fn add_object(snapshot: &mut Snapshot, doc: Value, ignored: &mut Vec<String>) ->
     let kind = doc.get("kind").and_then(Value::as_str).ok_or("no `kind`")?.to_owned();
     if kind == "List" || kind.ends_with("List") && doc.get("items").is_some() {
         let items = doc.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-        return items.into_iter().try_for_each(|item| add_object(snapshot, item, ignored));
+        return items
+            .into_iter()
+            .try_for_each(|item| add_object(snapshot, item, ignored));
     }
     let id = format!(
         "{kind} {}{}",
-        doc.pointer("/metadata/namespace").and_then(Value::as_str).map(|ns| format!("{ns}/")).unwrap_or_default(),
-        doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("<no name>")
+        doc.pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(|ns| format!("{ns}/"))
+            .unwrap_or_default(),
+        doc.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("<no name>")
     );
     let invalid = |e: serde_json::Error| format!("{id} is not a valid {kind}: {e}");
     match kind.as_str() {
@@ -86,7 +96,11 @@ items:
         let bad = "kind: Service\nmetadata: {name: a, namespace: ns}\nspec: {ports: 7}\n";
         let e = load_manifests(&mut snap, "svc.yaml", bad).unwrap_err();
         assert_eq!(e.source_name, "svc.yaml");
-        assert!(e.message.starts_with("document 1: Service ns/a is not a valid Service"), "{}", e.message);
+        assert!(
+            e.message.starts_with("document 1: Service ns/a is not a valid Service"),
+            "{}",
+            e.message
+        );
         let e = load_manifests(&mut snap, "x.yaml", "a: [1,").unwrap_err();
         assert!(e.to_string().starts_with("x.yaml: not valid YAML"), "{e}");
         let e = load_manifests(&mut snap, "y.yaml", "metadata: {name: a}\n").unwrap_err();
