@@ -1,0 +1,182 @@
+//! Properties of the L4 translation over generated LoadBalancer Services: every reference in
+//! the output resolves to an object of the same output or to a system object the controller
+//! has (avisim's default seed stands for it), and loading the same manifests twice changes
+//! nothing.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate_l4};
+use avi_model::{ObjectRef, RefTarget};
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// (type, name) of every object in avisim's embedded default seed.
+fn seeded_objects() -> BTreeSet<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../avisim/seed/default.json");
+    let seed: Value = serde_json::from_slice(&std::fs::read(&path).expect("avisim's default seed")).unwrap();
+    seed["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["type"].as_str().unwrap().to_owned(),
+                o["body"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every reference string in a body (fields named `*_ref` or `*_refs`, at any depth).
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match x {
+                    Value::String(s) if k.ends_with("_ref") => out.push(s.clone()),
+                    Value::Array(items) if k.ends_with("_refs") => {
+                        out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned)))
+                    }
+                    other => refs(other, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+        _ => {}
+    }
+}
+
+const VALUES: &str = "
+AKOSettings: {clusterName: prop}
+NetworkSettings: {vipNetworkList: [{networkName: vip-net}]}
+";
+
+fn cloud() -> CloudFacts {
+    CloudFacts {
+        dns_domains: vec!["avi.internal".into()],
+        license_tier: "ENTERPRISE".into(),
+        ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
+        cloud_type: "CLOUD_NONE".into(),
+    }
+}
+
+fn translate(text: &str, times: usize) -> Translation {
+    let settings = Settings::from_values(&Values::from_yaml(VALUES).unwrap()).unwrap();
+    let mut snap = Snapshot::new();
+    for _ in 0..times {
+        load_manifests(&mut snap, "generated.yaml", text).expect("generated manifests load");
+    }
+    translate_l4(&snap, &settings, &cloud())
+}
+
+/// One Service with its EndpointSlice.
+#[derive(Clone, Debug)]
+struct Svc {
+    ns: String,
+    name: String,
+    ports: Vec<(u16, &'static str)>,
+    ready: Vec<bool>,
+}
+
+impl Svc {
+    fn yaml(&self) -> String {
+        let ports: Vec<String> = self
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, (p, proto))| format!("{{name: p{i}, port: {p}, targetPort: {}, protocol: {proto}}}", p + 1))
+            .collect();
+        let slice_ports: Vec<String> = self
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, (p, proto))| format!("{{name: p{i}, port: {}, protocol: {proto}}}", p + 1))
+            .collect();
+        let endpoints: Vec<String> = self
+            .ready
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                format!(
+                    "  - {{addresses: [10.0.{}.{}], conditions: {{ready: {r}}}}}",
+                    self.ports.len(),
+                    i + 1
+                )
+            })
+            .collect();
+        format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: \"{n}\", namespace: \"{ns}\"}}\nspec: {{type: LoadBalancer, ports: [{ports}]}}\n\
+             ---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {{name: \"{n}-abc\", namespace: \"{ns}\", labels: {{kubernetes.io/service-name: \"{n}\"}}}}\n\
+             addressType: IPv4\nports: [{slice_ports}]\nendpoints:\n{endpoints}\n",
+            n = self.name,
+            ns = self.ns,
+            ports = ports.join(", "),
+            slice_ports = slice_ports.join(", "),
+            endpoints = if endpoints.is_empty() {
+                "  []".to_owned()
+            } else {
+                endpoints.join("\n")
+            },
+        )
+    }
+}
+
+fn svc() -> impl Strategy<Value = Svc> {
+    (
+        "[a-z][a-z0-9]{0,8}",
+        "[a-z][a-z0-9-]{0,10}[a-z0-9]",
+        proptest::collection::btree_map(1u16..60000, prop_oneof![Just("TCP"), Just("UDP"), Just("SCTP")], 1..4),
+        proptest::collection::vec(any::<bool>(), 0..4),
+    )
+        .prop_map(|(ns, name, ports, ready)| Svc {
+            ns,
+            name,
+            ports: ports.into_iter().collect(),
+            ready,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_reference_resolves(services in proptest::collection::vec(svc(), 1..5)) {
+        let text: String = services.iter().map(Svc::yaml).collect();
+        let t = translate(&text, 1);
+        let seeded = seeded_objects();
+        let produced: BTreeSet<(String, String)> = t
+            .models
+            .values()
+            .flat_map(|m| m.objects.iter().map(|o| (o.kind.path().to_owned(), o.name.clone())))
+            .collect();
+        prop_assert!(!produced.is_empty() || !t.failures.is_empty(), "every Service yields objects or a failure");
+        for model in t.models.values() {
+            for object in &model.objects {
+                let mut found = Vec::new();
+                refs(&object.body, &mut found);
+                for r in found.iter().filter(|r| !r.is_empty()) {
+                    let parsed = ObjectRef::parse(r).map_err(|e| TestCaseError::fail(format!("{r}: {e}")))?;
+                    let RefTarget::Name(name) = &parsed.target else {
+                        return Err(TestCaseError::fail(format!("{r} is not a name reference")));
+                    };
+                    let key = (parsed.kind.clone(), name.clone());
+                    prop_assert!(
+                        produced.contains(&key) || seeded.contains(&key),
+                        "{} {} refers to {r}, which is neither in the output nor a system object",
+                        object.kind,
+                        object.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn loading_the_same_manifests_twice_changes_nothing(services in proptest::collection::vec(svc(), 1..4)) {
+        let text: String = services.iter().map(Svc::yaml).collect();
+        let once = serde_json::to_string(&translate(&text, 1)).unwrap();
+        let twice = serde_json::to_string(&translate(&text, 2)).unwrap();
+        prop_assert_eq!(once, twice);
+    }
+}
