@@ -42,28 +42,54 @@ const SCTP_PROXY: &str = "System-SCTP-Proxy";
 /// Translate every LoadBalancer Service AKO would handle.
 pub fn translate_l4(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
     let mut out = Translation::default();
-    if settings.layer7_only {
-        return out;
-    }
-    for ((ns, name), svc) in &snapshot.services {
-        if !is_ours(svc, settings) || !namespace_accepted(snapshot, settings, ns) {
-            continue;
-        }
-        match translate_service(snapshot, settings, cloud, ns, name, svc) {
-            Ok((key, model, status)) => {
-                out.models.insert(key, model);
-                out.status.push(status);
-            }
-            Err(message) => out.failures.push(Failure {
-                kind: "Service".to_owned(),
-                namespace: ns.clone(),
-                name: name.clone(),
-                message,
-            }),
-        }
+    for (ns, name) in snapshot.services.keys() {
+        add_service(snapshot, settings, cloud, ns, name, &mut out);
     }
     out.normalize();
     out
+}
+
+/// Translate one Service: its model, a failure, or nothing when AKO would not handle it.
+/// This is what a change to that Service (or its EndpointSlices) re-translates.
+pub fn translate_l4_service(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    ns: &str,
+    name: &str,
+) -> Translation {
+    let mut out = Translation::default();
+    add_service(snapshot, settings, cloud, ns, name, &mut out);
+    out.normalize();
+    out
+}
+
+fn add_service(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    ns: &str,
+    name: &str,
+    out: &mut Translation,
+) {
+    let Some(svc) = snapshot.services.get(&(ns.to_owned(), name.to_owned())) else {
+        return;
+    };
+    if settings.layer7_only || !is_ours(svc, settings) || !namespace_accepted(snapshot, settings, ns) {
+        return;
+    }
+    match translate_service(snapshot, settings, cloud, ns, name, svc) {
+        Ok((key, model, status)) => {
+            out.models.insert(key, model);
+            out.status.push(status);
+        }
+        Err(message) => out.failures.push(Failure {
+            kind: "Service".to_owned(),
+            namespace: ns.to_owned(),
+            name: name.to_owned(),
+            message,
+        }),
+    }
 }
 
 /// Type LoadBalancer, and our class (or no class while AKO is the default LB controller).

@@ -16,7 +16,7 @@ pub mod settings;
 pub mod shard;
 pub mod snapshot;
 
-pub use l4::translate_l4;
+pub use l4::{translate_l4, translate_l4_service};
 pub use manifests::{ManifestError, load_manifests};
 pub use model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 pub use naming::{NameTooLong, Namer};

@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate_l4};
+use ako_translate::{
+    CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate_l4, translate_l4_service,
+};
 use avi_model::{ObjectRef, RefTarget};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -61,13 +63,20 @@ fn cloud() -> CloudFacts {
     }
 }
 
-fn translate(text: &str, times: usize) -> Translation {
-    let settings = Settings::from_values(&Values::from_yaml(VALUES).unwrap()).unwrap();
+fn settings() -> Settings {
+    Settings::from_values(&Values::from_yaml(VALUES).unwrap()).unwrap()
+}
+
+fn snapshot(text: &str, times: usize) -> Snapshot {
     let mut snap = Snapshot::new();
     for _ in 0..times {
         load_manifests(&mut snap, "generated.yaml", text).expect("generated manifests load");
     }
-    translate_l4(&snap, &settings, &cloud())
+    snap
+}
+
+fn translate(text: &str, times: usize) -> Translation {
+    translate_l4(&snapshot(text, times), &settings(), &cloud())
 }
 
 /// One Service with its EndpointSlice.
@@ -178,5 +187,21 @@ proptest! {
         let once = serde_json::to_string(&translate(&text, 1)).unwrap();
         let twice = serde_json::to_string(&translate(&text, 2)).unwrap();
         prop_assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn the_whole_is_the_union_of_per_service_translations(services in proptest::collection::vec(svc(), 1..5)) {
+        let text: String = services.iter().map(Svc::yaml).collect();
+        let snap = snapshot(&text, 1);
+        let whole = translate_l4(&snap, &settings(), &cloud());
+        let mut union = Translation::default();
+        for (ns, name) in snap.services.keys() {
+            let one = translate_l4_service(&snap, &settings(), &cloud(), ns, name);
+            union.models.extend(one.models);
+            union.failures.extend(one.failures);
+            union.status.extend(one.status);
+        }
+        union.normalize();
+        prop_assert_eq!(serde_json::to_string(&whole).unwrap(), serde_json::to_string(&union).unwrap());
     }
 }
