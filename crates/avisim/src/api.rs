@@ -5,7 +5,6 @@
 //! `//api/pool/` and `/api/pool` are the same request, and nothing is ever redirected.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use avi_model::ObjectType;
 use axum::body::Bytes;
@@ -15,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use parking_lot::RwLockWriteGuard;
 use serde_json::{Map, Value, json};
 
-use crate::Shared;
 use crate::auth::{LoginRequest, UserToken, is_write, random_token, session_cookies};
 use crate::error::{ApiError, ApiResult};
 use crate::query::ListQuery;
@@ -23,6 +21,7 @@ use crate::refs::pointer;
 use crate::render::{RenderOptions, render};
 use crate::store::{ADMIN, Record, Scope, Store};
 use crate::write::visible;
+use crate::{Shared, now_micros};
 
 /// Handle one controller request.
 pub async fn handle(
@@ -145,13 +144,6 @@ fn parse_kind(kind: &str) -> ApiResult<ObjectType> {
 
 fn json_ok(v: Value) -> Response {
     (StatusCode::OK, axum::Json(v)).into_response()
-}
-
-fn now_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or_default()
 }
 
 fn parse_body(body: &[u8]) -> ApiResult<Map<String, Value>> {
@@ -309,10 +301,11 @@ fn cluster_runtime(shared: &Shared) -> Value {
 fn domain_list(shared: &Shared, ctx: &Ctx) -> ApiResult<Response> {
     let world = shared.world.read();
     let store = &world.store;
+    let wanted = ctx.query.param("cloud_uuid");
     let cloud = store
         .all(ObjectType::Cloud)
         .filter(|c| Store::visible(&ctx.scope, c))
-        .find(|c| ctx.query.matches(store, c) || ctx.query.is_cloud_uuid(c.uuid()))
+        .find(|c| wanted.is_none_or(|uuid| c.uuid() == uuid))
         .ok_or_else(|| ApiError::not_found("Cloud"))?;
     let profile = ["dns_provider_ref", "ipam_provider_ref"].iter().find_map(|field| {
         let r = avi_model::ObjectRef::parse(cloud.body.get(*field)?.as_str()?).ok()?;

@@ -117,7 +117,8 @@ impl Shared {
     }
 }
 
-fn now_micros() -> u64 {
+/// Wall clock in microseconds since the epoch (the controller's `_last_modified` unit).
+pub(crate) fn now_micros() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros() as u64)

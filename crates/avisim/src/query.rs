@@ -130,9 +130,9 @@ impl ListQuery {
         self.filters.iter().all(|f| filter_matches(store, rec, f))
     }
 
-    /// True when the query names this cloud uuid (`cloud_uuid=`), the domain list's selector.
-    pub fn is_cloud_uuid(&self, uuid: &str) -> bool {
-        self.pairs.iter().any(|(k, v)| k == "cloud_uuid" && v == uuid)
+    /// The value of a query parameter, if given.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// The query string of the next page.

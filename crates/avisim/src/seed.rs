@@ -56,8 +56,6 @@ pub struct ControllerFacts {
     pub version: String,
     /// Build number.
     pub build: u64,
-    /// `/api/cluster` uuid.
-    pub cluster_uuid: String,
     /// Name of the leader node in `/api/cluster/runtime`.
     pub leader_name: String,
     /// When the leader came up; set on first start and kept across restarts, because AKO
@@ -70,7 +68,6 @@ impl Default for ControllerFacts {
         ControllerFacts {
             version: "31.1.1".into(),
             build: 9001,
-            cluster_uuid: "cluster-0b1e5e8f-7a4c-4f1e-9a57-a7f1a1c1a1c1".into(),
             leader_name: "127.0.0.1".into(),
             up_since: String::new(),
         }
