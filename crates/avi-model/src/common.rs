@@ -41,25 +41,3 @@ avi_struct! {
         subnet: IpAddrPrefix,
     }
 }
-
-impl IpAddr {
-    /// An IPv4 address.
-    pub fn v4(addr: impl Into<String>) -> Self {
-        IpAddr {
-            addr: Some(addr.into()),
-            r#type: Some("V4".into()),
-            ..Default::default()
-        }
-    }
-}
-
-impl RoleFilterMatchLabel {
-    /// A marker with one value.
-    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
-        RoleFilterMatchLabel {
-            key: Some(key.into()),
-            values: Some(vec![value.into()]),
-            ..Default::default()
-        }
-    }
-}

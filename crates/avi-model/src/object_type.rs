@@ -73,20 +73,6 @@ object_types! {
 }
 
 impl ObjectType {
-    /// True for types that live in a cloud and carry a `cloud_ref`.
-    pub fn is_cloud_scoped(self) -> bool {
-        matches!(
-            self,
-            ObjectType::VirtualService
-                | ObjectType::VsVip
-                | ObjectType::Pool
-                | ObjectType::PoolGroup
-                | ObjectType::Network
-                | ObjectType::ServiceEngineGroup
-                | ObjectType::VrfContext
-        )
-    }
-
     /// True for types whose objects are private to their tenant: objects of the other types
     /// that live in `admin` (clouds, networks, SE groups, VRFs, system profiles) are visible
     /// from every tenant, as on the controller.
