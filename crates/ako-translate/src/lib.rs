@@ -17,7 +17,7 @@ pub mod shard;
 pub mod snapshot;
 
 pub use l4::{translate_l4, translate_l4_service};
-pub use manifests::{ManifestError, load_manifests};
+pub use manifests::{ManifestError, load_document, load_manifests};
 pub use model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 pub use naming::{NameTooLong, Namer};
 pub use settings::{Settings, SettingsError, Values};

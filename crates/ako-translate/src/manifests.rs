@@ -31,6 +31,14 @@ pub fn load_manifests(snapshot: &mut Snapshot, source: &str, text: &str) -> Resu
     Ok(ignored)
 }
 
+/// Add one parsed document (an object or a `List`) to `snapshot`. Returns the objects of kinds
+/// the translation does not read, like [`load_manifests`]; the error says what is wrong.
+pub fn load_document(snapshot: &mut Snapshot, doc: Value) -> Result<Vec<String>, String> {
+    let mut ignored = Vec::new();
+    add_object(snapshot, doc, &mut ignored)?;
+    Ok(ignored)
+}
+
 fn add_object(snapshot: &mut Snapshot, doc: Value, ignored: &mut Vec<String>) -> Result<(), String> {
     if doc.is_null() {
         return Ok(());
