@@ -35,10 +35,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow, bail};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::wait::{Condition, await_condition, conditions};
-use kube::{Api, Client, Config, Resource};
+use kube::{Api, Client, Config, Resource, ResourceExt};
 use rand::Rng as _;
 
 /// Field manager name for everything this crate applies.
@@ -421,6 +421,19 @@ where
         Ok(Err(e)) => Err(e.into()),
         Err(_) => bail!("{name}: condition not met within {timeout:?}"),
     }
+}
+
+/// Names of the objects `api` lists, in the server's order.
+pub async fn list_names<K>(api: &Api<K>) -> anyhow::Result<Vec<String>>
+where
+    K: Resource + Clone + Debug + serde::de::DeserializeOwned,
+{
+    Ok(api
+        .list(&ListParams::default())
+        .await?
+        .iter()
+        .map(ResourceExt::name_any)
+        .collect())
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Proof: AKO's HostRule CRD installs into the apiserver, which then defaults and validates
 //! HostRule objects against the CRD's OpenAPI schema.
 
-use ako_testenv::{TestNamespace, install_crd, shared_path};
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
+use ako_testenv::{TestNamespace, install_crd, list_names, shared_path};
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
 
@@ -79,13 +79,7 @@ async fn hostrule_schema_is_enforced() {
     )
     .await;
 
-    let stored: Vec<String> = api
-        .list(&ListParams::default())
-        .await
-        .expect("list")
-        .iter()
-        .map(ResourceExt::name_any)
-        .collect();
+    let stored = list_names(&api).await.expect("list");
     assert_eq!(stored, vec!["valid".to_owned()]);
     ns.delete().await;
 }

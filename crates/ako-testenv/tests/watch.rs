@@ -4,7 +4,7 @@
 use std::fmt::Debug;
 use std::time::Duration;
 
-use ako_testenv::{DEFAULT_WAIT, TestNamespace};
+use ako_testenv::{DEFAULT_WAIT, TestNamespace, list_names};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
@@ -12,7 +12,7 @@ use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
     ServiceBackendPort,
 };
-use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::watcher::{self, Event};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
@@ -72,13 +72,7 @@ where
     .await;
     let created = applied(&created, &name).cloned().expect("matched above");
 
-    let listed: Vec<String> = api
-        .list(&ListParams::default())
-        .await
-        .expect("list")
-        .iter()
-        .map(ResourceExt::name_any)
-        .collect();
+    let listed = list_names(&api).await.expect("list");
     assert_eq!(listed, vec![name.clone()]);
 
     api.patch(
