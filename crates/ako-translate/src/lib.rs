@@ -5,10 +5,12 @@
 //! No IO, no clock, no randomness: everything here is a function of its inputs, so it can be
 //! golden-tested and reused offline by `ako plan`.
 
+pub mod bodies;
 pub mod checksum;
 pub mod fqdn;
 pub mod l4;
 pub mod manifests;
+pub mod markers;
 pub mod members;
 pub mod model;
 pub mod naming;
