@@ -354,12 +354,7 @@ pub fn vsvip_checksum(
 }
 
 /// AKO's L4PolicySet checksum (`lib.L4PolicyChecksum`), recomputed from the object's fields.
-pub fn l4_policy_checksum(
-    ports: &[i32],
-    protocols: &[String],
-    pools: &[String],
-    markers: u32,
-) -> u32 {
+pub fn l4_policy_checksum(ports: &[i32], protocols: &[String], pools: &[String], markers: u32) -> u32 {
     let mut ports = ports.to_vec();
     ports.sort_unstable();
     let mut protocols = protocols.to_vec();

@@ -12,8 +12,8 @@ use crate::bodies::{
     PoolParts, namespace_accepted, placement_settings, pool_object, query_escape, tenant_of, vsvip_body,
 };
 use crate::checksum::{self, PoolChecksum, PortProto, TargetPort, VipNetworkKey, VsChecksum};
-use crate::markers::{Markers, ServiceMetadata};
 use crate::fqdn::service_fqdns;
+use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{cluster_ip_members, node_port_members};
 use crate::model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 use crate::naming::Namer;
@@ -434,4 +434,3 @@ fn translate_service(
     };
     Ok((format!("{tenant}/{vs_name}"), model, status))
 }
-

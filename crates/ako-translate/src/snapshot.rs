@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// The label linking an EndpointSlice to its Service.
@@ -28,6 +30,12 @@ pub struct Snapshot {
     pub namespaces: BTreeMap<String, Namespace>,
     /// Pods by `(namespace, name)` (for NodePortLocal).
     pub pods: BTreeMap<NsName, Pod>,
+    /// Ingresses by `(namespace, name)`.
+    pub ingresses: BTreeMap<NsName, Ingress>,
+    /// IngressClasses by name.
+    pub ingress_classes: BTreeMap<String, IngressClass>,
+    /// Secrets by `(namespace, name)` (only those Ingresses refer to need to be here).
+    pub secrets: BTreeMap<NsName, Secret>,
 }
 
 fn ns_name(meta: &ObjectMeta) -> NsName {
@@ -72,6 +80,28 @@ impl Snapshot {
     /// Add or replace a Pod.
     pub fn insert_pod(&mut self, pod: Pod) {
         self.pods.insert(ns_name(&pod.metadata), pod);
+    }
+
+    /// Add or replace an Ingress.
+    pub fn insert_ingress(&mut self, ing: Ingress) {
+        self.ingresses.insert(ns_name(&ing.metadata), ing);
+    }
+
+    /// Add or replace an IngressClass.
+    pub fn insert_ingress_class(&mut self, class: IngressClass) {
+        self.ingress_classes
+            .insert(class.metadata.name.clone().unwrap_or_default(), class);
+    }
+
+    /// Add or replace a Secret. `stringData` is folded into `data`, as the API server does.
+    pub fn insert_secret(&mut self, mut secret: Secret) {
+        if let Some(strings) = secret.string_data.take() {
+            let data = secret.data.get_or_insert_with(BTreeMap::new);
+            for (k, v) in strings {
+                data.insert(k, ByteString(v.into_bytes()));
+            }
+        }
+        self.secrets.insert(ns_name(&secret.metadata), secret);
     }
 
     /// The EndpointSlices of Service `ns/name` (label `kubernetes.io/service-name`), in slice-name order.

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate_l4};
+use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -85,7 +85,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: args.cloud_type.clone(),
     };
-    let translation = translate_l4(&snapshot, &settings, &cloud);
+    let translation = translate(&snapshot, &settings, &cloud);
     for f in &translation.failures {
         eprintln!("failure: {} {}/{}: {}", f.kind, f.namespace, f.name, f.message);
     }
