@@ -43,6 +43,8 @@ pub struct HostPaths {
     pub host: String,
     /// Its paths.
     pub paths: Vec<PathBackend>,
+    /// Generated for a rule without host (`<ingress>.<ns>.<subdomain>`).
+    pub generated: bool,
 }
 
 /// An Ingress as AKO reads it.
@@ -170,8 +172,8 @@ fn parse(
             message,
         })
     };
-    let spec = ing.spec.clone().unwrap_or_default();
-    let rules = spec.rules.unwrap_or_default();
+    let spec = ing.spec.as_ref()?;
+    let rules = spec.rules.as_deref().unwrap_or_default();
     if let Some(r) = rules.iter().find(|r| r.http.is_none()) {
         fail(format!(
             "rule for host {:?} has no http paths: AKO does not serve an Ingress with such a rule; add paths or remove the rule",
@@ -185,7 +187,8 @@ fn parse(
     let valid = |host: &str| domains.is_empty() || domains.iter().any(|d| host.ends_with(d.as_str()));
     // Hosts keep their first-seen order; a host in several rules gets all their paths.
     let mut hosts: Vec<HostPaths> = Vec::new();
-    for rule in &rules {
+    for rule in rules {
+        let generated = rule.host.as_deref().unwrap_or("").is_empty();
         let host = match rule.host.as_deref().unwrap_or("") {
             "" => match domains.first() {
                 Some(d) if d.starts_with('.') => format!("{name}.{ns}{d}"),
@@ -218,17 +221,17 @@ fn parse(
         }
         match hosts.iter_mut().find(|h| h.host == host) {
             Some(h) => h.paths.extend(paths),
-            None => hosts.push(HostPaths { host, paths }),
+            None => hosts.push(HostPaths { host, paths, generated }),
         }
     }
     let mut tls = Vec::new();
-    for t in spec.tls.unwrap_or_default() {
-        let secret = t.secret_name.unwrap_or_default();
-        for host in t.hosts.unwrap_or_default() {
-            if !valid(&host) {
+    for t in spec.tls.as_deref().unwrap_or_default() {
+        let secret = t.secret_name.clone().unwrap_or_default();
+        for host in t.hosts.as_deref().unwrap_or_default() {
+            if !valid(host) {
                 continue;
             }
-            if let Some(i) = hosts.iter().position(|h| h.host == host) {
+            if let Some(i) = hosts.iter().position(|h| &h.host == host) {
                 tls.push((secret.clone(), hosts.remove(i)));
             }
         }

@@ -76,7 +76,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<
                 continue;
             };
             parent.add_insecure(&namer, ing, hp, &mut fail);
-            out.status.push(status_of(ing, parent, &hp.host));
+            out.status.extend(status_of(ing, parent, hp));
         }
         for (secret, hp) in &ing.tls {
             let cert = match certificate(snap, &ing.namespace, secret) {
@@ -90,7 +90,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<
                 continue;
             };
             if parent.add_tls(&namer, settings, ing, secret, cert, hp, &mut fail) {
-                out.status.push(status_of(ing, parent, &hp.host));
+                out.status.extend(status_of(ing, parent, hp));
             }
         }
     }
@@ -119,8 +119,14 @@ fn unsupported(settings: &Settings) -> Option<String> {
     None
 }
 
-fn status_of(ing: &ParsedIngress, parent: &Parent, host: &str) -> StatusIntent {
-    StatusIntent {
+/// The status entry of a served host. AKO keeps only hosts written in the Ingress spec (not
+/// generated ones), and Kubernetes refuses wildcard hostnames in status.
+fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths) -> Option<StatusIntent> {
+    let host = &hp.host;
+    if hp.generated || host.starts_with('*') {
+        return None;
+    }
+    Some(StatusIntent {
         kind: "Ingress".to_owned(),
         namespace: ing.namespace.clone(),
         name: ing.name.clone(),
@@ -128,7 +134,7 @@ fn status_of(ing: &ParsedIngress, parent: &Parent, host: &str) -> StatusIntent {
         vs_name: parent.name.clone(),
         vsvip_name: parent.name.clone(),
         hostname: Some(host.to_owned()),
-    }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -206,12 +212,14 @@ struct PoolNode {
 struct Parent {
     name: String,
     tenant: String,
-    /// VsVip FQDNs (every host), first-seen order.
-    hosts: Vec<String>,
-    /// Insecure pools in the order AKO appends them.
-    pools: Vec<PoolNode>,
-    /// Hosts redirected from HTTP to HTTPS.
+    /// VsVip FQDNs (every host).
+    hosts: BTreeSet<String>,
+    /// Insecure pools by name, with the sequence number of their last (re)build.
+    pools: BTreeMap<String, (u64, PoolNode)>,
+    next_seq: u64,
+    /// Hosts redirected from HTTP to HTTPS, in the order AKO adds them, and as a set.
     redirect_hosts: Vec<String>,
+    redirect_set: BTreeSet<String>,
     /// SNI children by name.
     children: BTreeMap<String, Child>,
 }
@@ -244,8 +252,8 @@ struct PoolGroup {
 
 impl Parent {
     fn add_host(&mut self, host: &str) {
-        if !self.hosts.iter().any(|h| h == host) {
-            self.hosts.push(host.to_owned());
+        if !self.hosts.contains(host) {
+            self.hosts.insert(host.to_owned());
         }
     }
 
@@ -260,16 +268,17 @@ impl Parent {
                 }
             };
             // A rebuilt pool moves to the end, as AKO removes and re-appends it.
-            self.pools.retain(|p| p.name != name);
-            self.pools.push(PoolNode {
-                name,
+            self.next_seq += 1;
+            let node = PoolNode {
+                name: name.clone(),
                 namespace: ing.namespace.clone(),
                 ingress: ing.name.clone(),
                 host: hp.host.clone(),
                 backend: b.clone(),
                 priority_label: priority_label(&hp.host, &b.path),
                 service_marker: String::new(),
-            });
+            };
+            self.pools.insert(name, (self.next_seq, node));
         }
     }
 
@@ -399,7 +408,7 @@ impl Parent {
                 }
             }
         }
-        if !self.redirect_hosts.iter().any(|h| h == host) {
+        if self.redirect_set.insert(host.clone()) {
             self.redirect_hosts.push(host.clone());
         }
         true
@@ -420,8 +429,10 @@ impl Parent {
         let parent_ports = vec![l7_port(80, false), l7_port(443, true)];
 
         // Insecure pools and the shared pool group.
+        let mut pools: Vec<&(u64, PoolNode)> = self.pools.values().collect();
+        pools.sort_by_key(|(seq, _)| *seq);
         let mut members = Vec::new();
-        for p in &self.pools {
+        for (_, p) in pools {
             objects.push(ctx.pool(&self.tenant, p));
             members.push(PgMember {
                 pool_ref: format!("/api/pool?name={}", p.name),
@@ -465,11 +476,13 @@ impl Parent {
         )
         .into_iter()
         .collect();
-        for h in &self.hosts {
-            if !fqdns.contains(h) {
-                fqdns.push(h.clone());
-            }
-        }
+        fqdns.extend(
+            self.hosts
+                .iter()
+                .filter(|h| !fqdns.contains(h))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
         fqdns.sort();
         let bgp = if settings.enable_rhi {
             settings.bgp_peer_labels.clone()
@@ -683,21 +696,25 @@ impl Ctx<'_> {
                 v
             })
             .collect();
+        let mut body = json!({
+            "name": name,
+            "cloud_config_cksum": cksum.to_string(),
+            "created_by": self.created_by,
+            "tenant_ref": self.tenant_ref,
+            "cloud_ref": format!("/api/cloud?name={}", self.settings.cloud_name),
+            "implicit_priority_labels": shared,
+            "markers": markers.to_json(self.cluster),
+        });
+        // Go omits an empty member list.
+        if !members.is_empty() {
+            body["members"] = Value::Array(members);
+        }
         DesiredObject {
             kind: ObjectType::PoolGroup,
             tenant: tenant.to_owned(),
             name: name.to_owned(),
             checksum: cksum,
-            body: json!({
-                "name": name,
-                "cloud_config_cksum": cksum.to_string(),
-                "created_by": self.created_by,
-                "tenant_ref": self.tenant_ref,
-                "members": members,
-                "cloud_ref": format!("/api/cloud?name={}", self.settings.cloud_name),
-                "implicit_priority_labels": shared,
-                "markers": markers.to_json(self.cluster),
-            }),
+            body,
         }
     }
 
@@ -853,6 +870,9 @@ impl Ctx<'_> {
     }
 
     fn path_policy(&self, tenant: &str, name: &str, host: &str, policy: &PolicySet) -> DesiredObject {
+        let mut paths: Vec<String> = policy.rules.iter().filter_map(|r| r.path.clone()).collect();
+        // Sorted, as AKO sends them (its checksum sorts the marker values in place).
+        paths.sort();
         // Longest path first, path-less rules last (stable for equal lengths).
         let mut ordered: Vec<&HostPathRule> = policy.rules.iter().filter(|r| r.path.is_some()).collect();
         ordered.sort_by_key(|r| std::cmp::Reverse(r.path.as_ref().map_or(0, String::len)));
@@ -860,7 +880,7 @@ impl Ctx<'_> {
         let markers = Markers {
             namespace: policy.namespace.clone(),
             host: vec![host.to_owned()],
-            path: policy.rules.iter().filter_map(|r| r.path.clone()).collect(),
+            path: paths,
             ingress_name: policy
                 .rules
                 .iter()

@@ -3,7 +3,7 @@
 //! Keys are `(namespace, name)` (or the name alone for cluster-scoped kinds), so iteration is
 //! deterministic whatever order the objects were inserted in.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
@@ -22,8 +22,8 @@ pub type NsName = (String, String);
 pub struct Snapshot {
     /// Services by `(namespace, name)`.
     pub services: BTreeMap<NsName, Service>,
-    /// EndpointSlices by `(namespace, name)`.
-    pub endpoint_slices: BTreeMap<NsName, EndpointSlice>,
+    /// EndpointSlices by `(namespace, name)`; private so the per-Service index stays right.
+    endpoint_slices: BTreeMap<NsName, EndpointSlice>,
     /// Nodes by name.
     pub nodes: BTreeMap<String, Node>,
     /// Namespaces by name.
@@ -36,6 +36,9 @@ pub struct Snapshot {
     pub ingress_classes: BTreeMap<String, IngressClass>,
     /// Secrets by `(namespace, name)` (only those Ingresses refer to need to be here).
     pub secrets: BTreeMap<NsName, Secret>,
+    /// Slice names by `(namespace, service)`, kept by [`Snapshot::insert_endpoint_slice`] and
+    /// [`Snapshot::remove_endpoint_slice`] so a Service's slices are found without a scan.
+    slices_by_service: BTreeMap<NsName, BTreeSet<String>>,
 }
 
 fn ns_name(meta: &ObjectMeta) -> NsName {
@@ -64,7 +67,35 @@ impl Snapshot {
 
     /// Add or replace an EndpointSlice.
     pub fn insert_endpoint_slice(&mut self, slice: EndpointSlice) {
-        self.endpoint_slices.insert(ns_name(&slice.metadata), slice);
+        let key = ns_name(&slice.metadata);
+        self.remove_endpoint_slice(&key.0, &key.1);
+        if let Some(svc) = service_of(&slice) {
+            self.slices_by_service
+                .entry((key.0.clone(), svc.to_owned()))
+                .or_default()
+                .insert(key.1.clone());
+        }
+        self.endpoint_slices.insert(key, slice);
+    }
+
+    /// EndpointSlices by `(namespace, name)`.
+    pub fn endpoint_slices(&self) -> &BTreeMap<NsName, EndpointSlice> {
+        &self.endpoint_slices
+    }
+
+    /// Remove an EndpointSlice.
+    pub fn remove_endpoint_slice(&mut self, ns: &str, name: &str) -> Option<EndpointSlice> {
+        let old = self.endpoint_slices.remove(&(ns.to_owned(), name.to_owned()))?;
+        if let Some(svc) = service_of(&old) {
+            let key = (ns.to_owned(), svc.to_owned());
+            if let Some(names) = self.slices_by_service.get_mut(&key) {
+                names.remove(name);
+                if names.is_empty() {
+                    self.slices_by_service.remove(&key);
+                }
+            }
+        }
+        Some(old)
     }
 
     /// Add or replace a Node.
@@ -110,17 +141,19 @@ impl Snapshot {
         ns: &'a str,
         name: &'a str,
     ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
-        self.endpoint_slices
-            .range((ns.to_owned(), String::new())..)
-            .take_while(move |((slice_ns, _), _)| slice_ns == ns)
-            .map(|(_, slice)| slice)
-            .filter(move |slice| {
-                slice
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(SERVICE_NAME_LABEL))
-                    .is_some_and(|svc| svc == name)
-            })
+        self.slices_by_service
+            .get(&(ns.to_owned(), name.to_owned()))
+            .into_iter()
+            .flatten()
+            .filter_map(move |slice| self.endpoint_slices.get(&(ns.to_owned(), slice.clone())))
     }
+}
+
+fn service_of(slice: &EndpointSlice) -> Option<&str> {
+    slice
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(SERVICE_NAME_LABEL))
+        .map(String::as_str)
 }
