@@ -60,6 +60,14 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<
     let namer = Namer::new(settings.cluster_name.as_str());
     let mut failures = Vec::new();
     let ingresses = accepted_ingresses(snap, settings, cloud, &mut failures);
+    if settings.shard_size == ShardSize::Dedicated {
+        build_dedicated(snap, settings, cloud, &namer, &ingresses, only, &mut out, &mut failures);
+        failures.sort();
+        failures.dedup();
+        out.failures = failures;
+        out.normalize();
+        return out;
+    }
     let mut parents: BTreeMap<String, Parent> = BTreeMap::new();
     for ing in &ingresses {
         let tenant = tenant_of(snap, settings, &ing.namespace);
@@ -106,12 +114,100 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<
     out
 }
 
+/// DEDICATED mode: one normal VS per host (`BuildDedicatedL7VSGraphHostNameShard`, and the
+/// SNI builders with the VS itself as the "child").
+#[allow(clippy::too_many_arguments)]
+fn build_dedicated(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    namer: &Namer,
+    ingresses: &[ParsedIngress],
+    only: Option<&str>,
+    out: &mut Translation,
+    failures: &mut Vec<Failure>,
+) {
+    let mut vses: BTreeMap<String, (String, HostVs)> = BTreeMap::new();
+    for ing in ingresses {
+        let tenant = tenant_of(snap, settings, &ing.namespace);
+        let mut fail = |message: String| {
+            failures.push(Failure {
+                kind: "Ingress".to_owned(),
+                namespace: ing.namespace.clone(),
+                name: ing.name.clone(),
+                message,
+            })
+        };
+        let hosts = ing
+            .insecure
+            .iter()
+            .map(|hp| (None, hp))
+            .chain(ing.tls.iter().map(|(secret, hp)| (Some(secret), hp)));
+        for (secret, hp) in hosts {
+            let cert = match secret.map(|s| certificate(snap, &ing.namespace, s).map(|c| (s, c))) {
+                Some(Err(message)) => {
+                    fail(format!("TLS host {}: {message}; the host is not served", hp.host));
+                    continue;
+                }
+                Some(Ok((s, c))) => match namer.tls_key_cert(&hp.host, s, None) {
+                    Ok(name) => Some((name, c)),
+                    Err(e) => {
+                        fail(e.to_string());
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let name = match namer.dedicated_vs(&hp.host, None) {
+                Ok(n) => n,
+                Err(e) => {
+                    fail(e.to_string());
+                    continue;
+                }
+            };
+            let key = format!("{tenant}/{name}");
+            if only.is_some_and(|m| m != key) {
+                continue;
+            }
+            let (_, vs) = vses.entry(key).or_insert_with(|| {
+                (
+                    tenant.clone(),
+                    HostVs::new(name.clone(), &hp.host, true, &ing.namespace),
+                )
+            });
+            // Insecure pools get lower-cased priority labels (`buildPoolNode`), secure ones not.
+            if !vs.add_paths(namer, settings, ing, hp, cert.is_none(), &mut fail) {
+                continue;
+            }
+            if cert.is_some() {
+                vs.cert = cert;
+            }
+            if !hp.generated && !hp.host.starts_with('*') {
+                out.status.push(StatusIntent {
+                    kind: "Ingress".to_owned(),
+                    namespace: ing.namespace.clone(),
+                    name: ing.name.clone(),
+                    tenant: tenant.clone(),
+                    vs_name: name.clone(),
+                    vsvip_name: name,
+                    hostname: Some(hp.host.clone()),
+                });
+            }
+        }
+    }
+    for (key, (tenant, vs)) in vses {
+        let ctx = Ctx::new(snap, settings, cloud, namer, &tenant);
+        let mut objects = Vec::new();
+        ctx.host_vs_objects(None, &tenant, &vs, &mut objects);
+        let mut model = Model { objects };
+        model.sort();
+        out.models.insert(key, model);
+    }
+}
+
 fn unsupported(settings: &Settings) -> Option<String> {
     if settings.enable_evh {
         return Some("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs yet".to_owned());
-    }
-    if settings.shard_size == ShardSize::Dedicated {
-        return Some("L7Settings.shardVSSize DEDICATED is not supported by ako-rs yet".to_owned());
     }
     if settings.service_type == ServiceType::NodePortLocal {
         return Some("serviceType NodePortLocal is not supported by ako-rs L7 translation yet".to_owned());
@@ -221,20 +317,149 @@ struct Parent {
     redirect_hosts: Vec<String>,
     redirect_set: BTreeSet<String>,
     /// SNI children by name.
-    children: BTreeMap<String, Child>,
+    children: BTreeMap<String, HostVs>,
 }
 
-struct Child {
+/// A VS serving one host with path switching: an SNI child, or a DEDICATED-mode VS.
+struct HostVs {
     name: String,
     host: String,
+    /// DEDICATED mode: a normal VS with its own VsVip; names of its pools and pool groups end
+    /// in `-L7-dedicated`.
+    dedicated: bool,
     namespace: String,
     ingresses: BTreeSet<String>,
-    cert_name: String,
-    cert: Cert,
+    /// Certificate name and content (always set for an SNI child).
+    cert: Option<(String, Cert)>,
     /// HTTP policy sets by name, each with its rules in the order they were added.
     policies: BTreeMap<String, PolicySet>,
     pool_groups: BTreeMap<String, PoolGroup>,
     pools: BTreeMap<String, PoolNode>,
+}
+
+impl HostVs {
+    fn new(name: String, host: &str, dedicated: bool, ns: &str) -> Self {
+        HostVs {
+            name,
+            host: host.to_owned(),
+            dedicated,
+            namespace: ns.to_owned(),
+            ingresses: BTreeSet::new(),
+            cert: None,
+            policies: BTreeMap::new(),
+            pool_groups: BTreeMap::new(),
+            pools: BTreeMap::new(),
+        }
+    }
+
+    /// Add an Ingress's paths for this host: a pool (and pool group) per path and a rule in the
+    /// namespace's HTTP policy set (`BuildPolicyPGPoolsForSNI`, `BuildPoolPGPolicyForDedicatedVS`).
+    fn add_paths(
+        &mut self,
+        namer: &Namer,
+        settings: &Settings,
+        ing: &ParsedIngress,
+        hp: &HostPaths,
+        insecure_dedicated: bool,
+        fail: &mut impl FnMut(String),
+    ) -> bool {
+        let host = &hp.host;
+        let ns = &ing.namespace;
+        let policy_name = match namer.sni_http_policy_set(ns, host, None) {
+            Ok(n) => n,
+            Err(e) => {
+                fail(e.to_string());
+                return false;
+            }
+        };
+        // The last Ingress to name the host decides the namespace marker.
+        self.namespace = ns.clone();
+        self.ingresses.insert(format!("{ns}/{}", ing.name));
+        let suffix = if self.dedicated { "-L7-dedicated" } else { "" };
+        let policy = self.policies.entry(policy_name).or_insert_with(|| PolicySet {
+            namespace: ns.clone(),
+            rules: Vec::new(),
+        });
+        let mut seen_pgs = BTreeSet::new();
+        for b in &hp.paths {
+            let built = (|| {
+                let pg = namer.checked(format!(
+                    "{}{suffix}",
+                    namer.sni_pool_group(ns, host, &b.path, &ing.name, None)?
+                ))?;
+                let pool = if settings.no_pg_for_sni {
+                    namer.checked(format!("{pg}--policy-to-pool"))?
+                } else {
+                    pg.clone()
+                };
+                Ok::<_, crate::naming::NameTooLong>((pool, pg))
+            })();
+            let (pool_name, pg_name) = match built {
+                Ok(n) => n,
+                Err(e) => {
+                    fail(e.to_string());
+                    continue;
+                }
+            };
+            let label = format!("{host}{}", b.path);
+            self.pools.insert(
+                pool_name.clone(),
+                PoolNode {
+                    name: pool_name.clone(),
+                    namespace: ns.clone(),
+                    ingress: ing.name.clone(),
+                    host: host.clone(),
+                    backend: b.clone(),
+                    priority_label: if insecure_dedicated {
+                        label.to_lowercase()
+                    } else {
+                        label
+                    },
+                    service_marker: b.service.clone(),
+                },
+            );
+            let first = seen_pgs.insert(pg_name.clone());
+            if !settings.no_pg_for_sni {
+                let pg = self.pool_groups.entry(pg_name.clone()).or_insert_with(|| PoolGroup {
+                    namespace: ns.clone(),
+                    host: host.clone(),
+                    ingress: ing.name.clone(),
+                    path: b.path.clone(),
+                    members: Vec::new(),
+                });
+                if first {
+                    pg.members.clear();
+                }
+                pg.members.push(PgMember {
+                    pool_ref: format!("/api/pool?name={pool_name}"),
+                    priority_label: None,
+                    ratio: INGRESS_WEIGHT,
+                });
+            }
+            if first {
+                // The rule's identity is the pool group's name (`GetSniHppMapName`).
+                let rule = HostPathRule {
+                    name: pg_name.clone(),
+                    path: (!b.path.is_empty()).then(|| b.path.clone()),
+                    pool: if settings.no_pg_for_sni {
+                        pool_name
+                    } else {
+                        String::new()
+                    },
+                    pool_group: if settings.no_pg_for_sni { String::new() } else { pg_name },
+                    match_criteria: if b.exact { "EQUALS" } else { "BEGINS_WITH" }.to_owned(),
+                    ingress: ing.name.clone(),
+                    // AKO's insecure DEDICATED builder leaves the rule's service port unset.
+                    svc_port: if insecure_dedicated { 0 } else { b.port },
+                };
+                match policy.rules.iter_mut().find(|r| r.name == rule.name) {
+                    Some(r) => *r = rule,
+                    None => policy.rules.push(rule),
+                }
+            }
+        }
+        true
+    }
 }
 
 struct PolicySet {
@@ -294,120 +519,26 @@ impl Parent {
         fail: &mut impl FnMut(String),
     ) -> bool {
         let host = &hp.host;
-        let ns = &ing.namespace;
-        let names = (|| {
-            Ok::<_, crate::naming::NameTooLong>((
-                namer.sni_child(host, None)?,
-                namer.tls_key_cert(host, secret, None)?,
-                namer.sni_http_policy_set(ns, host, None)?,
-            ))
-        })();
-        let (child_name, cert_name, policy_name) = match names {
+        let names = namer
+            .sni_child(host, None)
+            .and_then(|c| Ok((c, namer.tls_key_cert(host, secret, None)?)));
+        let (child_name, cert_name) = match names {
             Ok(n) => n,
             Err(e) => {
                 fail(e.to_string());
                 return false;
             }
         };
-        self.add_host(host);
-        let child = self.children.entry(child_name.clone()).or_insert_with(|| Child {
-            name: child_name,
-            host: host.clone(),
-            namespace: ns.clone(),
-            ingresses: BTreeSet::new(),
-            cert_name: cert_name.clone(),
-            cert: Cert {
-                certificate: String::new(),
-                key: String::new(),
-            },
-            policies: BTreeMap::new(),
-            pool_groups: BTreeMap::new(),
-            pools: BTreeMap::new(),
-        });
-        // The last Ingress to name the host decides the namespace marker and the certificate.
-        child.namespace = ns.clone();
-        child.ingresses.insert(format!("{ns}/{}", ing.name));
-        child.cert_name = cert_name;
-        child.cert = cert;
-        let policy = child.policies.entry(policy_name).or_insert_with(|| PolicySet {
-            namespace: ns.clone(),
-            rules: Vec::new(),
-        });
-        let mut seen_pgs = BTreeSet::new();
-        for b in &hp.paths {
-            let built = (|| {
-                let pool = namer.sni_pool(ns, host, &b.path, &ing.name, None)?;
-                let pool = if settings.no_pg_for_sni {
-                    namer.checked(format!("{pool}--policy-to-pool"))?
-                } else {
-                    pool
-                };
-                Ok::<_, crate::naming::NameTooLong>((pool, namer.sni_pool_group(ns, host, &b.path, &ing.name, None)?))
-            })();
-            let (pool_name, pg_name) = match built {
-                Ok(n) => n,
-                Err(e) => {
-                    fail(e.to_string());
-                    continue;
-                }
-            };
-            child.pools.insert(
-                pool_name.clone(),
-                PoolNode {
-                    name: pool_name.clone(),
-                    namespace: ns.clone(),
-                    ingress: ing.name.clone(),
-                    host: host.clone(),
-                    backend: b.clone(),
-                    priority_label: format!("{host}{}", b.path),
-                    service_marker: b.service.clone(),
-                },
-            );
-            let first = seen_pgs.insert(pg_name.clone());
-            if !settings.no_pg_for_sni {
-                let pg = child.pool_groups.entry(pg_name.clone()).or_insert_with(|| PoolGroup {
-                    namespace: ns.clone(),
-                    host: host.clone(),
-                    ingress: ing.name.clone(),
-                    path: b.path.clone(),
-                    members: Vec::new(),
-                });
-                if first {
-                    pg.members.clear();
-                }
-                pg.members.push(PgMember {
-                    pool_ref: format!("/api/pool?name={pool_name}"),
-                    priority_label: None,
-                    ratio: INGRESS_WEIGHT,
-                });
-            }
-            if first {
-                let rule_name = match namer.sni_pool_group(ns, host, &b.path, &ing.name, None) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        fail(e.to_string());
-                        continue;
-                    }
-                };
-                let rule = HostPathRule {
-                    name: rule_name,
-                    path: (!b.path.is_empty()).then(|| b.path.clone()),
-                    pool: if settings.no_pg_for_sni {
-                        pool_name
-                    } else {
-                        String::new()
-                    },
-                    pool_group: if settings.no_pg_for_sni { String::new() } else { pg_name },
-                    match_criteria: if b.exact { "EQUALS" } else { "BEGINS_WITH" }.to_owned(),
-                    ingress: ing.name.clone(),
-                    svc_port: b.port,
-                };
-                match policy.rules.iter_mut().find(|r| r.name == rule.name) {
-                    Some(r) => *r = rule,
-                    None => policy.rules.push(rule),
-                }
-            }
+        let child = self
+            .children
+            .entry(child_name.clone())
+            .or_insert_with(|| HostVs::new(child_name, host, false, &ing.namespace));
+        if !child.add_paths(namer, settings, ing, hp, false, fail) {
+            return false;
         }
+        // The last Ingress to name the host decides the certificate.
+        child.cert = Some((cert_name, cert));
+        self.add_host(host);
         if self.redirect_set.insert(host.clone()) {
             self.redirect_hosts.push(host.clone());
         }
@@ -416,15 +547,7 @@ impl Parent {
 
     fn objects(&self, snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, namer: &Namer) -> Model {
         let cluster = settings.cluster_name.as_str();
-        let ctx = Ctx {
-            snap,
-            settings,
-            cloud,
-            cluster,
-            tenant_ref: format!("/api/tenant/?name={}", query_escape(&self.tenant)),
-            vrf: settings.vrf_name.clone().unwrap_or_else(|| "global".to_owned()),
-            created_by: namer.ako_user(),
-        };
+        let ctx = Ctx::new(snap, settings, cloud, namer, &self.tenant);
         let mut objects = Vec::new();
         let parent_ports = vec![l7_port(80, false), l7_port(443, true)];
 
@@ -462,11 +585,11 @@ impl Parent {
         // Redirect policy.
         let mut parent_policies = Vec::new();
         if !self.redirect_hosts.is_empty() {
-            objects.push(ctx.redirect_policy(&self.tenant, &self.name, &self.redirect_hosts));
+            objects.push(ctx.redirect_policy(&self.tenant, &self.name, &self.redirect_hosts, &Markers::default()));
             parent_policies.push(self.name.clone());
         }
 
-        // VsVip.
+        // VsVip: the auto-FQDN and every host.
         let mut fqdns: Vec<String> = shared_vs_fqdn(
             &self.name,
             &self.tenant,
@@ -483,43 +606,11 @@ impl Parent {
                 .cloned()
                 .collect::<Vec<_>>(),
         );
-        fqdns.sort();
-        let bgp = if settings.enable_rhi {
-            settings.bgp_peer_labels.clone()
-        } else {
-            Vec::new()
-        };
-        let nets: Vec<VipNetworkKey> = settings
-            .vip_networks
-            .iter()
-            .map(|n| VipNetworkKey {
-                name: n.network_name.clone(),
-                cidr: n.cidr.clone(),
-                v6cidr: n.v6cidr.clone(),
-                uuid: n.network_uuid.clone(),
-            })
-            .collect();
-        let vsvip_cksum = checksum::vsvip_checksum(cluster, &fqdns, "", &nets, &bgp);
-        objects.push(DesiredObject {
-            kind: ObjectType::VsVip,
-            tenant: self.tenant.clone(),
-            name: self.name.clone(),
-            checksum: vsvip_cksum,
-            body: vsvip_body(
-                settings,
-                &self.name,
-                &self.tenant,
-                &fqdns,
-                "",
-                vsvip_cksum,
-                &ctx.vrf,
-                &bgp,
-            ),
-        });
+        objects.push(ctx.vsvip(&self.tenant, &self.name, &fqdns));
 
         // SNI children.
         for child in self.children.values() {
-            ctx.child_objects(&self.name, &self.tenant, child, &parent_ports, &mut objects);
+            ctx.host_vs_objects(Some(&self.name), &self.tenant, child, &mut objects);
         }
 
         // The parent VS.
@@ -604,7 +695,48 @@ struct Ctx<'a> {
     created_by: String,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(snap: &'a Snapshot, settings: &'a Settings, cloud: &'a CloudFacts, namer: &Namer, tenant: &str) -> Self {
+        Ctx {
+            snap,
+            settings,
+            cloud,
+            cluster: settings.cluster_name.as_str(),
+            tenant_ref: format!("/api/tenant/?name={}", query_escape(tenant)),
+            vrf: settings.vrf_name.clone().unwrap_or_else(|| "global".to_owned()),
+            created_by: namer.ako_user(),
+        }
+    }
+
+    fn vsvip(&self, tenant: &str, name: &str, fqdns: &[String]) -> DesiredObject {
+        let mut fqdns = fqdns.to_vec();
+        fqdns.sort();
+        let settings = self.settings;
+        let bgp = if settings.enable_rhi {
+            settings.bgp_peer_labels.clone()
+        } else {
+            Vec::new()
+        };
+        let nets: Vec<VipNetworkKey> = settings
+            .vip_networks
+            .iter()
+            .map(|n| VipNetworkKey {
+                name: n.network_name.clone(),
+                cidr: n.cidr.clone(),
+                v6cidr: n.v6cidr.clone(),
+                uuid: n.network_uuid.clone(),
+            })
+            .collect();
+        let cksum = checksum::vsvip_checksum(self.cluster, &fqdns, "", &nets, &bgp);
+        DesiredObject {
+            kind: ObjectType::VsVip,
+            tenant: tenant.to_owned(),
+            name: name.to_owned(),
+            checksum: cksum,
+            body: vsvip_body(settings, name, tenant, &fqdns, "", cksum, &self.vrf, &bgp),
+        }
+    }
+
     fn pool(&self, tenant: &str, p: &PoolNode) -> DesiredObject {
         let b = &p.backend;
         let pp = PortProto {
@@ -718,8 +850,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn redirect_policy(&self, tenant: &str, name: &str, hosts: &[String]) -> DesiredObject {
-        let cksum = checksum::http_policy_set_checksum(&[], Some(hosts), Markers::default().checksum(self.cluster));
+    fn redirect_policy(&self, tenant: &str, name: &str, hosts: &[String], markers: &Markers) -> DesiredObject {
+        let cksum = checksum::http_policy_set_checksum(&[], Some(hosts), markers.checksum(self.cluster));
         DesiredObject {
             kind: ObjectType::HttpPolicySet,
             tenant: tenant.to_owned(),
@@ -741,50 +873,43 @@ impl Ctx<'_> {
                     "redirect_action": {"port": 443, "protocol": "HTTPS", "status_code": "HTTP_REDIRECT_STATUS_CODE_302"},
                 }]},
                 "http_security_policy": {},
-                "markers": Markers::default().to_json(self.cluster),
+                "markers": markers.to_json(self.cluster),
             }),
         }
     }
 
-    fn child_objects(
-        &self,
-        parent: &str,
-        tenant: &str,
-        child: &Child,
-        parent_ports: &[PortProto],
-        objects: &mut Vec<DesiredObject>,
-    ) {
+    /// The objects of a host VS: its certificate, pools, pool groups and policy sets, then the
+    /// VS itself — an SNI child of `parent`, or (DEDICATED mode, `parent` None) a normal VS
+    /// with its own VsVip and redirect policy.
+    fn host_vs_objects(&self, parent: Option<&str>, tenant: &str, vs: &HostVs, objects: &mut Vec<DesiredObject>) {
         let cluster = self.cluster;
+        let secure = vs.cert.is_some();
         let host_markers = Markers {
-            host: vec![child.host.clone()],
+            host: vec![vs.host.clone()],
             ..Markers::default()
         };
-        // Certificate.
-        let ssl_cksum = checksum::ssl_checksum(
-            &child.cert_name,
-            &child.cert.certificate,
-            "",
-            host_markers.checksum(cluster),
-        );
-        objects.push(DesiredObject {
-            kind: ObjectType::SslKeyAndCertificate,
-            tenant: tenant.to_owned(),
-            name: child.cert_name.clone(),
-            checksum: ssl_cksum,
-            body: json!({
-                "name": child.cert_name,
-                "created_by": self.created_by,
-                "tenant_ref": self.tenant_ref,
-                "certificate": {"certificate": child.cert.certificate},
-                "key": child.cert.key,
-                "type": "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
-                "markers": host_markers.to_json(cluster),
-            }),
-        });
-        for pool in child.pools.values() {
+        if let Some((cert_name, cert)) = &vs.cert {
+            let ssl_cksum = checksum::ssl_checksum(cert_name, &cert.certificate, "", host_markers.checksum(cluster));
+            objects.push(DesiredObject {
+                kind: ObjectType::SslKeyAndCertificate,
+                tenant: tenant.to_owned(),
+                name: cert_name.clone(),
+                checksum: ssl_cksum,
+                body: json!({
+                    "name": cert_name,
+                    "created_by": self.created_by,
+                    "tenant_ref": self.tenant_ref,
+                    "certificate": {"certificate": cert.certificate},
+                    "key": cert.key,
+                    "type": "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
+                    "markers": host_markers.to_json(cluster),
+                }),
+            });
+        }
+        for pool in vs.pools.values() {
             objects.push(self.pool(tenant, pool));
         }
-        for (name, pg) in &child.pool_groups {
+        for (name, pg) in &vs.pool_groups {
             let markers = Markers {
                 namespace: pg.namespace.clone(),
                 host: vec![pg.host.clone()],
@@ -794,82 +919,134 @@ impl Ctx<'_> {
             };
             objects.push(self.pool_group(tenant, name, &pg.members, false, &markers));
         }
-        for (name, policy) in &child.policies {
-            objects.push(self.path_policy(tenant, name, &child.host, policy));
+        // AKO marks the host of a VS (and of its policy sets) only once the host is a
+        // virtual-hosting domain of it, which an insecure DEDICATED VS never gets.
+        let marked_host: Vec<String> = if secure { vec![vs.host.clone()] } else { Vec::new() };
+        for (name, policy) in &vs.policies {
+            objects.push(self.path_policy(tenant, name, &marked_host, policy));
         }
-
-        // The child VS.
-        let mut refs: Vec<String> = child.policies.keys().map(|p| format!("HttpPolicy{p}")).collect();
-        refs.push(format!("SSLKeyCert{}", child.cert_name));
-        refs.push(format!("VHDomain{}", child.host));
+        let mut policy_names: Vec<&String> = vs.policies.keys().collect();
+        let hostnames = vec![vs.host.clone()];
         let markers = Markers {
-            namespace: child.namespace.clone(),
-            host: vec![child.host.clone()],
+            namespace: vs.namespace.clone(),
+            host: marked_host.clone(),
             ..Markers::default()
         };
-        let hostnames = vec![child.host.clone()];
-        let cksum = checksum::vs_checksum(&VsChecksum {
-            refs,
-            application_profile: "",
-            se_group: &self.settings.se_group,
-            network_profile: "",
-            ports: parent_ports,
-            hostnames: &hostnames,
-            traffic_enabled: None,
-            enable_rhi: None,
-            markers: markers.checksum(cluster),
-        });
-        // Policies with paths are ordered by their first path, after those without.
-        let mut with_path: Vec<(&String, &PolicySet)> = Vec::new();
-        let mut without: Vec<(&String, &PolicySet)> = Vec::new();
-        for (n, p) in &child.policies {
-            match p.rules.first().and_then(|r| r.path.as_ref()) {
-                Some(_) => with_path.push((n, p)),
-                None => without.push((n, p)),
+        let mut refs: Vec<String> = Vec::new();
+        let mut ports = vec![l7_port(80, false)];
+        if parent.is_none() {
+            // DEDICATED: own VsVip (the host only, no auto-FQDN) and, when secure, own redirect.
+            let vsvip = self.vsvip(tenant, &vs.name, std::slice::from_ref(&vs.host));
+            refs.push(format!("VSVIP{}", vs.name));
+            objects.push(vsvip);
+            if secure {
+                let redirect_markers = Markers {
+                    namespace: vs.namespace.clone(),
+                    host: vec![vs.host.clone()],
+                    ..Markers::default()
+                };
+                objects.push(self.redirect_policy(tenant, &vs.name, &hostnames, &redirect_markers));
             }
         }
-        with_path.sort_by(|a, b| a.1.rules[0].path.cmp(&b.1.rules[0].path));
-        let http_policies: Vec<Value> = without
-            .iter()
-            .chain(with_path.iter())
-            .enumerate()
-            .map(|(i, (n, _))| json!({"http_policy_set_ref": format!("/api/httppolicyset/?name={n}"), "index": POLICY_INDEX_BASE + i as i64}))
-            .collect();
+        if secure || parent.is_some() {
+            ports.push(l7_port(443, true));
+        }
+        refs.extend(policy_names.iter().map(|p| format!("HttpPolicy{p}")));
+        if parent.is_none() && secure {
+            refs.push(format!("HttpPolicy{}", vs.name));
+        }
+        if let Some((cert_name, _)) = &vs.cert {
+            refs.push(format!("SSLKeyCert{cert_name}"));
+        }
+        if secure {
+            refs.push(format!("VHDomain{}", vs.host));
+        }
+        let (app_profile, net_profile, enable_rhi) = match parent {
+            Some(_) => ("", "", None),
+            None if secure => (SECURE_HTTP_PROFILE, TCP_PROXY, Some(self.settings.enable_rhi)),
+            None => (HTTP_PROFILE, TCP_PROXY, Some(self.settings.enable_rhi)),
+        };
+        let cksum = checksum::vs_checksum(&VsChecksum {
+            refs,
+            application_profile: app_profile,
+            se_group: &self.settings.se_group,
+            network_profile: net_profile,
+            ports: &ports,
+            hostnames: &hostnames,
+            traffic_enabled: None,
+            enable_rhi,
+            markers: markers.checksum(cluster),
+        });
         let metadata = ServiceMetadata {
-            namespace_ingress_name: child.ingresses.iter().cloned().collect(),
-            namespace: child.namespace.clone(),
+            namespace_ingress_name: vs.ingresses.iter().cloned().collect(),
+            namespace: vs.namespace.clone(),
             hostnames: hostnames.clone(),
             ..ServiceMetadata::default()
         };
+        let services: Vec<Value> = ports
+            .iter()
+            .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "port_range_end": p.port, "enable_http2": false}))
+            .collect();
+        let mut body = json!({
+            "name": vs.name,
+            "cloud_config_cksum": cksum.to_string(),
+            "created_by": self.created_by,
+            "network_profile_ref": format!("/api/networkprofile/?name={TCP_PROXY}"),
+            "east_west_placement": false,
+            "cloud_ref": format!("/api/cloud?name={}", self.settings.cloud_name),
+            "se_group_ref": format!("/api/serviceenginegroup?name={}", self.settings.se_group),
+            "service_metadata": metadata.to_go_json(),
+            "error_page_profile_ref": "",
+            "vrf_context_ref": format!("/api/vrfcontext?name={}", self.vrf),
+            "markers": markers.to_json(cluster),
+        });
+        if let Some((cert_name, _)) = &vs.cert {
+            body["ssl_key_and_certificate_refs"] = json!([format!("/api/sslkeyandcertificate/?name={cert_name}")]);
+        }
+        match parent {
+            Some(parent) => {
+                // Policies with paths are ordered by their first path, after those without.
+                policy_names.sort_by_key(|n| {
+                    let first = vs.policies[*n].rules.first().and_then(|r| r.path.clone());
+                    (first.is_some(), first)
+                });
+                body["application_profile_ref"] = json!(format!("/api/applicationprofile/?name={SECURE_HTTP_PROFILE}"));
+                body["type"] = json!("VS_TYPE_VH_CHILD");
+                body["vh_parent_vs_ref"] = json!(format!("/api/virtualservice/?name={parent}"));
+                body["vh_domain_name"] = json!(hostnames);
+                body["ign_pool_net_reach"] = json!(false);
+            }
+            None => {
+                body["application_profile_ref"] = json!(format!("/api/applicationprofile/?name={app_profile}"));
+                body["type"] = json!("VS_TYPE_NORMAL");
+                body["tenant_ref"] = json!(self.tenant_ref);
+                body["vsvip_ref"] = json!(format!("/api/vsvip/?name={}", vs.name));
+                body["services"] = Value::Array(services);
+                if self.settings.enable_rhi {
+                    body["enable_rhi"] = json!(true);
+                }
+                if secure {
+                    policy_names.push(&vs.name);
+                }
+            }
+        }
+        body["http_policies"] = Value::Array(
+            policy_names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| json!({"http_policy_set_ref": format!("/api/httppolicyset/?name={n}"), "index": POLICY_INDEX_BASE + i as i64}))
+                .collect(),
+        );
         objects.push(DesiredObject {
             kind: ObjectType::VirtualService,
             tenant: tenant.to_owned(),
-            name: child.name.clone(),
+            name: vs.name.clone(),
             checksum: cksum,
-            body: json!({
-                "name": child.name,
-                "cloud_config_cksum": cksum.to_string(),
-                "created_by": self.created_by,
-                "network_profile_ref": format!("/api/networkprofile/?name={TCP_PROXY}"),
-                "application_profile_ref": format!("/api/applicationprofile/?name={SECURE_HTTP_PROFILE}"),
-                "east_west_placement": false,
-                "cloud_ref": format!("/api/cloud?name={}", self.settings.cloud_name),
-                "se_group_ref": format!("/api/serviceenginegroup?name={}", self.settings.se_group),
-                "service_metadata": metadata.to_go_json(),
-                "error_page_profile_ref": "",
-                "vrf_context_ref": format!("/api/vrfcontext?name={}", self.vrf),
-                "type": "VS_TYPE_VH_CHILD",
-                "vh_parent_vs_ref": format!("/api/virtualservice/?name={parent}"),
-                "vh_domain_name": hostnames,
-                "ign_pool_net_reach": false,
-                "markers": markers.to_json(cluster),
-                "ssl_key_and_certificate_refs": [format!("/api/sslkeyandcertificate/?name={}", child.cert_name)],
-                "http_policies": http_policies,
-            }),
+            body,
         });
     }
 
-    fn path_policy(&self, tenant: &str, name: &str, host: &str, policy: &PolicySet) -> DesiredObject {
+    fn path_policy(&self, tenant: &str, name: &str, host: &[String], policy: &PolicySet) -> DesiredObject {
         let mut paths: Vec<String> = policy.rules.iter().filter_map(|r| r.path.clone()).collect();
         // Sorted, as AKO sends them (its checksum sorts the marker values in place).
         paths.sort();
@@ -879,7 +1056,7 @@ impl Ctx<'_> {
         ordered.extend(policy.rules.iter().filter(|r| r.path.is_none()));
         let markers = Markers {
             namespace: policy.namespace.clone(),
-            host: vec![host.to_owned()],
+            host: host.to_vec(),
             path: paths,
             ingress_name: policy
                 .rules
