@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::checksum::{MetaServer, NodeNetworkEntry};
 use crate::markers::{Markers, ServiceMetadata};
-use crate::model::{CloudFacts, DesiredObject};
+use crate::model::{Body, CloudFacts, DesiredObject};
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 
@@ -155,7 +155,7 @@ pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
         tenant: p.tenant.to_owned(),
         name: p.name.to_owned(),
         checksum: p.cksum,
-        body,
+        body: Body::from(body),
     }
 }
 

@@ -60,15 +60,16 @@ pub struct ParsedIngress {
     pub tls: Vec<(String, HostPaths)>,
 }
 
-/// Every Ingress AKO would serve, parsed, in the order AKO's Strict FQDN policy considers them
-/// (creation time, then namespace/name); problems become failures.
+/// Every Ingress AKO would serve (of those `keep` selects), parsed, in the order AKO's Strict
+/// FQDN policy considers them (creation time, then namespace/name); problems become failures.
 pub fn accepted_ingresses(
     snap: &Snapshot,
     settings: &Settings,
     cloud: &CloudFacts,
+    keep: &dyn Fn(&NsName, &Ingress) -> bool,
     failures: &mut Vec<Failure>,
 ) -> Vec<ParsedIngress> {
-    let mut order: Vec<(&NsName, &Ingress)> = snap.ingresses.iter().collect();
+    let mut order: Vec<(&NsName, &Ingress)> = snap.ingresses.iter().filter(|(k, i)| keep(k, i)).collect();
     order.sort_by(|(ka, a), (kb, b)| {
         let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
         let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
@@ -156,6 +157,28 @@ fn class_decision(snap: &Snapshot, ing: &Ingress) -> Class {
     }
 }
 
+/// The hosts of an Ingress's rules as AKO names them, generated ones included (before any
+/// validation): what decides which models an Ingress touches.
+pub fn rule_hosts(ns: &str, name: &str, ing: &Ingress, cloud: &CloudFacts) -> Vec<String> {
+    let first_domain = cloud.dns_domains.iter().min();
+    ing.spec
+        .iter()
+        .flat_map(|s| s.rules.iter().flatten())
+        .filter_map(|r| match r.host.as_deref().unwrap_or("") {
+            "" => first_domain.map(|d| generated_host(name, ns, d)),
+            h => Some(h.to_owned()),
+        })
+        .collect()
+}
+
+fn generated_host(name: &str, ns: &str, domain: &str) -> String {
+    if domain.starts_with('.') {
+        format!("{name}.{ns}{domain}")
+    } else {
+        format!("{name}.{ns}.{domain}")
+    }
+}
+
 fn parse(
     snap: &Snapshot,
     ns: &str,
@@ -191,8 +214,7 @@ fn parse(
         let generated = rule.host.as_deref().unwrap_or("").is_empty();
         let host = match rule.host.as_deref().unwrap_or("") {
             "" => match domains.first() {
-                Some(d) if d.starts_with('.') => format!("{name}.{ns}{d}"),
-                Some(d) => format!("{name}.{ns}.{d}"),
+                Some(d) => generated_host(name, ns, d),
                 None => {
                     fail("a rule has no host and the cloud's DNS profile has no sub-domain to generate one from: set spec.rules[].host".to_owned());
                     continue;

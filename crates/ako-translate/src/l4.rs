@@ -15,7 +15,7 @@ use crate::checksum::{self, PoolChecksum, PortProto, TargetPort, VipNetworkKey, 
 use crate::fqdn::service_fqdns;
 use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{cluster_ip_members, node_port_members};
-use crate::model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
+use crate::model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 use crate::naming::Namer;
 use crate::settings::{ServiceType, Settings};
 use crate::snapshot::Snapshot;
@@ -313,13 +313,13 @@ fn translate_service(
         tenant: tenant.clone(),
         name: vs_name.clone(),
         checksum: l4_cksum,
-        body: json!({
+        body: Body::from(json!({
             "name": vs_name,
             "created_by": namer.ako_user(),
             "tenant_ref": format!("/api/tenant/?name={}", query_escape(&tenant)),
             "markers": policy_markers.to_json(cluster),
             "l4_connection_policy": {"rules": rules},
-        }),
+        })),
     });
 
     // VsVip.
@@ -344,7 +344,16 @@ fn translate_service(
         tenant: tenant.clone(),
         name: vs_name.clone(),
         checksum: vsvip_cksum,
-        body: vsvip_body(settings, &vs_name, &tenant, &fqdns, &lb_ip, vsvip_cksum, &vrf, &bgp),
+        body: Body::from(vsvip_body(
+            settings,
+            &vs_name,
+            &tenant,
+            &fqdns,
+            &lb_ip,
+            vsvip_cksum,
+            &vrf,
+            &bgp,
+        )),
     });
 
     // VirtualService: services in port-name order, as AKO's checksum sorts them in place.
@@ -418,7 +427,7 @@ fn translate_service(
         tenant: tenant.clone(),
         name: vs_name.clone(),
         checksum: vs_cksum,
-        body: vs,
+        body: Body::from(vs),
     });
 
     let mut model = Model { objects };

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use crate::bodies::{PoolParts, placement_settings, pool_object, query_escape, tenant_of, vsvip_body};
 use crate::checksum::{self, HostPathRule, PgMember, PoolChecksum, PortProto, TargetPort, VipNetworkKey, VsChecksum};
 use crate::fqdn::shared_vs_fqdn;
-use crate::ingress::{HostPaths, ParsedIngress, PathBackend, accepted_ingresses};
+use crate::ingress::{HostPaths, ParsedIngress, PathBackend, accepted_ingresses, rule_hosts};
 use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{cluster_ip_members, node_port_members};
-use crate::model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
+use crate::model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 use crate::naming::{Namer, priority_label};
 use crate::settings::{ServiceType, Settings};
 use crate::shard::ShardSize;
@@ -59,7 +59,18 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<
     }
     let namer = Namer::new(settings.cluster_name.as_str());
     let mut failures = Vec::new();
-    let ingresses = accepted_ingresses(snap, settings, cloud, &mut failures);
+    // For one model, only Ingresses with a host in it matter (a host maps to one model, so the
+    // Strict FQDN claims on it come from these Ingresses too).
+    let keep = |(ns, name): &(String, String), ing: &k8s_openapi::api::networking::v1::Ingress| match only {
+        None => true,
+        Some(model) => {
+            let tenant = tenant_of(snap, settings, ns);
+            rule_hosts(ns, name, ing, cloud)
+                .iter()
+                .any(|h| model_of(&namer, settings, &tenant, h).is_some_and(|k| k == model))
+        }
+    };
+    let ingresses = accepted_ingresses(snap, settings, cloud, &keep, &mut failures);
     if settings.shard_size == ShardSize::Dedicated {
         build_dedicated(snap, settings, cloud, &namer, &ingresses, only, &mut out, &mut failures);
         failures.sort();
@@ -203,6 +214,15 @@ fn build_dedicated(
         model.sort();
         out.models.insert(key, model);
     }
+}
+
+/// The model key (`<tenant>/<vs>`) a host is served by.
+fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Option<String> {
+    let vs = match settings.shard_size.shard_of(host) {
+        Some(shard) => namer.shared_vs(shard, None),
+        None => namer.dedicated_vs(host, None),
+    };
+    vs.ok().map(|vs| format!("{tenant}/{vs}"))
 }
 
 fn unsupported(settings: &Settings) -> Option<String> {
@@ -572,14 +592,14 @@ impl Parent {
             tenant: self.tenant.clone(),
             name: self.name.clone(),
             checksum: checksum::datascript_checksum(cluster, std::slice::from_ref(&self.name), &script),
-            body: json!({
+            body: Body::from(json!({
                 "created_by": ctx.created_by,
                 "datascript": [{"evt": "VS_DATASCRIPT_EVT_HTTP_REQ", "script": script}],
                 "name": self.name,
                 "tenant_ref": ctx.tenant_ref,
                 "pool_group_refs": [format!("/api/poolgroup/?name={}", self.name)],
                 "markers": Markers::default().to_json(cluster),
-            }),
+            })),
         });
 
         // Redirect policy.
@@ -666,7 +686,7 @@ impl Parent {
             tenant: self.tenant.clone(),
             name: self.name.clone(),
             checksum: cksum,
-            body: vs,
+            body: Body::from(vs),
         });
         let mut model = Model { objects };
         model.sort();
@@ -733,7 +753,7 @@ impl<'a> Ctx<'a> {
             tenant: tenant.to_owned(),
             name: name.to_owned(),
             checksum: cksum,
-            body: vsvip_body(settings, name, tenant, &fqdns, "", cksum, &self.vrf, &bgp),
+            body: Body::from(vsvip_body(settings, name, tenant, &fqdns, "", cksum, &self.vrf, &bgp)),
         }
     }
 
@@ -846,7 +866,7 @@ impl<'a> Ctx<'a> {
             tenant: tenant.to_owned(),
             name: name.to_owned(),
             checksum: cksum,
-            body,
+            body: Body::from(body),
         }
     }
 
@@ -857,7 +877,7 @@ impl<'a> Ctx<'a> {
             tenant: tenant.to_owned(),
             name: name.to_owned(),
             checksum: cksum,
-            body: json!({
+            body: Body::from(json!({
                 "name": name,
                 "created_by": self.created_by,
                 "tenant_ref": self.tenant_ref,
@@ -874,7 +894,7 @@ impl<'a> Ctx<'a> {
                 }]},
                 "http_security_policy": {},
                 "markers": markers.to_json(self.cluster),
-            }),
+            })),
         }
     }
 
@@ -895,7 +915,7 @@ impl<'a> Ctx<'a> {
                 tenant: tenant.to_owned(),
                 name: cert_name.clone(),
                 checksum: ssl_cksum,
-                body: json!({
+                body: Body::from(json!({
                     "name": cert_name,
                     "created_by": self.created_by,
                     "tenant_ref": self.tenant_ref,
@@ -903,7 +923,7 @@ impl<'a> Ctx<'a> {
                     "key": cert.key,
                     "type": "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
                     "markers": host_markers.to_json(cluster),
-                }),
+                })),
             });
         }
         for pool in vs.pools.values() {
@@ -1042,7 +1062,7 @@ impl<'a> Ctx<'a> {
             tenant: tenant.to_owned(),
             name: vs.name.clone(),
             checksum: cksum,
-            body,
+            body: Body::from(body),
         });
     }
 
@@ -1089,7 +1109,7 @@ impl<'a> Ctx<'a> {
             tenant: tenant.to_owned(),
             name: name.to_owned(),
             checksum: cksum,
-            body: json!({
+            body: Body::from(json!({
                 "name": name,
                 "created_by": self.created_by,
                 "tenant_ref": self.tenant_ref,
@@ -1097,7 +1117,7 @@ impl<'a> Ctx<'a> {
                 "http_request_policy": {"rules": rules},
                 "http_security_policy": {},
                 "markers": markers.to_json(self.cluster),
-            }),
+            })),
         }
     }
 }

@@ -24,7 +24,7 @@ pub mod translate;
 pub use l4::{translate_l4, translate_l4_service};
 pub use l7::{translate_l7, translate_l7_model};
 pub use manifests::{ManifestError, load_document, load_manifests};
-pub use model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
+pub use model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 pub use naming::{NameTooLong, Namer};
 pub use settings::{Settings, SettingsError, Values};
 pub use shard::ShardSize;

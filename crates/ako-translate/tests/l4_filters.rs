@@ -51,7 +51,7 @@ fn bad_service_fails_alone_and_foreign_class_is_ignored() {
         .find(|o| o.kind == avi_model::ObjectType::VirtualService)
         .unwrap();
     assert_eq!(
-        vs.body["network_profile_ref"],
+        vs.body.to_value()["network_profile_ref"],
         "/api/networkprofile/?name=System-UDP-Fast-Path"
     );
     let pool = good
@@ -61,7 +61,7 @@ fn bad_service_fails_alone_and_foreign_class_is_ignored() {
         .unwrap();
     assert_eq!(pool.name, "c--ns-good-UDP-53");
     assert_eq!(
-        pool.body["health_monitor_refs"][0],
+        pool.body.to_value()["health_monitor_refs"][0],
         "/api/healthmonitor/?name=System-UDP"
     );
     assert!(t.status.iter().all(|s| s.hostname.is_none()));
@@ -105,13 +105,17 @@ fn mixed_protocols_override_per_port() {
         .find(|o| o.kind == avi_model::ObjectType::VirtualService)
         .unwrap();
     assert_eq!(
-        vs.body["network_profile_ref"],
+        vs.body.to_value()["network_profile_ref"],
         "/api/networkprofile/?name=System-TCP-Fast-Path"
     );
     // services sorted by port name: "tcp" before "udp"; only the UDP one is overridden.
-    assert!(vs.body["services"][0].get("override_network_profile_ref").is_none());
+    assert!(
+        vs.body.to_value()["services"][0]
+            .get("override_network_profile_ref")
+            .is_none()
+    );
     assert_eq!(
-        vs.body["services"][1]["override_network_profile_ref"],
+        vs.body.to_value()["services"][1]["override_network_profile_ref"],
         "/api/networkprofile/?name=System-UDP-Fast-Path"
     );
 }

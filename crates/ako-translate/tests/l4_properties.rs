@@ -3,51 +3,16 @@
 //! has (avisim's default seed stands for it), and loading the same manifests twice changes
 //! nothing.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use ako_translate::{
     CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate_l4, translate_l4_service,
 };
 use avi_model::{ObjectRef, RefTarget};
+use common::{refs, seeded_objects};
 use proptest::prelude::*;
-use serde_json::Value;
-
-/// (type, name) of every object in avisim's embedded default seed.
-fn seeded_objects() -> BTreeSet<(String, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../avisim/seed/default.json");
-    let seed: Value = serde_json::from_slice(&std::fs::read(&path).expect("avisim's default seed")).unwrap();
-    seed["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                o["type"].as_str().unwrap().to_owned(),
-                o["body"]["name"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// Every reference string in a body (fields named `*_ref` or `*_refs`, at any depth).
-fn refs(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                match x {
-                    Value::String(s) if k.ends_with("_ref") => out.push(s.clone()),
-                    Value::Array(items) if k.ends_with("_refs") => {
-                        out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned)))
-                    }
-                    other => refs(other, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
-        _ => {}
-    }
-}
 
 const VALUES: &str = "
 AKOSettings: {clusterName: prop}
@@ -163,7 +128,7 @@ proptest! {
         for model in t.models.values() {
             for object in &model.objects {
                 let mut found = Vec::new();
-                refs(&object.body, &mut found);
+                refs(&object.body.to_value(), &mut found);
                 for r in found.iter().filter(|r| !r.is_empty()) {
                     let parsed = ObjectRef::parse(r).map_err(|e| TestCaseError::fail(format!("{r}: {e}")))?;
                     let RefTarget::Name(name) = &parsed.target else {

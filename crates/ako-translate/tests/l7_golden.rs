@@ -68,11 +68,11 @@ fn compare_case(dir: &Path) -> Vec<String> {
     let env = std::fs::read_to_string(dir.join("../environment.yaml")).unwrap();
     let snap = load_snapshot(&format!("{env}\n---\n{input}"), None);
     let t = translate(&snap, &settings, &cloud);
-    let ours: BTreeMap<(String, String), &Value> = t
+    let ours: BTreeMap<(String, String), Value> = t
         .models
         .values()
         .flat_map(|m| &m.objects)
-        .map(|o| ((o.kind.path().to_owned(), o.name.clone()), &o.body))
+        .map(|o| ((o.kind.path().to_owned(), o.name.clone()), o.body.to_value()))
         .collect();
     let ako_list: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("ako.json")).unwrap()).unwrap();
     let ako: BTreeMap<(String, String), &Value> = ako_list

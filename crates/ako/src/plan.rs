@@ -51,7 +51,7 @@ struct PlannedObject<'a> {
     tenant: &'a str,
     name: &'a str,
     model: &'a str,
-    body: &'a serde_json::Value,
+    body: serde_json::Value,
 }
 
 /// `-o yaml`: objects and failures.
@@ -141,7 +141,7 @@ fn planned(t: &Translation) -> Vec<PlannedObject<'_>> {
                 tenant: &o.tenant,
                 name: &o.name,
                 model,
-                body: &o.body,
+                body: o.body.to_value(),
             })
         })
         .collect();
@@ -186,7 +186,7 @@ fn tree_rank(kind: &str) -> u8 {
 
 /// The lines worth showing under an object.
 fn details(o: &ako_translate::DesiredObject) -> Vec<String> {
-    let b = &o.body;
+    let b = &o.body.to_value();
     let strs = |v: Option<&serde_json::Value>| -> Vec<String> {
         v.and_then(|v| v.as_array())
             .into_iter()

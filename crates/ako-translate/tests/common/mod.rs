@@ -1,8 +1,10 @@
 //! What the golden tests share: loading a case directory (`in.yaml`, `values.yaml`,
-//! `cloud.yaml`) into a snapshot, settings and cloud facts.
+//! `cloud.yaml`) into a snapshot, settings and cloud facts; the system objects a controller
+//! has; the references in a body.
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use ako_translate::{CloudFacts, Settings, Snapshot, Values, load_document};
@@ -48,4 +50,40 @@ pub fn load_case(dir: &Path) -> (String, Settings, CloudFacts) {
         cloud_type: s("cloud_type"),
     };
     (input, settings, cloud)
+}
+
+/// (type, name) of every object in avisim's embedded default seed.
+pub fn seeded_objects() -> BTreeSet<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../avisim/seed/default.json");
+    let seed: Value = serde_json::from_slice(&std::fs::read(&path).expect("avisim's default seed")).unwrap();
+    seed["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["type"].as_str().unwrap().to_owned(),
+                o["body"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every reference string in a body (fields named `*_ref` or `*_refs`, at any depth).
+pub fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match x {
+                    Value::String(s) if k.ends_with("_ref") => out.push(s.clone()),
+                    Value::Array(items) if k.ends_with("_refs") => {
+                        out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned)))
+                    }
+                    other => refs(other, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+        _ => {}
+    }
 }
