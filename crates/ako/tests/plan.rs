@@ -105,7 +105,10 @@ fn json_lists_the_examples_objects_sorted() {
         .iter()
         .find(|o| o["type"] == "virtualservice" && o["name"] == "demo--shop.avi.internal")
         .unwrap();
-    assert_eq!(child["body"]["vh_parent_vs_ref"], "/api/virtualservice/?name=demo--Shared-L7-0");
+    assert_eq!(
+        child["body"]["vh_parent_vs_ref"],
+        "/api/virtualservice/?name=demo--Shared-L7-0"
+    );
     assert_eq!(child["body"]["vh_domain_name"][0], "shop.avi.internal");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("not translated"), "{stderr}");
@@ -122,10 +125,7 @@ fn output_is_identical_across_runs_and_formats_agree() {
     assert!(text.contains("objects:") && text.contains("failures:"), "{text}");
     let table = example("table");
     let text = String::from_utf8(table.stdout).unwrap();
-    assert!(
-        text.starts_with("admin/demo--Shared-L7-0\n  virtualservice"),
-        "{text}"
-    );
+    assert!(text.starts_with("admin/demo--Shared-L7-0\n  virtualservice"), "{text}");
     assert!(text.contains("servers 10.244.1.30:8443, 10.244.2.31:8443"), "{text}");
 }
 
