@@ -2,6 +2,7 @@
 //! create; `run`, `sync` and `demo` arrive with the sync engine and the operator runtime.
 
 mod plan;
+mod tree;
 
 use std::process::ExitCode;
 

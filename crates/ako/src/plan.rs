@@ -104,7 +104,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
             };
             write!(out, "{}", serde_saphyr::to_string(&plan)?)?;
         }
-        Format::Table => write_table(&mut out, &translation)?,
+        Format::Table => crate::tree::write_table(&mut out, &translation)?,
     }
     Ok(())
 }
@@ -147,106 +147,4 @@ fn planned(t: &Translation) -> Vec<PlannedObject<'_>> {
         .collect();
     objects.sort_by(|a, b| (a.model, a.kind, a.name).cmp(&(b.model, b.kind, b.name)));
     objects
-}
-
-/// A tree per model: the VS, its VIP, its pools and their servers, then failures.
-fn write_table(out: &mut impl Write, t: &Translation) -> anyhow::Result<()> {
-    for (model, m) in &t.models {
-        writeln!(out, "{model}")?;
-        let mut objects: Vec<&ako_translate::DesiredObject> = m.objects.iter().collect();
-        objects.sort_by_key(|o| (tree_rank(o.kind.path()), o.name.as_str()));
-        for o in objects {
-            writeln!(out, "  {:<22} {}", o.kind.path(), o.name)?;
-            for line in details(o) {
-                writeln!(out, "    {line}")?;
-            }
-        }
-    }
-    if t.models.is_empty() {
-        writeln!(out, "(no Avi objects)")?;
-    }
-    for f in &t.failures {
-        writeln!(out, "FAILED {} {}/{}: {}", f.kind, f.namespace, f.name, f.message)?;
-    }
-    Ok(())
-}
-
-/// Reading order of the tree: the virtual service first, then what it uses.
-fn tree_rank(kind: &str) -> u8 {
-    match kind {
-        "virtualservice" => 0,
-        "vsvip" => 1,
-        "sslkeyandcertificate" => 2,
-        "httppolicyset" | "l4policyset" | "vsdatascriptset" => 3,
-        "poolgroup" => 4,
-        "pool" => 5,
-        _ => 6,
-    }
-}
-
-/// The lines worth showing under an object.
-fn details(o: &ako_translate::DesiredObject) -> Vec<String> {
-    let b = &o.body.to_value();
-    let strs = |v: Option<&serde_json::Value>| -> Vec<String> {
-        v.and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect()
-    };
-    match o.kind.path() {
-        "virtualservice" => {
-            let ports: Vec<String> = b["services"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s["port"].as_u64().map(|p| p.to_string()))
-                .collect();
-            vec![format!("ports {}", ports.join(", "))]
-        }
-        "vsvip" => {
-            let fqdns: Vec<String> = b["dns_info"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|d| d["fqdn"].as_str().map(str::to_owned))
-                .collect();
-            let ip = b
-                .pointer("/vip/0/ip_address/addr")
-                .and_then(|v| v.as_str())
-                .unwrap_or("(allocated by IPAM)");
-            vec![
-                format!("vip {ip}"),
-                format!("fqdn {}", if fqdns.is_empty() { "-".into() } else { fqdns.join(", ") }),
-            ]
-        }
-        "pool" => {
-            let servers: Vec<String> = b["servers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|s| {
-                    let ip = s.pointer("/ip/addr").and_then(|v| v.as_str()).unwrap_or("?");
-                    let port = s["port"].as_u64().or(b["default_server_port"].as_u64()).unwrap_or(0);
-                    let state = if s["enabled"].as_bool() == Some(false) {
-                        " (disabled)"
-                    } else {
-                        ""
-                    };
-                    format!("{ip}:{port}{state}")
-                })
-                .collect();
-            let mut lines = vec![format!(
-                "health monitors {}",
-                strs(b.get("health_monitor_refs")).join(", ")
-            )];
-            lines.push(if servers.is_empty() {
-                "no servers".into()
-            } else {
-                format!("servers {}", servers.join(", "))
-            });
-            lines
-        }
-        _ => Vec::new(),
-    }
 }
