@@ -128,10 +128,11 @@ pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
             .servers
             .iter()
             .map(|s| {
+                let port = if s.port != 0 { s.port } else { p.port };
                 let mut v = json!({
                     "ip": {"addr": s.addr, "type": s.addr_type},
-                    "port": p.port,
-                    "external_uuid": format!("{}:{}", s.addr, p.port),
+                    "port": port,
+                    "external_uuid": format!("{}:{port}", s.addr),
                 });
                 if let Some(e) = s.enabled {
                     v["enabled"] = json!(e);

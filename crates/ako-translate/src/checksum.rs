@@ -190,6 +190,8 @@ pub struct MetaServer {
     pub addr_type: &'static str,
     /// Node of the endpoint (ClusterIP mode).
     pub server_node: String,
+    /// The server's own port (NodePortLocal); 0 means the pool's port.
+    pub port: i32,
     /// `enabled`, unset in NodePort mode.
     pub enabled: Option<bool>,
 }
@@ -202,10 +204,11 @@ impl MetaServer {
             None => "null",
         };
         format!(
-            "{{\"Ip\":{{\"addr\":{},\"type\":{}}},\"ServerNode\":{},\"Port\":0,\"Enabled\":{}}}",
+            "{{\"Ip\":{{\"addr\":{},\"type\":{}}},\"ServerNode\":{},\"Port\":{},\"Enabled\":{}}}",
             go_json_string(&self.addr),
             go_json_string(self.addr_type),
             go_json_string(&self.server_node),
+            self.port,
             enabled
         )
     }
@@ -531,6 +534,7 @@ mod tests {
             addr: "10.0.0.1".into(),
             addr_type: "V4",
             server_node: "n1".into(),
+            port: 0,
             enabled: None,
         };
         assert_eq!(

@@ -14,7 +14,7 @@ use crate::bodies::{
 use crate::checksum::{self, PoolChecksum, PortProto, TargetPort, VipNetworkKey, VsChecksum};
 use crate::fqdn::service_fqdns;
 use crate::markers::{Markers, ServiceMetadata};
-use crate::members::{cluster_ip_members, node_port_members};
+use crate::members::{cluster_ip_members, node_port_members, npl_members};
 use crate::model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 use crate::naming::Namer;
 use crate::settings::{ServiceType, Settings};
@@ -148,9 +148,6 @@ fn translate_service(
     if settings.enable_evh {
         return Err("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs L4 translation yet".to_owned());
     }
-    if settings.service_type == ServiceType::NodePortLocal {
-        return Err("serviceType NodePortLocal is not supported by ako-rs L4 translation yet".to_owned());
-    }
     let ann = svc.metadata.annotations.as_ref();
     let annotation = |k: &str| ann.and_then(|a| a.get(k)).map(String::as_str);
     if annotation(SHARED_VIP_ANNOTATION).is_some() {
@@ -232,12 +229,14 @@ fn translate_service(
             .l4_pool(ns, name, &pp.protocol, pp.port)
             .map_err(|e| e.to_string())?;
         let skip_node_port = annotation(SKIP_NODE_PORT_ANNOTATION).is_some();
-        let mut members = if settings.service_type == ServiceType::NodePort && !skip_node_port {
-            node_port_members(snap, settings, svc, ns, name, pp)
-        } else {
-            cluster_ip_members(snap, settings, svc, ns, name, pp)
+        let mut members = match settings.service_type {
+            ServiceType::NodePort if !skip_node_port => node_port_members(snap, settings, svc, ns, name, pp),
+            ServiceType::NodePortLocal => npl_members(snap, settings, svc, ns, name, pp),
+            _ => cluster_ip_members(snap, settings, svc, ns, name, pp),
         };
-        members.servers.sort_by(|a, b| a.addr.cmp(&b.addr));
+        members
+            .servers
+            .sort_by(|a, b| (&a.addr, a.port).cmp(&(&b.addr, b.port)));
         let pool_markers = Markers {
             namespace: ns.to_owned(),
             service_name: name.to_owned(),

@@ -15,7 +15,7 @@ use crate::checksum::{self, HostPathRule, PgMember, PoolChecksum, PortProto, Tar
 use crate::fqdn::shared_vs_fqdn;
 use crate::ingress::{HostPaths, ParsedIngress, PathBackend, accepted_ingresses, rule_hosts};
 use crate::markers::{Markers, ServiceMetadata};
-use crate::members::{cluster_ip_members, node_port_members};
+use crate::members::{cluster_ip_members, node_port_members, npl_members};
 use crate::model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 use crate::naming::{Namer, priority_label};
 use crate::settings::{ServiceType, Settings};
@@ -228,9 +228,6 @@ fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Opt
 fn unsupported(settings: &Settings) -> Option<String> {
     if settings.enable_evh {
         return Some("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs yet".to_owned());
-    }
-    if settings.service_type == ServiceType::NodePortLocal {
-        return Some("serviceType NodePortLocal is not supported by ako-rs L7 translation yet".to_owned());
     }
     None
 }
@@ -780,9 +777,13 @@ impl<'a> Ctx<'a> {
                 let m = cluster_ip_members(self.snap, self.settings, svc, &p.namespace, &b.service, &pp);
                 (m.port, m.servers)
             }
+            (Some(svc), ServiceType::NodePortLocal) if svc_type == "ClusterIP" => {
+                let m = npl_members(self.snap, self.settings, svc, &p.namespace, &b.service, &pp);
+                (m.port, m.servers)
+            }
             _ => (b.port, Vec::new()),
         };
-        servers.sort_by(|a, b| a.addr.cmp(&b.addr));
+        servers.sort_by(|a, b| (&a.addr, a.port).cmp(&(&b.addr, b.port)));
         let markers = Markers {
             namespace: p.namespace.clone(),
             host: vec![p.host.clone()],

@@ -1,13 +1,13 @@
-//! Pool members of an L4 pool (`avi_model_l4_translator.go:PopulateServers`,
-//! `PopulateServersForNodePort`, `checkIfEndpointSliceExistsForNode`, `enableServer`).
+//! Pool members (`avi_model_l4_translator.go:PopulateServers`, `PopulateServersForNodePort`,
+//! `PopulateServersForNPL`, `checkIfEndpointSliceExistsForNode`, `enableServer`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::{EndpointConditions, EndpointSlice};
 
-use crate::checksum::{MetaServer, PortProto};
+use crate::checksum::{MetaServer, PortProto, TargetPort};
 use crate::settings::{IpFamily, Settings};
 use crate::snapshot::Snapshot;
 
@@ -103,6 +103,7 @@ pub fn cluster_ip_members(
                 addr: ip.clone(),
                 addr_type,
                 server_node: ep.node_name.clone().unwrap_or_default(),
+                port: 0,
                 enabled: Some(endpoint_enabled(ep.conditions.as_ref())),
             });
         }
@@ -154,11 +155,127 @@ pub fn node_port_members(
                 addr,
                 addr_type,
                 server_node: String::new(),
+                port: 0,
                 enabled: None,
             });
         }
     }
     Members { port, servers }
+}
+
+/// The Antrea NodePortLocal annotation on a Pod: `[{"podPort", "nodeIP", "nodePort"}, ...]`.
+pub const NPL_ANNOTATION: &str = "nodeportlocal.antrea.io";
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NplEntry {
+    pod_port: i32,
+    #[serde(rename = "nodeIP")]
+    node_ip: String,
+    node_port: i32,
+}
+
+/// NodePortLocal mode: for every ready Pod behind the Service, the node IP and node port Antrea
+/// mapped to the target port; enabled as the Pod's endpoint is (enabled when it has none).
+pub fn npl_members(
+    snap: &Snapshot,
+    settings: &Settings,
+    svc: &Service,
+    ns: &str,
+    name: &str,
+    pp: &PortProto,
+) -> Members {
+    let fam = families(svc, settings);
+    let mut out = Members {
+        port: pp.port,
+        servers: Vec::new(),
+    };
+    let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+    if selector.is_empty() {
+        return out;
+    }
+    let pods: Vec<&Pod> = snap
+        .pods
+        .range((ns.to_owned(), String::new())..)
+        .take_while(|((pod_ns, _), _)| pod_ns == ns)
+        .map(|(_, p)| p)
+        .filter(|p| {
+            let labels = p.metadata.labels.as_ref();
+            selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+        })
+        .filter(|p| {
+            !p.status
+                .iter()
+                .flat_map(|s| s.conditions.iter().flatten())
+                .any(|c| c.type_ == "Ready" && c.status == "False")
+        })
+        .collect();
+    // A named target port is the container port of that name (the last Pod's wins, as in AKO).
+    let mut target = pp.target_port.int_val();
+    if let TargetPort::Name(port_name) = &pp.target_port {
+        for pod in &pods {
+            for c in pod.spec.iter().flat_map(|s| &s.containers) {
+                for p in c.ports.iter().flatten() {
+                    if p.name.as_deref() == Some(port_name.as_str()) {
+                        target = p.container_port;
+                    }
+                }
+            }
+        }
+    }
+    let mut enabled: BTreeMap<&str, bool> = BTreeMap::new();
+    for slice in snap.slices_for_service(ns, name) {
+        let matches = slice
+            .ports
+            .iter()
+            .flatten()
+            .any(|p| p.port == Some(pp.target_port.int_val()) || p.name.as_deref() == Some(pp.name.as_str()));
+        if !matches {
+            continue;
+        }
+        for pod in &pods {
+            let pod_name = pod.metadata.name.as_deref().unwrap_or("");
+            if let Some(ep) = slice
+                .endpoints
+                .iter()
+                .find(|ep| ep.target_ref.as_ref().and_then(|r| r.name.as_deref()) == Some(pod_name))
+            {
+                enabled.insert(pod_name, endpoint_enabled(ep.conditions.as_ref()));
+            }
+        }
+    }
+    for pod in pods {
+        let pod_name = pod.metadata.name.as_deref().unwrap_or("");
+        let Some(entries) = pod
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(NPL_ANNOTATION))
+            .and_then(|v| serde_json::from_str::<Vec<NplEntry>>(v).ok())
+        else {
+            continue;
+        };
+        for e in entries {
+            let addr_type = if fam.v4 && e.node_ip.parse::<Ipv4Addr>().is_ok() {
+                "V4"
+            } else if fam.v6 && e.node_ip.parse::<Ipv6Addr>().is_ok() {
+                "V6"
+            } else {
+                continue;
+            };
+            let int_target = matches!(pp.target_port, TargetPort::Int(_));
+            if (int_target && e.pod_port == pp.target_port.int_val()) || e.pod_port == target {
+                out.servers.push(MetaServer {
+                    addr: e.node_ip,
+                    addr_type,
+                    server_node: String::new(),
+                    port: e.node_port,
+                    enabled: Some(enabled.get(pod_name).copied().unwrap_or(true)),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A node's first IPv4 and IPv6 InternalIP.
