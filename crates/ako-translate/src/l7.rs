@@ -768,16 +768,23 @@ impl<'a> Ctx<'a> {
             .and_then(|s| s.spec.as_ref())
             .and_then(|s| s.type_.as_deref())
             .unwrap_or("ClusterIP");
+        // Ingress backends come from AKO's ClusterIP store: ClusterIP and NodePort Services, and
+        // LoadBalancer ones only with layer7Only (AKO moves them to its L4 store otherwise).
+        let in_cluster_ip_store = match svc_type {
+            "ClusterIP" | "NodePort" => true,
+            "LoadBalancer" => self.settings.layer7_only,
+            _ => false,
+        };
         let (port, mut servers) = match (svc, self.settings.service_type) {
             (Some(svc), ServiceType::NodePort) if svc_type != "ClusterIP" => {
                 let m = node_port_members(self.snap, self.settings, svc, &p.namespace, &b.service, &pp);
                 (m.port, m.servers)
             }
-            (Some(svc), ServiceType::ClusterIp) if svc_type == "ClusterIP" => {
+            (Some(svc), ServiceType::ClusterIp) if in_cluster_ip_store => {
                 let m = cluster_ip_members(self.snap, self.settings, svc, &p.namespace, &b.service, &pp);
                 (m.port, m.servers)
             }
-            (Some(svc), ServiceType::NodePortLocal) if svc_type == "ClusterIP" => {
+            (Some(svc), ServiceType::NodePortLocal) if in_cluster_ip_store => {
                 let m = npl_members(self.snap, self.settings, svc, &p.namespace, &b.service, &pp);
                 (m.port, m.servers)
             }
