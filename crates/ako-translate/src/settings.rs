@@ -486,6 +486,14 @@ impl Settings {
                 ));
             }
         }
+        let cni_plugin = text(&a.cni_plugin).unwrap_or_default().to_ascii_lowercase();
+        // AKO refuses NodePortLocal without Antrea (it is Antrea's feature).
+        if service_type == ServiceType::NodePortLocal && cni_plugin != "antrea" {
+            errors.push(SettingsError::new(
+                "L7Settings.serviceType",
+                "NodePortLocal needs AKOSettings.cniPlugin: antrea (NodePortLocal is an Antrea feature)",
+            ));
+        }
         let node_port_selector = match &v.node_port_selector {
             s if s.key.is_empty() => None,
             s => Some((s.key.clone(), s.value.clone())),
@@ -531,7 +539,7 @@ impl Settings {
             passthrough_shard_size,
             service_type,
             node_port_selector,
-            cni_plugin: text(&a.cni_plugin).unwrap_or_default().to_ascii_lowercase(),
+            cni_plugin,
             layer7_only,
             default_ing_controller,
             default_lb_controller,
@@ -634,6 +642,17 @@ L4Settings: {autoFQDN: sometimes}
         .collect();
         assert_eq!(keys, expected, "{errors:#?}");
         assert!(errors.iter().all(|e| !e.message.is_empty()));
+    }
+
+    #[test]
+    fn node_port_local_needs_antrea() {
+        let base = "AKOSettings: {clusterName: c}\nNetworkSettings: {vipNetworkList: [{networkName: n}]}\nL7Settings: {serviceType: NodePortLocal}\n";
+        let errors = parse(base).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].key, "L7Settings.serviceType");
+        assert!(errors[0].message.contains("antrea"), "{}", errors[0].message);
+        let ok = parse(&base.replace("clusterName: c", "clusterName: c, cniPlugin: Antrea")).unwrap();
+        assert_eq!(ok.service_type, ServiceType::NodePortLocal);
     }
 
     #[test]
