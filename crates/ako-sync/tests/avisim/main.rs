@@ -1,0 +1,10 @@
+//! The sync engine against avisim, in-process over real HTTPS: convergence and minimal writes,
+//! drift repair, ownership, the deletion guard, and faults.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod converge;
+mod drift;
+mod faults;
+mod guard;
