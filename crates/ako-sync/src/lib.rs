@@ -14,6 +14,7 @@
 //! * [`plan`]: desired + observed → ordered operations per model; no IO, deterministic.
 //! * [`order`]: the dependency graph that orders one model's operations into parallel steps.
 //! * [`execute`]: runs a plan with bounded concurrency and the controller's error rules.
+//! * [`facts`]: what translation needs from the controller (cloud type, DNS domains, license).
 //! * [`sync`]: load/plan/execute rounds with backoff until converged, plus the [`Summary`].
 //!
 //! Ownership ([`owner`]) is decided in one place: an object is ours when its `created_by` is
@@ -23,6 +24,7 @@
 
 pub mod compare;
 pub mod execute;
+pub mod facts;
 pub mod key;
 pub mod load;
 pub mod observed;
@@ -35,6 +37,7 @@ pub mod sync;
 
 pub use compare::{DriftCheck, UpdateReason};
 pub use execute::{ExecuteOptions, execute};
+pub use facts::{FactsError, cloud_facts};
 pub use key::ObjectKey;
 pub use load::{LoadError, MANAGED_KINDS, load_observed};
 pub use observed::{Observed, ObservedObject, RecordError};

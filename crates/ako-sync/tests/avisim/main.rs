@@ -6,5 +6,6 @@ mod support;
 
 mod converge;
 mod drift;
+mod facts;
 mod faults;
 mod guard;
