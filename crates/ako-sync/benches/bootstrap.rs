@@ -58,8 +58,10 @@ fn snapshot(n: usize) -> Snapshot {
 
 fn translation(n: usize) -> Translation {
     let settings = Settings::from_values(
-        &Values::from_yaml("AKOSettings: {clusterName: bench}\nNetworkSettings: {vipNetworkList: [{networkName: vip-net}]}\n")
-            .unwrap(),
+        &Values::from_yaml(
+            "AKOSettings: {clusterName: bench}\nNetworkSettings: {vipNetworkList: [{networkName: vip-net}]}\n",
+        )
+        .unwrap(),
     )
     .unwrap();
     let cloud = CloudFacts {
@@ -121,12 +123,18 @@ impl Controller {
             BufReader::new(child.stdout.take().expect("stdout"))
                 .read_line(&mut line)
                 .expect("ready line");
-            let url = line.trim().strip_prefix("listening on ").expect("ready line").to_owned();
+            let url = line
+                .trim()
+                .strip_prefix("listening on ")
+                .expect("ready line")
+                .to_owned();
             let ca = std::fs::read_to_string(dir.join("certs/ca.crt")).expect("ca");
             println!("  controller: {} (separate process)", binary.display());
             Controller::Process { child, url, ca }
         } else {
-            println!("  controller: avisim in-process (build it with `cargo build --release -p avisim` to separate it)");
+            println!(
+                "  controller: avisim in-process (build it with `cargo build --release -p avisim` to separate it)"
+            );
             Controller::InProcess(Avisim::start(SimConfig::local(USER, PASSWORD)).await.expect("avisim"))
         }
     }
@@ -253,7 +261,10 @@ async fn main() {
             let t = Instant::now();
             let (resync, _) = sync_once(&client, &desired, &owner, &options).await.expect("resync");
             let resync_time = t.elapsed();
-            assert!(resync.converged && resync.created + resync.updated + resync.deleted == 0, "{resync}");
+            assert!(
+                resync.converged && resync.created + resync.updated + resync.deleted == 0,
+                "{resync}"
+            );
             let (resync_reads, resync_writes) = api_requests(&controller.counters(&client).await);
 
             let t = Instant::now();
