@@ -1,4 +1,4 @@
-//! AKO's checksums of L4 objects (`internal/nodes/avi_model_nodes.go`, `internal/lib/lib.go`),
+//! AKO's checksums of the objects it builds (`internal/nodes/avi_model_nodes.go`, `internal/lib/lib.go`),
 //! reproduced from their canonical strings so that ako-rs computes the same `cloud_config_cksum`
 //! as Go AKO and adopts its objects without a PUT.
 //!
@@ -73,6 +73,8 @@ pub struct PortProto {
     pub protocol: String,
     /// Service port name.
     pub name: String,
+    /// `EnableSSL` (the L7 parent's 443).
+    pub enable_ssl: bool,
 }
 
 /// `intstr.IntOrString`.
@@ -105,52 +107,50 @@ impl PortProto {
     /// Go's JSON of the struct, field order as declared.
     fn go_json(&self) -> String {
         format!(
-            "{{\"PortMap\":null,\"Port\":{},\"TargetPort\":{},\"Protocol\":{},\"Hosts\":null,\"Secret\":\"\",\"Passthrough\":false,\"Redirect\":false,\"EnableSSL\":false,\"EnableHTTP2\":false,\"Name\":{}}}",
+            "{{\"PortMap\":null,\"Port\":{},\"TargetPort\":{},\"Protocol\":{},\"Hosts\":null,\"Secret\":\"\",\"Passthrough\":false,\"Redirect\":false,\"EnableSSL\":{},\"EnableHTTP2\":false,\"Name\":{}}}",
             self.port,
             self.target_port.go_json(),
             go_json_string(&self.protocol),
+            self.enable_ssl,
             go_json_string(&self.name)
         )
     }
 }
 
-/// The inputs of an L4 VS checksum (`AviVsNode.CalculateCheckSum` with `IsL4VS`).
-#[derive(Clone, Debug)]
-pub struct L4VsChecksum<'a> {
-    /// Cluster name.
-    pub cluster: &'a str,
-    /// VsVip name.
-    pub vsvip: &'a str,
-    /// L4PolicySet names.
-    pub l4_policies: &'a [String],
-    /// Pool names.
-    pub pools: &'a [String],
-    /// Application profile name.
+/// The inputs of a VS checksum (`AviVsNode.CalculateCheckSum`).
+#[derive(Clone, Debug, Default)]
+pub struct VsChecksum<'a> {
+    /// Names of the objects the VS refers to, each prefixed with its kind as AKO does
+    /// (`VSVIP…`, `L4Policy…`, `Pool…` (L4 only), `HTTPDS…`, `HttpPolicy…`, `SSLKeyCert…`,
+    /// `VHDomain…`, `SNINode…`), in any order.
+    pub refs: Vec<String>,
+    /// Application profile name as the model holds it (empty for an SNI child).
     pub application_profile: &'a str,
     /// SE group name.
     pub se_group: &'a str,
-    /// Network profile as the model holds it (`Mixed-Network-Profile-Internal` for mixed protocols).
+    /// Network profile as the model holds it (`Mixed-Network-Profile-Internal` for mixed
+    /// protocols; empty for an SNI child).
     pub network_profile: &'a str,
-    /// Ports, already sorted by name.
+    /// Ports, in model order (sorted here by name, stably, as Go's `sort.Slice` leaves them
+    /// for AKO's inputs).
     pub ports: &'a [PortProto],
     /// `service_metadata.hostnames`.
     pub hostnames: &'a [String],
-    /// `traffic_enabled`.
-    pub traffic_enabled: bool,
-    /// `enable_rhi` as the model holds it (always set for L4).
-    pub enable_rhi: bool,
-    /// Marker values (Namespace, ServiceName).
-    pub markers: &'a [&'a str],
+    /// `traffic_enabled`, when the model sets it.
+    pub traffic_enabled: Option<bool>,
+    /// `enable_rhi`, when the model sets it.
+    pub enable_rhi: Option<bool>,
+    /// The markers checksum.
+    pub markers: u32,
 }
 
-/// AKO's L4 VS checksum.
-pub fn l4_vs_checksum(v: &L4VsChecksum<'_>) -> u32 {
-    let mut refs: Vec<String> = Vec::new();
-    refs.push(format!("VSVIP{}", v.vsvip));
-    refs.extend(v.l4_policies.iter().map(|p| format!("L4Policy{p}")));
-    refs.extend(v.pools.iter().map(|p| format!("Pool{p}")));
+/// AKO's VS checksum.
+pub fn vs_checksum(v: &VsChecksum<'_>) -> u32 {
+    let mut refs = v.refs.clone();
     refs.sort();
-    let ports: Vec<String> = v.ports.iter().map(PortProto::go_json).collect();
+    let mut ports: Vec<&PortProto> = v.ports.iter().collect();
+    ports.sort_by(|a, b| a.name.cmp(&b.name));
+    let ports: Vec<String> = ports.iter().map(|p| p.go_json()).collect();
     let ports = if ports.is_empty() {
         "null".to_owned()
     } else {
@@ -164,15 +164,20 @@ pub fn l4_vs_checksum(v: &L4VsChecksum<'_>) -> u32 {
         v.network_profile,
         ports
     ));
-    // vsRefs: only the (empty) error page profile ref and the hostnames apply to L4.
+    // vsRefs: of the optional refs only the (empty) error page profile and the hostnames apply.
     let mut hostnames = v.hostnames.to_vec();
     hostnames.sort();
     if !hostnames.is_empty() {
         sum = sum.wrapping_add(hash(&go_json_strings(&hostnames)));
     }
-    sum = sum.wrapping_add(hash(if v.traffic_enabled { "true" } else { "false" }));
-    sum = sum.wrapping_add(markers_checksum(v.cluster, v.markers));
-    sum = sum.wrapping_add(hash(if v.enable_rhi { "true" } else { "false" }));
+    let flag = |b: bool| hash(if b { "true" } else { "false" });
+    if let Some(t) = v.traffic_enabled {
+        sum = sum.wrapping_add(flag(t));
+    }
+    sum = sum.wrapping_add(v.markers);
+    if let Some(r) = v.enable_rhi {
+        sum = sum.wrapping_add(flag(r));
+    }
     sum.wrapping_add(empty_generated_fields())
 }
 
@@ -239,12 +244,10 @@ pub fn node_network_map_json(entries: Option<&[NodeNetworkEntry]>) -> String {
     format!("{{{}}}", inner.join(","))
 }
 
-/// The inputs of an L4 pool checksum (`AviPoolNode.CalculateCheckSum`).
+/// The inputs of a pool checksum (`AviPoolNode.CalculateCheckSum`).
 #[derive(Clone, Debug)]
-pub struct L4PoolChecksum<'a> {
-    /// Cluster name.
-    pub cluster: &'a str,
-    /// `TCP`, `UDP`, `SCTP`.
+pub struct PoolChecksum<'a> {
+    /// `TCP`, `UDP`, `SCTP`; empty for L7 pools.
     pub protocol: &'a str,
     /// The pool port after member computation (endpoint port or node port).
     pub port: i32,
@@ -252,32 +255,44 @@ pub struct L4PoolChecksum<'a> {
     pub port_name: &'a str,
     /// Servers, sorted by address.
     pub servers: &'a [MetaServer],
+    /// Priority label (shared L7 VS pools).
+    pub priority_label: &'a str,
     /// `Stringify(NetworkPlacementSettings)`.
     pub placement_json: &'a str,
-    /// Marker values (Namespace, ServiceName, Port).
-    pub markers: &'a [&'a str],
+    /// `service_metadata.namespace_svc_name`.
+    pub namespace_svc_name: &'a [String],
+    /// `service_metadata.hostnames`.
+    pub hostnames: &'a [String],
+    /// The markers checksum.
+    pub markers: u32,
 }
 
-/// AKO's L4 pool checksum.
-pub fn l4_pool_checksum(p: &L4PoolChecksum<'_>) -> u32 {
+/// AKO's pool checksum.
+pub fn pool_checksum(p: &PoolChecksum<'_>) -> u32 {
     let servers: Vec<String> = p.servers.iter().map(MetaServer::go_json).collect();
     let servers = if servers.is_empty() {
         "null".to_owned()
     } else {
         format!("[{}]", servers.join(","))
     };
-    let canonical = [
+    let mut canonical = vec![
         p.protocol.to_owned(),
         p.port.to_string(),
         p.port_name.to_owned(),
         servers,
         "false".to_owned(), // sni_enabled
-        String::new(),      // priority label
+        p.priority_label.to_owned(),
         p.placement_json.to_owned(),
-    ]
-    .join(":");
-    hash(&canonical)
-        .wrapping_add(markers_checksum(p.cluster, p.markers))
+    ];
+    for list in [p.namespace_svc_name, p.hostnames] {
+        if !list.is_empty() {
+            let mut sorted = list.to_vec();
+            sorted.sort();
+            canonical.push(go_json_strings(&sorted));
+        }
+    }
+    hash(&canonical.join(":"))
+        .wrapping_add(p.markers)
         .wrapping_add(empty_generated_fields())
 }
 
@@ -339,13 +354,7 @@ pub fn vsvip_checksum(
 }
 
 /// AKO's L4PolicySet checksum (`lib.L4PolicyChecksum`), recomputed from the object's fields.
-pub fn l4_policy_checksum(
-    cluster: &str,
-    ports: &[i32],
-    protocols: &[String],
-    pools: &[String],
-    markers: &[&str],
-) -> u32 {
+pub fn l4_policy_checksum(ports: &[i32], protocols: &[String], pools: &[String], markers: u32) -> u32 {
     let mut ports = ports.to_vec();
     ports.sort_unstable();
     let mut protocols = protocols.to_vec();
@@ -360,7 +369,120 @@ pub fn l4_policy_checksum(
     hash(&ports_json)
         .wrapping_add(hash(&go_json_strings(&protocols)))
         .wrapping_add(hash(&go_json_strings(&pools)))
-        .wrapping_add(markers_checksum(cluster, markers))
+        .wrapping_add(markers)
+}
+
+/// A pool group member as the PG checksum serialises it (`avimodels.PoolGroupMember`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgMember {
+    /// `pool_ref`, `/api/pool?name=<pool>`.
+    pub pool_ref: String,
+    /// `priority_label` (shared VS PG only).
+    pub priority_label: Option<String>,
+    /// `ratio`.
+    pub ratio: u32,
+}
+
+impl PgMember {
+    fn go_json(&self) -> String {
+        let label = match &self.priority_label {
+            Some(l) => format!(",\"priority_label\":{}", go_json_string(l)),
+            None => String::new(),
+        };
+        format!(
+            "{{\"pool_ref\":{}{label},\"ratio\":{}}}",
+            go_json_string(&self.pool_ref),
+            self.ratio
+        )
+    }
+}
+
+/// AKO's PoolGroup checksum: `Hash(Stringify(members sorted by pool_ref)) + markers`.
+pub fn pool_group_checksum(members: &[PgMember], markers: u32) -> u32 {
+    let mut sorted: Vec<&PgMember> = members.iter().collect();
+    sorted.sort_by(|a, b| a.pool_ref.cmp(&b.pool_ref));
+    let json = if sorted.is_empty() {
+        "null".to_owned()
+    } else {
+        format!("[{}]", sorted.iter().map(|m| m.go_json()).collect::<Vec<_>>().join(","))
+    };
+    hash(&json).wrapping_add(markers)
+}
+
+/// AKO's VSDataScriptSet checksum (`lib.DSChecksum` + the script when one PG is referenced);
+/// not stored on the controller.
+pub fn datascript_checksum(cluster: &str, pool_groups: &[String], script: &str) -> u32 {
+    let mut pgs = pool_groups.to_vec();
+    pgs.sort();
+    let mut sum = hash(&go_json_strings(&pgs)).wrapping_add(cluster_label_checksum(cluster));
+    if pgs.len() == 1 {
+        sum = sum.wrapping_add(hash(script));
+    }
+    sum
+}
+
+/// AKO's SSLKeyAndCertificate checksum (`lib.SSLKeyCertChecksum`); not stored on the controller.
+pub fn ssl_checksum(name: &str, certificate: &str, ca_cert: &str, markers: u32) -> u32 {
+    hash(&format!("{name}{certificate}{ca_cert}")).wrapping_add(markers)
+}
+
+/// One path rule of an SNI HTTP policy set (`AviHostPathPortPoolPG`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPathRule {
+    /// Identity of the rule (`GetSniHppMapName`).
+    pub name: String,
+    /// The path, if the Ingress path has one.
+    pub path: Option<String>,
+    /// Pool (noPGForSNI).
+    pub pool: String,
+    /// Pool group.
+    pub pool_group: String,
+    /// `EQUALS` or `BEGINS_WITH`.
+    pub match_criteria: String,
+    /// Ingress name.
+    pub ingress: String,
+    /// Service port of the backend.
+    pub svc_port: i32,
+}
+
+impl HostPathRule {
+    fn go_json(&self, checksum: u32) -> String {
+        let path = match &self.path {
+            Some(p) => format!("[{}]", go_json_string(p)),
+            None => "null".to_owned(),
+        };
+        format!(
+            "{{\"Name\":{},\"Checksum\":{checksum},\"Host\":null,\"Path\":{path},\"Port\":0,\"Pool\":{},\"PoolGroup\":{},\"MatchCriteria\":{},\"Protocol\":\"\",\"IngName\":{},\"MatchCase\":\"\",\"StringGroupRefs\":null,\"SvcPort\":{}}}",
+            go_json_string(&self.name),
+            go_json_string(&self.pool),
+            go_json_string(&self.pool_group),
+            go_json_string(&self.match_criteria),
+            go_json_string(&self.ingress),
+            self.svc_port
+        )
+    }
+
+    /// The rule's contribution to its policy set's checksum. AKO hashes the rule once when it
+    /// is built (with `Checksum` 0) and again, with that first value inside, when it sums the
+    /// policy set.
+    pub fn checksum(&self) -> u32 {
+        let first = hash(&self.go_json(0));
+        hash(&self.go_json(first))
+    }
+}
+
+/// AKO's HTTPPolicySet checksum: the rules' checksums, the redirect hosts, the markers.
+pub fn http_policy_set_checksum(rules: &[HostPathRule], redirect_hosts: Option<&[String]>, markers: u32) -> u32 {
+    let mut sum: u32 = 0;
+    for r in rules {
+        sum = sum.wrapping_add(r.checksum());
+    }
+    if let Some(hosts) = redirect_hosts {
+        let mut h = hosts.to_vec();
+        h.sort();
+        sum = sum.wrapping_add(hash(&go_json_strings(&h)));
+    }
+    sum.wrapping_add(markers)
 }
 
 #[cfg(test)]
@@ -390,6 +512,7 @@ mod tests {
             target_port: TargetPort::Int(8080),
             protocol: "TCP".into(),
             name: "http".into(),
+            enable_ssl: false,
         };
         assert_eq!(
             p.go_json(),

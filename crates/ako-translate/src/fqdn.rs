@@ -60,6 +60,38 @@ pub fn auto_fqdn(
     }
 }
 
+/// The auto-FQDN of a shared L7 parent VS (`lib.GetFqdns`): `<vs>.<tenant>.<subdomain>` or
+/// `<vs>-<tenant>.<subdomain>`, the tenant reduced to DNS label characters; `None` when
+/// disabled or without DNS sub-domains.
+pub fn shared_vs_fqdn(
+    vs_name: &str,
+    tenant: &str,
+    mode: AutoFqdn,
+    default_domain: Option<&str>,
+    cloud_domains: &[String],
+) -> Option<String> {
+    let mut domains = cloud_domains.to_vec();
+    domains.sort();
+    let first = match default_domain {
+        Some(d) if !d.is_empty() && domains.iter().any(|x| x == d) => d.to_owned(),
+        _ => domains.first()?.clone(),
+    };
+    let subdomain = first.strip_prefix('.').unwrap_or(&first);
+    let mut t = String::new();
+    for c in tenant.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' };
+        if !(c == '-' && t.ends_with('-')) {
+            t.push(c);
+        }
+    }
+    let t = t.trim_matches('-');
+    match mode {
+        AutoFqdn::Default => Some(format!("{vs_name}.{t}.{subdomain}")),
+        AutoFqdn::Flat => Some(format!("{vs_name}-{t}.{subdomain}")),
+        AutoFqdn::Disabled => None,
+    }
+}
+
 /// `^[a-z]([-a-z0-9]*[a-z0-9])?$`, at most 63 characters.
 pub fn is_rfc1035_label(s: &str) -> bool {
     let b = s.as_bytes();

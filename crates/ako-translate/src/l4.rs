@@ -8,10 +8,12 @@ use avi_model::ObjectType;
 use k8s_openapi::api::core::v1::Service;
 use serde_json::{Value, json};
 
-use crate::checksum::{
-    self, L4PoolChecksum, L4VsChecksum, MetaServer, NodeNetworkEntry, PortProto, TargetPort, VipNetworkKey,
+use crate::bodies::{
+    PoolParts, namespace_accepted, placement_settings, pool_object, query_escape, tenant_of, vsvip_body,
 };
+use crate::checksum::{self, PoolChecksum, PortProto, TargetPort, VipNetworkKey, VsChecksum};
 use crate::fqdn::service_fqdns;
+use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{cluster_ip_members, node_port_members};
 use crate::model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 use crate::naming::Namer;
@@ -28,8 +30,6 @@ pub const DISABLE_TRAFFIC_ANNOTATION: &str = "ako.vmware.com/disable-traffic";
 pub const LB_IP_ANNOTATION: &str = "ako.vmware.com/load-balancer-ip";
 /// In NodePort mode, use pod IPs for this Service.
 pub const SKIP_NODE_PORT_ANNOTATION: &str = "skipnodeport.ako.vmware.com/enabled";
-/// Namespace annotation choosing the Avi tenant.
-pub const TENANT_ANNOTATION: &str = "ako.vmware.com/tenant-name";
 /// Shared-VIP annotation (not handled yet).
 pub const SHARED_VIP_ANNOTATION: &str = "ako.vmware.com/enable-shared-vip";
 
@@ -104,66 +104,6 @@ pub fn is_ours(svc: &Service, settings: &Settings) -> bool {
     }
 }
 
-fn namespace_accepted(snap: &Snapshot, settings: &Settings, ns: &str) -> bool {
-    if settings.blocked_namespaces.contains(ns) {
-        return false;
-    }
-    match &settings.namespace_selector {
-        None => true,
-        Some((key, value)) => snap
-            .namespaces
-            .get(ns)
-            .and_then(|n| n.metadata.labels.as_ref())
-            .and_then(|l| l.get(key))
-            .is_some_and(|v| v == value),
-    }
-}
-
-fn tenant_of(snap: &Snapshot, settings: &Settings, ns: &str) -> String {
-    snap.namespaces
-        .get(ns)
-        .and_then(|n| n.metadata.annotations.as_ref())
-        .and_then(|a| a.get(TENANT_ANNOTATION))
-        .filter(|t| !t.is_empty())
-        .cloned()
-        .unwrap_or_else(|| settings.tenant.clone())
-}
-
-/// Go's `url.QueryEscape`.
-fn query_escape(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn markers(cluster: &str, pairs: &[(&str, &str)]) -> Value {
-    let mut list = vec![json!({"key": "clustername", "values": [cluster]})];
-    list.extend(pairs.iter().map(|(k, v)| json!({"key": k, "values": [v]})));
-    Value::Array(list)
-}
-
-/// `lib.ServiceMetadataObj` serialised as Go does (no omitempty, declaration order).
-fn service_metadata(namespace_svc_name: &[String], hostnames: &[String]) -> String {
-    let list = |v: &[String]| {
-        if v.is_empty() {
-            "null".to_owned()
-        } else {
-            checksum::go_json_strings(v)
-        }
-    };
-    format!(
-        "{{\"namespace_ingress_name\":null,\"ingress_name\":\"\",\"namespace\":\"\",\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":\"\",\"value\":\"\",\"status\":\"\"}},\"pool_ratio\":0,\"passthrough_parent_ref\":\"\",\"passthrough_child_ref\":\"\",\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":null}}",
-        list(hostnames),
-        list(namespace_svc_name)
-    )
-}
-
 fn port_protos(svc: &Service) -> Result<Vec<PortProto>, String> {
     let ports = svc.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
     if ports.is_empty() {
@@ -191,6 +131,7 @@ fn port_protos(svc: &Service) -> Result<Vec<PortProto>, String> {
                 target_port,
                 protocol,
                 name: p.name.clone().unwrap_or_default(),
+                enable_ssl: false,
             })
         })
         .collect()
@@ -297,15 +238,22 @@ fn translate_service(
             cluster_ip_members(snap, settings, svc, ns, name, pp)
         };
         members.servers.sort_by(|a, b| a.addr.cmp(&b.addr));
-        let port_str = pp.port.to_string();
-        let cksum = checksum::l4_pool_checksum(&L4PoolChecksum {
-            cluster,
+        let pool_markers = Markers {
+            namespace: ns.to_owned(),
+            service_name: name.to_owned(),
+            port: pp.port.to_string(),
+            ..Markers::default()
+        };
+        let cksum = checksum::pool_checksum(&PoolChecksum {
             protocol: &pp.protocol,
             port: members.port,
             port_name: &pp.name,
             servers: &members.servers,
+            priority_label: "",
             placement_json: &placement_json,
-            markers: &[ns, name, &port_str],
+            namespace_svc_name: &[],
+            hostnames: &[],
+            markers: pool_markers.checksum(cluster),
         });
         objects.push(pool_object(PoolParts {
             settings,
@@ -317,10 +265,8 @@ fn translate_service(
             servers: &members.servers,
             placement: placement.as_deref(),
             vrf: &vrf,
-            markers: markers(
-                cluster,
-                &[("Namespace", ns), ("ServiceName", name), ("Port", &port_str)],
-            ),
+            metadata: &ServiceMetadata::default(),
+            markers: &pool_markers,
         }));
         // AKO names each rule after its pool reference; the controller's name limit applies.
         let pool_ref = format!("/api/pool?name={pool_name}");
@@ -350,12 +296,17 @@ fn translate_service(
     protocol_set.sort();
     protocol_set.dedup();
     let protocols = protocol_set.join(",");
+    let policy_markers = Markers {
+        namespace: ns.to_owned(),
+        service_name: name.to_owned(),
+        protocol: protocols.clone(),
+        ..Markers::default()
+    };
     let l4_cksum = checksum::l4_policy_checksum(
-        cluster,
         &rule_ports,
         &rule_protocols,
         &pool_names,
-        &[ns, name, &protocols],
+        policy_markers.checksum(cluster),
     );
     objects.push(DesiredObject {
         kind: ObjectType::L4PolicySet,
@@ -366,7 +317,7 @@ fn translate_service(
             "name": vs_name,
             "created_by": namer.ako_user(),
             "tenant_ref": format!("/api/tenant/?name={}", query_escape(&tenant)),
-            "markers": markers(cluster, &[("Namespace", ns), ("ServiceName", name), ("Protocol", &protocols)]),
+            "markers": policy_markers.to_json(cluster),
             "l4_connection_policy": {"rules": rules},
         }),
     });
@@ -398,20 +349,23 @@ fn translate_service(
 
     // VirtualService: services in port-name order, as AKO's checksum sorts them in place.
     ports.sort_by(|a, b| a.name.cmp(&b.name));
-    let l4_names = vec![vs_name.clone()];
-    let vs_cksum = checksum::l4_vs_checksum(&L4VsChecksum {
-        cluster,
-        vsvip: &vs_name,
-        l4_policies: &l4_names,
-        pools: &pool_names,
+    let vs_markers = Markers {
+        namespace: ns.to_owned(),
+        service_name: name.to_owned(),
+        ..Markers::default()
+    };
+    let mut refs = vec![format!("VSVIP{vs_name}"), format!("L4Policy{vs_name}")];
+    refs.extend(pool_names.iter().map(|p| format!("Pool{p}")));
+    let vs_cksum = checksum::vs_checksum(&VsChecksum {
+        refs,
         application_profile: &app_profile,
         se_group: &settings.se_group,
         network_profile: model_profile,
         ports: &ports,
         hostnames: &fqdns,
-        traffic_enabled,
-        enable_rhi: settings.enable_rhi,
-        markers: &[ns, name],
+        traffic_enabled: Some(traffic_enabled),
+        enable_rhi: Some(settings.enable_rhi),
+        markers: vs_markers.checksum(cluster),
     });
     let services: Vec<Value> = ports
         .iter()
@@ -441,7 +395,12 @@ fn translate_service(
         "application_profile_ref": format!("/api/applicationprofile/?name={app_profile}"),
         "se_group_ref": format!("/api/serviceenginegroup?name={}", settings.se_group),
         "error_page_profile_ref": "",
-        "service_metadata": service_metadata(&[format!("{ns}/{name}")], &sorted_fqdns),
+        "service_metadata": ServiceMetadata {
+            namespace_svc_name: vec![format!("{ns}/{name}")],
+            hostnames: sorted_fqdns,
+            ..ServiceMetadata::default()
+        }
+        .to_go_json(),
         "traffic_enabled": traffic_enabled,
         "vrf_context_ref": format!("/api/vrfcontext?name={vrf}"),
     });
@@ -451,7 +410,7 @@ fn translate_service(
     vs["vsvip_ref"] = json!(format!("/api/vsvip/?name={vs_name}"));
     vs["services"] = Value::Array(services);
     vs["network_profile_ref"] = json!(format!("/api/networkprofile/?name={sent_profile}"));
-    vs["markers"] = markers(cluster, &[("Namespace", ns), ("ServiceName", name)]);
+    vs["markers"] = vs_markers.to_json(cluster);
     vs["remove_listening_port_on_vs_down"] = json!(true);
     vs["l4_policies"] = json!([{"l4_policy_set_ref": format!("/api/l4policyset/?name={vs_name}"), "index": 0}]);
     objects.push(DesiredObject {
@@ -474,219 +433,4 @@ fn translate_service(
         hostname: fqdns.first().cloned(),
     };
     Ok((format!("{tenant}/{vs_name}"), model, status))
-}
-
-/// `nodeNetworkList` as AKO's map, only in clouds where AKO uses it.
-fn placement_settings(settings: &Settings, cloud: &CloudFacts) -> Option<Vec<NodeNetworkEntry>> {
-    if !cloud.uses_node_networks() {
-        return None;
-    }
-    Some(
-        settings
-            .node_networks
-            .iter()
-            .filter(|n| !n.network_uuid.is_empty() || !n.network_name.is_empty())
-            .map(|n| NodeNetworkEntry {
-                key: if n.network_uuid.is_empty() {
-                    n.network_name.clone()
-                } else {
-                    n.network_uuid.clone()
-                },
-                network_uuid: n.network_uuid.clone(),
-                cidrs: n.cidrs.clone(),
-            })
-            .collect(),
-    )
-}
-
-struct PoolParts<'a> {
-    settings: &'a Settings,
-    tenant: &'a str,
-    name: &'a str,
-    cksum: u32,
-    protocol: &'a str,
-    port: i32,
-    servers: &'a [MetaServer],
-    placement: Option<&'a [NodeNetworkEntry]>,
-    vrf: &'a str,
-    markers: Value,
-}
-
-fn pool_object(p: PoolParts<'_>) -> DesiredObject {
-    let cluster = &p.settings.cluster_name;
-    let mut body = json!({
-        "name": p.name,
-        "cloud_config_cksum": p.cksum.to_string(),
-        "created_by": format!("ako-{cluster}"),
-        "tenant_ref": format!("/api/tenant/?name={}", query_escape(p.tenant)),
-        "cloud_ref": format!("/api/cloud?name={}", p.settings.cloud_name),
-        "service_metadata": service_metadata(&[], &[]),
-        "sni_enabled": false,
-        "graceful_disable_timeout": 1,
-    });
-    let placement: Vec<Value> = placement_networks(p.placement);
-    if !placement.is_empty() {
-        body["placement_networks"] = Value::Array(placement);
-    }
-    body["vrf_ref"] = json!(format!("/api/vrfcontext?name={}", p.vrf));
-    body["markers"] = p.markers;
-    if !p.servers.is_empty() {
-        let servers: Vec<Value> = p
-            .servers
-            .iter()
-            .map(|s| {
-                let mut v = json!({
-                    "ip": {"addr": s.addr, "type": s.addr_type},
-                    "port": p.port,
-                    "external_uuid": format!("{}:{}", s.addr, p.port),
-                });
-                if let Some(e) = s.enabled {
-                    v["enabled"] = json!(e);
-                }
-                if !s.server_node.is_empty() {
-                    v["server_node"] = json!(s.server_node);
-                }
-                v
-            })
-            .collect();
-        body["servers"] = Value::Array(servers);
-    }
-    let hm = match p.protocol {
-        "UDP" => "System-UDP",
-        "SCTP" => "System-SCTP",
-        _ => "System-TCP",
-    };
-    body["health_monitor_refs"] = json!([format!("/api/healthmonitor/?name={hm}")]);
-    DesiredObject {
-        kind: ObjectType::Pool,
-        tenant: p.tenant.to_owned(),
-        name: p.name.to_owned(),
-        checksum: p.cksum,
-        body,
-    }
-}
-
-/// Pool placement networks from `nodeNetworkList` (network address and mask of each CIDR).
-fn placement_networks(entries: Option<&[NodeNetworkEntry]>) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut sorted: Vec<&NodeNetworkEntry> = entries.unwrap_or_default().iter().collect();
-    sorted.sort_by(|a, b| a.key.cmp(&b.key));
-    for e in sorted {
-        for cidr in &e.cidrs {
-            let Some((addr, mask)) = network_of(cidr) else { break };
-            let network_ref = if e.network_uuid.is_empty() {
-                format!("/api/network/?name={}", e.key)
-            } else {
-                format!("/api/network/{}", e.network_uuid)
-            };
-            let t = if addr.is_ipv4() { "V4" } else { "V6" };
-            out.push(json!({
-                "network_ref": network_ref,
-                "subnet": {"ip_addr": {"addr": addr.to_string(), "type": t}, "mask": mask},
-            }));
-        }
-    }
-    out
-}
-
-fn network_of(cidr: &str) -> Option<(IpAddr, u8)> {
-    let (ip, mask) = cidr.split_once('/')?;
-    let mask: u8 = mask.parse().ok()?;
-    match ip.parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) if mask <= 32 => {
-            let bits = u32::from(v4) & u32::MAX.checked_shl(32 - u32::from(mask)).unwrap_or(0);
-            Some((IpAddr::V4(bits.into()), mask))
-        }
-        IpAddr::V6(v6) if mask <= 128 => {
-            let bits = u128::from(v6) & u128::MAX.checked_shl(128 - u32::from(mask)).unwrap_or(0);
-            Some((IpAddr::V6(bits.into()), mask))
-        }
-        _ => None,
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn vsvip_body(
-    settings: &Settings,
-    name: &str,
-    tenant: &str,
-    fqdns: &[String],
-    ip: &str,
-    cksum: u32,
-    vrf: &str,
-    bgp: &[String],
-) -> Value {
-    let mut vip = json!({"vip_id": "0", "auto_allocate_ip": true});
-    if !ip.is_empty() {
-        if ip.parse::<std::net::Ipv4Addr>().is_ok() {
-            vip["ip_address"] = json!({"type": "V4", "addr": ip});
-        } else {
-            vip["ip6_address"] = json!({"type": "V6", "addr": ip});
-        }
-    }
-    if let Some(net) = settings.vip_networks.first() {
-        let network_ref = if net.network_uuid.is_empty() {
-            format!("/api/network/?name={}", net.network_name)
-        } else {
-            format!("/api/network/{}", net.network_uuid)
-        };
-        let mut subnet = json!({"network_ref": network_ref});
-        if let Some((a, m)) = net.cidr.split_once('/') {
-            subnet["subnet"] = json!({"ip_addr": {"type": "V4", "addr": a}, "mask": m.parse::<i32>().unwrap_or(0)});
-        }
-        if let Some((a, m)) = net.v6cidr.split_once('/') {
-            subnet["subnet6"] = json!({"ip_addr": {"type": "V6", "addr": a}, "mask": m.parse::<i32>().unwrap_or(0)});
-        }
-        vip["ipam_network_subnet"] = subnet;
-        if !net.v6cidr.is_empty() {
-            vip["auto_allocate_ip_type"] = json!(if net.cidr.is_empty() { "V6_ONLY" } else { "V4_V6" });
-        }
-    }
-    let mut body = json!({
-        "name": name,
-        "tenant_ref": format!("/api/tenant/?name={}", query_escape(tenant)),
-        "cloud_ref": format!("/api/cloud?name={}", settings.cloud_name),
-        "east_west_placement": false,
-    });
-    let mut seen: Vec<&String> = Vec::new();
-    for f in fqdns {
-        if !seen.contains(&f) {
-            seen.push(f);
-        }
-    }
-    if !seen.is_empty() {
-        body["dns_info"] = Value::Array(seen.iter().map(|f| json!({"fqdn": f})).collect());
-    }
-    body["vip"] = json!([vip]);
-    body["vsvip_cloud_config_cksum"] = json!(cksum.to_string());
-    body["vrf_context_ref"] = json!(format!("/api/vrfcontext?name={vrf}"));
-    if !bgp.is_empty() {
-        body["bgp_peer_labels"] = json!(bgp);
-    }
-    body["markers"] = markers(&settings.cluster_name, &[]);
-    body
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_escape_matches_go() {
-        assert_eq!(query_escape("admin"), "admin");
-        assert_eq!(query_escape("my tenant/x"), "my+tenant%2Fx");
-    }
-
-    #[test]
-    fn network_address_is_masked() {
-        assert_eq!(network_of("10.1.2.3/24"), Some(("10.1.2.0".parse().unwrap(), 24)));
-        assert_eq!(network_of("bad"), None);
-    }
-
-    #[test]
-    fn service_metadata_is_go_shaped() {
-        let s = service_metadata(&["ns/svc".to_owned()], &[]);
-        assert!(s.starts_with(r#"{"namespace_ingress_name":null,"ingress_name":"","namespace":"","hostnames":null,"namespace_svc_name":["ns/svc"]"#));
-        assert!(s.ends_with(r#""fqdn_reuse_policy":"","host_namespace_ingress_name":null}"#));
-    }
 }

@@ -1,25 +1,32 @@
 //! The pure core of ako-rs: what AKO's settings mean, how AKO names and shards Avi objects,
-//! and the translation of Kubernetes objects into AKO's Avi object graph (LoadBalancer
-//! Services today; Ingresses next).
+//! and the translation of Kubernetes objects (LoadBalancer Services, Ingresses) into AKO's Avi
+//! object graph.
 //!
 //! No IO, no clock, no randomness: everything here is a function of its inputs, so it can be
 //! golden-tested and reused offline by `ako plan`.
 
+pub mod bodies;
 pub mod checksum;
 pub mod fqdn;
+pub mod ingress;
 pub mod l4;
+pub mod l7;
 pub mod manifests;
+pub mod markers;
 pub mod members;
 pub mod model;
 pub mod naming;
 pub mod settings;
 pub mod shard;
 pub mod snapshot;
+pub mod translate;
 
 pub use l4::{translate_l4, translate_l4_service};
+pub use l7::{translate_l7, translate_l7_model};
 pub use manifests::{ManifestError, load_document, load_manifests};
 pub use model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 pub use naming::{NameTooLong, Namer};
 pub use settings::{Settings, SettingsError, Values};
 pub use shard::ShardSize;
 pub use snapshot::Snapshot;
+pub use translate::translate;

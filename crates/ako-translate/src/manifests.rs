@@ -1,6 +1,6 @@
 //! Kubernetes manifests (what you would `kubectl apply`: multi-document YAML or JSON, `List`
 //! objects) into a [`Snapshot`]. Pure: the caller reads the files. Kinds translation does not
-//! read yet are reported back, not silently dropped.
+//! read are reported back, not silently dropped.
 
 use serde_json::Value;
 
@@ -67,6 +67,9 @@ fn add_object(snapshot: &mut Snapshot, doc: Value, ignored: &mut Vec<String>) ->
         "Node" => snapshot.insert_node(serde_json::from_value(doc).map_err(invalid)?),
         "Namespace" => snapshot.insert_namespace(serde_json::from_value(doc).map_err(invalid)?),
         "Pod" => snapshot.insert_pod(serde_json::from_value(doc).map_err(invalid)?),
+        "Ingress" => snapshot.insert_ingress(serde_json::from_value(doc).map_err(invalid)?),
+        "IngressClass" => snapshot.insert_ingress_class(serde_json::from_value(doc).map_err(invalid)?),
+        "Secret" => snapshot.insert_secret(serde_json::from_value(doc).map_err(invalid)?),
         _ => ignored.push(id),
     }
     Ok(())
@@ -90,12 +93,14 @@ kind: List
 items:
   - {apiVersion: v1, kind: Namespace, metadata: {name: ns}}
   - {apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: web, namespace: ns}}
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: cm, namespace: ns}}
 ---
 "#;
         let ignored = load_manifests(&mut snap, "app.yaml", text).unwrap();
         assert_eq!(snap.services.len(), 1);
         assert_eq!(snap.namespaces.len(), 1);
-        assert_eq!(ignored, ["Ingress ns/web"]);
+        assert_eq!(snap.ingresses.len(), 1);
+        assert_eq!(ignored, ["ConfigMap ns/cm"]);
     }
 
     #[test]

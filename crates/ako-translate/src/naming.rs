@@ -115,6 +115,18 @@ impl Namer {
         checked(format!("{}{ns}-{host}", self.with_infra(infra)))
     }
 
+    /// SSLKeyAndCertificate of a TLS host: `<cluster>--[<infra>-]<host>`, with `-alt` appended when
+    /// the Secret's name ends in `-alt` (AKO's naming of alternate certificates).
+    pub fn tls_key_cert(&self, host: &str, secret: &str, infra: Option<&str>) -> Result<String, NameTooLong> {
+        let alt = if secret.ends_with("-alt") { "-alt" } else { "" };
+        checked(format!("{}{host}{alt}", self.with_infra(infra)))
+    }
+
+    /// Check a name built elsewhere against the controller's length limit.
+    pub fn checked(&self, name: String) -> Result<String, NameTooLong> {
+        checked(name)
+    }
+
     /// L4 VS of a LoadBalancer Service (also its VsVip and L4 policy set): `<cluster>--<ns>-<svc>`.
     pub fn l4_vs(&self, ns: &str, service: &str) -> Result<String, NameTooLong> {
         checked(format!("{}{ns}-{service}", self.prefix()))

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate_l4};
+use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -128,7 +128,7 @@ pub(crate) fn read_snapshot(dir: &Path) -> anyhow::Result<Snapshot> {
 
 /// The translation `ako plan` and `ako sync` share; failures are printed to stderr.
 pub(crate) fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
-    let translation = translate_l4(snapshot, settings, cloud);
+    let translation = ako_translate::translate(snapshot, settings, cloud);
     for f in &translation.failures {
         eprintln!("failure: {} {}/{}: {}", f.kind, f.namespace, f.name, f.message);
     }

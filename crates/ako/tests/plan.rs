@@ -50,8 +50,24 @@ fn json_lists_the_examples_objects_sorted() {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted, "sorted by (model, type, name)");
-    // AKO's names for the example's two LoadBalancer Services (notes/ako-behaviour.md §2.2).
+    // AKO's names (notes/ako-behaviour.md §2.2) for the example's Ingress (TLS host
+    // shop.avi.internal with paths / and /api, insecure host status.avi.internal) on shared
+    // parent 0 of SMALL, and its two LoadBalancer Services.
+    let l7 = "admin/demo--Shared-L7-0";
     let expected = [
+        (l7, "httppolicyset", "demo--Shared-L7-0"),
+        (l7, "httppolicyset", "demo--shop-shop.avi.internal"),
+        (l7, "pool", "demo--shop-shop.avi.internal_-storefront"),
+        (l7, "pool", "demo--shop-shop.avi.internal_api-storefront"),
+        (l7, "pool", "demo--status.avi.internal_-shop-storefront"),
+        (l7, "poolgroup", "demo--Shared-L7-0"),
+        (l7, "poolgroup", "demo--shop-shop.avi.internal_-storefront"),
+        (l7, "poolgroup", "demo--shop-shop.avi.internal_api-storefront"),
+        (l7, "sslkeyandcertificate", "demo--shop.avi.internal"),
+        (l7, "virtualservice", "demo--Shared-L7-0"),
+        (l7, "virtualservice", "demo--shop.avi.internal"),
+        (l7, "vsdatascriptset", "demo--Shared-L7-0"),
+        (l7, "vsvip", "demo--Shared-L7-0"),
         ("admin/demo--shop-payments", "l4policyset", "demo--shop-payments"),
         ("admin/demo--shop-payments", "pool", "demo--shop-payments-TCP-443"),
         ("admin/demo--shop-payments", "pool", "demo--shop-payments-TCP-9443"),
@@ -85,11 +101,17 @@ fn json_lists_the_examples_objects_sorted() {
         .find(|o| o["type"] == "vsvip" && o["name"] == "demo--shop-payments")
         .unwrap();
     assert_eq!(vip["body"]["dns_info"][0]["fqdn"], "payments.shop.avi.internal");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("Ingress shop/storefront is not translated by ako-rs yet"),
-        "{stderr}"
+    let child = objects
+        .iter()
+        .find(|o| o["type"] == "virtualservice" && o["name"] == "demo--shop.avi.internal")
+        .unwrap();
+    assert_eq!(
+        child["body"]["vh_parent_vs_ref"],
+        "/api/virtualservice/?name=demo--Shared-L7-0"
     );
+    assert_eq!(child["body"]["vh_domain_name"][0], "shop.avi.internal");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("not translated"), "{stderr}");
 }
 
 #[test]
@@ -103,10 +125,7 @@ fn output_is_identical_across_runs_and_formats_agree() {
     assert!(text.contains("objects:") && text.contains("failures:"), "{text}");
     let table = example("table");
     let text = String::from_utf8(table.stdout).unwrap();
-    assert!(
-        text.starts_with("admin/demo--shop-payments\n  virtualservice"),
-        "{text}"
-    );
+    assert!(text.starts_with("admin/demo--Shared-L7-0\n  virtualservice"), "{text}");
     assert!(text.contains("servers 10.244.1.30:8443, 10.244.2.31:8443"), "{text}");
 }
 

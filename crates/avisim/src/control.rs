@@ -77,6 +77,10 @@ pub struct RequestRecord {
     pub status: u16,
     /// Time spent, in microseconds.
     pub micros: u64,
+    /// The JSON request body of a write to `/api` (a string if it was not JSON); only when
+    /// the simulator runs with `log_bodies` (`--log-bodies`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
 }
 
 /// What the fault rules decided for one request.
@@ -253,6 +257,7 @@ mod tests {
                 tenant: None,
                 status,
                 micros: 1,
+                body: None,
             });
         }
         let counters = c.counters();

@@ -70,6 +70,9 @@ pub struct SimConfig {
     pub seed: Option<PathBuf>,
     /// Persist state here (plus `<state>.journal`) so a restart loses nothing.
     pub state_file: Option<PathBuf>,
+    /// Keep the JSON body of every POST/PUT/PATCH to `/api` in the request log
+    /// (`/_sim/requests`). Off by default: bodies can be large and may hold key material.
+    pub log_bodies: bool,
 }
 
 impl SimConfig {
@@ -82,6 +85,7 @@ impl SimConfig {
             cert_dir: None,
             seed: None,
             state_file: None,
+            log_bodies: false,
         }
     }
 }
@@ -94,6 +98,7 @@ pub(crate) struct Shared {
     credentials: RwLock<(String, String)>,
     seed: Seed,
     listen: SocketAddr,
+    log_bodies: bool,
 }
 
 impl Shared {
@@ -157,6 +162,7 @@ impl Avisim {
             credentials: RwLock::new((config.username, config.password)),
             seed,
             listen: addr,
+            log_bodies: config.log_bodies,
         });
         let shutdown = CancellationToken::new();
         let door = server::FrontDoor::new(shared.clone());

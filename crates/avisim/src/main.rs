@@ -27,6 +27,10 @@ struct Args {
     /// Persist state to this file (and `<file>.journal`); a restart loses nothing.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Keep the JSON body of every POST/PUT/PATCH to `/api` in the request log
+    /// (`/_sim/requests`); for capturing what a client sent. Bodies may hold key material.
+    #[arg(long)]
+    log_bodies: bool,
     /// Print the embedded default seed and exit.
     #[arg(long, conflicts_with_all = ["seed", "state"])]
     print_default_seed: bool,
@@ -50,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
         cert_dir: args.cert_dir.clone(),
         seed: args.seed,
         state_file: args.state,
+        log_bodies: args.log_bodies,
     })
     .await?;
     if let Some(dir) = &args.cert_dir {

@@ -53,8 +53,8 @@ impl FrontDoor {
         let path = normalize(parts.uri.path());
         let query = parts.uri.query().unwrap_or_default().to_owned();
         parts.uri = rebuild_uri(&path, &query);
-        let req = Request::from_parts(parts, Body::new(body));
         if path.starts_with("/_sim/") {
+            let req = Request::from_parts(parts, Body::new(body));
             return Ok(self
                 .sim
                 .clone()
@@ -62,8 +62,40 @@ impl FrontDoor {
                 .await
                 .unwrap_or_else(|never| match never {}));
         }
-        let method = req.method().as_str().to_owned();
+        let method = parts.method.as_str().to_owned();
         let object_type = classify(&path);
+        // With `log_bodies`, a write to /api is buffered so its body can be logged too.
+        let (body, logged_body) = if self.shared.log_bodies
+            && path.starts_with("/api/")
+            && matches!(method.as_str(), "POST" | "PUT" | "PATCH")
+        {
+            match axum::body::to_bytes(Body::new(body), MAX_BODY).await {
+                Ok(bytes) => {
+                    let logged = serde_json::from_slice(&bytes)
+                        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+                    (Body::from(bytes), Some(logged))
+                }
+                Err(e) => {
+                    let response =
+                        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body: {e}")).into_response();
+                    self.shared.control.record(RequestRecord {
+                        seq: 0,
+                        method,
+                        path,
+                        query,
+                        object_type,
+                        tenant: None,
+                        status: response.status().as_u16(),
+                        micros: started.elapsed().as_micros() as u64,
+                        body: None,
+                    });
+                    return Ok(response);
+                }
+            }
+        } else {
+            (Body::new(body), None)
+        };
+        let req = Request::from_parts(parts, body);
         let tenant = req
             .headers()
             .get("x-avi-tenant")
@@ -96,6 +128,7 @@ impl FrontDoor {
             tenant,
             status: response.as_ref().map_or(0, |r| r.status().as_u16()),
             micros: started.elapsed().as_micros() as u64,
+            body: logged_body,
         });
         response.ok_or_else(|| io::Error::other("avisim: connection dropped by fault injection"))
     }

@@ -1,0 +1,318 @@
+//! Which Ingresses AKO serves and what it reads from them (`lib.ValidateIngressForClass`,
+//! `validator.go:ParseHostPathForIngress`, `isIngAcceptedWithFQDNRestriction`): hosts with
+//! their paths and backends, split into insecure hosts and TLS hosts with their Secret.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::bodies::namespace_accepted;
+use crate::checksum::TargetPort;
+use crate::model::{CloudFacts, Failure};
+use crate::settings::{FqdnReusePolicy, Settings};
+use crate::snapshot::{NsName, Snapshot};
+
+/// `spec.controller` of the IngressClasses AKO serves.
+pub const AVI_INGRESS_CONTROLLER: &str = "ako.vmware.com/avi-lb";
+/// IngressClass annotation marking the cluster's default class.
+pub const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";
+
+/// One path of a host, with its backend resolved as far as AKO resolves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathBackend {
+    /// `path` (may be empty).
+    pub path: String,
+    /// `pathType == Exact`.
+    pub exact: bool,
+    /// Backend Service name.
+    pub service: String,
+    /// Backend port number; 80 when the backend names its port (AKO's default).
+    pub port: i32,
+    /// Backend port name, or the name of the Service port with that number.
+    pub port_name: String,
+    /// The Service port's `targetPort` (0 when the Service or port is unknown, or the Service is
+    /// of type NodePort).
+    pub target_port: TargetPort,
+}
+
+/// A host with its paths, in the order of the Ingress rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPaths {
+    /// The host (generated for a rule without one).
+    pub host: String,
+    /// Its paths.
+    pub paths: Vec<PathBackend>,
+    /// Generated for a rule without host (`<ingress>.<ns>.<subdomain>`).
+    pub generated: bool,
+}
+
+/// An Ingress as AKO reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedIngress {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Hosts served over HTTP on the shared VS.
+    pub insecure: Vec<HostPaths>,
+    /// Hosts served over HTTPS, with the name of their Secret (in the Ingress's namespace).
+    pub tls: Vec<(String, HostPaths)>,
+}
+
+/// Every Ingress AKO would serve, parsed, in the order AKO's Strict FQDN policy considers them
+/// (creation time, then namespace/name); problems become failures.
+pub fn accepted_ingresses(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    failures: &mut Vec<Failure>,
+) -> Vec<ParsedIngress> {
+    let mut order: Vec<(&NsName, &Ingress)> = snap.ingresses.iter().collect();
+    order.sort_by(|(ka, a), (kb, b)| {
+        let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        ta.cmp(&tb).then_with(|| ka.cmp(kb))
+    });
+    let mut domains = cloud.dns_domains.clone();
+    domains.sort();
+    let mut claims: BTreeMap<String, String> = BTreeMap::new();
+    let mut out = Vec::new();
+    for ((ns, name), ing) in order {
+        let fail = |message: String| Failure {
+            kind: "Ingress".to_owned(),
+            namespace: ns.clone(),
+            name: name.clone(),
+            message,
+        };
+        match class_decision(snap, ing) {
+            Class::Ours => {}
+            Class::NotOurs => continue,
+            Class::Problem(message) => {
+                failures.push(fail(message));
+                continue;
+            }
+        }
+        if !namespace_accepted(snap, settings, ns) {
+            continue;
+        }
+        if settings.fqdn_reuse_policy == FqdnReusePolicy::Strict {
+            let hosts: BTreeSet<&str> = ing
+                .spec
+                .iter()
+                .flat_map(|s| s.rules.iter().flatten())
+                .map(|r| r.host.as_deref().unwrap_or(""))
+                .collect();
+            if let Some(host) = hosts.iter().find(|h| claims.get(**h).is_some_and(|owner| owner != ns)) {
+                failures.push(fail(format!(
+                    "Host {host} already claimed by namespace {} (fqdnReusePolicy Strict): the whole Ingress is not served; remove the host or use it from namespace {}",
+                    claims[*host], claims[*host]
+                )));
+                continue;
+            }
+            for h in hosts {
+                claims.entry(h.to_owned()).or_insert_with(|| ns.clone());
+            }
+        }
+        match parse(snap, ns, name, ing, &domains, failures) {
+            Some(p) => out.push(p),
+            None => continue,
+        }
+    }
+    out
+}
+
+enum Class {
+    Ours,
+    NotOurs,
+    Problem(String),
+}
+
+fn class_decision(snap: &Snapshot, ing: &Ingress) -> Class {
+    let is_ours =
+        |c: &IngressClass| c.spec.as_ref().and_then(|s| s.controller.as_deref()) == Some(AVI_INGRESS_CONTROLLER);
+    match ing.spec.as_ref().and_then(|s| s.ingress_class_name.as_deref()) {
+        None => {
+            let default_is_ours = snap.ingress_classes.values().any(|c| {
+                is_ours(c)
+                    && c.metadata
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get(DEFAULT_CLASS_ANNOTATION))
+                        .is_some_and(|v| v == "true")
+            });
+            if default_is_ours { Class::Ours } else { Class::NotOurs }
+        }
+        Some(class) => match snap.ingress_classes.get(class) {
+            None => Class::Problem(format!(
+                "IngressClass {class:?} does not exist: create it (spec.controller {AVI_INGRESS_CONTROLLER}) or fix spec.ingressClassName"
+            )),
+            Some(c) if !is_ours(c) => Class::NotOurs,
+            Some(c) if c.spec.as_ref().and_then(|s| s.parameters.as_ref()).is_some() => Class::Problem(format!(
+                "IngressClass {class:?} has spec.parameters (AviInfraSetting), which ako-rs does not support yet"
+            )),
+            Some(_) => Class::Ours,
+        },
+    }
+}
+
+fn parse(
+    snap: &Snapshot,
+    ns: &str,
+    name: &str,
+    ing: &Ingress,
+    domains: &[String],
+    failures: &mut Vec<Failure>,
+) -> Option<ParsedIngress> {
+    let mut fail = |message: String| {
+        failures.push(Failure {
+            kind: "Ingress".to_owned(),
+            namespace: ns.to_owned(),
+            name: name.to_owned(),
+            message,
+        })
+    };
+    let spec = ing.spec.as_ref()?;
+    let rules = spec.rules.as_deref().unwrap_or_default();
+    if let Some(r) = rules.iter().find(|r| r.http.is_none()) {
+        fail(format!(
+            "rule for host {:?} has no http paths: AKO does not serve an Ingress with such a rule; add paths or remove the rule",
+            r.host.as_deref().unwrap_or("")
+        ));
+        return None;
+    }
+    if rules.is_empty() {
+        return None;
+    }
+    let valid = |host: &str| domains.is_empty() || domains.iter().any(|d| host.ends_with(d.as_str()));
+    // Hosts keep their first-seen order; a host in several rules gets all their paths.
+    let mut hosts: Vec<HostPaths> = Vec::new();
+    for rule in rules {
+        let generated = rule.host.as_deref().unwrap_or("").is_empty();
+        let host = match rule.host.as_deref().unwrap_or("") {
+            "" => match domains.first() {
+                Some(d) if d.starts_with('.') => format!("{name}.{ns}{d}"),
+                Some(d) => format!("{name}.{ns}.{d}"),
+                None => {
+                    fail("a rule has no host and the cloud's DNS profile has no sub-domain to generate one from: set spec.rules[].host".to_owned());
+                    continue;
+                }
+            },
+            h if !valid(h) => {
+                fail(format!(
+                    "host {h:?} is not under any DNS sub-domain of the cloud ({}): it is not served",
+                    domains.join(", ")
+                ));
+                continue;
+            }
+            h => h.to_owned(),
+        };
+        let mut paths = Vec::new();
+        for p in rule.http.as_ref().map(|h| h.paths.as_slice()).unwrap_or_default() {
+            let Some(svc) = p.backend.service.as_ref() else {
+                fail(format!(
+                    "path {:?} of host {host:?} has a resource backend; only service backends are served",
+                    p.path.as_deref().unwrap_or("")
+                ));
+                continue;
+            };
+            let path = p.path.as_deref().unwrap_or("");
+            paths.push(backend(snap, ns, &host, path, p.path_type == "Exact", svc, &mut fail));
+        }
+        match hosts.iter_mut().find(|h| h.host == host) {
+            Some(h) => h.paths.extend(paths),
+            None => hosts.push(HostPaths { host, paths, generated }),
+        }
+    }
+    let mut tls = Vec::new();
+    for t in spec.tls.as_deref().unwrap_or_default() {
+        let secret = t.secret_name.clone().unwrap_or_default();
+        for host in t.hosts.as_deref().unwrap_or_default() {
+            if !valid(host) {
+                continue;
+            }
+            if let Some(i) = hosts.iter().position(|h| &h.host == host) {
+                tls.push((secret.clone(), hosts.remove(i)));
+            }
+        }
+    }
+    Some(ParsedIngress {
+        namespace: ns.to_owned(),
+        name: name.to_owned(),
+        insecure: hosts,
+        tls,
+    })
+}
+
+fn backend(
+    snap: &Snapshot,
+    ns: &str,
+    host: &str,
+    path: &str,
+    exact: bool,
+    svc: &k8s_openapi::api::networking::v1::IngressServiceBackend,
+    fail: &mut impl FnMut(String),
+) -> PathBackend {
+    let number = svc.port.as_ref().and_then(|p| p.number).unwrap_or(0);
+    let by_name = svc.port.as_ref().and_then(|p| p.name.clone()).unwrap_or_default();
+    let service = snap.services.get(&(ns.to_owned(), svc.name.clone()));
+    let svc_spec = service.and_then(|s| s.spec.as_ref());
+    let svc_ports = svc_spec.and_then(|s| s.ports.clone()).unwrap_or_default();
+    let mut target_port = TargetPort::Int(0);
+    match service {
+        None => fail(format!(
+            "Service {ns}/{} (backend of {host}{path}) does not exist: its pool has no servers until it is created",
+            svc.name
+        )),
+        Some(_) => {
+            let strict = svc_ports.iter().any(|p| {
+                (number != 0 && p.port == number) || (!by_name.is_empty() && p.name.as_deref() == Some(&by_name))
+            });
+            // AKO's own match (`findTargetPort`) also takes the first port whose name equals the
+            // backend's (possibly empty) port name.
+            let matched = svc_ports
+                .iter()
+                .find(|p| p.port == number || p.name.as_deref().unwrap_or("") == by_name);
+            if !strict {
+                fail(format!(
+                    "Service {ns}/{} has no port {} (backend of {host}{path}): its pool has no servers",
+                    svc.name,
+                    if by_name.is_empty() {
+                        number.to_string()
+                    } else {
+                        format!("named {by_name:?}")
+                    }
+                ));
+            }
+            match matched {
+                None => {}
+                // AKO does not resolve target ports of NodePort Services.
+                Some(_) if svc_spec.and_then(|s| s.type_.as_deref()) == Some("NodePort") => {}
+                Some(p) => {
+                    target_port = match &p.target_port {
+                        None => TargetPort::Int(p.port),
+                        Some(IntOrString::Int(i)) => TargetPort::Int(*i),
+                        Some(IntOrString::String(s)) => TargetPort::Name(s.clone()),
+                    }
+                }
+            }
+        }
+    }
+    let port_name = if by_name.is_empty() {
+        svc_ports
+            .iter()
+            .find(|p| p.port == number)
+            .and_then(|p| p.name.clone())
+            .unwrap_or_default()
+    } else {
+        by_name
+    };
+    PathBackend {
+        path: path.to_owned(),
+        exact,
+        service: svc.name.clone(),
+        port: if number == 0 { 80 } else { number },
+        port_name,
+        target_port,
+    }
+}

@@ -1,0 +1,162 @@
+//! The identity AKO writes into every object it owns: `markers` (`lib.GetAllMarkers`,
+//! `lib.GetMarkersChecksum`) and `service_metadata` (`lib.ServiceMetadataObj` as Go's
+//! `encoding/json` writes it).
+
+use serde_json::{Value, json};
+
+use crate::checksum::{go_json_string, go_json_strings, markers_checksum};
+
+/// AKO's `utils.AviObjectMarkers` (the fields ako-rs sets), in declaration order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Markers {
+    /// `Namespace`.
+    pub namespace: String,
+    /// `Host`.
+    pub host: Vec<String>,
+    /// `InfrasettingName`.
+    pub infra_setting: String,
+    /// `ServiceName`.
+    pub service_name: String,
+    /// `Path`.
+    pub path: Vec<String>,
+    /// `Port`.
+    pub port: String,
+    /// `Protocol`.
+    pub protocol: String,
+    /// `IngressName`.
+    pub ingress_name: Vec<String>,
+}
+
+enum Field<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+impl Markers {
+    fn fields(&self) -> [(&'static str, Field<'_>); 8] {
+        [
+            ("Namespace", Field::One(&self.namespace)),
+            ("Host", Field::Many(&self.host)),
+            ("InfrasettingName", Field::One(&self.infra_setting)),
+            ("ServiceName", Field::One(&self.service_name)),
+            ("Path", Field::Many(&self.path)),
+            ("Port", Field::One(&self.port)),
+            ("Protocol", Field::One(&self.protocol)),
+            ("IngressName", Field::Many(&self.ingress_name)),
+        ]
+    }
+
+    /// `markers[]` as sent: `clustername` first, then every set field in declaration order.
+    /// A list field is sent when it has elements, even empty strings (AKO sends `Path: [""]`).
+    pub fn to_json(&self, cluster: &str) -> Value {
+        let mut list = vec![json!({"key": "clustername", "values": [cluster]})];
+        for (key, field) in self.fields() {
+            match field {
+                Field::One(v) if !v.is_empty() => list.push(json!({"key": key, "values": [v]})),
+                Field::Many(v) if !v.is_empty() => list.push(json!({"key": key, "values": v})),
+                _ => {}
+            }
+        }
+        Value::Array(list)
+    }
+
+    /// `lib.GetMarkersChecksum`: every field's value (lists sorted and joined with `-`),
+    /// sorted and concatenated, hashed; plus the cluster label checksum.
+    pub fn checksum(&self, cluster: &str) -> u32 {
+        let values: Vec<String> = self
+            .fields()
+            .into_iter()
+            .map(|(_, f)| match f {
+                Field::One(v) => v.to_owned(),
+                Field::Many(v) => {
+                    let mut v = v.to_vec();
+                    v.sort();
+                    v.join("-")
+                }
+            })
+            .collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        markers_checksum(cluster, &values)
+    }
+}
+
+/// AKO's `lib.ServiceMetadataObj` (the fields ako-rs sets).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceMetadata {
+    /// `namespace_ingress_name`: `ns/ingress` of every Ingress using an SNI child's host.
+    pub namespace_ingress_name: Vec<String>,
+    /// `ingress_name`.
+    pub ingress_name: String,
+    /// `namespace`.
+    pub namespace: String,
+    /// `hostnames`.
+    pub hostnames: Vec<String>,
+    /// `namespace_svc_name`: `ns/name` of an L4 VS's Service.
+    pub namespace_svc_name: Vec<String>,
+    /// `pool_ratio`.
+    pub pool_ratio: u32,
+}
+
+impl ServiceMetadata {
+    /// The JSON string AKO stores (no omitempty, declaration order, `null` for empty lists).
+    pub fn to_go_json(&self) -> String {
+        format!(
+            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":\"\",\"value\":\"\",\"status\":\"\"}},\"pool_ratio\":{},\"passthrough_parent_ref\":\"\",\"passthrough_child_ref\":\"\",\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":null}}",
+            go_json_strings(&self.namespace_ingress_name),
+            go_json_string(&self.ingress_name),
+            go_json_string(&self.namespace),
+            go_json_strings(&self.hostnames),
+            go_json_strings(&self.namespace_svc_name),
+            self.pool_ratio,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::hash;
+
+    #[test]
+    fn markers_json_in_declaration_order_skipping_unset() {
+        let m = Markers {
+            namespace: "ns".into(),
+            host: vec!["h".into()],
+            path: vec![String::new()],
+            ingress_name: vec!["ing".into()],
+            ..Markers::default()
+        };
+        assert_eq!(
+            m.to_json("c"),
+            json!([
+                {"key": "clustername", "values": ["c"]},
+                {"key": "Namespace", "values": ["ns"]},
+                {"key": "Host", "values": ["h"]},
+                {"key": "Path", "values": [""]},
+                {"key": "IngressName", "values": ["ing"]},
+            ])
+        );
+    }
+
+    #[test]
+    fn markers_checksum_sorts_values_and_joins_lists() {
+        let m = Markers {
+            namespace: "red".into(),
+            path: vec!["/b".into(), "/a".into()],
+            ..Markers::default()
+        };
+        assert_eq!(m.checksum("c"), hash("/a-/bred").wrapping_add(hash("clusternamec")));
+        assert_eq!(Markers::default().checksum("c"), hash("clusternamec"));
+    }
+
+    #[test]
+    fn service_metadata_is_go_shaped() {
+        let s = ServiceMetadata {
+            namespace_svc_name: vec!["ns/svc".into()],
+            ..ServiceMetadata::default()
+        }
+        .to_go_json();
+        assert!(s.starts_with(r#"{"namespace_ingress_name":null,"ingress_name":"","namespace":"","hostnames":null,"namespace_svc_name":["ns/svc"]"#));
+        assert!(s.ends_with(r#""fqdn_reuse_policy":"","host_namespace_ingress_name":null}"#));
+    }
+}

@@ -1,0 +1,34 @@
+//! The whole translation: LoadBalancer Services and Ingresses of one snapshot, merged into one
+//! set of models.
+
+use crate::l4::translate_l4;
+use crate::l7::translate_l7;
+use crate::model::{CloudFacts, Translation};
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+
+/// Translate everything AKO would serve in `snapshot`.
+pub fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
+    let mut out = translate_l4(snapshot, settings, cloud);
+    let l7 = translate_l7(snapshot, settings, cloud);
+    // An L4 model (`<cluster>--<ns>-<svc>`) and a shared L7 one (`<cluster>--Shared-L7-<n>`)
+    // only collide for Service `L7-<n>` in namespace `Shared`: say so rather than overwrite.
+    for (key, model) in l7.models {
+        if out.models.contains_key(&key) {
+            out.failures.push(crate::model::Failure {
+                kind: "Ingress".to_owned(),
+                namespace: String::new(),
+                name: key.clone(),
+                message: format!(
+                    "model {key} is produced by both a LoadBalancer Service and Ingresses; the Service wins"
+                ),
+            });
+            continue;
+        }
+        out.models.insert(key, model);
+    }
+    out.failures.extend(l7.failures);
+    out.status.extend(l7.status);
+    out.normalize();
+    out
+}

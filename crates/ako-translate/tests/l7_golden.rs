@@ -1,0 +1,181 @@
+//! Golden tests against Go AKO: testdata/l7/ako_<case>/{in.yaml, values.yaml, cloud.yaml,
+//! ako.json, status.json}, captured by running Go AKO 2.2 against avisim (testdata/l7/README.md).
+//!
+//! `ako.json` holds the last body AKO POSTed/PUT for every object that existed once it had
+//! converged. Our translation of the same input must produce exactly those objects, each with
+//! exactly that body (checksums included), and the same hostnames per Ingress in status.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use ako_translate::translate;
+use common::{load_case, load_snapshot};
+use serde_json::Value;
+
+/// The object types translation produces.
+const TRANSLATED: &[&str] = &[
+    "virtualservice",
+    "vsvip",
+    "pool",
+    "poolgroup",
+    "httppolicyset",
+    "vsdatascriptset",
+    "sslkeyandcertificate",
+    "l4policyset",
+];
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/l7");
+    let mut dirs: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("ako.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Every difference between two JSON values, as `path: ours != ako` lines.
+fn diff(path: &str, ours: &Value, ako: &Value, out: &mut Vec<String>) {
+    match (ours, ako) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let p = format!("{path}.{k}");
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => diff(&p, x, y, out),
+                    (Some(x), None) => out.push(format!("{p}: only ours = {x}")),
+                    (None, Some(y)) => out.push(format!("{p}: only AKO's = {y}")),
+                    (None, None) => {}
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff(&format!("{path}[{i}]"), x, y, out);
+            }
+        }
+        _ if ours != ako => out.push(format!("{path}: ours {ours} != AKO's {ako}")),
+        _ => {}
+    }
+}
+
+fn compare_case(dir: &Path) -> Vec<String> {
+    let case = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let (input, settings, cloud) = load_case(dir);
+    let env = std::fs::read_to_string(dir.join("../environment.yaml")).unwrap();
+    let snap = load_snapshot(&format!("{env}\n---\n{input}"), None);
+    let t = translate(&snap, &settings, &cloud);
+    let ours: BTreeMap<(String, String), &Value> = t
+        .models
+        .values()
+        .flat_map(|m| &m.objects)
+        .map(|o| ((o.kind.path().to_owned(), o.name.clone()), &o.body))
+        .collect();
+    let ako_list: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("ako.json")).unwrap()).unwrap();
+    let ako: BTreeMap<(String, String), &Value> = ako_list
+        .iter()
+        // AKO also labels the SE group at boot: that belongs to the operator runtime.
+        .filter(|o| TRANSLATED.contains(&o["type"].as_str().unwrap()))
+        .map(|o| {
+            (
+                (
+                    o["type"].as_str().unwrap().to_owned(),
+                    o["name"].as_str().unwrap().to_owned(),
+                ),
+                &o["body"],
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for key in ours.keys().chain(ako.keys()).collect::<BTreeSet<_>>() {
+        let label = format!("{case} {} {}", key.0, key.1);
+        match (ours.get(key), ako.get(key)) {
+            (Some(a), Some(b)) => {
+                let mut d = Vec::new();
+                diff("", a, b, &mut d);
+                out.extend(d.into_iter().map(|l| format!("{label}{l}")));
+            }
+            (Some(_), None) => out.push(format!("{label}: we build it, AKO did not")),
+            (None, Some(_)) => out.push(format!("{label}: AKO built it, we do not")),
+            (None, None) => {}
+        }
+    }
+    // Status: the hostnames AKO wrote per Ingress.
+    if let Ok(text) = std::fs::read_to_string(dir.join("status.json")) {
+        let status: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let mut ako_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for s in &status {
+            let key = (
+                s["namespace"].as_str().unwrap().to_owned(),
+                s["name"].as_str().unwrap().to_owned(),
+            );
+            let hosts = ako_hosts.entry(key).or_default();
+            for i in s["loadBalancer"]["ingress"].as_array().into_iter().flatten() {
+                if let Some(h) = i["hostname"].as_str() {
+                    hosts.insert(h.to_owned());
+                }
+            }
+        }
+        ako_hosts.retain(|_, h| !h.is_empty());
+        let mut our_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for s in t.status.iter().filter(|s| s.kind == "Ingress") {
+            our_hosts
+                .entry((s.namespace.clone(), s.name.clone()))
+                .or_default()
+                .extend(s.hostname.clone());
+        }
+        our_hosts.retain(|_, h| !h.is_empty());
+        if ako_hosts != our_hosts {
+            out.push(format!(
+                "{case} status hostnames: ours {our_hosts:?} != AKO's {ako_hosts:?}"
+            ));
+        }
+    }
+    out
+}
+
+/// A case's `known_differences.txt`: `<type> <name>` or `status` lines (after `#` comments that
+/// say why) naming where ako-rs knowingly differs from what AKO did in that run.
+fn known_differences(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("known_differences.txt"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn captured_cases_match_go_ako_exactly() {
+    let cases = cases();
+    assert!(!cases.is_empty(), "no captured L7 cases under testdata/l7");
+    let mut problems = Vec::new();
+    for dir in &cases {
+        let case = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let found = compare_case(dir);
+        for known in known_differences(dir) {
+            let prefix = format!("{case} {known}");
+            if !found.iter().any(|f| f.starts_with(&prefix)) {
+                problems.push(format!(
+                    "{prefix}: listed in known_differences.txt but equal to AKO's now"
+                ));
+            }
+        }
+        let known = known_differences(dir);
+        problems.extend(
+            found
+                .into_iter()
+                .filter(|f| !known.iter().any(|k| f.starts_with(&format!("{case} {k}")))),
+        );
+    }
+    assert!(
+        problems.is_empty(),
+        "{} difference(s) from Go AKO:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
