@@ -9,3 +9,4 @@ mod drift;
 mod facts;
 mod faults;
 mod guard;
+mod l7;
