@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! cargo build --release -p avisim            # the controller runs as its own process when built
-//! cargo bench -p ako-sync --bench bootstrap  # N=1000, latency 0 and 20 ms, 16 models in flight
+//! cargo bench -p ako-sync --bench bootstrap  # N=1000, latency 0 and 20 ms, 64 models in flight
 //! AKO_BENCH_SERVICES=10000 cargo bench -p ako-sync --bench bootstrap
 //! AKO_BENCH_CONCURRENCY=4,16,64 AKO_BENCH_LATENCY_MS=20 cargo bench -p ako-sync --bench bootstrap
 //! ```
@@ -160,10 +160,15 @@ impl Controller {
 
     async fn counters(&self, client: &Client) -> Counters {
         match self {
-            Controller::Process { .. } => client
-                .request(Method::GET, "_sim/stats", &Query::new(), None::<&()>)
-                .await
-                .expect("stats"),
+            Controller::Process { .. } => {
+                let stats: Value = client
+                    .request(Method::GET, "_sim/stats", &Query::new(), None::<&()>)
+                    .await
+                    .expect("stats");
+                Counters {
+                    rows: serde_json::from_value(stats["counters"].clone()).expect("counter rows"),
+                }
+            }
             Controller::InProcess(sim) => sim.counters(),
         }
     }
@@ -210,7 +215,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let latencies: Vec<u64> = list_env("AKO_BENCH_LATENCY_MS", "0,20");
-    let concurrencies: Vec<usize> = list_env("AKO_BENCH_CONCURRENCY", "16");
+    let concurrencies: Vec<usize> = list_env("AKO_BENCH_CONCURRENCY", "64");
     let client_limit: usize = list_env("AKO_BENCH_CLIENT_LIMIT", "64").first().copied().unwrap_or(64);
 
     let (rss0, _) = memory_mib();

@@ -18,10 +18,11 @@ use std::collections::HashSet;
 
 use avi_client::{Client, Page, Query};
 use avi_model::ObjectType;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde_json::Value;
 
-use crate::observed::{Observed, RecordError};
+use crate::key::ObjectKey;
+use crate::observed::{Observed, ObservedObject, RecordError};
 use crate::owner::Owner;
 
 /// Types the sync engine owns objects of (everything AKO creates), in AKO's creation order.
@@ -67,51 +68,61 @@ pub fn owned_query(owner: &Owner, kind: ObjectType) -> Query {
 
 /// Every object `owner` owns on the controller.
 pub async fn load_observed(client: &Client, owner: &Owner) -> Result<Observed, LoadError> {
-    let lists: Vec<(ObjectType, Vec<Value>)> = futures::future::try_join_all(
-        MANAGED_KINDS
-            .iter()
-            .map(|&kind| async move { Ok((kind, list_all(client, &owned_query(owner, kind), kind).await?)) }),
-    )
-    .await?;
+    let lists: Vec<Vec<(ObjectKey, ObservedObject)>> =
+        futures::future::try_join_all(MANAGED_KINDS.iter().map(|&kind| list_owned(client, owner, kind))).await?;
     let mut observed = Observed::new(owner.clone());
-    for (kind, items) in lists {
-        for item in items {
-            match observed.record(kind, item, "*") {
-                Ok(_) | Err(RecordError::NotOwned { .. }) => {}
-                Err(e) => tracing::warn!(error = %e, "ignoring an object the controller listed"),
-            }
-        }
+    for (key, object) in lists.into_iter().flatten() {
+        observed.insert(key, object);
     }
     Ok(observed)
 }
 
-/// Every object of `kind` matching `query`, across all tenants and pages.
-async fn list_all(client: &Client, query: &Query, kind: ObjectType) -> Result<Vec<Value>, LoadError> {
+/// `owner`'s objects of `kind`, across all tenants and pages, each page compacted into index
+/// entries as it arrives (a parsed page is dropped right away).
+async fn list_owned(
+    client: &Client,
+    owner: &Owner,
+    kind: ObjectType,
+) -> Result<Vec<(ObjectKey, ObservedObject)>, LoadError> {
+    let query = owned_query(owner, kind);
     let all = client.all_tenants();
     let err = |source| LoadError { kind, source };
-    let first: Page<Value> = all.list_page(kind.path(), query).await.map_err(err)?;
-    let mut items = first.results;
-    let mut next = first.next.filter(|n| !n.is_empty());
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut take = |page: Page<Value>, out: &mut Vec<(ObjectKey, ObservedObject)>| {
+        for item in page.results {
+            match Observed::entry(owner, kind, &item, "*") {
+                // Objects shifting between pages can be seen twice.
+                Ok((key, object)) => {
+                    if seen.insert(object.uuid.clone()) {
+                        out.push((key, object));
+                    }
+                }
+                Err(RecordError::NotOwned { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, "ignoring an object the controller listed"),
+            }
+        }
+        page.next.filter(|n| !n.is_empty())
+    };
+
+    let first: Page<Value> = all.list_page(kind.path(), &query).await.map_err(err)?;
+    let per_page = (first.results.len() as u64).max(1);
+    let pages = first.count.div_ceil(per_page);
+    let mut next = take(first, &mut out);
     if next.is_some() {
-        let per_page = (items.len() as u64).max(1);
-        let pages = first.count.div_ceil(per_page);
-        let rest: Vec<Page<Value>> = futures::stream::iter(2..=pages)
+        let mut rest = futures::stream::iter(2..=pages)
             .map(|page| {
                 let q = query.clone().param("page", page.to_string());
                 let all = all.clone();
                 async move { all.list_page::<Value>(kind.path(), &q).await }
             })
-            .buffered(PAGE_CONCURRENCY)
-            .try_collect()
-            .await
-            .map_err(err)?;
+            .buffered(PAGE_CONCURRENCY);
         next = None;
-        let mut last_page = pages.max(1);
-        for page in rest {
-            items.extend(page.results);
-            next = page.next.filter(|n| !n.is_empty());
+        while let Some(page) = rest.next().await {
+            next = take(page.map_err(err)?, &mut out);
         }
         // The collection grew while we paged: keep going until the controller says it is done.
+        let mut last_page = pages.max(1);
         while next.is_some() {
             last_page += 1;
             let q = query.clone().param("page", last_page.to_string());
@@ -119,12 +130,8 @@ async fn list_all(client: &Client, query: &Query, kind: ObjectType) -> Result<Ve
             if page.results.is_empty() {
                 break;
             }
-            items.extend(page.results);
-            next = page.next.filter(|n| !n.is_empty());
+            next = take(page, &mut out);
         }
     }
-    // Objects shifting between pages can be seen twice.
-    let mut seen = HashSet::new();
-    items.retain(|item| seen.insert(item.get("uuid").and_then(Value::as_str).unwrap_or_default().to_owned()));
-    Ok(items)
+    Ok(out)
 }

@@ -5,6 +5,10 @@
 //! (POST and PUT answer with the stored object), so nothing is re-read after a write. Only
 //! objects [`Owner::owns`] accepts can enter it: what is not in the index cannot be updated or
 //! deleted by a plan.
+//!
+//! Bodies are kept as compact JSON text and parsed when compared: a parsed
+//! `serde_json::Value` costs about five times its text in memory, which at 50,000 objects is
+//! the difference between ~150 MiB and ~1 GiB (BENCHMARKS.md, "Sync engine").
 
 use std::collections::BTreeMap;
 
@@ -23,14 +27,22 @@ pub struct ObservedObject {
     pub uuid: String,
     /// Its references that resolve to keys (see [`refs::ref_keys`]).
     pub refs: Vec<ObjectKey>,
-    /// The object as the controller returned it.
-    pub body: Value,
+    /// The checksum AKO stored in it, for the types that store one.
+    pub stored_checksum: Option<u32>,
+    /// The object as the controller returned it, as JSON text.
+    json: Box<str>,
 }
 
 impl ObservedObject {
-    /// The checksum AKO stored in it, for the types that store one.
-    pub fn stored_checksum(&self, kind: ObjectType) -> Option<u32> {
-        compare::stored_checksum(kind, &self.body)
+    /// The object as the controller returned it.
+    pub fn body(&self) -> Value {
+        // Written by `serde_json::to_string` in `record`, so it always parses.
+        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+    }
+
+    /// The object as JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
     }
 }
 
@@ -104,8 +116,21 @@ impl Observed {
     /// Record (insert or replace) an object read from the controller or returned by a write.
     /// Refuses objects we do not own.
     pub fn record(&mut self, kind: ObjectType, body: Value, fallback_tenant: &str) -> Result<ObjectKey, RecordError> {
-        let key = Self::key_of(kind, &body, fallback_tenant)?;
-        if !self.owner.owns(kind, &body) {
+        let (key, object) = Self::entry(&self.owner, kind, &body, fallback_tenant)?;
+        self.objects.insert(key.clone(), object);
+        Ok(key)
+    }
+
+    /// The index entry for a controller object of `owner` (what [`Observed::record`] inserts),
+    /// without an index: lets a loader compact each page as it arrives.
+    pub fn entry(
+        owner: &Owner,
+        kind: ObjectType,
+        body: &Value,
+        fallback_tenant: &str,
+    ) -> Result<(ObjectKey, ObservedObject), RecordError> {
+        let key = Self::key_of(kind, body, fallback_tenant)?;
+        if !owner.owns(kind, body) {
             return Err(RecordError::NotOwned {
                 created_by: body.get("created_by").and_then(Value::as_str).map(str::to_owned),
                 key,
@@ -117,9 +142,18 @@ impl Observed {
             .filter(|u| !u.is_empty())
             .ok_or(RecordError::Malformed { kind, missing: "uuid" })?
             .to_owned();
-        let refs = refs::ref_keys(&body, &key.tenant);
-        self.objects.insert(key.clone(), ObservedObject { uuid, refs, body });
-        Ok(key)
+        let object = ObservedObject {
+            uuid,
+            refs: refs::ref_keys(body, &key.tenant),
+            stored_checksum: compare::stored_checksum(kind, body),
+            json: serde_json::to_string(body).unwrap_or_default().into_boxed_str(),
+        };
+        Ok((key, object))
+    }
+
+    /// Insert an entry made by [`Observed::entry`] for this index's owner.
+    pub fn insert(&mut self, key: ObjectKey, object: ObservedObject) {
+        self.objects.insert(key, object);
     }
 
     /// The object with this key.
@@ -173,6 +207,7 @@ mod tests {
         assert_eq!(key, ObjectKey::new(ObjectType::Pool, "t9", "p"));
         let got = o.get(&key).unwrap();
         assert_eq!(got.uuid, "pool-1");
+        assert_eq!(got.body()["name"], "p");
         assert_eq!(
             got.refs,
             vec![ObjectKey::new(ObjectType::HealthMonitor, "admin", "System-TCP")]

@@ -70,21 +70,21 @@ pub struct PlanOptions {
     pub protected_models: BTreeSet<String>,
 }
 
-/// What an operation does.
+/// What an operation does. Bodies are borrowed from the desired state (no copy per plan).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
-pub enum Action {
+pub enum Action<'a> {
     /// `POST /api/<type>` with the desired body.
     Create {
         /// The body.
-        body: Value,
+        body: &'a Value,
     },
     /// `PUT /api/<type>/<uuid>` with the desired body.
     Update {
         /// The object's uuid.
         uuid: String,
         /// The body.
-        body: Value,
+        body: &'a Value,
         /// Why.
         #[serde(flatten)]
         reason: UpdateReason,
@@ -96,7 +96,7 @@ pub enum Action {
     },
 }
 
-impl Action {
+impl Action<'_> {
     /// `create`, `update` or `delete`.
     pub fn verb(&self) -> &'static str {
         match self {
@@ -109,13 +109,13 @@ impl Action {
 
 /// One REST operation on one object.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Operation {
+pub struct Operation<'a> {
     /// The object.
     #[serde(flatten)]
     pub key: ObjectKey,
     /// What to do.
     #[serde(flatten)]
-    pub action: Action,
+    pub action: Action<'a>,
     /// Operations of the same batch that must succeed first (if one fails, this one is not sent).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<ObjectKey>,
@@ -124,16 +124,16 @@ pub struct Operation {
 /// The operations of one model, in steps: the operations of a step are independent and may be
 /// sent in parallel; a step starts when the previous one is done.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Batch {
+pub struct Batch<'a> {
     /// Model key (`<tenant>/<vs name>`).
     pub model: String,
     /// The steps.
-    pub steps: Vec<Vec<Operation>>,
+    pub steps: Vec<Vec<Operation<'a>>>,
 }
 
-impl Batch {
+impl<'a> Batch<'a> {
     /// Every operation in order.
-    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+    pub fn operations(&self) -> impl Iterator<Item = &Operation<'a>> {
         self.steps.iter().flatten()
     }
 }
@@ -193,11 +193,11 @@ impl fmt::Display for PlanProblem {
     }
 }
 
-/// The plan.
+/// The plan. It borrows the bodies of the desired state it was made from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Plan {
+pub struct Plan<'a> {
     /// One batch per model with something to do, in model order.
-    pub batches: Vec<Batch>,
+    pub batches: Vec<Batch<'a>>,
     /// Desired objects that already are as wanted.
     pub unchanged: usize,
     /// Garbage kept: collection off, protected model, or the guard refused.
@@ -208,14 +208,14 @@ pub struct Plan {
     pub problems: Vec<PlanProblem>,
 }
 
-impl Plan {
+impl<'a> Plan<'a> {
     /// True when nothing is to be sent.
     pub fn is_empty(&self) -> bool {
         self.batches.is_empty()
     }
 
     /// Every operation, batch by batch, step by step.
-    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+    pub fn operations(&self) -> impl Iterator<Item = &Operation<'a>> {
         self.batches.iter().flat_map(Batch::operations)
     }
 
@@ -229,13 +229,13 @@ impl Plan {
     }
 
     /// The batch of `model`, if it has one.
-    pub fn batch(&self, model: &str) -> Option<&Batch> {
+    pub fn batch(&self, model: &str) -> Option<&Batch<'a>> {
         self.batches.iter().find(|b| b.model == model)
     }
 }
 
 /// For people: one block per model, one line per operation.
-impl fmt::Display for Plan {
+impl fmt::Display for Plan<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for batch in &self.batches {
             writeln!(f, "{}", batch.model)?;
@@ -277,15 +277,15 @@ impl fmt::Display for Plan {
 }
 
 /// One planned operation before ordering.
-struct Pending {
-    op: Operation,
+struct Pending<'a> {
+    op: Operation<'a>,
     node: Node,
 }
 
 /// Plan the operations that turn `observed` into `desired`.
-pub fn plan(desired: &Translation, observed: &Observed, options: &PlanOptions) -> Plan {
+pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOptions) -> Plan<'a> {
     let mut out = Plan::default();
-    let mut per_model: BTreeMap<String, Vec<Pending>> = BTreeMap::new();
+    let mut per_model: BTreeMap<String, Vec<Pending<'a>>> = BTreeMap::new();
 
     // Desired objects by key; the first model wanting a key gets it.
     let mut wanted: HashMap<ObjectKey, (&str, &DesiredObject)> = HashMap::new();
@@ -304,15 +304,10 @@ pub fn plan(desired: &Translation, observed: &Observed, options: &PlanOptions) -
             let wants = refs::ref_keys(&object.body, &object.tenant);
             let pending = match observed.get(&key) {
                 None => Pending {
-                    op: operation(
-                        key.clone(),
-                        Action::Create {
-                            body: object.body.clone(),
-                        },
-                    ),
+                    op: operation(key.clone(), Action::Create { body: &object.body }),
                     node: node(key, false, wants, Vec::new()),
                 },
-                Some(found) => match compare::update_reason(object, &found.body, options.drift) {
+                Some(found) => match compare::update_reason(object, &found.body(), options.drift) {
                     None => {
                         out.unchanged += 1;
                         continue;
@@ -322,7 +317,7 @@ pub fn plan(desired: &Translation, observed: &Observed, options: &PlanOptions) -
                             key.clone(),
                             Action::Update {
                                 uuid: found.uuid.clone(),
-                                body: object.body.clone(),
+                                body: &object.body,
                                 reason,
                             },
                         ),
@@ -336,7 +331,7 @@ pub fn plan(desired: &Translation, observed: &Observed, options: &PlanOptions) -
 
     // Garbage: owned, observed, not wanted.
     let mut attribution = Attribution::new(observed, &wanted);
-    let mut deletes: Vec<(String, Pending)> = Vec::new();
+    let mut deletes: Vec<(String, Pending<'a>)> = Vec::new();
     for (key, found) in observed.iter() {
         if wanted.contains_key(key) {
             continue;
@@ -383,7 +378,7 @@ pub fn plan(desired: &Translation, observed: &Observed, options: &PlanOptions) -
     out
 }
 
-fn operation(key: ObjectKey, action: Action) -> Operation {
+fn operation(key: ObjectKey, action: Action<'_>) -> Operation<'_> {
     Operation {
         key,
         action,
@@ -400,10 +395,10 @@ fn node(key: ObjectKey, delete: bool, wants: Vec<ObjectKey>, holds: Vec<ObjectKe
     }
 }
 
-fn order_batch(model: String, pending: Vec<Pending>) -> Batch {
+fn order_batch(model: String, pending: Vec<Pending<'_>>) -> Batch<'_> {
     let nodes: Vec<Node> = pending.iter().map(|p| p.node.clone()).collect();
     let layers = order::layer(&nodes);
-    let mut ops: Vec<Option<Operation>> = pending.into_iter().map(|p| Some(p.op)).collect();
+    let mut ops: Vec<Option<Operation<'_>>> = pending.into_iter().map(|p| Some(p.op)).collect();
     let steps = layers
         .steps
         .iter()

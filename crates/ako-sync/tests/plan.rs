@@ -76,7 +76,8 @@ fn a_changed_endpoint_updates_only_its_pool() {
     let mem = Mem::holding(&before);
     let mut svcs = services(3);
     svcs[1] = Svc::new("shop", "svc1").endpoints(&["10.1.0.1", "10.1.0.9"]);
-    let p = plan(&l4(&svcs), &mem.observed(), &gc());
+    let desired = l4(&svcs);
+    let p = plan(&desired, &mem.observed(), &gc());
     let ops: Vec<String> = p
         .operations()
         .map(|o| format!("{} {}", o.action.verb(), o.key))
@@ -126,7 +127,8 @@ fn a_deleted_service_goes_top_down_in_its_own_batch() {
 #[test]
 fn nothing_is_deleted_unless_the_desired_state_is_complete() {
     let mem = Mem::holding(&l4(&services(2)));
-    let p = plan(&l4(&services(1)), &mem.observed(), &PlanOptions::default());
+    let desired = l4(&services(1));
+    let p = plan(&desired, &mem.observed(), &PlanOptions::default());
     assert!(p.is_empty(), "{p}");
     assert_eq!(p.kept, 4);
 }
@@ -138,7 +140,8 @@ fn protected_models_keep_their_objects() {
         protected_models: ["admin/c1--shop-svc2".to_owned()].into(),
         ..gc()
     };
-    let p = plan(&l4(&services(1)), &mem.observed(), &options);
+    let desired = l4(&services(1));
+    let p = plan(&desired, &mem.observed(), &options);
     assert_eq!(p.counts(), (0, 0, 4), "{p}");
     assert!(p.batch("admin/c1--shop-svc1").is_some());
     assert!(p.batch("admin/c1--shop-svc2").is_none());
@@ -150,7 +153,8 @@ fn the_guard_refuses_mass_deletion_unless_allowed() {
     let mem = Mem::holding(&l4(&services(10)));
     let observed = mem.observed();
     // 32 of 40 objects would go: refused, and nothing at all is deleted.
-    let p = plan(&l4(&services(2)), &observed, &gc());
+    let desired = l4(&services(2));
+    let p = plan(&desired, &observed, &gc());
     assert_eq!(p.counts(), (0, 0, 0), "{p}");
     let refused = p.refused.clone().expect("refused");
     assert_eq!((refused.would_delete, refused.owned), (32, 40));
@@ -161,7 +165,8 @@ fn the_guard_refuses_mass_deletion_unless_allowed() {
     );
     assert_eq!(p.kept, 32);
     // Half is the limit: 20 of 40 is allowed, 24 is not.
-    let p = plan(&l4(&services(5)), &observed, &gc());
+    let desired = l4(&services(5));
+    let p = plan(&desired, &observed, &gc());
     assert_eq!(p.counts(), (0, 0, 20));
     assert!(plan(&l4(&services(4)), &observed, &gc()).refused.is_some());
     assert!(p.refused.is_none());
@@ -210,7 +215,8 @@ fn an_object_wanted_by_two_models_is_a_problem() {
     let mut b = a.clone();
     let model = b.models.remove("admin/c1--shop-svc0").unwrap();
     b.models.insert("admin/zz-other".into(), model);
-    let p = plan(&merge(a, b), &Mem::default().observed(), &gc());
+    let desired = merge(a, b);
+    let p = plan(&desired, &Mem::default().observed(), &gc());
     assert_eq!(p.counts(), (4, 0, 0));
     assert_eq!(p.problems.len(), 4);
     assert!(
@@ -222,7 +228,8 @@ fn an_object_wanted_by_two_models_is_a_problem() {
 fn plan_text_is_stable() {
     let before = l4(&[Svc::new("shop", "web").port("UDP", 53, 5353)]);
     let mem = Mem::holding(&before);
-    let p = plan(&l4(&[Svc::new("shop", "web")]), &mem.observed(), &gc());
+    let desired = l4(&[Svc::new("shop", "web")]);
+    let p = plan(&desired, &mem.observed(), &gc());
     let text = p.to_string();
     let expected = "admin/c1--shop-web
   1.  update l4policyset           c1--shop-web  (markers[3].values[0] differs)

@@ -64,6 +64,9 @@ pub struct ControllerArgs {
     /// Do not verify the controller's certificate (labs only).
     #[arg(long)]
     pub insecure: bool,
+    /// Requests in flight to the controller at most (lower it for a small controller).
+    #[arg(long, default_value_t = 64)]
+    pub max_requests: usize,
 }
 
 impl ControllerArgs {
@@ -81,7 +84,8 @@ impl ControllerArgs {
             .password
             .as_ref()
             .context("no password: set AKO_CONTROLLER_PASSWORD (or give --password)")?;
-        let mut config = Config::new(controller, username, Credential::password(password.0.clone()));
+        let mut config = Config::new(controller, username, Credential::password(password.0.clone()))
+            .with_max_concurrency(self.max_requests.max(1));
         if let Some(ca) = &self.ca_file {
             let pem = std::fs::read_to_string(ca).with_context(|| format!("cannot read {}", ca.display()))?;
             config = config.with_ca_pem(pem);
@@ -128,8 +132,8 @@ pub struct SyncArgs {
     /// Compare stored checksums only (Go AKO's rule) instead of also every field we send.
     #[arg(long)]
     checksum_only: bool,
-    /// Models written in parallel.
-    #[arg(long, default_value_t = 16)]
+    /// Models (virtual services and what hangs off them) written in parallel.
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
     /// Stop retrying after this many seconds.
     #[arg(long, default_value_t = 300)]

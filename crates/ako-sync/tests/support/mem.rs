@@ -54,7 +54,7 @@ impl Mem {
                     return Err(format!("409: {key} already exists"));
                 }
                 self.check_refs(key, body)?;
-                let stored = self.render(key, body.clone(), None);
+                let stored = self.render(key, (*body).clone(), None);
                 self.objects.insert(key.clone(), stored.clone());
                 Ok(Some(stored))
             }
@@ -63,7 +63,7 @@ impl Mem {
                     return Err(format!("404: {key} {uuid}"));
                 }
                 self.check_refs(key, body)?;
-                let stored = self.render(key, body.clone(), Some(uuid.clone()));
+                let stored = self.render(key, (*body).clone(), Some(uuid.clone()));
                 self.objects.insert(key.clone(), stored.clone());
                 Ok(Some(stored))
             }
