@@ -52,9 +52,20 @@ async fn creates_from_empty_then_a_second_run_sends_no_write() {
     );
     let total = desired_keys(&desired).len();
 
+    sim.reset_counters();
     let (first, mut observed) = sync_once(&client, &desired, &owner(), &options()).await.expect("load");
     assert_converged(&first);
     assert_eq!((first.created, first.updated, first.deleted), (total, 0, 0), "{first}");
+    // One list per managed type, one POST per object, and no read after a write: the index is
+    // updated from the write responses.
+    let c = sim.counters();
+    assert_eq!(
+        c.total(Some("GET"), None),
+        ako_sync::MANAGED_KINDS.len() as u64,
+        "{c:?}"
+    );
+    assert_eq!(c.writes(), total as u64);
+    assert_eq!(observed.len(), total);
     assert_eq!(controller_keys(&client).await, desired_keys(&desired));
     // Children of the shared VS exist under their parent.
     let parent = sim::get(&client, "admin", "virtualservice", "c1--Shared-L7-0")
@@ -160,5 +171,25 @@ async fn a_removed_host_goes_child_first_and_the_shared_parent_stays() {
         names(&client, "virtualservice").await,
         ["c1--Shared-L7-0", "c1--a.example.com"]
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_observed_state_is_read_across_pages() {
+    let sim = sim::start().await;
+    let client = sim::client(&sim).await;
+    // 230 Services: 230 objects of each type, two pages of 200 per type.
+    let many: Vec<Svc> = (0..230).map(|i| Svc::new("bulk", &format!("s{i}"))).collect();
+    let desired = l4(&many);
+    let (s, _) = sync_once(&client, &desired, &owner(), &options()).await.unwrap();
+    assert_converged(&s);
+    sim.reset_counters();
+    let observed = ako_sync::load_observed(&client, &owner()).await.unwrap();
+    assert_eq!(observed.len(), 4 * 230);
+    let pool_pages = sim.request_log(0).iter().filter(|r| r.object_type == "pool").count();
+    assert_eq!(pool_pages, 2, "page 1, then page 2 fetched by number");
+    let (s, _) = sync_once(&client, &desired, &owner(), &options()).await.unwrap();
+    assert!(s.converged && s.unchanged == 4 * 230, "{s}");
+    assert_eq!(sim.counters().writes(), 0);
     sim.shutdown().await;
 }
