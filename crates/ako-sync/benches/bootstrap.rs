@@ -1,5 +1,6 @@
 //! Sync engine benchmark: bootstrap N LoadBalancer Services (2 ports, 3 endpoints each → 5 Avi
-//! objects) from an empty controller, then a no-change resync, against avisim with 0 ms and
+//! objects) and I Ingresses (one host, 3 paths, 30 % TLS; shared L7 VSes in AKO's LARGE
+//! sharding) from an empty controller, then a no-change resync, against avisim with 0 ms and
 //! 20 ms of added latency per request. Reports wall time, requests sent against the minimum
 //! needed, and peak memory.
 //!
@@ -10,7 +11,8 @@
 //! AKO_BENCH_CONCURRENCY=4,16,64 AKO_BENCH_LATENCY_MS=20 cargo bench -p ako-sync --bench bootstrap
 //! ```
 //!
-//! Knobs: `AKO_BENCH_SERVICES`, `AKO_BENCH_LATENCY_MS` (list), `AKO_BENCH_CONCURRENCY` (models
+//! Knobs: `AKO_BENCH_SERVICES` (default 1000), `AKO_BENCH_INGRESSES` (default 0),
+//! `AKO_BENCH_LATENCY_MS` (list), `AKO_BENCH_CONCURRENCY` (models
 //! in flight, list), `AKO_BENCH_CLIENT_LIMIT` (requests in flight on the client, default 64).
 //! avisim runs as a separate process (`target/release/avisim`, found next to this bench) so
 //! the memory figures are the engine's own; without the binary it runs in-process and the
@@ -21,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ako_sync::{DeletionGuard, ExecuteOptions, Owner, PlanOptions, SyncOptions, load_observed, plan, sync_once};
-use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, translate_l4};
+use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, translate};
 use avi_client::{Client, Config, Credential, Method, Query, RetryConfig};
 use avisim::{Avisim, Counters, SimConfig};
 use serde_json::{Value, json};
@@ -56,7 +58,57 @@ fn snapshot(n: usize) -> Snapshot {
     snap
 }
 
-fn translation(n: usize) -> Translation {
+const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUbench\n-----END CERTIFICATE-----\n";
+const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGbench\n-----END PRIVATE KEY-----\n";
+
+/// `n` Ingresses: one host each, 3 paths to their own ClusterIP Service, 30 % with TLS.
+fn add_ingresses(snap: &mut Snapshot, n: usize) {
+    let mut docs = vec![json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+        "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+        "spec": {"controller": "ako.vmware.com/avi-lb"}
+    })];
+    for i in 0..n {
+        let (ns, name) = (format!("team-{}", i % 50), format!("web-{i}"));
+        let host = format!("app-{i}.avi.internal");
+        let backend = json!({"service": {"name": name, "port": {"number": 80}}});
+        let paths: Vec<Value> = ["/", "/api", "/static"]
+            .iter()
+            .map(|p| json!({"path": p, "pathType": "Prefix", "backend": backend}))
+            .collect();
+        let mut spec = json!({"rules": [{"host": host, "http": {"paths": paths}}]});
+        if i % 10 < 3 {
+            spec["tls"] = json!([{"hosts": [host], "secretName": format!("{name}-tls")}]);
+            docs.push(
+                json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                "metadata": {"name": format!("{name}-tls"), "namespace": ns},
+                "stringData": {"tls.crt": PEM, "tls.key": KEY}}),
+            );
+        }
+        docs.push(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": name, "namespace": ns}, "spec": spec}));
+        docs.push(
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+            "spec": {"type": "ClusterIP", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
+        );
+        let endpoints: Vec<Value> = (0..3)
+            .map(|e| {
+                json!({"addresses": [format!("10.{}.{}.{}", 100 + i / 65536 % 100, i / 256 % 256, (i + e) % 256)],
+                            "conditions": {"ready": true}, "nodeName": format!("node-{e}")})
+            })
+            .collect();
+        docs.push(json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": format!("{name}-abcde"), "namespace": ns,
+                         "labels": {"kubernetes.io/service-name": name}},
+            "addressType": "IPv4", "ports": [{"port": 8080, "protocol": "TCP"}], "endpoints": endpoints}));
+    }
+    for doc in docs {
+        let ignored = ako_translate::load_document(snap, doc).expect("valid");
+        assert!(ignored.is_empty(), "not loaded: {ignored:?}");
+    }
+}
+
+fn translation(n: usize, ingresses: usize) -> Translation {
     let settings = Settings::from_values(
         &Values::from_yaml(
             "AKOSettings: {clusterName: bench}\nNetworkSettings: {vipNetworkList: [{networkName: vip-net}]}\n",
@@ -70,7 +122,9 @@ fn translation(n: usize) -> Translation {
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
     };
-    let t = translate_l4(&snapshot(n), &settings, &cloud);
+    let mut snap = snapshot(n);
+    add_ingresses(&mut snap, ingresses);
+    let t = translate(&snap, &settings, &cloud);
     assert!(t.failures.is_empty(), "{:?}", t.failures.first());
     t
 }
@@ -214,17 +268,22 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
+    let ingresses: usize = std::env::var("AKO_BENCH_INGRESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let latencies: Vec<u64> = list_env("AKO_BENCH_LATENCY_MS", "0,20");
     let concurrencies: Vec<usize> = list_env("AKO_BENCH_CONCURRENCY", "64");
     let client_limit: usize = list_env("AKO_BENCH_CLIENT_LIMIT", "64").first().copied().unwrap_or(64);
 
     let (rss0, _) = memory_mib();
     let started = Instant::now();
-    let desired = translation(n);
+    let desired = translation(n, ingresses);
     let objects: usize = desired.models.values().map(|m| m.objects.len()).sum();
     let (rss_translated, _) = memory_mib();
     println!(
-        "{n} LoadBalancer Services -> {objects} Avi objects (translated in {:.2?}; RSS {rss0:.0} -> {rss_translated:.0} MiB)",
+        "{n} LoadBalancer Services, {ingresses} Ingresses -> {objects} Avi objects in {} models (translated in {:.2?}; RSS {rss0:.0} -> {rss_translated:.0} MiB)",
+        desired.models.len(),
         started.elapsed()
     );
     let owner = Owner::new("bench");

@@ -82,6 +82,8 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
     let mut summary = Summary::default();
     let mut given_up: BTreeSet<String> = BTreeSet::new();
     let mut pending: Vec<Failure> = Vec::new();
+    // Set when the loop ended on an empty plan: no need to plan once more to know.
+    let mut nothing_left = false;
 
     for round in 1..=options.max_rounds.max(1) {
         let mut current = plan(desired, &shared.lock(), &plan_options);
@@ -100,6 +102,7 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
         current.batches.retain(|b| !given_up.contains(&b.model));
         if current.is_empty() {
             pending.clear();
+            nothing_left = true;
             break;
         }
         summary.rounds = round;
@@ -145,9 +148,12 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
         .failed
         .sort_by(|a, b| (&a.model, &a.key).cmp(&(&b.model, &b.key)));
 
-    let mut final_plan = plan(desired, &shared.lock(), &plan_options);
-    final_plan.batches.retain(|b| !given_up.contains(&b.model));
-    summary.converged = summary.failed.is_empty() && summary.refused.is_none() && final_plan.is_empty();
+    if !nothing_left {
+        let mut final_plan = plan(desired, &shared.lock(), &plan_options);
+        final_plan.batches.retain(|b| !given_up.contains(&b.model));
+        nothing_left = final_plan.is_empty();
+    }
+    summary.converged = summary.failed.is_empty() && summary.refused.is_none() && nothing_left;
     *observed = shared.into_inner();
     summary
 }
