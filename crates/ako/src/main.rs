@@ -1,7 +1,9 @@
 //! The `ako` command. `ako plan` translates manifests offline into the Avi objects AKO would
-//! create; `run`, `sync` and `demo` arrive with the sync engine and the operator runtime.
+//! create; `ako sync` applies them to a controller once; `run` and `demo` arrive with the
+//! operator runtime.
 
 mod plan;
+mod sync_cmd;
 mod tree;
 
 use std::process::ExitCode;
@@ -20,12 +22,15 @@ struct Cli {
 enum Command {
     /// Show the Avi objects AKO would create for a directory of Kubernetes manifests.
     Plan(plan::PlanArgs),
+    /// Apply a directory of Kubernetes manifests to an Avi Controller, once.
+    Sync(sync_cmd::SyncArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args),
+        Command::Sync(args) => return sync_cmd::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate};
+use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -30,6 +30,9 @@ pub struct PlanArgs {
     /// The cloud's type (`vtype`), e.g. CLOUD_NONE or CLOUD_VCENTER.
     #[arg(long, default_value = "CLOUD_NONE")]
     cloud_type: String,
+    /// With --controller: the operations `ako sync` would send to that controller (nothing is sent).
+    #[command(flatten)]
+    controller: crate::sync_cmd::ControllerArgs,
 }
 
 /// Output formats.
@@ -63,21 +66,15 @@ struct YamlPlan<'a> {
 
 /// Run `ako plan`.
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
-    let values_text =
-        std::fs::read_to_string(&args.values).with_context(|| format!("cannot read {}", args.values.display()))?;
-    let values = Values::from_yaml(&values_text).map_err(|e| anyhow::anyhow!("{}: {e}", args.values.display()))?;
-    let settings = Settings::from_values(&values).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-        anyhow::anyhow!("{} has invalid settings:\n{}", args.values.display(), lines.join("\n"))
-    })?;
-
-    let mut snapshot = Snapshot::new();
-    for file in manifest_files(&args.manifests)? {
-        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        let ignored = load_manifests(&mut snapshot, &file.display().to_string(), &text)?;
-        for object in ignored {
-            eprintln!("note: {}: {object} is not translated by ako-rs yet", file.display());
-        }
+    let settings = read_settings(&args.values)?;
+    let snapshot = read_snapshot(&args.manifests)?;
+    if args.controller.controller.is_some() {
+        return crate::sync_cmd::plan_against(
+            &args.controller,
+            &settings,
+            &snapshot,
+            matches!(args.output, Format::Json),
+        );
     }
     let cloud = CloudFacts {
         dns_domains: args.dns_domains.clone(),
@@ -86,9 +83,6 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         cloud_type: args.cloud_type.clone(),
     };
     let translation = translate(&snapshot, &settings, &cloud);
-    for f in &translation.failures {
-        eprintln!("failure: {} {}/{}: {}", f.kind, f.namespace, f.name, f.message);
-    }
 
     let objects = planned(&translation);
     let mut out = std::io::stdout().lock();
@@ -107,6 +101,38 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         Format::Table => crate::tree::write_table(&mut out, &translation)?,
     }
     Ok(())
+}
+
+/// AKO's settings from a values.yaml.
+pub(crate) fn read_settings(values: &Path) -> anyhow::Result<Settings> {
+    let values_text = std::fs::read_to_string(values).with_context(|| format!("cannot read {}", values.display()))?;
+    let parsed = Values::from_yaml(&values_text).map_err(|e| anyhow::anyhow!("{}: {e}", values.display()))?;
+    Settings::from_values(&parsed).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        anyhow::anyhow!("{} has invalid settings:\n{}", values.display(), lines.join("\n"))
+    })
+}
+
+/// The Kubernetes objects of every manifest under `dir`; kinds not translated yet are noted on stderr.
+pub(crate) fn read_snapshot(dir: &Path) -> anyhow::Result<Snapshot> {
+    let mut snapshot = Snapshot::new();
+    for file in manifest_files(dir)? {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let ignored = load_manifests(&mut snapshot, &file.display().to_string(), &text)?;
+        for object in ignored {
+            eprintln!("note: {}: {object} is not translated by ako-rs yet", file.display());
+        }
+    }
+    Ok(snapshot)
+}
+
+/// The translation `ako plan` and `ako sync` share; failures are printed to stderr.
+pub(crate) fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
+    let translation = ako_translate::translate(snapshot, settings, cloud);
+    for f in &translation.failures {
+        eprintln!("failure: {} {}/{}: {}", f.kind, f.namespace, f.name, f.message);
+    }
+    translation
 }
 
 /// Every manifest file under `dir`, sorted so output never depends on directory order.

@@ -1,0 +1,485 @@
+//! The planner: desired models + observed index → the operations that make the controller match,
+//! grouped by model and ordered. Pure: no IO, no clock, no randomness; the same inputs give the
+//! same plan.
+//!
+//! * A desired object missing from the index is created; one that is there is updated when
+//!   [`compare::update_reason`] says so, and left alone otherwise.
+//! * An owned object that no model wants is garbage. It is deleted only when the caller states
+//!   that the desired state is complete ([`PlanOptions::collect_garbage`], the "fail safe on
+//!   deletes" rule), its model is not protected (its Kubernetes source failed to translate),
+//!   and the deletion guard allows it: when more than [`DeletionGuard::max_share`] of everything
+//!   we own would go, no delete is planned at all and [`Plan::refused`] says why.
+//! * Garbage is attached to the model of the virtual service that (as observed) uses it, so it
+//!   is deleted in the same batch that stops using it; unused garbage goes to a per-tenant
+//!   batch named `<tenant>/(unreferenced)`.
+//! * Objects of other owners never reach the index (see [`crate::owner`]), so they can be
+//!   neither updated nor deleted. A desired name taken by a foreign object is found when the
+//!   create answers 409, and the executor reports it as a failure of that model.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use ako_translate::{Body, DesiredObject, Translation};
+use avi_model::ObjectType;
+use serde::Serialize;
+
+use crate::compare::{self, DriftCheck, UpdateReason};
+use crate::key::ObjectKey;
+use crate::observed::Observed;
+use crate::order::{self, Node};
+use crate::refs;
+
+/// Name of the per-tenant batch of garbage that nothing uses.
+pub const UNREFERENCED: &str = "(unreferenced)";
+
+/// The mass-deletion guard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeletionGuard {
+    /// Largest share (0..=1) of the owned objects one plan may delete.
+    pub max_share: f64,
+    /// The guard applies only when we own at least this many objects (deleting 3 of 4 objects
+    /// in a small setup is normal).
+    pub min_owned: usize,
+    /// Delete anyway (an explicit operator decision, e.g. `--allow-mass-delete`).
+    pub allow_mass_delete: bool,
+}
+
+impl Default for DeletionGuard {
+    fn default() -> Self {
+        DeletionGuard {
+            max_share: 0.5,
+            min_owned: 10,
+            allow_mass_delete: false,
+        }
+    }
+}
+
+/// Planner settings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlanOptions {
+    /// The desired state is complete (every source fully read): owned objects it does not hold
+    /// are garbage. False plans no delete at all.
+    pub collect_garbage: bool,
+    /// The mass-deletion guard.
+    pub guard: DeletionGuard,
+    /// Evidence for updates.
+    pub drift: DriftCheck,
+    /// Models whose garbage is kept (e.g. their Kubernetes object failed to translate: a
+    /// failure is not "the object is gone").
+    pub protected_models: BTreeSet<String>,
+}
+
+/// What an operation does. Bodies are borrowed from the desired state (no copy per plan).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Action<'a> {
+    /// `POST /api/<type>` with the desired body.
+    Create {
+        /// The body.
+        body: &'a Body,
+    },
+    /// `PUT /api/<type>/<uuid>` with the desired body.
+    Update {
+        /// The object's uuid.
+        uuid: String,
+        /// The body.
+        body: &'a Body,
+        /// Why.
+        #[serde(flatten)]
+        reason: UpdateReason,
+    },
+    /// `DELETE /api/<type>/<uuid>`.
+    Delete {
+        /// The object's uuid.
+        uuid: String,
+    },
+}
+
+impl Action<'_> {
+    /// `create`, `update` or `delete`.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Create { .. } => "create",
+            Action::Update { .. } => "update",
+            Action::Delete { .. } => "delete",
+        }
+    }
+}
+
+/// One REST operation on one object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Operation<'a> {
+    /// The object.
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    /// What to do.
+    #[serde(flatten)]
+    pub action: Action<'a>,
+    /// Operations of the same batch that must succeed first (if one fails, this one is not sent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<ObjectKey>,
+}
+
+/// The operations of one model, in steps: the operations of a step are independent and may be
+/// sent in parallel; a step starts when the previous one is done.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Batch<'a> {
+    /// Model key (`<tenant>/<vs name>`).
+    pub model: String,
+    /// The steps.
+    pub steps: Vec<Vec<Operation<'a>>>,
+}
+
+impl<'a> Batch<'a> {
+    /// Every operation in order.
+    pub fn operations(&self) -> impl Iterator<Item = &Operation<'a>> {
+        self.steps.iter().flatten()
+    }
+}
+
+/// Why the deletion guard refused this plan's deletes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GuardRefusal {
+    /// Deletes that were planned.
+    pub would_delete: usize,
+    /// Objects we own on the controller.
+    pub owned: usize,
+    /// The configured limit.
+    pub max_share: f64,
+}
+
+impl fmt::Display for GuardRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "refusing to delete {} of the {} objects this cluster owns on the controller ({:.0}%, limit {:.0}%); \
+             if the desired state really is this small, allow mass deletion explicitly",
+            self.would_delete,
+            self.owned,
+            100.0 * self.would_delete as f64 / self.owned.max(1) as f64,
+            100.0 * self.max_share
+        )
+    }
+}
+
+/// Something in the desired state the planner cannot honour.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum PlanProblem {
+    /// Two models want the same object; the first (in model order) wins.
+    DuplicateDesired {
+        /// The object.
+        key: ObjectKey,
+        /// The model that got it.
+        kept_in: String,
+        /// The model whose copy was ignored.
+        ignored_in: String,
+    },
+}
+
+impl fmt::Display for PlanProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanProblem::DuplicateDesired {
+                key,
+                kept_in,
+                ignored_in,
+            } => write!(
+                f,
+                "{key} is wanted by models {kept_in} and {ignored_in}; {ignored_in}'s copy is ignored"
+            ),
+        }
+    }
+}
+
+/// The plan. It borrows the bodies of the desired state it was made from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Plan<'a> {
+    /// One batch per model with something to do, in model order.
+    pub batches: Vec<Batch<'a>>,
+    /// Desired objects that already are as wanted.
+    pub unchanged: usize,
+    /// Garbage kept: collection off, protected model, or the guard refused.
+    pub kept: usize,
+    /// Set when the deletion guard refused every delete.
+    pub refused: Option<GuardRefusal>,
+    /// Problems with the desired state.
+    pub problems: Vec<PlanProblem>,
+}
+
+impl<'a> Plan<'a> {
+    /// True when nothing is to be sent.
+    pub fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
+
+    /// Every operation, batch by batch, step by step.
+    pub fn operations(&self) -> impl Iterator<Item = &Operation<'a>> {
+        self.batches.iter().flat_map(Batch::operations)
+    }
+
+    /// (creates, updates, deletes).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        self.operations().fold((0, 0, 0), |(c, u, d), op| match op.action {
+            Action::Create { .. } => (c + 1, u, d),
+            Action::Update { .. } => (c, u + 1, d),
+            Action::Delete { .. } => (c, u, d + 1),
+        })
+    }
+
+    /// The batch of `model`, if it has one.
+    pub fn batch(&self, model: &str) -> Option<&Batch<'a>> {
+        self.batches.iter().find(|b| b.model == model)
+    }
+}
+
+/// For people: one block per model, one line per operation.
+impl fmt::Display for Plan<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for batch in &self.batches {
+            writeln!(f, "{}", batch.model)?;
+            for (n, step) in batch.steps.iter().enumerate() {
+                for (i, op) in step.iter().enumerate() {
+                    let step_label = if i == 0 { format!("{}.", n + 1) } else { String::new() };
+                    write!(
+                        f,
+                        "  {step_label:<4}{:<7}{:<22}{}",
+                        op.action.verb(),
+                        op.key.kind.path(),
+                        op.key.name
+                    )?;
+                    match &op.action {
+                        Action::Update { reason, .. } => writeln!(f, "  ({reason})")?,
+                        _ => writeln!(f)?,
+                    }
+                }
+            }
+        }
+        let (c, u, d) = self.counts();
+        write!(
+            f,
+            "{c} to create, {u} to update, {d} to delete, {} unchanged",
+            self.unchanged
+        )?;
+        if self.kept > 0 {
+            write!(f, ", {} not deleted", self.kept)?;
+        }
+        writeln!(f)?;
+        if let Some(refused) = &self.refused {
+            writeln!(f, "REFUSED: {refused}")?;
+        }
+        for p in &self.problems {
+            writeln!(f, "problem: {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One planned operation before ordering.
+struct Pending<'a> {
+    op: Operation<'a>,
+    node: Node,
+}
+
+/// Plan the operations that turn `observed` into `desired`.
+pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOptions) -> Plan<'a> {
+    let mut out = Plan::default();
+    let mut per_model: BTreeMap<String, Vec<Pending<'a>>> = BTreeMap::new();
+
+    // Desired objects by key; the first model wanting a key gets it.
+    let mut wanted: HashMap<ObjectKey, (&str, &DesiredObject)> = HashMap::new();
+    for (model, m) in &desired.models {
+        for object in &m.objects {
+            let key = ObjectKey::new(object.kind, &object.tenant, &object.name);
+            if let Some((kept_in, _)) = wanted.get(&key) {
+                out.problems.push(PlanProblem::DuplicateDesired {
+                    key,
+                    kept_in: (*kept_in).to_owned(),
+                    ignored_in: model.clone(),
+                });
+                continue;
+            }
+            wanted.insert(key.clone(), (model, object));
+            let wants = refs::ref_keys(&object.body.to_value(), &object.tenant);
+            let pending = match observed.get(&key) {
+                None => Pending {
+                    op: operation(key.clone(), Action::Create { body: &object.body }),
+                    node: node(key, false, wants, Vec::new()),
+                },
+                Some(found) => match compare::update_reason(object, &found.body(), options.drift) {
+                    None => {
+                        out.unchanged += 1;
+                        continue;
+                    }
+                    Some(reason) => Pending {
+                        op: operation(
+                            key.clone(),
+                            Action::Update {
+                                uuid: found.uuid.clone(),
+                                body: &object.body,
+                                reason,
+                            },
+                        ),
+                        node: node(key, false, wants, found.refs.clone()),
+                    },
+                },
+            };
+            per_model.entry(model.clone()).or_default().push(pending);
+        }
+    }
+
+    // Garbage: owned, observed, not wanted.
+    let mut attribution = Attribution::new(observed, &wanted);
+    let mut deletes: Vec<(String, Pending<'a>)> = Vec::new();
+    for (key, found) in observed.iter() {
+        if wanted.contains_key(key) {
+            continue;
+        }
+        let model = attribution.model_of(key);
+        if !options.collect_garbage || options.protected_models.contains(&model) {
+            out.kept += 1;
+            continue;
+        }
+        let pending = Pending {
+            op: operation(
+                key.clone(),
+                Action::Delete {
+                    uuid: found.uuid.clone(),
+                },
+            ),
+            node: node(key.clone(), true, Vec::new(), found.refs.clone()),
+        };
+        deletes.push((model, pending));
+    }
+    let guard = &options.guard;
+    let owned = observed.len();
+    if !deletes.is_empty()
+        && !guard.allow_mass_delete
+        && owned >= guard.min_owned
+        && deletes.len() as f64 > guard.max_share * owned as f64
+    {
+        out.refused = Some(GuardRefusal {
+            would_delete: deletes.len(),
+            owned,
+            max_share: guard.max_share,
+        });
+        out.kept += deletes.len();
+    } else {
+        for (model, pending) in deletes {
+            per_model.entry(model).or_default().push(pending);
+        }
+    }
+
+    out.batches = per_model
+        .into_iter()
+        .map(|(model, pending)| order_batch(model, pending))
+        .collect();
+    out
+}
+
+fn operation(key: ObjectKey, action: Action<'_>) -> Operation<'_> {
+    Operation {
+        key,
+        action,
+        after: Vec::new(),
+    }
+}
+
+fn node(key: ObjectKey, delete: bool, wants: Vec<ObjectKey>, holds: Vec<ObjectKey>) -> Node {
+    Node {
+        key,
+        delete,
+        wants,
+        holds,
+    }
+}
+
+fn order_batch(model: String, pending: Vec<Pending<'_>>) -> Batch<'_> {
+    let nodes: Vec<Node> = pending.iter().map(|p| p.node.clone()).collect();
+    let layers = order::layer(&nodes);
+    let mut ops: Vec<Option<Operation<'_>>> = pending.into_iter().map(|p| Some(p.op)).collect();
+    let steps = layers
+        .steps
+        .iter()
+        .map(|step| {
+            step.iter()
+                .filter_map(|&i| {
+                    let mut op = ops[i].take()?;
+                    op.after = layers.preds[i].iter().map(|&p| nodes[p].key.clone()).collect();
+                    op.after.sort();
+                    Some(op)
+                })
+                .collect()
+        })
+        .collect();
+    Batch { model, steps }
+}
+
+/// Which model an observed object belongs to (for garbage: the model whose batch deletes it).
+struct Attribution<'a> {
+    observed: &'a Observed,
+    wanted: &'a HashMap<ObjectKey, (&'a str, &'a DesiredObject)>,
+    referrers: HashMap<&'a ObjectKey, BTreeSet<&'a ObjectKey>>,
+    memo: HashMap<ObjectKey, String>,
+}
+
+impl<'a> Attribution<'a> {
+    fn new(observed: &'a Observed, wanted: &'a HashMap<ObjectKey, (&'a str, &'a DesiredObject)>) -> Self {
+        let mut referrers: HashMap<&ObjectKey, BTreeSet<&ObjectKey>> = HashMap::new();
+        for (key, found) in observed.iter() {
+            for target in &found.refs {
+                if let Some((target_key, _)) = observed.get_key_value(target) {
+                    referrers.entry(target_key).or_default().insert(key);
+                }
+            }
+        }
+        Attribution {
+            observed,
+            wanted,
+            referrers,
+            memo: HashMap::new(),
+        }
+    }
+
+    fn model_of(&mut self, key: &ObjectKey) -> String {
+        self.resolve(key, 0)
+    }
+
+    fn resolve(&mut self, key: &ObjectKey, depth: usize) -> String {
+        if let Some(m) = self.memo.get(key) {
+            return m.clone();
+        }
+        let model = if let Some((model, _)) = self.wanted.get(key) {
+            (*model).to_owned()
+        } else if depth > 16 {
+            format!("{}/{UNREFERENCED}", key.tenant)
+        } else if key.kind == ObjectType::VirtualService {
+            // An SNI child belongs to its parent's model.
+            let parent = self
+                .observed
+                .get(key)
+                .and_then(|o| {
+                    o.refs
+                        .iter()
+                        .find(|r| r.kind == ObjectType::VirtualService && *r != key)
+                })
+                .cloned();
+            match parent {
+                Some(p) => self.resolve(&p, depth + 1),
+                None => format!("{}/{}", key.tenant, key.name),
+            }
+        } else {
+            let first = self
+                .referrers
+                .get(key)
+                .and_then(|r| r.iter().next())
+                .map(|r| (*r).clone());
+            match first {
+                Some(r) => self.resolve(&r, depth + 1),
+                None => format!("{}/{UNREFERENCED}", key.tenant),
+            }
+        };
+        self.memo.insert(key.clone(), model.clone());
+        model
+    }
+}

@@ -1,0 +1,109 @@
+//! The real translator's Ingress output (`ako_translate::translate` on `examples/`: a shared
+//! parent VS with VsVip, pool group, datascript and redirect policy; an SNI child with its
+//! certificate, HTTP policy set, pool groups and pools) against avisim: created in one round,
+//! a resync sends nothing, a removed path rewrites one policy and deletes its pool group and
+//! pool, a removed Ingress takes its whole tree away without one refused delete.
+
+use std::path::Path;
+
+use ako_sync::sync_once;
+use ako_translate::{Settings, Snapshot, Translation, Values, load_manifests};
+use avi_client::Client;
+
+use crate::support::desired::desired_keys;
+use crate::support::sim::{self, options, write_log};
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn settings() -> Settings {
+    let text = std::fs::read_to_string(examples().join("values.yaml")).unwrap();
+    Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
+}
+
+/// The examples' manifests, each file passed through `edit` first.
+async fn translate(client: &Client, edit: impl Fn(&str, String) -> String) -> Translation {
+    let mut snapshot = Snapshot::new();
+    let mut files: Vec<_> = std::fs::read_dir(examples().join("manifests"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let text = edit(&name, std::fs::read_to_string(&f).unwrap());
+        load_manifests(&mut snapshot, &name, &text).unwrap();
+    }
+    let settings = settings();
+    let cloud = ako_sync::cloud_facts(client, &settings.cloud_name).await.unwrap();
+    let t = ako_translate::translate(&snapshot, &settings, &cloud);
+    assert!(t.failures.is_empty(), "{:?}", t.failures);
+    t
+}
+
+fn owner() -> ako_sync::Owner {
+    ako_sync::Owner::new(settings().cluster_name)
+}
+
+#[tokio::test]
+async fn ingress_objects_converge_change_minimally_and_go_in_order() {
+    let sim = sim::start().await;
+    let client = sim::client(&sim).await;
+    let desired = translate(&client, |_, t| t).await;
+    let kinds: std::collections::BTreeSet<_> = desired_keys(&desired).into_iter().map(|k| k.0).collect();
+    assert!(kinds.len() >= 7, "L7 shapes present: {kinds:?}");
+
+    let (s, _) = sync_once(&client, &desired, &owner(), &options()).await.unwrap();
+    assert!(s.converged && s.rounds == 1, "{s}");
+    sim.reset_counters();
+    let (s, _) = sync_once(&client, &desired, &owner(), &options()).await.unwrap();
+    assert!(s.converged && s.created + s.updated + s.deleted == 0, "{s}");
+    assert_eq!(sim.counters().writes(), 0, "{:?}", write_log(&sim));
+
+    // Drop the /api path of shop.avi.internal.
+    let no_api = translate(&client, |name, text| {
+        if name == "storefront.yaml" {
+            text.lines()
+                .filter(|l| !l.contains("path: /api"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            text
+        }
+    })
+    .await;
+    sim.reset_counters();
+    let (s, _) = sync_once(&client, &no_api, &owner(), &options()).await.unwrap();
+    assert!(s.converged, "{s}");
+    let log: Vec<String> = write_log(&sim).iter().map(|(m, t, _)| format!("{m} {t}")).collect();
+    assert_eq!(log, ["PUT httppolicyset", "DELETE poolgroup", "DELETE pool"], "{s}");
+
+    // Remove the Ingress altogether (more than half of what we own: override the guard).
+    let no_ingress = translate(&client, |name, text| {
+        if name == "storefront.yaml" {
+            text.split("\n---")
+                .filter(|doc| !doc.contains("kind: Ingress\n"))
+                .collect::<Vec<_>>()
+                .join("\n---")
+        } else {
+            text
+        }
+    })
+    .await;
+    let mut allow = options();
+    allow.plan.guard.allow_mass_delete = true;
+    sim.reset_counters();
+    let (s, _) = sync_once(&client, &no_ingress, &owner(), &allow).await.unwrap();
+    assert!(s.converged && s.rounds == 1, "{s}");
+    assert!(s.deleted > 8, "{s}");
+    let refused = sim.counters().rows.iter().filter(|r| r.status >= 400).count();
+    assert_eq!(refused, 0, "no delete was refused: {:?}", sim.counters());
+    let observed = ako_sync::load_observed(&client, &owner()).await.unwrap();
+    let have: Vec<_> = observed
+        .iter()
+        .map(|(k, _)| (k.kind, k.tenant.clone(), k.name.clone()))
+        .collect();
+    assert_eq!(have, desired_keys(&no_ingress));
+    sim.shutdown().await;
+}

@@ -1,0 +1,12 @@
+//! The sync engine against avisim, in-process over real HTTPS: convergence and minimal writes,
+//! drift repair, ownership, the deletion guard, and faults.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod converge;
+mod drift;
+mod facts;
+mod faults;
+mod guard;
+mod l7;
