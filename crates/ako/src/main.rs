@@ -1,7 +1,8 @@
-//! The `ako` command. `ako plan` translates manifests offline into the Avi objects AKO would
-//! create; `ako sync` applies them to a controller once; `run` and `demo` arrive with the
-//! operator runtime.
+//! The `ako` command. `ako demo` runs the pipeline over an embedded controller simulator;
+//! `ako plan` translates manifests offline into the Avi objects AKO would create; `ako sync`
+//! applies them to a controller once; `run` arrives with the operator runtime.
 
+mod demo;
 mod plan;
 mod sync_cmd;
 mod tree;
@@ -20,6 +21,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the pipeline on examples/ against an embedded Avi Controller simulator, and keep
+    /// watching the files.
+    Demo(demo::DemoArgs),
     /// Show the Avi objects AKO would create for a directory of Kubernetes manifests.
     Plan(plan::PlanArgs),
     /// Apply a directory of Kubernetes manifests to an Avi Controller, once.
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args),
         Command::Sync(args) => return sync_cmd::main(&args),
+        Command::Demo(args) => return demo::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -282,7 +282,7 @@ fn sync_options(args: &SyncArgs, settings: &Settings, translation: &Translation)
 
 /// Model keys of Services that failed to translate, and the failed objects whose models
 /// cannot be named.
-fn protected_models(settings: &Settings, translation: &Translation) -> (BTreeSet<String>, Vec<String>) {
+pub(crate) fn protected_models(settings: &Settings, translation: &Translation) -> (BTreeSet<String>, Vec<String>) {
     let namer = Namer::new(&settings.cluster_name);
     let mut protected = BTreeSet::new();
     let mut unmapped = Vec::new();

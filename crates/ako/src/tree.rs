@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use ako_translate::{DesiredObject, Translation};
-use avi_model::{ObjectRef, RefTarget};
+use avi_model::ObjectRef;
 use serde_json::Value;
 
 type Key = (String, String);
@@ -89,10 +89,11 @@ fn collect(v: &Value, out: &mut Vec<Key>) {
 }
 
 fn push_ref(s: &str, out: &mut Vec<Key>) {
+    // Name references (what we send) or `<url>/<uuid>#<name>` (what the controller returns).
     if let Ok(r) = ObjectRef::parse(s)
-        && let RefTarget::Name(name) = &r.target
+        && let Some(name) = r.name()
     {
-        out.push((r.kind.clone(), name.clone()));
+        out.push((r.kind.clone(), name.to_owned()));
     }
 }
 
@@ -160,8 +161,9 @@ fn details(kind: &str, b: &Value) -> Vec<String> {
                     let target = r["switching_action"]["pool_group_ref"]
                         .as_str()
                         .or(r["switching_action"]["pool_ref"].as_str())
-                        .and_then(|s| s.split_once("name=").map(|(_, n)| n))
-                        .unwrap_or("?");
+                        .and_then(|s| ObjectRef::parse(s).ok())
+                        .and_then(|r| r.name().map(str::to_owned))
+                        .unwrap_or_else(|| "?".to_owned());
                     match path["match_str"][0].as_str() {
                         Some(p) => format!("path {} {p} → {target}", path["match_criteria"].as_str().unwrap_or("")),
                         None => format!("any path → {target}"),
