@@ -33,6 +33,10 @@ pub struct DemoArgs {
     /// How often to look for changed files, in milliseconds.
     #[arg(long, default_value_t = 500)]
     poll_ms: u64,
+    /// Re-read the controller and repair drift this often even when no file changed (default:
+    /// the values' `AKOSettings.fullSyncFrequency`, 1800 s).
+    #[arg(long)]
+    resync_seconds: Option<u64>,
 }
 
 /// Run `ako demo`.
@@ -63,8 +67,12 @@ async fn run(args: &DemoArgs) -> anyhow::Result<bool> {
     let mut converged = false;
     let mut seen = fingerprint(&args.manifests, &args.values);
     loop {
+        let mut resync = Duration::from_secs(args.resync_seconds.unwrap_or(1800));
         match pass(&client, args).await {
-            Ok(ok) => converged = ok,
+            Ok((ok, full_sync)) => {
+                converged = ok;
+                resync = Duration::from_secs(args.resync_seconds.unwrap_or(full_sync).max(1));
+            }
             // Bad input is reported and waited out: edit the files and the demo runs again.
             Err(e) => eprintln!("error: {e:#}"),
         }
@@ -76,6 +84,7 @@ async fn run(args: &DemoArgs) -> anyhow::Result<bool> {
             args.manifests.display(),
             args.values.display()
         );
+        let since = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {
@@ -90,14 +99,20 @@ async fn run(args: &DemoArgs) -> anyhow::Result<bool> {
                 println!("\n--- change detected ---");
                 break;
             }
+            // A full sync, as AKO's fullSyncFrequency: repairs what was changed on the controller.
+            if since.elapsed() >= resync {
+                println!("\n--- periodic resync ---");
+                break;
+            }
         }
     }
     sim.shutdown().await;
     Ok(converged)
 }
 
-/// One pass: translate, sync, show the controller and the statuses.
-async fn pass(client: &Client, args: &DemoArgs) -> anyhow::Result<bool> {
+/// One pass: translate, sync, show the controller and the statuses. Returns whether it
+/// converged and the values' full-sync interval.
+async fn pass(client: &Client, args: &DemoArgs) -> anyhow::Result<(bool, u64)> {
     let settings = plan::read_settings(&args.values)?;
     let snapshot = plan::read_snapshot(&args.manifests)?;
     let cloud = ako_sync::cloud_facts(client, &settings.cloud_name).await?;
@@ -172,7 +187,10 @@ async fn pass(client: &Client, args: &DemoArgs) -> anyhow::Result<bool> {
             .unwrap_or_default();
         println!("  {} {}/{}: ip {ip}{host}", s.kind, s.namespace, s.name);
     }
-    Ok(summary.converged && translation.failures.is_empty())
+    Ok((
+        summary.converged && translation.failures.is_empty(),
+        settings.full_sync_seconds,
+    ))
 }
 
 /// Names, sizes and modification times of the inputs: a change in any means another pass.

@@ -1,7 +1,7 @@
 //! `ako demo` as a user runs it: the real binary, its embedded avisim, `examples/` as the
 //! cluster. One pass converges and shows the VIPs the simulator's IPAM allocated; when a file
 //! changes, the demo runs again and the controller follows (a new Service appears, a deleted
-//! one goes).
+//! one goes); the periodic full sync runs without a change and writes nothing.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -47,9 +47,11 @@ struct Demo {
 }
 
 impl Demo {
-    fn start(manifests: &Path, values: &Path) -> Demo {
+    fn start(manifests: &Path, values: &Path, extra: &[&str]) -> Demo {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ako"))
-            .args(["demo", "--poll-ms", "100", "--manifests"])
+            .args(["demo", "--poll-ms", "100"])
+            .args(extra)
+            .arg("--manifests")
             .arg(manifests)
             .arg("--values")
             .arg(values)
@@ -114,7 +116,7 @@ fn a_changed_file_is_applied_on_the_next_pass() {
     let values = dir.path().join("values.yaml");
     std::fs::copy(repo().join("examples/values.yaml"), &values).unwrap();
 
-    let mut demo = Demo::start(&manifests, &values);
+    let mut demo = Demo::start(&manifests, &values, &[]);
     demo.wait_for("Service shop/resolver: ip 127.100.");
     demo.wait_for("watching");
 
@@ -146,4 +148,17 @@ fn a_changed_file_is_applied_on_the_next_pass() {
         "{}",
         demo.seen[last_pass..].join("\n")
     );
+}
+
+#[test]
+fn the_periodic_full_sync_writes_nothing_when_nothing_changed() {
+    let root = repo();
+    let mut demo = Demo::start(
+        &root.join("examples/manifests"),
+        &root.join("examples/values.yaml"),
+        &["--resync-seconds", "1"],
+    );
+    demo.wait_for("22 created, 0 updated, 0 deleted, 0 unchanged, 0 failed");
+    demo.wait_for("periodic resync");
+    demo.wait_for("0 created, 0 updated, 0 deleted, 22 unchanged, 0 failed");
 }
