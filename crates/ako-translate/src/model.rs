@@ -1,5 +1,5 @@
 //! What translation produces: the Avi objects of each model, the failures, and the status
-//! each Service should get once its VS exists.
+//! each Ingress and Service should get once its VS exists.
 
 use std::collections::BTreeMap;
 
@@ -92,7 +92,8 @@ fn ser_kind<S: serde::Serializer>(kind: &ObjectType, s: S) -> Result<S::Ok, S::E
 /// The objects of one model (one VS and what hangs off it), leaves first.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Model {
-    /// Sorted by (kind order: VsVip, Pool, L4PolicySet, VirtualService), then name.
+    /// Sorted by kind (VsVip, pools, pool groups, L4 policy sets, the other kinds, virtual
+    /// services last), then name.
     pub objects: Vec<DesiredObject>,
 }
 
