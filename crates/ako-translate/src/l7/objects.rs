@@ -1,26 +1,25 @@
-//! Ingresses → AKO 2.2's L7 objects in SNI mode: per hostname shard a shared parent VS with its
-//! VsVip, pool group, datascript set and HTTP→HTTPS redirect policy; insecure host/paths as
-//! pools on the parent; TLS hosts as SNI child VSes with their certificate, one HTTP policy
-//! set per (namespace, host), and a pool group and pool per path
-//! (`internal/nodes/avi_model_l7_*.go`, `internal/rest/avi_obj_{vs,pool,httpps}.go`,
+//! The L7 graph → the REST bodies AKO sends, with AKO's checksums: shared parent VS, VsVip,
+//! pool groups, datascript set, redirect and path policy sets, certificates, pools, SNI
+//! children and DEDICATED VSes (`internal/rest/avi_obj_{vs,pool,httpps,vsvip}.go`,
 //! `avi_pool_group.go`, `avi_datascript.go`, `ssl_key_certificate.go`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use avi_model::ObjectType;
 use serde_json::{Value, json};
 
-use crate::bodies::{PoolParts, placement_settings, pool_object, query_escape, tenant_of, vsvip_body};
+use crate::bodies::{PoolParts, placement_settings, pool_object, query_escape, vsvip_body};
 use crate::checksum::{self, HostPathRule, PgMember, PoolChecksum, PortProto, TargetPort, VipNetworkKey, VsChecksum};
 use crate::fqdn::shared_vs_fqdn;
-use crate::ingress::{HostPaths, ParsedIngress, PathBackend, accepted_ingresses, rule_hosts};
 use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{cluster_ip_members, node_port_members, npl_members};
-use crate::model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
-use crate::naming::{Namer, priority_label};
+use crate::model::{Body, CloudFacts, DesiredObject, Model};
+use crate::naming::Namer;
 use crate::settings::{ServiceType, Settings};
-use crate::shard::ShardSize;
 use crate::snapshot::Snapshot;
+
+use super::INGRESS_WEIGHT;
+use super::graph::{HostVs, Parent, PolicySet, PoolNode};
 
 /// The datascript of every shared parent: picks the pool by `lower(host/first-path-token)`.
 const HTTP_DS_SCRIPT: &str = "host = avi.http.get_host_tokens(\"MODIFIED\", 1)\npath = avi.http.get_path_tokens(1)\nif string.contains(host, \":\") then\nfor match in string.gmatch(host, \".*:\") do\nhost = string.sub(match,0,-2)\nend\nend\nif host and path then\nlbl = host..\"/\"..path\nelse\nlbl = host..\"/\"\nend\navi.poolgroup.select(\"%s\", string.lower(lbl) )";
@@ -29,540 +28,10 @@ const HTTP_PROFILE: &str = "System-HTTP";
 const SECURE_HTTP_PROFILE: &str = "System-Secure-HTTP";
 /// First index of AKO's own HTTP policies on a VS.
 const POLICY_INDEX_BASE: i64 = 11;
-/// Ratio of every Ingress backend.
-const INGRESS_WEIGHT: u32 = 100;
-
-/// Translate every Ingress AKO would serve.
-pub fn translate_l7(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
-    build(snapshot, settings, cloud, None)
-}
-
-/// Translate the one shared parent VS `model` (`<tenant>/<vs name>`): what a change to any
-/// Ingress, Service, EndpointSlice or Secret behind it re-translates.
-pub fn translate_l7_model(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts, model: &str) -> Translation {
-    build(snapshot, settings, cloud, Some(model))
-}
-
-fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<&str>) -> Translation {
-    let mut out = Translation::default();
-    if let Some(reason) = unsupported(settings) {
-        for (ns, name) in snap.ingresses.keys() {
-            out.failures.push(Failure {
-                kind: "Ingress".to_owned(),
-                namespace: ns.clone(),
-                name: name.clone(),
-                message: reason.clone(),
-            });
-        }
-        out.normalize();
-        return out;
-    }
-    let namer = Namer::new(settings.cluster_name.as_str());
-    let mut failures = Vec::new();
-    // For one model, only Ingresses with a host in it matter (a host maps to one model, so the
-    // Strict FQDN claims on it come from these Ingresses too).
-    let keep = |(ns, name): &(String, String), ing: &k8s_openapi::api::networking::v1::Ingress| match only {
-        None => true,
-        Some(model) => {
-            let tenant = tenant_of(snap, settings, ns);
-            rule_hosts(ns, name, ing, cloud)
-                .iter()
-                .any(|h| model_of(&namer, settings, &tenant, h).is_some_and(|k| k == model))
-        }
-    };
-    let ingresses = accepted_ingresses(snap, settings, cloud, &keep, &mut failures);
-    if settings.shard_size == ShardSize::Dedicated {
-        build_dedicated(snap, settings, cloud, &namer, &ingresses, only, &mut out, &mut failures);
-        failures.sort();
-        failures.dedup();
-        out.failures = failures;
-        out.normalize();
-        return out;
-    }
-    let mut parents: BTreeMap<String, Parent> = BTreeMap::new();
-    for ing in &ingresses {
-        let tenant = tenant_of(snap, settings, &ing.namespace);
-        let mut fail = |message: String| {
-            failures.push(Failure {
-                kind: "Ingress".to_owned(),
-                namespace: ing.namespace.clone(),
-                name: ing.name.clone(),
-                message,
-            })
-        };
-        for hp in &ing.insecure {
-            let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
-                continue;
-            };
-            parent.add_insecure(&namer, ing, hp, &mut fail);
-            out.status.extend(status_of(ing, parent, hp));
-        }
-        for (secret, hp) in &ing.tls {
-            let cert = match certificate(snap, &ing.namespace, secret) {
-                Ok(c) => c,
-                Err(message) => {
-                    fail(format!("TLS host {}: {message}; the host is not served", hp.host));
-                    continue;
-                }
-            };
-            let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
-                continue;
-            };
-            if parent.add_tls(&namer, settings, ing, secret, cert, hp, &mut fail) {
-                out.status.extend(status_of(ing, parent, hp));
-            }
-        }
-    }
-    for parent in parents.values() {
-        let model = parent.objects(snap, settings, cloud, &namer);
-        out.models.insert(format!("{}/{}", parent.tenant, parent.name), model);
-    }
-    // A failure names an Ingress once per problem, whatever the number of hosts it hit.
-    failures.sort();
-    failures.dedup();
-    out.failures = failures;
-    out.normalize();
-    out
-}
-
-/// DEDICATED mode: one normal VS per host (`BuildDedicatedL7VSGraphHostNameShard`, and the
-/// SNI builders with the VS itself as the "child").
-#[allow(clippy::too_many_arguments)]
-fn build_dedicated(
-    snap: &Snapshot,
-    settings: &Settings,
-    cloud: &CloudFacts,
-    namer: &Namer,
-    ingresses: &[ParsedIngress],
-    only: Option<&str>,
-    out: &mut Translation,
-    failures: &mut Vec<Failure>,
-) {
-    let mut vses: BTreeMap<String, (String, HostVs)> = BTreeMap::new();
-    for ing in ingresses {
-        let tenant = tenant_of(snap, settings, &ing.namespace);
-        let mut fail = |message: String| {
-            failures.push(Failure {
-                kind: "Ingress".to_owned(),
-                namespace: ing.namespace.clone(),
-                name: ing.name.clone(),
-                message,
-            })
-        };
-        let hosts = ing
-            .insecure
-            .iter()
-            .map(|hp| (None, hp))
-            .chain(ing.tls.iter().map(|(secret, hp)| (Some(secret), hp)));
-        for (secret, hp) in hosts {
-            let cert = match secret.map(|s| certificate(snap, &ing.namespace, s).map(|c| (s, c))) {
-                Some(Err(message)) => {
-                    fail(format!("TLS host {}: {message}; the host is not served", hp.host));
-                    continue;
-                }
-                Some(Ok((s, c))) => match namer.tls_key_cert(&hp.host, s, None) {
-                    Ok(name) => Some((name, c)),
-                    Err(e) => {
-                        fail(e.to_string());
-                        continue;
-                    }
-                },
-                None => None,
-            };
-            let name = match namer.dedicated_vs(&hp.host, None) {
-                Ok(n) => n,
-                Err(e) => {
-                    fail(e.to_string());
-                    continue;
-                }
-            };
-            let key = format!("{tenant}/{name}");
-            if only.is_some_and(|m| m != key) {
-                continue;
-            }
-            let (_, vs) = vses.entry(key).or_insert_with(|| {
-                (
-                    tenant.clone(),
-                    HostVs::new(name.clone(), &hp.host, true, &ing.namespace),
-                )
-            });
-            // Insecure pools get lower-cased priority labels (`buildPoolNode`), secure ones not.
-            if !vs.add_paths(namer, settings, ing, hp, cert.is_none(), &mut fail) {
-                continue;
-            }
-            if cert.is_some() {
-                vs.cert = cert;
-            }
-            if !hp.generated && !hp.host.starts_with('*') {
-                out.status.push(StatusIntent {
-                    kind: "Ingress".to_owned(),
-                    namespace: ing.namespace.clone(),
-                    name: ing.name.clone(),
-                    tenant: tenant.clone(),
-                    vs_name: name.clone(),
-                    vsvip_name: name,
-                    hostname: Some(hp.host.clone()),
-                });
-            }
-        }
-    }
-    for (key, (tenant, vs)) in vses {
-        let ctx = Ctx::new(snap, settings, cloud, namer, &tenant);
-        let mut objects = Vec::new();
-        ctx.host_vs_objects(None, &tenant, &vs, &mut objects);
-        let mut model = Model { objects };
-        model.sort();
-        out.models.insert(key, model);
-    }
-}
-
-/// The model key (`<tenant>/<vs>`) a host is served by.
-fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Option<String> {
-    let vs = match settings.shard_size.shard_of(host) {
-        Some(shard) => namer.shared_vs(shard, None),
-        None => namer.dedicated_vs(host, None),
-    };
-    vs.ok().map(|vs| format!("{tenant}/{vs}"))
-}
-
-fn unsupported(settings: &Settings) -> Option<String> {
-    if settings.enable_evh {
-        return Some("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs yet".to_owned());
-    }
-    None
-}
-
-/// The status entry of a served host. AKO keeps only hosts written in the Ingress spec (not
-/// generated ones), and Kubernetes refuses wildcard hostnames in status.
-fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths) -> Option<StatusIntent> {
-    let host = &hp.host;
-    if hp.generated || host.starts_with('*') {
-        return None;
-    }
-    Some(StatusIntent {
-        kind: "Ingress".to_owned(),
-        namespace: ing.namespace.clone(),
-        name: ing.name.clone(),
-        tenant: parent.tenant.clone(),
-        vs_name: parent.name.clone(),
-        vsvip_name: parent.name.clone(),
-        hostname: Some(host.to_owned()),
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn parent_for<'a>(
-    parents: &'a mut BTreeMap<String, Parent>,
-    namer: &Namer,
-    settings: &Settings,
-    tenant: &str,
-    host: &str,
-    only: Option<&str>,
-    fail: &mut impl FnMut(String),
-) -> Option<&'a mut Parent> {
-    let shard = settings.shard_size.shard_of(host).unwrap_or(0);
-    let name = match namer.shared_vs(shard, None) {
-        Ok(n) => n,
-        Err(e) => {
-            fail(e.to_string());
-            return None;
-        }
-    };
-    let key = format!("{tenant}/{name}");
-    if only.is_some_and(|m| m != key) {
-        return None;
-    }
-    Some(parents.entry(key).or_insert_with(|| Parent {
-        name,
-        tenant: tenant.to_owned(),
-        ..Parent::default()
-    }))
-}
-
-/// A TLS Secret's certificate and key, as PEM text.
-struct Cert {
-    certificate: String,
-    key: String,
-}
-
-fn certificate(snap: &Snapshot, ns: &str, secret: &str) -> Result<Cert, String> {
-    if secret.is_empty() {
-        return Err("spec.tls[] entry has no secretName".to_owned());
-    }
-    let Some(s) = snap.secrets.get(&(ns.to_owned(), secret.to_owned())) else {
-        return Err(format!("Secret {ns}/{secret} does not exist"));
-    };
-    let data = s.data.as_ref();
-    let field = |k: &str| -> Result<String, String> {
-        let bytes = data
-            .and_then(|d| d.get(k))
-            .ok_or_else(|| format!("Secret {ns}/{secret} has no {k}"))?;
-        String::from_utf8(bytes.0.clone()).map_err(|_| format!("Secret {ns}/{secret}: {k} is not PEM text"))
-    };
-    let certificate = field("tls.crt")?;
-    let key = field("tls.key")?;
-    if !certificate.contains("-----BEGIN") || !key.contains("-----BEGIN") {
-        return Err(format!("Secret {ns}/{secret}: tls.crt and tls.key must be PEM"));
-    }
-    Ok(Cert { certificate, key })
-}
-
-/// A pool as the model holds it, before its members are computed.
-#[derive(Clone, Debug)]
-struct PoolNode {
-    name: String,
-    namespace: String,
-    ingress: String,
-    host: String,
-    backend: PathBackend,
-    /// Priority label as it enters the checksum (lower-cased on the shared VS only).
-    priority_label: String,
-    /// `ServiceName` marker (SNI pools only).
-    service_marker: String,
-}
-
-#[derive(Default)]
-struct Parent {
-    name: String,
-    tenant: String,
-    /// VsVip FQDNs (every host).
-    hosts: BTreeSet<String>,
-    /// Insecure pools by name, with the sequence number of their last (re)build.
-    pools: BTreeMap<String, (u64, PoolNode)>,
-    next_seq: u64,
-    /// Hosts redirected from HTTP to HTTPS, in the order AKO adds them, and as a set.
-    redirect_hosts: Vec<String>,
-    redirect_set: BTreeSet<String>,
-    /// SNI children by name.
-    children: BTreeMap<String, HostVs>,
-}
-
-/// A VS serving one host with path switching: an SNI child, or a DEDICATED-mode VS.
-struct HostVs {
-    name: String,
-    host: String,
-    /// DEDICATED mode: a normal VS with its own VsVip; names of its pools and pool groups end
-    /// in `-L7-dedicated`.
-    dedicated: bool,
-    namespace: String,
-    ingresses: BTreeSet<String>,
-    /// Certificate name and content (always set for an SNI child).
-    cert: Option<(String, Cert)>,
-    /// HTTP policy sets by name, each with its rules in the order they were added.
-    policies: BTreeMap<String, PolicySet>,
-    pool_groups: BTreeMap<String, PoolGroup>,
-    pools: BTreeMap<String, PoolNode>,
-}
-
-impl HostVs {
-    fn new(name: String, host: &str, dedicated: bool, ns: &str) -> Self {
-        HostVs {
-            name,
-            host: host.to_owned(),
-            dedicated,
-            namespace: ns.to_owned(),
-            ingresses: BTreeSet::new(),
-            cert: None,
-            policies: BTreeMap::new(),
-            pool_groups: BTreeMap::new(),
-            pools: BTreeMap::new(),
-        }
-    }
-
-    /// Add an Ingress's paths for this host: a pool (and pool group) per path and a rule in the
-    /// namespace's HTTP policy set (`BuildPolicyPGPoolsForSNI`, `BuildPoolPGPolicyForDedicatedVS`).
-    fn add_paths(
-        &mut self,
-        namer: &Namer,
-        settings: &Settings,
-        ing: &ParsedIngress,
-        hp: &HostPaths,
-        insecure_dedicated: bool,
-        fail: &mut impl FnMut(String),
-    ) -> bool {
-        let host = &hp.host;
-        let ns = &ing.namespace;
-        let policy_name = match namer.sni_http_policy_set(ns, host, None) {
-            Ok(n) => n,
-            Err(e) => {
-                fail(e.to_string());
-                return false;
-            }
-        };
-        // The last Ingress to name the host decides the namespace marker.
-        self.namespace = ns.clone();
-        self.ingresses.insert(format!("{ns}/{}", ing.name));
-        let suffix = if self.dedicated { "-L7-dedicated" } else { "" };
-        let policy = self.policies.entry(policy_name).or_insert_with(|| PolicySet {
-            namespace: ns.clone(),
-            rules: Vec::new(),
-        });
-        let mut seen_pgs = BTreeSet::new();
-        for b in &hp.paths {
-            let built = (|| {
-                let pg = namer.checked(format!(
-                    "{}{suffix}",
-                    namer.sni_pool_group(ns, host, &b.path, &ing.name, None)?
-                ))?;
-                let pool = if settings.no_pg_for_sni {
-                    namer.checked(format!("{pg}--policy-to-pool"))?
-                } else {
-                    pg.clone()
-                };
-                Ok::<_, crate::naming::NameTooLong>((pool, pg))
-            })();
-            let (pool_name, pg_name) = match built {
-                Ok(n) => n,
-                Err(e) => {
-                    fail(e.to_string());
-                    continue;
-                }
-            };
-            let label = format!("{host}{}", b.path);
-            self.pools.insert(
-                pool_name.clone(),
-                PoolNode {
-                    name: pool_name.clone(),
-                    namespace: ns.clone(),
-                    ingress: ing.name.clone(),
-                    host: host.clone(),
-                    backend: b.clone(),
-                    priority_label: if insecure_dedicated {
-                        label.to_lowercase()
-                    } else {
-                        label
-                    },
-                    service_marker: b.service.clone(),
-                },
-            );
-            let first = seen_pgs.insert(pg_name.clone());
-            if !settings.no_pg_for_sni {
-                let pg = self.pool_groups.entry(pg_name.clone()).or_insert_with(|| PoolGroup {
-                    namespace: ns.clone(),
-                    host: host.clone(),
-                    ingress: ing.name.clone(),
-                    path: b.path.clone(),
-                    members: Vec::new(),
-                });
-                if first {
-                    pg.members.clear();
-                }
-                pg.members.push(PgMember {
-                    pool_ref: format!("/api/pool?name={pool_name}"),
-                    priority_label: None,
-                    ratio: INGRESS_WEIGHT,
-                });
-            }
-            if first {
-                // The rule's identity is the pool group's name (`GetSniHppMapName`).
-                let rule = HostPathRule {
-                    name: pg_name.clone(),
-                    path: (!b.path.is_empty()).then(|| b.path.clone()),
-                    pool: if settings.no_pg_for_sni {
-                        pool_name
-                    } else {
-                        String::new()
-                    },
-                    pool_group: if settings.no_pg_for_sni { String::new() } else { pg_name },
-                    match_criteria: if b.exact { "EQUALS" } else { "BEGINS_WITH" }.to_owned(),
-                    ingress: ing.name.clone(),
-                    // AKO's insecure DEDICATED builder leaves the rule's service port unset.
-                    svc_port: if insecure_dedicated { 0 } else { b.port },
-                };
-                match policy.rules.iter_mut().find(|r| r.name == rule.name) {
-                    Some(r) => *r = rule,
-                    None => policy.rules.push(rule),
-                }
-            }
-        }
-        true
-    }
-}
-
-struct PolicySet {
-    namespace: String,
-    rules: Vec<HostPathRule>,
-}
-
-struct PoolGroup {
-    namespace: String,
-    host: String,
-    ingress: String,
-    path: String,
-    members: Vec<PgMember>,
-}
 
 impl Parent {
-    fn add_host(&mut self, host: &str) {
-        if !self.hosts.contains(host) {
-            self.hosts.insert(host.to_owned());
-        }
-    }
-
-    fn add_insecure(&mut self, namer: &Namer, ing: &ParsedIngress, hp: &HostPaths, fail: &mut impl FnMut(String)) {
-        self.add_host(&hp.host);
-        for b in &hp.paths {
-            let name = match namer.l7_pool(&hp.host, &b.path, &ing.namespace, &ing.name, None) {
-                Ok(n) => n,
-                Err(e) => {
-                    fail(e.to_string());
-                    continue;
-                }
-            };
-            // A rebuilt pool moves to the end, as AKO removes and re-appends it.
-            self.next_seq += 1;
-            let node = PoolNode {
-                name: name.clone(),
-                namespace: ing.namespace.clone(),
-                ingress: ing.name.clone(),
-                host: hp.host.clone(),
-                backend: b.clone(),
-                priority_label: priority_label(&hp.host, &b.path),
-                service_marker: String::new(),
-            };
-            self.pools.insert(name, (self.next_seq, node));
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn add_tls(
-        &mut self,
-        namer: &Namer,
-        settings: &Settings,
-        ing: &ParsedIngress,
-        secret: &str,
-        cert: Cert,
-        hp: &HostPaths,
-        fail: &mut impl FnMut(String),
-    ) -> bool {
-        let host = &hp.host;
-        let names = namer
-            .sni_child(host, None)
-            .and_then(|c| Ok((c, namer.tls_key_cert(host, secret, None)?)));
-        let (child_name, cert_name) = match names {
-            Ok(n) => n,
-            Err(e) => {
-                fail(e.to_string());
-                return false;
-            }
-        };
-        let child = self
-            .children
-            .entry(child_name.clone())
-            .or_insert_with(|| HostVs::new(child_name, host, false, &ing.namespace));
-        if !child.add_paths(namer, settings, ing, hp, false, fail) {
-            return false;
-        }
-        // The last Ingress to name the host decides the certificate.
-        child.cert = Some((cert_name, cert));
-        self.add_host(host);
-        if self.redirect_set.insert(host.clone()) {
-            self.redirect_hosts.push(host.clone());
-        }
-        true
-    }
-
-    fn objects(&self, snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, namer: &Namer) -> Model {
+    /// The Avi objects of a shared parent's model, children included.
+    pub(super) fn objects(&self, snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, namer: &Namer) -> Model {
         let cluster = settings.cluster_name.as_str();
         let ctx = Ctx::new(snap, settings, cloud, namer, &self.tenant);
         let mut objects = Vec::new();
@@ -702,7 +171,7 @@ fn l7_port(port: i32, ssl: bool) -> PortProto {
 }
 
 /// What every object of one model shares.
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     snap: &'a Snapshot,
     settings: &'a Settings,
     cloud: &'a CloudFacts,
@@ -713,7 +182,13 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(snap: &'a Snapshot, settings: &'a Settings, cloud: &'a CloudFacts, namer: &Namer, tenant: &str) -> Self {
+    pub(super) fn new(
+        snap: &'a Snapshot,
+        settings: &'a Settings,
+        cloud: &'a CloudFacts,
+        namer: &Namer,
+        tenant: &str,
+    ) -> Self {
         Ctx {
             snap,
             settings,
@@ -909,7 +384,13 @@ impl<'a> Ctx<'a> {
     /// The objects of a host VS: its certificate, pools, pool groups and policy sets, then the
     /// VS itself — an SNI child of `parent`, or (DEDICATED mode, `parent` None) a normal VS
     /// with its own VsVip and redirect policy.
-    fn host_vs_objects(&self, parent: Option<&str>, tenant: &str, vs: &HostVs, objects: &mut Vec<DesiredObject>) {
+    pub(super) fn host_vs_objects(
+        &self,
+        parent: Option<&str>,
+        tenant: &str,
+        vs: &HostVs,
+        objects: &mut Vec<DesiredObject>,
+    ) {
         let cluster = self.cluster;
         let secure = vs.cert.is_some();
         let host_markers = Markers {

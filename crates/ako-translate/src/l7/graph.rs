@@ -1,0 +1,282 @@
+//! The L7 graph as it is built up from Ingresses, before it becomes Avi objects: shared
+//! parents with their insecure pools and redirect hosts, and host VSes (SNI children or
+//! DEDICATED VSes) with their certificate, policy sets, pool groups and pools, in the order AKO
+//! adds them (`BuildL7VSGraphHostNameShard`, `BuildPolicyPGPoolsForSNI`,
+//! `BuildPoolPGPolicyForDedicatedVS`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::checksum::{HostPathRule, PgMember};
+use crate::ingress::{HostPaths, ParsedIngress, PathBackend};
+use crate::naming::{Namer, priority_label};
+use crate::settings::Settings;
+
+use super::INGRESS_WEIGHT;
+
+/// A TLS Secret's certificate and key, as PEM text.
+pub(super) struct Cert {
+    pub(super) certificate: String,
+    pub(super) key: String,
+}
+
+/// A pool as the model holds it, before its members are computed.
+#[derive(Clone, Debug)]
+pub(super) struct PoolNode {
+    pub(super) name: String,
+    pub(super) namespace: String,
+    pub(super) ingress: String,
+    pub(super) host: String,
+    pub(super) backend: PathBackend,
+    /// Priority label as it enters the checksum (lower-cased on the shared VS only).
+    pub(super) priority_label: String,
+    /// `ServiceName` marker (SNI pools only).
+    pub(super) service_marker: String,
+}
+
+#[derive(Default)]
+pub(super) struct Parent {
+    pub(super) name: String,
+    pub(super) tenant: String,
+    /// VsVip FQDNs (every host).
+    pub(super) hosts: BTreeSet<String>,
+    /// Insecure pools by name, with the sequence number of their last (re)build.
+    pub(super) pools: BTreeMap<String, (u64, PoolNode)>,
+    pub(super) next_seq: u64,
+    /// Hosts redirected from HTTP to HTTPS, in the order AKO adds them, and as a set.
+    pub(super) redirect_hosts: Vec<String>,
+    pub(super) redirect_set: BTreeSet<String>,
+    /// SNI children by name.
+    pub(super) children: BTreeMap<String, HostVs>,
+}
+
+/// A VS serving one host with path switching: an SNI child, or a DEDICATED-mode VS.
+pub(super) struct HostVs {
+    pub(super) name: String,
+    pub(super) host: String,
+    /// DEDICATED mode: a normal VS with its own VsVip; names of its pools and pool groups end
+    /// in `-L7-dedicated`.
+    pub(super) dedicated: bool,
+    pub(super) namespace: String,
+    pub(super) ingresses: BTreeSet<String>,
+    /// Certificate name and content (always set for an SNI child).
+    pub(super) cert: Option<(String, Cert)>,
+    /// HTTP policy sets by name, each with its rules in the order they were added.
+    pub(super) policies: BTreeMap<String, PolicySet>,
+    pub(super) pool_groups: BTreeMap<String, PoolGroup>,
+    pub(super) pools: BTreeMap<String, PoolNode>,
+}
+
+impl HostVs {
+    pub(super) fn new(name: String, host: &str, dedicated: bool, ns: &str) -> Self {
+        HostVs {
+            name,
+            host: host.to_owned(),
+            dedicated,
+            namespace: ns.to_owned(),
+            ingresses: BTreeSet::new(),
+            cert: None,
+            policies: BTreeMap::new(),
+            pool_groups: BTreeMap::new(),
+            pools: BTreeMap::new(),
+        }
+    }
+
+    /// Add an Ingress's paths for this host: a pool (and pool group) per path and a rule in the
+    /// namespace's HTTP policy set (`BuildPolicyPGPoolsForSNI`, `BuildPoolPGPolicyForDedicatedVS`).
+    pub(super) fn add_paths(
+        &mut self,
+        namer: &Namer,
+        settings: &Settings,
+        ing: &ParsedIngress,
+        hp: &HostPaths,
+        insecure_dedicated: bool,
+        fail: &mut impl FnMut(String),
+    ) -> bool {
+        let host = &hp.host;
+        let ns = &ing.namespace;
+        let policy_name = match namer.sni_http_policy_set(ns, host, None) {
+            Ok(n) => n,
+            Err(e) => {
+                fail(e.to_string());
+                return false;
+            }
+        };
+        // The last Ingress to name the host decides the namespace marker.
+        self.namespace = ns.clone();
+        self.ingresses.insert(format!("{ns}/{}", ing.name));
+        let suffix = if self.dedicated { "-L7-dedicated" } else { "" };
+        let policy = self.policies.entry(policy_name).or_insert_with(|| PolicySet {
+            namespace: ns.clone(),
+            rules: Vec::new(),
+        });
+        let mut seen_pgs = BTreeSet::new();
+        for b in &hp.paths {
+            let built = (|| {
+                let pg = namer.checked(format!(
+                    "{}{suffix}",
+                    namer.sni_pool_group(ns, host, &b.path, &ing.name, None)?
+                ))?;
+                let pool = if settings.no_pg_for_sni {
+                    namer.checked(format!("{pg}--policy-to-pool"))?
+                } else {
+                    pg.clone()
+                };
+                Ok::<_, crate::naming::NameTooLong>((pool, pg))
+            })();
+            let (pool_name, pg_name) = match built {
+                Ok(n) => n,
+                Err(e) => {
+                    fail(e.to_string());
+                    continue;
+                }
+            };
+            let label = format!("{host}{}", b.path);
+            self.pools.insert(
+                pool_name.clone(),
+                PoolNode {
+                    name: pool_name.clone(),
+                    namespace: ns.clone(),
+                    ingress: ing.name.clone(),
+                    host: host.clone(),
+                    backend: b.clone(),
+                    priority_label: if insecure_dedicated {
+                        label.to_lowercase()
+                    } else {
+                        label
+                    },
+                    service_marker: b.service.clone(),
+                },
+            );
+            let first = seen_pgs.insert(pg_name.clone());
+            if !settings.no_pg_for_sni {
+                let pg = self.pool_groups.entry(pg_name.clone()).or_insert_with(|| PoolGroup {
+                    namespace: ns.clone(),
+                    host: host.clone(),
+                    ingress: ing.name.clone(),
+                    path: b.path.clone(),
+                    members: Vec::new(),
+                });
+                if first {
+                    pg.members.clear();
+                }
+                pg.members.push(PgMember {
+                    pool_ref: format!("/api/pool?name={pool_name}"),
+                    priority_label: None,
+                    ratio: INGRESS_WEIGHT,
+                });
+            }
+            if first {
+                // The rule's identity is the pool group's name (`GetSniHppMapName`).
+                let rule = HostPathRule {
+                    name: pg_name.clone(),
+                    path: (!b.path.is_empty()).then(|| b.path.clone()),
+                    pool: if settings.no_pg_for_sni {
+                        pool_name
+                    } else {
+                        String::new()
+                    },
+                    pool_group: if settings.no_pg_for_sni { String::new() } else { pg_name },
+                    match_criteria: if b.exact { "EQUALS" } else { "BEGINS_WITH" }.to_owned(),
+                    ingress: ing.name.clone(),
+                    // AKO's insecure DEDICATED builder leaves the rule's service port unset.
+                    svc_port: if insecure_dedicated { 0 } else { b.port },
+                };
+                match policy.rules.iter_mut().find(|r| r.name == rule.name) {
+                    Some(r) => *r = rule,
+                    None => policy.rules.push(rule),
+                }
+            }
+        }
+        true
+    }
+}
+
+pub(super) struct PolicySet {
+    pub(super) namespace: String,
+    pub(super) rules: Vec<HostPathRule>,
+}
+
+pub(super) struct PoolGroup {
+    pub(super) namespace: String,
+    pub(super) host: String,
+    pub(super) ingress: String,
+    pub(super) path: String,
+    pub(super) members: Vec<PgMember>,
+}
+
+impl Parent {
+    pub(super) fn add_host(&mut self, host: &str) {
+        if !self.hosts.contains(host) {
+            self.hosts.insert(host.to_owned());
+        }
+    }
+
+    pub(super) fn add_insecure(
+        &mut self,
+        namer: &Namer,
+        ing: &ParsedIngress,
+        hp: &HostPaths,
+        fail: &mut impl FnMut(String),
+    ) {
+        self.add_host(&hp.host);
+        for b in &hp.paths {
+            let name = match namer.l7_pool(&hp.host, &b.path, &ing.namespace, &ing.name, None) {
+                Ok(n) => n,
+                Err(e) => {
+                    fail(e.to_string());
+                    continue;
+                }
+            };
+            // A rebuilt pool moves to the end, as AKO removes and re-appends it.
+            self.next_seq += 1;
+            let node = PoolNode {
+                name: name.clone(),
+                namespace: ing.namespace.clone(),
+                ingress: ing.name.clone(),
+                host: hp.host.clone(),
+                backend: b.clone(),
+                priority_label: priority_label(&hp.host, &b.path),
+                service_marker: String::new(),
+            };
+            self.pools.insert(name, (self.next_seq, node));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_tls(
+        &mut self,
+        namer: &Namer,
+        settings: &Settings,
+        ing: &ParsedIngress,
+        secret: &str,
+        cert: Cert,
+        hp: &HostPaths,
+        fail: &mut impl FnMut(String),
+    ) -> bool {
+        let host = &hp.host;
+        let names = namer
+            .sni_child(host, None)
+            .and_then(|c| Ok((c, namer.tls_key_cert(host, secret, None)?)));
+        let (child_name, cert_name) = match names {
+            Ok(n) => n,
+            Err(e) => {
+                fail(e.to_string());
+                return false;
+            }
+        };
+        let child = self
+            .children
+            .entry(child_name.clone())
+            .or_insert_with(|| HostVs::new(child_name, host, false, &ing.namespace));
+        if !child.add_paths(namer, settings, ing, hp, false, fail) {
+            return false;
+        }
+        // The last Ingress to name the host decides the certificate.
+        child.cert = Some((cert_name, cert));
+        self.add_host(host);
+        if self.redirect_set.insert(host.clone()) {
+            self.redirect_hosts.push(host.clone());
+        }
+        true
+    }
+}

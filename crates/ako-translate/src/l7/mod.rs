@@ -1,0 +1,294 @@
+//! Ingresses → AKO 2.2's L7 objects in SNI mode: per hostname shard a shared parent VS with its
+//! VsVip, pool group, datascript set and HTTP→HTTPS redirect policy; insecure host/paths as
+//! pools on the parent; TLS hosts as SNI child VSes with their certificate, one HTTP policy
+//! set per (namespace, host), and a pool group and pool per path
+//! (`internal/nodes/avi_model_l7_*.go`, `internal/rest/avi_obj_{vs,pool,httpps}.go`,
+//! `avi_pool_group.go`, `avi_datascript.go`, `ssl_key_certificate.go`).
+
+mod graph;
+mod objects;
+
+use std::collections::BTreeMap;
+
+use graph::{Cert, HostVs, Parent};
+use objects::Ctx;
+
+use crate::bodies::tenant_of;
+use crate::ingress::{HostPaths, ParsedIngress, accepted_ingresses, rule_hosts};
+use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
+use crate::naming::Namer;
+use crate::settings::Settings;
+use crate::shard::ShardSize;
+use crate::snapshot::Snapshot;
+
+/// Ratio of every Ingress backend.
+const INGRESS_WEIGHT: u32 = 100;
+
+/// Translate every Ingress AKO would serve.
+pub fn translate_l7(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
+    build(snapshot, settings, cloud, None)
+}
+
+/// Translate the one shared parent VS `model` (`<tenant>/<vs name>`): what a change to any
+/// Ingress, Service, EndpointSlice or Secret behind it re-translates.
+pub fn translate_l7_model(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts, model: &str) -> Translation {
+    build(snapshot, settings, cloud, Some(model))
+}
+
+fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<&str>) -> Translation {
+    let mut out = Translation::default();
+    if let Some(reason) = unsupported(settings) {
+        for (ns, name) in snap.ingresses.keys() {
+            out.failures.push(Failure {
+                kind: "Ingress".to_owned(),
+                namespace: ns.clone(),
+                name: name.clone(),
+                message: reason.clone(),
+            });
+        }
+        out.normalize();
+        return out;
+    }
+    let namer = Namer::new(settings.cluster_name.as_str());
+    let mut failures = Vec::new();
+    // For one model, only Ingresses with a host in it matter (a host maps to one model, so the
+    // Strict FQDN claims on it come from these Ingresses too).
+    let keep = |(ns, name): &(String, String), ing: &k8s_openapi::api::networking::v1::Ingress| match only {
+        None => true,
+        Some(model) => {
+            let tenant = tenant_of(snap, settings, ns);
+            rule_hosts(ns, name, ing, cloud)
+                .iter()
+                .any(|h| model_of(&namer, settings, &tenant, h).is_some_and(|k| k == model))
+        }
+    };
+    let ingresses = accepted_ingresses(snap, settings, cloud, &keep, &mut failures);
+    if settings.shard_size == ShardSize::Dedicated {
+        build_dedicated(snap, settings, cloud, &namer, &ingresses, only, &mut out, &mut failures);
+        failures.sort();
+        failures.dedup();
+        out.failures = failures;
+        out.normalize();
+        return out;
+    }
+    let mut parents: BTreeMap<String, Parent> = BTreeMap::new();
+    for ing in &ingresses {
+        let tenant = tenant_of(snap, settings, &ing.namespace);
+        let mut fail = |message: String| {
+            failures.push(Failure {
+                kind: "Ingress".to_owned(),
+                namespace: ing.namespace.clone(),
+                name: ing.name.clone(),
+                message,
+            })
+        };
+        for hp in &ing.insecure {
+            let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
+                continue;
+            };
+            parent.add_insecure(&namer, ing, hp, &mut fail);
+            out.status.extend(status_of(ing, parent, hp));
+        }
+        for (secret, hp) in &ing.tls {
+            let cert = match certificate(snap, &ing.namespace, secret) {
+                Ok(c) => c,
+                Err(message) => {
+                    fail(format!("TLS host {}: {message}; the host is not served", hp.host));
+                    continue;
+                }
+            };
+            let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
+                continue;
+            };
+            if parent.add_tls(&namer, settings, ing, secret, cert, hp, &mut fail) {
+                out.status.extend(status_of(ing, parent, hp));
+            }
+        }
+    }
+    for parent in parents.values() {
+        let model = parent.objects(snap, settings, cloud, &namer);
+        out.models.insert(format!("{}/{}", parent.tenant, parent.name), model);
+    }
+    // A failure names an Ingress once per problem, whatever the number of hosts it hit.
+    failures.sort();
+    failures.dedup();
+    out.failures = failures;
+    out.normalize();
+    out
+}
+
+/// DEDICATED mode: one normal VS per host (`BuildDedicatedL7VSGraphHostNameShard`, and the
+/// SNI builders with the VS itself as the "child").
+#[allow(clippy::too_many_arguments)]
+fn build_dedicated(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    namer: &Namer,
+    ingresses: &[ParsedIngress],
+    only: Option<&str>,
+    out: &mut Translation,
+    failures: &mut Vec<Failure>,
+) {
+    let mut vses: BTreeMap<String, (String, HostVs)> = BTreeMap::new();
+    for ing in ingresses {
+        let tenant = tenant_of(snap, settings, &ing.namespace);
+        let mut fail = |message: String| {
+            failures.push(Failure {
+                kind: "Ingress".to_owned(),
+                namespace: ing.namespace.clone(),
+                name: ing.name.clone(),
+                message,
+            })
+        };
+        let hosts = ing
+            .insecure
+            .iter()
+            .map(|hp| (None, hp))
+            .chain(ing.tls.iter().map(|(secret, hp)| (Some(secret), hp)));
+        for (secret, hp) in hosts {
+            let cert = match secret.map(|s| certificate(snap, &ing.namespace, s).map(|c| (s, c))) {
+                Some(Err(message)) => {
+                    fail(format!("TLS host {}: {message}; the host is not served", hp.host));
+                    continue;
+                }
+                Some(Ok((s, c))) => match namer.tls_key_cert(&hp.host, s, None) {
+                    Ok(name) => Some((name, c)),
+                    Err(e) => {
+                        fail(e.to_string());
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let name = match namer.dedicated_vs(&hp.host, None) {
+                Ok(n) => n,
+                Err(e) => {
+                    fail(e.to_string());
+                    continue;
+                }
+            };
+            let key = format!("{tenant}/{name}");
+            if only.is_some_and(|m| m != key) {
+                continue;
+            }
+            let (_, vs) = vses.entry(key).or_insert_with(|| {
+                (
+                    tenant.clone(),
+                    HostVs::new(name.clone(), &hp.host, true, &ing.namespace),
+                )
+            });
+            // Insecure pools get lower-cased priority labels (`buildPoolNode`), secure ones not.
+            if !vs.add_paths(namer, settings, ing, hp, cert.is_none(), &mut fail) {
+                continue;
+            }
+            if cert.is_some() {
+                vs.cert = cert;
+            }
+            if !hp.generated && !hp.host.starts_with('*') {
+                out.status.push(StatusIntent {
+                    kind: "Ingress".to_owned(),
+                    namespace: ing.namespace.clone(),
+                    name: ing.name.clone(),
+                    tenant: tenant.clone(),
+                    vs_name: name.clone(),
+                    vsvip_name: name,
+                    hostname: Some(hp.host.clone()),
+                });
+            }
+        }
+    }
+    for (key, (tenant, vs)) in vses {
+        let ctx = Ctx::new(snap, settings, cloud, namer, &tenant);
+        let mut objects = Vec::new();
+        ctx.host_vs_objects(None, &tenant, &vs, &mut objects);
+        let mut model = Model { objects };
+        model.sort();
+        out.models.insert(key, model);
+    }
+}
+
+/// The model key (`<tenant>/<vs>`) a host is served by.
+fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Option<String> {
+    let vs = match settings.shard_size.shard_of(host) {
+        Some(shard) => namer.shared_vs(shard, None),
+        None => namer.dedicated_vs(host, None),
+    };
+    vs.ok().map(|vs| format!("{tenant}/{vs}"))
+}
+
+fn unsupported(settings: &Settings) -> Option<String> {
+    if settings.enable_evh {
+        return Some("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs yet".to_owned());
+    }
+    None
+}
+
+/// The status entry of a served host. AKO keeps only hosts written in the Ingress spec (not
+/// generated ones), and Kubernetes refuses wildcard hostnames in status.
+fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths) -> Option<StatusIntent> {
+    let host = &hp.host;
+    if hp.generated || host.starts_with('*') {
+        return None;
+    }
+    Some(StatusIntent {
+        kind: "Ingress".to_owned(),
+        namespace: ing.namespace.clone(),
+        name: ing.name.clone(),
+        tenant: parent.tenant.clone(),
+        vs_name: parent.name.clone(),
+        vsvip_name: parent.name.clone(),
+        hostname: Some(host.to_owned()),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parent_for<'a>(
+    parents: &'a mut BTreeMap<String, Parent>,
+    namer: &Namer,
+    settings: &Settings,
+    tenant: &str,
+    host: &str,
+    only: Option<&str>,
+    fail: &mut impl FnMut(String),
+) -> Option<&'a mut Parent> {
+    let shard = settings.shard_size.shard_of(host).unwrap_or(0);
+    let name = match namer.shared_vs(shard, None) {
+        Ok(n) => n,
+        Err(e) => {
+            fail(e.to_string());
+            return None;
+        }
+    };
+    let key = format!("{tenant}/{name}");
+    if only.is_some_and(|m| m != key) {
+        return None;
+    }
+    Some(parents.entry(key).or_insert_with(|| Parent {
+        name,
+        tenant: tenant.to_owned(),
+        ..Parent::default()
+    }))
+}
+
+fn certificate(snap: &Snapshot, ns: &str, secret: &str) -> Result<Cert, String> {
+    if secret.is_empty() {
+        return Err("spec.tls[] entry has no secretName".to_owned());
+    }
+    let Some(s) = snap.secrets.get(&(ns.to_owned(), secret.to_owned())) else {
+        return Err(format!("Secret {ns}/{secret} does not exist"));
+    };
+    let data = s.data.as_ref();
+    let field = |k: &str| -> Result<String, String> {
+        let bytes = data
+            .and_then(|d| d.get(k))
+            .ok_or_else(|| format!("Secret {ns}/{secret} has no {k}"))?;
+        String::from_utf8(bytes.0.clone()).map_err(|_| format!("Secret {ns}/{secret}: {k} is not PEM text"))
+    };
+    let certificate = field("tls.crt")?;
+    let key = field("tls.key")?;
+    if !certificate.contains("-----BEGIN") || !key.contains("-----BEGIN") {
+        return Err(format!("Secret {ns}/{secret}: tls.crt and tls.key must be PEM"));
+    }
+    Ok(Cert { certificate, key })
+}
