@@ -49,6 +49,8 @@ pub struct Reconciler {
     observed: Observed,
     /// Objects whose status we answer for (see [`status::changes`]).
     status_owned: BTreeSet<Target>,
+    /// The translation failures last logged: logged again only when they change.
+    last_failures: Vec<ako_translate::Failure>,
 }
 
 impl Reconciler {
@@ -78,6 +80,7 @@ impl Reconciler {
             cloud,
             observed,
             status_owned,
+            last_failures: Vec::new(),
         }
     }
 
@@ -147,8 +150,11 @@ impl Reconciler {
                 cache.synced(),
             )
         };
-        for f in &translation.failures {
-            tracing::warn!(kind = %f.kind, namespace = %f.namespace, name = %f.name, "not translated: {}", f.message);
+        if translation.failures != self.last_failures {
+            for f in &translation.failures {
+                tracing::warn!(kind = %f.kind, namespace = %f.namespace, name = %f.name, "not translated: {}", f.message);
+            }
+            self.last_failures.clone_from(&translation.failures);
         }
         let (protected, unmapped) = protected_models(&self.settings, &translation);
         let options = SyncOptions {
