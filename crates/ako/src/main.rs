@@ -1,9 +1,10 @@
 //! The `ako` command. `ako demo` runs the pipeline over an embedded controller simulator;
 //! `ako plan` translates manifests offline into the Avi objects AKO would create; `ako sync`
-//! applies them to a controller once; `run` arrives with the operator runtime.
+//! applies them to a controller once; `ako run` is the operator, watching a cluster.
 
 mod demo;
 mod plan;
+mod run;
 mod sync_cmd;
 mod tree;
 
@@ -26,6 +27,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Show the Avi objects AKO would create for a directory of Kubernetes manifests.
     Plan(plan::PlanArgs),
+    /// The operator: watch a cluster and keep the Avi Controller and the statuses in sync.
+    Run(run::RunArgs),
     /// Apply a directory of Kubernetes manifests to an Avi Controller, once.
     Sync(sync_cmd::SyncArgs),
 }
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&args),
         Command::Sync(args) => return sync_cmd::main(&args),
         Command::Demo(args) => return demo::main(&args),
+        Command::Run(args) => return run::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

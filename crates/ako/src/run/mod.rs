@@ -1,0 +1,226 @@
+//! `ako run`: the operator. Watches the cluster (kube-rs watchers into one [`cache::Cache`]),
+//! and on every change, after a short quiet period, translates the whole snapshot, syncs the
+//! Avi Controller and writes `status.loadBalancer` back ([`reconcile`]).
+//!
+//! Start-up order, each step retried with backoff until it works (the process never exits on
+//! bad input or an unreachable API server or controller; it logs and waits):
+//! 1. settings from `--values` (AKO's values.yaml keys);
+//! 2. the Kubernetes client (`--kubeconfig`, else in-cluster / `KUBECONFIG`), watchers started;
+//! 3. every watcher's initial list complete: only then is anything translated, so nothing is
+//!    ever deleted on the strength of a partial view of the cluster;
+//! 4. controller login, cloud facts and the observed state (what this cluster owns);
+//! 5. the reconcile loop.
+
+mod cache;
+mod reconcile;
+mod status;
+mod watch;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ako_translate::Settings;
+use ako_translate::settings::ServiceType;
+use anyhow::Context;
+use clap::Args;
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use crate::sync_cmd::{self, ControllerArgs};
+use cache::Kind;
+use reconcile::{Reconciler, Timing};
+use watch::Shared;
+
+/// Arguments of `ako run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Kubeconfig of the cluster to watch (default: in-cluster, else `KUBECONFIG` / ~/.kube/config).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// AKO's values.yaml (the chart's keys).
+    #[arg(long)]
+    values: PathBuf,
+    #[command(flatten)]
+    controller: ControllerArgs,
+    /// Quiet period after a change before translating, in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    debounce_ms: u64,
+    /// Longest a change waits for a quiet period, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    max_delay_ms: u64,
+    /// Re-read the controller and repair drift this often (default: the values'
+    /// `AKOSettings.fullSyncFrequency`).
+    #[arg(long)]
+    resync_seconds: Option<u64>,
+}
+
+/// Run `ako run` until SIGINT/SIGTERM.
+pub fn main(args: &RunArgs) -> ExitCode {
+    init_logging();
+    let runtime = match sync_cmd::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        tokio::select! {
+            () = run(args) => {}
+            () = shutdown_signal() => tracing::info!("shutting down"),
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+/// Logs to stderr, info and up unless `RUST_LOG` says otherwise.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Exponential backoff between attempts of a start-up step: 1 s doubling up to 30 s.
+pub(crate) struct Backoff(Duration);
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff(Duration::from_secs(1))
+    }
+
+    /// Wait, then lengthen the next wait.
+    pub(crate) async fn wait(&mut self) {
+        tokio::time::sleep(self.0).await;
+        self.0 = (self.0 * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// Retry `step` with backoff until it succeeds, logging each failure.
+async fn retry<T, F, Fut>(what: &str, mut step: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut backoff = Backoff::new();
+    loop {
+        match step().await {
+            Ok(v) => return v,
+            Err(e) => {
+                tracing::error!("{what}: {e:#}; retrying");
+                backoff.wait().await;
+            }
+        }
+    }
+}
+
+async fn run(args: &RunArgs) {
+    let settings = retry("invalid configuration", || async {
+        crate::plan::read_settings(&args.values)
+    })
+    .await;
+    let kube = retry("cannot reach Kubernetes", || kube_client(args.kubeconfig.as_deref())).await;
+
+    let mut kinds = vec![
+        Kind::Ingress,
+        Kind::IngressClass,
+        Kind::Service,
+        Kind::EndpointSlice,
+        Kind::Namespace,
+        Kind::Node,
+        Kind::Secret,
+    ];
+    if settings.service_type == ServiceType::NodePortLocal {
+        kinds.push(Kind::Pod);
+    }
+    let shared = Shared::new(&kinds);
+    watch::spawn::<Ingress>(kube.clone(), None, shared.clone());
+    watch::spawn::<IngressClass>(kube.clone(), None, shared.clone());
+    watch::spawn::<Service>(kube.clone(), None, shared.clone());
+    watch::spawn::<EndpointSlice>(kube.clone(), None, shared.clone());
+    watch::spawn::<Namespace>(kube.clone(), None, shared.clone());
+    watch::spawn::<Node>(kube.clone(), None, shared.clone());
+    watch::spawn::<Secret>(kube.clone(), Some("type=kubernetes.io/tls"), shared.clone());
+    if kinds.contains(&Kind::Pod) {
+        watch::spawn::<Pod>(kube.clone(), None, shared.clone());
+    }
+    wait_for_initial_lists(&shared).await;
+
+    let controller = controller_args(&args.controller, &settings);
+    let avi = retry("cannot log in to the Avi Controller", || controller.connect()).await;
+    let timing = Timing {
+        debounce: Duration::from_millis(args.debounce_ms.max(1)),
+        max_delay: Duration::from_millis(args.max_delay_ms.max(args.debounce_ms).max(1)),
+        resync: Duration::from_secs(args.resync_seconds.unwrap_or(settings.full_sync_seconds).max(1)),
+    };
+    let mut reconciler = Reconciler::start(avi, kube, shared, settings, timing).await;
+    reconciler.run().await;
+}
+
+/// Wait until every watcher completed its initial list, saying which ones are late.
+async fn wait_for_initial_lists(shared: &Shared) {
+    loop {
+        let pending = shared.lock().pending();
+        if pending.is_empty() {
+            tracing::info!("all watches synced");
+            return;
+        }
+        if tokio::time::timeout(Duration::from_secs(10), shared.changed.notified())
+            .await
+            .is_err()
+        {
+            tracing::warn!(?pending, "still waiting for the initial list of these kinds");
+        }
+    }
+}
+
+/// The controller flags, with the address from the values when no flag or env var gives one.
+fn controller_args(args: &ControllerArgs, settings: &Settings) -> ControllerArgs {
+    let mut out = args.clone();
+    if out.controller.is_none() {
+        out.controller.clone_from(&settings.controller_host);
+    }
+    out
+}
+
+async fn kube_client(path: Option<&Path>) -> anyhow::Result<kube::Client> {
+    let config = match path {
+        Some(p) => {
+            let kubeconfig = Kubeconfig::read_from(p).with_context(|| format!("cannot read {}", p.display()))?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .with_context(|| format!("cannot use {}", p.display()))?
+        }
+        None => kube::Config::infer()
+            .await
+            .context("no in-cluster config or kubeconfig")?,
+    };
+    kube::Client::try_from(config).context("cannot build the Kubernetes client")
+}

@@ -1,0 +1,319 @@
+//! `ako run` end to end: a real kube-apiserver (testenv), avisim in-process over HTTPS, and the
+//! real `ako` binary as a child process watching the cluster. Each test has its own namespace,
+//! its own avisim and its own `ako run`, scoped to that namespace with `namespaceSelector` so
+//! tests running in parallel on one API server do not see each other's objects.
+//!
+//! Everything is observed by polling with a deadline (the API server or the controller), never
+//! by sleeping a fixed time.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ako_testenv::{FIELD_MANAGER, TestNamespace, testenv};
+use avi_client::{Client, Config, Credential, Query};
+use avisim::{Avisim, SimConfig};
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+const USER: &str = "admin";
+const PASSWORD: &str = "Run-E2e-Pw1";
+const CLUSTER: &str = "e2e";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// One test's world: its namespace, its controller simulator and its `ako run`.
+struct World {
+    ns: TestNamespace,
+    /// Kept alive for the test's duration.
+    _sim: Avisim,
+    avi: Client,
+    ako: std::sync::Mutex<Child>,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let ako = self.ako.get_mut().unwrap_or_else(|p| p.into_inner());
+        let _ = ako.kill();
+        let _ = ako.wait();
+    }
+}
+
+impl World {
+    async fn start(prefix: &str) -> World {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sim = Avisim::start(SimConfig::local(USER, PASSWORD))
+            .await
+            .expect("avisim starts");
+        let ns = TestNamespace::new(prefix).await;
+        let label = json!({"metadata": {"labels": {"ako-e2e": ns.name()}}});
+        Api::<Namespace>::all(ns.client())
+            .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
+            .await
+            .expect("label the namespace");
+        // Cluster-scoped and shared by the tests: applied idempotently.
+        let class: IngressClass = serde_json::from_value(json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": "avi-lb",
+                "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+            "spec": {"controller": "ako.vmware.com/avi-lb"}
+        }))
+        .unwrap();
+        Api::<IngressClass>::all(ns.client())
+            .patch(
+                "avi-lb",
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&class),
+            )
+            .await
+            .expect("apply the IngressClass");
+
+        let dir = tempfile::tempdir().unwrap();
+        let values = dir.path().join("values.yaml");
+        std::fs::write(
+            &values,
+            format!(
+                "AKOSettings:\n  clusterName: {CLUSTER}\n  namespaceSelector:\n    labelKey: ako-e2e\n    labelValue: {}\n\
+                 NetworkSettings:\n  vipNetworkList:\n    - networkName: vip-net\n\
+                 L7Settings:\n  serviceType: ClusterIP\n  shardVSSize: SMALL\n\
+                 ControllerSettings:\n  cloudName: Default-Cloud\n  serviceEngineGroupName: Default-Group\n  tenantName: admin\n",
+                ns.name()
+            ),
+        )
+        .unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, sim.ca_pem()).unwrap();
+        let log = dir.path().join("ako.log");
+        let ako = Command::new(env!("CARGO_BIN_EXE_ako"))
+            .arg("run")
+            .arg("--kubeconfig")
+            .arg(testenv().kubeconfig())
+            .arg("--values")
+            .arg(&values)
+            .arg("--controller")
+            .arg(sim.url())
+            .arg("--ca-file")
+            .arg(&ca)
+            .env("AKO_CONTROLLER_USERNAME", USER)
+            .env("AKO_CONTROLLER_PASSWORD", PASSWORD)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start ako run");
+        let avi =
+            Client::connect(Config::new(sim.url(), USER, Credential::password(PASSWORD)).with_ca_pem(sim.ca_pem()))
+                .await
+                .expect("log in to avisim");
+        World {
+            ns,
+            _sim: sim,
+            avi,
+            ako: std::sync::Mutex::new(ako),
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Poll `probe` until it yields a value; fail with `what` and ako's log after [`WAIT`].
+    async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(v) = probe().await {
+                return v;
+            }
+            let exited = self.ako.lock().unwrap().try_wait();
+            if let Ok(Some(status)) = exited {
+                panic!(
+                    "ako run exited ({status}) while waiting for {what}; log:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; ako log:\n{}",
+                self.log_text()
+            );
+            // Polling interval of an external system with no event to wait on.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Objects of `kind` on avisim whose name contains this test's namespace.
+    async fn avi_objects(&self, kind: &str) -> Vec<Value> {
+        self.avi
+            .list_raw(kind, &Query::new().name_contains(self.ns.name()))
+            .await
+            .unwrap_or_default()
+    }
+
+    async fn create<K>(&self, body: Value) -> K
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + std::fmt::Debug
+            + serde::Serialize
+            + serde::de::DeserializeOwned,
+    {
+        let obj: K = serde_json::from_value(body).expect("valid object");
+        self.ns
+            .api::<K>()
+            .create(&PostParams::default(), &obj)
+            .await
+            .expect("create")
+    }
+}
+
+/// The servers (addresses) of a pool body, sorted.
+fn servers(pool: &Value) -> Vec<String> {
+    let mut out: Vec<String> = pool["servers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.pointer("/ip/addr").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    out.sort();
+    out
+}
+
+fn slice(name: &str, service: &str, ips: &[&str]) -> Value {
+    json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": name, "labels": {"kubernetes.io/service-name": service}},
+        "addressType": "IPv4",
+        "ports": [{"port": 8080, "protocol": "TCP"}],
+        "endpoints": ips.iter().map(|ip| json!({"addresses": [ip], "conditions": {"ready": true}})).collect::<Vec<_>>()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingress_gets_vs_pool_and_status_members_follow_and_delete_removes_pool() {
+    let w = World::start("run-ing").await;
+    w.create::<Service>(json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}
+    }))
+    .await;
+    w.create::<EndpointSlice>(slice("web-1", "web", &["10.1.0.1", "10.1.0.2"]))
+        .await;
+    w.create::<Ingress>(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+        "spec": {"ingressClassName": "avi-lb", "rules": [{"host": "web.avi.internal", "http": {"paths": [
+            {"path": "/", "pathType": "Prefix",
+             "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}
+    }))
+    .await;
+
+    // (a) the pool with both endpoints and the shared VS appear on the controller …
+    let pool = w
+        .eventually("the Ingress's pool with two servers", || async {
+            let pools = w.avi_objects("pool").await;
+            pools.into_iter().find(|p| servers(p).len() == 2)
+        })
+        .await;
+    assert_eq!(servers(&pool), ["10.1.0.1", "10.1.0.2"]);
+    let pool_name = pool["name"].as_str().unwrap().to_owned();
+    let vses: Vec<Value> = w
+        .avi
+        .list_raw(
+            "virtualservice",
+            &Query::new().name_contains(format!("{CLUSTER}--Shared-L7")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(vses.len(), 1, "one shared parent VS: {vses:?}");
+    assert_eq!(vses[0]["created_by"], format!("ako-{CLUSTER}"));
+
+    // … and the Ingress status carries avisim's IPAM address for its host.
+    let ingresses = w.ns.api::<Ingress>();
+    let status = w
+        .eventually("the Ingress status", || async {
+            let ing = ingresses.get("web").await.ok()?;
+            let list = ing.status?.load_balancer?.ingress?;
+            (!list.is_empty()).then_some(list)
+        })
+        .await;
+    assert_eq!(status.len(), 1, "{status:?}");
+    assert!(
+        status[0].ip.as_deref().unwrap_or("").starts_with("127.100."),
+        "{status:?}"
+    );
+    assert_eq!(status[0].hostname.as_deref(), Some("web.avi.internal"));
+
+    // (c) endpoints scale: the pool's servers follow.
+    let slices = w.ns.api::<EndpointSlice>();
+    let scaled: EndpointSlice =
+        serde_json::from_value(slice("web-1", "web", &["10.1.0.1", "10.1.0.2", "10.1.0.3"])).unwrap();
+    slices
+        .patch(
+            "web-1",
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&scaled),
+        )
+        .await
+        .expect("scale the slice");
+    let scaled_servers = w
+        .eventually("three servers in the pool", || async {
+            let pool: Value = w.avi.get_by_name("pool", &pool_name).await.ok()??;
+            let s = servers(&pool);
+            (s.len() == 3).then_some(s)
+        })
+        .await;
+    assert_eq!(scaled_servers, ["10.1.0.1", "10.1.0.2", "10.1.0.3"]);
+
+    // (d) the Ingress deleted: its pool goes.
+    ingresses.delete("web", &DeleteParams::default()).await.expect("delete");
+    w.eventually("the pool deleted", || async {
+        let pool: Option<Value> = w.avi.get_by_name("pool", &pool_name).await.ok()?;
+        pool.is_none().then_some(())
+    })
+    .await;
+    assert!(!w.log_text().contains(PASSWORD), "the password is never logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_balancer_service_gets_l4_vs_and_status() {
+    let w = World::start("run-l4").await;
+    w.create::<Service>(json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 53, "targetPort": 5353, "protocol": "TCP"}]}
+    }))
+    .await;
+    w.create::<EndpointSlice>(slice("lb-1", "lb", &["10.2.0.1"])).await;
+
+    let vs_name = format!("{CLUSTER}--{}-lb", w.ns.name());
+    let vs: Value = w
+        .eventually("the L4 VS", || async {
+            w.avi.get_by_name("virtualservice", &vs_name).await.ok()?
+        })
+        .await;
+    assert_eq!(vs["created_by"], format!("ako-{CLUSTER}"));
+    let services = w.ns.api::<Service>();
+    let status = w
+        .eventually("the Service status", || async {
+            let svc = services.get("lb").await.ok()?;
+            let list = svc.status?.load_balancer?.ingress?;
+            (!list.is_empty()).then_some(list)
+        })
+        .await;
+    assert_eq!(status.len(), 1, "{status:?}");
+    let ip = status[0].ip.clone().unwrap_or_default();
+    assert!(ip.starts_with("127.100."), "{status:?}");
+    let vsvip: Value = w.avi.get_by_name("vsvip", &vs_name).await.unwrap().expect("vsvip");
+    assert_eq!(vsvip["vip"][0]["ip_address"]["addr"], ip.as_str());
+}
