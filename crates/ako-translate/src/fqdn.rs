@@ -33,6 +33,27 @@ pub fn service_fqdns(
         .collect()
 }
 
+/// The FQDN a Service contributes to its shared-VIP group's VsVip
+/// (`avi_model_advl4_translator.go:ConstructSharedVipSvcLBNode`): nothing without DNS sub-domains,
+/// else the external-dns annotation (even when auto FQDN is disabled: AKO does not check the mode
+/// there), else the auto FQDN.
+pub fn shared_vip_fqdn(
+    ns: &str,
+    name: &str,
+    annotations: Option<&BTreeMap<String, String>>,
+    mode: AutoFqdn,
+    default_domain: Option<&str>,
+    cloud_domains: &[String],
+) -> Option<String> {
+    if cloud_domains.is_empty() {
+        return None;
+    }
+    if let Some(host) = annotations.and_then(|a| a.get(EXTERNAL_DNS_ANNOTATION)) {
+        return Some(host.clone());
+    }
+    auto_fqdn(ns, name, mode, default_domain, cloud_domains)
+}
+
 /// `<svc>.<ns>.<subdomain>` or `<svc>-<ns>.<subdomain>`; `None` without DNS sub-domains.
 pub fn auto_fqdn(
     ns: &str,

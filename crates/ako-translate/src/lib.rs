@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod fqdn;
 pub mod ingress;
 pub mod l4;
+pub mod l4_shared_vip;
 pub mod l7;
 pub mod manifests;
 pub mod markers;
@@ -21,7 +22,7 @@ pub mod shard;
 pub mod snapshot;
 pub mod translate;
 
-pub use l4::{translate_l4, translate_l4_service};
+pub use l4::{translate_l4, translate_l4_service, translate_l4_shared_vip};
 pub use l7::{translate_l7, translate_l7_model};
 pub use manifests::{ManifestError, load_document, load_manifests};
 pub use model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};

@@ -25,6 +25,9 @@ pub struct Markers {
     pub protocol: String,
     /// `IngressName`.
     pub ingress_name: Vec<String>,
+    /// `GatewayName`: the shared-VIP key of a LoadBalancer Service group (AKO reuses its
+    /// advanced-L4 gateway markers for them).
+    pub gateway_name: String,
 }
 
 enum Field<'a> {
@@ -33,7 +36,7 @@ enum Field<'a> {
 }
 
 impl Markers {
-    fn fields(&self) -> [(&'static str, Field<'_>); 8] {
+    fn fields(&self) -> [(&'static str, Field<'_>); 9] {
         [
             ("Namespace", Field::One(&self.namespace)),
             ("Host", Field::Many(&self.host)),
@@ -43,6 +46,7 @@ impl Markers {
             ("Port", Field::One(&self.port)),
             ("Protocol", Field::One(&self.protocol)),
             ("IngressName", Field::Many(&self.ingress_name)),
+            ("GatewayName", Field::One(&self.gateway_name)),
         ]
     }
 

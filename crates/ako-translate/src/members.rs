@@ -45,6 +45,15 @@ fn families(svc: &Service, settings: &Settings) -> Families {
     }
 }
 
+/// Servers in the order AKO's pool checksum sorts them in place before the REST layer sends
+/// them (`AviPoolNode.CalculateCheckSum`): by address string only. Go's `sort.Slice` is an
+/// insertion sort, so stable, up to 12 elements; servers sharing an address (NodePortLocal Pods on
+/// one node, one Pod's several mappings) keep discovery order: Pods by name, then the annotation's
+/// order. (Beyond 12 servers Go's order of equal addresses is not defined; ours stays stable.)
+pub fn sort_servers(servers: &mut [MetaServer]) {
+    servers.sort_by(|a, b| a.addr.cmp(&b.addr));
+}
+
 /// `enableServer`: enabled only when ready (unset counts as not ready) and not terminating.
 pub fn endpoint_enabled(c: Option<&EndpointConditions>) -> bool {
     let ready = c.and_then(|c| c.ready).unwrap_or(false);
@@ -342,5 +351,95 @@ mod tests {
         assert!(!endpoint_enabled(Some(&c(Some(true), Some(true)))));
         assert!(!endpoint_enabled(Some(&c(None, None))));
         assert!(!endpoint_enabled(None));
+    }
+
+    /// Two Pods on one node and one elsewhere; the annotation lists the higher node port first.
+    const NPL_PODS: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ns}
+spec:
+  type: ClusterIP
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: b
+  namespace: ns
+  labels: {app: web}
+  annotations: {nodeportlocal.antrea.io: '[{"podPort":8080,"nodeIP":"10.0.0.2","nodePort":61009},{"podPort":8080,"nodeIP":"10.0.0.2","nodePort":61002}]'}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: a
+  namespace: ns
+  labels: {app: web}
+  annotations: {nodeportlocal.antrea.io: '[{"podPort":9090,"nodeIP":"10.0.0.9","nodePort":61000},{"podPort":8080,"nodeIP":"10.0.0.2","nodePort":61005}]'}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: c
+  namespace: ns
+  labels: {app: web}
+  annotations: {nodeportlocal.antrea.io: '[{"podPort":8080,"nodeIP":"10.0.0.1","nodePort":61001}]'}
+status:
+  conditions: [{type: Ready, status: 'True'}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: d
+  namespace: ns
+  labels: {app: web}
+  annotations: {nodeportlocal.antrea.io: '[{"podPort":8080,"nodeIP":"10.0.0.0","nodePort":61000}]'}
+status:
+  conditions: [{type: Ready, status: 'False'}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: ns, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+- {addresses: [10.1.0.1], conditions: {ready: false}, targetRef: {kind: Pod, name: b}}
+"#;
+
+    #[test]
+    fn npl_servers_keep_pod_then_annotation_order_on_one_address() {
+        let mut snap = Snapshot::new();
+        crate::manifests::load_manifests(&mut snap, "t.yaml", NPL_PODS).unwrap();
+        let values = crate::settings::Values::from_yaml(
+            "AKOSettings: {clusterName: c, cniPlugin: antrea}\nNetworkSettings: {vipNetworkList: [{networkName: n}]}\nL7Settings: {serviceType: NodePortLocal}\n",
+        )
+        .unwrap();
+        let settings = Settings::from_values(&values).unwrap();
+        let svc = &snap.services[&("ns".to_owned(), "web".to_owned())];
+        let pp = PortProto {
+            port: 80,
+            target_port: TargetPort::Int(8080),
+            protocol: "TCP".into(),
+            name: "http".into(),
+            enable_ssl: false,
+        };
+        let mut m = npl_members(&snap, &settings, svc, "ns", "web", &pp);
+        sort_servers(&mut m.servers);
+        let got: Vec<(&str, i32, Option<bool>)> =
+            m.servers.iter().map(|s| (s.addr.as_str(), s.port, s.enabled)).collect();
+        // d is not Ready: no server. a's 9090 mapping is another port. b's endpoint is not ready.
+        // On 10.0.0.2: Pod a before Pod b, and b's mappings as its annotation lists them.
+        assert_eq!(
+            got,
+            vec![
+                ("10.0.0.1", 61001, Some(true)),
+                ("10.0.0.2", 61005, Some(true)),
+                ("10.0.0.2", 61009, Some(false)),
+                ("10.0.0.2", 61002, Some(false)),
+            ]
+        );
+        assert_eq!(m.port, 80, "the pool keeps the Service port; each server has its own");
     }
 }

@@ -132,6 +132,28 @@ impl Namer {
         checked(format!("{}{ns}-{service}", self.prefix()))
     }
 
+    /// VS of a shared-VIP group of LoadBalancer Services (also its VsVip and L4 policy set):
+    /// `<cluster>--<ns>-<key>`, `key` being the `ako.vmware.com/enable-shared-vip` value
+    /// (`lib.GetL4VSName(key, ns)`). The same shape as a Service's own VS, so a Service named like
+    /// the key collides with the group.
+    pub fn l4_shared_vs(&self, ns: &str, key: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{ns}-{key}", self.prefix()))
+    }
+
+    /// Pool of one port of a Service in a shared-VIP group:
+    /// `<cluster>--<ns>-<svc>-<key>-<protocol>-<port>` (`lib.GetSvcApiL4PoolName`; the protocol
+    /// as the Service spells it, which the API server keeps upper-case).
+    pub fn l4_shared_pool(
+        &self,
+        ns: &str,
+        service: &str,
+        key: &str,
+        protocol: &str,
+        port: i32,
+    ) -> Result<String, NameTooLong> {
+        checked(format!("{}{ns}-{service}-{key}-{protocol}-{port}", self.prefix()))
+    }
+
     /// L4 pool, one per Service port: `<cluster>--<ns>-<svc>-<PROTOCOL>-<port>`.
     pub fn l4_pool(&self, ns: &str, service: &str, protocol: &str, port: i32) -> Result<String, NameTooLong> {
         checked(format!(
@@ -193,6 +215,11 @@ mod tests {
         assert_eq!(
             n.l4_pool("red-ns", "testsvc", "tcp", 8080).unwrap(),
             "cluster--red-ns-testsvc-TCP-8080"
+        );
+        assert_eq!(n.l4_shared_vs("red-ns", "vip1").unwrap(), "cluster--red-ns-vip1");
+        assert_eq!(
+            n.l4_shared_pool("red-ns", "dns", "vip1", "UDP", 53).unwrap(),
+            "cluster--red-ns-dns-vip1-UDP-53"
         );
         assert_eq!(priority_label("Foo.com", "/Bar"), "foo.com/bar");
     }

@@ -1,7 +1,8 @@
 //! Properties of the L4 translation over generated LoadBalancer Services: every reference in
 //! the output resolves to an object of the same output or to a system object the controller
 //! has (avisim's default seed stands for it), and loading the same manifests twice changes
-//! nothing.
+//! nothing. A Service in two carries a shared-VIP key (`ako.vmware.com/enable-shared-vip`) and
+//! half of them live in one namespace, so that groups form.
 
 mod common;
 
@@ -51,6 +52,7 @@ struct Svc {
     name: String,
     ports: Vec<(u16, &'static str)>,
     ready: Vec<bool>,
+    shared_vip: Option<&'static str>,
 }
 
 impl Svc {
@@ -79,8 +81,12 @@ impl Svc {
                 )
             })
             .collect();
+        let annotations = match self.shared_vip {
+            Some(key) => format!(", annotations: {{ako.vmware.com/enable-shared-vip: {key}}}"),
+            None => String::new(),
+        };
         format!(
-            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: \"{n}\", namespace: \"{ns}\"}}\nspec: {{type: LoadBalancer, ports: [{ports}]}}\n\
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: \"{n}\", namespace: \"{ns}\"{annotations}}}\nspec: {{type: LoadBalancer, ports: [{ports}]}}\n\
              ---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {{name: \"{n}-abc\", namespace: \"{ns}\", labels: {{kubernetes.io/service-name: \"{n}\"}}}}\n\
              addressType: IPv4\nports: [{slice_ports}]\nendpoints:\n{endpoints}\n",
             n = self.name,
@@ -98,16 +104,18 @@ impl Svc {
 
 fn svc() -> impl Strategy<Value = Svc> {
     (
-        "[a-z][a-z0-9]{0,8}",
+        prop_oneof![Just("shared".to_owned()), "[a-z][a-z0-9]{0,8}"],
         "[a-z][a-z0-9-]{0,10}[a-z0-9]",
         proptest::collection::btree_map(1u16..60000, prop_oneof![Just("TCP"), Just("UDP"), Just("SCTP")], 1..4),
         proptest::collection::vec(any::<bool>(), 0..4),
+        prop_oneof![2 => Just(None), 1 => Just(Some("k1")), 1 => Just(Some("k2"))],
     )
-        .prop_map(|(ns, name, ports, ready)| Svc {
+        .prop_map(|(ns, name, ports, ready, shared_vip)| Svc {
             ns,
             name,
             ports: ports.into_iter().collect(),
             ready,
+            shared_vip,
         })
 }
 
@@ -167,6 +175,9 @@ proptest! {
             union.status.extend(one.status);
         }
         union.normalize();
+        // Every Service of a shared-VIP group re-translates the whole group.
+        union.failures.dedup();
+        union.status.dedup();
         prop_assert_eq!(serde_json::to_string(&whole).unwrap(), serde_json::to_string(&union).unwrap());
     }
 }

@@ -12,7 +12,7 @@ use crate::bodies::{PoolParts, placement_settings, pool_object, query_escape, vs
 use crate::checksum::{self, HostPathRule, PgMember, PoolChecksum, PortProto, TargetPort, VipNetworkKey, VsChecksum};
 use crate::fqdn::shared_vs_fqdn;
 use crate::markers::{Markers, ServiceMetadata};
-use crate::members::{cluster_ip_members, node_port_members, npl_members};
+use crate::members::{cluster_ip_members, node_port_members, npl_members, sort_servers};
 use crate::model::{Body, CloudFacts, DesiredObject, Model};
 use crate::naming::Namer;
 use crate::settings::{ServiceType, Settings};
@@ -265,7 +265,7 @@ impl<'a> Ctx<'a> {
             }
             _ => (b.port, Vec::new()),
         };
-        servers.sort_by(|a, b| (&a.addr, a.port).cmp(&(&b.addr, b.port)));
+        sort_servers(&mut servers);
         let markers = Markers {
             namespace: p.namespace.clone(),
             host: vec![p.host.clone()],

@@ -1,0 +1,591 @@
+//! Shared VIP: LoadBalancer Services of one namespace annotated
+//! `ako.vmware.com/enable-shared-vip: <key>` share one VS, VsVip and L4 policy set named
+//! `<cluster>--<ns>-<key>`, with one pool per port of every Service
+//! (`internal/nodes/avi_model_advl4_translator.go:ConstructSharedVipSvcLBNode`,
+//! `ConstructSharedVipPolPoolNodes`; `internal/nodes/dequeue_ingestion.go:handleL4SharedVipService`).
+//!
+//! What AKO does that a single Service's VS does not:
+//! - the tenant is always `tenantName` (the namespace's tenant annotation is not read);
+//! - the VS has no `traffic_enabled`, no Service's application profile, no `namespace_svc_name`;
+//!   its markers and the policy set's are `Namespace` + `GatewayName` (the key);
+//! - the model's ports are named `<PROTOCOL>-<port>`, so VS services and policy rules come out
+//!   sorted by that string (`TCP-443` < `TCP-53` < `UDP-53`);
+//! - pools carry `service_metadata.namespace_svc_name` and the Service's auto FQDN, and that
+//!   FQDN is what each Service's status shows, while the VsVip takes the external-dns hostname
+//!   when a Service has one.
+//!
+//! AKO builds nothing for a group whose Services disagree on the preferred VIP, the
+//! AviInfraSetting or the L4Rule annotation, or that holds a Service of another load-balancer
+//! class. It compares every Service with the first one of its internal list, whose order follows
+//! event processing: with one Service asking for a VIP and another asking for none, Go AKO creates
+//! and deletes the VS in a loop (testdata/l7/ako_shared_vip_lb_ip/NOTES.md). ako-rs requires all
+//! of them to agree, as AKO's documentation says (docs/shared_vip.md), and reports a failure on
+//! every Service of the group otherwise.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Service;
+
+use crate::bodies::{PoolParts, namespace_accepted, placement_settings, pool_object};
+use crate::checksum::{self, PoolChecksum, PortProto, TargetPort, VsChecksum};
+use crate::fqdn::{auto_fqdn, shared_vip_fqdn};
+use crate::l4::{
+    AVI_LB_CLASS, L4VsParts, PolicyRule, is_ours, l4_policy_object, l4_vs_object, network_profiles, pool_members,
+    port_protos, preferred_vip, shared_vip_key, vrf_of, vs_services, vsvip_object,
+};
+use crate::markers::{Markers, ServiceMetadata};
+use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
+use crate::naming::Namer;
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+
+/// AviInfraSetting of a LoadBalancer Service.
+pub const INFRA_SETTING_ANNOTATION: &str = "aviinfrasetting.ako.vmware.com/name";
+/// L4Rule of a LoadBalancer Service.
+pub const L4_RULE_ANNOTATION: &str = "ako.vmware.com/l4rule";
+
+const APP_PROFILE: &str = "System-L4-Application";
+
+/// The LoadBalancer Services of namespace `ns` carrying shared-VIP key `key`, by name.
+pub fn group_members<'a>(
+    snap: &'a Snapshot,
+    ns: &'a str,
+    key: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a Service)> + 'a {
+    snap.services
+        .range((ns.to_owned(), String::new())..)
+        .take_while(move |((n, _), _)| n == ns)
+        .filter(move |(_, svc)| shared_vip_key(svc) == Some(key))
+        .map(|((_, name), svc)| (name.as_str(), svc))
+}
+
+/// Translate group `key` of `ns` into `out`: its model and every Service's status, or a failure
+/// on every Service of the group that AKO would serve.
+pub(crate) fn add_group(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    ns: &str,
+    key: &str,
+    out: &mut Translation,
+) {
+    if settings.layer7_only || !namespace_accepted(snap, settings, ns) {
+        return;
+    }
+    let members: Vec<(&str, &Service)> = group_members(snap, ns, key).collect();
+    let ours: Vec<&str> = members
+        .iter()
+        .filter(|(_, svc)| is_ours(svc, settings))
+        .map(|(name, _)| *name)
+        .collect();
+    if ours.is_empty() {
+        return;
+    }
+    match translate_group(snap, settings, cloud, ns, key, &members) {
+        Ok((model_key, model, status)) => {
+            out.models.insert(model_key, model);
+            out.status.extend(status);
+        }
+        Err(message) => out.failures.extend(ours.into_iter().map(|name| Failure {
+            kind: "Service".to_owned(),
+            namespace: ns.to_owned(),
+            name: name.to_owned(),
+            message: format!("shared-VIP group {key:?} of namespace {ns} is not built: {message}"),
+        })),
+    }
+}
+
+fn annotation<'a>(svc: &'a Service, key: &str) -> &'a str {
+    svc.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(key))
+        .map_or("", String::as_str)
+}
+
+/// All Services of the group must agree on `what`; `values` in Service-name order.
+fn agree(what: &str, fix: &str, values: &[(&str, String)]) -> Result<(), String> {
+    let first = &values[0].1;
+    if values.iter().all(|(_, v)| v == first) {
+        return Ok(());
+    }
+    let listed: Vec<String> = values
+        .iter()
+        .map(|(name, v)| {
+            if v.is_empty() {
+                format!("{name}: none")
+            } else {
+                format!("{name}: {v}")
+            }
+        })
+        .collect();
+    Err(format!(
+        "its Services disagree on {what} ({}); {fix}",
+        listed.join(", ")
+    ))
+}
+
+/// One port of one Service of the group.
+struct GroupPort<'a> {
+    service: &'a str,
+    svc: &'a Service,
+    pp: PortProto,
+}
+
+type GroupOutput = (String, Model, Vec<StatusIntent>);
+
+fn translate_group(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    ns: &str,
+    key: &str,
+    members: &[(&str, &Service)],
+) -> Result<GroupOutput, String> {
+    if settings.enable_evh {
+        return Err("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs L4 translation yet".to_owned());
+    }
+    if let Some((name, svc)) = members.iter().find(|(_, svc)| !is_ours(svc, settings)) {
+        let class = svc.spec.as_ref().and_then(|s| s.load_balancer_class.as_deref());
+        let why = match class {
+            Some(c) => format!("its loadBalancerClass is {c:?}"),
+            None => "it has no loadBalancerClass and AKO is not the default LoadBalancer controller".to_owned(),
+        };
+        return Err(format!(
+            "Service {name} carries the key but is not AKO's ({why}), and AKO then drops the whole group: remove the annotation from {name} or set its loadBalancerClass to {AVI_LB_CLASS}"
+        ));
+    }
+    let mut vips = Vec::new();
+    for (name, svc) in members {
+        let ip = preferred_vip(svc).map_err(|e| format!("Service {name}: {e}"))?;
+        vips.push((*name, ip.unwrap_or_default()));
+    }
+    agree(
+        "the preferred VIP",
+        "set the same spec.loadBalancerIP (or ako.vmware.com/load-balancer-ip) on every Service of the group, or on none",
+        &vips,
+    )?;
+    for (what, annotation_key) in [
+        ("the AviInfraSetting", INFRA_SETTING_ANNOTATION),
+        ("the L4Rule", L4_RULE_ANNOTATION),
+    ] {
+        let values: Vec<(&str, String)> = members
+            .iter()
+            .map(|(name, svc)| (*name, annotation(svc, annotation_key).to_owned()))
+            .collect();
+        agree(
+            what,
+            &format!("give every Service of the group the same {annotation_key} annotation, or none"),
+            &values,
+        )?;
+    }
+    let lb_ip = vips[0].1.clone();
+
+    // Every port of every Service, in Service-name then port order; a VIP serves each
+    // protocol/port once.
+    let mut ports = Vec::new();
+    let mut seen: BTreeMap<(String, i32), &str> = BTreeMap::new();
+    for (name, svc) in members {
+        for pp in port_protos(svc, settings).map_err(|e| format!("Service {name}: {e}"))? {
+            if let Some(other) = seen.insert((pp.protocol.clone(), pp.port), name) {
+                return Err(format!(
+                    "Services {other} and {name} both use {} port {}, which one VIP can serve only once: change one of the ports or the shared-VIP key of one Service",
+                    pp.protocol, pp.port
+                ));
+            }
+            ports.push(GroupPort { service: name, svc, pp });
+        }
+    }
+
+    let cluster = settings.cluster_name.as_str();
+    let namer = Namer::new(cluster);
+    let vs_name = namer.l4_shared_vs(ns, key).map_err(|e| e.to_string())?;
+    let tenant = settings.tenant.clone();
+    let vrf = vrf_of(settings);
+    let placement = placement_settings(settings, cloud);
+    let placement_json = checksum::node_network_map_json(placement.as_deref());
+    let default_domain = settings.default_domain.as_deref();
+    let group_markers = Markers {
+        namespace: ns.to_owned(),
+        gateway_name: key.to_owned(),
+        ..Markers::default()
+    };
+
+    let mut objects = Vec::new();
+    let mut rules: Vec<PolicyRule> = Vec::new();
+    for GroupPort { service, svc, pp } in &ports {
+        let pool_name = namer
+            .l4_shared_pool(ns, service, key, &pp.protocol, pp.port)
+            .map_err(|e| e.to_string())?;
+        let members = pool_members(snap, settings, svc, ns, service, pp);
+        let metadata = ServiceMetadata {
+            namespace_svc_name: vec![format!("{ns}/{service}")],
+            hostnames: auto_fqdn(ns, service, settings.auto_fqdn, default_domain, &cloud.dns_domains)
+                .into_iter()
+                .collect(),
+            ..ServiceMetadata::default()
+        };
+        let markers = Markers {
+            namespace: ns.to_owned(),
+            service_name: (*service).to_owned(),
+            port: pp.port.to_string(),
+            protocol: pp.protocol.clone(),
+            gateway_name: key.to_owned(),
+            ..Markers::default()
+        };
+        let cksum = checksum::pool_checksum(&PoolChecksum {
+            protocol: &pp.protocol,
+            port: members.port,
+            port_name: &pp.name,
+            servers: &members.servers,
+            priority_label: "",
+            placement_json: &placement_json,
+            namespace_svc_name: &metadata.namespace_svc_name,
+            hostnames: &metadata.hostnames,
+            markers: markers.checksum(cluster),
+        });
+        objects.push(pool_object(PoolParts {
+            settings,
+            tenant: &tenant,
+            name: &pool_name,
+            cksum,
+            protocol: &pp.protocol,
+            port: members.port,
+            servers: &members.servers,
+            placement: placement.as_deref(),
+            vrf: &vrf,
+            metadata: &metadata,
+            markers: &markers,
+        }));
+        rules.push(PolicyRule {
+            pool: pool_name,
+            port: pp.port,
+            protocol: pp.protocol.clone(),
+        });
+    }
+
+    // L4 policy set: AKO's checksum sorts the rules by their model port name
+    // (`<PROTOCOL>-<port>`) in place before the REST layer numbers them.
+    rules.sort_by_cached_key(|r| format!("{}-{}", r.protocol, r.port));
+    objects.push(l4_policy_object(settings, &tenant, &vs_name, &group_markers, &rules)?);
+
+    // VsVip: one FQDN per Service, sorted (the checksum sorts the list the REST layer sends).
+    let mut fqdns: Vec<String> = members
+        .iter()
+        .filter_map(|(name, svc)| {
+            shared_vip_fqdn(
+                ns,
+                name,
+                svc.metadata.annotations.as_ref(),
+                settings.auto_fqdn,
+                default_domain,
+                &cloud.dns_domains,
+            )
+        })
+        .collect();
+    fqdns.sort();
+    objects.push(vsvip_object(settings, &tenant, &vs_name, &fqdns, &lb_ip, &vrf));
+
+    // VS: ports named `<PROTOCOL>-<port>`, no target port, sorted by name.
+    let mut vs_ports: Vec<PortProto> = ports
+        .iter()
+        .map(|p| PortProto {
+            port: p.pp.port,
+            target_port: TargetPort::Int(0),
+            protocol: p.pp.protocol.clone(),
+            name: format!("{}-{}", p.pp.protocol, p.pp.port),
+            enable_ssl: false,
+        })
+        .collect();
+    vs_ports.sort_by(|a, b| a.name.cmp(&b.name));
+    let profiles = network_profiles(&vs_ports, cloud);
+    let vs_cksum = checksum::vs_checksum(&VsChecksum {
+        refs: vec![format!("VSVIP{vs_name}"), format!("L4Policy{vs_name}")],
+        application_profile: APP_PROFILE,
+        se_group: &settings.se_group,
+        network_profile: profiles.model,
+        ports: &vs_ports,
+        hostnames: &fqdns,
+        traffic_enabled: None,
+        enable_rhi: Some(settings.enable_rhi),
+        markers: group_markers.checksum(cluster),
+    });
+    objects.push(l4_vs_object(L4VsParts {
+        settings,
+        tenant: &tenant,
+        name: &vs_name,
+        cksum: vs_cksum,
+        app_profile: APP_PROFILE,
+        metadata: &ServiceMetadata {
+            hostnames: fqdns.clone(),
+            ..ServiceMetadata::default()
+        },
+        traffic_enabled: None,
+        vrf: &vrf,
+        services: vs_services(&vs_ports, profiles.mixed),
+        network_profile: profiles.sent,
+        markers: &group_markers,
+    }));
+
+    let mut model = Model { objects };
+    model.sort();
+    // AKO writes each Service's status from its pools' metadata: the group's VIP, the Service's
+    // own auto FQDN.
+    let status = members
+        .iter()
+        .map(|(name, _)| StatusIntent {
+            kind: "Service".to_owned(),
+            namespace: ns.to_owned(),
+            name: (*name).to_owned(),
+            tenant: tenant.clone(),
+            vs_name: vs_name.clone(),
+            vsvip_name: vs_name.clone(),
+            hostname: auto_fqdn(ns, name, settings.auto_fqdn, default_domain, &cloud.dns_domains),
+        })
+        .collect();
+    Ok((format!("{tenant}/{vs_name}"), model, status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::l4::{translate_l4, translate_l4_service};
+    use crate::manifests::load_manifests;
+    use crate::settings::Values;
+
+    fn settings(extra: &str) -> Settings {
+        let text = format!(
+            "AKOSettings: {{clusterName: c1, cniPlugin: antrea}}\nNetworkSettings: {{vipNetworkList: [{{networkName: vip-net}}]}}\n{extra}"
+        );
+        Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
+    }
+
+    fn cloud() -> CloudFacts {
+        CloudFacts {
+            dns_domains: vec!["avi.internal".into()],
+            license_tier: "ENTERPRISE".into(),
+            ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
+            cloud_type: "CLOUD_NONE".into(),
+        }
+    }
+
+    /// A LoadBalancer Service of namespace `sv`: `annotations` and `spec_extra` as YAML flow
+    /// entries, one port.
+    fn svc(name: &str, annotations: &str, spec_extra: &str, port: &str) -> String {
+        format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: sv, annotations: {{{annotations}}}}}\nspec: {{type: LoadBalancer, {spec_extra} ports: [{port}]}}\n"
+        )
+    }
+
+    fn snap(text: &str) -> Snapshot {
+        let mut s = Snapshot::new();
+        load_manifests(&mut s, "t.yaml", text).unwrap();
+        s
+    }
+
+    const KEY: &str = "ako.vmware.com/enable-shared-vip: g";
+
+    #[test]
+    fn any_service_of_a_group_re_translates_the_whole_group() {
+        let text = [
+            svc("a", KEY, "", "{port: 80, protocol: TCP}"),
+            svc("b", KEY, "", "{port: 53, protocol: UDP}"),
+            svc("solo", "", "", "{port: 81, protocol: TCP}"),
+        ]
+        .concat();
+        let s = snap(&text);
+        let (set, cl) = (settings(""), cloud());
+        let whole = translate_l4(&s, &set, &cl);
+        assert_eq!(
+            whole.models.keys().collect::<Vec<_>>(),
+            ["admin/c1--sv-g", "admin/c1--sv-solo"]
+        );
+        let a = translate_l4_service(&s, &set, &cl, "sv", "a");
+        let b = translate_l4_service(&s, &set, &cl, "sv", "b");
+        assert_eq!(a, b);
+        assert_eq!(a.models.keys().collect::<Vec<_>>(), ["admin/c1--sv-g"]);
+        assert_eq!(a.models["admin/c1--sv-g"], whole.models["admin/c1--sv-g"]);
+        let status: Vec<(&str, &str, Option<&str>)> = a
+            .status
+            .iter()
+            .map(|s| (s.name.as_str(), s.vsvip_name.as_str(), s.hostname.as_deref()))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                ("a", "c1--sv-g", Some("a.sv.avi.internal")),
+                ("b", "c1--sv-g", Some("b.sv.avi.internal"))
+            ]
+        );
+    }
+
+    #[test]
+    fn services_of_a_group_must_ask_for_the_same_vip_or_none() {
+        let (set, cl) = (settings(""), cloud());
+        // One asks, the other does not: Go AKO's outcome depends on event order (it flaps).
+        let text = [
+            svc(
+                "front",
+                KEY,
+                "loadBalancerIP: 127.100.7.7,",
+                "{port: 443, protocol: TCP}",
+            ),
+            svc("quic", KEY, "", "{port: 443, protocol: UDP}"),
+        ]
+        .concat();
+        let t = translate_l4(&snap(&text), &set, &cl);
+        assert!(t.models.is_empty() && t.status.is_empty());
+        assert_eq!(t.failures.len(), 2);
+        for f in &t.failures {
+            assert!(
+                f.message.contains("front: 127.100.7.7, quic: none") && f.message.contains("on every Service"),
+                "{}",
+                f.message
+            );
+        }
+        // The same address through the spec and through the annotation is fine.
+        let text = [
+            svc(
+                "front",
+                KEY,
+                "loadBalancerIP: 127.100.7.7,",
+                "{port: 443, protocol: TCP}",
+            ),
+            svc(
+                "quic",
+                &format!("{KEY}, ako.vmware.com/load-balancer-ip: 127.100.7.7"),
+                "",
+                "{port: 443, protocol: UDP}",
+            ),
+        ]
+        .concat();
+        let t = translate_l4(&snap(&text), &set, &cl);
+        assert!(t.failures.is_empty(), "{:?}", t.failures);
+        let vsvip = t.models["admin/c1--sv-g"]
+            .objects
+            .iter()
+            .find(|o| o.kind == avi_model::ObjectType::VsVip)
+            .unwrap()
+            .body
+            .to_value();
+        assert_eq!(vsvip["vip"][0]["ip_address"]["addr"], "127.100.7.7");
+    }
+
+    #[test]
+    fn a_member_of_another_class_or_annotations_that_differ_sink_the_group() {
+        let (set, cl) = (settings(""), cloud());
+        let text = [
+            svc("ours", KEY, "", "{port: 80, protocol: TCP}"),
+            svc(
+                "theirs",
+                KEY,
+                "loadBalancerClass: other.io/lb,",
+                "{port: 81, protocol: TCP}",
+            ),
+        ]
+        .concat();
+        let t = translate_l4(&snap(&text), &set, &cl);
+        assert!(t.models.is_empty());
+        assert_eq!(t.failures.len(), 1, "only AKO's own Services get the failure");
+        assert_eq!(t.failures[0].name, "ours");
+        assert!(t.failures[0].message.contains("Service theirs carries the key"));
+
+        let text = [
+            svc(
+                "a",
+                &format!("{KEY}, aviinfrasetting.ako.vmware.com/name: infra1"),
+                "",
+                "{port: 80, protocol: TCP}",
+            ),
+            svc("b", KEY, "", "{port: 81, protocol: TCP}"),
+        ]
+        .concat();
+        let t = translate_l4(&snap(&text), &set, &cl);
+        assert!(t.models.is_empty());
+        assert!(t.failures[0].message.contains("AviInfraSetting (a: infra1, b: none)"));
+    }
+
+    #[test]
+    fn a_port_and_protocol_served_twice_is_a_failure() {
+        let text = [
+            svc("a", KEY, "", "{port: 80, protocol: TCP}"),
+            svc("b", KEY, "", "{port: 80, protocol: TCP}"),
+            svc("c", KEY, "", "{port: 80, protocol: UDP}"),
+        ]
+        .concat();
+        let t = translate_l4(&snap(&text), &settings(""), &cloud());
+        assert!(t.models.is_empty());
+        assert_eq!(t.failures.len(), 3);
+        assert!(t.failures[0].message.contains("Services a and b both use TCP port 80"));
+    }
+
+    #[test]
+    fn a_service_named_like_a_key_loses_its_vs_name_to_the_group() {
+        let text = [
+            svc("a", KEY, "", "{port: 80, protocol: TCP}"),
+            svc("g", "", "", "{port: 81, protocol: TCP}"),
+        ]
+        .concat();
+        let s = snap(&text);
+        let (set, cl) = (settings(""), cloud());
+        let t = translate_l4(&s, &set, &cl);
+        assert_eq!(t.models.keys().collect::<Vec<_>>(), ["admin/c1--sv-g"]);
+        assert_eq!(t.failures.len(), 1);
+        assert_eq!(t.failures[0].name, "g");
+        assert_eq!(translate_l4_service(&s, &set, &cl, "sv", "g").failures, t.failures);
+    }
+
+    #[test]
+    fn the_group_ignores_the_namespace_tenant_and_uses_external_dns_only_on_the_vsvip() {
+        let text = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: sv, annotations: {{ako.vmware.com/tenant-name: team}}}}\n{}{}",
+            svc(
+                "a",
+                &format!("{KEY}, external-dns.alpha.kubernetes.io/hostname: www.avi.internal"),
+                "",
+                "{port: 80, protocol: TCP}"
+            ),
+            svc("b", KEY, "", "{port: 81, protocol: TCP}"),
+        );
+        let t = translate_l4(&snap(&text), &settings(""), &cloud());
+        let model = &t.models["admin/c1--sv-g"];
+        assert!(model.objects.iter().all(|o| o.tenant == "admin"));
+        let vsvip = model
+            .objects
+            .iter()
+            .find(|o| o.kind == avi_model::ObjectType::VsVip)
+            .unwrap()
+            .body
+            .to_value();
+        assert_eq!(
+            vsvip["dns_info"],
+            serde_json::json!([{"fqdn": "b.sv.avi.internal"}, {"fqdn": "www.avi.internal"}])
+        );
+        assert_eq!(t.status[0].hostname.as_deref(), Some("a.sv.avi.internal"));
+    }
+
+    #[test]
+    fn an_empty_key_is_a_plain_service_and_sctp_fails_with_npl() {
+        let text = svc(
+            "a",
+            "ako.vmware.com/enable-shared-vip: ''",
+            "",
+            "{port: 80, protocol: TCP}",
+        );
+        let t = translate_l4(&snap(&text), &settings(""), &cloud());
+        assert_eq!(t.models.keys().collect::<Vec<_>>(), ["admin/c1--sv-a"]);
+
+        let text = [
+            svc("a", KEY, "", "{port: 80, protocol: TCP}"),
+            svc("b", KEY, "", "{port: 81, protocol: SCTP}"),
+        ]
+        .concat();
+        let t = translate_l4(
+            &snap(&text),
+            &settings("L7Settings: {serviceType: NodePortLocal}\n"),
+            &cloud(),
+        );
+        assert!(t.models.is_empty());
+        assert!(t.failures[0].message.contains("Service b: port 81 uses SCTP"));
+    }
+}
