@@ -14,6 +14,11 @@
 //!   FQDN is what each Service's status shows, while the VsVip takes the external-dns hostname
 //!   when a Service has one.
 //!
+//! Two Services of a group on the same protocol and port: Go AKO builds the VS with that port
+//! twice and two policy rules for it, ordered by event processing (it re-orders them between
+//! PUTs), so only one Service ever gets the traffic while both show the VIP in their status.
+//! ako-rs refuses such a group instead (a failure on every Service).
+//!
 //! AKO builds nothing for a group whose Services disagree on the preferred VIP, the
 //! AviInfraSetting or the L4Rule annotation, or that holds a Service of another load-balancer
 //! class. It compares every Service with the first one of its internal list, whose order follows

@@ -134,6 +134,68 @@ fn compare_case(dir: &Path) -> Vec<String> {
             ));
         }
     }
+    // Status of LoadBalancer Services: the hostname AKO wrote, and which Services share an
+    // address (one VsVip); a Service AKO wrote no status for must have no status intent.
+    if let Ok(text) = std::fs::read_to_string(dir.join("status_services.json")) {
+        let status: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let mut ako: BTreeMap<(String, String), (Option<String>, Option<String>)> = BTreeMap::new();
+        for s in &status {
+            let first = &s["loadBalancer"]["ingress"][0];
+            if first.is_null() {
+                continue;
+            }
+            let key = (
+                s["namespace"].as_str().unwrap().to_owned(),
+                s["name"].as_str().unwrap().to_owned(),
+            );
+            let text = |v: &Value| v.as_str().map(str::to_owned);
+            ako.insert(key, (text(&first["hostname"]), text(&first["ip"])));
+        }
+        let ours: BTreeMap<(String, String), (Option<String>, String)> = t
+            .status
+            .iter()
+            .filter(|s| s.kind == "Service")
+            .map(|s| {
+                (
+                    (s.namespace.clone(), s.name.clone()),
+                    (s.hostname.clone(), s.vsvip_name.clone()),
+                )
+            })
+            .collect();
+        let hosts = |m: Vec<(&(String, String), Option<String>)>| -> BTreeMap<String, Option<String>> {
+            m.into_iter().map(|((ns, n), h)| (format!("{ns}/{n}"), h)).collect()
+        };
+        let ako_hosts = hosts(ako.iter().map(|(k, v)| (k, v.0.clone())).collect());
+        let our_hosts = hosts(ours.iter().map(|(k, v)| (k, v.0.clone())).collect());
+        if ako_hosts != our_hosts {
+            out.push(format!(
+                "{case} Service status hostnames: ours {our_hosts:?} != AKO's {ako_hosts:?}"
+            ));
+        }
+        // Services grouped by address (AKO) and by VsVip (ours) must be the same groups.
+        let groups = |pairs: Vec<(String, String)>| -> BTreeSet<BTreeSet<String>> {
+            let mut by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for (svc, addr) in pairs {
+                by.entry(addr).or_default().insert(svc);
+            }
+            by.into_values().collect()
+        };
+        let ako_groups = groups(
+            ako.iter()
+                .map(|((ns, n), v)| (format!("{ns}/{n}"), v.1.clone().unwrap_or_default()))
+                .collect(),
+        );
+        let our_groups = groups(
+            ours.iter()
+                .map(|((ns, n), v)| (format!("{ns}/{n}"), v.1.clone()))
+                .collect(),
+        );
+        if ako_groups != our_groups {
+            out.push(format!(
+                "{case} Services sharing a VIP: ours {our_groups:?} != AKO's {ako_groups:?}"
+            ));
+        }
+    }
     out
 }
 

@@ -8,8 +8,8 @@ Subcommands (all read their settings from the environment capture.sh exports):
   reset              POST /_sim/reset
   config CASE        write ConfigMap avi-k8s-config from CASE/values.yaml; print AKO's env
   apply CASE STAGE   create the objects of one stage of CASE/in.yaml (stage 0: all objects not
-                     listed in CASE/capture.yaml `later`; stage 1: those listed), set Node status,
-                     then write the allocated clusterIP/nodePorts back into in.yaml
+                     listed in CASE/capture.yaml `later`; stage 1: those listed), set Node and Pod
+                     status, then write the allocated clusterIP/nodePorts back into in.yaml
   stages CASE        print the number of stages
   wait PID STARTED   poll until AKO (pid) is quiet; STARTED = epoch seconds AKO was started
   dump CASE          write ako.json, status.json (and _captured/CASE when small)
@@ -361,7 +361,7 @@ def cmd_apply(case, stage):
             die(f"capture.yaml: {k} is not in in.yaml")
     mine = [d for d in docs if stage_of(case, d) == stage]
     # Namespaces and cluster-scoped classes first, then the rest in file order.
-    order = {"Namespace": 0, "IngressClass": 1, "Node": 1, "Secret": 2, "Service": 3, "EndpointSlice": 4}
+    order = {"Namespace": 0, "IngressClass": 1, "Node": 1, "Secret": 2, "Service": 3, "Pod": 3, "EndpointSlice": 4}
     changed = False
     for d in sorted(mine, key=lambda d: order.get(d["kind"], 5)):
         body = copy.deepcopy(d)
@@ -370,6 +370,10 @@ def cmd_apply(case, stage):
         if d["kind"] == "Node" and status:
             kubectl("patch", "node", d["metadata"]["name"], "--subresource=status", "--type=merge",
                     "-p", json.dumps({"status": status}))
+        if d["kind"] == "Pod" and status:
+            # No kubelet in testenv: the Pod's phase and Ready condition are set by hand.
+            kubectl("patch", "pod", d["metadata"]["name"], "-n", d["metadata"]["namespace"], "--subresource=status",
+                    "--type=merge", "-p", json.dumps({"status": status}))
         if d["kind"] == "Service":
             got = kget("service", "-n", d["metadata"]["namespace"], d["metadata"]["name"])
             spec, gspec = d["spec"], got["spec"]
