@@ -6,7 +6,8 @@
 //!   [`compare::update_reason`] says so, and left alone otherwise.
 //! * An owned object that no model wants is garbage. It is deleted only when the caller states
 //!   that the desired state is complete ([`PlanOptions::collect_garbage`], the "fail safe on
-//!   deletes" rule), its model is not protected (its Kubernetes source failed to translate),
+//!   deletes" rule), its model is not protected (its Kubernetes source failed to translate;
+//!   while any model is protected, unreferenced garbage is kept as well),
 //!   and the deletion guard allows it: when more than [`DeletionGuard::max_share`] of everything
 //!   we own would go, no delete is planned at all and [`Plan::refused`] says why.
 //! * Garbage is attached to the model of the virtual service that (as observed) uses it, so it
@@ -336,7 +337,12 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
             continue;
         }
         let model = attribution.model_of(key);
-        if !options.collect_garbage || options.protected_models.contains(&model) {
+        // Garbage nothing refers to any more may still belong to a protected model (an update of
+        // that model can drop the last reference, e.g. a parent VS no longer using its redirect
+        // policy): while any model is protected, such garbage is kept too.
+        let unreferenced_while_protecting =
+            model.ends_with(&format!("/{UNREFERENCED}")) && !options.protected_models.is_empty();
+        if !options.collect_garbage || options.protected_models.contains(&model) || unreferenced_while_protecting {
             out.kept += 1;
             continue;
         }

@@ -120,7 +120,7 @@ async fn pass(client: &Client, args: &DemoArgs) -> anyhow::Result<(bool, u64)> {
     for f in &translation.failures {
         println!("FAILED {} {}/{}: {}", f.kind, f.namespace, f.name, f.message);
     }
-    let (protected, unmapped) = sync_cmd::protected_models(&settings, &translation);
+    let (protected, unmapped) = sync_cmd::protected_models(&snapshot, &settings, &cloud, &translation);
     let options = SyncOptions {
         plan: PlanOptions {
             collect_garbage: unmapped.is_empty(),

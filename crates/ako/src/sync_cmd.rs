@@ -1,13 +1,13 @@
 //! `ako sync`: manifests + AKO values.yaml → the Avi Controller, once. Translate exactly as
 //! `ako plan` does (with the cloud facts read from the controller), plan against what this
 //! cluster owns on the controller, execute, print a summary. Exit 0 when the controller holds
-//! the desired state, 1 when something failed (an object the controller rejected, a Service that
+//! the desired state, 1 when something failed (an object the controller rejected, an object that
 //! failed to translate) or a deletion was refused, 2 on bad input or an unreachable controller.
 //!
 //! A manifest directory is the whole desired state, so objects this cluster owns that it no
 //! longer produces are deleted (`--no-delete` keeps them), under the mass-deletion guard
-//! (`--max-delete-share`, `--allow-mass-delete`). The Avi objects of a Service that fails to
-//! translate are kept: a failure is not a deletion.
+//! (`--max-delete-share`, `--allow-mass-delete`). The Avi objects of the models an Ingress or
+//! Service that fails to translate feeds are kept: a failure is not a deletion.
 //!
 //! Credentials come from `--username`/`--password` or `AKO_CONTROLLER_USERNAME` /
 //! `AKO_CONTROLLER_PASSWORD` (prefer the environment: command lines are visible to other
@@ -22,7 +22,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ako_sync::{DeletionGuard, DriftCheck, ExecuteOptions, Owner, PlanOptions, SyncOptions};
-use ako_translate::{Namer, Settings, Translation};
+use ako_translate::{Settings, Translation};
 use anyhow::Context;
 use avi_client::{Client, Config, Credential};
 use clap::{Args, ValueEnum};
@@ -185,7 +185,7 @@ fn run(args: &SyncArgs) -> anyhow::Result<bool> {
         let client = args.controller.connect().await?;
         let cloud = ako_sync::cloud_facts(&client, &settings.cloud_name).await?;
         let translation = plan::translate(&snapshot, &settings, &cloud);
-        let options = sync_options(args, &settings, &translation);
+        let options = sync_options(args, &snapshot, &settings, &cloud, &translation);
         let owner = Owner::new(&settings.cluster_name);
         let (summary, _) = ako_sync::sync_once(&client, &translation, &owner, &options)
             .await
@@ -220,7 +220,7 @@ pub fn plan_against(
         let observed = ako_sync::load_observed(&client, &Owner::new(&settings.cluster_name))
             .await
             .context("cannot read the objects this cluster owns on the controller")?;
-        let (protected, unmapped) = protected_models(settings, &translation);
+        let (protected, unmapped) = protected_models(snapshot, settings, &cloud, &translation);
         let options = PlanOptions {
             collect_garbage: unmapped.is_empty(),
             protected_models: protected,
@@ -247,9 +247,15 @@ pub fn plan_against(
     })
 }
 
-/// Options from the flags; the models of Services that failed to translate are protected.
-fn sync_options(args: &SyncArgs, settings: &Settings, translation: &Translation) -> SyncOptions {
-    let (protected, unmapped) = protected_models(settings, translation);
+/// Options from the flags; the models of objects that failed to translate are protected.
+fn sync_options(
+    args: &SyncArgs,
+    snapshot: &ako_translate::Snapshot,
+    settings: &Settings,
+    cloud: &ako_translate::CloudFacts,
+    translation: &Translation,
+) -> SyncOptions {
+    let (protected, unmapped) = protected_models(snapshot, settings, cloud, translation);
     let collect_garbage = !args.no_delete && unmapped.is_empty();
     if !args.no_delete && !unmapped.is_empty() {
         eprintln!(
@@ -280,18 +286,20 @@ fn sync_options(args: &SyncArgs, settings: &Settings, translation: &Translation)
     }
 }
 
-/// Model keys of Services that failed to translate, and the failed objects whose models
-/// cannot be named.
-pub(crate) fn protected_models(settings: &Settings, translation: &Translation) -> (BTreeSet<String>, Vec<String>) {
-    let namer = Namer::new(&settings.cluster_name);
+/// The models that failed objects may own objects in (kept as they are by the sync), and the
+/// failed objects whose models cannot be told (then nothing is garbage-collected).
+pub(crate) fn protected_models(
+    snapshot: &ako_translate::Snapshot,
+    settings: &Settings,
+    cloud: &ako_translate::CloudFacts,
+    translation: &Translation,
+) -> (BTreeSet<String>, Vec<String>) {
     let mut protected = BTreeSet::new();
     let mut unmapped = Vec::new();
     for f in &translation.failures {
-        match (f.kind.as_str(), namer.l4_vs(&f.namespace, &f.name)) {
-            ("Service", Ok(vs)) => {
-                protected.insert(format!("{}/{vs}", settings.tenant));
-            }
-            _ => unmapped.push(format!("{} {}/{}", f.kind, f.namespace, f.name)),
+        match ako_translate::models_of_failure(snapshot, settings, cloud, f) {
+            Some(models) => protected.extend(models),
+            None => unmapped.push(format!("{} {}/{}", f.kind, f.namespace, f.name)),
         }
     }
     (protected, unmapped)

@@ -262,6 +262,45 @@ async fn a_service_that_fails_to_translate_keeps_its_objects() {
     sim.shutdown().await;
 }
 
+/// An Ingress that partly stops translating (its TLS Secret is gone) keeps every object of its
+/// shard model, even one its parent VS stops referring to, while garbage collection goes on
+/// elsewhere (a removed Service's objects go).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_ingress_protects_its_model_only() {
+    let sim = start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = write_ca(tmp.path(), &sim);
+    let dir = tmp.path().join("cluster");
+    std::fs::create_dir(&dir).unwrap();
+    for entry in std::fs::read_dir(repo().join("examples/manifests")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let manifests = dir.display().to_string();
+    let out = ako(args(&sim, &ca, &manifests, "examples/values.yaml", &[]), PASSWORD).await;
+    assert!(out.status.success(), "{:?}", text(&out));
+
+    // The Secret goes (the TLS host fails: its SNI child, certificate, policy set, pool groups,
+    // pools and the parent's redirect policy are no longer produced) and so does the UDP Service
+    // (its 4 objects are garbage).
+    std::fs::remove_file(dir.join("shop-tls.yaml")).unwrap();
+    let payments = dir.join("payments.yaml");
+    let text_in = std::fs::read_to_string(&payments).unwrap();
+    let cut = text_in
+        .find("---\napiVersion: v1\nkind: Service\nmetadata: {name: resolver")
+        .expect("resolver in payments.yaml");
+    std::fs::write(&payments, &text_in[..cut]).unwrap();
+    let out = ako(args(&sim, &ca, &manifests, "examples/values.yaml", &[]), PASSWORD).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("failure: Ingress shop/storefront"), "{stderr}");
+    assert!(
+        stdout.starts_with("0 created, 2 updated, 4 deleted, 8 unchanged, 0 failed, 8 not deleted"),
+        "only the resolver's 4 objects go, the Ingress's 8 stay: {stdout}"
+    );
+    sim.shutdown().await;
+}
+
 /// `ako plan --controller`: the operations `ako sync` would send, and nothing is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_against_a_controller_shows_operations_without_sending_them() {

@@ -209,7 +209,7 @@ fn build_dedicated(
 }
 
 /// The model key (`<tenant>/<vs>`) a host is served by.
-fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Option<String> {
+pub(crate) fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Option<String> {
     let vs = match settings.shard_size.shard_of(host) {
         Some(shard) => namer.shared_vs(shard, None),
         None => namer.dedicated_vs(host, None),

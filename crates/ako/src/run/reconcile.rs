@@ -143,12 +143,11 @@ impl Reconciler {
 
     /// Translate, sync, write statuses. Returns whether everything converged.
     async fn pass(&mut self) -> bool {
-        let (translation, synced) = {
+        let (translation, synced, (protected, unmapped)) = {
             let cache = self.shared.lock();
-            (
-                ako_translate::translate(&cache.snapshot, &self.settings, &self.cloud),
-                cache.synced(),
-            )
+            let translation = ako_translate::translate(&cache.snapshot, &self.settings, &self.cloud);
+            let protected = protected_models(&cache.snapshot, &self.settings, &self.cloud, &translation);
+            (translation, cache.synced(), protected)
         };
         if translation.failures != self.last_failures {
             for f in &translation.failures {
@@ -156,7 +155,6 @@ impl Reconciler {
             }
             self.last_failures.clone_from(&translation.failures);
         }
-        let (protected, unmapped) = protected_models(&self.settings, &translation);
         let options = SyncOptions {
             plan: PlanOptions {
                 collect_garbage: synced && unmapped.is_empty(),

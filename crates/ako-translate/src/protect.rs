@@ -1,0 +1,117 @@
+//! Which models a translation failure may own objects in. A failure is not a deletion: the sync
+//! engine must keep the objects of those models as they are (AKO's rule "fail safe on deletes").
+
+use crate::bodies::tenant_of;
+use crate::ingress::rule_hosts;
+use crate::l4::shared_vip_key;
+use crate::l7::model_of;
+use crate::model::{CloudFacts, Failure};
+use crate::naming::Namer;
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+
+/// The model keys (`<tenant>/<vs>`) whose objects a failed object could have produced before
+/// it failed; `None` when that cannot be told, and then nothing may be garbage-collected.
+pub fn models_of_failure(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, f: &Failure) -> Option<Vec<String>> {
+    let namer = Namer::new(settings.cluster_name.as_str());
+    let (ns, name) = (f.namespace.as_str(), f.name.as_str());
+    match f.kind.as_str() {
+        "Service" if !ns.is_empty() => {
+            // Its own VS, and the group's VS if it asks to share a VIP (always `tenantName`).
+            let mut models = vec![format!(
+                "{}/{}",
+                tenant_of(snap, settings, ns),
+                namer.l4_vs(ns, name).ok()?
+            )];
+            if let Some(key) = snap
+                .services
+                .get(&(ns.to_owned(), name.to_owned()))
+                .and_then(shared_vip_key)
+            {
+                models.push(format!("{}/{}", settings.tenant, namer.l4_shared_vs(ns, key).ok()?));
+            }
+            Some(models)
+        }
+        "Ingress" if !ns.is_empty() => {
+            let ing = snap.ingresses.get(&(ns.to_owned(), name.to_owned()))?;
+            let tenant = tenant_of(snap, settings, ns);
+            rule_hosts(ns, name, ing, cloud)
+                .iter()
+                .map(|h| model_of(&namer, settings, &tenant, h))
+                .collect()
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Values;
+    use serde_json::json;
+
+    fn settings(shard: &str) -> Settings {
+        let text = format!(
+            "AKOSettings: {{clusterName: c}}\nNetworkSettings: {{vipNetworkList: [{{networkName: n}}]}}\nL7Settings: {{shardVSSize: {shard}}}\n"
+        );
+        Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
+    }
+
+    fn failure(kind: &str, ns: &str, name: &str) -> Failure {
+        Failure {
+            kind: kind.into(),
+            namespace: ns.into(),
+            name: name.into(),
+            message: "x".into(),
+        }
+    }
+
+    #[test]
+    fn a_shared_vip_service_protects_its_group() {
+        let mut snap = Snapshot::new();
+        snap.insert_service(
+            serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "ns",
+                "annotations": {"ako.vmware.com/enable-shared-vip": "grp"}},
+                "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}}))
+            .unwrap(),
+        );
+        let m = models_of_failure(
+            &snap,
+            &settings("SMALL"),
+            &CloudFacts::default(),
+            &failure("Service", "ns", "web"),
+        );
+        assert_eq!(
+            m,
+            Some(vec!["admin/c--ns-web".to_owned(), "admin/c--ns-grp".to_owned()])
+        );
+    }
+
+    #[test]
+    fn an_ingress_protects_the_shards_of_its_hosts_and_unknown_failures_protect_all() {
+        let mut snap = Snapshot::new();
+        snap.insert_ingress(
+            serde_json::from_value(json!({"metadata": {"name": "i", "namespace": "ns"},
+                "spec": {"rules": [{"host": "foo.com"}, {"host": "bar.com"}]}}))
+            .unwrap(),
+        );
+        let cloud = CloudFacts::default();
+        let m = models_of_failure(&snap, &settings("LARGE"), &cloud, &failure("Ingress", "ns", "i"));
+        // foo.com → shard 0, bar.com → shard 1 (notes/ako-behaviour.md §3).
+        assert_eq!(
+            m,
+            Some(vec![
+                "admin/c--Shared-L7-0".to_owned(),
+                "admin/c--Shared-L7-1".to_owned()
+            ])
+        );
+        assert_eq!(
+            models_of_failure(&snap, &settings("LARGE"), &cloud, &failure("Ingress", "", "m")),
+            None
+        );
+        assert_eq!(
+            models_of_failure(&snap, &settings("LARGE"), &cloud, &failure("Ingress", "ns", "gone")),
+            None
+        );
+    }
+}
