@@ -297,7 +297,7 @@ fn backend(
                 .find(|p| p.port == number || p.name.as_deref().unwrap_or("") == by_name);
             if !strict {
                 fail(format!(
-                    "Service {ns}/{} has no port {} (backend of {host}{path}): its pool has no servers",
+                    "Service {ns}/{} has no port {} (backend of {host}{path}): fix the Ingress backend or the Service ports",
                     svc.name,
                     if by_name.is_empty() {
                         number.to_string()
