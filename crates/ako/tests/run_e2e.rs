@@ -317,3 +317,96 @@ async fn load_balancer_service_gets_l4_vs_and_status() {
     let vsvip: Value = w.avi.get_by_name("vsvip", &vs_name).await.unwrap().expect("vsvip");
     assert_eq!(vsvip["vip"][0]["ip_address"]["addr"], ip.as_str());
 }
+
+/// The events.k8s.io/v1 Events about `name` in the test's namespace: `(type, reason, note)`.
+async fn events_of(w: &World, name: &str) -> Vec<(String, String, String)> {
+    let events = w.ns.api::<k8s_openapi::api::events::v1::Event>();
+    let list = events
+        .list(&Default::default())
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default();
+    list.into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .map(|e| {
+            (
+                e.type_.unwrap_or_default(),
+                e.reason.unwrap_or_default(),
+                e.note.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn ingress(name: &str, host: &str, port: i32) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": name},
+        "spec": {"ingressClassName": "avi-lb", "rules": [{"host": host, "http": {"paths": [
+            {"path": "/", "pathType": "Prefix",
+             "backend": {"service": {"name": "web", "port": {"number": port}}}}]}}]}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_ingress_gets_a_warning_event_and_the_good_one_synced() {
+    let w = World::start("run-ev").await;
+    w.create::<Service>(json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}
+    }))
+    .await;
+    w.create::<EndpointSlice>(slice("web-1", "web", &["10.3.0.1"])).await;
+    w.create::<Ingress>(ingress("good", "good.avi.internal", 80)).await;
+    w.create::<Ingress>(ingress("bad", "bad.avi.internal", 81)).await;
+
+    // The bad Ingress: a Warning with the reason.
+    let warning = w
+        .eventually("a TranslationFailed Event on the bad Ingress", || async {
+            events_of(&w, "bad")
+                .await
+                .into_iter()
+                .find(|(_, reason, _)| reason == "TranslationFailed")
+        })
+        .await;
+    assert_eq!(warning.0, "Warning");
+    assert!(warning.2.contains("has no port 81"), "{warning:?}");
+
+    // The good one: its status IP, and a Synced Event naming it.
+    let ingresses = w.ns.api::<Ingress>();
+    let ip = w
+        .eventually("the good Ingress's status", || async {
+            let ing = ingresses.get("good").await.ok()?;
+            ing.status?.load_balancer?.ingress?.first()?.ip.clone()
+        })
+        .await;
+    let synced = w
+        .eventually("a Synced Event on the good Ingress", || async {
+            events_of(&w, "good")
+                .await
+                .into_iter()
+                .find(|(_, reason, _)| reason == "Synced")
+        })
+        .await;
+    assert_eq!(synced.0, "Normal");
+    assert!(synced.2.contains(&format!("VIP {ip}")), "{synced:?} {ip}");
+
+    // Fixed: the bad one gets Synced; the good one is not told again what it already knows.
+    ingresses
+        .patch(
+            "bad",
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&serde_json::from_value::<Ingress>(ingress("bad", "bad.avi.internal", 80)).unwrap()),
+        )
+        .await
+        .expect("fix the bad Ingress");
+    w.eventually("a Synced Event on the fixed Ingress", || async {
+        events_of(&w, "bad")
+            .await
+            .into_iter()
+            .find(|(_, reason, _)| reason == "Synced")
+    })
+    .await;
+    let good = events_of(&w, "good").await;
+    assert_eq!(good.len(), 1, "the good Ingress got one Event: {good:?}");
+    assert!(!w.log_text().contains("cannot write event"), "{}", w.log_text());
+}

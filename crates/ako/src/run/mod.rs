@@ -12,6 +12,7 @@
 //! 5. the reconcile loop.
 
 mod cache;
+mod events;
 mod reconcile;
 mod status;
 mod watch;

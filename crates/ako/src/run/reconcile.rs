@@ -22,6 +22,7 @@ use ako_translate::{CloudFacts, Settings};
 use avi_client::Client;
 use tokio::time::Instant;
 
+use super::events::Events;
 use super::status::{self, Target};
 use super::watch::Shared;
 use super::{Backoff, retry};
@@ -51,6 +52,8 @@ pub struct Reconciler {
     status_owned: BTreeSet<Target>,
     /// The translation failures last logged: logged again only when they change.
     last_failures: Vec<ako_translate::Failure>,
+    /// Kubernetes Events on the objects (sent when an object's outcome changes).
+    events: Events,
 }
 
 impl Reconciler {
@@ -73,6 +76,7 @@ impl Reconciler {
         };
         Reconciler {
             avi,
+            events: Events::new(kube.clone()),
             kube,
             shared,
             settings,
@@ -181,6 +185,8 @@ impl Reconciler {
             tracing::warn!("sync failure: {f:?}");
         }
         let statuses_ok = self.write_statuses(&translation.status).await;
+        let vips = status::vip_addresses(&self.observed);
+        self.events.emit(&self.shared, &translation, &summary, &vips).await;
         summary.converged && statuses_ok
     }
 
