@@ -19,6 +19,7 @@ pub mod model;
 pub mod naming;
 pub mod protect;
 pub mod settings;
+pub mod settings_env;
 pub mod shard;
 pub mod snapshot;
 pub mod translate;
@@ -30,6 +31,7 @@ pub use model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, T
 pub use naming::{NameTooLong, Namer};
 pub use protect::models_of_failure;
 pub use settings::{Settings, SettingsError, Values};
+pub use settings_env::ChartConfig;
 pub use shard::ShardSize;
 pub use snapshot::Snapshot;
 pub use translate::translate;

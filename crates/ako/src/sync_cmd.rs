@@ -31,7 +31,7 @@ use crate::plan;
 
 /// A password from the command line or the environment; `Debug` never shows it.
 #[derive(Clone)]
-pub struct Password(String);
+pub struct Password(pub(crate) String);
 
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,6 +67,12 @@ pub struct ControllerArgs {
     /// Requests in flight to the controller at most (lower it for a small controller).
     #[arg(long, default_value_t = 64)]
     pub max_requests: usize,
+    /// An API token instead of the password (`ako run`: from the Secret `avi-secret`).
+    #[arg(skip)]
+    pub auth_token: Option<Password>,
+    /// The CA as PEM text instead of `--ca-file` (`ako run`: from the Secret `avi-secret`).
+    #[arg(skip)]
+    pub ca_pem: Option<String>,
 }
 
 impl ControllerArgs {
@@ -80,15 +86,17 @@ impl ControllerArgs {
             .username
             .as_deref()
             .context("no user name: give --username or set AKO_CONTROLLER_USERNAME")?;
-        let password = self
-            .password
-            .as_ref()
-            .context("no password: set AKO_CONTROLLER_PASSWORD (or give --password)")?;
-        let mut config = Config::new(controller, username, Credential::password(password.0.clone()))
-            .with_max_concurrency(self.max_requests.max(1));
+        let credential = match (&self.password, &self.auth_token) {
+            (Some(password), _) => Credential::password(password.0.clone()),
+            (None, Some(token)) => Credential::token(token.0.clone()),
+            (None, None) => anyhow::bail!("no password: set AKO_CONTROLLER_PASSWORD (or give --password)"),
+        };
+        let mut config = Config::new(controller, username, credential).with_max_concurrency(self.max_requests.max(1));
         if let Some(ca) = &self.ca_file {
             let pem = std::fs::read_to_string(ca).with_context(|| format!("cannot read {}", ca.display()))?;
             config = config.with_ca_pem(pem);
+        } else if let Some(pem) = &self.ca_pem {
+            config = config.with_ca_pem(pem.clone());
         }
         if self.insecure {
             eprintln!("warning: --insecure: the controller's certificate is not verified");

@@ -4,14 +4,18 @@
 //!
 //! Start-up order, each step retried with backoff until it works (the process never exits on
 //! bad input or an unreachable API server or controller; it logs and waits):
-//! 1. settings from `--values` (AKO's values.yaml keys);
-//! 2. the Kubernetes client (`--kubeconfig`, else in-cluster / `KUBECONFIG`), watchers started;
+//! 1. the Kubernetes client (`--kubeconfig`, else in-cluster / `KUBECONFIG`);
+//! 2. settings from `--values` (AKO's values.yaml keys), else from the ConfigMap
+//!    `avi-k8s-config` and AKO's environment variables ([`config`]); re-read until valid;
+//!    watchers started;
 //! 3. every watcher's initial list complete: only then is anything translated, so nothing is
 //!    ever deleted on the strength of a partial view of the cluster;
-//! 4. controller login, cloud facts and the observed state (what this cluster owns);
+//! 4. controller login (credentials re-read from the Secret `avi-secret` on every attempt
+//!    when no flag or variable gives them), cloud facts and the observed state (what this cluster owns);
 //! 5. the reconcile loop.
 
 mod cache;
+mod config;
 mod events;
 mod reconcile;
 mod status;
@@ -21,7 +25,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ako_translate::Settings;
 use ako_translate::settings::ServiceType;
 use anyhow::Context;
 use clap::Args;
@@ -41,9 +44,14 @@ pub struct RunArgs {
     /// Kubeconfig of the cluster to watch (default: in-cluster, else `KUBECONFIG` / ~/.kube/config).
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
-    /// AKO's values.yaml (the chart's keys).
+    /// AKO's values.yaml (the chart's keys); without it, the ConfigMap and AKO's environment
+    /// variables (CLUSTER_NAME, VIP_NETWORK_LIST, ...) configure `ako run`.
     #[arg(long)]
-    values: PathBuf,
+    values: Option<PathBuf>,
+    /// AKO's ConfigMap, NAMESPACE/NAME (default: $POD_NAMESPACE/avi-k8s-config when
+    /// POD_NAMESPACE is set); the Secret avi-secret is read from the same namespace.
+    #[arg(long, conflicts_with = "values")]
+    configmap: Option<String>,
     #[command(flatten)]
     controller: ControllerArgs,
     /// Quiet period after a change before translating, in milliseconds.
@@ -143,11 +151,13 @@ where
 }
 
 async fn run(args: &RunArgs) {
-    let settings = retry("invalid configuration", || async {
-        crate::plan::read_settings(&args.values)
+    let source = retry("invalid arguments", || async {
+        config::Source::new(args.values.clone(), args.configmap.as_deref())
     })
     .await;
     let kube = retry("cannot reach Kubernetes", || kube_client(args.kubeconfig.as_deref())).await;
+    let settings = retry("invalid configuration", || source.settings(&kube)).await;
+    tracing::info!(cluster = %settings.cluster_name, "configuration read");
 
     let mut kinds = vec![
         Kind::Ingress,
@@ -174,8 +184,14 @@ async fn run(args: &RunArgs) {
     }
     wait_for_initial_lists(&shared).await;
 
-    let controller = controller_args(&args.controller, &settings);
-    let avi = retry("cannot log in to the Avi Controller", || controller.connect()).await;
+    let namespace = source.namespace();
+    let avi = retry("cannot log in to the Avi Controller", || async {
+        config::controller(&args.controller, &settings, &kube, namespace.as_deref())
+            .await?
+            .connect()
+            .await
+    })
+    .await;
     let timing = Timing {
         debounce: Duration::from_millis(args.debounce_ms.max(1)),
         max_delay: Duration::from_millis(args.max_delay_ms.max(args.debounce_ms).max(1)),
@@ -200,15 +216,6 @@ async fn wait_for_initial_lists(shared: &Shared) {
             tracing::warn!(?pending, "still waiting for the initial list of these kinds");
         }
     }
-}
-
-/// The controller flags, with the address from the values when no flag or env var gives one.
-fn controller_args(args: &ControllerArgs, settings: &Settings) -> ControllerArgs {
-    let mut out = args.clone();
-    if out.controller.is_none() {
-        out.controller.clone_from(&settings.controller_host);
-    }
-    out
 }
 
 async fn kube_client(path: Option<&Path>) -> anyhow::Result<kube::Client> {

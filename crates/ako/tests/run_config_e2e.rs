@@ -1,0 +1,218 @@
+//! `ako run` configured as AKO's chart configures AKO: no `--values`, no credential flags or
+//! variables; the ConfigMap `avi-k8s-config` and the Secret `avi-secret` in the test namespace
+//! (real kube-apiserver from testenv, avisim in-process, the real `ako` binary).
+//! A bad key keeps the process up and is named in its log; fixing the ConfigMap converges.
+
+use std::future::Future;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ako_testenv::{TestNamespace, testenv};
+use avi_client::{Client, Config, Credential};
+use avisim::{Avisim, SimConfig};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::Api;
+use kube::api::{Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+const USER: &str = "admin";
+const PASSWORD: &str = "Run-Config-Pw1";
+const CLUSTER: &str = "e2ecfg";
+const WAIT: Duration = Duration::from_secs(40);
+
+struct Ako {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Ako {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Ako {
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Poll `probe` until it yields; fail with ako's log if it exits or after [`WAIT`].
+    async fn eventually<T, F, Fut>(&mut self, what: &str, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(v) = probe().await {
+                return v;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "ako run exited ({status}) waiting for {what}; log:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; ako log:\n{}",
+                self.log_text()
+            );
+            // Polling an external system with no event to wait on.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn configmap(ns: &str, sim_url: &str, shard: &str) -> ConfigMap {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "avi-k8s-config"},
+        "data": {
+            "controllerIP": sim_url,
+            "clusterName": CLUSTER,
+            "cloudName": "Default-Cloud",
+            "serviceEngineGroupName": "Default-Group",
+            "tenantName": "admin",
+            "serviceType": "ClusterIP",
+            "shardVSSize": shard,
+            "vipNetworkList": r#"[{"networkName":"vip-net"}]"#,
+            "nodeNetworkList": "[]",
+            "bgpPeerLabels": "[]",
+            "blockedNamespaceList": "[]",
+            "nsSyncLabelKey": "ako-e2e",
+            "nsSyncLabelValue": ns,
+            "fullSyncFrequency": "1800",
+            "apiServerPort": "8080",
+            "enableEVH": "false",
+            "layer7Only": "false",
+            "noPGForSNI": "false",
+            "autoFQDN": "default",
+            "fqdnReusePolicy": "InterNamespaceAllowed",
+            "defaultIngController": "true",
+            "defaultLBController": "true",
+            "logLevel": "WARN",
+            "deleteConfig": "false"
+        }
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converges() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = Avisim::start(SimConfig::local(USER, PASSWORD))
+        .await
+        .expect("avisim starts");
+    let ns = TestNamespace::new("run-cfg").await;
+    let label = json!({"metadata": {"labels": {"ako-e2e": ns.name()}}});
+    Api::<Namespace>::all(ns.client())
+        .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
+        .await
+        .expect("label the namespace");
+
+    // The chart's Secret and a ConfigMap with a bad shardVSSize.
+    let secret: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "avi-secret"},
+        "stringData": {"username": USER, "password": PASSWORD, "certificateAuthorityData": sim.ca_pem()}
+    }))
+    .unwrap();
+    ns.api::<Secret>()
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create the Secret");
+    let configmaps = ns.api::<ConfigMap>();
+    configmaps
+        .create(&PostParams::default(), &configmap(ns.name(), &sim.url(), "HUGE"))
+        .await
+        .expect("create the ConfigMap");
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("ako.log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ako"));
+    cmd.arg("run")
+        .arg("--kubeconfig")
+        .arg(testenv().kubeconfig())
+        .arg("--configmap")
+        .arg(format!("{}/avi-k8s-config", ns.name()))
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    for name in ako_translate::settings_env::env_var_names().chain([
+        "AKO_CONTROLLER",
+        "AKO_CONTROLLER_USERNAME",
+        "AKO_CONTROLLER_PASSWORD",
+        "POD_NAMESPACE",
+    ]) {
+        cmd.env_remove(name);
+    }
+    let mut ako = Ako {
+        child: cmd.spawn().expect("start ako run"),
+        log,
+    };
+
+    let services = ns.api::<Service>();
+    let svc: Service = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 53, "targetPort": 5353, "protocol": "TCP"}]}
+    }))
+    .unwrap();
+    services.create(&PostParams::default(), &svc).await.expect("create");
+    let slice: EndpointSlice = serde_json::from_value(json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "lb-1", "labels": {"kubernetes.io/service-name": "lb"}},
+        "addressType": "IPv4",
+        "ports": [{"port": 5353, "protocol": "TCP"}],
+        "endpoints": [{"addresses": ["10.2.0.1"], "conditions": {"ready": true}}]
+    }))
+    .unwrap();
+    ns.api::<EndpointSlice>()
+        .create(&PostParams::default(), &slice)
+        .await
+        .expect("create the slice");
+
+    // The bad key is named; the process stays up and touches nothing.
+    let log_path = ako.log.clone();
+    ako.eventually("the log naming shardVSSize", || {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        async move { (text.contains("shardVSSize") && text.contains("HUGE")).then_some(()) }
+    })
+    .await;
+    assert!(ako.child.try_wait().unwrap().is_none(), "ako run keeps running");
+    let avi = Client::connect(Config::new(sim.url(), USER, Credential::password(PASSWORD)).with_ca_pem(sim.ca_pem()))
+        .await
+        .expect("log in to avisim");
+    let vs_name = format!("{CLUSTER}--{}-lb", ns.name());
+    let none: Option<Value> = avi.get_by_name("virtualservice", &vs_name).await.unwrap();
+    assert!(none.is_none(), "nothing is synced with a bad configuration");
+
+    // Fixed: the next re-read converges, without a restart.
+    configmaps
+        .patch(
+            "avi-k8s-config",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"data": {"shardVSSize": "SMALL"}})),
+        )
+        .await
+        .expect("fix the ConfigMap");
+    let vs: Value = ako
+        .eventually("the L4 VS", || async {
+            avi.get_by_name("virtualservice", &vs_name).await.ok()?
+        })
+        .await;
+    assert_eq!(vs["created_by"], format!("ako-{CLUSTER}"));
+    let status = ako
+        .eventually("the Service status", || async {
+            let svc = services.get("lb").await.ok()?;
+            let list = svc.status?.load_balancer?.ingress?;
+            (!list.is_empty()).then_some(list)
+        })
+        .await;
+    let ip = status[0].ip.clone().unwrap_or_default();
+    assert!(ip.starts_with("127.100."), "{status:?}");
+    assert!(ako.child.try_wait().unwrap().is_none(), "ako run still running");
+    assert!(!ako.log_text().contains(PASSWORD), "the password is never logged");
+}
