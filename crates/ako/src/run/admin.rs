@@ -4,7 +4,7 @@
 //! * `GET /readyz`: 200 once the configuration is valid, every watch has completed its initial
 //!   list and the observed state (what this cluster owns on the controller) is loaded; 503 with
 //!   the reason otherwise;
-//! * `GET /metrics`: Prometheus text format ([`super::metrics`]);
+//! * `GET /metrics`: OpenMetrics text from a prometheus-client registry ([`super::metrics`]);
 //! * `GET /api/status`: AKO's status document (`avi_api.connection_status`, `avi_api.errors`,
 //!   the last 10 controller errors) with the operator's state next to it.
 
@@ -214,7 +214,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route(
             "/metrics",
             get(|AxState(s): AxState<Arc<State>>| async move {
-                let headers = [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")];
+                let headers = [(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)];
                 (headers, s.metrics.render()).into_response()
             }),
         )

@@ -1,5 +1,5 @@
-//! The operator's Prometheus metrics, rendered in the text exposition format (0.0.4) by
-//! [`Metrics::render`]. Written by the reconcile loop after every pass; read by `/metrics`.
+//! The operator's Prometheus metrics (prometheus-client registry, OpenMetrics text via
+//! [`Metrics::render`]). Written by the reconcile loop after every pass; read by `/metrics`.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -13,36 +13,122 @@
 //! | `ako_rest_operations_total` | counter | `method` (`POST`/`PUT`/`DELETE`), `result` |
 //! | `ako_rest_failures_total` | counter | `type`, `method` |
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use ako_sync::{Observed, Summary};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Content type of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
-/// Everything `/metrics` shows.
-#[derive(Default)]
-pub struct Metrics {
-    inner: Mutex<Inner>,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
 }
 
-#[derive(Default, Clone, Debug)]
-struct Inner {
-    passes: BTreeMap<&'static str, u64>,
-    /// Per bucket (not cumulative), plus +Inf last.
-    latency_buckets: [u64; BUCKETS.len() + 1],
-    latency_sum: f64,
-    latency_count: u64,
-    dirty: bool,
-    retry_pending: bool,
-    translation_failures: usize,
-    models: usize,
-    managed: BTreeMap<String, usize>,
-    rest: BTreeMap<(&'static str, &'static str), u64>,
-    rest_failures: BTreeMap<(String, &'static str), u64>,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TypeLabel {
+    r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RestLabel {
+    method: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RestFailureLabel {
+    r#type: String,
+    method: &'static str,
+}
+
+/// Everything `/metrics` shows.
+pub struct Metrics {
+    registry: Registry,
+    passes: Family<ResultLabel, Counter>,
+    duration: Histogram,
+    dirty: Gauge,
+    retry_pending: Gauge,
+    translation_failures: Gauge,
+    models: Gauge,
+    managed: Family<TypeLabel, Gauge>,
+    rest: Family<RestLabel, Counter>,
+    rest_failures: Family<RestFailureLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let m = Metrics {
+            registry: Registry::default(),
+            passes: Family::default(),
+            duration: Histogram::new(BUCKETS),
+            dirty: Gauge::default(),
+            retry_pending: Gauge::default(),
+            translation_failures: Gauge::default(),
+            models: Gauge::default(),
+            managed: Family::default(),
+            rest: Family::default(),
+            rest_failures: Family::default(),
+        };
+        // Both results exist from the start, so a dashboard sees zeros instead of no series.
+        for result in ["converged", "not_converged"] {
+            let _ = m.passes.get_or_create(&ResultLabel { result });
+        }
+        let mut m = m;
+        let r = &mut m.registry;
+        r.register("ako_reconcile_passes", "Reconcile passes by result", m.passes.clone());
+        r.register(
+            "ako_reconcile_duration_seconds",
+            "Duration of reconcile passes (translate, sync, statuses)",
+            m.duration.clone(),
+        );
+        r.register(
+            "ako_reconcile_dirty",
+            "1 while changes wait for a reconcile pass",
+            m.dirty.clone(),
+        );
+        r.register(
+            "ako_reconcile_retry_pending",
+            "1 while the last pass did not converge and is retried with backoff",
+            m.retry_pending.clone(),
+        );
+        r.register(
+            "ako_translation_failures",
+            "Kubernetes objects the last pass could not translate",
+            m.translation_failures.clone(),
+        );
+        r.register(
+            "ako_models",
+            "Models (virtual services) in the last translation",
+            m.models.clone(),
+        );
+        r.register(
+            "ako_objects_managed",
+            "Avi objects this cluster owns, by type",
+            m.managed.clone(),
+        );
+        r.register(
+            "ako_rest_operations",
+            "Controller write operations by method and result",
+            m.rest.clone(),
+        );
+        r.register(
+            "ako_rest_failures",
+            "Failed controller write operations by object type and method",
+            m.rest_failures.clone(),
+        );
+        m
+    }
 }
 
 /// The HTTP method of a sync verb.
@@ -55,14 +141,14 @@ fn method(verb: &str) -> &'static str {
     }
 }
 
-impl Metrics {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
 
+impl Metrics {
     /// Changes arrived that no pass has translated yet (`true`), or a pass took them (`false`).
     pub fn set_dirty(&self, dirty: bool) {
-        self.lock().dirty = dirty;
+        self.dirty.set(i64::from(dirty));
     }
 
     /// Record one pass: its duration, outcome, the sync summary and the state after it.
@@ -75,149 +161,55 @@ impl Metrics {
         models: usize,
         observed: &Observed,
     ) {
-        let mut m = self.lock();
-        *m.passes
-            .entry(if converged { "converged" } else { "not_converged" })
-            .or_default() += 1;
-        let secs = elapsed.as_secs_f64();
-        let bucket = BUCKETS.iter().position(|b| secs <= *b).unwrap_or(BUCKETS.len());
-        m.latency_buckets[bucket] += 1;
-        m.latency_sum += secs;
-        m.latency_count += 1;
-        m.retry_pending = !converged;
-        m.translation_failures = translation_failures;
-        m.models = models;
+        let result = if converged { "converged" } else { "not_converged" };
+        self.passes.get_or_create(&ResultLabel { result }).inc();
+        self.duration.observe(elapsed.as_secs_f64());
+        self.retry_pending.set(i64::from(!converged));
+        self.translation_failures.set(count(translation_failures));
+        self.models.set(count(models));
         for (verb, n) in [
             ("create", summary.created),
             ("update", summary.updated),
             ("delete", summary.deleted),
         ] {
             if n > 0 {
-                *m.rest.entry((method(verb), "success")).or_default() += n as u64;
+                let label = RestLabel {
+                    method: method(verb),
+                    result: "success",
+                };
+                self.rest.get_or_create(&label).inc_by(n as u64);
             }
         }
         for f in &summary.failed {
-            *m.rest.entry((method(f.verb), "failure")).or_default() += 1;
-            *m.rest_failures
-                .entry((f.key.kind.path().to_owned(), method(f.verb)))
-                .or_default() += 1;
+            let label = RestLabel {
+                method: method(f.verb),
+                result: "failure",
+            };
+            self.rest.get_or_create(&label).inc();
+            let label = RestFailureLabel {
+                r#type: f.key.kind.path().to_owned(),
+                method: method(f.verb),
+            };
+            self.rest_failures.get_or_create(&label).inc();
         }
-        let mut managed = BTreeMap::new();
+        let mut managed = std::collections::BTreeMap::<String, usize>::new();
         for (key, _) in observed.iter() {
             *managed.entry(key.kind.path().to_owned()).or_default() += 1;
         }
-        m.managed = managed;
+        // Types no longer owned drop out instead of keeping their last count.
+        self.managed.clear();
+        for (ty, n) in managed {
+            self.managed.get_or_create(&TypeLabel { r#type: ty }).set(count(n));
+        }
     }
 
-    /// The text exposition format.
+    /// The OpenMetrics text exposition ([`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
-        let m = self.lock().clone();
         let mut text = String::new();
-        header(
-            &mut text,
-            "ako_reconcile_passes_total",
-            "counter",
-            "Reconcile passes by result.",
-        );
-        for result in ["converged", "not_converged"] {
-            let n = m.passes.get(result).copied().unwrap_or(0);
-            let _ = writeln!(text, "ako_reconcile_passes_total{{result=\"{result}\"}} {n}");
-        }
-        header(
-            &mut text,
-            "ako_reconcile_duration_seconds",
-            "histogram",
-            "Duration of reconcile passes (translate, sync, statuses).",
-        );
-        let mut cumulative = 0;
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            cumulative += m.latency_buckets[i];
-            let _ = writeln!(
-                text,
-                "ako_reconcile_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
-            );
-        }
-        cumulative += m.latency_buckets[BUCKETS.len()];
-        let _ = writeln!(
-            text,
-            "ako_reconcile_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
-        );
-        let _ = writeln!(text, "ako_reconcile_duration_seconds_sum {}", m.latency_sum);
-        let _ = writeln!(text, "ako_reconcile_duration_seconds_count {}", m.latency_count);
-        gauge(
-            &mut text,
-            "ako_reconcile_dirty",
-            "1 while changes wait for a reconcile pass.",
-            u64::from(m.dirty),
-        );
-        gauge(
-            &mut text,
-            "ako_reconcile_retry_pending",
-            "1 while the last pass did not converge and is retried with backoff.",
-            u64::from(m.retry_pending),
-        );
-        gauge(
-            &mut text,
-            "ako_translation_failures",
-            "Kubernetes objects the last pass could not translate.",
-            m.translation_failures as u64,
-        );
-        gauge(
-            &mut text,
-            "ako_models",
-            "Models (virtual services) in the last translation.",
-            m.models as u64,
-        );
-        header(
-            &mut text,
-            "ako_objects_managed",
-            "gauge",
-            "Avi objects this cluster owns, by type.",
-        );
-        for (ty, n) in &m.managed {
-            let _ = writeln!(text, "ako_objects_managed{{type=\"{}\"}} {n}", escape(ty));
-        }
-        header(
-            &mut text,
-            "ako_rest_operations_total",
-            "counter",
-            "Controller write operations by method and result.",
-        );
-        for ((method, result), n) in &m.rest {
-            let _ = writeln!(
-                text,
-                "ako_rest_operations_total{{method=\"{method}\",result=\"{result}\"}} {n}"
-            );
-        }
-        header(
-            &mut text,
-            "ako_rest_failures_total",
-            "counter",
-            "Failed controller write operations by object type and method.",
-        );
-        for ((ty, method), n) in &m.rest_failures {
-            let _ = writeln!(
-                text,
-                "ako_rest_failures_total{{type=\"{}\",method=\"{method}\"}} {n}",
-                escape(ty)
-            );
-        }
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
         text
     }
-}
-
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-fn gauge(out: &mut String, name: &str, help: &str, value: u64) {
-    header(out, name, "gauge", help);
-    let _ = writeln!(out, "{name} {value}");
-}
-
-/// A label value escaped for the text format.
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -237,7 +229,7 @@ mod tests {
             text.contains("ako_reconcile_duration_seconds_bucket{le=\"+Inf\"} 0\n"),
             "{text}"
         );
-        assert!(text.contains("# TYPE ako_objects_managed gauge\n"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
         assert!(text.contains("ako_reconcile_dirty 0\n"), "{text}");
     }
 
@@ -267,7 +259,7 @@ mod tests {
             "ako_reconcile_passes_total{result=\"not_converged\"} 1",
             "ako_reconcile_duration_seconds_bucket{le=\"0.025\"} 0",
             "ako_reconcile_duration_seconds_bucket{le=\"0.05\"} 1",
-            "ako_reconcile_duration_seconds_bucket{le=\"30\"} 1",
+            "ako_reconcile_duration_seconds_bucket{le=\"30.0\"} 1",
             "ako_reconcile_duration_seconds_bucket{le=\"+Inf\"} 2",
             "ako_reconcile_duration_seconds_count 2",
             "ako_reconcile_dirty 1",
@@ -281,10 +273,5 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
-    }
-
-    #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }
