@@ -133,6 +133,8 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
     let log = dir.path().join("ako.log");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ako"));
     cmd.arg("run")
+        // Servers in tests listen on loopback only, on a free port.
+        .args(["--admin-listen", "127.0.0.1:0"])
         .arg("--kubeconfig")
         .arg(testenv().kubeconfig())
         .arg("--configmap")

@@ -92,6 +92,8 @@ impl World {
         let log = dir.path().join("ako.log");
         let ako = Command::new(env!("CARGO_BIN_EXE_ako"))
             .arg("run")
+            // Servers in tests listen on loopback only, on a free port.
+            .args(["--admin-listen", "127.0.0.1:0"])
             .arg("--kubeconfig")
             .arg(testenv().kubeconfig())
             .arg("--values")

@@ -14,15 +14,19 @@
 //!    when no flag or variable gives them), cloud facts and the observed state (what this cluster owns);
 //! 5. the reconcile loop.
 
+mod admin;
 mod cache;
 mod config;
 mod events;
+mod metrics;
 mod reconcile;
 mod status;
 mod watch;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ako_translate::settings::ServiceType;
@@ -64,6 +68,13 @@ pub struct RunArgs {
     /// `AKOSettings.fullSyncFrequency`).
     #[arg(long)]
     resync_seconds: Option<u64>,
+    /// Address of the admin server (/healthz, /readyz, /metrics, /api/status) (default:
+    /// 0.0.0.0:<apiServerPort>, 8080 unless the settings say otherwise).
+    #[arg(long)]
+    admin_listen: Option<SocketAddr>,
+    /// Write the admin server's bound port to this file (for `--admin-listen 127.0.0.1:0`).
+    #[arg(long)]
+    admin_port_file: Option<PathBuf>,
 }
 
 /// Run `ako run` until SIGINT/SIGTERM.
@@ -150,14 +161,43 @@ where
     }
 }
 
+/// The admin server's address before the settings are read: `--admin-listen`, else
+/// 0.0.0.0:`AKO_API_PORT` (how AKO's chart passes `apiServerPort`), else 0.0.0.0:8080.
+fn admin_addr(args: &RunArgs) -> SocketAddr {
+    args.admin_listen.unwrap_or_else(|| {
+        let port = std::env::var("AKO_API_PORT")
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(8080);
+        SocketAddr::from(([0, 0, 0, 0], port))
+    })
+}
+
 async fn run(args: &RunArgs) {
+    let admin = Arc::new(admin::State::default());
+    let addr = admin_addr(args);
+    let mut server = admin::serve(addr, args.admin_port_file.clone(), admin.clone()).await;
     let source = retry("invalid arguments", || async {
         config::Source::new(args.values.clone(), args.configmap.as_deref())
     })
     .await;
     let kube = retry("cannot reach Kubernetes", || kube_client(args.kubeconfig.as_deref())).await;
-    let settings = retry("invalid configuration", || source.settings(&kube)).await;
+    let settings = retry("invalid configuration", || async {
+        let r = source.settings(&kube).await;
+        admin.config(&r);
+        r
+    })
+    .await;
     tracing::info!(cluster = %settings.cluster_name, "configuration read");
+    if args.admin_listen.is_none() && settings.api_server_port != addr.port() {
+        // apiServerPort in the settings: move the admin server there.
+        if let Some(old) = server.take() {
+            old.abort();
+        }
+        let addr = SocketAddr::from(([0, 0, 0, 0], settings.api_server_port));
+        server = admin::serve(addr, args.admin_port_file.clone(), admin.clone()).await;
+    }
+    let _server = server;
 
     let mut kinds = vec![
         Kind::Ingress,
@@ -182,14 +222,20 @@ async fn run(args: &RunArgs) {
     if kinds.contains(&Kind::Pod) {
         watch::spawn::<Pod>(kube.clone(), None, shared.clone());
     }
+    admin.watches(&shared);
     wait_for_initial_lists(&shared).await;
 
     let namespace = source.namespace();
     let avi = retry("cannot log in to the Avi Controller", || async {
-        config::controller(&args.controller, &settings, &kube, namespace.as_deref())
-            .await?
-            .connect()
-            .await
+        let r = async {
+            config::controller(&args.controller, &settings, &kube, namespace.as_deref())
+                .await?
+                .connect()
+                .await
+        }
+        .await;
+        admin.controller(&r);
+        r
     })
     .await;
     let timing = Timing {
@@ -197,7 +243,7 @@ async fn run(args: &RunArgs) {
         max_delay: Duration::from_millis(args.max_delay_ms.max(args.debounce_ms).max(1)),
         resync: Duration::from_secs(args.resync_seconds.unwrap_or(settings.full_sync_seconds).max(1)),
     };
-    let mut reconciler = Reconciler::start(avi, kube, shared, settings, timing).await;
+    let mut reconciler = Reconciler::start(avi, kube, shared, settings, timing, admin).await;
     reconciler.run().await;
 }
 

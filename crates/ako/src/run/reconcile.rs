@@ -15,6 +15,7 @@
 //! index (issue 6).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ako_sync::{ExecuteOptions, Observed, Owner, PlanOptions, SyncOptions};
@@ -22,6 +23,7 @@ use ako_translate::{CloudFacts, Settings};
 use avi_client::Client;
 use tokio::time::Instant;
 
+use super::admin;
 use super::events::Events;
 use super::status::{self, Target};
 use super::watch::Shared;
@@ -54,22 +56,40 @@ pub struct Reconciler {
     last_failures: Vec<ako_translate::Failure>,
     /// Kubernetes Events on the objects (sent when an object's outcome changes).
     events: Events,
+    /// What the admin server shows.
+    admin: Arc<admin::State>,
 }
 
 impl Reconciler {
     /// Read the cloud facts and the observed state (retrying until the controller answers).
-    pub async fn start(avi: Client, kube: kube::Client, shared: Shared, settings: Settings, timing: Timing) -> Self {
+    pub async fn start(
+        avi: Client,
+        kube: kube::Client,
+        shared: Shared,
+        settings: Settings,
+        timing: Timing,
+        admin: Arc<admin::State>,
+    ) -> Self {
         let owner = Owner::new(&settings.cluster_name);
         let cloud = retry("cannot read the cloud from the controller", || async {
-            Ok(ako_sync::cloud_facts(&avi, &settings.cloud_name).await?)
+            let r = ako_sync::cloud_facts(&avi, &settings.cloud_name)
+                .await
+                .map_err(anyhow::Error::from);
+            admin.controller(&r);
+            r
         })
         .await;
         let observed = retry(
             "cannot read the objects this cluster owns on the controller",
-            || async { Ok(ako_sync::load_observed(&avi, &owner).await?) },
+            || async {
+                let r = ako_sync::load_observed(&avi, &owner).await.map_err(anyhow::Error::from);
+                admin.controller(&r);
+                r
+            },
         )
         .await;
         tracing::info!(objects = observed.len(), "observed state loaded");
+        admin.observed_loaded();
         let status_owned = {
             let cache = shared.lock();
             status::ours_at_start(&cache.snapshot, &status::vip_addresses(&observed))
@@ -85,6 +105,7 @@ impl Reconciler {
             observed,
             status_owned,
             last_failures: Vec::new(),
+            admin,
         }
     }
 
@@ -104,7 +125,10 @@ impl Reconciler {
             };
             let wake = retry_at.map_or(next_resync, |r| r.min(next_resync));
             tokio::select! {
-                () = self.shared.changed.notified() => self.debounce().await,
+                () = self.shared.changed.notified() => {
+                    self.admin.metrics.set_dirty(true);
+                    self.debounce().await;
+                }
                 () = tokio::time::sleep_until(wake) => {}
             }
             if Instant::now() >= next_resync {
@@ -141,12 +165,17 @@ impl Reconciler {
         }
         match ako_sync::load_observed(&self.avi, self.observed.owner()).await {
             Ok(observed) => self.observed = observed,
-            Err(e) => tracing::warn!("cannot re-read the controller, keeping the state in memory: {e:#}"),
+            Err(e) => {
+                tracing::warn!("cannot re-read the controller, keeping the state in memory: {e:#}");
+                self.admin.controller_error(&format!("{e:#}"));
+            }
         }
     }
 
     /// Translate, sync, write statuses. Returns whether everything converged.
     async fn pass(&mut self) -> bool {
+        let started = Instant::now();
+        self.admin.metrics.set_dirty(false);
         let (translation, synced, (protected, unmapped)) = {
             let cache = self.shared.lock();
             let translation = ako_translate::translate(&cache.snapshot, &self.settings, &self.cloud);
@@ -187,7 +216,34 @@ impl Reconciler {
         let statuses_ok = self.write_statuses(&translation.status).await;
         let vips = status::vip_addresses(&self.observed);
         self.events.emit(&self.shared, &translation, &summary, &vips).await;
-        summary.converged && statuses_ok
+        let converged = summary.converged && statuses_ok;
+        self.admin.metrics.pass(
+            started.elapsed(),
+            converged,
+            &summary,
+            translation.failures.len(),
+            translation.models.len(),
+            &self.observed,
+        );
+        self.admin.synced(
+            converged,
+            translation.models.len(),
+            &translation.failures,
+            summary.failed.len(),
+        );
+        // Transport errors, 5xx, lost sessions: the controller is not answering as it should.
+        let mut unreachable = summary
+            .failed
+            .iter()
+            .filter(|f| f.retry == ako_sync::Retry::Fast)
+            .peekable();
+        if unreachable.peek().is_none() {
+            self.admin.controller(&Ok(()));
+        }
+        for f in unreachable {
+            self.admin.controller_error(&f.to_string());
+        }
+        converged
     }
 
     /// Patch the statuses that differ; true when every patch went through.

@@ -1,0 +1,277 @@
+//! The operator's Prometheus metrics (prometheus-client registry, OpenMetrics text via
+//! [`Metrics::render`]). Written by the reconcile loop after every pass; read by `/metrics`.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `ako_reconcile_passes_total` | counter | `result`: `converged`, `not_converged` |
+//! | `ako_reconcile_duration_seconds` | histogram | |
+//! | `ako_reconcile_dirty` | gauge | 1 while changes wait for a pass |
+//! | `ako_reconcile_retry_pending` | gauge | 1 while the last pass did not converge |
+//! | `ako_translation_failures` | gauge | objects not translated in the last pass |
+//! | `ako_models` | gauge | models (virtual services) in the last translation |
+//! | `ako_objects_managed` | gauge | `type`: Avi object type this cluster owns |
+//! | `ako_rest_operations_total` | counter | `method` (`POST`/`PUT`/`DELETE`), `result` |
+//! | `ako_rest_failures_total` | counter | `type`, `method` |
+
+use std::time::Duration;
+
+use ako_sync::{Observed, Summary};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Content type of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TypeLabel {
+    r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RestLabel {
+    method: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RestFailureLabel {
+    r#type: String,
+    method: &'static str,
+}
+
+/// Everything `/metrics` shows.
+pub struct Metrics {
+    registry: Registry,
+    passes: Family<ResultLabel, Counter>,
+    duration: Histogram,
+    dirty: Gauge,
+    retry_pending: Gauge,
+    translation_failures: Gauge,
+    models: Gauge,
+    managed: Family<TypeLabel, Gauge>,
+    rest: Family<RestLabel, Counter>,
+    rest_failures: Family<RestFailureLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let m = Metrics {
+            registry: Registry::default(),
+            passes: Family::default(),
+            duration: Histogram::new(BUCKETS),
+            dirty: Gauge::default(),
+            retry_pending: Gauge::default(),
+            translation_failures: Gauge::default(),
+            models: Gauge::default(),
+            managed: Family::default(),
+            rest: Family::default(),
+            rest_failures: Family::default(),
+        };
+        // Both results exist from the start, so a dashboard sees zeros instead of no series.
+        for result in ["converged", "not_converged"] {
+            let _ = m.passes.get_or_create(&ResultLabel { result });
+        }
+        let mut m = m;
+        let r = &mut m.registry;
+        r.register("ako_reconcile_passes", "Reconcile passes by result", m.passes.clone());
+        r.register(
+            "ako_reconcile_duration_seconds",
+            "Duration of reconcile passes (translate, sync, statuses)",
+            m.duration.clone(),
+        );
+        r.register(
+            "ako_reconcile_dirty",
+            "1 while changes wait for a reconcile pass",
+            m.dirty.clone(),
+        );
+        r.register(
+            "ako_reconcile_retry_pending",
+            "1 while the last pass did not converge and is retried with backoff",
+            m.retry_pending.clone(),
+        );
+        r.register(
+            "ako_translation_failures",
+            "Kubernetes objects the last pass could not translate",
+            m.translation_failures.clone(),
+        );
+        r.register(
+            "ako_models",
+            "Models (virtual services) in the last translation",
+            m.models.clone(),
+        );
+        r.register(
+            "ako_objects_managed",
+            "Avi objects this cluster owns, by type",
+            m.managed.clone(),
+        );
+        r.register(
+            "ako_rest_operations",
+            "Controller write operations by method and result",
+            m.rest.clone(),
+        );
+        r.register(
+            "ako_rest_failures",
+            "Failed controller write operations by object type and method",
+            m.rest_failures.clone(),
+        );
+        m
+    }
+}
+
+/// The HTTP method of a sync verb.
+fn method(verb: &str) -> &'static str {
+    match verb {
+        "create" => "POST",
+        "update" => "PUT",
+        "delete" => "DELETE",
+        _ => "OTHER",
+    }
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Metrics {
+    /// Changes arrived that no pass has translated yet (`true`), or a pass took them (`false`).
+    pub fn set_dirty(&self, dirty: bool) {
+        self.dirty.set(i64::from(dirty));
+    }
+
+    /// Record one pass: its duration, outcome, the sync summary and the state after it.
+    pub fn pass(
+        &self,
+        elapsed: Duration,
+        converged: bool,
+        summary: &Summary,
+        translation_failures: usize,
+        models: usize,
+        observed: &Observed,
+    ) {
+        let result = if converged { "converged" } else { "not_converged" };
+        self.passes.get_or_create(&ResultLabel { result }).inc();
+        self.duration.observe(elapsed.as_secs_f64());
+        self.retry_pending.set(i64::from(!converged));
+        self.translation_failures.set(count(translation_failures));
+        self.models.set(count(models));
+        for (verb, n) in [
+            ("create", summary.created),
+            ("update", summary.updated),
+            ("delete", summary.deleted),
+        ] {
+            if n > 0 {
+                let label = RestLabel {
+                    method: method(verb),
+                    result: "success",
+                };
+                self.rest.get_or_create(&label).inc_by(n as u64);
+            }
+        }
+        for f in &summary.failed {
+            let label = RestLabel {
+                method: method(f.verb),
+                result: "failure",
+            };
+            self.rest.get_or_create(&label).inc();
+            let label = RestFailureLabel {
+                r#type: f.key.kind.path().to_owned(),
+                method: method(f.verb),
+            };
+            self.rest_failures.get_or_create(&label).inc();
+        }
+        let mut managed = std::collections::BTreeMap::<String, usize>::new();
+        for (key, _) in observed.iter() {
+            *managed.entry(key.kind.path().to_owned()).or_default() += 1;
+        }
+        // Types no longer owned drop out instead of keeping their last count.
+        self.managed.clear();
+        for (ty, n) in managed {
+            self.managed.get_or_create(&TypeLabel { r#type: ty }).set(count(n));
+        }
+    }
+
+    /// The OpenMetrics text exposition ([`CONTENT_TYPE`]).
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ako_sync::{Failure, ObjectKey, Owner, Retry};
+    use avi_model::ObjectType;
+
+    #[test]
+    fn render_before_any_pass_has_every_family_at_zero() {
+        let text = Metrics::default().render();
+        assert!(
+            text.contains("ako_reconcile_passes_total{result=\"converged\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ako_reconcile_duration_seconds_bucket{le=\"+Inf\"} 0\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert!(text.contains("ako_reconcile_dirty 0\n"), "{text}");
+    }
+
+    #[test]
+    fn a_pass_counts_latency_rest_operations_and_failures() {
+        let m = Metrics::default();
+        let summary = Summary {
+            created: 3,
+            updated: 1,
+            failed: vec![Failure {
+                model: "admin/vs".into(),
+                key: ObjectKey::new(ObjectType::Pool, "admin", "p"),
+                verb: "create",
+                message: "no".into(),
+                retry: Retry::Never,
+                sources: vec![],
+            }],
+            ..Summary::default()
+        };
+        let observed = Observed::new(Owner::new("c"));
+        m.set_dirty(true);
+        m.pass(Duration::from_millis(40), false, &summary, 2, 5, &observed);
+        m.pass(Duration::from_secs(100), true, &Summary::default(), 0, 5, &observed);
+        let text = m.render();
+        for line in [
+            "ako_reconcile_passes_total{result=\"converged\"} 1",
+            "ako_reconcile_passes_total{result=\"not_converged\"} 1",
+            "ako_reconcile_duration_seconds_bucket{le=\"0.025\"} 0",
+            "ako_reconcile_duration_seconds_bucket{le=\"0.05\"} 1",
+            "ako_reconcile_duration_seconds_bucket{le=\"30.0\"} 1",
+            "ako_reconcile_duration_seconds_bucket{le=\"+Inf\"} 2",
+            "ako_reconcile_duration_seconds_count 2",
+            "ako_reconcile_dirty 1",
+            "ako_reconcile_retry_pending 0",
+            "ako_translation_failures 0",
+            "ako_models 5",
+            "ako_rest_operations_total{method=\"POST\",result=\"success\"} 3",
+            "ako_rest_operations_total{method=\"PUT\",result=\"success\"} 1",
+            "ako_rest_operations_total{method=\"POST\",result=\"failure\"} 1",
+            "ako_rest_failures_total{type=\"pool\",method=\"POST\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+    }
+}
