@@ -1,0 +1,467 @@
+//! `ako run` end to end over a lifecycle: a TLS Secret created after its Ingress, `ako run`
+//! restarted against the same controller, and the controller unreachable for a while. A real
+//! kube-apiserver (testenv), avisim in-process over HTTPS and the real `ako` binary as a child
+//! process, scoped to the test's namespace with `namespaceSelector`.
+//!
+//! Everything is observed by polling with a deadline, never by sleeping a fixed time.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ako_testenv::{TestNamespace, testenv};
+use avi_client::{Client, Config, Credential};
+use avisim::{Avisim, Fault, FaultAction, SimConfig};
+use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use kube::Api;
+use kube::api::{Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const USER: &str = "admin";
+const PASSWORD: &str = "Run-Lifecycle-Pw1";
+const CLUSTER: &str = "lc";
+const WAIT: Duration = Duration::from_secs(60);
+
+/// One `ako run` process.
+struct Ako {
+    child: Child,
+    port_file: PathBuf,
+}
+
+impl Drop for Ako {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One test's world: its namespace, its controller simulator and its `ako run`.
+struct World {
+    ns: TestNamespace,
+    sim: Avisim,
+    avi: Client,
+    ako: std::sync::Mutex<Option<Ako>>,
+    dir: tempfile::TempDir,
+    /// How many `ako run` processes were started (names their log files).
+    runs: std::sync::atomic::AtomicUsize,
+}
+
+impl World {
+    async fn start(prefix: &str) -> World {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sim = Avisim::start(SimConfig::local(USER, PASSWORD))
+            .await
+            .expect("avisim starts");
+        let ns = TestNamespace::new(prefix).await;
+        let label = json!({"metadata": {"labels": {"ako-e2e": ns.name()}}});
+        Api::<Namespace>::all(ns.client())
+            .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
+            .await
+            .expect("label the namespace");
+        // Cluster-scoped and shared by the tests: applied idempotently (same body as run_e2e).
+        let class: IngressClass = serde_json::from_value(json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": "avi-lb",
+                "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+            "spec": {"controller": "ako.vmware.com/avi-lb"}
+        }))
+        .unwrap();
+        Api::<IngressClass>::all(ns.client())
+            .patch(
+                "avi-lb",
+                &PatchParams::apply(ako_testenv::FIELD_MANAGER).force(),
+                &Patch::Apply(&class),
+            )
+            .await
+            .expect("apply the IngressClass");
+        let avi =
+            Client::connect(Config::new(sim.url(), USER, Credential::password(PASSWORD)).with_ca_pem(sim.ca_pem()))
+                .await
+                .expect("log in to avisim");
+        let w = World {
+            ns,
+            sim,
+            avi,
+            ako: std::sync::Mutex::new(None),
+            dir: tempfile::tempdir().unwrap(),
+            runs: Default::default(),
+        };
+        w.start_ako();
+        w
+    }
+
+    /// Start a (new) `ako run` against this world's avisim.
+    fn start_ako(&self) {
+        let dir = self.dir.path();
+        let run = self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let values = dir.join("values.yaml");
+        std::fs::write(
+            &values,
+            format!(
+                "AKOSettings:\n  clusterName: {CLUSTER}\n  namespaceSelector:\n    labelKey: ako-e2e\n    labelValue: {}\n\
+                 NetworkSettings:\n  vipNetworkList:\n    - networkName: vip-net\n\
+                 L7Settings:\n  serviceType: ClusterIP\n  shardVSSize: SMALL\n\
+                 ControllerSettings:\n  cloudName: Default-Cloud\n  serviceEngineGroupName: Default-Group\n  tenantName: admin\n",
+                self.ns.name()
+            ),
+        )
+        .unwrap();
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, self.sim.ca_pem()).unwrap();
+        let log = dir.join(format!("ako-{run}.log"));
+        let port_file = dir.join(format!("admin-port-{run}"));
+        let child = Command::new(env!("CARGO_BIN_EXE_ako"))
+            .arg("run")
+            // Servers in tests listen on loopback only, on a free port.
+            .args(["--admin-listen", "127.0.0.1:0"])
+            .arg("--admin-port-file")
+            .arg(&port_file)
+            .arg("--kubeconfig")
+            .arg(testenv().kubeconfig())
+            .arg("--values")
+            .arg(&values)
+            .arg("--controller")
+            .arg(self.sim.url())
+            .arg("--ca-file")
+            .arg(&ca)
+            .env("AKO_CONTROLLER_USERNAME", USER)
+            .env("AKO_CONTROLLER_PASSWORD", PASSWORD)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start ako run");
+        let old = self.ako.lock().unwrap().replace(Ako { child, port_file });
+        assert!(old.is_none(), "one ako run at a time");
+    }
+
+    /// Stop the running `ako run` (killed, as a crashed or evicted pod would be) and wait for it.
+    fn stop_ako(&self) {
+        let ako = self.ako.lock().unwrap().take().expect("ako run is running");
+        drop(ako);
+    }
+
+    /// Poll `probe` until it yields a value; fail with `what` and ako's log after [`WAIT`].
+    async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(v) = probe().await {
+                return v;
+            }
+            let exited = self
+                .ako
+                .lock()
+                .unwrap()
+                .as_mut()
+                .and_then(|a| a.child.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                panic!(
+                    "ako run exited ({status}) while waiting for {what}; log:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; ako log:\n{}",
+                self.log_text()
+            );
+            // Polling interval of an external system with no event to wait on.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The logs of every `ako run` of this world, oldest first.
+    fn log_text(&self) -> String {
+        let runs = self.runs.load(std::sync::atomic::Ordering::SeqCst);
+        (0..runs)
+            .map(|r| {
+                let text = std::fs::read_to_string(self.dir.path().join(format!("ako-{r}.log"))).unwrap_or_default();
+                format!("--- ako run #{r} ---\n{text}")
+            })
+            .collect()
+    }
+
+    /// The admin port of the running `ako run`, once it wrote it.
+    async fn admin_port(&self) -> u16 {
+        let file = self.ako.lock().unwrap().as_ref().expect("ako run").port_file.clone();
+        self.eventually("the admin port file", || {
+            let file = file.clone();
+            async move { read_port(&file) }
+        })
+        .await
+    }
+
+    async fn create<K>(&self, body: Value) -> K
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + std::fmt::Debug
+            + serde::Serialize
+            + serde::de::DeserializeOwned,
+    {
+        let obj: K = serde_json::from_value(body).expect("valid object");
+        self.ns
+            .api::<K>()
+            .create(&PostParams::default(), &obj)
+            .await
+            .expect("create")
+    }
+
+    async fn get_avi(&self, kind: &str, name: &str) -> Option<Value> {
+        self.avi.get_by_name(kind, name).await.ok()?
+    }
+
+    /// The load-balancer ingress entries of a Service's status, once there are some.
+    async fn service_status(&self, name: &str) -> Option<Vec<k8s_openapi::api::core::v1::LoadBalancerIngress>> {
+        let svc = self.ns.api::<Service>().get(name).await.ok()?;
+        let list = svc.status?.load_balancer?.ingress?;
+        (!list.is_empty()).then_some(list)
+    }
+
+    /// `(ip, hostname)` of each entry of an Ingress's status.
+    async fn ingress_status(&self, name: &str) -> Vec<(String, String)> {
+        let Ok(ing) = self.ns.api::<Ingress>().get(name).await else {
+            return Vec::new();
+        };
+        ing.status
+            .and_then(|s| s.load_balancer)
+            .and_then(|l| l.ingress)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.ip.unwrap_or_default(), e.hostname.unwrap_or_default()))
+            .collect()
+    }
+}
+
+fn read_port(file: &Path) -> Option<u16> {
+    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+}
+
+/// A plain HTTP/1.1 GET on 127.0.0.1: (status, body).
+async fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_owned()))
+}
+
+/// The value of the sample `series` (name and labels) in a metrics text.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+fn slice(name: &str, service: &str, ips: &[&str]) -> Value {
+    json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": name, "labels": {"kubernetes.io/service-name": service}},
+        "addressType": "IPv4",
+        "ports": [{"port": 8080, "protocol": "TCP"}],
+        "endpoints": ips.iter().map(|ip| json!({"addresses": [ip], "conditions": {"ready": true}})).collect::<Vec<_>>()
+    })
+}
+
+fn lb_service(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 53, "targetPort": 5353, "protocol": "TCP"}]}
+    })
+}
+
+/// A self-signed certificate and its key for `host`, as PEM.
+fn certificate(host: &str) -> (String, String) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec![host.to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("self-signed certificate");
+    (cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_secret_created_later_brings_the_sni_child_and_the_host_status() {
+    let w = World::start("lc-tls").await;
+    let plain = format!("plain.{}.avi.internal", w.ns.name());
+    let secure = format!("secure.{}.avi.internal", w.ns.name());
+    w.create::<Service>(json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}
+    }))
+    .await;
+    w.create::<EndpointSlice>(slice("web-1", "web", &["10.4.0.1"])).await;
+    let rule = |host: &str| {
+        json!({"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}})
+    };
+    w.create::<Ingress>(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+        "spec": {"ingressClassName": "avi-lb",
+            "tls": [{"hosts": [secure], "secretName": "web-tls"}],
+            "rules": [rule(&plain), rule(&secure)]}
+    }))
+    .await;
+
+    // The Secret does not exist yet: the insecure host is served, the TLS host is not.
+    let status = w
+        .eventually("the insecure host in the Ingress status", || async {
+            let s = w.ingress_status("web").await;
+            s.iter().any(|(_, h)| *h == plain).then_some(s)
+        })
+        .await;
+    assert!(status.iter().all(|(_, h)| *h != secure), "{status:?}");
+    let sni_name = format!("{CLUSTER}--{secure}");
+    assert!(
+        w.get_avi("virtualservice", &sni_name).await.is_none(),
+        "no SNI child before the Secret exists"
+    );
+    assert!(w.get_avi("sslkeyandcertificate", &sni_name).await.is_none());
+
+    // The Secret created: the SNI child and its certificate appear, and the status has the host.
+    let (cert, key) = certificate(&secure);
+    w.create::<Secret>(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-tls"},
+        "type": "kubernetes.io/tls",
+        "stringData": {"tls.crt": cert, "tls.key": key}
+    }))
+    .await;
+    let child = w
+        .eventually("the SNI child VS", || w.get_avi("virtualservice", &sni_name))
+        .await;
+    assert_eq!(child["type"], "VS_TYPE_VH_CHILD", "{child}");
+    assert_eq!(child["created_by"], format!("ako-{CLUSTER}"), "{child}");
+    let kc = w
+        .eventually("the SSLKeyAndCertificate", || {
+            w.get_avi("sslkeyandcertificate", &sni_name)
+        })
+        .await;
+    let kc_ref = kc["url"].as_str().unwrap_or_default().to_owned();
+    let kc_uuid = kc["uuid"].as_str().unwrap_or_default().to_owned();
+    let refs = child["ssl_key_and_certificate_refs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        refs.iter()
+            .any(|r| r.as_str().is_some_and(|r| r == kc_ref || r.contains(&kc_uuid))),
+        "the child refers to its certificate: {child} {kc}"
+    );
+    let status = w
+        .eventually("the TLS host in the Ingress status", || async {
+            let s = w.ingress_status("web").await;
+            s.iter().any(|(_, h)| *h == secure).then_some(s)
+        })
+        .await;
+    assert!(status.iter().any(|(_, h)| *h == plain), "{status:?}");
+    assert!(status.iter().all(|(ip, _)| ip.starts_with("127.100.")), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ako_restarted_converges_with_zero_writes_and_keeps_the_status() {
+    let w = World::start("lc-restart").await;
+    w.create::<Service>(lb_service("lb")).await;
+    w.create::<EndpointSlice>(slice("lb-1", "lb", &["10.5.0.1"])).await;
+    let vs_name = format!("{CLUSTER}--{}-lb", w.ns.name());
+    w.eventually("the L4 VS", || w.get_avi("virtualservice", &vs_name))
+        .await;
+    let status = w.eventually("the Service status", || w.service_status("lb")).await;
+    // The first run has converged: a pass that found nothing to do.
+    let port = w.admin_port().await;
+    w.eventually("the first run converged", || async {
+        let (_, text) = get(port, "/metrics").await?;
+        (sample(&text, "ako_reconcile_passes_total{result=\"converged\"}")? >= 1.0).then_some(())
+    })
+    .await;
+
+    w.stop_ako();
+    w.sim.reset_counters();
+    w.start_ako();
+    let port = w.admin_port().await;
+    let metrics = w
+        .eventually("the second run converged", || async {
+            let (_, text) = get(port, "/metrics").await?;
+            let managed = sample(&text, "ako_objects_managed{type=\"virtualservice\"}")?;
+            let converged = sample(&text, "ako_reconcile_passes_total{result=\"converged\"}")?;
+            (managed >= 1.0 && converged >= 1.0).then_some(text)
+        })
+        .await;
+    let counters = w.sim.counters();
+    assert!(
+        counters.total(Some("GET"), None) > 0,
+        "the new run read the controller: {counters:?}"
+    );
+    assert_eq!(
+        counters.writes(),
+        0,
+        "no writes after a restart: {counters:?}\n{metrics}\n{}",
+        w.log_text()
+    );
+    assert_eq!(w.service_status("lb").await, Some(status), "the Service status stays");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_down_for_a_while_recovers_without_a_restart() {
+    let w = World::start("lc-down").await;
+    w.create::<Service>(lb_service("first")).await;
+    let first_vs = format!("{CLUSTER}--{}-first", w.ns.name());
+    w.eventually("the first L4 VS", || w.get_avi("virtualservice", &first_vs))
+        .await;
+    w.eventually("the first Service's status", || w.service_status("first"))
+        .await;
+
+    // The controller stops answering: every request loses its connection.
+    let since = w.sim.request_log(0).last().map_or(0, |r| r.seq);
+    w.sim.set_faults(vec![Fault {
+        method: None,
+        object_type: None,
+        action: FaultAction::Drop,
+        rate: 1.0,
+        times: None,
+    }]);
+    w.create::<Service>(lb_service("second")).await;
+    // ako tries (and fails) to reach the controller for the new Service.
+    w.eventually("ako run hitting the unreachable controller", || async {
+        w.sim
+            .request_log(since)
+            .iter()
+            .any(|r| r.seq > since && r.status == 0)
+            .then_some(())
+    })
+    .await;
+    let second_vs = format!("{CLUSTER}--{}-second", w.ns.name());
+    assert!(
+        w.service_status("second").await.is_none(),
+        "no status while the controller is down"
+    );
+
+    // Back: the new Service's VS appears and its status gets an IP, with the same process.
+    w.sim.clear_faults();
+    let pid = w.ako.lock().unwrap().as_ref().unwrap().child.id();
+    w.eventually("the second L4 VS", || w.get_avi("virtualservice", &second_vs))
+        .await;
+    let status = w
+        .eventually("the second Service's status", || w.service_status("second"))
+        .await;
+    let ip = status[0].ip.clone().unwrap_or_default();
+    assert!(ip.starts_with("127.100."), "{status:?}");
+    let vsvip = w.get_avi("vsvip", &second_vs).await.expect("vsvip");
+    assert_eq!(vsvip["vip"][0]["ip_address"]["addr"], ip.as_str());
+    assert_eq!(
+        w.ako.lock().unwrap().as_ref().unwrap().child.id(),
+        pid,
+        "the same ako run"
+    );
+    assert!(w.service_status("first").await.is_some(), "the first status stays");
+}
