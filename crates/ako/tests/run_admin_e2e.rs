@@ -2,8 +2,10 @@
 //! over HTTPS, the real `ako` binary with `--admin-listen 127.0.0.1:0 --admin-port-file`.
 //! Everything is polled with a deadline, never synchronised by sleeping.
 
+mod support;
+
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,7 @@ use k8s_openapi::api::core::v1::{Namespace, Service};
 use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{get, read_port, sample};
 
 const USER: &str = "admin";
 const PASSWORD: &str = "Run-Admin-E2e-Pw1";
@@ -123,28 +125,6 @@ impl Ako {
         })
         .await
     }
-}
-
-fn read_port(file: &Path) -> Option<u16> {
-    std::fs::read_to_string(file).ok()?.trim().parse().ok()
-}
-
-/// A plain HTTP/1.1 GET on 127.0.0.1: (status, body).
-async fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await.ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_owned()))
-}
-
-/// The value of the sample `line_prefix` (name and labels) in a metrics text.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 async fn namespace(prefix: &str) -> TestNamespace {

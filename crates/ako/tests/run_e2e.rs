@@ -6,6 +6,8 @@
 //! Everything is observed by polling with a deadline (the API server or the controller), never
 //! by sleeping a fixed time.
 
+mod support;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -20,6 +22,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use support::slice;
 
 const USER: &str = "admin";
 const PASSWORD: &str = "Run-E2e-Pw1";
@@ -193,16 +196,6 @@ fn servers(pool: &Value) -> Vec<String> {
     out
 }
 
-fn slice(name: &str, service: &str, ips: &[&str]) -> Value {
-    json!({
-        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-        "metadata": {"name": name, "labels": {"kubernetes.io/service-name": service}},
-        "addressType": "IPv4",
-        "ports": [{"port": 8080, "protocol": "TCP"}],
-        "endpoints": ips.iter().map(|ip| json!({"addresses": [ip], "conditions": {"ready": true}})).collect::<Vec<_>>()
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingress_gets_vs_pool_and_status_members_follow_and_delete_removes_pool() {
     let w = World::start("run-ing").await;
@@ -230,14 +223,20 @@ async fn ingress_gets_vs_pool_and_status_members_follow_and_delete_removes_pool(
         .await;
     assert_eq!(servers(&pool), ["10.1.0.1", "10.1.0.2"]);
     let pool_name = pool["name"].as_str().unwrap().to_owned();
+    // Pools are written before the VS that uses them: wait for the parent too.
     let vses: Vec<Value> = w
-        .avi
-        .list_raw(
-            "virtualservice",
-            &Query::new().name_contains(format!("{CLUSTER}--Shared-L7")),
-        )
-        .await
-        .unwrap();
+        .eventually("the shared parent VS", || async {
+            let vses: Vec<Value> = w
+                .avi
+                .list_raw(
+                    "virtualservice",
+                    &Query::new().name_contains(format!("{CLUSTER}--Shared-L7")),
+                )
+                .await
+                .ok()?;
+            (!vses.is_empty()).then_some(vses)
+        })
+        .await;
     assert_eq!(vses.len(), 1, "one shared parent VS: {vses:?}");
     assert_eq!(vses[0]["created_by"], format!("ako-{CLUSTER}"));
 

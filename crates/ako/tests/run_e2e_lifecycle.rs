@@ -5,8 +5,10 @@
 //!
 //! Everything is observed by polling with a deadline, never by sleeping a fixed time.
 
+mod support;
+
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,7 +21,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{get, read_port, sample, slice};
 
 const USER: &str = "admin";
 const PASSWORD: &str = "Run-Lifecycle-Pw1";
@@ -240,38 +242,6 @@ impl World {
             .map(|e| (e.ip.unwrap_or_default(), e.hostname.unwrap_or_default()))
             .collect()
     }
-}
-
-fn read_port(file: &Path) -> Option<u16> {
-    std::fs::read_to_string(file).ok()?.trim().parse().ok()
-}
-
-/// A plain HTTP/1.1 GET on 127.0.0.1: (status, body).
-async fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await.ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_owned()))
-}
-
-/// The value of the sample `series` (name and labels) in a metrics text.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
-}
-
-fn slice(name: &str, service: &str, ips: &[&str]) -> Value {
-    json!({
-        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-        "metadata": {"name": name, "labels": {"kubernetes.io/service-name": service}},
-        "addressType": "IPv4",
-        "ports": [{"port": 8080, "protocol": "TCP"}],
-        "endpoints": ips.iter().map(|ip| json!({"addresses": [ip], "conditions": {"ready": true}})).collect::<Vec<_>>()
-    })
 }
 
 fn lb_service(name: &str) -> Value {
