@@ -16,23 +16,23 @@
 //! `AKO_BENCH_TIMEOUT_S` (per phase, default 600). Needs the testenv API server
 //! (`AKO_TESTENV_BIN`, as for the e2e tests).
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ako_testenv::{FIELD_MANAGER, TestNamespace, testenv};
-use avi_client::{Client, Config, Credential, Query};
-use avisim::{Avisim, SimConfig};
+use ako_testenv::{FIELD_MANAGER, TestNamespace};
+use avi_client::Query;
+use avisim::Avisim;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
-use kube::Api;
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{AkoRun, USER, eventually_every, scoped_namespace};
 
-const USER: &str = "admin";
 const PASSWORD: &str = "Bench-Run-Pw1";
 const CLUSTER: &str = "bench";
 /// Requests in flight while creating the cluster's objects.
@@ -92,16 +92,6 @@ async fn create_world(ns: &TestNamespace, n: usize) {
         .await;
 }
 
-/// `GET http://127.0.0.1:<port><path>`: the status, or `None` while nothing answers.
-async fn get_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await.ok()?;
-    raw.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// Peak resident set of a process, in MiB (`VmHWM`).
 fn peak_rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -125,70 +115,23 @@ fn servers(pool: &Value) -> Vec<String> {
         .collect()
 }
 
-struct Ako(Child);
-
-impl Drop for Ako {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_ako(dir: &Path, sim: &Avisim, ns: &str) -> Ako {
+/// `ako run` (warnings only: logging every pass would be part of what is measured).
+fn start_ako(dir: &Path, sim: &Avisim, ns: &str) -> AkoRun {
     let values = dir.join("values.yaml");
-    std::fs::write(
-        &values,
-        format!(
-            "AKOSettings:\n  clusterName: {CLUSTER}\n  namespaceSelector:\n    labelKey: ako-bench\n    labelValue: {ns}\n\
-             NetworkSettings:\n  vipNetworkList:\n    - networkName: vip-net\n\
-             L7Settings:\n  serviceType: ClusterIP\n  shardVSSize: SMALL\n\
-             ControllerSettings:\n  cloudName: Default-Cloud\n  serviceEngineGroupName: Default-Group\n  tenantName: admin\n"
-        ),
-    )
-    .unwrap();
+    std::fs::write(&values, support::values_yaml(CLUSTER, ns)).unwrap();
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, sim.ca_pem()).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_ako"))
-        .arg("run")
-        .args(["--admin-listen", "127.0.0.1:0"])
-        .arg("--admin-port-file")
-        .arg(dir.join("admin-port"))
-        .arg("--kubeconfig")
-        .arg(testenv().kubeconfig())
-        .arg("--values")
-        .arg(&values)
-        .arg("--controller")
-        .arg(sim.url())
-        .arg("--ca-file")
-        .arg(&ca)
-        .env("AKO_CONTROLLER_USERNAME", USER)
-        .env("AKO_CONTROLLER_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("ako.log")).unwrap())
-        .spawn()
-        .expect("start ako run");
-    Ako(child)
-}
-
-/// Poll `probe` every `every` until it yields; panics after `timeout` or when ako exits.
-async fn poll<T, F, Fut>(ako: &mut Ako, what: &str, timeout: Duration, every: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        if let Ok(Some(status)) = ako.0.try_wait() {
-            panic!("ako run exited ({status}) while waiting for {what}");
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(every).await;
-    }
+    AkoRun::start(dir, "ako", |cmd| {
+        cmd.arg("--values")
+            .arg(&values)
+            .arg("--controller")
+            .arg(sim.url())
+            .arg("--ca-file")
+            .arg(&ca)
+            .env("AKO_CONTROLLER_USERNAME", USER)
+            .env("AKO_CONTROLLER_PASSWORD", PASSWORD)
+            .env("RUST_LOG", "warn");
+    })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -201,34 +144,8 @@ fn ms(d: Duration) -> String {
 }
 
 async fn run(n: usize, k: usize, timeout: Duration) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sim = Avisim::start(SimConfig::local(USER, PASSWORD))
-        .await
-        .expect("avisim starts");
-    let avi = Client::connect(Config::new(sim.url(), USER, Credential::password(PASSWORD)).with_ca_pem(sim.ca_pem()))
-        .await
-        .expect("log in to avisim");
-    let ns = TestNamespace::new("bench-run").await;
-    let label = json!({"metadata": {"labels": {"ako-bench": ns.name()}}});
-    Api::<Namespace>::all(ns.client())
-        .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
-        .await
-        .expect("label the namespace");
-    let class: IngressClass = serde_json::from_value(json!({
-        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-        "metadata": {"name": "avi-lb",
-            "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-        "spec": {"controller": "ako.vmware.com/avi-lb"}
-    }))
-    .unwrap();
-    Api::<IngressClass>::all(ns.client())
-        .patch(
-            "avi-lb",
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&class),
-        )
-        .await
-        .expect("apply the IngressClass");
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let ns = scoped_namespace("bench-run").await;
 
     let t = Instant::now();
     create_world(&ns, n).await;
@@ -240,28 +157,25 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     // (1) bootstrap.
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let mut ako = start_ako(dir.path(), &sim, ns.name());
-    let pid = ako.0.id();
-    let port_file = dir.path().join("admin-port");
-    let port: u16 = poll(
-        &mut ako,
-        "the admin port",
-        timeout,
-        Duration::from_millis(20),
-        || async { std::fs::read_to_string(&port_file).ok()?.trim().parse().ok() },
-    )
+    let ako = start_ako(dir.path(), &sim, ns.name());
+    let pid = ako.pid();
+    let port_file = dir.path().join("ako.port");
+    let every = Duration::from_millis(20);
+    let port: u16 = eventually_every("the admin port", timeout, every, &ako, || async {
+        support::read_port(&port_file)
+    })
     .await;
-    poll(&mut ako, "/readyz 200", timeout, Duration::from_millis(20), || async {
-        (get_status(port, "/readyz").await? == 200).then_some(())
+    eventually_every("/readyz 200", timeout, every, &ako, || async {
+        (support::get(port, "/readyz").await?.0 == 200).then_some(())
     })
     .await;
     let ready = started.elapsed();
     let ingresses = ns.api::<Ingress>();
-    poll(
-        &mut ako,
+    eventually_every(
         "every Ingress status with an IP",
         timeout,
         Duration::from_millis(250),
+        &ako,
         || async {
             let list = ingresses.list(&ListParams::default()).await.ok()?;
             let done = list
@@ -318,11 +232,11 @@ async fn run(n: usize, k: usize, timeout: Duration) {
             )
             .await
             .expect("add an endpoint");
-        poll(
-            &mut ako,
+        eventually_every(
             "the new server in the pool",
             timeout,
             Duration::from_millis(5),
+            &ako,
             || async {
                 let p: Value = avi.get_by_name("pool", &pool).await.ok()??;
                 servers(&p).contains(&new_ip).then_some(())

@@ -3,68 +3,19 @@
 //! (real kube-apiserver from testenv, avisim in-process, the real `ako` binary).
 //! A bad key keeps the process up and is named in its log; fixing the ConfigMap converges.
 
-use std::future::Future;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use ako_testenv::{TestNamespace, testenv};
-use avi_client::{Client, Config, Credential};
-use avisim::{Avisim, SimConfig};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use support::{AkoRun, USER, eventually, scoped_namespace};
 
-const USER: &str = "admin";
 const PASSWORD: &str = "Run-Config-Pw1";
 const CLUSTER: &str = "e2ecfg";
 const WAIT: Duration = Duration::from_secs(40);
-
-struct Ako {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Ako {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Ako {
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Poll `probe` until it yields; fail with ako's log if it exits or after [`WAIT`].
-    async fn eventually<T, F, Fut>(&mut self, what: &str, mut probe: F) -> T
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Option<T>>,
-    {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(v) = probe().await {
-                return v;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "ako run exited ({status}) waiting for {what}; log:\n{}",
-                    self.log_text()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; ako log:\n{}",
-                self.log_text()
-            );
-            // Polling an external system with no event to wait on.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
 
 fn configmap(ns: &str, sim_url: &str, shard: &str) -> ConfigMap {
     serde_json::from_value(json!({
@@ -102,16 +53,8 @@ fn configmap(ns: &str, sim_url: &str, shard: &str) -> ConfigMap {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converges() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sim = Avisim::start(SimConfig::local(USER, PASSWORD))
-        .await
-        .expect("avisim starts");
-    let ns = TestNamespace::new("run-cfg").await;
-    let label = json!({"metadata": {"labels": {"ako-e2e": ns.name()}}});
-    Api::<Namespace>::all(ns.client())
-        .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
-        .await
-        .expect("label the namespace");
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let ns = scoped_namespace("run-cfg").await;
 
     // The chart's Secret and a ConfigMap with a bad shardVSSize.
     let secret: Secret = serde_json::from_value(json!({
@@ -130,31 +73,18 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
         .expect("create the ConfigMap");
 
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("ako.log");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ako"));
-    cmd.arg("run")
-        // Servers in tests listen on loopback only, on a free port.
-        .args(["--admin-listen", "127.0.0.1:0"])
-        .arg("--kubeconfig")
-        .arg(testenv().kubeconfig())
-        .arg("--configmap")
-        .arg(format!("{}/avi-k8s-config", ns.name()))
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap());
-    for name in ako_translate::settings_env::env_var_names().chain([
-        "AKO_CONTROLLER",
-        "AKO_CONTROLLER_USERNAME",
-        "AKO_CONTROLLER_PASSWORD",
-        "POD_NAMESPACE",
-    ]) {
-        cmd.env_remove(name);
-    }
-    let mut ako = Ako {
-        child: cmd.spawn().expect("start ako run"),
-        log,
-    };
+    let configmap_name = format!("{}/avi-k8s-config", ns.name());
+    let ako = AkoRun::start(dir.path(), "ako", |cmd| {
+        cmd.arg("--configmap").arg(&configmap_name);
+        for name in ako_translate::settings_env::env_var_names().chain([
+            "AKO_CONTROLLER",
+            "AKO_CONTROLLER_USERNAME",
+            "AKO_CONTROLLER_PASSWORD",
+            "POD_NAMESPACE",
+        ]) {
+            cmd.env_remove(name);
+        }
+    });
 
     let services = ns.api::<Service>();
     let svc: Service = serde_json::from_value(json!({
@@ -177,16 +107,12 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
         .expect("create the slice");
 
     // The bad key is named; the process stays up and touches nothing.
-    let log_path = ako.log.clone();
-    ako.eventually("the log naming shardVSSize", || {
-        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    eventually("the log naming shardVSSize", WAIT, &ako, || {
+        let text = ako.log_text();
         async move { (text.contains("shardVSSize") && text.contains("HUGE")).then_some(()) }
     })
     .await;
-    assert!(ako.child.try_wait().unwrap().is_none(), "ako run keeps running");
-    let avi = Client::connect(Config::new(sim.url(), USER, Credential::password(PASSWORD)).with_ca_pem(sim.ca_pem()))
-        .await
-        .expect("log in to avisim");
+    assert!(ako.exited().is_none(), "ako run keeps running");
     let vs_name = format!("{CLUSTER}--{}-lb", ns.name());
     let none: Option<Value> = avi.get_by_name("virtualservice", &vs_name).await.unwrap();
     assert!(none.is_none(), "nothing is synced with a bad configuration");
@@ -200,21 +126,19 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
         )
         .await
         .expect("fix the ConfigMap");
-    let vs: Value = ako
-        .eventually("the L4 VS", || async {
-            avi.get_by_name("virtualservice", &vs_name).await.ok()?
-        })
-        .await;
+    let vs: Value = eventually("the L4 VS", WAIT, &ako, || async {
+        avi.get_by_name("virtualservice", &vs_name).await.ok()?
+    })
+    .await;
     assert_eq!(vs["created_by"], format!("ako-{CLUSTER}"));
-    let status = ako
-        .eventually("the Service status", || async {
-            let svc = services.get("lb").await.ok()?;
-            let list = svc.status?.load_balancer?.ingress?;
-            (!list.is_empty()).then_some(list)
-        })
-        .await;
+    let status = eventually("the Service status", WAIT, &ako, || async {
+        let svc = services.get("lb").await.ok()?;
+        let list = svc.status?.load_balancer?.ingress?;
+        (!list.is_empty()).then_some(list)
+    })
+    .await;
     let ip = status[0].ip.clone().unwrap_or_default();
     assert!(ip.starts_with("127.100."), "{status:?}");
-    assert!(ako.child.try_wait().unwrap().is_none(), "ako run still running");
+    assert!(ako.exited().is_none(), "ako run still running");
     assert!(!ako.log_text().contains(PASSWORD), "the password is never logged");
 }

@@ -9,22 +9,18 @@
 mod support;
 
 use std::future::Future;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ako_testenv::{FIELD_MANAGER, TestNamespace, testenv};
-use avi_client::{Client, Config, Credential, Query};
-use avisim::{Avisim, SimConfig};
-use k8s_openapi::api::core::v1::{Namespace, Service};
+use ako_testenv::{FIELD_MANAGER, TestNamespace};
+use avi_client::{Client, Query};
+use avisim::Avisim;
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
-use kube::Api;
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::slice;
+use support::{AkoRun, eventually, scoped_namespace, slice};
 
-const USER: &str = "admin";
 const PASSWORD: &str = "Run-E2e-Pw1";
 const CLUSTER: &str = "e2e";
 const WAIT: Duration = Duration::from_secs(30);
@@ -32,131 +28,48 @@ const WAIT: Duration = Duration::from_secs(30);
 /// One test's world: its namespace, its controller simulator and its `ako run`.
 struct World {
     ns: TestNamespace,
+    // Dropped first: `ako run` stops before the simulator it talks to.
+    ako: AkoRun,
     /// Kept alive for the test's duration.
     _sim: Avisim,
     avi: Client,
-    ako: std::sync::Mutex<Child>,
-    log: PathBuf,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        let ako = self.ako.get_mut().unwrap_or_else(|p| p.into_inner());
-        let _ = ako.kill();
-        let _ = ako.wait();
-    }
 }
 
 impl World {
     async fn start(prefix: &str) -> World {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let sim = Avisim::start(SimConfig::local(USER, PASSWORD))
-            .await
-            .expect("avisim starts");
-        let ns = TestNamespace::new(prefix).await;
-        let label = json!({"metadata": {"labels": {"ako-e2e": ns.name()}}});
-        Api::<Namespace>::all(ns.client())
-            .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
-            .await
-            .expect("label the namespace");
-        // Cluster-scoped and shared by the tests: applied idempotently.
-        let class: IngressClass = serde_json::from_value(json!({
-            "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-            "metadata": {"name": "avi-lb",
-                "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-            "spec": {"controller": "ako.vmware.com/avi-lb"}
-        }))
-        .unwrap();
-        Api::<IngressClass>::all(ns.client())
-            .patch(
-                "avi-lb",
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&class),
-            )
-            .await
-            .expect("apply the IngressClass");
-
+        let (sim, avi) = support::avisim(PASSWORD).await;
+        let ns = scoped_namespace(prefix).await;
         let dir = tempfile::tempdir().unwrap();
-        let values = dir.path().join("values.yaml");
-        std::fs::write(
-            &values,
-            format!(
-                "AKOSettings:\n  clusterName: {CLUSTER}\n  namespaceSelector:\n    labelKey: ako-e2e\n    labelValue: {}\n\
-                 NetworkSettings:\n  vipNetworkList:\n    - networkName: vip-net\n\
-                 L7Settings:\n  serviceType: ClusterIP\n  shardVSSize: SMALL\n\
-                 ControllerSettings:\n  cloudName: Default-Cloud\n  serviceEngineGroupName: Default-Group\n  tenantName: admin\n",
-                ns.name()
-            ),
-        )
-        .unwrap();
-        let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, sim.ca_pem()).unwrap();
-        let log = dir.path().join("ako.log");
-        let ako = Command::new(env!("CARGO_BIN_EXE_ako"))
-            .arg("run")
-            // Servers in tests listen on loopback only, on a free port.
-            .args(["--admin-listen", "127.0.0.1:0"])
-            .arg("--kubeconfig")
-            .arg(testenv().kubeconfig())
-            .arg("--values")
-            .arg(&values)
-            .arg("--controller")
-            .arg(sim.url())
-            .arg("--ca-file")
-            .arg(&ca)
-            .env("AKO_CONTROLLER_USERNAME", USER)
-            .env("AKO_CONTROLLER_PASSWORD", PASSWORD)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start ako run");
-        let avi =
-            Client::connect(Config::new(sim.url(), USER, Credential::password(PASSWORD)).with_ca_pem(sim.ca_pem()))
-                .await
-                .expect("log in to avisim");
+        let ako = AkoRun::with_values(
+            dir.path(),
+            "ako",
+            CLUSTER,
+            ns.name(),
+            &sim.url(),
+            &sim.ca_pem(),
+            PASSWORD,
+        );
         World {
             ns,
+            ako,
             _sim: sim,
             avi,
-            ako: std::sync::Mutex::new(ako),
-            log,
             _dir: dir,
         }
     }
 
     /// Poll `probe` until it yields a value; fail with `what` and ako's log after [`WAIT`].
-    async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> T
+    async fn eventually<T, F, Fut>(&self, what: &str, probe: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(v) = probe().await {
-                return v;
-            }
-            let exited = self.ako.lock().unwrap().try_wait();
-            if let Ok(Some(status)) = exited {
-                panic!(
-                    "ako run exited ({status}) while waiting for {what}; log:\n{}",
-                    self.log_text()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; ako log:\n{}",
-                self.log_text()
-            );
-            // Polling interval of an external system with no event to wait on.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        eventually(what, WAIT, &self.ako, probe).await
     }
 
     fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.ako.log_text()
     }
 
     /// Objects of `kind` on avisim whose name contains this test's namespace.

@@ -8,87 +8,44 @@
 mod support;
 
 use std::future::Future;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use ako_testenv::{TestNamespace, testenv};
-use avi_client::{Client, Config, Credential};
-use avisim::{Avisim, Fault, FaultAction, SimConfig};
-use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
+use ako_testenv::TestNamespace;
+use avi_client::Client;
+use avisim::{Avisim, Fault, FaultAction};
+use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
-use kube::Api;
-use kube::api::{Patch, PatchParams, PostParams};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::PostParams;
 use serde_json::{Value, json};
-use support::{get, read_port, sample, slice};
+use support::{AkoRun, Watched, eventually, get, sample, scoped_namespace, slice};
 
-const USER: &str = "admin";
 const PASSWORD: &str = "Run-Lifecycle-Pw1";
 const CLUSTER: &str = "lc";
 const WAIT: Duration = Duration::from_secs(60);
 
-/// One `ako run` process.
-struct Ako {
-    child: Child,
-    port_file: PathBuf,
-}
-
-impl Drop for Ako {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One test's world: its namespace, its controller simulator and its `ako run`.
+/// One test's world: its namespace, its controller simulator and its (re)started `ako run`.
 struct World {
     ns: TestNamespace,
+    // Dropped before the simulator it talks to.
+    ako: Mutex<Option<AkoRun>>,
     sim: Avisim,
     avi: Client,
-    ako: std::sync::Mutex<Option<Ako>>,
     dir: tempfile::TempDir,
     /// How many `ako run` processes were started (names their log files).
-    runs: std::sync::atomic::AtomicUsize,
+    runs: AtomicUsize,
 }
 
 impl World {
     async fn start(prefix: &str) -> World {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let sim = Avisim::start(SimConfig::local(USER, PASSWORD))
-            .await
-            .expect("avisim starts");
-        let ns = TestNamespace::new(prefix).await;
-        let label = json!({"metadata": {"labels": {"ako-e2e": ns.name()}}});
-        Api::<Namespace>::all(ns.client())
-            .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
-            .await
-            .expect("label the namespace");
-        // Cluster-scoped and shared by the tests: applied idempotently (same body as run_e2e).
-        let class: IngressClass = serde_json::from_value(json!({
-            "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-            "metadata": {"name": "avi-lb",
-                "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-            "spec": {"controller": "ako.vmware.com/avi-lb"}
-        }))
-        .unwrap();
-        Api::<IngressClass>::all(ns.client())
-            .patch(
-                "avi-lb",
-                &PatchParams::apply(ako_testenv::FIELD_MANAGER).force(),
-                &Patch::Apply(&class),
-            )
-            .await
-            .expect("apply the IngressClass");
-        let avi =
-            Client::connect(Config::new(sim.url(), USER, Credential::password(PASSWORD)).with_ca_pem(sim.ca_pem()))
-                .await
-                .expect("log in to avisim");
+        let (sim, avi) = support::avisim(PASSWORD).await;
         let w = World {
-            ns,
+            ns: scoped_namespace(prefix).await,
+            ako: Mutex::new(None),
             sim,
             avi,
-            ako: std::sync::Mutex::new(None),
             dir: tempfile::tempdir().unwrap(),
             runs: Default::default(),
         };
@@ -98,47 +55,17 @@ impl World {
 
     /// Start a (new) `ako run` against this world's avisim.
     fn start_ako(&self) {
-        let dir = self.dir.path();
-        let run = self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let values = dir.join("values.yaml");
-        std::fs::write(
-            &values,
-            format!(
-                "AKOSettings:\n  clusterName: {CLUSTER}\n  namespaceSelector:\n    labelKey: ako-e2e\n    labelValue: {}\n\
-                 NetworkSettings:\n  vipNetworkList:\n    - networkName: vip-net\n\
-                 L7Settings:\n  serviceType: ClusterIP\n  shardVSSize: SMALL\n\
-                 ControllerSettings:\n  cloudName: Default-Cloud\n  serviceEngineGroupName: Default-Group\n  tenantName: admin\n",
-                self.ns.name()
-            ),
-        )
-        .unwrap();
-        let ca = dir.join("ca.pem");
-        std::fs::write(&ca, self.sim.ca_pem()).unwrap();
-        let log = dir.join(format!("ako-{run}.log"));
-        let port_file = dir.join(format!("admin-port-{run}"));
-        let child = Command::new(env!("CARGO_BIN_EXE_ako"))
-            .arg("run")
-            // Servers in tests listen on loopback only, on a free port.
-            .args(["--admin-listen", "127.0.0.1:0"])
-            .arg("--admin-port-file")
-            .arg(&port_file)
-            .arg("--kubeconfig")
-            .arg(testenv().kubeconfig())
-            .arg("--values")
-            .arg(&values)
-            .arg("--controller")
-            .arg(self.sim.url())
-            .arg("--ca-file")
-            .arg(&ca)
-            .env("AKO_CONTROLLER_USERNAME", USER)
-            .env("AKO_CONTROLLER_PASSWORD", PASSWORD)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start ako run");
-        let old = self.ako.lock().unwrap().replace(Ako { child, port_file });
+        let run = self.runs.fetch_add(1, Ordering::SeqCst);
+        let ako = AkoRun::with_values(
+            self.dir.path(),
+            &format!("ako-{run}"),
+            CLUSTER,
+            self.ns.name(),
+            &self.sim.url(),
+            &self.sim.ca_pem(),
+            PASSWORD,
+        );
+        let old = self.ako.lock().unwrap().replace(ako);
         assert!(old.is_none(), "one ako run at a time");
     }
 
@@ -148,58 +75,26 @@ impl World {
         drop(ako);
     }
 
-    /// Poll `probe` until it yields a value; fail with `what` and ako's log after [`WAIT`].
-    async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> T
+    /// The process id of the running `ako run`.
+    fn ako_pid(&self) -> u32 {
+        self.ako.lock().unwrap().as_ref().expect("ako run").pid()
+    }
+
+    /// Poll `probe` until it yields a value; fail with `what` and ako's logs after [`WAIT`].
+    async fn eventually<T, F, Fut>(&self, what: &str, probe: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(v) = probe().await {
-                return v;
-            }
-            let exited = self
-                .ako
-                .lock()
-                .unwrap()
-                .as_mut()
-                .and_then(|a| a.child.try_wait().ok().flatten());
-            if let Some(status) = exited {
-                panic!(
-                    "ako run exited ({status}) while waiting for {what}; log:\n{}",
-                    self.log_text()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; ako log:\n{}",
-                self.log_text()
-            );
-            // Polling interval of an external system with no event to wait on.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The logs of every `ako run` of this world, oldest first.
-    fn log_text(&self) -> String {
-        let runs = self.runs.load(std::sync::atomic::Ordering::SeqCst);
-        (0..runs)
-            .map(|r| {
-                let text = std::fs::read_to_string(self.dir.path().join(format!("ako-{r}.log"))).unwrap_or_default();
-                format!("--- ako run #{r} ---\n{text}")
-            })
-            .collect()
+        eventually(what, WAIT, self, probe).await
     }
 
     /// The admin port of the running `ako run`, once it wrote it.
     async fn admin_port(&self) -> u16 {
-        let file = self.ako.lock().unwrap().as_ref().expect("ako run").port_file.clone();
-        self.eventually("the admin port file", || {
-            let file = file.clone();
-            async move { read_port(&file) }
-        })
-        .await
+        let run = self.runs.load(Ordering::SeqCst) - 1;
+        let file = self.dir.path().join(format!("ako-{run}.port"));
+        self.eventually("the admin port file", || async { support::read_port(&file) })
+            .await
     }
 
     async fn create<K>(&self, body: Value) -> K
@@ -240,6 +135,23 @@ impl World {
             .unwrap_or_default()
             .into_iter()
             .map(|e| (e.ip.unwrap_or_default(), e.hostname.unwrap_or_default()))
+            .collect()
+    }
+}
+
+impl Watched for World {
+    fn exited(&self) -> Option<std::process::ExitStatus> {
+        self.ako.lock().unwrap().as_ref().and_then(AkoRun::exited)
+    }
+
+    /// The logs of every `ako run` of this world, oldest first.
+    fn log_text(&self) -> String {
+        let runs = self.runs.load(Ordering::SeqCst);
+        (0..runs)
+            .map(|r| {
+                let text = std::fs::read_to_string(self.dir.path().join(format!("ako-{r}.log"))).unwrap_or_default();
+                format!("--- ako run #{r} ---\n{text}")
+            })
             .collect()
     }
 }
@@ -418,7 +330,7 @@ async fn controller_down_for_a_while_recovers_without_a_restart() {
 
     // Back: the new Service's VS appears and its status gets an IP, with the same process.
     w.sim.clear_faults();
-    let pid = w.ako.lock().unwrap().as_ref().unwrap().child.id();
+    let pid = w.ako_pid();
     w.eventually("the second L4 VS", || w.get_avi("virtualservice", &second_vs))
         .await;
     let status = w
@@ -428,10 +340,6 @@ async fn controller_down_for_a_while_recovers_without_a_restart() {
     assert!(ip.starts_with("127.100."), "{status:?}");
     let vsvip = w.get_avi("vsvip", &second_vs).await.expect("vsvip");
     assert_eq!(vsvip["vip"][0]["ip_address"]["addr"], ip.as_str());
-    assert_eq!(
-        w.ako.lock().unwrap().as_ref().unwrap().child.id(),
-        pid,
-        "the same ako run"
-    );
+    assert_eq!(w.ako_pid(), pid, "the same ako run");
     assert!(w.service_status("first").await.is_some(), "the first status stays");
 }

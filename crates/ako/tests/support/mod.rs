@@ -1,5 +1,6 @@
-//! Helpers the `ako run` end-to-end tests share: the admin server over plain HTTP on loopback,
-//! Prometheus samples, EndpointSlice manifests.
+//! Helpers the `ako run` end-to-end tests (and its benchmark) share: the simulator and a scoped
+//! namespace, the `ako run` process and waiting on it, the admin server over plain HTTP on
+//! loopback, metric samples, EndpointSlice manifests.
 
 #![allow(dead_code)]
 
@@ -40,4 +41,214 @@ pub fn slice(name: &str, service: &str, ips: &[&str]) -> Value {
         "ports": [{"port": 8080, "protocol": "TCP"}],
         "endpoints": ips.iter().map(|ip| json!({"addresses": [ip], "conditions": {"ready": true}})).collect::<Vec<_>>()
     })
+}
+
+/// The controller user of every test's avisim.
+pub const USER: &str = "admin";
+
+/// An avisim with its default seed, and a client logged in to it.
+pub async fn avisim(password: &str) -> (avisim::Avisim, avi_client::Client) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = avisim::Avisim::start(avisim::SimConfig::local(USER, password))
+        .await
+        .expect("avisim starts");
+    let config =
+        avi_client::Config::new(sim.url(), USER, avi_client::Credential::password(password)).with_ca_pem(sim.ca_pem());
+    let avi = avi_client::Client::connect(config).await.expect("log in to avisim");
+    (sim, avi)
+}
+
+/// A fresh namespace labelled `ako-e2e=<its name>` (what each test's `ako run` selects, so
+/// tests running in parallel ignore each other), and the cluster's default IngressClass
+/// `avi-lb`, applied idempotently since the tests share it.
+pub async fn scoped_namespace(prefix: &str) -> ako_testenv::TestNamespace {
+    use k8s_openapi::api::core::v1::Namespace;
+    use k8s_openapi::api::networking::v1::IngressClass;
+    use kube::api::{Api, Patch, PatchParams};
+
+    let ns = ako_testenv::TestNamespace::new(prefix).await;
+    let label = json!({"metadata": {"labels": {"ako-e2e": ns.name()}}});
+    Api::<Namespace>::all(ns.client())
+        .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
+        .await
+        .expect("label the namespace");
+    let class: IngressClass = serde_json::from_value(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+        "metadata": {"name": "avi-lb",
+            "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+        "spec": {"controller": "ako.vmware.com/avi-lb"}
+    }))
+    .unwrap();
+    Api::<IngressClass>::all(ns.client())
+        .patch(
+            "avi-lb",
+            &PatchParams::apply(ako_testenv::FIELD_MANAGER).force(),
+            &Patch::Apply(&class),
+        )
+        .await
+        .expect("apply the IngressClass");
+    ns
+}
+
+/// AKO values for cluster `cluster`, serving only the namespace `scoped_namespace` made.
+pub fn values_yaml(cluster: &str, ns: &str) -> String {
+    format!(
+        "AKOSettings:\n  clusterName: {cluster}\n  namespaceSelector:\n    labelKey: ako-e2e\n    labelValue: {ns}\n\
+         NetworkSettings:\n  vipNetworkList:\n    - networkName: vip-net\n\
+         L7Settings:\n  serviceType: ClusterIP\n  shardVSSize: SMALL\n\
+         ControllerSettings:\n  cloudName: Default-Cloud\n  serviceEngineGroupName: Default-Group\n  tenantName: admin\n"
+    )
+}
+
+/// One `ako run` process (the real binary), killed when dropped.
+pub struct AkoRun {
+    child: std::sync::Mutex<std::process::Child>,
+    log: std::path::PathBuf,
+    port_file: std::path::PathBuf,
+}
+
+impl AkoRun {
+    /// `ako run` against the testenv, its admin server on a free loopback port (written to
+    /// `<dir>/<name>.port`) and its log in `<dir>/<name>.log`; `configure` adds the
+    /// configuration (arguments, environment).
+    pub fn start(dir: &Path, name: &str, configure: impl FnOnce(&mut std::process::Command)) -> AkoRun {
+        let log = dir.join(format!("{name}.log"));
+        let port_file = dir.join(format!("{name}.port"));
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ako"));
+        cmd.arg("run")
+            // Servers in tests listen on loopback only, on a free port.
+            .args(["--admin-listen", "127.0.0.1:0", "--admin-port-file"])
+            .arg(&port_file)
+            .arg("--kubeconfig")
+            .arg(ako_testenv::testenv().kubeconfig())
+            .env("RUST_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        configure(&mut cmd);
+        AkoRun {
+            child: std::sync::Mutex::new(cmd.spawn().expect("start ako run")),
+            log,
+            port_file,
+        }
+    }
+
+    /// `ako run` with `values_yaml(cluster, ns)` and the controller at `controller`, trusted
+    /// through `ca_pem` (credentials from the environment).
+    pub fn with_values(
+        dir: &Path,
+        name: &str,
+        cluster: &str,
+        ns: &str,
+        controller: &str,
+        ca_pem: &str,
+        password: &str,
+    ) -> AkoRun {
+        let values = dir.join(format!("{name}-values.yaml"));
+        std::fs::write(&values, values_yaml(cluster, ns)).unwrap();
+        let ca = dir.join(format!("{name}-ca.pem"));
+        std::fs::write(&ca, ca_pem).unwrap();
+        AkoRun::start(dir, name, |cmd| {
+            cmd.arg("--values")
+                .arg(&values)
+                .arg("--controller")
+                .arg(controller)
+                .arg("--ca-file")
+                .arg(&ca)
+                .env("AKO_CONTROLLER_USERNAME", USER)
+                .env("AKO_CONTROLLER_PASSWORD", password);
+        })
+    }
+
+    /// Its log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// How it ended, if it did.
+    pub fn exited(&self) -> Option<std::process::ExitStatus> {
+        self.child.lock().unwrap().try_wait().ok().flatten()
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.lock().unwrap().id()
+    }
+
+    /// The admin server's port, once written.
+    pub async fn admin_port(&self, wait: std::time::Duration) -> u16 {
+        eventually("the admin port file", wait, self, || async {
+            read_port(&self.port_file)
+        })
+        .await
+    }
+}
+
+impl Drop for AkoRun {
+    fn drop(&mut self) {
+        let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// What a wait watches: the `ako run` process(es) under test and their logs.
+pub trait Watched {
+    /// How the process under test ended, if it did.
+    fn exited(&self) -> Option<std::process::ExitStatus>;
+    /// The logs to show when a wait fails.
+    fn log_text(&self) -> String;
+}
+
+impl Watched for AkoRun {
+    fn exited(&self) -> Option<std::process::ExitStatus> {
+        AkoRun::exited(self)
+    }
+
+    fn log_text(&self) -> String {
+        AkoRun::log_text(self)
+    }
+}
+
+/// Poll `probe` every 100 ms until it yields a value; fail with `what` and the logs when the
+/// watched process exits or after `wait`.
+pub async fn eventually<T, F, Fut>(what: &str, wait: std::time::Duration, watched: &dyn Watched, probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    eventually_every(what, wait, std::time::Duration::from_millis(100), watched, probe).await
+}
+
+/// [`eventually`], polling every `every` (benchmarks time what they poll for).
+pub async fn eventually_every<T, F, Fut>(
+    what: &str,
+    wait: std::time::Duration,
+    every: std::time::Duration,
+    watched: &dyn Watched,
+    mut probe: F,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        if let Some(status) = watched.exited() {
+            panic!(
+                "ako run exited ({status}) while waiting for {what}; log:\n{}",
+                watched.log_text()
+            );
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}; ako log:\n{}",
+            watched.log_text()
+        );
+        // Polling interval of an external process with no event to wait on.
+        tokio::time::sleep(every).await;
+    }
 }
