@@ -45,6 +45,19 @@ fn families(svc: &Service, settings: &Settings) -> Families {
     }
 }
 
+impl Families {
+    /// The Avi address type of `ip` (`V4`/`V6`) when its family is allowed.
+    fn addr_type(&self, ip: &str) -> Option<&'static str> {
+        if self.v4 && ip.parse::<Ipv4Addr>().is_ok() {
+            Some("V4")
+        } else if self.v6 && ip.parse::<Ipv6Addr>().is_ok() {
+            Some("V6")
+        } else {
+            None
+        }
+    }
+}
+
 /// Servers in the order AKO's pool checksum sorts them in place before the REST layer sends
 /// them (`AviPoolNode.CalculateCheckSum`): by address string only. Go's `sort.Slice` is an
 /// insertion sort, so stable, up to 12 elements; servers sharing an address (NodePortLocal Pods on
@@ -101,13 +114,7 @@ pub fn cluster_ip_members(
             if !seen.insert((ip.clone(), port, ep_proto.clone(), slice.address_type.clone())) {
                 continue;
             }
-            let addr_type = if fam.v4 && ip.parse::<Ipv4Addr>().is_ok() {
-                "V4"
-            } else if fam.v6 && ip.parse::<Ipv6Addr>().is_ok() {
-                "V6"
-            } else {
-                continue;
-            };
+            let Some(addr_type) = fam.addr_type(ip) else { continue };
             servers.push(MetaServer {
                 addr: ip.clone(),
                 addr_type,
@@ -265,11 +272,7 @@ pub fn npl_members(
             continue;
         };
         for e in entries {
-            let addr_type = if fam.v4 && e.node_ip.parse::<Ipv4Addr>().is_ok() {
-                "V4"
-            } else if fam.v6 && e.node_ip.parse::<Ipv6Addr>().is_ok() {
-                "V6"
-            } else {
+            let Some(addr_type) = fam.addr_type(&e.node_ip) else {
                 continue;
             };
             let int_target = matches!(pp.target_port, TargetPort::Int(_));
