@@ -13,6 +13,8 @@
 //! * Garbage is attached to the model of the virtual service that (as observed) uses it, so it
 //!   is deleted in the same batch that stops using it; unused garbage goes to a per-tenant
 //!   batch named `<tenant>/(unreferenced)`.
+//! * A plan may be scoped to some models ([`PlanOptions::scope`]): what one change touched is
+//!   planned without comparing the rest of the desired state.
 //! * Objects of other owners never reach the index (see [`crate::owner`]), so they can be
 //!   neither updated nor deleted. A desired name taken by a foreign object is found when the
 //!   create answers 409, and the executor reports it as a failure of that model.
@@ -68,6 +70,11 @@ pub struct PlanOptions {
     /// Models whose garbage is kept (e.g. their Kubernetes object failed to translate: a
     /// failure is not "the object is gone").
     pub protected_models: BTreeSet<String>,
+    /// Plan only these models (what a change touched): their desired objects are compared and
+    /// their garbage collected; every other model counts only as "wanted" (so nothing it holds
+    /// is garbage) and its objects are not looked at. `None` plans everything, including the
+    /// garbage no model refers to.
+    pub scope: Option<BTreeSet<String>>,
 }
 
 /// What an operation does. Bodies are borrowed from the desired state (no copy per plan).
@@ -301,6 +308,9 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
                 continue;
             }
             wanted.insert(key.clone(), (model, object));
+            if options.scope.as_ref().is_some_and(|s| !s.contains(model)) {
+                continue;
+            }
             let wants = refs::ref_keys(&object.body.to_value(), &object.tenant);
             let pending = match observed.get(&key) {
                 None => Pending {
@@ -337,6 +347,9 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
             continue;
         }
         let model = attribution.model_of(key);
+        if options.scope.as_ref().is_some_and(|s| !s.contains(&model)) {
+            continue;
+        }
         // Garbage nothing refers to any more may still belong to a protected model (an update of
         // that model can drop the last reference, e.g. a parent VS no longer using its redirect
         // policy): while any model is protected, such garbage is kept too.

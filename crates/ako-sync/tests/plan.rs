@@ -244,3 +244,52 @@ fn plan_text_is_stable() {
         "{text}"
     );
 }
+
+#[test]
+fn a_scoped_plan_touches_only_its_models() {
+    // Everything changed (new endpoints everywhere, svc2 gone), but only svc0 and svc2 are in
+    // scope: svc1's update is not planned, svc2's objects are deleted, unreferenced garbage is
+    // left to an unscoped plan.
+    let before = l4(&services(3));
+    let mut mem = Mem::holding(&before);
+    let svcs: Vec<Svc> = (0..2)
+        .map(|i| Svc::new("shop", &format!("svc{i}")).endpoints(&["10.9.9.9"]))
+        .collect();
+    let desired = l4(&svcs);
+    let scope = ["admin/c1--shop-svc0", "admin/c1--shop-svc2"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let options = PlanOptions {
+        scope: Some(scope),
+        ..gc()
+    };
+    let p = plan(&desired, &mem.observed(), &options);
+    let mut ops: Vec<String> = p
+        .operations()
+        .map(|o| format!("{} {}", o.action.verb(), o.key))
+        .collect();
+    ops.sort();
+    assert_eq!(
+        ops,
+        [
+            "delete l4policyset admin/c1--shop-svc2",
+            "delete pool admin/c1--shop-svc2-TCP-80",
+            "delete virtualservice admin/c1--shop-svc2",
+            "delete vsvip admin/c1--shop-svc2",
+            "update pool admin/c1--shop-svc0-TCP-80",
+        ],
+        "{p}"
+    );
+    mem.apply_plan(&p);
+    let rest = plan(&desired, &mem.observed(), &gc());
+    let ops: Vec<String> = rest
+        .operations()
+        .map(|o| format!("{} {}", o.action.verb(), o.key))
+        .collect();
+    assert_eq!(
+        ops,
+        ["update pool admin/c1--shop-svc1-TCP-80"],
+        "the unscoped plan does the rest"
+    );
+}

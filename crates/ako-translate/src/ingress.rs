@@ -69,7 +69,11 @@ pub fn accepted_ingresses(
     keep: &dyn Fn(&NsName, &Ingress) -> bool,
     failures: &mut Vec<Failure>,
 ) -> Vec<ParsedIngress> {
-    let mut order: Vec<(&NsName, &Ingress)> = snap.ingresses.iter().filter(|(k, i)| keep(k, i)).collect();
+    // Under Strict, whether an Ingress may claim its hosts depends on every Ingress created
+    // before it (a rejected one claims nothing, freeing its other hosts): the claims are
+    // computed over all of them, and only the kept ones are parsed and reported.
+    let strict = settings.fqdn_reuse_policy == FqdnReusePolicy::Strict;
+    let mut order: Vec<(&NsName, &Ingress)> = snap.ingresses.iter().filter(|(k, i)| strict || keep(k, i)).collect();
     order.sort_by(|(ka, a), (kb, b)| {
         let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
         let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
@@ -79,25 +83,31 @@ pub fn accepted_ingresses(
     domains.sort();
     let mut claims: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::new();
-    for ((ns, name), ing) in order {
-        let fail = |message: String| Failure {
-            kind: "Ingress".to_owned(),
-            namespace: ns.clone(),
-            name: name.clone(),
-            message,
+    for (key, ing) in order {
+        let (ns, name) = key;
+        let kept = !strict || keep(key, ing);
+        let mut fail = |message: String| {
+            if kept {
+                failures.push(Failure {
+                    kind: "Ingress".to_owned(),
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    message,
+                });
+            }
         };
         match class_decision(snap, ing) {
             Class::Ours => {}
             Class::NotOurs => continue,
             Class::Problem(message) => {
-                failures.push(fail(message));
+                fail(message);
                 continue;
             }
         }
         if !namespace_accepted(snap, settings, ns) {
             continue;
         }
-        if settings.fqdn_reuse_policy == FqdnReusePolicy::Strict {
+        if strict {
             let hosts: BTreeSet<&str> = ing
                 .spec
                 .iter()
@@ -105,19 +115,21 @@ pub fn accepted_ingresses(
                 .map(|r| r.host.as_deref().unwrap_or(""))
                 .collect();
             if let Some(host) = hosts.iter().find(|h| claims.get(**h).is_some_and(|owner| owner != ns)) {
-                failures.push(fail(format!(
+                fail(format!(
                     "Host {host} already claimed by namespace {} (fqdnReusePolicy Strict): the whole Ingress is not served; remove the host or use it from namespace {}",
                     claims[*host], claims[*host]
-                )));
+                ));
                 continue;
             }
             for h in hosts {
                 claims.entry(h.to_owned()).or_insert_with(|| ns.clone());
             }
         }
-        match parse(snap, ns, name, ing, &domains, failures) {
-            Some(p) => out.push(p),
-            None => continue,
+        if !kept {
+            continue;
+        }
+        if let Some(p) = parse(snap, ns, name, ing, &domains, failures) {
+            out.push(p);
         }
     }
     out

@@ -120,7 +120,7 @@ pub fn shared_vip_key(svc: &Service) -> Option<&str> {
         .filter(|k| !k.is_empty())
 }
 
-fn add_service(
+pub(crate) fn add_service(
     snapshot: &Snapshot,
     settings: &Settings,
     cloud: &CloudFacts,

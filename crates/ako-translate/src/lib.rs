@@ -7,6 +7,8 @@
 
 pub mod bodies;
 pub mod checksum;
+pub mod deps;
+pub mod desired;
 pub mod fqdn;
 pub mod ingress;
 pub mod l4;
@@ -23,7 +25,10 @@ pub mod settings_env;
 pub mod shard;
 pub mod snapshot;
 pub mod translate;
+pub mod units;
 
+pub use deps::{Change, Deps};
+pub use desired::{Desired, Source, Touched};
 pub use l4::{translate_l4, translate_l4_service, translate_l4_shared_vip};
 pub use l7::{translate_l7, translate_l7_model};
 pub use manifests::{ManifestError, load_document, load_manifests};
@@ -35,3 +40,4 @@ pub use settings_env::ChartConfig;
 pub use shard::ShardSize;
 pub use snapshot::Snapshot;
 pub use translate::translate;
+pub use units::{Unit, translate_unit, units_of_ingress, units_of_service};

@@ -149,7 +149,7 @@ impl Snapshot {
     }
 }
 
-fn service_of(slice: &EndpointSlice) -> Option<&str> {
+pub(crate) fn service_of(slice: &EndpointSlice) -> Option<&str> {
     slice
         .metadata
         .labels

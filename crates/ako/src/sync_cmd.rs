@@ -285,6 +285,7 @@ fn sync_options(
                 DriftCheck::Fields
             },
             protected_models: protected,
+            scope: None,
         },
         execute: ExecuteOptions {
             concurrency: args.concurrency.max(1),

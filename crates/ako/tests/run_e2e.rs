@@ -324,3 +324,119 @@ async fn bad_ingress_gets_a_warning_event_and_the_good_one_synced() {
     assert_eq!(good.len(), 1, "the good Ingress got one Event: {good:?}");
     assert!(!w.log_text().contains("cannot write event"), "{}", w.log_text());
 }
+
+/// The TLS Secret `name` for `host` (a self-signed certificate).
+fn tls_secret(name: &str, host: &str) -> Value {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec![host.to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": name},
+        "stringData": {"tls.crt": cert.pem(), "tls.key": key.serialize_pem()}})
+}
+
+/// One sample of ako's `/metrics`.
+async fn metric(port: u16, series: &str) -> Option<f64> {
+    let (_, text) = support::get(port, "/metrics").await?;
+    support::sample(&text, series)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_syncs_only_its_model_and_only_named_secrets_are_held() {
+    let w = World::start("run-inc").await;
+    let port = w.ako.admin_port(WAIT).await;
+    for name in ["a", "b", "c"] {
+        w.create::<Service>(json!({
+            "apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}
+        }))
+        .await;
+        w.create::<EndpointSlice>(slice(&format!("{name}-1"), name, &["10.3.0.1"]))
+            .await;
+    }
+    // Two TLS Secrets; only one is named by an Ingress.
+    let host = format!("inc.{}.avi.internal", w.ns.name());
+    w.create::<k8s_openapi::api::core::v1::Secret>(tls_secret("spare", &host))
+        .await;
+    w.create::<k8s_openapi::api::core::v1::Secret>(tls_secret("used", &host))
+        .await;
+    let mut ing = ingress("web", &host, 80);
+    ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] = json!("a");
+    ing["spec"]["tls"] = json!([{"hosts": [host], "secretName": "used"}]);
+    w.create::<Ingress>(ing).await;
+    let ingresses = w.ns.api::<Ingress>();
+    w.eventually("the TLS Ingress's status", || async {
+        let i = ingresses.get("web").await.ok()?;
+        (!i.status?.load_balancer?.ingress?.is_empty()).then_some(())
+    })
+    .await;
+    for name in ["a", "b", "c"] {
+        let vs = format!("{CLUSTER}--{}-{name}", w.ns.name());
+        w.eventually("every L4 VS", || async {
+            w.avi.get_by_name::<Value>("virtualservice", &vs).await.ok()?
+        })
+        .await;
+    }
+    assert_eq!(
+        metric(port, "ako_cached_objects{kind=\"Secret\"}").await,
+        Some(1.0),
+        "only the Secret an Ingress names is held"
+    );
+
+    // Steady state, then one EndpointSlice of Service b changes: one model is synced.
+    let synced = || metric(port, "ako_models_synced_total");
+    let before = w
+        .eventually("a quiet queue", || async {
+            let queued = metric(port, "ako_queue_depth").await?;
+            let retries = metric(port, "ako_retries_pending").await?;
+            (queued == 0.0 && retries == 0.0).then_some(())?;
+            synced().await
+        })
+        .await;
+    let slices = w.ns.api::<EndpointSlice>();
+    slices
+        .patch(
+            "b-1",
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(slice("b-1", "b", &["10.3.0.1", "10.3.0.2"])),
+        )
+        .await
+        .expect("scale b");
+    let pool = format!("{CLUSTER}--{}-b-TCP-80", w.ns.name());
+    w.eventually("b's pool with two servers", || async {
+        let p: Value = w.avi.get_by_name("pool", &pool).await.ok()??;
+        (servers(&p).len() == 2).then_some(())
+    })
+    .await;
+    let after = synced().await.expect("the counter");
+    assert_eq!(
+        after - before,
+        1.0,
+        "one EndpointSlice change syncs one model\n{}",
+        w.log_text()
+    );
+
+    // The Secret named by the Ingress changes: the certificate on the controller follows.
+    let cert_name = format!("{CLUSTER}--{host}");
+    let first = w
+        .eventually("the certificate", || async {
+            let c: Value = w.avi.get_by_name("sslkeyandcertificate", &cert_name).await.ok()??;
+            c["certificate"]["certificate"].as_str().map(str::to_owned)
+        })
+        .await;
+    w.ns.api::<k8s_openapi::api::core::v1::Secret>()
+        .patch(
+            "used",
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(tls_secret("used", &host)),
+        )
+        .await
+        .expect("rotate the certificate");
+    w.eventually("the rotated certificate on the controller", || async {
+        let c: Value = w.avi.get_by_name("sslkeyandcertificate", &cert_name).await.ok()??;
+        let now = c["certificate"]["certificate"].as_str()?;
+        (now != first).then_some(())
+    })
+    .await;
+}

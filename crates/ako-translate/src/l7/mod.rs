@@ -8,7 +8,7 @@
 mod graph;
 mod objects;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use graph::{Cert, HostVs, Parent};
 use objects::Ctx;
@@ -19,26 +19,102 @@ use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
 use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::shard::ShardSize;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{NsName, Snapshot};
 
 /// Ratio of every Ingress backend.
 const INGRESS_WEIGHT: u32 = 100;
 
 /// Translate every Ingress AKO would serve.
 pub fn translate_l7(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
-    build(snapshot, settings, cloud, None)
+    build(snapshot, settings, cloud, Scope::All)
 }
 
 /// Translate the one shared parent VS `model` (`<tenant>/<vs name>`): what a change to any
 /// Ingress, Service, EndpointSlice or Secret behind it re-translates.
 pub fn translate_l7_model(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts, model: &str) -> Translation {
-    build(snapshot, settings, cloud, Some(model))
+    build(
+        snapshot,
+        settings,
+        cloud,
+        Scope::Model {
+            model,
+            candidates: None,
+        },
+    )
 }
 
-fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<&str>) -> Translation {
+/// [`translate_l7_model`] when the caller knows a superset of the Ingresses with a host in
+/// `model` (a dependency index): the others are not looked at.
+pub fn translate_l7_model_among(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    model: &str,
+    candidates: &BTreeSet<NsName>,
+) -> Translation {
+    build(
+        snapshot,
+        settings,
+        cloud,
+        Scope::Model {
+            model,
+            candidates: Some(candidates),
+        },
+    )
+}
+
+/// The failures of one Ingress that are not tied to a model (it has no host AKO can place):
+/// no objects, no status.
+pub fn translate_l7_ingress_failures(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    key: &NsName,
+) -> Translation {
+    let mut out = build(snapshot, settings, cloud, Scope::Ingress(key));
+    out.models.clear();
+    out.status.clear();
+    out
+}
+
+/// What one call of [`build`] covers.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    /// Every Ingress, every model.
+    All,
+    /// One model, from the Ingresses with a host in it (only among `candidates` when given).
+    Model {
+        model: &'a str,
+        candidates: Option<&'a BTreeSet<NsName>>,
+    },
+    /// One Ingress.
+    Ingress(&'a NsName),
+}
+
+fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<'_>) -> Translation {
     let mut out = Translation::default();
+    let namer = Namer::new(settings.cluster_name.as_str());
+    // For one model, only Ingresses with a host in it matter.
+    let keep = |key: &NsName, ing: &k8s_openapi::api::networking::v1::Ingress| match scope {
+        Scope::All => true,
+        Scope::Ingress(k) => k == key,
+        Scope::Model { model, candidates } => {
+            if candidates.is_some_and(|c| !c.contains(key)) {
+                return false;
+            }
+            let (ns, name) = key;
+            let tenant = tenant_of(snap, settings, ns);
+            rule_hosts(ns, name, ing, cloud)
+                .iter()
+                .any(|h| model_of(&namer, settings, &tenant, h).is_some_and(|k| k == model))
+        }
+    };
+    let only = match scope {
+        Scope::Model { model, .. } => Some(model),
+        Scope::All | Scope::Ingress(_) => None,
+    };
     if let Some(reason) = unsupported(settings) {
-        for (ns, name) in snap.ingresses.keys() {
+        for ((ns, name), _) in snap.ingresses.iter().filter(|(k, i)| keep(k, i)) {
             out.failures.push(Failure {
                 kind: "Ingress".to_owned(),
                 namespace: ns.clone(),
@@ -49,19 +125,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, only: Option<
         out.normalize();
         return out;
     }
-    let namer = Namer::new(settings.cluster_name.as_str());
     let mut failures = Vec::new();
-    // For one model, only Ingresses with a host in it matter (a host maps to one model, so the
-    // Strict FQDN claims on it come from these Ingresses too).
-    let keep = |(ns, name): &(String, String), ing: &k8s_openapi::api::networking::v1::Ingress| match only {
-        None => true,
-        Some(model) => {
-            let tenant = tenant_of(snap, settings, ns);
-            rule_hosts(ns, name, ing, cloud)
-                .iter()
-                .any(|h| model_of(&namer, settings, &tenant, h).is_some_and(|k| k == model))
-        }
-    };
     let ingresses = accepted_ingresses(snap, settings, cloud, &keep, &mut failures);
     if settings.shard_size == ShardSize::Dedicated {
         build_dedicated(snap, settings, cloud, &namer, &ingresses, only, &mut out, &mut failures);

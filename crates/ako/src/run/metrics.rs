@@ -5,8 +5,10 @@
 //! |---|---|---|
 //! | `ako_reconcile_passes_total` | counter | `result`: `converged`, `not_converged` |
 //! | `ako_reconcile_duration_seconds` | histogram | |
-//! | `ako_reconcile_dirty` | gauge | 1 while changes wait for a pass |
-//! | `ako_reconcile_retry_pending` | gauge | 1 while the last pass did not converge |
+//! | `ako_queue_depth` | gauge | changed objects waiting for a pass |
+//! | `ako_retries_pending` | gauge | models and statuses waiting for a retry |
+//! | `ako_cached_objects` | gauge | `kind`: Kubernetes objects held in memory |
+//! | `ako_models_synced_total` | counter | models planned and synced by passes |
 //! | `ako_translation_failures` | gauge | objects not translated in the last pass |
 //! | `ako_models` | gauge | models (virtual services) in the last translation |
 //! | `ako_objects_managed` | gauge | `type`: Avi object type this cluster owns |
@@ -41,6 +43,11 @@ struct TypeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RestLabel {
     method: &'static str,
     result: &'static str,
@@ -57,8 +64,10 @@ pub struct Metrics {
     registry: Registry,
     passes: Family<ResultLabel, Counter>,
     duration: Histogram,
-    dirty: Gauge,
+    queue: Gauge,
     retry_pending: Gauge,
+    cached: Family<KindLabel, Gauge>,
+    models_synced: Counter,
     translation_failures: Gauge,
     models: Gauge,
     managed: Family<TypeLabel, Gauge>,
@@ -72,8 +81,10 @@ impl Default for Metrics {
             registry: Registry::default(),
             passes: Family::default(),
             duration: Histogram::new(BUCKETS),
-            dirty: Gauge::default(),
+            queue: Gauge::default(),
             retry_pending: Gauge::default(),
+            cached: Family::default(),
+            models_synced: Counter::default(),
             translation_failures: Gauge::default(),
             models: Gauge::default(),
             managed: Family::default(),
@@ -93,14 +104,24 @@ impl Default for Metrics {
             m.duration.clone(),
         );
         r.register(
-            "ako_reconcile_dirty",
-            "1 while changes wait for a reconcile pass",
-            m.dirty.clone(),
+            "ako_queue_depth",
+            "Changed Kubernetes objects waiting for a reconcile pass",
+            m.queue.clone(),
         );
         r.register(
-            "ako_reconcile_retry_pending",
-            "1 while the last pass did not converge and is retried with backoff",
+            "ako_retries_pending",
+            "Models and statuses waiting to be retried with backoff",
             m.retry_pending.clone(),
+        );
+        r.register(
+            "ako_models_synced",
+            "Models planned and synced by passes (a change syncs only the models it touched)",
+            m.models_synced.clone(),
+        );
+        r.register(
+            "ako_cached_objects",
+            "Kubernetes objects held in memory, by kind (Secrets: only those Ingresses name)",
+            m.cached.clone(),
         );
         r.register(
             "ako_translation_failures",
@@ -146,9 +167,27 @@ fn count(n: usize) -> i64 {
 }
 
 impl Metrics {
-    /// Changes arrived that no pass has translated yet (`true`), or a pass took them (`false`).
-    pub fn set_dirty(&self, dirty: bool) {
-        self.dirty.set(i64::from(dirty));
+    /// The work queue: changed objects waiting for a pass, models and statuses waiting for a
+    /// retry.
+    pub fn set_queue(&self, changed: usize, retries: usize) {
+        self.queue.set(count(changed));
+        self.retry_pending.set(count(retries));
+    }
+
+    /// A pass planned and synced `n` models.
+    pub fn models_synced(&self, n: usize) {
+        self.models_synced.inc_by(n as u64);
+    }
+
+    /// The objects held in memory, by kind.
+    pub fn cached(&self, counts: &[(impl std::fmt::Debug, usize)]) {
+        for (kind, n) in counts {
+            self.cached
+                .get_or_create(&KindLabel {
+                    kind: format!("{kind:?}"),
+                })
+                .set(count(*n));
+        }
     }
 
     /// Record one pass: its duration, outcome, the sync summary and the state after it.
@@ -164,7 +203,6 @@ impl Metrics {
         let result = if converged { "converged" } else { "not_converged" };
         self.passes.get_or_create(&ResultLabel { result }).inc();
         self.duration.observe(elapsed.as_secs_f64());
-        self.retry_pending.set(i64::from(!converged));
         self.translation_failures.set(count(translation_failures));
         self.models.set(count(models));
         for (verb, n) in [
@@ -230,7 +268,7 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"), "{text}");
-        assert!(text.contains("ako_reconcile_dirty 0\n"), "{text}");
+        assert!(text.contains("ako_queue_depth 0\n"), "{text}");
     }
 
     #[test]
@@ -250,7 +288,8 @@ mod tests {
             ..Summary::default()
         };
         let observed = Observed::new(Owner::new("c"));
-        m.set_dirty(true);
+        m.set_queue(4, 1);
+        m.cached(&[(crate::run::cache::Kind::Secret, 2)]);
         m.pass(Duration::from_millis(40), false, &summary, 2, 5, &observed);
         m.pass(Duration::from_secs(100), true, &Summary::default(), 0, 5, &observed);
         let text = m.render();
@@ -262,8 +301,9 @@ mod tests {
             "ako_reconcile_duration_seconds_bucket{le=\"30.0\"} 1",
             "ako_reconcile_duration_seconds_bucket{le=\"+Inf\"} 2",
             "ako_reconcile_duration_seconds_count 2",
-            "ako_reconcile_dirty 1",
-            "ako_reconcile_retry_pending 0",
+            "ako_queue_depth 4",
+            "ako_retries_pending 1",
+            "ako_cached_objects{kind=\"Secret\"} 2",
             "ako_translation_failures 0",
             "ako_models 5",
             "ako_rest_operations_total{method=\"POST\",result=\"success\"} 3",

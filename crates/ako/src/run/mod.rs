@@ -1,6 +1,7 @@
 //! `ako run`: the operator. Watches the cluster (kube-rs watchers into one [`cache::Cache`]),
-//! and on every change, after a short quiet period, translates the whole snapshot, syncs the
-//! Avi Controller and writes `status.loadBalancer` back ([`reconcile`]).
+//! and on every change, after a short quiet period, re-translates what the change touched,
+//! syncs those models to the Avi Controller and writes `status.loadBalancer` back
+//! ([`reconcile`]).
 //!
 //! Start-up order, each step retried with backoff until it works (the process never exits on
 //! bad input or an unreachable API server or controller; it logs and waits):
@@ -20,6 +21,8 @@ mod config;
 mod events;
 mod metrics;
 mod reconcile;
+mod relevance;
+mod secrets;
 mod status;
 mod watch;
 
@@ -32,7 +35,7 @@ use std::time::Duration;
 use ako_translate::settings::ServiceType;
 use anyhow::Context;
 use clap::Args;
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -212,15 +215,15 @@ async fn run(args: &RunArgs) {
         kinds.push(Kind::Pod);
     }
     let shared = Shared::new(&kinds);
-    watch::spawn::<Ingress>(kube.clone(), None, shared.clone());
-    watch::spawn::<IngressClass>(kube.clone(), None, shared.clone());
-    watch::spawn::<Service>(kube.clone(), None, shared.clone());
-    watch::spawn::<EndpointSlice>(kube.clone(), None, shared.clone());
-    watch::spawn::<Namespace>(kube.clone(), None, shared.clone());
-    watch::spawn::<Node>(kube.clone(), None, shared.clone());
-    watch::spawn::<Secret>(kube.clone(), Some("type=kubernetes.io/tls"), shared.clone());
+    watch::spawn::<Ingress>(kube.clone(), shared.clone());
+    watch::spawn::<IngressClass>(kube.clone(), shared.clone());
+    watch::spawn::<Service>(kube.clone(), shared.clone());
+    watch::spawn::<EndpointSlice>(kube.clone(), shared.clone());
+    watch::spawn::<Namespace>(kube.clone(), shared.clone());
+    watch::spawn::<Node>(kube.clone(), shared.clone());
+    watch::spawn_secrets(kube.clone(), shared.clone());
     if kinds.contains(&Kind::Pod) {
-        watch::spawn::<Pod>(kube.clone(), None, shared.clone());
+        watch::spawn::<Pod>(kube.clone(), shared.clone());
     }
     admin.watches(&shared);
     wait_for_initial_lists(&shared).await;

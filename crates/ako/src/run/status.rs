@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ako_sync::Observed;
+use ako_sync::{ObjectKey, Observed};
 use ako_translate::{Snapshot, StatusIntent};
 use avi_model::ObjectType;
 use k8s_openapi::api::core::v1::Service;
@@ -40,35 +40,43 @@ pub type Entry = (String, Option<String>);
 /// What to do to one object's status: `Some(entries)` to set, `None` to clear.
 pub type Change = (Target, Option<BTreeSet<Entry>>);
 
-/// The addresses of every VsVip we own, by `(tenant, name)`: the floating IP of each VIP when it
-/// has one, else its IPv4 and IPv6 addresses.
+/// The addresses of every VsVip we own, by `(tenant, name)`: see [`vip_of`].
 pub fn vip_addresses(observed: &Observed) -> BTreeMap<(String, String), Vec<String>> {
-    let mut out = BTreeMap::new();
-    for (key, object) in observed.iter() {
-        if key.kind != ObjectType::VsVip {
+    observed
+        .iter()
+        .filter(|(key, _)| key.kind == ObjectType::VsVip)
+        .filter_map(|(key, object)| {
+            let ips = addresses(&object.body());
+            (!ips.is_empty()).then(|| ((key.tenant.clone(), key.name.clone()), ips))
+        })
+        .collect()
+}
+
+/// The addresses of one VsVip as observed, if it exists and has any.
+pub fn vip_of(observed: &Observed, tenant: &str, name: &str) -> Option<Vec<String>> {
+    let object = observed.get(&ObjectKey::new(ObjectType::VsVip, tenant, name))?;
+    let ips = addresses(&object.body());
+    (!ips.is_empty()).then_some(ips)
+}
+
+/// The floating IP of each VIP when it has one, else its IPv4 and IPv6 addresses.
+fn addresses(body: &Value) -> Vec<String> {
+    let mut ips = Vec::new();
+    for vip in body.get("vip").and_then(Value::as_array).into_iter().flatten() {
+        let addr = |field: &str| vip.pointer(&format!("/{field}/addr")).and_then(Value::as_str);
+        if let Some(fip) = addr("floating_ip") {
+            ips.push(fip.to_owned());
             continue;
         }
-        let body = object.body();
-        let mut ips = Vec::new();
-        for vip in body.get("vip").and_then(Value::as_array).into_iter().flatten() {
-            let addr = |field: &str| vip.pointer(&format!("/{field}/addr")).and_then(Value::as_str);
-            if let Some(fip) = addr("floating_ip") {
-                ips.push(fip.to_owned());
-                continue;
-            }
-            ips.extend(addr("ip_address").map(str::to_owned));
-            ips.extend(addr("ip6_address").map(str::to_owned));
-        }
-        if !ips.is_empty() {
-            out.insert((key.tenant.clone(), key.name.clone()), ips);
-        }
+        ips.extend(addr("ip_address").map(str::to_owned));
+        ips.extend(addr("ip6_address").map(str::to_owned));
     }
-    out
+    ips
 }
 
 /// The entries each served object should carry; `None` when its VIP has no address yet.
-pub fn desired(
-    intents: &[StatusIntent],
+pub fn desired<'a>(
+    intents: impl IntoIterator<Item = &'a StatusIntent>,
     vips: &BTreeMap<(String, String), Vec<String>>,
 ) -> BTreeMap<Target, Option<BTreeSet<Entry>>> {
     let mut out: BTreeMap<Target, Option<BTreeSet<Entry>>> = BTreeMap::new();
@@ -134,14 +142,16 @@ pub fn ours_at_start(snap: &Snapshot, vips: &BTreeMap<(String, String), Vec<Stri
 
 /// The patches to send: served objects whose entries differ, and objects in `ours` no longer
 /// served that still carry entries. Objects gone from the snapshot are dropped from `ours`;
-/// served ones are added.
+/// served ones are added. With `only`, just those objects are looked at.
 pub fn changes(
     snap: &Snapshot,
     want: &BTreeMap<Target, Option<BTreeSet<Entry>>>,
     ours: &mut BTreeSet<Target>,
+    only: Option<&BTreeSet<Target>>,
 ) -> Vec<Change> {
+    let looked_at = |t: &Target| only.is_none_or(|o| o.contains(t));
     let mut out = Vec::new();
-    for (target, entries) in want {
+    for (target, entries) in want.iter().filter(|(t, _)| looked_at(t)) {
         ours.insert(target.clone());
         let (Some(entries), Some(now)) = (entries, current(snap, target)) else {
             continue;
@@ -151,7 +161,7 @@ pub fn changes(
         }
     }
     ours.retain(|target| {
-        if want.contains_key(target) {
+        if want.contains_key(target) || !looked_at(target) {
             return true;
         }
         match current(snap, target) {
@@ -245,12 +255,12 @@ mod tests {
         let mut snap = Snapshot::new();
         snap.insert_ingress(ingress("a", &[]));
         let mut ours = BTreeSet::new();
-        let ch = changes(&snap, &want, &mut ours);
+        let ch = changes(&snap, &want, &mut ours, None);
         assert_eq!(ch.len(), 1);
         let entries = ch[0].1.clone().unwrap();
         assert_eq!(entries.len(), 2);
         snap.insert_ingress(ingress("a", &[("1.1.1.1", "y.com"), ("1.1.1.1", "x.com")]));
-        assert!(changes(&snap, &want, &mut ours).is_empty());
+        assert!(changes(&snap, &want, &mut ours, None).is_empty());
         assert_eq!(ours.len(), 2);
     }
 
@@ -262,10 +272,10 @@ mod tests {
         let vips = BTreeMap::from([(("admin".to_owned(), "vs".to_owned()), vec!["1.1.1.1".to_owned()])]);
         let mut ours = ours_at_start(&snap, &vips);
         assert_eq!(ours, BTreeSet::from([t("Ingress", "ours")]));
-        let ch = changes(&snap, &BTreeMap::new(), &mut ours);
+        let ch = changes(&snap, &BTreeMap::new(), &mut ours, None);
         assert_eq!(ch, vec![(t("Ingress", "ours"), None)]);
         snap.insert_ingress(ingress("ours", &[]));
-        assert!(changes(&snap, &BTreeMap::new(), &mut ours).is_empty());
+        assert!(changes(&snap, &BTreeMap::new(), &mut ours, None).is_empty());
         assert!(ours.is_empty());
     }
 }

@@ -5,21 +5,25 @@
 //! resource version) are logged and retried with kube's default backoff; a watch never ends
 //! while the process runs, and a failed watch never counts as "the objects are gone".
 //!
-//! Secrets: only `type=kubernetes.io/tls` are watched (a field selector, so the API server does
-//! the filtering). Ingresses reference nothing else, and clusters hold many more Secrets of
-//! other types (service-account tokens, Helm releases, opaque application secrets) that would
-//! only cost memory: AKO, which caches every Secret, used 456 MB with 14k of them. Watching
-//! only the referenced ones by name would be tighter still but needs the reverse index (issue 6).
+//! Secrets: only `type=kubernetes.io/tls` (a field selector, so the API server does the
+//! filtering), and as metadata only (names and resource versions): clusters hold many Secrets
+//! and AKO, which caches every one, used 456 MB with 14k of them. The reconciler fetches the
+//! data of the Secrets Ingresses name ([`super::secrets`]) and holds nothing else.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::PartialObjectMeta;
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use tokio::sync::Notify;
 
 use super::cache::{Cache, Cached, Kind};
+
+/// The field selector of the Secrets translation can use.
+const TLS_SECRETS: &str = "type=kubernetes.io/tls";
 
 /// The cache and the signal that it changed, shared by the watchers and the reconcile loop.
 #[derive(Clone)]
@@ -45,12 +49,9 @@ impl Shared {
     }
 }
 
-/// Start the watcher of kind `K` (with an optional field selector) on the current runtime.
-pub fn spawn<K: Cached>(client: Client, fields: Option<&str>, shared: Shared) {
-    let mut config = watcher::Config::default();
-    if let Some(f) = fields {
-        config = config.fields(f);
-    }
+/// Start the watcher of kind `K` on the current runtime.
+pub fn spawn<K: Cached>(client: Client, shared: Shared) {
+    let config = watcher::Config::default();
     tokio::spawn(async move {
         let api = Api::<DynamicObject>::all_with(client, &ApiResource::erase::<K>(&()));
         let mut events = watcher(api, config).default_backoff().boxed();
@@ -66,5 +67,27 @@ pub fn spawn<K: Cached>(client: Client, fields: Option<&str>, shared: Shared) {
             }
         }
         tracing::error!(kind = ?K::KIND, "watch ended");
+    });
+}
+
+/// Start the metadata-only watcher of TLS Secrets.
+pub fn spawn_secrets(client: Client, shared: Shared) {
+    let config = watcher::Config::default().fields(TLS_SECRETS);
+    tokio::spawn(async move {
+        // An Api of PartialObjectMeta lists and watches metadata only.
+        let api = Api::<PartialObjectMeta<Secret>>::all(client);
+        let mut events = watcher(api, config).default_backoff().boxed();
+        while let Some(item) = events.next().await {
+            match item {
+                Ok(event) => {
+                    let changed = shared.lock().apply_secret(event);
+                    if changed {
+                        shared.changed.notify_one();
+                    }
+                }
+                Err(e) => tracing::warn!(kind = ?Kind::Secret, error = %e, "watch failed; retrying with backoff"),
+            }
+        }
+        tracing::error!(kind = ?Kind::Secret, "watch ended");
     });
 }

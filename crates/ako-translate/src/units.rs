@@ -1,0 +1,113 @@
+//! Translation units: the independent pieces a snapshot's translation is made of. Each unit is
+//! translated alone, and the translation of a snapshot is the merge of its units' ([`crate::Desired`]),
+//! so a change re-translates only the units it touches ([`crate::Deps`]).
+//!
+//! A unit's output names only the Kubernetes objects that are its *roots* (the Ingresses or
+//! Services whose units include it) and depends only on them and what they refer to: that is
+//! what makes re-translating exactly the touched units equal to translating everything.
+
+use std::collections::BTreeSet;
+
+use crate::bodies::tenant_of;
+use crate::ingress::rule_hosts;
+use crate::l4::{add_service, shared_vip_key};
+use crate::l4_shared_vip;
+use crate::l7::{model_of, translate_l7_ingress_failures, translate_l7_model_among};
+use crate::model::{CloudFacts, Translation};
+use crate::naming::Namer;
+use crate::settings::Settings;
+use crate::snapshot::{NsName, Snapshot};
+
+/// One independently translated piece. The order puts L4 units before L7 ones: when a Service
+/// and Ingresses produce the same model, the Service wins (as in [`crate::translate()`]).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unit {
+    /// A LoadBalancer Service with a VS of its own (`namespace`, `name`).
+    Service(NsName),
+    /// The Services of a namespace sharing one VIP (`namespace`, shared-VIP key).
+    SharedVip(NsName),
+    /// One L7 model (`<tenant>/<vs>`): a shared parent VS, or a dedicated VS.
+    L7(String),
+    /// An Ingress none of whose hosts can be placed in a model: its failures only.
+    Ingress(NsName),
+}
+
+/// The units an Ingress feeds: the L7 models of its hosts, or (when a host cannot be placed,
+/// or it has none) its own failure unit. Empty when the Ingress is not in the snapshot.
+pub fn units_of_ingress(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {
+    let Some(ing) = snap.ingresses.get(key) else {
+        return BTreeSet::new();
+    };
+    let namer = Namer::new(settings.cluster_name.as_str());
+    let tenant = tenant_of(snap, settings, &key.0);
+    let hosts = rule_hosts(&key.0, &key.1, ing, cloud);
+    let mut out = BTreeSet::new();
+    let mut unplaced = hosts.is_empty();
+    for host in &hosts {
+        match model_of(&namer, settings, &tenant, host) {
+            Some(model) => {
+                out.insert(Unit::L7(model));
+            }
+            None => unplaced = true,
+        }
+    }
+    if unplaced {
+        out.insert(Unit::Ingress(key.clone()));
+    }
+    out
+}
+
+/// The units a Service feeds as a LoadBalancer Service: its own, or its shared-VIP group's and
+/// the own unit named like the group's key (that unit fails when the names collide). Empty
+/// when the Service is not in the snapshot.
+pub fn units_of_service(snap: &Snapshot, key: &NsName) -> BTreeSet<Unit> {
+    let Some(svc) = snap.services.get(key) else {
+        return BTreeSet::new();
+    };
+    match shared_vip_key(svc) {
+        Some(group) => BTreeSet::from([
+            Unit::SharedVip((key.0.clone(), group.to_owned())),
+            Unit::Service((key.0.clone(), group.to_owned())),
+        ]),
+        None => BTreeSet::from([Unit::Service(key.clone())]),
+    }
+}
+
+/// Translate one unit. For an L7 unit, `candidates` (when known) is a superset of the Ingresses
+/// with a host in it; the others are not looked at.
+pub fn translate_unit(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    unit: &Unit,
+    candidates: Option<&BTreeSet<NsName>>,
+) -> Translation {
+    let mut out = Translation::default();
+    match unit {
+        Unit::Service((ns, name)) => {
+            let own = snap
+                .services
+                .get(&(ns.clone(), name.clone()))
+                .is_some_and(|svc| shared_vip_key(svc).is_none());
+            if own {
+                add_service(snap, settings, cloud, ns, name, &mut out);
+            }
+        }
+        Unit::SharedVip((ns, group)) => l4_shared_vip::add_group(snap, settings, cloud, ns, group, &mut out),
+        Unit::L7(model) => {
+            return match candidates {
+                Some(c) => translate_l7_model_among(snap, settings, cloud, model, c),
+                None => crate::l7::translate_l7_model(snap, settings, cloud, model),
+            };
+        }
+        Unit::Ingress(key) => {
+            // Only while the Ingress has a host no model takes: once all its hosts are placed,
+            // its L7 units report its failures, and this unit must become empty.
+            if units_of_ingress(snap, settings, cloud, key).contains(unit) {
+                return translate_l7_ingress_failures(snap, settings, cloud, key);
+            }
+        }
+    }
+    out.normalize();
+    out
+}

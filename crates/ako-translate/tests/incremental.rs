@@ -1,0 +1,314 @@
+//! The incremental translation equals the whole one: after any sequence of cluster changes,
+//! re-translating only the units the dependency index says a change touches, and merging them
+//! ([`Desired`]), gives exactly what translating the whole snapshot gives. This is what lets
+//! `ako run` translate one change in time proportional to the models it touches.
+
+use std::collections::BTreeSet;
+
+use ako_translate::{
+    Change, CloudFacts, Deps, Desired, Settings, Snapshot, Unit, Values, load_document, translate, translate_unit,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const NS: &[&str] = &["red", "blue"];
+const INGRESSES: &[&str] = &["i0", "i1", "i2"];
+const SERVICES: &[&str] = &["svc0", "svc1", "lb0", "grp"];
+const SECRETS: &[&str] = &["t0", "t1"];
+const HOSTS: &[&str] = &[
+    "a.avi.internal",
+    "b.avi.internal",
+    "c.avi.internal",
+    "d.avi.internal",
+    "",
+];
+const CLASSES: &[Option<&str>] = &[None, Some("avi-lb"), Some("other"), Some("missing")];
+
+#[derive(Clone, Debug)]
+enum Op {
+    PutIngress {
+        ns: usize,
+        name: usize,
+        rules: Vec<(usize, usize)>,
+        tls: Option<(usize, usize)>,
+        class: usize,
+        created: u8,
+    },
+    DelIngress(usize, usize),
+    PutService {
+        ns: usize,
+        name: usize,
+        lb: bool,
+        shared: usize,
+        port: i32,
+    },
+    DelService(usize, usize),
+    PutSlice(usize, usize, u8),
+    DelSlice(usize, usize),
+    PutSecret(usize, usize, bool),
+    DelSecret(usize, usize),
+    Namespace {
+        ns: usize,
+        selected: bool,
+        tenant: bool,
+    },
+    Node(u8, bool),
+    DefaultClass(bool),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let ns = 0..NS.len();
+    prop_oneof![
+        4 => (
+            ns.clone(),
+            0..INGRESSES.len(),
+            proptest::collection::vec((0..HOSTS.len(), 0..SERVICES.len()), 0..3),
+            proptest::option::of((0..HOSTS.len(), 0..SECRETS.len())),
+            prop_oneof![4 => Just(0usize), 4 => Just(1usize), 1 => Just(2usize), 1 => Just(3usize)],
+            0u8..5,
+        )
+            .prop_map(|(ns, name, rules, tls, class, created)| Op::PutIngress { ns, name, rules, tls, class, created }),
+        1 => (ns.clone(), 0..INGRESSES.len()).prop_map(|(n, i)| Op::DelIngress(n, i)),
+        3 => (ns.clone(), 0..SERVICES.len(), any::<bool>(), 0usize..3, prop_oneof![Just(80), Just(443)])
+            .prop_map(|(ns, name, lb, shared, port)| Op::PutService { ns, name, lb, shared, port }),
+        1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelService(n, s)),
+        2 => (ns.clone(), 0..SERVICES.len(), 1u8..4).prop_map(|(n, s, ip)| Op::PutSlice(n, s, ip)),
+        1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelSlice(n, s)),
+        2 => (ns.clone(), 0..SECRETS.len(), any::<bool>()).prop_map(|(n, s, v)| Op::PutSecret(n, s, v)),
+        1 => (ns.clone(), 0..SECRETS.len()).prop_map(|(n, s)| Op::DelSecret(n, s)),
+        1 => (ns, any::<bool>(), any::<bool>()).prop_map(|(ns, selected, tenant)| Op::Namespace { ns, selected, tenant }),
+        1 => (1u8..4, any::<bool>()).prop_map(|(n, up)| Op::Node(n, up)),
+        1 => any::<bool>().prop_map(Op::DefaultClass),
+    ]
+}
+
+fn key(ns: usize, name: &str) -> (String, String) {
+    (NS[ns].to_owned(), name.to_owned())
+}
+
+fn load(snap: &mut Snapshot, doc: Value) {
+    load_document(snap, doc).expect("generated documents are valid");
+}
+
+/// Apply `op` to the snapshot; the change to tell the index.
+fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static str) {
+    match op {
+        Op::PutIngress {
+            ns,
+            name,
+            rules,
+            tls,
+            class,
+            created,
+        } => {
+            let rules: Vec<Value> = rules
+                .iter()
+                .map(|(h, s)| {
+                    json!({"host": HOSTS[*h], "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                        "backend": {"service": {"name": SERVICES[*s], "port": {"number": 80}}}}]}})
+                })
+                .collect();
+            let mut spec = json!({ "rules": rules });
+            if let Some(c) = CLASSES[*class] {
+                spec["ingressClassName"] = json!(c);
+            }
+            if let Some((h, s)) = tls {
+                spec["tls"] = json!([{"hosts": [HOSTS[*h]], "secretName": SECRETS[*s]}]);
+            }
+            load(
+                snap,
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": {"name": INGRESSES[*name], "namespace": NS[*ns],
+                    "creationTimestamp": format!("2026-01-01T00:00:0{created}Z")},
+                "spec": spec}),
+            );
+            (Some(key(*ns, INGRESSES[*name])), "Ingress")
+        }
+        Op::DelIngress(ns, name) => {
+            snap.ingresses.remove(&key(*ns, INGRESSES[*name]));
+            (Some(key(*ns, INGRESSES[*name])), "Ingress")
+        }
+        Op::PutService {
+            ns,
+            name,
+            lb,
+            shared,
+            port,
+        } => {
+            let mut svc = json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": SERVICES[*name], "namespace": NS[*ns]},
+                "spec": {"type": if *lb {"LoadBalancer"} else {"ClusterIP"},
+                    "ports": [{"name": "web", "port": port, "targetPort": 8080, "protocol": "TCP", "nodePort": 30000 + port}]}});
+            let group = [None, Some("grp"), Some("lb0")][*shared];
+            if let Some(g) = group {
+                svc["metadata"]["annotations"] = json!({"ako.vmware.com/enable-shared-vip": g});
+            }
+            load(snap, svc);
+            (Some(key(*ns, SERVICES[*name])), "Service")
+        }
+        Op::DelService(ns, name) => {
+            snap.services.remove(&key(*ns, SERVICES[*name]));
+            (Some(key(*ns, SERVICES[*name])), "Service")
+        }
+        Op::PutSlice(ns, svc, ip) => {
+            load(
+                snap,
+                json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": format!("{}-x", SERVICES[*svc]), "namespace": NS[*ns],
+                    "labels": {"kubernetes.io/service-name": SERVICES[*svc]}},
+                "addressType": "IPv4", "ports": [{"name": "web", "port": 8080}],
+                "endpoints": (1..=*ip).map(|i| json!({"addresses": [format!("10.0.{ns}.{i}")], "conditions": {"ready": true}, "nodeName": format!("n{i}")})).collect::<Vec<_>>()}),
+            );
+            (Some(key(*ns, &format!("{}-x", SERVICES[*svc]))), "EndpointSlice")
+        }
+        Op::DelSlice(ns, svc) => {
+            let k = key(*ns, &format!("{}-x", SERVICES[*svc]));
+            snap.remove_endpoint_slice(&k.0, &k.1);
+            (Some(k), "EndpointSlice")
+        }
+        Op::PutSecret(ns, name, valid) => {
+            let (crt, k) = if *valid {
+                (
+                    "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+                    "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n",
+                )
+            } else {
+                ("garbage", "garbage")
+            };
+            load(
+                snap,
+                json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                "metadata": {"name": SECRETS[*name], "namespace": NS[*ns]},
+                "stringData": {"tls.crt": crt, "tls.key": k}}),
+            );
+            (Some(key(*ns, SECRETS[*name])), "Secret")
+        }
+        Op::DelSecret(ns, name) => {
+            snap.secrets.remove(&key(*ns, SECRETS[*name]));
+            (Some(key(*ns, SECRETS[*name])), "Secret")
+        }
+        Op::Namespace { ns, selected, tenant } => {
+            let mut doc = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS[*ns],
+                "labels": {"serve": if *selected {"yes"} else {"no"}}}});
+            if *tenant {
+                doc["metadata"]["annotations"] = json!({"ako.vmware.com/tenant-name": format!("t-{}", NS[*ns])});
+            }
+            load(snap, doc);
+            (Some((String::new(), NS[*ns].to_owned())), "Namespace")
+        }
+        Op::Node(n, up) => {
+            let name = format!("n{n}");
+            if *up {
+                load(
+                    snap,
+                    json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+                    "status": {"addresses": [{"type": "InternalIP", "address": format!("192.168.0.{n}")}]}}),
+                );
+            } else {
+                snap.nodes.remove(&name);
+            }
+            (None, "Node")
+        }
+        Op::DefaultClass(default) => {
+            load(
+                snap,
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": default.to_string()}},
+                "spec": {"controller": "ako.vmware.com/avi-lb"}}),
+            );
+            (None, "IngressClass")
+        }
+    }
+}
+
+fn settings(shard: &str, strict: bool, selector: bool, node_port: bool) -> Settings {
+    let selector = if selector {
+        "  namespaceSelector:\n    labelKey: serve\n    labelValue: \"yes\"\n"
+    } else {
+        ""
+    };
+    let text = format!(
+        "AKOSettings:\n  clusterName: inc\n{selector}NetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n\
+         L7Settings:\n  shardVSSize: {shard}\n  serviceType: {}\n  fqdnReusePolicy: {}\n",
+        if node_port { "NodePort" } else { "ClusterIP" },
+        if strict { "Strict" } else { "InterNamespaceAllowed" },
+    );
+    Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
+}
+
+fn cloud() -> CloudFacts {
+    CloudFacts {
+        dns_domains: vec!["avi.internal".into()],
+        license_tier: "ENTERPRISE".into(),
+        ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
+        cloud_type: "CLOUD_NONE".into(),
+    }
+}
+
+/// Re-translate `units` into `desired`.
+fn retranslate(
+    desired: &mut Desired,
+    deps: &Deps,
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    units: &BTreeSet<Unit>,
+) {
+    let before = desired.view().models.clone();
+    let outputs: Vec<_> = units
+        .iter()
+        .map(|u| (u.clone(), translate_unit(snap, settings, cloud, u, deps.candidates(u))))
+        .collect();
+    let touched = desired.replace(outputs);
+    // Every model that changed is reported (that is what gets synced), and nothing else.
+    let after = &desired.view().models;
+    let changed: BTreeSet<&String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert_eq!(touched.models.iter().collect::<BTreeSet<_>>(), changed);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn touched_units_retranslated_equal_the_whole(
+        start in proptest::collection::vec(op(), 0..12),
+        changes in proptest::collection::vec(op(), 1..25),
+        shard in prop_oneof![Just("LARGE"), Just("SMALL"), Just("DEDICATED")],
+        strict in any::<bool>(),
+        selector in any::<bool>(),
+        node_port in any::<bool>(),
+    ) {
+        let settings = settings(shard, strict, selector, node_port);
+        let cloud = cloud();
+        let mut snap = Snapshot::new();
+        for op in &start {
+            apply(&mut snap, op);
+        }
+        // Start-up: index and translate everything, unit by unit.
+        let mut deps = Deps::build(&snap, &settings, &cloud);
+        let mut desired = Desired::new();
+        retranslate(&mut desired, &deps, &snap, &settings, &cloud, &deps.all_units());
+        prop_assert_eq!(desired.view(), &translate(&snap, &settings, &cloud), "after start-up");
+
+        for (i, op) in changes.iter().enumerate() {
+            let (k, kind) = apply(&mut snap, op);
+            let change = match (kind, k.as_ref()) {
+                ("Ingress", Some(k)) => Change::Ingress(k),
+                ("Service", Some(k)) => Change::Service(k),
+                ("EndpointSlice", Some(k)) => Change::EndpointSlice(k),
+                ("Secret", Some(k)) => Change::Secret(k),
+                ("Namespace", Some(k)) => Change::Namespace(&k.1),
+                ("Node", _) => Change::Node,
+                _ => Change::IngressClass,
+            };
+            let units = deps.changed(&snap, &settings, &cloud, change);
+            retranslate(&mut desired, &deps, &snap, &settings, &cloud, &units);
+            let whole = translate(&snap, &settings, &cloud);
+            prop_assert_eq!(desired.view(), &whole, "after change {} ({:?}) touching {:?}", i, op, units);
+        }
+    }
+}
