@@ -23,6 +23,9 @@
 //! model is retried by [`crate::sync`] with backoff), "No available free IPs", an upgrade in
 //! progress or a missing VRF/network/tenant are `Slow`, any other 4xx is `Never` and carries
 //! the controller's message. Refused credentials stop the remaining batches.
+//!
+//! Every request sent is counted in [`Outcome::requests`] by object type, method and result
+//! (see [`Requests`] for what counts as one request).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,7 +41,7 @@ use crate::compare::UpdateReason;
 use crate::key::ObjectKey;
 use crate::observed::Observed;
 use crate::plan::{Action, Batch, Operation, Plan};
-use crate::summary::{Failure, Retry};
+use crate::summary::{Failure, RequestResult, Requests, Retry};
 
 /// Executor settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +74,8 @@ pub struct Outcome {
     pub failures: Vec<Failure>,
     /// The controller refused our credentials; remaining batches were not started.
     pub aborted: bool,
+    /// The controller requests sent.
+    pub requests: Requests,
 }
 
 /// What one operation did.
@@ -88,14 +93,15 @@ pub async fn execute(
     options: &ExecuteOptions,
 ) -> Outcome {
     let abort = AtomicBool::new(false);
+    let tally = Mutex::new(Requests::default());
     let mut results: Vec<(usize, Outcome)> = futures::stream::iter(plan.batches.iter().enumerate())
         .map(|(i, batch)| {
-            let abort = &abort;
+            let (abort, tally) = (&abort, &tally);
             async move {
                 if abort.load(Ordering::Relaxed) {
                     return (i, Outcome::default());
                 }
-                (i, run_batch(client, batch, observed, abort).await)
+                (i, run_batch(client, batch, observed, abort, tally).await)
             }
         })
         .buffer_unordered(options.concurrency.max(1))
@@ -104,6 +110,7 @@ pub async fn execute(
     results.sort_by_key(|(i, _)| *i);
     let mut total = Outcome {
         aborted: abort.load(Ordering::Relaxed),
+        requests: tally.into_inner(),
         ..Outcome::default()
     };
     for (_, o) in results {
@@ -116,7 +123,13 @@ pub async fn execute(
     total
 }
 
-async fn run_batch(client: &Client, batch: &Batch<'_>, observed: &Mutex<Observed>, abort: &AtomicBool) -> Outcome {
+async fn run_batch(
+    client: &Client,
+    batch: &Batch<'_>,
+    observed: &Mutex<Observed>,
+    abort: &AtomicBool,
+    tally: &Mutex<Requests>,
+) -> Outcome {
     let mut out = Outcome::default();
     let mut failed: HashSet<&ObjectKey> = HashSet::new();
     for step in &batch.steps {
@@ -126,7 +139,7 @@ async fn run_batch(client: &Client, batch: &Batch<'_>, observed: &Mutex<Observed
             failed.insert(&op.key);
             out.skipped += 1;
         }
-        let results = futures::future::join_all(send.iter().map(|op| run_op(client, op, observed))).await;
+        let results = futures::future::join_all(send.iter().map(|op| run_op(client, op, observed, tally))).await;
         for (op, result) in send.into_iter().zip(results) {
             match result {
                 Ok(Done::Created) => out.created += 1,
@@ -159,38 +172,64 @@ async fn run_batch(client: &Client, batch: &Batch<'_>, observed: &Mutex<Observed
 /// (retry class, message, credentials refused)
 type OpError = (Retry, String, bool);
 
-async fn run_op(client: &Client, op: &Operation<'_>, observed: &Mutex<Observed>) -> Result<Done, OpError> {
+/// Count a request the engine sent (see [`Requests`]), then hand its result on.
+fn note<T>(
+    tally: &Mutex<Requests>,
+    kind: ObjectType,
+    method: &'static str,
+    r: Result<T, avi_client::Error>,
+) -> Result<T, avi_client::Error> {
+    tally.lock().add(kind, method, RequestResult::of(&r), 1);
+    r
+}
+
+async fn run_op(
+    client: &Client,
+    op: &Operation<'_>,
+    observed: &Mutex<Observed>,
+    tally: &Mutex<Requests>,
+) -> Result<Done, OpError> {
     let api = client.tenant(op.key.tenant.as_str());
     let kind = op.key.kind;
     match &op.action {
-        Action::Create { body } => create_or_adopt(&api, &op.key, body, observed).await,
+        Action::Create { body } => create_or_adopt(&api, &op.key, body, observed, tally).await,
         Action::Update { uuid, body, reason } => {
             tracing::debug!(object = %op.key, %reason, "updating");
-            match api.update::<_, Value>(kind.path(), uuid, body).await {
+            match note(
+                tally,
+                kind,
+                "PUT",
+                api.update::<_, Value>(kind.path(), uuid, body).await,
+            ) {
                 Ok(stored) => record(observed, kind, stored, &op.key).map(|()| Done::Updated),
                 Err(e) if e.is_not_found() => {
                     // Deleted out of band since it was observed: create it again.
                     observed.lock().remove(&op.key);
-                    create_or_adopt(&api, &op.key, body, observed).await
+                    create_or_adopt(&api, &op.key, body, observed, tally).await
                 }
                 Err(e) if e.is_precondition_failed() => {
-                    let current: Value = api
-                        .request(
+                    let current: Value = note(
+                        tally,
+                        kind,
+                        "GET",
+                        api.request(
                             avi_client::Method::GET,
                             &format!("api/{}/{uuid}", kind.path()),
                             &Query::new().include_name(),
                             None::<&()>,
                         )
-                        .await
-                        .map_err(classify)?;
+                        .await,
+                    )
+                    .map_err(classify)?;
                     record(observed, kind, current, &op.key)?;
-                    let stored: Value = api.update(kind.path(), uuid, body).await.map_err(classify)?;
+                    let stored: Value =
+                        note(tally, kind, "PUT", api.update(kind.path(), uuid, body).await).map_err(classify)?;
                     record(observed, kind, stored, &op.key).map(|()| Done::Updated)
                 }
                 Err(e) => Err(classify(e)),
             }
         }
-        Action::Delete { uuid } => match api.delete(kind.path(), uuid).await {
+        Action::Delete { uuid } => match note(tally, kind, "DELETE", api.delete(kind.path(), uuid).await) {
             Ok(()) => {
                 observed.lock().remove(&op.key);
                 Ok(Done::Deleted)
@@ -210,17 +249,22 @@ async fn create_or_adopt(
     key: &ObjectKey,
     body: &Body,
     observed: &Mutex<Observed>,
+    tally: &Mutex<Requests>,
 ) -> Result<Done, OpError> {
     let kind = key.kind;
-    let err = match api.create::<_, Value>(kind.path(), body).await {
+    let err = match note(tally, kind, "POST", api.create::<_, Value>(kind.path(), body).await) {
         Ok(stored) => return record(observed, kind, stored, key).map(|()| Done::Created),
         Err(e) if e.is_already_exists() => e,
         Err(e) => return Err(classify(e)),
     };
-    let page: Page<Value> = api
-        .list_page(kind.path(), &Query::new().name(key.name.as_str()).include_name())
-        .await
-        .map_err(classify)?;
+    let page: Page<Value> = note(
+        tally,
+        kind,
+        "GET",
+        api.list_page(kind.path(), &Query::new().name(key.name.as_str()).include_name())
+            .await,
+    )
+    .map_err(classify)?;
     let Some(existing) = page.results.into_iter().next() else {
         // Gone again between the two calls: the next round creates it.
         return Err((Retry::Fast, err.to_string(), false));
@@ -247,7 +291,7 @@ async fn create_or_adopt(
         .to_owned();
     record(observed, kind, existing, key)?;
     tracing::info!(object = %key, reason = %UpdateReason::Adopt, "adopting an existing object");
-    let stored: Value = api.update(kind.path(), &uuid, body).await.map_err(classify)?;
+    let stored: Value = note(tally, kind, "PUT", api.update(kind.path(), &uuid, body).await).map_err(classify)?;
     record(observed, kind, stored, key).map(|()| Done::Updated)
 }
 

@@ -43,5 +43,5 @@ pub use load::{LoadError, MANAGED_KINDS, load_observed};
 pub use observed::{Observed, ObservedObject, RecordError};
 pub use owner::Owner;
 pub use plan::{Action, Batch, DeletionGuard, GuardRefusal, Operation, Plan, PlanOptions, PlanProblem, plan};
-pub use summary::{Failure, Retry, Summary};
+pub use summary::{Failure, RequestResult, Requests, Retry, Summary};
 pub use sync::{SyncOptions, sync, sync_once};

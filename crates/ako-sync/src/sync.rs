@@ -111,6 +111,7 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
         summary.updated += outcome.updated;
         summary.deleted += outcome.deleted;
         summary.skipped += outcome.skipped;
+        summary.requests.extend(&outcome.requests);
         pending.clear();
         for mut failure in outcome.failures {
             failure.sources = sources.get(&failure.model).cloned().unwrap_or_default();

@@ -118,15 +118,14 @@ async fn ready_once_synced_and_metrics_count_passes_and_managed_objects() {
         sample(&metrics, "ako_reconcile_passes_total{result=\"converged\"}").unwrap_or(0.0) > 0.0,
         "{metrics}"
     );
-    assert!(
-        sample(
-            &metrics,
-            "ako_rest_operations_total{method=\"POST\",result=\"success\"}"
-        )
-        .unwrap_or(0.0)
-            >= 1.0,
-        "{metrics}"
-    );
+    // The Service's objects were created: POSTs by object type, answered with success.
+    for ty in ["virtualservice", "vsvip", "pool"] {
+        let series = format!("ako_avi_rest_operations_total{{type=\"{ty}\",method=\"POST\",result=\"success\"}}");
+        assert!(
+            sample(&metrics, &series).unwrap_or(0.0) >= 1.0,
+            "{series} in\n{metrics}"
+        );
+    }
     assert!(
         sample(&metrics, "ako_reconcile_duration_seconds_count").unwrap_or(0.0) > 0.0,
         "{metrics}"

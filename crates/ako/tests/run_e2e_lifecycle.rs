@@ -1,24 +1,27 @@
 //! `ako run` end to end over a lifecycle: a TLS Secret created after its Ingress, `ako run`
-//! restarted against the same controller, and the controller unreachable for a while. A real
-//! kube-apiserver (testenv), avisim in-process over HTTPS and the real `ako` binary as a child
-//! process, scoped to the test's namespace with `namespaceSelector`.
+//! restarted against the same controller, and the controller down (stopped, connections
+//! refused) for over a minute. A real kube-apiserver (testenv), avisim in-process over HTTPS
+//! and the real `ako` binary as a child process, scoped to the test's namespace with
+//! `namespaceSelector`.
 //!
-//! Everything is observed by polling with a deadline, never by sleeping a fixed time.
+//! Everything is observed by polling with a deadline, never by sleeping a fixed time; the one
+//! deliberate wait is the length of the controller outage itself.
 
 mod support;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ako_testenv::TestNamespace;
 use avi_client::Client;
-use avisim::{Avisim, Fault, FaultAction};
+use avisim::{Avisim, SimConfig};
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::PostParams;
+use kube::api::{DeleteParams, PostParams};
 use serde_json::{Value, json};
 use support::{AkoRun, Watched, eventually, get, sample, scoped_namespace, slice};
 
@@ -31,7 +34,8 @@ struct World {
     ns: TestNamespace,
     // Dropped before the simulator it talks to.
     ako: Mutex<Option<AkoRun>>,
-    sim: Avisim,
+    /// `None` while the controller is down.
+    sim: Option<Avisim>,
     avi: Client,
     dir: tempfile::TempDir,
     /// How many `ako run` processes were started (names their log files).
@@ -40,11 +44,15 @@ struct World {
 
 impl World {
     async fn start(prefix: &str) -> World {
-        let (sim, avi) = support::avisim(PASSWORD).await;
+        World::start_with(prefix, support::avisim(PASSWORD).await).await
+    }
+
+    /// A world with this simulator and a client logged in to it.
+    async fn start_with(prefix: &str, (sim, avi): (Avisim, Client)) -> World {
         let w = World {
             ns: scoped_namespace(prefix).await,
             ako: Mutex::new(None),
-            sim,
+            sim: Some(sim),
             avi,
             dir: tempfile::tempdir().unwrap(),
             runs: Default::default(),
@@ -61,12 +69,32 @@ impl World {
             &format!("ako-{run}"),
             CLUSTER,
             self.ns.name(),
-            &self.sim.url(),
-            &self.sim.ca_pem(),
+            &self.sim().url(),
+            &self.sim().ca_pem(),
             PASSWORD,
         );
         let old = self.ako.lock().unwrap().replace(ako);
         assert!(old.is_none(), "one ako run at a time");
+    }
+
+    /// The running simulator.
+    fn sim(&self) -> &Avisim {
+        self.sim.as_ref().expect("avisim is running")
+    }
+
+    /// Take the controller down: the listener is closed and open connections are cut, so every
+    /// request of `ako run` fails to connect. Returns the address it listened on.
+    async fn stop_avisim(&mut self) -> SocketAddr {
+        let sim = self.sim.take().expect("avisim is running");
+        let addr = sim.addr();
+        sim.shutdown().await;
+        addr
+    }
+
+    /// Bring the controller back with `config`.
+    async fn start_avisim(&mut self, config: SimConfig) {
+        assert!(self.sim.is_none(), "one avisim at a time");
+        self.sim = Some(support::start_avisim(config).await);
     }
 
     /// Stop the running `ako run` (killed, as a crashed or evicted pod would be) and wait for it.
@@ -268,7 +296,7 @@ async fn ako_restarted_converges_with_zero_writes_and_keeps_the_status() {
     .await;
 
     w.stop_ako();
-    w.sim.reset_counters();
+    w.sim().reset_counters();
     w.start_ako();
     let port = w.admin_port().await;
     let metrics = w
@@ -279,7 +307,7 @@ async fn ako_restarted_converges_with_zero_writes_and_keeps_the_status() {
             (managed >= 1.0 && converged >= 1.0).then_some(text)
         })
         .await;
-    let counters = w.sim.counters();
+    let counters = w.sim().counters();
     assert!(
         counters.total(Some("GET"), None) > 0,
         "the new run read the controller: {counters:?}"
@@ -293,53 +321,152 @@ async fn ako_restarted_converges_with_zero_writes_and_keeps_the_status() {
     assert_eq!(w.service_status("lb").await, Some(status), "the Service status stays");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn controller_down_for_a_while_recovers_without_a_restart() {
-    let w = World::start("lc-down").await;
-    w.create::<Service>(lb_service("first")).await;
-    let first_vs = format!("{CLUSTER}--{}-first", w.ns.name());
-    w.eventually("the first L4 VS", || w.get_avi("virtualservice", &first_vs))
-        .await;
-    w.eventually("the first Service's status", || w.service_status("first"))
-        .await;
+/// `ako run`'s `/api/status`, once its admin server answers.
+async fn api_status(port: u16) -> Option<Value> {
+    let (status, body) = get(port, "/api/status").await?;
+    assert_eq!(status, 200, "{body}");
+    Some(serde_json::from_str(&body).expect("/api/status is JSON"))
+}
 
-    // The controller stops answering: every request loses its connection.
-    let since = w.sim.request_log(0).last().map_or(0, |r| r.seq);
-    w.sim.set_faults(vec![Fault {
-        method: None,
-        object_type: None,
-        action: FaultAction::Drop,
-        rate: 1.0,
-        times: None,
-    }]);
-    w.create::<Service>(lb_service("second")).await;
-    // ako tries (and fails) to reach the controller for the new Service.
-    w.eventually("ako run hitting the unreachable controller", || async {
-        w.sim
-            .request_log(since)
-            .iter()
-            .any(|r| r.seq > since && r.status == 0)
-            .then_some(())
+/// How long the controller stays down: the "avisim down for a minute".
+const OUTAGE: Duration = Duration::from_secs(60);
+/// How long recovery may take once the controller is back: a pass that failed is retried with
+/// a backoff capped at 60 s (`run/reconcile.rs`), which after a minute of failures may have
+/// just started, plus the pass itself.
+const RECOVERY: Duration = Duration::from_secs(120);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_down_for_a_minute_recovers_without_a_restart() {
+    // The simulator keeps its objects and its CA on disk, so started again at the same address
+    // it is the same controller, as a restarted (or reachable again) controller would be.
+    let state = tempfile::tempdir().unwrap();
+    let mut w = World::start_with(
+        "lc-down",
+        support::avisim_with(support::persistent_avisim(PASSWORD, state.path(), 0)).await,
+    )
+    .await;
+    for name in ["kept", "doomed"] {
+        w.create::<Service>(lb_service(name)).await;
+    }
+    let ns = w.ns.name().to_owned();
+    let vs = |svc: &str| format!("{CLUSTER}--{ns}-{svc}");
+    // Every controller object of one LoadBalancer Service, as (type, name).
+    let objects = |svc: &str| {
+        let vs = vs(svc);
+        [
+            ("virtualservice", vs.clone()),
+            ("vsvip", vs.clone()),
+            ("l4policyset", vs.clone()),
+            ("pool", format!("{vs}-TCP-53")),
+        ]
+    };
+    w.eventually("both Services' statuses", || async {
+        w.service_status("kept").await?;
+        w.service_status("doomed").await
     })
     .await;
-    let second_vs = format!("{CLUSTER}--{}-second", w.ns.name());
+    let mut kept = Vec::new();
+    for svc in ["kept", "doomed"] {
+        for (kind, name) in objects(svc) {
+            let obj = w.eventually(&format!("{kind} {name}"), || w.get_avi(kind, &name)).await;
+            if svc == "kept" {
+                kept.push((kind, name, obj));
+            }
+        }
+    }
+    let port = w.admin_port().await;
+    let pid = w.ako_pid();
+    let ca = w.sim().ca_pem();
+
+    // The controller goes down: nothing listens on its address any more.
+    let addr = w.stop_avisim().await;
+    let down_at = Instant::now();
     assert!(
-        w.service_status("second").await.is_none(),
-        "no status while the controller is down"
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "connections to {addr} are refused while the controller is down"
+    );
+    // Changes made during the outage: one Service added, one deleted.
+    w.create::<Service>(lb_service("added")).await;
+    w.ns.api::<Service>()
+        .delete("doomed", &DeleteParams::default())
+        .await
+        .expect("delete the Service");
+    let doc = w
+        .eventually("/api/status to report the controller disconnected", || async {
+            let doc = api_status(port).await?;
+            (doc["avi_api"]["connection_status"] == "DISCONNECTED").then_some(doc)
+        })
+        .await;
+    assert!(!doc["avi_api"]["errors"].as_array().unwrap().is_empty(), "{doc}");
+
+    // The outage lasts OUTAGE by the clock: this is the condition under test, not a wait for
+    // something to happen. Meanwhile `ako run` stays up, serves its admin API and keeps
+    // reporting the controller as disconnected (every retried pass fails again).
+    let mut checks = 0;
+    while down_at.elapsed() < OUTAGE {
+        assert_eq!(w.exited(), None, "ako run died during the outage:\n{}", w.log_text());
+        assert_eq!(w.ako_pid(), pid);
+        let doc = api_status(port)
+            .await
+            .expect("the admin server answers during the outage");
+        assert_eq!(doc["avi_api"]["connection_status"], "DISCONNECTED", "{doc}");
+        checks += 1;
+        tokio::time::sleep(Duration::from_secs(1).min(OUTAGE.saturating_sub(down_at.elapsed()))).await;
+    }
+    assert!(checks > 10, "the process was checked throughout the outage");
+    assert!(
+        w.service_status("added").await.is_none(),
+        "no status without the controller"
     );
 
-    // Back: the new Service's VS appears and its status gets an IP, with the same process.
-    w.sim.clear_faults();
-    let pid = w.ako_pid();
-    w.eventually("the second L4 VS", || w.get_avi("virtualservice", &second_vs))
+    // Back, at the same address with the same objects and CA.
+    w.start_avisim(support::persistent_avisim(PASSWORD, state.path(), addr.port()))
         .await;
-    let status = w
-        .eventually("the second Service's status", || w.service_status("second"))
-        .await;
+    let up_at = Instant::now();
+    let outage = up_at - down_at;
+    assert_eq!(w.sim().addr(), addr);
+    assert_eq!(w.sim().ca_pem(), ca, "the same CA: ako run keeps trusting it");
+    let recover = |what: &str| format!("{what} after the controller came back");
+    let status = eventually(&recover("the added Service's status"), RECOVERY, &w, || {
+        w.service_status("added")
+    })
+    .await;
     let ip = status[0].ip.clone().unwrap_or_default();
-    assert!(ip.starts_with("127.100."), "{status:?}");
-    let vsvip = w.get_avi("vsvip", &second_vs).await.expect("vsvip");
+    assert!(ip.starts_with("127.100."), "an IPAM address: {status:?}");
+    let vsvip = w.get_avi("vsvip", &vs("added")).await.expect("the added vsvip");
     assert_eq!(vsvip["vip"][0]["ip_address"]["addr"], ip.as_str());
+    let added_vs = w.get_avi("virtualservice", &vs("added")).await;
+    assert!(added_vs.is_some(), "the added Service's L4 VS");
+    eventually(&recover("the deleted Service's objects gone"), RECOVERY, &w, || async {
+        for (kind, name) in objects("doomed") {
+            // An unanswered read is not proof of absence.
+            if w.avi.get_by_name::<Value>(kind, &name).await.ok()?.is_some() {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    let recovered = up_at.elapsed();
+    eprintln!(
+        "controller down for {:.1} s; recovered {:.1} s after it came back",
+        outage.as_secs_f64(),
+        recovered.as_secs_f64()
+    );
+
+    // The untouched Service's objects were left alone: same uuids, never rewritten.
+    for (kind, name, before) in &kept {
+        let now = w.get_avi(kind, name).await.expect("the kept object");
+        assert_eq!(now["uuid"], before["uuid"], "{kind} {name}");
+        assert_eq!(now["_last_modified"], before["_last_modified"], "{kind} {name}");
+    }
+    assert!(w.service_status("kept").await.is_some(), "the kept status stays");
+    // All of it by the process that lived through the outage.
+    assert_eq!(w.exited(), None);
     assert_eq!(w.ako_pid(), pid, "the same ako run");
-    assert!(w.service_status("first").await.is_some(), "the first status stays");
+    w.eventually("/api/status to report the controller connected", || async {
+        let doc = api_status(port).await?;
+        (doc["avi_api"]["connection_status"] == "CONNECTED").then_some(())
+    })
+    .await;
 }

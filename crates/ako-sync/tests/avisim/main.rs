@@ -10,3 +10,4 @@ mod facts;
 mod faults;
 mod guard;
 mod l7;
+mod requests;

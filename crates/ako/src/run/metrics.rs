@@ -12,8 +12,12 @@
 //! | `ako_translation_failures` | gauge | objects not translated in the last pass |
 //! | `ako_models` | gauge | models (virtual services) in the last translation |
 //! | `ako_objects_managed` | gauge | `type`: Avi object type this cluster owns |
-//! | `ako_rest_operations_total` | counter | `method` (`POST`/`PUT`/`DELETE`), `result` |
-//! | `ako_rest_failures_total` | counter | `type`, `method` |
+//! | `ako_avi_rest_operations_total` | counter | `type` (Avi object type), `method` (`GET`/`POST`/`PUT`/`DELETE`), `result` |
+//!
+//! `ako_avi_rest_operations_total` counts the requests the sync engine sent to the Avi
+//! Controller ([`ako_sync::Requests`]: the GET of a 409 adoption or a 412 re-read included, the
+//! client's internal retries not); `result` is what the controller answered: `success`,
+//! `client_error` (4xx), `server_error` (5xx), `unreachable` (no answer) or `error`.
 
 use std::time::Duration;
 
@@ -49,14 +53,9 @@ struct KindLabel {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RestLabel {
+    r#type: &'static str,
     method: &'static str,
     result: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RestFailureLabel {
-    r#type: String,
-    method: &'static str,
 }
 
 /// Everything `/metrics` shows.
@@ -72,7 +71,6 @@ pub struct Metrics {
     models: Gauge,
     managed: Family<TypeLabel, Gauge>,
     rest: Family<RestLabel, Counter>,
-    rest_failures: Family<RestFailureLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -89,7 +87,6 @@ impl Default for Metrics {
             models: Gauge::default(),
             managed: Family::default(),
             rest: Family::default(),
-            rest_failures: Family::default(),
         };
         // Both results exist from the start, so a dashboard sees zeros instead of no series.
         for result in ["converged", "not_converged"] {
@@ -139,26 +136,11 @@ impl Default for Metrics {
             m.managed.clone(),
         );
         r.register(
-            "ako_rest_operations",
-            "Controller write operations by method and result",
+            "ako_avi_rest_operations",
+            "Requests sent to the Avi Controller by object type, method and result",
             m.rest.clone(),
         );
-        r.register(
-            "ako_rest_failures",
-            "Failed controller write operations by object type and method",
-            m.rest_failures.clone(),
-        );
         m
-    }
-}
-
-/// The HTTP method of a sync verb.
-fn method(verb: &str) -> &'static str {
-    match verb {
-        "create" => "POST",
-        "update" => "PUT",
-        "delete" => "DELETE",
-        _ => "OTHER",
     }
 }
 
@@ -205,30 +187,13 @@ impl Metrics {
         self.duration.observe(elapsed.as_secs_f64());
         self.translation_failures.set(count(translation_failures));
         self.models.set(count(models));
-        for (verb, n) in [
-            ("create", summary.created),
-            ("update", summary.updated),
-            ("delete", summary.deleted),
-        ] {
-            if n > 0 {
-                let label = RestLabel {
-                    method: method(verb),
-                    result: "success",
-                };
-                self.rest.get_or_create(&label).inc_by(n as u64);
-            }
-        }
-        for f in &summary.failed {
+        for (kind, method, result, n) in summary.requests.iter() {
             let label = RestLabel {
-                method: method(f.verb),
-                result: "failure",
+                r#type: kind.path(),
+                method,
+                result: result.as_str(),
             };
-            self.rest.get_or_create(&label).inc();
-            let label = RestFailureLabel {
-                r#type: f.key.kind.path().to_owned(),
-                method: method(f.verb),
-            };
-            self.rest_failures.get_or_create(&label).inc();
+            self.rest.get_or_create(&label).inc_by(n as u64);
         }
         let mut managed = std::collections::BTreeMap::<String, usize>::new();
         for (key, _) in observed.iter() {
@@ -253,7 +218,7 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ako_sync::{Failure, ObjectKey, Owner, Retry};
+    use ako_sync::{Failure, ObjectKey, Owner, RequestResult, Requests, Retry};
     use avi_model::ObjectType;
 
     #[test]
@@ -274,6 +239,12 @@ mod tests {
     #[test]
     fn a_pass_counts_latency_rest_operations_and_failures() {
         let m = Metrics::default();
+        let mut requests = Requests::default();
+        requests.add(ObjectType::Pool, "POST", RequestResult::Success, 2);
+        requests.add(ObjectType::Pool, "POST", RequestResult::ServerError, 1);
+        requests.add(ObjectType::VirtualService, "POST", RequestResult::Success, 1);
+        requests.add(ObjectType::VirtualService, "PUT", RequestResult::Success, 1);
+        requests.add(ObjectType::VsVip, "DELETE", RequestResult::Unreachable, 1);
         let summary = Summary {
             created: 3,
             updated: 1,
@@ -285,6 +256,7 @@ mod tests {
                 retry: Retry::Never,
                 sources: vec![],
             }],
+            requests: requests.clone(),
             ..Summary::default()
         };
         let observed = Observed::new(Owner::new("c"));
@@ -292,26 +264,34 @@ mod tests {
         m.cached(&[(crate::run::cache::Kind::Secret, 2)]);
         m.pass(Duration::from_millis(40), false, &summary, 2, 5, &observed);
         m.pass(Duration::from_secs(100), true, &Summary::default(), 0, 5, &observed);
+        // Counters add up over passes.
+        let again = Summary {
+            requests,
+            ..Summary::default()
+        };
+        m.pass(Duration::from_millis(1), true, &again, 0, 5, &observed);
         let text = m.render();
         for line in [
-            "ako_reconcile_passes_total{result=\"converged\"} 1",
+            "ako_reconcile_passes_total{result=\"converged\"} 2",
             "ako_reconcile_passes_total{result=\"not_converged\"} 1",
-            "ako_reconcile_duration_seconds_bucket{le=\"0.025\"} 0",
-            "ako_reconcile_duration_seconds_bucket{le=\"0.05\"} 1",
-            "ako_reconcile_duration_seconds_bucket{le=\"30.0\"} 1",
-            "ako_reconcile_duration_seconds_bucket{le=\"+Inf\"} 2",
-            "ako_reconcile_duration_seconds_count 2",
+            "ako_reconcile_duration_seconds_bucket{le=\"0.025\"} 1",
+            "ako_reconcile_duration_seconds_bucket{le=\"0.05\"} 2",
+            "ako_reconcile_duration_seconds_bucket{le=\"30.0\"} 2",
+            "ako_reconcile_duration_seconds_bucket{le=\"+Inf\"} 3",
+            "ako_reconcile_duration_seconds_count 3",
             "ako_queue_depth 4",
             "ako_retries_pending 1",
             "ako_cached_objects{kind=\"Secret\"} 2",
             "ako_translation_failures 0",
             "ako_models 5",
-            "ako_rest_operations_total{method=\"POST\",result=\"success\"} 3",
-            "ako_rest_operations_total{method=\"PUT\",result=\"success\"} 1",
-            "ako_rest_operations_total{method=\"POST\",result=\"failure\"} 1",
-            "ako_rest_failures_total{type=\"pool\",method=\"POST\"} 1",
+            "ako_avi_rest_operations_total{type=\"pool\",method=\"POST\",result=\"success\"} 4",
+            "ako_avi_rest_operations_total{type=\"pool\",method=\"POST\",result=\"server_error\"} 2",
+            "ako_avi_rest_operations_total{type=\"virtualservice\",method=\"POST\",result=\"success\"} 2",
+            "ako_avi_rest_operations_total{type=\"virtualservice\",method=\"PUT\",result=\"success\"} 2",
+            "ako_avi_rest_operations_total{type=\"vsvip\",method=\"DELETE\",result=\"unreachable\"} 2",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
+        assert!(!text.contains("ako_rest_"), "the older families are gone:\n{text}");
     }
 }

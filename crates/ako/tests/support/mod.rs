@@ -48,14 +48,35 @@ pub const USER: &str = "admin";
 
 /// An avisim with its default seed, and a client logged in to it.
 pub async fn avisim(password: &str) -> (avisim::Avisim, avi_client::Client) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sim = avisim::Avisim::start(avisim::SimConfig::local(USER, password))
-        .await
-        .expect("avisim starts");
+    avisim_with(avisim::SimConfig::local(USER, password)).await
+}
+
+/// An avisim started with `config`, and a client logged in to it.
+pub async fn avisim_with(config: avisim::SimConfig) -> (avisim::Avisim, avi_client::Client) {
+    let password = config.password.clone();
+    let sim = start_avisim(config).await;
     let config =
         avi_client::Config::new(sim.url(), USER, avi_client::Credential::password(password)).with_ca_pem(sim.ca_pem());
     let avi = avi_client::Client::connect(config).await.expect("log in to avisim");
     (sim, avi)
+}
+
+/// Start an avisim.
+pub async fn start_avisim(config: avisim::SimConfig) -> avisim::Avisim {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    avisim::Avisim::start(config).await.expect("avisim starts")
+}
+
+/// An avisim that keeps its objects (`dir/state.json`) and its CA (`dir/certs`) on disk, on
+/// loopback `port` (0: a free one): started again with the same `dir` and port, it is the same
+/// controller at the same address, as a restarted controller would be.
+pub fn persistent_avisim(password: &str, dir: &Path, port: u16) -> avisim::SimConfig {
+    avisim::SimConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        cert_dir: Some(dir.join("certs")),
+        state_file: Some(dir.join("state.json")),
+        ..avisim::SimConfig::local(USER, password)
+    }
 }
 
 /// A fresh namespace labelled `ako-e2e=<its name>` (what each test's `ako run` selects, so
