@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Knobs: `AKO_BENCH_INGRESSES` (default 1000), `AKO_BENCH_CHANGES` (default 50),
-//! `AKO_BENCH_TIMEOUT_S` (per phase, default 600). Needs the testenv API server
+//! `AKO_BENCH_TIMEOUT_S` (per phase, default 600), `AKO_BENCH_SHARD` (shardVSSize, default
+//! SMALL). Needs the testenv API server
 //! (`AKO_TESTENV_BIN`, as for the e2e tests).
 
 #[path = "../tests/support/mod.rs"]
@@ -118,7 +119,11 @@ fn servers(pool: &Value) -> Vec<String> {
 /// `ako run` (warnings only: logging every pass would be part of what is measured).
 fn start_ako(dir: &Path, sim: &Avisim, ns: &str) -> AkoRun {
     let values = dir.join("values.yaml");
-    std::fs::write(&values, support::values_yaml(CLUSTER, ns)).unwrap();
+    // AKO_BENCH_SHARD: shardVSSize (SMALL: every Ingress in one parent VS, the worst case for
+    // a change; LARGE: AKO's default, 8 parent VSes).
+    let shard = std::env::var("AKO_BENCH_SHARD").unwrap_or_else(|_| "SMALL".to_owned());
+    let text = support::values_yaml(CLUSTER, ns).replace("shardVSSize: SMALL", &format!("shardVSSize: {shard}"));
+    std::fs::write(&values, text).unwrap();
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, sim.ca_pem()).unwrap();
     AkoRun::start(dir, "ako", |cmd| {
