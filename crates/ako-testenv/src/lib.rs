@@ -228,7 +228,11 @@ pub fn helm() -> anyhow::Result<PathBuf> {
         );
     }
     let script = repo_root().join("scripts/testenv.sh");
-    eprintln!("ako-testenv: {} is missing; running `{} tools`", binary.display(), script.display());
+    eprintln!(
+        "ako-testenv: {} is missing; running `{} tools`",
+        binary.display(),
+        script.display()
+    );
     // Its stdout is the PATH export line, not wanted in test output; progress goes to stderr.
     let status = Command::new("bash")
         .arg(&script)

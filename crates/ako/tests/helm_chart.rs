@@ -29,12 +29,18 @@ fn full_values() -> PathBuf {
 fn try_render(namespace: &str, values: &[&Path], args: &[&str]) -> Result<Vec<Value>, String> {
     let helm = ako_testenv::helm().unwrap_or_else(|e| panic!("no helm: {e:#}"));
     let mut cmd = Command::new(&helm);
-    cmd.arg("template").arg("ako").arg(chart_dir()).arg("--namespace").arg(namespace);
+    cmd.arg("template")
+        .arg("ako")
+        .arg(chart_dir())
+        .arg("--namespace")
+        .arg(namespace);
     for v in values {
         cmd.arg("--values").arg(v);
     }
     cmd.args(args);
-    let out = cmd.output().unwrap_or_else(|e| panic!("running {}: {e}", helm.display()));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", helm.display()));
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
@@ -49,7 +55,10 @@ fn render(values: &[&Path], args: &[&str]) -> Vec<Value> {
 }
 
 fn kind_of(o: &Value) -> (&str, &str) {
-    (o["kind"].as_str().unwrap_or_default(), o["metadata"]["name"].as_str().unwrap_or_default())
+    (
+        o["kind"].as_str().unwrap_or_default(),
+        o["metadata"]["name"].as_str().unwrap_or_default(),
+    )
 }
 
 fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
@@ -199,11 +208,19 @@ fn check_keys_and_env(objects: &[Value], node_port: bool, t1lr: bool) {
         if conditional {
             assert!(!refs.contains_key(*env), "{env} set although its setting is off");
         } else {
-            assert_eq!(refs.get(*env).map(String::as_str), Some(*key), "{env} from ConfigMap key {key}");
+            assert_eq!(
+                refs.get(*env).map(String::as_str),
+                Some(*key),
+                "{env} from ConfigMap key {key}"
+            );
         }
     }
     for (env, key) in &refs {
-        assert_eq!(known.get(key.as_str()).copied().flatten(), Some(env.as_str()), "{env} is not ako-rs's variable for {key}");
+        assert_eq!(
+            known.get(key.as_str()).copied().flatten(),
+            Some(env.as_str()),
+            "{env} is not ako-rs's variable for {key}"
+        );
     }
     let env = pod_env(objects);
     assert_eq!(env.get("POD_NAMESPACE").map(String::as_str), Some(NS));
@@ -257,8 +274,14 @@ fn rule_allows(rule: &Value, group: &str, resource: &str, verb: &str, name: Opti
 }
 
 fn check_rbac(objects: &[Value], npl: bool) {
-    let cluster = get(objects, "ClusterRole", "ako-cr")["rules"].as_array().expect("rules").clone();
-    let own = get(objects, "Role", "ako-config")["rules"].as_array().expect("rules").clone();
+    let cluster = get(objects, "ClusterRole", "ako-cr")["rules"]
+        .as_array()
+        .expect("rules")
+        .clone();
+    let own = get(objects, "Role", "ako-config")["rules"]
+        .as_array()
+        .expect("rules")
+        .clone();
     for (group, resource, verb, name) in needs(npl) {
         let rules = if name.is_some() { &own } else { &cluster };
         assert!(
@@ -266,25 +289,53 @@ fn check_rbac(objects: &[Value], npl: bool) {
             "RBAC does not allow {verb} {group}/{resource} {name:?}"
         );
     }
-    // Least privilege: nothing beyond the needs, no wildcards, no write to a whole resource.
-    for rule in cluster.iter().chain(&own) {
-        for field in ["apiGroups", "resources", "verbs"] {
-            assert!(!rule[field].as_array().unwrap().iter().any(|v| v == "*"), "wildcard in {rule}");
-        }
-        for verb in rule["verbs"].as_array().unwrap() {
-            for resource in rule["resources"].as_array().unwrap() {
-                let group = rule["apiGroups"][0].as_str().unwrap();
-                let (resource, verb) = (resource.as_str().unwrap(), verb.as_str().unwrap());
+    // Least privilege: no wildcards, and every (group, resource, verb) granted is a need of that
+    // scope: cluster-wide ones in the ClusterRole, the own ConfigMap and Secret by name in the Role.
+    for (rules, namespaced) in [(&cluster, false), (&own, true)] {
+        for rule in rules {
+            for field in ["apiGroups", "resources", "verbs"] {
                 assert!(
-                    needs(npl).iter().any(|(g, r, v, _)| (*g, *r, *v) == (group, resource, verb)),
-                    "RBAC grants {verb} {group}/{resource}, which ako-rs does not use"
+                    !rule[field].as_array().unwrap().iter().any(|v| v == "*"),
+                    "wildcard in {rule}"
                 );
+            }
+            let names: Vec<&str> = rule["resourceNames"]
+                .as_array()
+                .map(|l| l.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let strings = |field: &str| -> Vec<&str> {
+                rule[field]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect()
+            };
+            for group in strings("apiGroups") {
+                for resource in strings("resources") {
+                    for verb in strings("verbs") {
+                        let granted = needs(npl).into_iter().any(|(g, r, v, name)| {
+                            (g, r, v) == (group, resource, verb)
+                                && match name {
+                                    None => !namespaced && names.is_empty(),
+                                    Some(n) => namespaced && names == [n],
+                                }
+                        });
+                        assert!(
+                            granted,
+                            "RBAC grants {verb} {group}/{resource} {names:?}, which ako-rs does not use"
+                        );
+                    }
+                }
             }
         }
     }
     for binding in [("ClusterRoleBinding", "ako-crb"), ("RoleBinding", "ako-config")] {
         let b = get(objects, binding.0, binding.1);
-        assert_eq!(b["subjects"], json!([{"kind": "ServiceAccount", "name": "ako-sa", "namespace": NS}]));
+        assert_eq!(
+            b["subjects"],
+            json!([{"kind": "ServiceAccount", "name": "ako-sa", "namespace": NS}])
+        );
     }
 }
 
@@ -319,11 +370,17 @@ fn default_values_render_akos_objects_and_ako_rs_reads_them_like_the_values_file
     // AKO's defaults lack a VIP network: both paths refuse the same way, naming it.
     let chart_values = chart_dir().join("values.yaml");
     let from_values = values_settings(&chart_values).unwrap_err();
-    assert_eq!(error_keys(&from_values), ["NetworkSettings.vipNetworkList".to_owned()].into());
+    assert_eq!(
+        error_keys(&from_values),
+        ["NetworkSettings.vipNetworkList".to_owned()].into()
+    );
     for (i, r) in chart_settings(&objects).into_iter().enumerate() {
         let errors = r.unwrap_err();
         assert_eq!(errors.len(), 1, "source {i}: {errors:?}");
-        assert!(errors[0].key.contains("vipNetworkList") || errors[0].key.contains("VIP_NETWORK_LIST"), "{errors:?}");
+        assert!(
+            errors[0].key.contains("vipNetworkList") || errors[0].key.contains("VIP_NETWORK_LIST"),
+            "{errors:?}"
+        );
     }
 
     // A file with only the VIP network and the cluster name (which ako-rs requires while the
@@ -340,7 +397,11 @@ fn default_values_render_akos_objects_and_ako_rs_reads_them_like_the_values_file
     let expected = values_settings(&minimal).expect("valid");
     let objects = render(&[&minimal], &[]);
     for (i, r) in chart_settings(&objects).into_iter().enumerate() {
-        assert_eq!(r.expect("valid"), expected, "source {i} (0: ConfigMap over env, 1: env, 2: ConfigMap)");
+        assert_eq!(
+            r.expect("valid"),
+            expected,
+            "source {i} (0: ConfigMap over env, 1: env, 2: ConfigMap)"
+        );
     }
     assert_eq!(expected.cluster_name, "my-cluster");
     assert_eq!(expected.shard_size, ShardSize::Large);
@@ -356,11 +417,18 @@ fn an_akos_values_file_gives_ako_rs_the_same_settings_through_the_chart() {
 
     let expected = values_settings(&full_values()).expect("the values file is valid");
     for (i, r) in chart_settings(&objects).into_iter().enumerate() {
-        assert_eq!(r.expect("valid"), expected, "source {i} (0: ConfigMap over env, 1: env, 2: ConfigMap)");
+        assert_eq!(
+            r.expect("valid"),
+            expected,
+            "source {i} (0: ConfigMap over env, 1: env, 2: ConfigMap)"
+        );
     }
     // The file really moved the settings away from the defaults.
     assert_eq!(expected.cluster_name, "prod-east");
-    assert_eq!((expected.cloud_name.as_str(), expected.tenant.as_str()), ("vcenter-east", "team-a"));
+    assert_eq!(
+        (expected.cloud_name.as_str(), expected.tenant.as_str()),
+        ("vcenter-east", "team-a")
+    );
     assert_eq!(expected.shard_size, ShardSize::Medium);
     assert_eq!(expected.node_port_selector, Some(("node-role".into(), "edge".into())));
     assert_eq!(expected.namespace_selector, Some(("ako".into(), "enabled".into())));
@@ -383,9 +451,18 @@ fn an_akos_values_file_gives_ako_rs_the_same_settings_through_the_chart() {
     assert_eq!(c["imagePullPolicy"], "Always");
     assert_eq!(c["command"], json!(["/usr/local/bin/ako"]));
     assert_eq!(c["args"], json!(["run"]));
-    assert_eq!(c["ports"], json!([{"name": "admin", "containerPort": 9090, "protocol": "TCP"}]));
-    assert_eq!(c["livenessProbe"]["httpGet"], json!({"path": "/healthz", "port": "admin"}));
-    assert_eq!(c["readinessProbe"]["httpGet"], json!({"path": "/readyz", "port": "admin"}));
+    assert_eq!(
+        c["ports"],
+        json!([{"name": "admin", "containerPort": 9090, "protocol": "TCP"}])
+    );
+    assert_eq!(
+        c["livenessProbe"]["httpGet"],
+        json!({"path": "/healthz", "port": "admin"})
+    );
+    assert_eq!(
+        c["readinessProbe"]["httpGet"],
+        json!({"path": "/readyz", "port": "admin"})
+    );
     assert_eq!(
         c["resources"],
         json!({"limits": {"cpu": "1", "memory": "512Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}})
@@ -421,7 +498,12 @@ fn variants_secondary_instance_node_port_local_token_and_refused_values() {
     // NodePortLocal: Pods are watched, so granted; the node selector is not rendered.
     let objects = render(
         &[&full_values()],
-        &["--set", "L7Settings.serviceType=NodePortLocal", "--set", "AKOSettings.cniPlugin=antrea"],
+        &[
+            "--set",
+            "L7Settings.serviceType=NodePortLocal",
+            "--set",
+            "AKOSettings.cniPlugin=antrea",
+        ],
     );
     check_keys_and_env(&objects, false, false);
     check_rbac(&objects, true);
@@ -483,7 +565,11 @@ fn the_charts_values_are_akos_key_for_key_and_default_for_default() {
         if differ.contains(key.as_str()) {
             continue;
         }
-        assert_eq!(ours.get(key), Some(value), "values.yaml key {key}: AKO's default is {value}");
+        assert_eq!(
+            ours.get(key),
+            Some(value),
+            "values.yaml key {key}: AKO's default is {value}"
+        );
     }
     let extra: Vec<&String> = ours.keys().filter(|k| !akos.contains_key(*k)).collect();
     assert_eq!(extra, ["image.tag"], "keys AKO's values.yaml does not have");
@@ -506,7 +592,12 @@ async fn the_rendered_manifests_are_accepted_and_authorize_what_ako_run_does() {
     let objects = try_render(
         ns.name(),
         &[&full_values()],
-        &["--set", "L7Settings.serviceType=NodePortLocal", "--set", "AKOSettings.cniPlugin=antrea"],
+        &[
+            "--set",
+            "L7Settings.serviceType=NodePortLocal",
+            "--set",
+            "AKOSettings.cniPlugin=antrea",
+        ],
     )
     .unwrap_or_else(|e| panic!("helm template failed:\n{e}"));
     // Cluster-scoped names are shared by every test of this API server (the e2e tests create
@@ -595,7 +686,10 @@ async fn the_rendered_manifests_are_accepted_and_authorize_what_ako_run_does() {
             },
             ..SubjectAccessReview::default()
         };
-        let r = reviews.create(&PostParams::default(), &review).await.expect("SubjectAccessReview");
+        let r = reviews
+            .create(&PostParams::default(), &review)
+            .await
+            .expect("SubjectAccessReview");
         r.status.is_some_and(|s| s.allowed)
     };
     for (group, resource, verb, name) in needs(true) {
