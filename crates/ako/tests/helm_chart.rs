@@ -4,7 +4,11 @@
 //! must give the same `Settings` as the values file read by the `--values` path; the chart's
 //! values.yaml must be AKO's; the objects, RBAC rules, Secret and pod spec are checked; and the
 //! rendered manifests are sent to a real kube-apiserver (testenv), whose authorizer is asked
-//! whether the ServiceAccount may do what `ako run` does.
+//! whether the ServiceAccount may do what `ako run` does; finally the real `ako` binary runs as
+//! the chart's pod would (its environment, its ConfigMap and Secret, the ServiceAccount's token
+//! and RBAC) against testenv and avisim, and serves a LoadBalancer Service.
+
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -101,7 +105,10 @@ fn pod_env(objects: &[Value]) -> BTreeMap<String, String> {
         } else if let Some(path) = var.pointer("/valueFrom/fieldRef/fieldPath") {
             match path.as_str() {
                 Some("metadata.name") => "ako-0".to_owned(),
-                Some("metadata.namespace") => NS.to_owned(),
+                Some("metadata.namespace") => get(objects, "StatefulSet", "ako")["metadata"]["namespace"]
+                    .as_str()
+                    .expect("namespace")
+                    .to_owned(),
                 other => panic!("{name}: unexpected fieldRef {other:?}"),
             }
         } else {
@@ -709,4 +716,208 @@ async fn the_rendered_manifests_are_accepted_and_authorize_what_ako_run_does() {
         let _ = api.delete(&name, &DeleteParams::default()).await;
     }
     ns.delete().await;
+}
+
+/// `ako run` started as the chart's pod: the StatefulSet's arguments and environment, and the
+/// API server seen through the ServiceAccount's token, so the chart's RBAC is what it gets.
+struct Pod {
+    child: std::sync::Mutex<std::process::Child>,
+    log: PathBuf,
+}
+
+impl support::Watched for Pod {
+    fn exited(&self) -> Option<std::process::ExitStatus> {
+        self.child.lock().unwrap().try_wait().ok().flatten()
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Pod {
+    fn drop(&mut self) {
+        let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// The admin kubeconfig of testenv with its user replaced by a bearer token.
+fn token_kubeconfig(token: &str) -> String {
+    let path = ako_testenv::testenv().kubeconfig();
+    let text = std::fs::read_to_string(path).expect("testenv's kubeconfig");
+    let mut config: Value = serde_saphyr::from_str(&text).expect("a kubeconfig");
+    config["users"] = json!([{"name": "ako-sa", "user": {"token": token}}]);
+    for context in config["contexts"].as_array_mut().expect("contexts") {
+        context["context"]["user"] = json!("ako-sa");
+    }
+    // JSON is YAML: kubeconfig readers take it.
+    serde_json::to_string_pretty(&config).unwrap()
+}
+
+#[tokio::test]
+async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balancer() {
+    use k8s_openapi::api::authentication::v1::TokenRequest;
+    use k8s_openapi::api::core::v1::{Service, ServiceAccount};
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
+    use kube::discovery::pinned_kind;
+    use std::time::Duration;
+
+    const PASSWORD: &str = "Helm-Chart-Pw1";
+    const CLUSTER: &str = "helme2e";
+    const WAIT: Duration = Duration::from_secs(60);
+
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    // Labelled for the namespaceSelector below: ako run ignores other tests' namespaces.
+    let ns = support::scoped_namespace("helm-e2e").await;
+    let client = ns.client();
+
+    // An AKO values file: the controller, its credentials and CA, and this test's scope.
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    let doc = json!({
+        "AKOSettings": {"clusterName": CLUSTER, "namespaceSelector": {"labelKey": "ako-e2e", "labelValue": ns.name()}},
+        "NetworkSettings": {"vipNetworkList": [{"networkName": "vip-net"}]},
+        "L7Settings": {"shardVSSize": "SMALL"},
+        "ControllerSettings": {"controllerHost": sim.url()},
+        "avicredentials": {"username": support::USER, "password": PASSWORD, "certificateAuthorityData": sim.ca_pem()},
+    });
+    std::fs::write(&values, serde_json::to_string(&doc).unwrap()).unwrap();
+    let objects = try_render(ns.name(), &[&values], &[]).unwrap_or_else(|e| panic!("helm template failed:\n{e}"));
+
+    // Everything but the StatefulSet (no kubelet here: the test is the kubelet) and the
+    // IngressClass (scoped_namespace applied the shared avi-lb); cluster-scoped RBAC under
+    // names of this test.
+    let suffix = ns.name().to_owned();
+    for o in &objects {
+        let mut o = o.clone();
+        match kind_of(&o).0 {
+            "StatefulSet" | "IngressClass" => continue,
+            "ClusterRole" => o["metadata"]["name"] = json!(format!("ako-cr-{suffix}")),
+            "ClusterRoleBinding" => {
+                o["metadata"]["name"] = json!(format!("ako-crb-{suffix}"));
+                o["roleRef"]["name"] = json!(format!("ako-cr-{suffix}"));
+            }
+            _ => {}
+        }
+        let (group, version) = match o["apiVersion"].as_str().unwrap().split_once('/') {
+            Some((g, v)) => (g.to_owned(), v.to_owned()),
+            None => (String::new(), o["apiVersion"].as_str().unwrap().to_owned()),
+        };
+        let gvk = kube::core::GroupVersionKind::gvk(&group, &version, o["kind"].as_str().unwrap());
+        let (ar, caps) = pinned_kind(&client, &gvk).await.expect("a served kind");
+        let api = if caps.scope == kube::discovery::Scope::Namespaced {
+            Api::<DynamicObject>::namespaced_with(client.clone(), ns.name(), &ar)
+        } else {
+            Api::<DynamicObject>::all_with(client.clone(), &ar)
+        };
+        let obj: DynamicObject = serde_json::from_value(o.clone()).unwrap();
+        api.create(&PostParams::default(), &obj)
+            .await
+            .unwrap_or_else(|e| panic!("create {:?}: {e}", kind_of(&o)));
+    }
+
+    // The pod's identity: a token of ako-sa, as the kubelet would mount it.
+    let token = Api::<ServiceAccount>::namespaced(client.clone(), ns.name())
+        .create_token_request("ako-sa", &PostParams::default(), &TokenRequest::default())
+        .await
+        .expect("a token for ako-sa")
+        .status
+        .expect("token status")
+        .token;
+    let kubeconfig = dir.path().join("ako-sa.kubeconfig");
+    std::fs::write(&kubeconfig, token_kubeconfig(&token)).unwrap();
+
+    // The container: the StatefulSet's args after `ako`, its environment resolved as the kubelet
+    // would (POD_NAMESPACE = this namespace), nothing else of AKO's from the test's environment.
+    let c = container(&objects);
+    let args: Vec<String> = serde_json::from_value(c["args"].clone()).unwrap();
+    let log = dir.path().join("ako.log");
+    let port_file = dir.path().join("ako.port");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ako"));
+    cmd.args(&args)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        // Servers in tests listen on loopback only, on a free port.
+        .args(["--admin-listen", "127.0.0.1:0", "--admin-port-file"])
+        .arg(&port_file)
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    for name in ako_translate::settings_env::env_var_names().chain([
+        "AKO_CONTROLLER",
+        "AKO_CONTROLLER_USERNAME",
+        "AKO_CONTROLLER_PASSWORD",
+        "POD_NAMESPACE",
+        "POD_NAME",
+        "KUBECONFIG",
+    ]) {
+        cmd.env_remove(name);
+    }
+    let env = pod_env(&objects);
+    assert_eq!(env.get("POD_NAMESPACE").map(String::as_str), Some(ns.name()));
+    cmd.envs(&env);
+    let pod = Pod {
+        child: std::sync::Mutex::new(cmd.spawn().expect("start ako run")),
+        log,
+    };
+
+    let services = ns.api::<Service>();
+    let svc: Service = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}
+    }))
+    .unwrap();
+    services
+        .create(&PostParams::default(), &svc)
+        .await
+        .expect("create the Service");
+    let slice: EndpointSlice = serde_json::from_value(support::slice("lb-1", "lb", &["10.3.0.1"])).unwrap();
+    ns.api::<EndpointSlice>()
+        .create(&PostParams::default(), &slice)
+        .await
+        .expect("create the EndpointSlice");
+
+    // Served: the VS on the controller and the VIP in the Service's status (a status patch
+    // the ServiceAccount is allowed), and ready on the admin server.
+    let vs_name = format!("{CLUSTER}--{}-lb", ns.name());
+    let vs: Value = support::eventually("the L4 VS", WAIT, &pod, || async {
+        avi.get_by_name("virtualservice", &vs_name).await.ok()?
+    })
+    .await;
+    assert_eq!(vs["created_by"], format!("ako-{CLUSTER}"));
+    support::eventually("the Service status", WAIT, &pod, || async {
+        let list = services.get("lb").await.ok()?.status?.load_balancer?.ingress?;
+        (!list.is_empty()).then_some(())
+    })
+    .await;
+    let port = support::eventually("the admin port", WAIT, &pod, || async {
+        support::read_port(&port_file)
+    })
+    .await;
+    support::eventually("/readyz 200", WAIT, &pod, || async {
+        let (status, _) = support::get(port, "/readyz").await?;
+        (status == 200).then_some(())
+    })
+    .await;
+    // Nothing it tried was refused by RBAC (events included, which never fail a pass).
+    let text = support::Watched::log_text(&pod);
+    assert!(
+        !text.to_lowercase().contains("forbidden"),
+        "a request was forbidden:\n{text}"
+    );
+
+    drop(pod);
+    let _ = Api::<ClusterRoleBinding>::all(client.clone())
+        .delete(&format!("ako-crb-{suffix}"), &DeleteParams::default())
+        .await;
+    let _ = Api::<ClusterRole>::all(client.clone())
+        .delete(&format!("ako-cr-{suffix}"), &DeleteParams::default())
+        .await;
+    ns.delete().await;
+    drop(sim);
 }
