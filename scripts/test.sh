@@ -10,6 +10,12 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
+# helm (and kubectl), pinned, for the chart's test (crates/ako/tests/helm_chart.rs); a no-op when
+# already built. AKO_HELM_BIN points the test at another helm instead.
+if [[ -z ${AKO_HELM_BIN:-} ]]; then
+	scripts/testenv.sh tools >/dev/null
+fi
+
 if [[ -z ${AKO_TESTENV_KUBECONFIG:-} ]]; then
 	scripts/testenv.sh build
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/ako-testenv.XXXXXX")

@@ -12,6 +12,8 @@
 //!    panics at once; otherwise `scripts/testenv.sh build` is run first (slow when cold), and tests
 //!    panic if that fails. Tests never skip.
 //!
+//! [`helm()`] finds the `helm` binary the same way (`AKO_HELM_BIN`, `scripts/testenv.sh tools`).
+//!
 //! `AKO_TESTENV_START_TIMEOUT` (seconds, default 180) bounds a start. Under cargo-nextest every test
 //! is its own process and would start its own server: point `AKO_TESTENV_KUBECONFIG` at a shared one.
 //!
@@ -191,14 +193,64 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// `$TESTENV_HOME/bin`, else `<repo>/.testenv/bin`: where `scripts/testenv.sh` puts its binaries.
+fn bin_dir() -> PathBuf {
+    let home = std::env::var_os("TESTENV_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".testenv"));
+    home.join("bin")
+}
+
 fn binary_path() -> PathBuf {
     if let Some(bin) = std::env::var_os("AKO_TESTENV_BIN") {
         return bin.into();
     }
-    let home = std::env::var_os("TESTENV_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".testenv"));
-    home.join("bin/testenv")
+    bin_dir().join("testenv")
+}
+
+/// The `helm` binary `scripts/testenv.sh tools` builds (pinned version): `AKO_HELM_BIN`, else
+/// `$TESTENV_HOME/bin/helm`, else `<repo>/.testenv/bin/helm`. Missing: an error when a testenv
+/// is required (CI or `AKO_TESTENV_REQUIRED=1`, where `scripts/test.sh` has built it), else
+/// `scripts/testenv.sh tools` is run first. Never a reason to skip a test.
+pub fn helm() -> anyhow::Result<PathBuf> {
+    let binary = match std::env::var_os("AKO_HELM_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => bin_dir().join("helm"),
+    };
+    if binary.is_file() {
+        return Ok(binary);
+    }
+    if required() {
+        bail!(
+            "helm {} not found, and it is required here (CI or AKO_TESTENV_REQUIRED=1); run \
+             `scripts/testenv.sh tools` first, or set AKO_HELM_BIN",
+            binary.display()
+        );
+    }
+    let script = repo_root().join("scripts/testenv.sh");
+    eprintln!(
+        "ako-testenv: {} is missing; running `{} tools`",
+        binary.display(),
+        script.display()
+    );
+    // Its stdout is the PATH export line, not wanted in test output; progress goes to stderr.
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg("tools")
+        .stdout(Stdio::null())
+        .status()
+        .with_context(|| format!("running {}", script.display()))?;
+    if !status.success() {
+        bail!("`{} tools` failed ({status})", script.display());
+    }
+    if !binary.is_file() {
+        bail!(
+            "`{} tools` succeeded but {} does not exist (AKO_HELM_BIN points elsewhere?)",
+            script.display(),
+            binary.display()
+        );
+    }
+    Ok(binary)
 }
 
 fn build(binary: &Path) -> anyhow::Result<()> {

@@ -235,6 +235,12 @@ pub fn env_var_names() -> impl Iterator<Item = &'static str> {
     KEYS.iter().filter_map(|k| k.env)
 }
 
+/// Every ConfigMap key ako-rs reads and its environment variable, if it has one: what a chart
+/// must render for `ako run` (deploy/helm/ako is checked against this list).
+pub fn chart_keys() -> impl Iterator<Item = (&'static str, Option<&'static str>)> {
+    KEYS.iter().map(|k| (k.key, k.env))
+}
+
 /// Configuration gathered from the environment and/or a ConfigMap's data.
 #[derive(Clone, Debug, Default)]
 pub struct ChartConfig {
