@@ -32,14 +32,6 @@ pub struct Touched {
     pub sources: BTreeSet<Source>,
 }
 
-impl Touched {
-    /// Add another's.
-    pub fn extend(&mut self, other: Touched) {
-        self.models.extend(other.models);
-        self.sources.extend(other.sources);
-    }
-}
-
 /// The merged desired state.
 #[derive(Debug, Default)]
 pub struct Desired {
@@ -65,11 +57,6 @@ impl Desired {
     /// Units that produced something.
     pub fn units(&self) -> impl Iterator<Item = &Unit> {
         self.units.keys()
-    }
-
-    /// The units producing `model`.
-    pub fn producers(&self, model: &str) -> impl Iterator<Item = &Unit> {
-        self.producers.get(model).into_iter().flatten()
     }
 
     /// Replace the outputs of these units (a unit with an empty output is forgotten), then
