@@ -13,7 +13,7 @@ cd "$repo"
 # helm (and kubectl), pinned, for the chart's test (crates/ako/tests/helm_chart.rs); a no-op when
 # already built. AKO_HELM_BIN points the test at another helm instead.
 if [[ -z ${AKO_HELM_BIN:-} ]]; then
-	scripts/testenv.sh tools >/dev/null
+	scripts/testenv.sh tools helm >/dev/null
 fi
 
 if [[ -z ${AKO_TESTENV_KUBECONFIG:-} ]]; then

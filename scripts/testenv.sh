@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # testenv: a real kube-apiserver + embedded etcd for ako-rs tests (see testenv/README.md).
 #
-#   scripts/testenv.sh tools        build kubectl and helm into $TESTENV_HOME/bin; prints the PATH export
+#   scripts/testenv.sh tools [helm] build kubectl and helm (or helm only) into $TESTENV_HOME/bin; prints the PATH export
 #   scripts/testenv.sh build        build $TESTENV_HOME/bin/testenv (skipped when up to date)
 #   scripts/testenv.sh start DIR    start testenv with DIR as data dir; returns once ready;
 #                                   writes DIR/kubeconfig, DIR/testenv.pid, DIR/testenv.log
@@ -83,7 +83,7 @@ cmd_tools() {
 	# that cheap, the stamp makes the common case free.
 	local stamp
 	stamp=$(cat "$src/go.mod" "$src/go.sum" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
-	if [[ ! -x $bindir/kubectl || $(cat "$bindir/kubectl.stamp" 2>/dev/null) != "$stamp" ]]; then
+	if [[ ${1:-} != helm && (! -x $bindir/kubectl || $(cat "$bindir/kubectl.stamp" 2>/dev/null) != "$stamp") ]]; then
 		echo "testenv.sh: building kubectl from k8s.io/kubernetes (version pinned in testenv/go.mod)" >&2
 		# Built inside the testenv module: kubectl's own module cannot be `go install`ed because
 		# k8s.io/kubernetes needs the replace directives that only a main module can carry.
@@ -173,7 +173,7 @@ cmd_stop() {
 }
 
 case ${1:-} in
-tools) cmd_tools ;;
+tools) shift && cmd_tools "$@" ;;
 build) cmd_build ;;
 start) shift && cmd_start "$@" ;;
 stop) shift && cmd_stop "$@" ;;
