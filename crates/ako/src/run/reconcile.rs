@@ -191,6 +191,10 @@ impl Reconciler {
             } else {
                 self.due()
             };
+            let idle = !work.full && work.models.is_empty() && work.statuses.is_empty();
+            if idle && self.shared.lock().queued() == 0 {
+                continue; // woken for nothing (e.g. a retry that another pass already did)
+            }
             self.pass(work).await;
         }
     }
