@@ -49,7 +49,7 @@ pub enum Kind {
     Node,
     /// v1 Pod (NodePortLocal only).
     Pod,
-    /// v1 Secret (TLS only).
+    /// v1 Secret (metadata; the data of those Ingresses name).
     Secret,
 }
 

@@ -1,4 +1,4 @@
-//! The Secrets translation holds: exactly the TLS Secrets some Ingress names, fetched when an
+//! The Secrets translation holds: exactly the Secrets some Ingress names in `spec.tls`, fetched when an
 //! Ingress starts naming one or its resource version changes, dropped when no Ingress names it
 //! or it is deleted. The watch only sees names and versions ([`super::watch::spawn_secrets`]).
 

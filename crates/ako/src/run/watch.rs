@@ -5,10 +5,11 @@
 //! resource version) are logged and retried with kube's default backoff; a watch never ends
 //! while the process runs, and a failed watch never counts as "the objects are gone".
 //!
-//! Secrets: only `type=kubernetes.io/tls` (a field selector, so the API server does the
-//! filtering), and as metadata only (names and resource versions): clusters hold many Secrets
+//! Secrets: as metadata only (names and resource versions, of every type: AKO serves any Secret
+//! with `tls.crt` and `tls.key`, not only `kubernetes.io/tls` ones): clusters hold many Secrets
 //! and AKO, which caches every one, used 456 MB with 14k of them. The reconciler fetches the
-//! data of the Secrets Ingresses name ([`super::secrets`]) and holds nothing else.
+//! data of the Secrets Ingresses name ([`super::secrets`]) and holds nothing else; of the
+//! others only a name and a version are kept.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -21,9 +22,6 @@ use kube::{Api, Client};
 use tokio::sync::Notify;
 
 use super::cache::{Cache, Cached, Kind};
-
-/// The field selector of the Secrets translation can use.
-const TLS_SECRETS: &str = "type=kubernetes.io/tls";
 
 /// The cache and the signal that it changed, shared by the watchers and the reconcile loop.
 #[derive(Clone)]
@@ -70,9 +68,9 @@ pub fn spawn<K: Cached>(client: Client, shared: Shared) {
     });
 }
 
-/// Start the metadata-only watcher of TLS Secrets.
+/// Start the metadata-only watcher of Secrets.
 pub fn spawn_secrets(client: Client, shared: Shared) {
-    let config = watcher::Config::default().fields(TLS_SECRETS);
+    let config = watcher::Config::default();
     tokio::spawn(async move {
         // An Api of PartialObjectMeta lists and watches metadata only.
         let api = Api::<PartialObjectMeta<Secret>>::all(client);
