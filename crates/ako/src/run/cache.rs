@@ -27,7 +27,7 @@ use kube::runtime::watcher::Event;
 use serde::de::DeserializeOwned;
 
 use super::relevance;
-use super::status::Target;
+use super::status::{LoadBalanced, Target};
 
 /// The annotation `kubectl apply` leaves: a full copy of the object, useless to translation.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -83,7 +83,7 @@ macro_rules! namespaced {
     ($ty:ty, $kind:ident, $field:ident, $insert:ident, status) => {
         namespaced!($ty, $kind, $field, $insert, {
             fn same_status(&self, other: &Self) -> bool {
-                relevance::same_status(&self.status, &other.status)
+                self.entries() == other.entries()
             }
         });
     };

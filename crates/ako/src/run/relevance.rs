@@ -58,34 +58,3 @@ pub fn pods(a: &Pod, b: &Pod) -> bool {
     };
     same_meta(&a.metadata, &b.metadata) && ready(a) == ready(b)
 }
-
-/// The same `status.loadBalancer` (Ingress and Service statuses have that field in common).
-pub fn same_status<S: LoadBalancerStatus>(a: &Option<S>, b: &Option<S>) -> bool {
-    a.as_ref().map(S::entries) == b.as_ref().map(S::entries)
-}
-
-/// A status with `loadBalancer.ingress[]`.
-pub trait LoadBalancerStatus {
-    /// `(ip, hostname)` of each entry.
-    fn entries(&self) -> Vec<(Option<String>, Option<String>)>;
-}
-
-impl LoadBalancerStatus for k8s_openapi::api::networking::v1::IngressStatus {
-    fn entries(&self) -> Vec<(Option<String>, Option<String>)> {
-        let list = self.load_balancer.as_ref().and_then(|l| l.ingress.as_ref());
-        list.into_iter()
-            .flatten()
-            .map(|e| (e.ip.clone(), e.hostname.clone()))
-            .collect()
-    }
-}
-
-impl LoadBalancerStatus for k8s_openapi::api::core::v1::ServiceStatus {
-    fn entries(&self) -> Vec<(Option<String>, Option<String>)> {
-        let list = self.load_balancer.as_ref().and_then(|l| l.ingress.as_ref());
-        list.into_iter()
-            .flatten()
-            .map(|e| (e.ip.clone(), e.hostname.clone()))
-            .collect()
-    }
-}

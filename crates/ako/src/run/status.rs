@@ -95,30 +95,38 @@ pub fn desired<'a>(
     out
 }
 
+/// An object whose status has `loadBalancer.ingress[]`: Ingresses and Services.
+pub trait LoadBalanced {
+    /// The entries with an IP (the only kind we write).
+    fn entries(&self) -> BTreeSet<Entry>;
+}
+
+macro_rules! load_balanced {
+    ($ty:ty) => {
+        impl LoadBalanced for $ty {
+            fn entries(&self) -> BTreeSet<Entry> {
+                let list = self
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref());
+                list.into_iter()
+                    .flatten()
+                    .filter_map(|e| Some((e.ip.clone()?, e.hostname.clone())))
+                    .collect()
+            }
+        }
+    };
+}
+
+load_balanced!(Ingress);
+load_balanced!(Service);
+
 /// The entries an object carries now, or `None` when it is not in the snapshot.
 pub fn current(snap: &Snapshot, target: &Target) -> Option<BTreeSet<Entry>> {
     let key = (target.namespace.clone(), target.name.clone());
     match target.kind.as_str() {
-        "Ingress" => snap.ingresses.get(&key).map(|i| {
-            let list = i
-                .status
-                .as_ref()
-                .and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref());
-            list.into_iter()
-                .flatten()
-                .filter_map(|e| Some((e.ip.clone()?, e.hostname.clone())))
-                .collect()
-        }),
-        "Service" => snap.services.get(&key).map(|s| {
-            let list = s
-                .status
-                .as_ref()
-                .and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref());
-            list.into_iter()
-                .flatten()
-                .filter_map(|e| Some((e.ip.clone()?, e.hostname.clone())))
-                .collect()
-        }),
+        "Ingress" => snap.ingresses.get(&key).map(LoadBalanced::entries),
+        "Service" => snap.services.get(&key).map(LoadBalanced::entries),
         _ => None,
     }
 }
