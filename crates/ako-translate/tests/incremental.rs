@@ -3,11 +3,14 @@
 //! ([`Desired`]), gives exactly what translating the whole snapshot gives. This is what lets
 //! `ako run` translate one change in time proportional to the models it touches.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use ako_translate::{
     Change, CloudFacts, Deps, Desired, Settings, Snapshot, Unit, Values, load_document, translate, translate_unit,
 };
+use common::cloud;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -234,15 +237,6 @@ fn settings(shard: &str, strict: bool, selector: bool, node_port: bool) -> Setti
         if strict { "Strict" } else { "InterNamespaceAllowed" },
     );
     Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
-}
-
-fn cloud() -> CloudFacts {
-    CloudFacts {
-        dns_domains: vec!["avi.internal".into()],
-        license_tier: "ENTERPRISE".into(),
-        ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
-        cloud_type: "CLOUD_NONE".into(),
-    }
 }
 
 /// Re-translate `units` into `desired`.

@@ -8,26 +8,15 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use ako_translate::{
-    CloudFacts, Settings, Snapshot, Translation, Values, load_manifests, translate_l4, translate_l4_service,
-};
+use ako_translate::{Settings, Snapshot, Translation, Values, load_manifests, translate_l4, translate_l4_service};
 use avi_model::{ObjectRef, RefTarget};
-use common::{refs, seeded_objects};
+use common::{cloud, refs, seeded_objects};
 use proptest::prelude::*;
 
 const VALUES: &str = "
 AKOSettings: {clusterName: prop}
 NetworkSettings: {vipNetworkList: [{networkName: vip-net}]}
 ";
-
-fn cloud() -> CloudFacts {
-    CloudFacts {
-        dns_domains: vec!["avi.internal".into()],
-        license_tier: "ENTERPRISE".into(),
-        ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
-        cloud_type: "CLOUD_NONE".into(),
-    }
-}
 
 fn settings() -> Settings {
     Settings::from_values(&Values::from_yaml(VALUES).unwrap()).unwrap()

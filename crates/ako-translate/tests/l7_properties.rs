@@ -8,11 +8,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use ako_translate::{
-    CloudFacts, Settings, Snapshot, Translation, Values, load_document, translate, translate_l7_model,
-};
+use ako_translate::{Settings, Snapshot, Translation, Values, load_document, translate, translate_l7_model};
 use avi_model::{ObjectRef, RefTarget};
-use common::{refs, seeded_objects};
+use common::{cloud, refs, seeded_objects};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -114,15 +112,6 @@ fn settings(shard: &str, no_pg: bool) -> Settings {
         "AKOSettings: {{clusterName: prop}}\nNetworkSettings: {{vipNetworkList: [{{networkName: vip-net}}]}}\nL7Settings: {{shardVSSize: {shard}, noPGForSNI: {no_pg}}}\n"
     );
     Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
-}
-
-fn cloud() -> CloudFacts {
-    CloudFacts {
-        dns_domains: vec!["avi.internal".into()],
-        license_tier: "ENTERPRISE".into(),
-        ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
-        cloud_type: "CLOUD_NONE".into(),
-    }
 }
 
 fn snapshot(docs: &[Value]) -> Snapshot {

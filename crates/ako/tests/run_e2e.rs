@@ -17,7 +17,7 @@ use avisim::Avisim;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
 use support::{AkoRun, eventually, scoped_namespace, slice};
 
@@ -88,12 +88,7 @@ impl World {
             + serde::Serialize
             + serde::de::DeserializeOwned,
     {
-        let obj: K = serde_json::from_value(body).expect("valid object");
-        self.ns
-            .api::<K>()
-            .create(&PostParams::default(), &obj)
-            .await
-            .expect("create")
+        support::create(&self.ns, body).await
     }
 }
 

@@ -21,7 +21,7 @@ use avisim::{Avisim, SimConfig};
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{DeleteParams, PostParams};
+use kube::api::DeleteParams;
 use serde_json::{Value, json};
 use support::{AkoRun, Watched, eventually, get, sample, scoped_namespace, slice};
 
@@ -133,12 +133,7 @@ impl World {
             + serde::Serialize
             + serde::de::DeserializeOwned,
     {
-        let obj: K = serde_json::from_value(body).expect("valid object");
-        self.ns
-            .api::<K>()
-            .create(&PostParams::default(), &obj)
-            .await
-            .expect("create")
+        support::create(&self.ns, body).await
     }
 
     async fn get_avi(&self, kind: &str, name: &str) -> Option<Value> {

@@ -87,3 +87,13 @@ pub fn refs(v: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// The cloud of the property tests: one DNS sub-domain, ENTERPRISE license, internal IPAM, CLOUD_NONE.
+pub fn cloud() -> CloudFacts {
+    CloudFacts {
+        dns_domains: vec!["avi.internal".into()],
+        license_tier: "ENTERPRISE".into(),
+        ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
+        cloud_type: "CLOUD_NONE".into(),
+    }
+}

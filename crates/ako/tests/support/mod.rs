@@ -111,6 +111,22 @@ pub async fn scoped_namespace(prefix: &str) -> ako_testenv::TestNamespace {
     ns
 }
 
+/// Create `body` (an object of kind `K`) in the test's namespace.
+pub async fn create<K>(ns: &ako_testenv::TestNamespace, body: Value) -> K
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned,
+{
+    let obj: K = serde_json::from_value(body).expect("valid object");
+    ns.api::<K>()
+        .create(&kube::api::PostParams::default(), &obj)
+        .await
+        .expect("create")
+}
+
 /// AKO values for cluster `cluster`, serving only the namespace `scoped_namespace` made.
 pub fn values_yaml(cluster: &str, ns: &str) -> String {
     format!(
