@@ -10,8 +10,7 @@ use std::collections::BTreeSet;
 
 use crate::bodies::tenant_of;
 use crate::ingress::rule_hosts;
-use crate::l4::{add_service, shared_vip_key};
-use crate::l4_shared_vip;
+use crate::l4::{add_service, shared_vip_key, translate_l4_shared_vip};
 use crate::l7::{model_of, translate_l7_ingress_failures, translate_l7_model_among};
 use crate::model::{CloudFacts, Translation};
 use crate::naming::Namer;
@@ -93,7 +92,7 @@ pub fn translate_unit(
                 add_service(snap, settings, cloud, ns, name, &mut out);
             }
         }
-        Unit::SharedVip((ns, group)) => l4_shared_vip::add_group(snap, settings, cloud, ns, group, &mut out),
+        Unit::SharedVip((ns, group)) => return translate_l4_shared_vip(snap, settings, cloud, ns, group),
         Unit::L7(model) => {
             return match candidates {
                 Some(c) => translate_l7_model_among(snap, settings, cloud, model, c),
