@@ -34,6 +34,7 @@ use ako_translate::Body;
 use avi_client::{Client, Page, Query};
 use avi_model::ObjectType;
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use parking_lot::Mutex;
 use serde_json::Value;
 
@@ -94,19 +95,23 @@ pub async fn execute(
 ) -> Outcome {
     let abort = AtomicBool::new(false);
     let tally = Mutex::new(Requests::default());
-    let mut results: Vec<(usize, Outcome)> = futures::stream::iter(plan.batches.iter().enumerate())
-        .map(|(i, batch)| {
-            let (abort, tally) = (&abort, &tally);
-            async move {
-                if abort.load(Ordering::Relaxed) {
-                    return (i, Outcome::default());
-                }
-                (i, run_batch(client, batch, observed, abort, tally).await)
-            }
-        })
-        .buffer_unordered(options.concurrency.max(1))
-        .collect()
-        .await;
+    // A loop over `FuturesUnordered` of a named async fn rather than a stream of closures: a
+    // closure's argument lifetimes would be inferred higher-ranked, and the whole future would
+    // not be `Send` for callers that spawn it (rust-lang/rust#100013).
+    let mut batches = plan.batches.iter().enumerate();
+    let mut running = FuturesUnordered::new();
+    let mut results: Vec<(usize, Outcome)> = Vec::new();
+    loop {
+        while running.len() < options.concurrency.max(1) {
+            let Some((i, batch)) = batches.next() else { break };
+            running.push(run_numbered(i, client, batch, observed, &abort, &tally));
+        }
+        match running.next().await {
+            Some(r) => results.push(r),
+            None => break,
+        }
+    }
+    drop(running);
     results.sort_by_key(|(i, _)| *i);
     let mut total = Outcome {
         aborted: abort.load(Ordering::Relaxed),
@@ -121,6 +126,21 @@ pub async fn execute(
         total.failures.extend(o.failures);
     }
     total
+}
+
+/// [`run_batch`] unless the run was aborted, with the batch's number.
+async fn run_numbered(
+    i: usize,
+    client: &Client,
+    batch: &Batch<'_>,
+    observed: &Mutex<Observed>,
+    abort: &AtomicBool,
+    tally: &Mutex<Requests>,
+) -> (usize, Outcome) {
+    if abort.load(Ordering::Relaxed) {
+        return (i, Outcome::default());
+    }
+    (i, run_batch(client, batch, observed, abort, tally).await)
 }
 
 async fn run_batch(

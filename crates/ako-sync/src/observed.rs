@@ -44,6 +44,11 @@ impl ObservedObject {
     pub fn json(&self) -> &str {
         &self.json
     }
+
+    /// The object as one of avi-model's typed objects; `None` when it does not fit.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_str(&self.json).ok()
+    }
 }
 
 /// Why an object cannot be recorded.

@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-use ako_translate::{Body, DesiredObject, Translation};
+use ako_translate::{Body, DesiredObject, ModelKey, Translation};
 use avi_model::ObjectType;
 use serde::Serialize;
 
@@ -32,7 +32,7 @@ use crate::observed::Observed;
 use crate::order::{self, Node};
 use crate::refs;
 
-/// Name of the per-tenant batch of garbage that nothing uses.
+/// The VS name of the per-tenant batch of garbage that nothing uses (`<tenant>/(unreferenced)`).
 pub const UNREFERENCED: &str = "(unreferenced)";
 
 /// The mass-deletion guard.
@@ -69,12 +69,12 @@ pub struct PlanOptions {
     pub drift: DriftCheck,
     /// Models whose garbage is kept (e.g. their Kubernetes object failed to translate: a
     /// failure is not "the object is gone").
-    pub protected_models: BTreeSet<String>,
+    pub protected_models: BTreeSet<ModelKey>,
     /// Plan only these models (what a change touched): their desired objects are compared and
     /// their garbage collected; every other model counts only as "wanted" (so nothing it holds
     /// is garbage) and its objects are not looked at. `None` plans everything, including the
     /// garbage no model refers to.
-    pub scope: Option<BTreeSet<String>>,
+    pub scope: Option<BTreeSet<ModelKey>>,
 }
 
 /// What an operation does. Bodies are borrowed from the desired state (no copy per plan).
@@ -132,8 +132,8 @@ pub struct Operation<'a> {
 /// sent in parallel; a step starts when the previous one is done.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Batch<'a> {
-    /// Model key (`<tenant>/<vs name>`).
-    pub model: String,
+    /// The model.
+    pub model: ModelKey,
     /// The steps.
     pub steps: Vec<Vec<Operation<'a>>>,
 }
@@ -154,6 +154,8 @@ pub struct GuardRefusal {
     pub owned: usize,
     /// The configured limit.
     pub max_share: f64,
+    /// The models whose deletes were refused.
+    pub models: BTreeSet<ModelKey>,
 }
 
 impl fmt::Display for GuardRefusal {
@@ -179,9 +181,9 @@ pub enum PlanProblem {
         /// The object.
         key: ObjectKey,
         /// The model that got it.
-        kept_in: String,
+        kept_in: ModelKey,
         /// The model whose copy was ignored.
-        ignored_in: String,
+        ignored_in: ModelKey,
     },
 }
 
@@ -236,8 +238,8 @@ impl<'a> Plan<'a> {
     }
 
     /// The batch of `model`, if it has one.
-    pub fn batch(&self, model: &str) -> Option<&Batch<'a>> {
-        self.batches.iter().find(|b| b.model == model)
+    pub fn batch(&self, model: &ModelKey) -> Option<&Batch<'a>> {
+        self.batches.iter().find(|b| b.model == *model)
     }
 }
 
@@ -292,17 +294,17 @@ struct Pending<'a> {
 /// Plan the operations that turn `observed` into `desired`.
 pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOptions) -> Plan<'a> {
     let mut out = Plan::default();
-    let mut per_model: BTreeMap<String, Vec<Pending<'a>>> = BTreeMap::new();
+    let mut per_model: BTreeMap<ModelKey, Vec<Pending<'a>>> = BTreeMap::new();
 
     // Desired objects by key; the first model wanting a key gets it.
-    let mut wanted: HashMap<ObjectKey, (&str, &DesiredObject)> = HashMap::new();
+    let mut wanted: HashMap<ObjectKey, (&ModelKey, &DesiredObject)> = HashMap::new();
     for (model, m) in &desired.models {
         for object in &m.objects {
             let key = ObjectKey::new(object.kind, &object.tenant, &object.name);
             if let Some((kept_in, _)) = wanted.get(&key) {
                 out.problems.push(PlanProblem::DuplicateDesired {
                     key,
-                    kept_in: (*kept_in).to_owned(),
+                    kept_in: (*kept_in).clone(),
                     ignored_in: model.clone(),
                 });
                 continue;
@@ -341,7 +343,7 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
 
     // Garbage: owned, observed, not wanted.
     let mut attribution = Attribution::new(observed, &wanted);
-    let mut deletes: Vec<(String, Pending<'a>)> = Vec::new();
+    let mut deletes: Vec<(ModelKey, Pending<'a>)> = Vec::new();
     for (key, found) in observed.iter() {
         if wanted.contains_key(key) {
             continue;
@@ -353,8 +355,7 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
         // Garbage nothing refers to any more may still belong to a protected model (an update of
         // that model can drop the last reference, e.g. a parent VS no longer using its redirect
         // policy): while any model is protected, such garbage is kept too.
-        let unreferenced_while_protecting =
-            model.ends_with(&format!("/{UNREFERENCED}")) && !options.protected_models.is_empty();
+        let unreferenced_while_protecting = model.vs == UNREFERENCED && !options.protected_models.is_empty();
         if !options.collect_garbage || options.protected_models.contains(&model) || unreferenced_while_protecting {
             out.kept += 1;
             continue;
@@ -381,6 +382,7 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
             would_delete: deletes.len(),
             owned,
             max_share: guard.max_share,
+            models: deletes.iter().map(|(m, _)| m.clone()).collect(),
         });
         out.kept += deletes.len();
     } else {
@@ -413,7 +415,7 @@ fn node(key: ObjectKey, delete: bool, wants: Vec<ObjectKey>, holds: Vec<ObjectKe
     }
 }
 
-fn order_batch(model: String, pending: Vec<Pending<'_>>) -> Batch<'_> {
+fn order_batch(model: ModelKey, pending: Vec<Pending<'_>>) -> Batch<'_> {
     let nodes: Vec<Node> = pending.iter().map(|p| p.node.clone()).collect();
     let layers = order::layer(&nodes);
     let mut ops: Vec<Option<Operation<'_>>> = pending.into_iter().map(|p| Some(p.op)).collect();
@@ -437,13 +439,13 @@ fn order_batch(model: String, pending: Vec<Pending<'_>>) -> Batch<'_> {
 /// Which model an observed object belongs to (for garbage: the model whose batch deletes it).
 struct Attribution<'a> {
     observed: &'a Observed,
-    wanted: &'a HashMap<ObjectKey, (&'a str, &'a DesiredObject)>,
+    wanted: &'a HashMap<ObjectKey, (&'a ModelKey, &'a DesiredObject)>,
     referrers: HashMap<&'a ObjectKey, BTreeSet<&'a ObjectKey>>,
-    memo: HashMap<ObjectKey, String>,
+    memo: HashMap<ObjectKey, ModelKey>,
 }
 
 impl<'a> Attribution<'a> {
-    fn new(observed: &'a Observed, wanted: &'a HashMap<ObjectKey, (&'a str, &'a DesiredObject)>) -> Self {
+    fn new(observed: &'a Observed, wanted: &'a HashMap<ObjectKey, (&'a ModelKey, &'a DesiredObject)>) -> Self {
         let mut referrers: HashMap<&ObjectKey, BTreeSet<&ObjectKey>> = HashMap::new();
         for (key, found) in observed.iter() {
             for target in &found.refs {
@@ -460,18 +462,18 @@ impl<'a> Attribution<'a> {
         }
     }
 
-    fn model_of(&mut self, key: &ObjectKey) -> String {
+    fn model_of(&mut self, key: &ObjectKey) -> ModelKey {
         self.resolve(key, 0)
     }
 
-    fn resolve(&mut self, key: &ObjectKey, depth: usize) -> String {
+    fn resolve(&mut self, key: &ObjectKey, depth: usize) -> ModelKey {
         if let Some(m) = self.memo.get(key) {
             return m.clone();
         }
         let model = if let Some((model, _)) = self.wanted.get(key) {
-            (*model).to_owned()
+            (*model).clone()
         } else if depth > 16 {
-            format!("{}/{UNREFERENCED}", key.tenant)
+            ModelKey::new(&key.tenant, UNREFERENCED)
         } else if key.kind == ObjectType::VirtualService {
             // An SNI child belongs to its parent's model.
             let parent = self
@@ -485,7 +487,7 @@ impl<'a> Attribution<'a> {
                 .cloned();
             match parent {
                 Some(p) => self.resolve(&p, depth + 1),
-                None => format!("{}/{}", key.tenant, key.name),
+                None => ModelKey::new(&key.tenant, &key.name),
             }
         } else {
             let first = self
@@ -495,7 +497,7 @@ impl<'a> Attribution<'a> {
                 .map(|r| (*r).clone());
             match first {
                 Some(r) => self.resolve(&r, depth + 1),
-                None => format!("{}/{UNREFERENCED}", key.tenant),
+                None => ModelKey::new(&key.tenant, UNREFERENCED),
             }
         };
         self.memo.insert(key.clone(), model.clone());

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use ako_translate::{ModelKey, ObjRef};
 use avi_model::ObjectType;
 use serde::{Serialize, Serializer};
 
@@ -27,8 +28,8 @@ pub enum Retry {
 /// One failed operation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Failure {
-    /// Model key.
-    pub model: String,
+    /// The model.
+    pub model: ModelKey,
     /// The object.
     pub key: ObjectKey,
     /// `create`, `update` or `delete`.
@@ -37,15 +38,16 @@ pub struct Failure {
     pub message: String,
     /// When it is retried.
     pub retry: Retry,
-    /// Kubernetes objects of this model (`Service ns/name`), to attach the failure to.
-    pub sources: Vec<String>,
+    /// Kubernetes objects of this model, to attach the failure to.
+    pub sources: Vec<ObjRef>,
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}: {}", self.verb, self.key, self.message)?;
         if !self.sources.is_empty() {
-            write!(f, " [{}]", self.sources.join(", "))?;
+            let sources: Vec<String> = self.sources.iter().map(ToString::to_string).collect();
+            write!(f, " [{}]", sources.join(", "))?;
         }
         Ok(())
     }

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use ako_translate::Translation;
+use ako_translate::{ModelKey, ObjRef, Translation};
 use avi_client::Client;
 use parking_lot::Mutex;
 use rand::Rng;
@@ -80,7 +80,7 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
     let shared = Mutex::new(std::mem::replace(observed, Observed::new(observed.owner().clone())));
     let mut plan_options = options.plan.clone();
     let mut summary = Summary::default();
-    let mut given_up: BTreeSet<String> = BTreeSet::new();
+    let mut given_up: BTreeSet<ModelKey> = BTreeSet::new();
     let mut pending: Vec<Failure> = Vec::new();
     // Set when the loop ended on an empty plan: no need to plan once more to know.
     let mut nothing_left = false;
@@ -169,13 +169,11 @@ fn backoff(options: &SyncOptions, round: u32) -> Duration {
     half + Duration::from_nanos(rand::rng().random_range(0..=half.as_nanos().min(u128::from(u64::MAX)) as u64))
 }
 
-/// `Kind namespace/name` of the Kubernetes objects behind each model, from the status intents.
-fn sources_by_model(desired: &Translation) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+/// The Kubernetes objects behind each model, from the status intents.
+fn sources_by_model(desired: &Translation) -> BTreeMap<&ModelKey, Vec<ObjRef>> {
+    let mut out: BTreeMap<&ModelKey, Vec<ObjRef>> = BTreeMap::new();
     for s in &desired.status {
-        out.entry(format!("{}/{}", s.tenant, s.vs_name))
-            .or_default()
-            .push(format!("{} {}/{}", s.kind, s.namespace, s.name));
+        out.entry(&s.model).or_default().push(s.object.clone());
     }
     out
 }

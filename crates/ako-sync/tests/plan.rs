@@ -5,6 +5,7 @@
 mod support;
 
 use ako_sync::{Action, DeletionGuard, DriftCheck, PlanOptions, PlanProblem, UpdateReason, plan};
+use ako_translate::ModelKey;
 use avi_model::ObjectType;
 use serde_json::json;
 use support::desired::{Svc, l4, merge};
@@ -14,6 +15,11 @@ fn services(n: usize) -> Vec<Svc> {
     (0..n).map(|i| Svc::new("shop", &format!("svc{i}"))).collect()
 }
 
+/// The model of VS `vs` in tenant admin.
+fn model(vs: &str) -> ModelKey {
+    ModelKey::new("admin", vs)
+}
+
 fn gc() -> PlanOptions {
     PlanOptions {
         collect_garbage: true,
@@ -21,9 +27,9 @@ fn gc() -> PlanOptions {
     }
 }
 
-fn steps(p: &ako_sync::Plan, model: &str) -> Vec<Vec<String>> {
-    p.batch(model)
-        .unwrap_or_else(|| panic!("no batch {model} in\n{p}"))
+fn steps(p: &ako_sync::Plan, vs: &str) -> Vec<Vec<String>> {
+    p.batch(&model(vs))
+        .unwrap_or_else(|| panic!("no batch {vs} in\n{p}"))
         .steps
         .iter()
         .map(|s| {
@@ -39,7 +45,7 @@ fn from_empty_creates_in_dependency_steps() {
     let desired = l4(&[Svc::new("shop", "web").port("UDP", 53, 5353)]);
     let p = plan(&desired, &Mem::default().observed(), &gc());
     assert_eq!(
-        steps(&p, "admin/c1--shop-web"),
+        steps(&p, "c1--shop-web"),
         vec![
             vec![
                 "create vsvip c1--shop-web",
@@ -96,7 +102,7 @@ fn a_removed_port_is_deleted_after_the_objects_stop_using_it() {
     let desired = l4(&[Svc::new("shop", "web")]);
     let p = plan(&desired, &mem.observed(), &gc());
     assert_eq!(
-        steps(&p, "admin/c1--shop-web"),
+        steps(&p, "c1--shop-web"),
         vec![
             vec!["update l4policyset c1--shop-web"],
             vec!["update virtualservice c1--shop-web"],
@@ -114,7 +120,7 @@ fn a_deleted_service_goes_top_down_in_its_own_batch() {
     let desired = l4(&services(1));
     let p = plan(&desired, &mem.observed(), &gc());
     assert_eq!(
-        steps(&p, "admin/c1--shop-svc1"),
+        steps(&p, "c1--shop-svc1"),
         vec![
             vec!["delete virtualservice c1--shop-svc1"],
             vec!["delete vsvip c1--shop-svc1", "delete l4policyset c1--shop-svc1"],
@@ -137,14 +143,14 @@ fn nothing_is_deleted_unless_the_desired_state_is_complete() {
 fn protected_models_keep_their_objects() {
     let mem = Mem::holding(&l4(&services(3)));
     let options = PlanOptions {
-        protected_models: ["admin/c1--shop-svc2".to_owned()].into(),
+        protected_models: [model("c1--shop-svc2")].into(),
         ..gc()
     };
     let desired = l4(&services(1));
     let p = plan(&desired, &mem.observed(), &options);
     assert_eq!(p.counts(), (0, 0, 4), "{p}");
-    assert!(p.batch("admin/c1--shop-svc1").is_some());
-    assert!(p.batch("admin/c1--shop-svc2").is_none());
+    assert!(p.batch(&model("c1--shop-svc1")).is_some());
+    assert!(p.batch(&model("c1--shop-svc2")).is_none());
     assert_eq!(p.kept, 4);
 }
 
@@ -213,8 +219,8 @@ fn drift_is_repaired_unless_checksum_only() {
 fn an_object_wanted_by_two_models_is_a_problem() {
     let a = l4(&services(1));
     let mut b = a.clone();
-    let model = b.models.remove("admin/c1--shop-svc0").unwrap();
-    b.models.insert("admin/zz-other".into(), model);
+    let moved = b.models.remove(&model("c1--shop-svc0")).unwrap();
+    b.models.insert(model("zz-other"), moved);
     let desired = merge(a, b);
     let p = plan(&desired, &Mem::default().observed(), &gc());
     assert_eq!(p.counts(), (4, 0, 0));
@@ -256,10 +262,7 @@ fn a_scoped_plan_touches_only_its_models() {
         .map(|i| Svc::new("shop", &format!("svc{i}")).endpoints(&["10.9.9.9"]))
         .collect();
     let desired = l4(&svcs);
-    let scope = ["admin/c1--shop-svc0", "admin/c1--shop-svc2"]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let scope = ["c1--shop-svc0", "c1--shop-svc2"].into_iter().map(model).collect();
     let options = PlanOptions {
         scope: Some(scope),
         ..gc()

@@ -36,7 +36,7 @@ fn tenant(t: u8) -> String {
     if t == 0 { "admin".into() } else { format!("t{t}") }
 }
 
-fn l4_model(id: u8, tenant_name: &str, variant: u8) -> (String, Model) {
+fn l4_model(id: u8, tenant_name: &str, variant: u8) -> (ako_translate::ModelKey, Model) {
     let vs = format!("{CLUSTER}--ns-svc{id}");
     let tenant_ref = format!("/api/tenant/?name={tenant_name}");
     let markers = json!([{"key": "clustername", "values": [CLUSTER]}]);
@@ -77,7 +77,7 @@ fn l4_model(id: u8, tenant_name: &str, variant: u8) -> (String, Model) {
                "l4_policies": [{"index": 0, "l4_policy_set_ref": format!("/api/l4policyset/?name={vs}")}],
                "markers": markers}),
     ));
-    (format!("{tenant_name}/{vs}"), Model { objects })
+    (ako_translate::ModelKey::new(tenant_name, vs), Model { objects })
 }
 
 fn build(specs: &[Spec]) -> Translation {

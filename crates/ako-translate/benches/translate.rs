@@ -16,7 +16,7 @@ const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUbench\n-----
 const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGbench\n-----END PRIVATE KEY-----\n";
 
 fn add_ingresses(snap: &mut Snapshot, n: usize) {
-    snap.insert_ingress_class(
+    snap.insert::<k8s_openapi::api::networking::v1::IngressClass>(
         serde_json::from_value(json!({
             "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
             "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
@@ -35,7 +35,7 @@ fn add_ingresses(snap: &mut Snapshot, n: usize) {
         let mut spec = json!({"rules": [{"host": host, "http": {"paths": paths}}]});
         if i % 10 < 3 {
             spec["tls"] = json!([{"hosts": [host], "secretName": format!("{name}-tls")}]);
-            snap.insert_secret(
+            snap.insert::<k8s_openapi::api::core::v1::Secret>(
                 serde_json::from_value(json!({
                     "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
                     "metadata": {"name": format!("{name}-tls"), "namespace": ns},
@@ -44,14 +44,14 @@ fn add_ingresses(snap: &mut Snapshot, n: usize) {
                 .unwrap(),
             );
         }
-        snap.insert_ingress(
+        snap.insert::<k8s_openapi::api::networking::v1::Ingress>(
             serde_json::from_value(json!({
                 "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
                 "metadata": {"name": name, "namespace": ns}, "spec": spec
             }))
             .unwrap(),
         );
-        snap.insert_service(
+        snap.insert::<k8s_openapi::api::core::v1::Service>(
             serde_json::from_value(json!({
                 "apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": name, "namespace": ns},
@@ -79,7 +79,7 @@ fn add_ingresses(snap: &mut Snapshot, n: usize) {
 fn add_services(snap: &mut Snapshot, n: usize) {
     for i in 0..n {
         let (ns, name) = (format!("team-{}", i % 50), format!("svc-{i}"));
-        snap.insert_service(
+        snap.insert::<k8s_openapi::api::core::v1::Service>(
             serde_json::from_value(json!({
                 "apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": name, "namespace": ns},
@@ -164,7 +164,7 @@ fn main() {
         objects = out.models.values().map(|m| m.objects.len()).sum();
         models = out.models.len();
         assert!(out.failures.is_empty(), "{:?}", out.failures.first());
-        some_l7_model = out.models.keys().find(|k| k.contains("Shared-L7")).cloned();
+        some_l7_model = out.models.keys().find(|k| k.vs.contains("Shared-L7")).cloned();
     }
     let rss_after = peak_rss_mib().unwrap_or_default();
 

@@ -23,8 +23,7 @@ pub fn namespace_accepted(snap: &Snapshot, settings: &Settings, ns: &str) -> boo
     match &settings.namespace_selector {
         None => true,
         Some((key, value)) => snap
-            .namespaces
-            .get(ns)
+            .namespace(ns)
             .and_then(|n| n.metadata.labels.as_ref())
             .and_then(|l| l.get(key))
             .is_some_and(|v| v == value),
@@ -33,8 +32,7 @@ pub fn namespace_accepted(snap: &Snapshot, settings: &Settings, ns: &str) -> boo
 
 /// The Avi tenant of a namespace: its tenant annotation, else `tenantName`.
 pub fn tenant_of(snap: &Snapshot, settings: &Settings, ns: &str) -> String {
-    snap.namespaces
-        .get(ns)
+    snap.namespace(ns)
         .and_then(|n| n.metadata.annotations.as_ref())
         .and_then(|a| a.get(TENANT_ANNOTATION))
         .filter(|t| !t.is_empty())

@@ -1,320 +1,306 @@
 //! The reverse-dependency index: which translation [`Unit`]s a change to one Kubernetes object
-//! touches. Ingresses are indexed by the Services and Secrets they name and (for
-//! `fqdnReusePolicy: Strict`) by their hosts; EndpointSlices by their Service; each Ingress
-//! and Service remembers the units it fed last, so a change touches the units of the object
-//! before *and* after it.
+//! touches. Generic over the kinds: each kind says what a change of one of its objects touches
+//! ([`InputKind::touches`]), and roots (Ingresses, Services) say which units they feed and what
+//! they read ([`InputKind::units`], [`InputKind::dependencies`]). The index remembers, per root,
+//! the units it fed last, so a change touches the units of the object before *and* after it.
 //!
-//! | change        | units touched                                                         |
-//! |---------------|-----------------------------------------------------------------------|
-//! | Ingress       | its units, before and after (Strict: and of every Ingress sharing a host, transitively) |
-//! | Service       | its own/shared-VIP units, before and after; units of the Ingresses naming it |
-//! | EndpointSlice | as a change of its Service (the one before and the one after)        |
-//! | Secret        | units of the Ingresses naming it in `spec.tls`                        |
-//! | Pod           | as a change of every Service of its namespace (NodePortLocal)         |
-//! | Node          | every unit in NodePort mode (members are node addresses), else none   |
-//! | IngressClass  | every Ingress's units                                                 |
-//! | Namespace     | as a change of each of its Ingresses and Services (filters, tenant)   |
+//! | touch                 | units touched                                                          |
+//! |-----------------------|------------------------------------------------------------------------|
+//! | a root itself         | its units before and after; the units reading it; under Strict, those of every root sharing a host with it, transitively |
+//! | [`Touch::Readers`]    | the units of the roots naming it (a Secret)                            |
+//! | [`Touch::PartOf`]     | as a change of the owner's input, the owner before and after (an EndpointSlice of its Service) |
+//! | [`Touch::InputOf`]    | as a change of each object's input (a Pod: the Services of its namespace) |
+//! | [`Touch::RootsIn`]    | every root of the namespace, as if it changed itself (a Namespace)     |
+//! | [`Touch::UnitsOf`]    | the units of every root of a kind (an IngressClass: every Ingress)     |
+//! | [`Touch::Everything`] | every unit (a Node in NodePort mode)                                  |
 //!
 //! The caller applies the change to the snapshot first, then asks [`Deps::changed`].
 
 use std::collections::{BTreeSet, HashMap};
 
-use k8s_openapi::api::networking::v1::Ingress;
-
+use crate::key::{NsName, ObjRef};
+use crate::kinds::{Dep, InputKind, Kind, KindVisitor, Touch, for_each, with_kind};
 use crate::model::CloudFacts;
-use crate::settings::{FqdnReusePolicy, ServiceType, Settings};
-use crate::snapshot::{NsName, Snapshot, service_of};
-use crate::units::{Unit, units_of_ingress, units_of_service};
+use crate::settings::{FqdnReusePolicy, Settings};
+use crate::snapshot::Snapshot;
+use crate::units::Unit;
 
-/// One object that changed (added, updated or deleted).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change<'a> {
-    /// An Ingress.
-    Ingress(&'a NsName),
-    /// A Service.
-    Service(&'a NsName),
-    /// An EndpointSlice.
-    EndpointSlice(&'a NsName),
-    /// A Secret.
-    Secret(&'a NsName),
-    /// A Pod.
-    Pod(&'a NsName),
-    /// A Node.
-    Node,
-    /// An IngressClass.
-    IngressClass,
-    /// A Namespace, by name.
-    Namespace(&'a str),
-}
-
-/// What one Ingress refers to, as last indexed.
+/// What one root fed and read, as last indexed.
 #[derive(Clone, Debug, Default)]
-struct IngressRefs {
+struct Root {
     units: BTreeSet<Unit>,
-    services: BTreeSet<NsName>,
-    secrets: BTreeSet<NsName>,
-    /// The hosts as written (empty for a rule without host): what Strict claims.
-    hosts: BTreeSet<String>,
+    deps: BTreeSet<Dep>,
 }
 
 /// The index.
 #[derive(Debug, Default)]
 pub struct Deps {
-    ingresses: HashMap<NsName, IngressRefs>,
-    by_service: HashMap<NsName, BTreeSet<NsName>>,
-    by_secret: HashMap<NsName, BTreeSet<NsName>>,
-    by_host: HashMap<String, BTreeSet<NsName>>,
-    /// The Ingresses feeding each L7 unit: the candidates its translation reads.
-    by_unit: HashMap<Unit, BTreeSet<NsName>>,
-    /// The units each Service fed last.
-    services: HashMap<NsName, BTreeSet<Unit>>,
-    /// The Service of each EndpointSlice, as last seen.
-    slices: HashMap<NsName, NsName>,
+    /// Every root in the snapshot.
+    roots: HashMap<ObjRef, Root>,
+    /// The roots naming each dependency.
+    readers: HashMap<Dep, BTreeSet<ObjRef>>,
+    /// The roots feeding each unit: the candidates its translation reads.
+    by_unit: HashMap<Unit, BTreeSet<ObjRef>>,
+    /// The owner of each object that is part of another's input, as last seen.
+    owners: HashMap<ObjRef, ObjRef>,
+}
+
+/// The inputs of an index operation.
+struct Ctx<'a> {
+    snap: &'a Snapshot,
+    settings: &'a Settings,
+    cloud: &'a CloudFacts,
 }
 
 impl Deps {
     /// Index a whole snapshot.
     pub fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Deps {
-        let mut deps = Deps::default();
-        for key in snap.ingresses.keys() {
-            deps.reindex_ingress(snap, settings, cloud, key);
+        struct Build<'a> {
+            deps: Deps,
+            ctx: Ctx<'a>,
         }
-        for key in snap.services.keys() {
-            deps.services.insert(key.clone(), units_of_service(snap, key));
-        }
-        for (key, slice) in snap.endpoint_slices() {
-            if let Some(svc) = service_of(slice) {
-                deps.slices.insert(key.clone(), (key.0.clone(), svc.to_owned()));
+        impl KindVisitor for Build<'_> {
+            fn visit<K: InputKind>(&mut self) {
+                for (key, object) in K::store(self.ctx.snap) {
+                    if K::ROOT {
+                        let root = root_of::<K>(&self.ctx, key);
+                        self.deps.index(ObjRef::of::<K>(key), root);
+                    } else if let Touch::PartOf(Some(owner)) =
+                        K::touches(key, Some(object), self.ctx.snap, self.ctx.settings)
+                    {
+                        self.deps.owners.insert(ObjRef::of::<K>(key), owner);
+                    }
+                }
             }
         }
-        deps
+        let mut b = Build {
+            deps: Deps::default(),
+            ctx: Ctx { snap, settings, cloud },
+        };
+        for_each(&mut b);
+        b.deps
     }
 
     /// Every unit of the snapshot as indexed.
     pub fn all_units(&self) -> BTreeSet<Unit> {
-        let ingress = self.ingresses.values().flat_map(|r| r.units.iter());
-        let service = self.services.values().flatten();
-        ingress.chain(service).cloned().collect()
+        self.roots.values().flat_map(|r| r.units.iter().cloned()).collect()
     }
 
-    /// The Ingresses feeding an L7 unit (what its translation needs to read).
-    pub fn candidates(&self, unit: &Unit) -> Option<&BTreeSet<NsName>> {
+    /// The roots feeding a unit (what its translation needs to read), in key order.
+    pub fn candidates(&self, unit: &Unit) -> Option<&BTreeSet<ObjRef>> {
         self.by_unit.get(unit)
     }
 
-    /// Whether some Ingress names this Secret in `spec.tls`.
-    pub fn secret_referenced(&self, key: &NsName) -> bool {
-        self.by_secret.get(key).is_some_and(|s| !s.is_empty())
+    /// Whether some root names this object.
+    pub fn is_referenced(&self, object: &ObjRef) -> bool {
+        self.readers
+            .get(&Dep::Object(object.clone()))
+            .is_some_and(|r| !r.is_empty())
     }
 
-    /// The Secrets some Ingress names in `spec.tls`.
-    pub fn referenced_secrets(&self) -> impl Iterator<Item = &NsName> {
-        self.by_secret.iter().filter(|(_, s)| !s.is_empty()).map(|(k, _)| k)
+    /// The objects of `kind` some root names (for kinds watched as [`crate::kinds::Watch::Referenced`]).
+    pub fn referenced(&self, kind: Kind) -> impl Iterator<Item = &NsName> {
+        self.readers.iter().filter_map(move |(dep, readers)| match dep {
+            Dep::Object(r) if r.kind == kind && !readers.is_empty() => Some(&r.key),
+            _ => None,
+        })
     }
 
-    /// The units touched by `change` (already applied to `snap`); the index follows it.
+    /// The units touched by a change of the `kind` object `key` (already applied to `snap`);
+    /// the index follows it.
     pub fn changed(
         &mut self,
         snap: &Snapshot,
         settings: &Settings,
         cloud: &CloudFacts,
-        change: Change<'_>,
-    ) -> BTreeSet<Unit> {
-        let mut out = BTreeSet::new();
-        match change {
-            Change::Ingress(key) => self.ingress_changed(snap, settings, cloud, key, &mut out),
-            Change::Service(key) => self.service_changed(snap, key, &mut out),
-            Change::EndpointSlice(key) => {
-                let before = self.slices.remove(key);
-                let after = snap
-                    .endpoint_slices()
-                    .get(key)
-                    .and_then(service_of)
-                    .map(|svc| (key.0.clone(), svc.to_owned()));
-                if let Some(svc) = &after {
-                    self.slices.insert(key.clone(), svc.clone());
-                }
-                for svc in before.iter().chain(after.iter()) {
-                    self.service_used(svc, &mut out);
-                }
-            }
-            Change::Secret(key) => {
-                for ing in self.by_secret.get(key).into_iter().flatten() {
-                    out.extend(
-                        self.ingresses
-                            .get(ing)
-                            .into_iter()
-                            .flat_map(|r| r.units.iter().cloned()),
-                    );
-                }
-            }
-            Change::Pod(key) => {
-                let in_ns: Vec<NsName> = snap
-                    .services
-                    .range((key.0.clone(), String::new())..)
-                    .take_while(|((ns, _), _)| *ns == key.0)
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for svc in &in_ns {
-                    self.service_used(svc, &mut out);
-                }
-            }
-            Change::Node => {
-                if settings.service_type == ServiceType::NodePort {
-                    out = self.all_units();
-                }
-            }
-            Change::IngressClass => {
-                out.extend(self.ingresses.values().flat_map(|r| r.units.iter().cloned()));
-            }
-            Change::Namespace(ns) => {
-                let mine = |k: &&NsName| k.0 == ns;
-                let ingresses: Vec<NsName> = self.ingresses.keys().filter(mine).cloned().collect();
-                let services: Vec<NsName> = self.services.keys().filter(mine).cloned().collect();
-                for key in &ingresses {
-                    self.ingress_changed(snap, settings, cloud, key, &mut out);
-                }
-                for key in &services {
-                    self.service_changed(snap, key, &mut out);
-                }
-            }
-        }
-        out
-    }
-
-    fn ingress_changed(
-        &mut self,
-        snap: &Snapshot,
-        settings: &Settings,
-        cloud: &CloudFacts,
+        kind: Kind,
         key: &NsName,
-        out: &mut BTreeSet<Unit>,
-    ) {
-        let before = self.unindex_ingress(key);
-        let after = self.reindex_ingress(snap, settings, cloud, key);
+    ) -> BTreeSet<Unit> {
+        struct Changed<'a> {
+            deps: &'a mut Deps,
+            ctx: Ctx<'a>,
+            key: &'a NsName,
+            out: BTreeSet<Unit>,
+        }
+        impl KindVisitor for Changed<'_> {
+            fn visit<K: InputKind>(&mut self) {
+                let me = ObjRef::of::<K>(self.key);
+                if K::ROOT {
+                    self.deps.root_changed(&self.ctx, &me, &mut self.out);
+                } else {
+                    let object = K::store(self.ctx.snap).get(self.key);
+                    let touch = K::touches(self.key, object, self.ctx.snap, self.ctx.settings);
+                    self.deps.apply(&self.ctx, &me, touch, &mut self.out);
+                }
+            }
+        }
+        let mut c = Changed {
+            deps: self,
+            ctx: Ctx { snap, settings, cloud },
+            key,
+            out: BTreeSet::new(),
+        };
+        with_kind(kind, &mut c);
+        c.out
+    }
+
+    fn apply(&mut self, ctx: &Ctx<'_>, me: &ObjRef, touch: Touch, out: &mut BTreeSet<Unit>) {
+        match touch {
+            Touch::Nothing => {}
+            Touch::Readers => self.readers_units(&Dep::Object(me.clone()), out),
+            Touch::PartOf(owner) => {
+                let before = match &owner {
+                    Some(o) => self.owners.insert(me.clone(), o.clone()),
+                    None => self.owners.remove(me),
+                };
+                for o in before.iter().chain(owner.iter()) {
+                    self.input_of(o, out);
+                }
+            }
+            Touch::InputOf(objects) => {
+                for o in &objects {
+                    self.input_of(o, out);
+                }
+            }
+            Touch::RootsIn(ns) => {
+                let mut roots: Vec<ObjRef> = self.roots.keys().filter(|r| r.key.namespace == ns).cloned().collect();
+                roots.sort();
+                for r in &roots {
+                    self.root_changed(ctx, r, out);
+                }
+            }
+            Touch::UnitsOf(kind) => {
+                out.extend(
+                    self.roots
+                        .iter()
+                        .filter(|(r, _)| r.kind == kind)
+                        .flat_map(|(_, root)| root.units.iter().cloned()),
+                );
+            }
+            Touch::Everything => out.extend(self.all_units()),
+        }
+    }
+
+    /// A root changed: re-index it; its units before and after, what reads it, and under
+    /// Strict every root reachable through shared hosts (whether a root may claim a host
+    /// depends on the roots claiming it before it, and so on).
+    fn root_changed(&mut self, ctx: &Ctx<'_>, me: &ObjRef, out: &mut BTreeSet<Unit>) {
+        let before = self.unindex(me);
+        let after = root_dyn(ctx, me);
         out.extend(before.units.iter().cloned());
-        out.extend(after.units.iter().cloned());
-        if settings.fqdn_reuse_policy == FqdnReusePolicy::Strict {
-            // Whether an Ingress may claim its hosts depends on the Ingresses claiming them
-            // before it, and so on: every Ingress reachable through shared hosts.
-            let mut hosts: Vec<String> = before.hosts.union(&after.hosts).cloned().collect();
-            let mut seen_hosts: BTreeSet<String> = hosts.iter().cloned().collect();
-            let mut seen: BTreeSet<NsName> = BTreeSet::from([key.clone()]);
-            while let Some(host) = hosts.pop() {
-                for ing in self.by_host.get(&host).into_iter().flatten() {
-                    if !seen.insert(ing.clone()) {
-                        continue;
-                    }
-                    let Some(refs) = self.ingresses.get(ing) else { continue };
-                    out.extend(refs.units.iter().cloned());
-                    for h in &refs.hosts {
-                        if seen_hosts.insert(h.clone()) {
-                            hosts.push(h.clone());
-                        }
+        out.extend(after.iter().flat_map(|a| a.units.iter().cloned()));
+        let hosts: Vec<String> = before
+            .deps
+            .iter()
+            .chain(after.iter().flat_map(|a| a.deps.iter()))
+            .filter_map(|d| match d {
+                Dep::Host(h) => Some(h.clone()),
+                Dep::Object(_) => None,
+            })
+            .collect();
+        if let Some(root) = after {
+            self.index(me.clone(), root);
+        }
+        self.input_of(me, out);
+        if ctx.settings.fqdn_reuse_policy == FqdnReusePolicy::Strict {
+            self.host_closure(me, hosts, out);
+        }
+    }
+
+    fn host_closure(&self, me: &ObjRef, mut hosts: Vec<String>, out: &mut BTreeSet<Unit>) {
+        let mut seen_hosts: BTreeSet<String> = hosts.iter().cloned().collect();
+        let mut seen: BTreeSet<&ObjRef> = BTreeSet::from([me]);
+        while let Some(host) = hosts.pop() {
+            for r in self.readers.get(&Dep::Host(host)).into_iter().flatten() {
+                if !seen.insert(r) {
+                    continue;
+                }
+                let Some(root) = self.roots.get(r) else { continue };
+                out.extend(root.units.iter().cloned());
+                for d in &root.deps {
+                    if let Dep::Host(h) = d
+                        && seen_hosts.insert(h.clone())
+                    {
+                        hosts.push(h.clone());
                     }
                 }
             }
         }
     }
 
-    fn service_changed(&mut self, snap: &Snapshot, key: &NsName, out: &mut BTreeSet<Unit>) {
-        let after = units_of_service(snap, key);
-        let before = if after.is_empty() {
-            self.services.remove(key)
-        } else {
-            self.services.insert(key.clone(), after.clone())
-        };
-        out.extend(before.into_iter().flatten());
-        out.extend(after);
-        self.service_used(key, out);
+    /// The units reading `object`'s input: those of the roots naming it, and its own.
+    fn input_of(&self, object: &ObjRef, out: &mut BTreeSet<Unit>) {
+        self.readers_units(&Dep::Object(object.clone()), out);
+        out.extend(self.roots.get(object).into_iter().flat_map(|r| r.units.iter().cloned()));
     }
 
-    /// The units reading this Service: the Ingresses naming it, and its own.
-    fn service_used(&self, key: &NsName, out: &mut BTreeSet<Unit>) {
-        for ing in self.by_service.get(key).into_iter().flatten() {
+    fn readers_units(&self, dep: &Dep, out: &mut BTreeSet<Unit>) {
+        for r in self.readers.get(dep).into_iter().flatten() {
             out.extend(
-                self.ingresses
-                    .get(ing)
+                self.roots
+                    .get(r)
                     .into_iter()
-                    .flat_map(|r| r.units.iter().cloned()),
+                    .flat_map(|root| root.units.iter().cloned()),
             );
         }
-        out.extend(self.services.get(key).into_iter().flatten().cloned());
     }
 
-    fn unindex_ingress(&mut self, key: &NsName) -> IngressRefs {
-        let Some(refs) = self.ingresses.remove(key) else {
-            return IngressRefs::default();
+    fn unindex(&mut self, me: &ObjRef) -> Root {
+        let Some(root) = self.roots.remove(me) else {
+            return Root::default();
         };
-        let lists = [
-            (&mut self.by_service, &refs.services),
-            (&mut self.by_secret, &refs.secrets),
-        ];
-        for (map, keys) in lists {
-            for k in keys {
-                remove_from(map, k, key);
-            }
+        for d in &root.deps {
+            remove_from(&mut self.readers, d, me);
         }
-        for h in &refs.hosts {
-            remove_from(&mut self.by_host, h, key);
+        for u in &root.units {
+            remove_from(&mut self.by_unit, u, me);
         }
-        for u in &refs.units {
-            remove_from(&mut self.by_unit, u, key);
-        }
-        refs
+        root
     }
 
-    fn reindex_ingress(
-        &mut self,
-        snap: &Snapshot,
-        settings: &Settings,
-        cloud: &CloudFacts,
-        key: &NsName,
-    ) -> IngressRefs {
-        let Some(ing) = snap.ingresses.get(key) else {
-            return IngressRefs::default();
-        };
-        let refs = IngressRefs {
-            units: units_of_ingress(snap, settings, cloud, key),
-            ..references(&key.0, ing)
-        };
-        for s in &refs.services {
-            self.by_service.entry(s.clone()).or_default().insert(key.clone());
+    fn index(&mut self, me: ObjRef, root: Root) {
+        for d in &root.deps {
+            self.readers.entry(d.clone()).or_default().insert(me.clone());
         }
-        for s in &refs.secrets {
-            self.by_secret.entry(s.clone()).or_default().insert(key.clone());
+        for u in &root.units {
+            self.by_unit.entry(u.clone()).or_default().insert(me.clone());
         }
-        for h in &refs.hosts {
-            self.by_host.entry(h.clone()).or_default().insert(key.clone());
-        }
-        for u in &refs.units {
-            self.by_unit.entry(u.clone()).or_default().insert(key.clone());
-        }
-        self.ingresses.insert(key.clone(), refs.clone());
-        refs
+        self.roots.insert(me, root);
     }
 }
 
-/// The Services (rule backends), TLS Secrets and hosts an Ingress names.
-fn references(ns: &str, ing: &Ingress) -> IngressRefs {
-    let mut refs = IngressRefs::default();
-    let Some(spec) = ing.spec.as_ref() else {
-        return refs;
-    };
-    for rule in spec.rules.iter().flatten() {
-        refs.hosts.insert(rule.host.clone().unwrap_or_default());
-        for path in rule.http.iter().flat_map(|h| h.paths.iter()) {
-            if let Some(svc) = &path.backend.service {
-                refs.services.insert((ns.to_owned(), svc.name.clone()));
+/// The units and dependencies of a root of kind `K` in the snapshot.
+fn root_of<K: InputKind>(ctx: &Ctx<'_>, key: &NsName) -> Root {
+    Root {
+        units: K::units(ctx.snap, ctx.settings, ctx.cloud, key),
+        deps: K::store(ctx.snap)
+            .get(key)
+            .map(|o| K::dependencies(key, o))
+            .unwrap_or_default(),
+    }
+}
+
+/// [`root_of`] for a root known by reference; `None` when it is not in the snapshot.
+fn root_dyn(ctx: &Ctx<'_>, me: &ObjRef) -> Option<Root> {
+    struct Get<'a, 'b> {
+        ctx: &'a Ctx<'b>,
+        key: &'a NsName,
+        out: Option<Root>,
+    }
+    impl KindVisitor for Get<'_, '_> {
+        fn visit<K: InputKind>(&mut self) {
+            if K::store(self.ctx.snap).contains_key(self.key) {
+                self.out = Some(root_of::<K>(self.ctx, self.key));
             }
         }
     }
-    for tls in spec.tls.iter().flatten() {
-        if let Some(secret) = &tls.secret_name {
-            refs.secrets.insert((ns.to_owned(), secret.clone()));
-        }
-    }
-    refs
+    let mut g = Get {
+        ctx,
+        key: &me.key,
+        out: None,
+    };
+    with_kind(me.kind, &mut g);
+    g.out
 }
 
 fn remove_from<K: std::hash::Hash + Eq + Clone, V: Ord>(map: &mut HashMap<K, BTreeSet<V>>, key: &K, value: &V) {

@@ -7,16 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::key::{ModelKey, ObjRef};
 use crate::model::{Failure, Model, StatusIntent, Translation};
 use crate::units::Unit;
-
-/// A Kubernetes object a unit's output speaks of: `(kind, namespace, name)`.
-pub type Source = (String, String, String);
 
 /// What a unit produced last.
 #[derive(Clone, Debug, Default)]
 struct UnitOutput {
-    models: Vec<String>,
+    models: Vec<ModelKey>,
     failures: Vec<Failure>,
     status: Vec<StatusIntent>,
 }
@@ -26,10 +24,10 @@ struct UnitOutput {
 /// or status may differ (old and new outputs together).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Touched {
-    /// Model keys `<tenant>/<vs>`.
-    pub models: BTreeSet<String>,
+    /// The models.
+    pub models: BTreeSet<ModelKey>,
     /// Ingresses and Services.
-    pub sources: BTreeSet<Source>,
+    pub sources: BTreeSet<ObjRef>,
 }
 
 /// The merged desired state.
@@ -38,9 +36,9 @@ pub struct Desired {
     view: Translation,
     units: HashMap<Unit, UnitOutput>,
     /// Units producing each model; more than one only when a Service and Ingresses collide.
-    producers: BTreeMap<String, BTreeSet<Unit>>,
+    producers: BTreeMap<ModelKey, BTreeSet<Unit>>,
     /// Models of the units that lost a collision, ready to take over if the winner goes.
-    shadowed: BTreeMap<(String, Unit), Model>,
+    shadowed: BTreeMap<(ModelKey, Unit), Model>,
 }
 
 impl Desired {
@@ -59,6 +57,24 @@ impl Desired {
         self.units.keys()
     }
 
+    /// How many Kubernetes objects the desired state serves (they have a status intent).
+    pub fn served(&self) -> usize {
+        let mut objects: Vec<&ObjRef> = self.view.status.iter().map(|s| &s.object).collect();
+        objects.dedup();
+        objects.len()
+    }
+
+    /// The objects `unit` served with its last output, and the models it produced.
+    pub fn roots_and_models(&self, unit: &Unit) -> (BTreeSet<ObjRef>, BTreeSet<ModelKey>) {
+        match self.units.get(unit) {
+            None => Default::default(),
+            Some(o) => (
+                o.status.iter().map(|s| s.object.clone()).collect(),
+                o.models.iter().cloned().collect(),
+            ),
+        }
+    }
+
     /// Replace the outputs of these units (a unit with an empty output is forgotten), then
     /// rebuild the merged failures and status once.
     pub fn replace(&mut self, outputs: impl IntoIterator<Item = (Unit, Translation)>) -> Touched {
@@ -72,7 +88,7 @@ impl Desired {
 
     fn replace_one(&mut self, unit: Unit, output: Translation, touched: &mut Touched) {
         // The unit's previous models, to tell which of the new ones really differ.
-        let mut previous: BTreeMap<String, Option<Model>> = BTreeMap::new();
+        let mut previous: BTreeMap<ModelKey, Option<Model>> = BTreeMap::new();
         if let Some(old) = self.units.remove(&unit) {
             for key in &old.models {
                 let model = self.withdraw(key, &unit);
@@ -108,18 +124,18 @@ impl Desired {
 
     /// `unit` no longer produces `key`: drop its model (returned); the next producer, if any,
     /// takes over.
-    fn withdraw(&mut self, key: &str, unit: &Unit) -> Option<Model> {
+    fn withdraw(&mut self, key: &ModelKey, unit: &Unit) -> Option<Model> {
         let set = self.producers.get_mut(key)?;
         let was_winner = set.first() == Some(unit);
         set.remove(unit);
         if !was_winner {
-            return self.shadowed.remove(&(key.to_owned(), unit.clone()));
+            return self.shadowed.remove(&(key.clone(), unit.clone()));
         }
         let model = self.view.models.remove(key);
         match set.first().cloned() {
             Some(next) => {
-                if let Some(m) = self.shadowed.remove(&(key.to_owned(), next)) {
-                    self.view.models.insert(key.to_owned(), m);
+                if let Some(m) = self.shadowed.remove(&(key.clone(), next)) {
+                    self.view.models.insert(key.clone(), m);
                 }
             }
             None => {
@@ -130,7 +146,7 @@ impl Desired {
     }
 
     /// `unit` produces `model` under `key`: it goes in the view if `unit` is the first producer.
-    fn offer(&mut self, key: String, unit: &Unit, model: Model) {
+    fn offer(&mut self, key: ModelKey, unit: &Unit, model: Model) {
         let set = self.producers.entry(key.clone()).or_default();
         let previous = set.first().cloned();
         set.insert(unit.clone());
@@ -148,14 +164,7 @@ impl Desired {
         let mut failures: Vec<Failure> = self.units.values().flat_map(|o| o.failures.iter().cloned()).collect();
         for (key, set) in &self.producers {
             if set.len() > 1 && set.iter().any(|u| matches!(u, Unit::L7(_))) {
-                failures.push(Failure {
-                    kind: "Ingress".to_owned(),
-                    namespace: String::new(),
-                    name: key.clone(),
-                    message: format!(
-                        "model {key} is produced by both a LoadBalancer Service and Ingresses; the Service wins"
-                    ),
-                });
+                failures.push(Failure::model_collision(key));
             }
         }
         failures.sort();
@@ -168,14 +177,6 @@ impl Desired {
 }
 
 fn note_sources(output: &UnitOutput, touched: &mut Touched) {
-    for f in &output.failures {
-        touched
-            .sources
-            .insert((f.kind.clone(), f.namespace.clone(), f.name.clone()));
-    }
-    for s in &output.status {
-        touched
-            .sources
-            .insert((s.kind.clone(), s.namespace.clone(), s.name.clone()));
-    }
+    touched.sources.extend(output.failures.iter().map(|f| f.object.clone()));
+    touched.sources.extend(output.status.iter().map(|s| s.object.clone()));
 }

@@ -9,9 +9,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::bodies::namespace_accepted;
 use crate::checksum::TargetPort;
+use crate::key::{Kind, NsName};
 use crate::model::{CloudFacts, Failure};
 use crate::settings::{FqdnReusePolicy, Settings};
-use crate::snapshot::{NsName, Snapshot};
+use crate::snapshot::Snapshot;
 
 /// `spec.controller` of the IngressClasses AKO serves.
 pub const AVI_INGRESS_CONTROLLER: &str = "ako.vmware.com/avi-lb";
@@ -84,16 +85,11 @@ pub fn accepted_ingresses(
     let mut claims: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::new();
     for (key, ing) in order {
-        let (ns, name) = key;
+        let (ns, name) = (&key.namespace, &key.name);
         let kept = !strict || keep(key, ing);
         let mut fail = |message: String| {
             if kept {
-                failures.push(Failure {
-                    kind: "Ingress".to_owned(),
-                    namespace: ns.clone(),
-                    name: name.clone(),
-                    message,
-                });
+                failures.push(Failure::new(Kind::Ingress, ns, name, message));
             }
         };
         match class_decision(snap, ing) {
@@ -156,7 +152,7 @@ fn class_decision(snap: &Snapshot, ing: &Ingress) -> Class {
             });
             if default_is_ours { Class::Ours } else { Class::NotOurs }
         }
-        Some(class) => match snap.ingress_classes.get(class) {
+        Some(class) => match snap.ingress_class(class) {
             None => Class::Problem(format!(
                 "IngressClass {class:?} does not exist: create it (spec.controller {AVI_INGRESS_CONTROLLER}) or fix spec.ingressClassName"
             )),
@@ -199,14 +195,7 @@ fn parse(
     domains: &[String],
     failures: &mut Vec<Failure>,
 ) -> Option<ParsedIngress> {
-    let mut fail = |message: String| {
-        failures.push(Failure {
-            kind: "Ingress".to_owned(),
-            namespace: ns.to_owned(),
-            name: name.to_owned(),
-            message,
-        })
-    };
+    let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, ns, name, message));
     let spec = ing.spec.as_ref()?;
     let rules = spec.rules.as_deref().unwrap_or_default();
     if let Some(r) = rules.iter().find(|r| r.http.is_none()) {
@@ -289,7 +278,7 @@ fn backend(
 ) -> PathBackend {
     let number = svc.port.as_ref().and_then(|p| p.number).unwrap_or(0);
     let by_name = svc.port.as_ref().and_then(|p| p.name.clone()).unwrap_or_default();
-    let service = snap.services.get(&(ns.to_owned(), svc.name.clone()));
+    let service = snap.service(ns, &svc.name);
     let svc_spec = service.and_then(|s| s.spec.as_ref());
     let svc_ports = svc_spec.and_then(|s| s.ports.clone()).unwrap_or_default();
     let mut target_port = TargetPort::Int(0);

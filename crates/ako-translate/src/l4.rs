@@ -17,6 +17,7 @@ use crate::bodies::{
 };
 use crate::checksum::{self, PoolChecksum, PortProto, TargetPort, VipNetworkKey, VsChecksum};
 use crate::fqdn::service_fqdns;
+use crate::key::{Kind, ModelKey, ObjRef};
 use crate::l4_shared_vip;
 use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{Members, cluster_ip_members, node_port_members, npl_members, sort_servers};
@@ -49,12 +50,12 @@ const SCTP_PROXY: &str = "System-SCTP-Proxy";
 pub fn translate_l4(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
     let mut out = Translation::default();
     let mut groups = std::collections::BTreeSet::new();
-    for ((ns, name), svc) in &snapshot.services {
+    for (k, svc) in &snapshot.services {
         match shared_vip_key(svc) {
             Some(key) => {
-                groups.insert((ns.as_str(), key));
+                groups.insert((k.namespace.as_str(), key));
             }
-            None => add_service(snapshot, settings, cloud, ns, name, &mut out),
+            None => add_service(snapshot, settings, cloud, &k.namespace, &k.name, &mut out),
         }
     }
     for (ns, key) in groups {
@@ -79,11 +80,7 @@ pub fn translate_l4_service(
     name: &str,
 ) -> Translation {
     let mut out = Translation::default();
-    match snapshot
-        .services
-        .get(&(ns.to_owned(), name.to_owned()))
-        .and_then(shared_vip_key)
-    {
+    match snapshot.service(ns, name).and_then(shared_vip_key) {
         Some(key) => l4_shared_vip::add_group(snapshot, settings, cloud, ns, key, &mut out),
         None => add_service(snapshot, settings, cloud, ns, name, &mut out),
     }
@@ -128,18 +125,13 @@ pub(crate) fn add_service(
     name: &str,
     out: &mut Translation,
 ) {
-    let Some(svc) = snapshot.services.get(&(ns.to_owned(), name.to_owned())) else {
+    let Some(svc) = snapshot.service(ns, name) else {
         return;
     };
     if settings.layer7_only || !is_ours(svc, settings) || !namespace_accepted(snapshot, settings, ns) {
         return;
     }
-    let failure = |message| Failure {
-        kind: "Service".to_owned(),
-        namespace: ns.to_owned(),
-        name: name.to_owned(),
-        message,
-    };
+    let failure = |message: String| Failure::new(Kind::Service, ns, name, message);
     // A shared-VIP group keyed like this Service's name builds a VS of the same name in the
     // same tenant: AKO would let the two models overwrite each other. The group wins.
     if tenant_of(snapshot, settings, ns) == settings.tenant
@@ -470,7 +462,7 @@ fn translate_service(
     ns: &str,
     name: &str,
     svc: &Service,
-) -> Result<(String, Model, StatusIntent), String> {
+) -> Result<(ModelKey, Model, StatusIntent), String> {
     if settings.enable_evh {
         return Err("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs L4 translation yet".to_owned());
     }
@@ -601,14 +593,12 @@ fn translate_service(
 
     let mut model = Model { objects };
     model.sort();
+    let key = ModelKey::new(&tenant, &vs_name);
     let status = StatusIntent {
-        kind: "Service".to_owned(),
-        namespace: ns.to_owned(),
-        name: name.to_owned(),
-        tenant: tenant.clone(),
-        vs_name: vs_name.clone(),
-        vsvip_name: vs_name.clone(),
+        object: ObjRef::new(Kind::Service, ns, name),
+        model: key.clone(),
+        vsvip: vs_name,
         hostname: fqdns.first().cloned(),
     };
-    Ok((format!("{tenant}/{vs_name}"), model, status))
+    Ok((key, model, status))
 }

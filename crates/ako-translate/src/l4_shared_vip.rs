@@ -34,6 +34,7 @@ use k8s_openapi::api::core::v1::Service;
 use crate::bodies::{PoolParts, namespace_accepted, placement_settings, pool_object};
 use crate::checksum::{self, PoolChecksum, PortProto, TargetPort, VsChecksum};
 use crate::fqdn::{auto_fqdn, shared_vip_fqdn};
+use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::l4::{
     AVI_LB_CLASS, L4VsParts, PolicyRule, is_ours, l4_policy_object, l4_vs_object, network_profiles, pool_members,
     port_protos, preferred_vip, shared_vip_key, vrf_of, vs_services, vsvip_object,
@@ -58,10 +59,10 @@ pub fn group_members<'a>(
     key: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a Service)> + 'a {
     snap.services
-        .range((ns.to_owned(), String::new())..)
-        .take_while(move |((n, _), _)| n == ns)
+        .range(NsName::new(ns, "")..)
+        .take_while(move |(k, _)| k.namespace == ns)
         .filter(move |(_, svc)| shared_vip_key(svc) == Some(key))
-        .map(|((_, name), svc)| (name.as_str(), svc))
+        .map(|(k, svc)| (k.name.as_str(), svc))
 }
 
 /// Translate group `key` of `ns` into `out`: its model and every Service's status, or a failure
@@ -91,11 +92,9 @@ pub(crate) fn add_group(
             out.models.insert(model_key, model);
             out.status.extend(status);
         }
-        Err(message) => out.failures.extend(ours.into_iter().map(|name| Failure {
-            kind: "Service".to_owned(),
-            namespace: ns.to_owned(),
-            name: name.to_owned(),
-            message: format!("shared-VIP group {key:?} of namespace {ns} is not built: {message}"),
+        Err(message) => out.failures.extend(ours.into_iter().map(|name| {
+            let message = format!("shared-VIP group {key:?} of namespace {ns} is not built: {message}");
+            Failure::new(Kind::Service, ns, name, message)
         })),
     }
 }
@@ -137,7 +136,7 @@ struct GroupPort<'a> {
     pp: PortProto,
 }
 
-type GroupOutput = (String, Model, Vec<StatusIntent>);
+type GroupOutput = (ModelKey, Model, Vec<StatusIntent>);
 
 fn translate_group(
     snap: &Snapshot,
@@ -336,19 +335,17 @@ fn translate_group(
     model.sort();
     // AKO writes each Service's status from its pools' metadata: the group's VIP, the Service's
     // own auto FQDN.
+    let model_key = ModelKey::new(&tenant, &vs_name);
     let status = members
         .iter()
         .map(|(name, _)| StatusIntent {
-            kind: "Service".to_owned(),
-            namespace: ns.to_owned(),
-            name: (*name).to_owned(),
-            tenant: tenant.clone(),
-            vs_name: vs_name.clone(),
-            vsvip_name: vs_name.clone(),
+            object: ObjRef::new(Kind::Service, ns, *name),
+            model: model_key.clone(),
+            vsvip: vs_name.clone(),
             hostname: auto_fqdn(ns, name, settings.auto_fqdn, default_domain, &cloud.dns_domains),
         })
         .collect();
-    Ok((format!("{tenant}/{vs_name}"), model, status))
+    Ok((model_key, model, status))
 }
 
 #[cfg(test)]
@@ -409,11 +406,14 @@ mod tests {
         let b = translate_l4_service(&s, &set, &cl, "sv", "b");
         assert_eq!(a, b);
         assert_eq!(a.models.keys().collect::<Vec<_>>(), ["admin/c1--sv-g"]);
-        assert_eq!(a.models["admin/c1--sv-g"], whole.models["admin/c1--sv-g"]);
+        assert_eq!(
+            a.models[&crate::ModelKey::new("admin", "c1--sv-g")],
+            whole.models[&crate::ModelKey::new("admin", "c1--sv-g")]
+        );
         let status: Vec<(&str, &str, Option<&str>)> = a
             .status
             .iter()
-            .map(|s| (s.name.as_str(), s.vsvip_name.as_str(), s.hostname.as_deref()))
+            .map(|s| (s.object.name(), s.vsvip.as_str(), s.hostname.as_deref()))
             .collect();
         assert_eq!(
             status,
@@ -466,7 +466,7 @@ mod tests {
         .concat();
         let t = translate_l4(&snap(&text), &set, &cl);
         assert!(t.failures.is_empty(), "{:?}", t.failures);
-        let vsvip = t.models["admin/c1--sv-g"]
+        let vsvip = t.models[&crate::ModelKey::new("admin", "c1--sv-g")]
             .objects
             .iter()
             .find(|o| o.kind == avi_model::ObjectType::VsVip)
@@ -492,7 +492,7 @@ mod tests {
         let t = translate_l4(&snap(&text), &set, &cl);
         assert!(t.models.is_empty());
         assert_eq!(t.failures.len(), 1, "only AKO's own Services get the failure");
-        assert_eq!(t.failures[0].name, "ours");
+        assert_eq!(t.failures[0].object.name(), "ours");
         assert!(t.failures[0].message.contains("Service theirs carries the key"));
 
         let text = [
@@ -536,7 +536,7 @@ mod tests {
         let t = translate_l4(&s, &set, &cl);
         assert_eq!(t.models.keys().collect::<Vec<_>>(), ["admin/c1--sv-g"]);
         assert_eq!(t.failures.len(), 1);
-        assert_eq!(t.failures[0].name, "g");
+        assert_eq!(t.failures[0].object.name(), "g");
         assert_eq!(translate_l4_service(&s, &set, &cl, "sv", "g").failures, t.failures);
     }
 
@@ -553,7 +553,7 @@ mod tests {
             svc("b", KEY, "", "{port: 81, protocol: TCP}"),
         );
         let t = translate_l4(&snap(&text), &settings(""), &cloud());
-        let model = &t.models["admin/c1--sv-g"];
+        let model = &t.models[&crate::ModelKey::new("admin", "c1--sv-g")];
         assert!(model.objects.iter().all(|o| o.tenant == "admin"));
         let vsvip = model
             .objects

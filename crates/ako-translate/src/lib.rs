@@ -6,11 +6,14 @@
 //! golden-tested and reused offline by `ako plan`.
 
 pub mod bodies;
+pub mod chart;
 pub mod checksum;
 pub mod deps;
 pub mod desired;
 pub mod fqdn;
 pub mod ingress;
+pub mod key;
+pub mod kinds;
 pub mod l4;
 pub mod l4_shared_vip;
 pub mod l7;
@@ -27,8 +30,9 @@ pub mod snapshot;
 pub mod translate;
 pub mod units;
 
-pub use deps::{Change, Deps};
-pub use desired::{Desired, Source, Touched};
+pub use deps::Deps;
+pub use desired::{Desired, Touched};
+pub use key::{Kind, ModelKey, NsName, ObjRef};
 pub use l4::{translate_l4, translate_l4_service, translate_l4_shared_vip};
 pub use l7::{translate_l7, translate_l7_model};
 pub use manifests::{ManifestError, load_document, load_manifests};

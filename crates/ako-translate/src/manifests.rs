@@ -1,9 +1,10 @@
 //! Kubernetes manifests (what you would `kubectl apply`: multi-document YAML or JSON, `List`
-//! objects) into a [`Snapshot`]. Pure: the caller reads the files. Kinds translation does not
-//! read are reported back, not silently dropped.
+//! objects) into a [`Snapshot`], for every kind of [`crate::kinds`]. Pure: the caller reads the
+//! files. Kinds translation does not read are reported back, not silently dropped.
 
 use serde_json::Value;
 
+use crate::kinds::{InputKind, Kind, KindVisitor, for_each, with_kind};
 use crate::snapshot::Snapshot;
 
 /// A manifest that cannot be read, naming the source and the document.
@@ -16,6 +17,57 @@ pub struct ManifestError {
     pub message: String,
 }
 
+/// The objects of `text`: every document, the items of `List`s, empty documents left out.
+pub fn objects(source: &str, text: &str) -> Result<Vec<Value>, ManifestError> {
+    let err = |message: String| ManifestError {
+        source_name: source.to_owned(),
+        message,
+    };
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| err(format!("not valid YAML: {e}")))?;
+    let mut out = Vec::new();
+    for (n, doc) in docs.into_iter().enumerate() {
+        flatten(doc, &mut out).map_err(|m| err(format!("document {}: {m}", n + 1)))?;
+    }
+    Ok(out)
+}
+
+fn flatten(doc: Value, out: &mut Vec<Value>) -> Result<(), String> {
+    if doc.is_null() {
+        return Ok(());
+    }
+    let kind = doc.get("kind").and_then(Value::as_str).ok_or("no `kind`")?;
+    if kind == "List" || kind.ends_with("List") && doc.get("items").is_some() {
+        let items = doc.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+        return items.into_iter().try_for_each(|item| flatten(item, out));
+    }
+    out.push(doc);
+    Ok(())
+}
+
+/// The kind of a manifest object, when translation reads that kind (its `kind`, and its
+/// `apiVersion` when given).
+pub fn kind_of(doc: &Value) -> Option<Kind> {
+    struct Find<'a> {
+        kind: &'a str,
+        api_version: Option<&'a str>,
+        out: Option<Kind>,
+    }
+    impl KindVisitor for Find<'_> {
+        fn visit<K: InputKind>(&mut self) {
+            if K::kind(&()) == self.kind && self.api_version.is_none_or(|v| v == K::api_version(&())) {
+                self.out = Some(K::KIND);
+            }
+        }
+    }
+    let mut f = Find {
+        kind: doc.get("kind").and_then(Value::as_str)?,
+        api_version: doc.get("apiVersion").and_then(Value::as_str),
+        out: None,
+    };
+    for_each(&mut f);
+    f.out
+}
+
 /// Add every object of `text` to `snapshot`. Returns the `Kind namespace/name` of objects of
 /// kinds the translation does not read (yet), so the caller can say so.
 pub fn load_manifests(snapshot: &mut Snapshot, source: &str, text: &str) -> Result<Vec<String>, ManifestError> {
@@ -26,7 +78,13 @@ pub fn load_manifests(snapshot: &mut Snapshot, source: &str, text: &str) -> Resu
     let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| err(format!("not valid YAML: {e}")))?;
     let mut ignored = Vec::new();
     for (n, doc) in docs.into_iter().enumerate() {
-        add_object(snapshot, doc, &mut ignored).map_err(|m| err(format!("document {}: {m}", n + 1)))?;
+        let mut objects = Vec::new();
+        let added = flatten(doc, &mut objects).and_then(|()| {
+            objects
+                .into_iter()
+                .try_for_each(|o| add_object(snapshot, o, &mut ignored))
+        });
+        added.map_err(|m| err(format!("document {}: {m}", n + 1)))?;
     }
     Ok(ignored)
 }
@@ -34,24 +92,19 @@ pub fn load_manifests(snapshot: &mut Snapshot, source: &str, text: &str) -> Resu
 /// Add one parsed document (an object or a `List`) to `snapshot`. Returns the objects of kinds
 /// the translation does not read, like [`load_manifests`]; the error says what is wrong.
 pub fn load_document(snapshot: &mut Snapshot, doc: Value) -> Result<Vec<String>, String> {
+    let mut objects = Vec::new();
+    flatten(doc, &mut objects)?;
     let mut ignored = Vec::new();
-    add_object(snapshot, doc, &mut ignored)?;
+    for o in objects {
+        add_object(snapshot, o, &mut ignored)?;
+    }
     Ok(ignored)
 }
 
 fn add_object(snapshot: &mut Snapshot, doc: Value, ignored: &mut Vec<String>) -> Result<(), String> {
-    if doc.is_null() {
-        return Ok(());
-    }
-    let kind = doc.get("kind").and_then(Value::as_str).ok_or("no `kind`")?.to_owned();
-    if kind == "List" || kind.ends_with("List") && doc.get("items").is_some() {
-        let items = doc.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-        return items
-            .into_iter()
-            .try_for_each(|item| add_object(snapshot, item, ignored));
-    }
     let id = format!(
-        "{kind} {}{}",
+        "{} {}{}",
+        doc.get("kind").and_then(Value::as_str).unwrap_or_default(),
         doc.pointer("/metadata/namespace")
             .and_then(Value::as_str)
             .map(|ns| format!("{ns}/"))
@@ -60,19 +113,34 @@ fn add_object(snapshot: &mut Snapshot, doc: Value, ignored: &mut Vec<String>) ->
             .and_then(Value::as_str)
             .unwrap_or("<no name>")
     );
-    let invalid = |e: serde_json::Error| format!("{id} is not a valid {kind}: {e}");
-    match kind.as_str() {
-        "Service" => snapshot.insert_service(serde_json::from_value(doc).map_err(invalid)?),
-        "EndpointSlice" => snapshot.insert_endpoint_slice(serde_json::from_value(doc).map_err(invalid)?),
-        "Node" => snapshot.insert_node(serde_json::from_value(doc).map_err(invalid)?),
-        "Namespace" => snapshot.insert_namespace(serde_json::from_value(doc).map_err(invalid)?),
-        "Pod" => snapshot.insert_pod(serde_json::from_value(doc).map_err(invalid)?),
-        "Ingress" => snapshot.insert_ingress(serde_json::from_value(doc).map_err(invalid)?),
-        "IngressClass" => snapshot.insert_ingress_class(serde_json::from_value(doc).map_err(invalid)?),
-        "Secret" => snapshot.insert_secret(serde_json::from_value(doc).map_err(invalid)?),
-        _ => ignored.push(id),
+    match kind_of(&doc) {
+        None => ignored.push(id),
+        Some(kind) => insert_value(snapshot, kind, doc).map_err(|e| format!("{id} is not a valid {kind}: {e}"))?,
     }
     Ok(())
+}
+
+/// Add one object of `kind`, as JSON, to `snapshot`.
+pub fn insert_value(snapshot: &mut Snapshot, kind: Kind, doc: Value) -> Result<(), serde_json::Error> {
+    struct Insert<'a> {
+        snapshot: &'a mut Snapshot,
+        doc: Option<Value>,
+        result: Result<(), serde_json::Error>,
+    }
+    impl KindVisitor for Insert<'_> {
+        fn visit<K: InputKind>(&mut self) {
+            if let Some(doc) = self.doc.take() {
+                self.result = serde_json::from_value::<K>(doc).map(|o| self.snapshot.insert(o));
+            }
+        }
+    }
+    let mut v = Insert {
+        snapshot,
+        doc: Some(doc),
+        result: Ok(()),
+    };
+    with_kind(kind, &mut v);
+    v.result
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::{EndpointConditions, EndpointSlice};
 
 use crate::checksum::{MetaServer, PortProto, TargetPort};
+use crate::key::NsName;
 use crate::settings::{IpFamily, Settings};
 use crate::snapshot::Snapshot;
 
@@ -212,8 +213,8 @@ pub fn npl_members(
     }
     let pods: Vec<&Pod> = snap
         .pods
-        .range((ns.to_owned(), String::new())..)
-        .take_while(|((pod_ns, _), _)| pod_ns == ns)
+        .range(NsName::new(ns, "")..)
+        .take_while(|(k, _)| k.namespace == ns)
         .map(|(_, p)| p)
         .filter(|p| {
             let labels = p.metadata.labels.as_ref();
@@ -420,7 +421,7 @@ endpoints:
         )
         .unwrap();
         let settings = Settings::from_values(&values).unwrap();
-        let svc = &snap.services[&("ns".to_owned(), "web".to_owned())];
+        let svc = snap.service("ns", "web").unwrap();
         let pp = PortProto {
             port: 80,
             target_port: TargetPort::Int(8080),

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use avi_model::ObjectType;
 use serde::Serialize;
 
+use crate::key::{Kind, ModelKey, ObjRef};
+
 /// Facts read from the Avi controller at boot that change what AKO builds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CloudFacts {
@@ -116,43 +118,73 @@ fn kind_rank(kind: ObjectType) -> u8 {
     }
 }
 
-/// A Kubernetes object that could not be translated, and why.
+/// A Kubernetes object that could not be translated, and why. Serialises as
+/// `{kind, namespace, name, message}`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Failure {
-    /// Kubernetes kind, e.g. `Service`.
-    pub kind: String,
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
+    /// The object.
+    #[serde(flatten)]
+    pub object: ObjRef,
     /// What is wrong and how to fix it.
     pub message: String,
 }
 
-/// Which Avi VS decides a Kubernetes object's `status.loadBalancer`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+impl Failure {
+    /// `object` could not be translated because of `message`.
+    pub fn new(kind: Kind, namespace: impl Into<String>, name: impl Into<String>, message: impl Into<String>) -> Self {
+        Failure {
+            object: ObjRef::new(kind, namespace, name),
+            message: message.into(),
+        }
+    }
+
+    /// A LoadBalancer Service and Ingresses produce the same model (only Service `L7-<n>` in
+    /// namespace `Shared` can collide with shared parent `<cluster>--Shared-L7-<n>`): the
+    /// Service wins, and this failure says so in place of an Ingress.
+    pub fn model_collision(model: &ModelKey) -> Self {
+        Failure::new(
+            Kind::Ingress,
+            "",
+            model.to_string(),
+            format!("model {model} is produced by both a LoadBalancer Service and Ingresses; the Service wins"),
+        )
+    }
+}
+
+/// Which Avi VS decides a Kubernetes object's `status.loadBalancer`. Serialises flat, as
+/// `{kind, namespace, name, tenant, vs_name, vsvip_name, hostname}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StatusIntent {
-    /// Kubernetes kind, e.g. `Service`.
-    pub kind: String,
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
-    /// Tenant of the VS.
-    pub tenant: String,
-    /// The VS name.
-    pub vs_name: String,
-    /// The VsVip holding the address (ako-rs fills the IP after sync).
-    pub vsvip_name: String,
+    /// The Ingress or Service.
+    pub object: ObjRef,
+    /// The model of the VS serving it.
+    pub model: ModelKey,
+    /// The VsVip holding the address, in the model's tenant (ako-rs fills the IP after sync).
+    pub vsvip: String,
     /// `status.loadBalancer.ingress[].hostname`: the first FQDN, if any.
     pub hostname: Option<String>,
+}
+
+impl Serialize for StatusIntent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("StatusIntent", 7)?;
+        m.serialize_field("kind", &self.object.kind)?;
+        m.serialize_field("namespace", self.object.namespace())?;
+        m.serialize_field("name", self.object.name())?;
+        m.serialize_field("tenant", &self.model.tenant)?;
+        m.serialize_field("vs_name", &self.model.vs)?;
+        m.serialize_field("vsvip_name", &self.vsvip)?;
+        m.serialize_field("hostname", &self.hostname)?;
+        m.end()
+    }
 }
 
 /// The result of translating a snapshot.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Translation {
-    /// Models by key `<tenant>/<vs name>`.
-    pub models: BTreeMap<String, Model>,
+    /// Models by key.
+    pub models: BTreeMap<ModelKey, Model>,
     /// Sorted failures.
     pub failures: Vec<Failure>,
     /// Sorted status intents.

@@ -3,6 +3,7 @@
 
 use crate::bodies::tenant_of;
 use crate::ingress::rule_hosts;
+use crate::key::{Kind, ModelKey};
 use crate::l4::shared_vip_key;
 use crate::l7::model_of;
 use crate::model::{CloudFacts, Failure};
@@ -10,30 +11,30 @@ use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 
-/// The model keys (`<tenant>/<vs>`) whose objects a failed object could have produced before
-/// it failed; `None` when that cannot be told, and then nothing may be garbage-collected.
-pub fn models_of_failure(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, f: &Failure) -> Option<Vec<String>> {
+/// The models whose objects a failed object could have produced before it failed; `None` when
+/// that cannot be told, and then nothing may be garbage-collected.
+pub fn models_of_failure(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    f: &Failure,
+) -> Option<Vec<ModelKey>> {
     let namer = Namer::new(settings.cluster_name.as_str());
-    let (ns, name) = (f.namespace.as_str(), f.name.as_str());
-    match f.kind.as_str() {
-        "Service" if !ns.is_empty() => {
+    let (ns, name) = (f.object.namespace(), f.object.name());
+    match f.object.kind {
+        Kind::Service if !ns.is_empty() => {
             // Its own VS, and the group's VS if it asks to share a VIP (always `tenantName`).
-            let mut models = vec![format!(
-                "{}/{}",
+            let mut models = vec![ModelKey::new(
                 tenant_of(snap, settings, ns),
-                namer.l4_vs(ns, name).ok()?
+                namer.l4_vs(ns, name).ok()?,
             )];
-            if let Some(key) = snap
-                .services
-                .get(&(ns.to_owned(), name.to_owned()))
-                .and_then(shared_vip_key)
-            {
-                models.push(format!("{}/{}", settings.tenant, namer.l4_shared_vs(ns, key).ok()?));
+            if let Some(key) = snap.service(ns, name).and_then(shared_vip_key) {
+                models.push(ModelKey::new(&settings.tenant, namer.l4_shared_vs(ns, key).ok()?));
             }
             Some(models)
         }
-        "Ingress" if !ns.is_empty() => {
-            let ing = snap.ingresses.get(&(ns.to_owned(), name.to_owned()))?;
+        Kind::Ingress if !ns.is_empty() => {
+            let ing = snap.ingresses.get(&f.object.key)?;
             let tenant = tenant_of(snap, settings, ns);
             rule_hosts(ns, name, ing, cloud)
                 .iter()
@@ -57,19 +58,14 @@ mod tests {
         Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
     }
 
-    fn failure(kind: &str, ns: &str, name: &str) -> Failure {
-        Failure {
-            kind: kind.into(),
-            namespace: ns.into(),
-            name: name.into(),
-            message: "x".into(),
-        }
+    fn failure(kind: Kind, ns: &str, name: &str) -> Failure {
+        Failure::new(kind, ns, name, "x")
     }
 
     #[test]
     fn a_shared_vip_service_protects_its_group() {
         let mut snap = Snapshot::new();
-        snap.insert_service(
+        snap.insert::<k8s_openapi::api::core::v1::Service>(
             serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "ns",
                 "annotations": {"ako.vmware.com/enable-shared-vip": "grp"}},
                 "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}}))
@@ -79,38 +75,41 @@ mod tests {
             &snap,
             &settings("SMALL"),
             &CloudFacts::default(),
-            &failure("Service", "ns", "web"),
+            &failure(Kind::Service, "ns", "web"),
         );
         assert_eq!(
             m,
-            Some(vec!["admin/c--ns-web".to_owned(), "admin/c--ns-grp".to_owned()])
+            Some(vec![
+                ModelKey::new("admin", "c--ns-web"),
+                ModelKey::new("admin", "c--ns-grp")
+            ])
         );
     }
 
     #[test]
     fn an_ingress_protects_the_shards_of_its_hosts_and_unknown_failures_protect_all() {
         let mut snap = Snapshot::new();
-        snap.insert_ingress(
+        snap.insert::<k8s_openapi::api::networking::v1::Ingress>(
             serde_json::from_value(json!({"metadata": {"name": "i", "namespace": "ns"},
                 "spec": {"rules": [{"host": "foo.com"}, {"host": "bar.com"}]}}))
             .unwrap(),
         );
         let cloud = CloudFacts::default();
-        let m = models_of_failure(&snap, &settings("LARGE"), &cloud, &failure("Ingress", "ns", "i"));
+        let m = models_of_failure(&snap, &settings("LARGE"), &cloud, &failure(Kind::Ingress, "ns", "i"));
         // foo.com → shard 0, bar.com → shard 1 (notes/ako-behaviour.md §3).
         assert_eq!(
             m,
             Some(vec![
-                "admin/c--Shared-L7-0".to_owned(),
-                "admin/c--Shared-L7-1".to_owned()
+                ModelKey::new("admin", "c--Shared-L7-0"),
+                ModelKey::new("admin", "c--Shared-L7-1")
             ])
         );
         assert_eq!(
-            models_of_failure(&snap, &settings("LARGE"), &cloud, &failure("Ingress", "", "m")),
+            models_of_failure(&snap, &settings("LARGE"), &cloud, &failure(Kind::Ingress, "", "m")),
             None
         );
         assert_eq!(
-            models_of_failure(&snap, &settings("LARGE"), &cloud, &failure("Ingress", "ns", "gone")),
+            models_of_failure(&snap, &settings("LARGE"), &cloud, &failure(Kind::Ingress, "ns", "gone")),
             None
         );
     }

@@ -59,6 +59,10 @@ pub struct AkoSettings {
     pub blocked_namespace_list: Vec<String>,
     /// `ipFamily`.
     pub ip_family: Option<String>,
+    /// `allowMassDeletion` (ako-rs): never hold deletes for lack of evidence.
+    pub allow_mass_deletion: Option<LooseBool>,
+    /// `massDeletionHoldSeconds` (ako-rs): how long held deletes wait.
+    pub mass_deletion_hold_seconds: Option<LooseU64>,
 }
 
 /// `NetworkSettings`.
@@ -352,6 +356,11 @@ pub struct Settings {
     pub controller_host: Option<String>,
     /// `controllerVersion`, when set.
     pub controller_version: Option<String>,
+    /// `allowMassDeletion` (ako-rs, live): deletes are never held for lack of evidence.
+    pub allow_mass_deletion: bool,
+    /// `massDeletionHoldSeconds` (ako-rs, live): held deletes go ahead after this long without
+    /// change.
+    pub deletion_hold_seconds: u64,
 }
 
 impl Settings {
@@ -370,6 +379,7 @@ impl Settings {
         let a = &v.ako_settings;
         let primary_instance = flag("AKOSettings.primaryInstance", a.primary_instance, true);
         let disable_static_route_sync = flag("AKOSettings.disableStaticRouteSync", a.disable_static_route_sync, false);
+        let allow_mass_deletion = flag("AKOSettings.allowMassDeletion", a.allow_mass_deletion, false);
         let enable_evh = flag("AKOSettings.enableEVH", a.enable_evh, false);
         let layer7_only = flag("AKOSettings.layer7Only", a.layer7_only, false);
         let enable_rhi = flag("NetworkSettings.enableRHI", v.network_settings.enable_rhi, false);
@@ -502,6 +512,17 @@ impl Settings {
             s if s.label_key.is_empty() => None,
             s => Some((s.label_key.clone(), s.label_value.clone())),
         };
+        let deletion_hold_seconds = match a.mass_deletion_hold_seconds {
+            None => 600,
+            Some(LooseU64(Some(n))) => n,
+            Some(LooseU64(None)) => {
+                errors.push(SettingsError::new(
+                    "AKOSettings.massDeletionHoldSeconds",
+                    "must be a number of seconds",
+                ));
+                600
+            }
+        };
         let full_sync_seconds = match a.full_sync_frequency {
             None => 1800,
             Some(LooseU64(Some(n))) => n,
@@ -559,6 +580,8 @@ impl Settings {
             disable_static_route_sync,
             controller_host: text(&c.controller_host),
             controller_version: text(&c.controller_version),
+            allow_mass_deletion,
+            deletion_hold_seconds,
         })
     }
 }

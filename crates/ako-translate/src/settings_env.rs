@@ -174,6 +174,14 @@ const KEYS: &[Key] = &[
     // AKO reads these two from the ConfigMap only; the variables are accepted for use outside a cluster.
     k("LAYER7_ONLY", "layer7Only", "AKOSettings.layer7Only", Ty::Bool),
     k("NO_PG_FOR_SNI", "noPGForSNI", "L7Settings.noPGForSNI", Ty::Bool),
+    // ako-rs's own, live: the deletion guard.
+    k("", "allowMassDeletion", "AKOSettings.allowMassDeletion", Ty::Bool),
+    k(
+        "",
+        "massDeletionHoldSeconds",
+        "AKOSettings.massDeletionHoldSeconds",
+        Ty::Number,
+    ),
     // AKO features ako-rs does not implement.
     k(
         "ISTIO_ENABLED",
@@ -408,6 +416,7 @@ fn apply(v: &mut Values, key: &Key, raw: &str) -> Result<(), String> {
                 "enableEVH" => a.enable_evh = b,
                 "disableStaticRouteSync" => a.disable_static_route_sync = b,
                 "layer7Only" => a.layer7_only = b,
+                "allowMassDeletion" => a.allow_mass_deletion = b,
                 "enableRHI" => v.network_settings.enable_rhi = b,
                 "defaultIngController" => v.l7_settings.default_ing_controller = b,
                 "noPGForSNI" => v.l7_settings.no_pg_for_sni = b,
@@ -426,6 +435,7 @@ fn apply(v: &mut Values, key: &Key, raw: &str) -> Result<(), String> {
             match key.key {
                 "fullSyncFrequency" => v.ako_settings.full_sync_frequency = Some(LooseU64(Some(n))),
                 "apiServerPort" => v.ako_settings.api_server_port = Some(LooseU64(Some(n))),
+                "massDeletionHoldSeconds" => v.ako_settings.mass_deletion_hold_seconds = Some(LooseU64(Some(n))),
                 other => unreachable!("number key {other} has no field"),
             }
         }

@@ -1,51 +1,53 @@
-//! The cluster objects translation reads, as plain data in ordered maps.
-//!
-//! Keys are `(namespace, name)` (or the name alone for cluster-scoped kinds), so iteration is
-//! deterministic whatever order the objects were inserted in.
+//! The cluster objects translation reads, as plain data in ordered maps: one [`Store`] per kind
+//! ([`crate::kinds`]), keyed by [`NsName`], so iteration is deterministic whatever order the
+//! objects arrived in.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::key::NsName;
+use crate::kinds::{InputKind, Store};
 
 /// The label linking an EndpointSlice to its Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
-/// `(namespace, name)`.
-pub type NsName = (String, String);
-
 /// Everything translation may look at.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    /// Services by `(namespace, name)`.
-    pub services: BTreeMap<NsName, Service>,
-    /// EndpointSlices by `(namespace, name)`; private so the per-Service index stays right.
-    endpoint_slices: BTreeMap<NsName, EndpointSlice>,
-    /// Nodes by name.
-    pub nodes: BTreeMap<String, Node>,
-    /// Namespaces by name.
-    pub namespaces: BTreeMap<String, Namespace>,
-    /// Pods by `(namespace, name)` (for NodePortLocal).
-    pub pods: BTreeMap<NsName, Pod>,
-    /// Ingresses by `(namespace, name)`.
-    pub ingresses: BTreeMap<NsName, Ingress>,
-    /// IngressClasses by name.
-    pub ingress_classes: BTreeMap<String, IngressClass>,
-    /// Secrets by `(namespace, name)` (only those Ingresses refer to need to be here).
-    pub secrets: BTreeMap<NsName, Secret>,
-    /// Slice names by `(namespace, service)`, kept by [`Snapshot::insert_endpoint_slice`] and
+    /// Services.
+    pub services: Store<Service>,
+    /// EndpointSlices; private so the per-Service index stays right.
+    endpoint_slices: Store<EndpointSlice>,
+    /// Nodes (cluster-scoped).
+    pub nodes: Store<Node>,
+    /// Namespaces (cluster-scoped).
+    pub namespaces: Store<Namespace>,
+    /// Pods (for NodePortLocal).
+    pub pods: Store<Pod>,
+    /// Ingresses.
+    pub ingresses: Store<Ingress>,
+    /// IngressClasses (cluster-scoped).
+    pub ingress_classes: Store<IngressClass>,
+    /// Secrets (only those Ingresses refer to need to be here).
+    pub secrets: Store<Secret>,
+    /// Slice names by Service, kept by [`Snapshot::insert_endpoint_slice`] and
     /// [`Snapshot::remove_endpoint_slice`] so a Service's slices are found without a scan.
     slices_by_service: BTreeMap<NsName, BTreeSet<String>>,
 }
 
-fn ns_name(meta: &ObjectMeta) -> NsName {
-    (
-        meta.namespace.clone().unwrap_or_else(|| "default".to_owned()),
-        meta.name.clone().unwrap_or_default(),
-    )
+/// The key of an object of kind `K`: a namespaced object without a namespace is in `default`
+/// (as `kubectl apply` would put it), a cluster-scoped one has none.
+pub fn key_of<K: InputKind>(object: &K) -> NsName {
+    let meta = object.meta();
+    let namespace = if K::NAMESPACED {
+        meta.namespace.clone().unwrap_or_else(|| "default".to_owned())
+    } else {
+        String::new()
+    };
+    NsName::new(namespace, meta.name.clone().unwrap_or_default())
 }
 
 impl Snapshot {
@@ -54,85 +56,75 @@ impl Snapshot {
         Snapshot::default()
     }
 
-    /// Add or replace a Service (a missing namespace means `default`).
-    pub fn with_service(mut self, svc: Service) -> Self {
-        self.insert_service(svc);
+    /// Add or replace an object of any kind, [normalized](InputKind::normalize).
+    pub fn insert<K: InputKind>(&mut self, mut object: K) {
+        object.normalize();
+        let key = key_of(&object);
+        K::insert(self, key, object);
+    }
+
+    /// [`Snapshot::insert`], by value.
+    pub fn with<K: InputKind>(mut self, object: K) -> Self {
+        self.insert(object);
         self
     }
 
-    /// Add or replace a Service.
-    pub fn insert_service(&mut self, svc: Service) {
-        self.services.insert(ns_name(&svc.metadata), svc);
+    /// Remove an object of kind `K`.
+    pub fn remove<K: InputKind>(&mut self, key: &NsName) -> Option<K> {
+        K::remove(self, key)
     }
 
-    /// Add or replace an EndpointSlice.
+    /// The object of kind `K` named `key`.
+    pub fn get<K: InputKind>(&self, key: &NsName) -> Option<&K> {
+        K::store(self).get(key)
+    }
+
+    /// The Service `ns/name`.
+    pub fn service(&self, ns: &str, name: &str) -> Option<&Service> {
+        self.services.get(&NsName::new(ns, name))
+    }
+
+    /// The Namespace `name`.
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces.get(&NsName::cluster(name))
+    }
+
+    /// The IngressClass `name`.
+    pub fn ingress_class(&self, name: &str) -> Option<&IngressClass> {
+        self.ingress_classes.get(&NsName::cluster(name))
+    }
+
+    /// Add or replace an EndpointSlice, keeping the per-Service index.
     pub fn insert_endpoint_slice(&mut self, slice: EndpointSlice) {
-        let key = ns_name(&slice.metadata);
-        self.remove_endpoint_slice(&key.0, &key.1);
+        let key = key_of(&slice);
+        self.remove_endpoint_slice(&key);
         if let Some(svc) = service_of(&slice) {
             self.slices_by_service
-                .entry((key.0.clone(), svc.to_owned()))
+                .entry(NsName::new(&key.namespace, svc))
                 .or_default()
-                .insert(key.1.clone());
+                .insert(key.name.clone());
         }
         self.endpoint_slices.insert(key, slice);
     }
 
-    /// EndpointSlices by `(namespace, name)`.
-    pub fn endpoint_slices(&self) -> &BTreeMap<NsName, EndpointSlice> {
+    /// EndpointSlices.
+    pub fn endpoint_slices(&self) -> &Store<EndpointSlice> {
         &self.endpoint_slices
     }
 
-    /// Remove an EndpointSlice.
-    pub fn remove_endpoint_slice(&mut self, ns: &str, name: &str) -> Option<EndpointSlice> {
-        let old = self.endpoint_slices.remove(&(ns.to_owned(), name.to_owned()))?;
+    /// Remove an EndpointSlice, keeping the per-Service index.
+    pub fn remove_endpoint_slice(&mut self, key: &NsName) -> Option<EndpointSlice> {
+        let old = self.endpoint_slices.remove(key)?;
         if let Some(svc) = service_of(&old) {
-            let key = (ns.to_owned(), svc.to_owned());
-            if let Some(names) = self.slices_by_service.get_mut(&key) {
-                names.remove(name);
+            let service = NsName::new(&key.namespace, svc);
+            if let Some(names) = self.slices_by_service.get_mut(&service) {
+                names.remove(&key.name);
                 if names.is_empty() {
-                    self.slices_by_service.remove(&key);
+                    self.slices_by_service.remove(&service);
                 }
             }
         }
         Some(old)
-    }
-
-    /// Add or replace a Node.
-    pub fn insert_node(&mut self, node: Node) {
-        self.nodes.insert(node.metadata.name.clone().unwrap_or_default(), node);
-    }
-
-    /// Add or replace a Namespace.
-    pub fn insert_namespace(&mut self, ns: Namespace) {
-        self.namespaces.insert(ns.metadata.name.clone().unwrap_or_default(), ns);
-    }
-
-    /// Add or replace a Pod.
-    pub fn insert_pod(&mut self, pod: Pod) {
-        self.pods.insert(ns_name(&pod.metadata), pod);
-    }
-
-    /// Add or replace an Ingress.
-    pub fn insert_ingress(&mut self, ing: Ingress) {
-        self.ingresses.insert(ns_name(&ing.metadata), ing);
-    }
-
-    /// Add or replace an IngressClass.
-    pub fn insert_ingress_class(&mut self, class: IngressClass) {
-        self.ingress_classes
-            .insert(class.metadata.name.clone().unwrap_or_default(), class);
-    }
-
-    /// Add or replace a Secret. `stringData` is folded into `data`, as the API server does.
-    pub fn insert_secret(&mut self, mut secret: Secret) {
-        if let Some(strings) = secret.string_data.take() {
-            let data = secret.data.get_or_insert_with(BTreeMap::new);
-            for (k, v) in strings {
-                data.insert(k, ByteString(v.into_bytes()));
-            }
-        }
-        self.secrets.insert(ns_name(&secret.metadata), secret);
     }
 
     /// The EndpointSlices of Service `ns/name` (label `kubernetes.io/service-name`), in slice-name order.
@@ -142,10 +134,10 @@ impl Snapshot {
         name: &'a str,
     ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
         self.slices_by_service
-            .get(&(ns.to_owned(), name.to_owned()))
+            .get(&NsName::new(ns, name))
             .into_iter()
             .flatten()
-            .filter_map(move |slice| self.endpoint_slices.get(&(ns.to_owned(), slice.clone())))
+            .filter_map(move |slice| self.endpoint_slices.get(&NsName::new(ns, slice.as_str())))
     }
 }
 

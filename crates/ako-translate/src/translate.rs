@@ -15,14 +15,7 @@ pub fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -
     // only collide for Service `L7-<n>` in namespace `Shared`: say so rather than overwrite.
     for (key, model) in l7.models {
         if out.models.contains_key(&key) {
-            out.failures.push(crate::model::Failure {
-                kind: "Ingress".to_owned(),
-                namespace: String::new(),
-                name: key.clone(),
-                message: format!(
-                    "model {key} is produced by both a LoadBalancer Service and Ingresses; the Service wins"
-                ),
-            });
+            out.failures.push(crate::model::Failure::model_collision(&key));
             continue;
         }
         out.models.insert(key, model);

@@ -10,23 +10,24 @@ use std::collections::BTreeSet;
 
 use crate::bodies::tenant_of;
 use crate::ingress::rule_hosts;
+use crate::key::{ModelKey, NsName, ObjRef};
 use crate::l4::{add_service, shared_vip_key, translate_l4_shared_vip};
 use crate::l7::{model_of, translate_l7_ingress_failures, translate_l7_model_among};
 use crate::model::{CloudFacts, Translation};
 use crate::naming::Namer;
 use crate::settings::Settings;
-use crate::snapshot::{NsName, Snapshot};
+use crate::snapshot::Snapshot;
 
 /// One independently translated piece. The order puts L4 units before L7 ones: when a Service
 /// and Ingresses produce the same model, the Service wins (as in [`crate::translate()`]).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Unit {
-    /// A LoadBalancer Service with a VS of its own (`namespace`, `name`).
+    /// A LoadBalancer Service with a VS of its own.
     Service(NsName),
-    /// The Services of a namespace sharing one VIP (`namespace`, shared-VIP key).
+    /// The Services of a namespace sharing one VIP (namespace, shared-VIP key).
     SharedVip(NsName),
-    /// One L7 model (`<tenant>/<vs>`): a shared parent VS, or a dedicated VS.
-    L7(String),
+    /// One L7 model: a shared parent VS, or a dedicated VS.
+    L7(ModelKey),
     /// An Ingress none of whose hosts can be placed in a model: its failures only.
     Ingress(NsName),
 }
@@ -38,8 +39,8 @@ pub fn units_of_ingress(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts
         return BTreeSet::new();
     };
     let namer = Namer::new(settings.cluster_name.as_str());
-    let tenant = tenant_of(snap, settings, &key.0);
-    let hosts = rule_hosts(&key.0, &key.1, ing, cloud);
+    let tenant = tenant_of(snap, settings, &key.namespace);
+    let hosts = rule_hosts(&key.namespace, &key.name, ing, cloud);
     let mut out = BTreeSet::new();
     let mut unplaced = hosts.is_empty();
     for host in &hosts {
@@ -65,8 +66,8 @@ pub fn units_of_service(snap: &Snapshot, key: &NsName) -> BTreeSet<Unit> {
     };
     match shared_vip_key(svc) {
         Some(group) => BTreeSet::from([
-            Unit::SharedVip((key.0.clone(), group.to_owned())),
-            Unit::Service((key.0.clone(), group.to_owned())),
+            Unit::SharedVip(NsName::new(&key.namespace, group)),
+            Unit::Service(NsName::new(&key.namespace, group)),
         ]),
         None => BTreeSet::from([Unit::Service(key.clone())]),
     }
@@ -79,20 +80,17 @@ pub fn translate_unit(
     settings: &Settings,
     cloud: &CloudFacts,
     unit: &Unit,
-    candidates: Option<&BTreeSet<NsName>>,
+    candidates: Option<&BTreeSet<ObjRef>>,
 ) -> Translation {
     let mut out = Translation::default();
     match unit {
-        Unit::Service((ns, name)) => {
-            let own = snap
-                .services
-                .get(&(ns.clone(), name.clone()))
-                .is_some_and(|svc| shared_vip_key(svc).is_none());
+        Unit::Service(key) => {
+            let own = snap.services.get(key).is_some_and(|svc| shared_vip_key(svc).is_none());
             if own {
-                add_service(snap, settings, cloud, ns, name, &mut out);
+                add_service(snap, settings, cloud, &key.namespace, &key.name, &mut out);
             }
         }
-        Unit::SharedVip((ns, group)) => return translate_l4_shared_vip(snap, settings, cloud, ns, group),
+        Unit::SharedVip(key) => return translate_l4_shared_vip(snap, settings, cloud, &key.namespace, &key.name),
         Unit::L7(model) => {
             return match candidates {
                 Some(c) => translate_l7_model_among(snap, settings, cloud, model, c),

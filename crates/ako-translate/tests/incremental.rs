@@ -8,7 +8,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use ako_translate::{
-    Change, CloudFacts, Deps, Desired, Settings, Snapshot, Unit, Values, load_document, translate, translate_unit,
+    CloudFacts, Deps, Desired, Kind, ModelKey, NsName, Settings, Snapshot, Unit, Values, load_document, translate,
+    translate_unit,
 };
 use common::cloud;
 use proptest::prelude::*;
@@ -85,16 +86,16 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn key(ns: usize, name: &str) -> (String, String) {
-    (NS[ns].to_owned(), name.to_owned())
+fn key(ns: usize, name: &str) -> NsName {
+    NsName::new(NS[ns], name)
 }
 
 fn load(snap: &mut Snapshot, doc: Value) {
     load_document(snap, doc).expect("generated documents are valid");
 }
 
-/// Apply `op` to the snapshot; the change to tell the index.
-fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static str) {
+/// Apply `op` to the snapshot; the object to tell the index about.
+fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
     match op {
         Op::PutIngress {
             ns,
@@ -125,11 +126,11 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static st
                     "creationTimestamp": format!("2026-01-01T00:00:0{created}Z")},
                 "spec": spec}),
             );
-            (Some(key(*ns, INGRESSES[*name])), "Ingress")
+            (Kind::Ingress, key(*ns, INGRESSES[*name]))
         }
         Op::DelIngress(ns, name) => {
             snap.ingresses.remove(&key(*ns, INGRESSES[*name]));
-            (Some(key(*ns, INGRESSES[*name])), "Ingress")
+            (Kind::Ingress, key(*ns, INGRESSES[*name]))
         }
         Op::PutService {
             ns,
@@ -147,11 +148,11 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static st
                 svc["metadata"]["annotations"] = json!({"ako.vmware.com/enable-shared-vip": g});
             }
             load(snap, svc);
-            (Some(key(*ns, SERVICES[*name])), "Service")
+            (Kind::Service, key(*ns, SERVICES[*name]))
         }
         Op::DelService(ns, name) => {
             snap.services.remove(&key(*ns, SERVICES[*name]));
-            (Some(key(*ns, SERVICES[*name])), "Service")
+            (Kind::Service, key(*ns, SERVICES[*name]))
         }
         Op::PutSlice(ns, svc, ip) => {
             load(
@@ -162,12 +163,12 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static st
                 "addressType": "IPv4", "ports": [{"name": "web", "port": 8080}],
                 "endpoints": (1..=*ip).map(|i| json!({"addresses": [format!("10.0.{ns}.{i}")], "conditions": {"ready": true}, "nodeName": format!("n{i}")})).collect::<Vec<_>>()}),
             );
-            (Some(key(*ns, &format!("{}-x", SERVICES[*svc]))), "EndpointSlice")
+            (Kind::EndpointSlice, key(*ns, &format!("{}-x", SERVICES[*svc])))
         }
         Op::DelSlice(ns, svc) => {
             let k = key(*ns, &format!("{}-x", SERVICES[*svc]));
-            snap.remove_endpoint_slice(&k.0, &k.1);
-            (Some(k), "EndpointSlice")
+            snap.remove_endpoint_slice(&k);
+            (Kind::EndpointSlice, k)
         }
         Op::PutSecret(ns, name, valid) => {
             let (crt, k) = if *valid {
@@ -184,11 +185,11 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static st
                 "metadata": {"name": SECRETS[*name], "namespace": NS[*ns]},
                 "stringData": {"tls.crt": crt, "tls.key": k}}),
             );
-            (Some(key(*ns, SECRETS[*name])), "Secret")
+            (Kind::Secret, key(*ns, SECRETS[*name]))
         }
         Op::DelSecret(ns, name) => {
             snap.secrets.remove(&key(*ns, SECRETS[*name]));
-            (Some(key(*ns, SECRETS[*name])), "Secret")
+            (Kind::Secret, key(*ns, SECRETS[*name]))
         }
         Op::Namespace { ns, selected, tenant } => {
             let mut doc = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS[*ns],
@@ -197,7 +198,7 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static st
                 doc["metadata"]["annotations"] = json!({"ako.vmware.com/tenant-name": format!("t-{}", NS[*ns])});
             }
             load(snap, doc);
-            (Some((String::new(), NS[*ns].to_owned())), "Namespace")
+            (Kind::Namespace, NsName::cluster(NS[*ns]))
         }
         Op::Node(n, up) => {
             let name = format!("n{n}");
@@ -208,9 +209,9 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static st
                     "status": {"addresses": [{"type": "InternalIP", "address": format!("192.168.0.{n}")}]}}),
                 );
             } else {
-                snap.nodes.remove(&name);
+                snap.nodes.remove(&NsName::cluster(&name));
             }
-            (None, "Node")
+            (Kind::Node, NsName::cluster(name))
         }
         Op::DefaultClass(default) => {
             load(
@@ -219,7 +220,7 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Option<(String, String)>, &'static st
                 "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": default.to_string()}},
                 "spec": {"controller": "ako.vmware.com/avi-lb"}}),
             );
-            (None, "IngressClass")
+            (Kind::IngressClass, NsName::cluster("avi-lb"))
         }
     }
 }
@@ -256,7 +257,7 @@ fn retranslate(
     let touched = desired.replace(outputs);
     // Every model that changed is reported (that is what gets synced), and nothing else.
     let after = &desired.view().models;
-    let changed: BTreeSet<&String> = before
+    let changed: BTreeSet<&ModelKey> = before
         .keys()
         .chain(after.keys())
         .filter(|k| before.get(*k) != after.get(*k))
@@ -289,17 +290,8 @@ proptest! {
         prop_assert_eq!(desired.view(), &translate(&snap, &settings, &cloud), "after start-up");
 
         for (i, op) in changes.iter().enumerate() {
-            let (k, kind) = apply(&mut snap, op);
-            let change = match (kind, k.as_ref()) {
-                ("Ingress", Some(k)) => Change::Ingress(k),
-                ("Service", Some(k)) => Change::Service(k),
-                ("EndpointSlice", Some(k)) => Change::EndpointSlice(k),
-                ("Secret", Some(k)) => Change::Secret(k),
-                ("Namespace", Some(k)) => Change::Namespace(&k.1),
-                ("Node", _) => Change::Node,
-                _ => Change::IngressClass,
-            };
-            let units = deps.changed(&snap, &settings, &cloud, change);
+            let (kind, k) = apply(&mut snap, op);
+            let units = deps.changed(&snap, &settings, &cloud, kind, &k);
             retranslate(&mut desired, &deps, &snap, &settings, &cloud, &units);
             let whole = translate(&snap, &settings, &cloud);
             prop_assert_eq!(desired.view(), &whole, "after change {} ({:?}) touching {:?}", i, op, units);

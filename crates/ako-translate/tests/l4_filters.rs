@@ -25,18 +25,18 @@ fn settings(extra: &str) -> Settings {
 #[test]
 fn bad_service_fails_alone_and_foreign_class_is_ignored() {
     let mut snap = Snapshot::new();
-    snap.insert_service(svc("good", None, "UDP", None));
-    snap.insert_service(svc("badproto", None, "HTTP", None));
-    snap.insert_service(svc("badip", None, "TCP", Some("not-an-ip")));
-    snap.insert_service(svc("foreign", Some("other.io/lb"), "TCP", None));
-    snap.insert_service(svc("ours", Some("ako.vmware.com/avi-lb"), "TCP", None));
+    snap.insert(svc("good", None, "UDP", None));
+    snap.insert(svc("badproto", None, "HTTP", None));
+    snap.insert(svc("badip", None, "TCP", Some("not-an-ip")));
+    snap.insert(svc("foreign", Some("other.io/lb"), "TCP", None));
+    snap.insert(svc("ours", Some("ako.vmware.com/avi-lb"), "TCP", None));
     let t = translate_l4(&snap, &settings(""), &CloudFacts::default());
-    let keys: Vec<&String> = t.models.keys().collect();
+    let keys: Vec<&ako_translate::ModelKey> = t.models.keys().collect();
     assert_eq!(keys, ["admin/c--ns-good", "admin/c--ns-ours"]);
     let failed: Vec<(&str, &str)> = t
         .failures
         .iter()
-        .map(|f| (f.name.as_str(), f.message.as_str()))
+        .map(|f| (f.object.name(), f.message.as_str()))
         .collect();
     assert_eq!(failed.len(), 2);
     assert_eq!(failed[0].0, "badip");
@@ -44,7 +44,7 @@ fn bad_service_fails_alone_and_foreign_class_is_ignored() {
     assert_eq!(failed[1].0, "badproto");
     assert!(failed[1].1.contains("HTTP"));
     // UDP only: UDP fast path, UDP health monitor; no auto FQDN without cloud DNS domains.
-    let good = &t.models["admin/c--ns-good"];
+    let good = &t.models[&ako_translate::ModelKey::new("admin", "c--ns-good")];
     let vs = good
         .objects
         .iter()
@@ -70,7 +70,7 @@ fn bad_service_fails_alone_and_foreign_class_is_ignored() {
 #[test]
 fn layer7_only_and_non_default_controller() {
     let mut snap = Snapshot::new();
-    snap.insert_service(svc("a", None, "TCP", None));
+    snap.insert(svc("a", None, "TCP", None));
     let t = translate_l4(&snap, &settings("  layer7Only: true\n"), &CloudFacts::default());
     assert!(t.models.is_empty() && t.failures.is_empty());
     let t = translate_l4(
@@ -90,7 +90,7 @@ fn mixed_protocols_override_per_port() {
     }))
     .unwrap();
     s.metadata.annotations = None;
-    let snap = Snapshot::new().with_service(s);
+    let snap = Snapshot::new().with(s);
     let t = translate_l4(
         &snap,
         &settings(""),
@@ -99,7 +99,7 @@ fn mixed_protocols_override_per_port() {
             ..Default::default()
         },
     );
-    let vs = t.models["admin/c--ns-dns"]
+    let vs = t.models[&ako_translate::ModelKey::new("admin", "c--ns-dns")]
         .objects
         .iter()
         .find(|o| o.kind == avi_model::ObjectType::VirtualService)

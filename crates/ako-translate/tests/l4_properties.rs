@@ -157,8 +157,8 @@ proptest! {
         let snap = snapshot(&text, 1);
         let whole = translate_l4(&snap, &settings(), &cloud());
         let mut union = Translation::default();
-        for (ns, name) in snap.services.keys() {
-            let one = translate_l4_service(&snap, &settings(), &cloud(), ns, name);
+        for k in snap.services.keys() {
+            let one = translate_l4_service(&snap, &settings(), &cloud(), &k.namespace, &k.name);
             union.models.extend(one.models);
             union.failures.extend(one.failures);
             union.status.extend(one.status);

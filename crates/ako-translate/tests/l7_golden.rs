@@ -121,9 +121,13 @@ fn compare_case(dir: &Path) -> Vec<String> {
         }
         ako_hosts.retain(|_, h| !h.is_empty());
         let mut our_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-        for s in t.status.iter().filter(|s| s.kind == "Ingress") {
+        for s in t
+            .status
+            .iter()
+            .filter(|s| s.object.kind == ako_translate::Kind::Ingress)
+        {
             our_hosts
-                .entry((s.namespace.clone(), s.name.clone()))
+                .entry((s.object.namespace().to_owned(), s.object.name().to_owned()))
                 .or_default()
                 .extend(s.hostname.clone());
         }
@@ -154,11 +158,11 @@ fn compare_case(dir: &Path) -> Vec<String> {
         let ours: BTreeMap<(String, String), (Option<String>, String)> = t
             .status
             .iter()
-            .filter(|s| s.kind == "Service")
+            .filter(|s| s.object.kind == ako_translate::Kind::Service)
             .map(|s| {
                 (
-                    (s.namespace.clone(), s.name.clone()),
-                    (s.hostname.clone(), s.vsvip_name.clone()),
+                    (s.object.namespace().to_owned(), s.object.name().to_owned()),
+                    (s.hostname.clone(), s.vsvip.clone()),
                 )
             })
             .collect();

@@ -191,7 +191,7 @@ proptest! {
             let one = translate_l7_model(&snap, &settings, &cloud(), key);
             prop_assert_eq!(one.models.len(), 1, "{}", key);
             prop_assert_eq!(&one.models[key], model);
-            let status: Vec<_> = whole.status.iter().filter(|s| format!("{}/{}", s.tenant, s.vs_name) == *key).cloned().collect();
+            let status: Vec<_> = whole.status.iter().filter(|s| s.model == *key).cloned().collect();
             prop_assert_eq!(one.status, status);
         }
     }

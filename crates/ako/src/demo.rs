@@ -1,22 +1,29 @@
-//! `ako demo`: the whole pipeline with nothing but cargo. An Avi Controller simulator (avisim,
-//! default seed) runs in-process; a directory of manifests stands in for the cluster. Each pass
-//! translates the manifests, syncs the controller, and prints the controller's state as a tree
-//! (virtual services → VIPs, policies, pools → servers) and the status each Ingress and Service
-//! would get. Then it watches the directory and the values file and runs again on every change.
+//! `ako demo`: the whole operator with nothing but cargo. An Avi Controller simulator (avisim,
+//! default seed) runs in-process; a directory of manifests stands in for the cluster
+//! ([`ako_runtime::files`]), and the same runtime as `ako run` reconciles it. After each pass it
+//! prints what was written, the controller's state as a tree (virtual services → VIPs,
+//! policies, pools → servers) and the status each Ingress and Service got. Editing a file is a
+//! change the next pass applies.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use ako_sync::{ExecuteOptions, Owner, PlanOptions, SyncOptions};
-use ako_translate::{Body, DesiredObject, Model, Translation};
+use ako_runtime::files::ManifestDir;
+use ako_runtime::reconcile::Timing;
+use ako_runtime::{MemoryCluster, PassReport, Reconciler, Shared, Start};
+use ako_sync::Owner;
+use ako_translate::{Body, DesiredObject, Kind, Model};
 use anyhow::Context;
 use avi_client::{Client, Config, Credential};
 use avisim::{Avisim, SimConfig};
 use clap::Args;
+use serde_json::Value;
+use tokio::sync::watch;
 
-use crate::{plan, sync_cmd, tree};
+use crate::tree;
 
 /// Arguments of `ako demo`.
 #[derive(Args, Debug)]
@@ -34,23 +41,15 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 500)]
     poll_ms: u64,
     /// Re-read the controller and repair drift this often even when no file changed (default:
-    /// the values' `AKOSettings.fullSyncFrequency`, 1800 s).
+    /// the values' `AKOSettings.fullSyncFrequency`; 0 turns it off).
     #[arg(long)]
     resync_seconds: Option<u64>,
 }
 
-/// Run `ako demo`.
-pub fn main(args: &DemoArgs) -> ExitCode {
-    sync_cmd::init_logging();
-    let result = sync_cmd::runtime().and_then(|rt| rt.block_on(run(args)));
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+/// Run `ako demo`: whether the (last) pass converged.
+pub fn main(args: &DemoArgs) -> anyhow::Result<bool> {
+    ako_runtime::logging::init("warn");
+    crate::runtime()?.block_on(run(args))
 }
 
 async fn run(args: &DemoArgs) -> anyhow::Result<bool> {
@@ -60,22 +59,69 @@ async fn run(args: &DemoArgs) -> anyhow::Result<bool> {
         .await
         .context("cannot start the embedded Avi Controller simulator")?;
     println!("avisim (simulated Avi Controller) at {}", sim.url());
-    let client =
-        Client::connect(Config::new(sim.url(), "admin", Credential::password(password)).with_ca_pem(sim.ca_pem()))
-            .await
-            .context("cannot log in to the embedded simulator")?;
+    let connect = || {
+        Client::connect(
+            Config::new(sim.url(), "admin", Credential::password(password.clone())).with_ca_pem(sim.ca_pem()),
+        )
+    };
+    let avi = connect().await.context("cannot log in to the embedded simulator")?;
+    let reader = connect().await.context("cannot log in to the embedded simulator")?;
+
+    let shared = Shared::new(Kind::ALL.iter().copied());
+    let cluster = MemoryCluster::new(shared.clone());
+    let mut dir = ManifestDir::new(args.manifests.clone(), args.values.clone(), cluster.clone());
+    let settings = dir.load()?;
+    let mut timing = Timing::new(&settings);
+    if let Some(s) = args.resync_seconds {
+        timing.resync = (s > 0).then(|| Duration::from_secs(s));
+    }
+    let (settings_tx, settings_rx) = watch::channel(settings.clone());
+    let mut reconciler = Reconciler::start(Start {
+        avi,
+        cluster: cluster.clone(),
+        shared,
+        settings: settings_rx.clone(),
+        timing,
+        admin: Arc::new(ako_runtime::admin::State::default()),
+        identity: None,
+    })
+    .await;
+    let mut reports = reconciler.reports();
+    let loop_task = tokio::spawn(async move { reconciler.run().await });
+
+    let changed = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let changed = changed.clone();
+        let every = Duration::from_millis(args.poll_ms.max(50));
+        tokio::spawn(dir.watch(every, settings_tx, move || {
+            println!("\n--- change detected ---");
+            changed.store(true, Ordering::SeqCst);
+        }))
+    };
+
+    let mut first = true;
     let mut converged = false;
-    let mut seen = fingerprint(&args.manifests, &args.values);
     loop {
-        let mut resync = Duration::from_secs(args.resync_seconds.unwrap_or(1800));
-        match pass(&client, args).await {
-            Ok((ok, full_sync)) => {
-                converged = ok;
-                resync = Duration::from_secs(args.resync_seconds.unwrap_or(full_sync).max(1));
-            }
-            // Bad input is reported and waited out: edit the files and the demo runs again.
-            Err(e) => eprintln!("error: {e:#}"),
+        let report = tokio::select! {
+            r = reports.recv() => match r {
+                Ok(r) => r,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        // A pass that only checked statuses (our own writes coming back) shows nothing new.
+        if !report.full && report.units == 0 && report.models == 0 {
+            continue;
         }
+        if report.full && !first && !changed.load(Ordering::SeqCst) {
+            println!("\n--- periodic resync ---");
+        }
+        changed.store(false, Ordering::SeqCst);
+        first = false;
+        converged = report.converged && report.failures.is_empty();
+        let owner = Owner::new(&settings_rx.borrow().cluster_name);
+        show(&report, &reader, &owner, &cluster).await?;
         if args.once {
             break;
         }
@@ -84,60 +130,27 @@ async fn run(args: &DemoArgs) -> anyhow::Result<bool> {
             args.manifests.display(),
             args.values.display()
         );
-        let since = tokio::time::Instant::now();
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {
-                    sim.shutdown().await;
-                    return Ok(converged);
-                }
-                _ = tokio::time::sleep(Duration::from_millis(args.poll_ms.max(50))) => {}
-            }
-            let now = fingerprint(&args.manifests, &args.values);
-            if now != seen {
-                seen = now;
-                println!("\n--- change detected ---");
-                break;
-            }
-            // A full sync, as AKO's fullSyncFrequency: repairs what was changed on the controller.
-            if since.elapsed() >= resync {
-                println!("\n--- periodic resync ---");
-                break;
-            }
-        }
     }
+    watcher.abort();
+    loop_task.abort();
     sim.shutdown().await;
     Ok(converged)
 }
 
-/// One pass: translate, sync, show the controller and the statuses. Returns whether it
-/// converged and the values' full-sync interval.
-async fn pass(client: &Client, args: &DemoArgs) -> anyhow::Result<(bool, u64)> {
-    let settings = plan::read_settings(&args.values)?;
-    let snapshot = plan::read_snapshot(&args.manifests)?;
-    let cloud = ako_sync::cloud_facts(client, &settings.cloud_name).await?;
-    let translation = plan::translate(&snapshot, &settings, &cloud);
-    for f in &translation.failures {
-        println!("FAILED {} {}/{}: {}", f.kind, f.namespace, f.name, f.message);
+/// Print one pass: what was written, what failed, the controller, the statuses.
+async fn show(report: &PassReport, reader: &Client, owner: &Owner, cluster: &MemoryCluster) -> anyhow::Result<()> {
+    for f in &report.failures {
+        println!("FAILED {}: {}", f.object, f.message);
     }
-    let (protected, unmapped) = sync_cmd::protected_models(&snapshot, &settings, &cloud, &translation);
-    let options = SyncOptions {
-        plan: PlanOptions {
-            collect_garbage: unmapped.is_empty(),
-            protected_models: protected,
-            ..PlanOptions::default()
-        },
-        execute: ExecuteOptions::default(),
-        deadline: Some(Duration::from_secs(60)),
-        ..SyncOptions::default()
-    };
-    let owner = Owner::new(&settings.cluster_name);
-    let (summary, observed) = ako_sync::sync_once(client, &translation, &owner, &options)
-        .await
-        .context("cannot read the controller")?;
-    print!("\n{summary}");
+    if let Some(held) = &report.held {
+        println!("HELD {held}");
+    }
+    print!("\n{}", report.summary);
 
     // The controller as it is now, read back: a tree per tenant of everything this cluster owns.
+    let observed = ako_sync::load_observed(reader, owner)
+        .await
+        .context("cannot read the controller")?;
     let mut tenants: BTreeMap<String, Model> = BTreeMap::new();
     for (key, o) in observed.iter() {
         tenants
@@ -152,65 +165,27 @@ async fn pass(client: &Client, args: &DemoArgs) -> anyhow::Result<(bool, u64)> {
                 body: Body::from(o.body()),
             });
     }
-    let vips: BTreeMap<(String, String), String> = tenants
-        .values()
-        .flat_map(|m| &m.objects)
-        .filter(|o| o.kind == avi_model::ObjectType::VsVip)
-        .filter_map(|o| {
-            let ip = o
-                .body
-                .to_value()
-                .pointer("/vip/0/ip_address/addr")?
-                .as_str()?
-                .to_owned();
-            Some(((o.tenant.clone(), o.name.clone()), ip))
-        })
-        .collect();
-    let view = Translation {
-        models: tenants,
-        ..Translation::default()
-    };
-    println!("\nAvi Controller (objects owned by ako-{}):", settings.cluster_name);
+    println!("\nAvi Controller (objects owned by {}):", owner.created_by());
     let mut out = std::io::stdout().lock();
-    tree::write_table(&mut out, &view)?;
+    tree::write_models(&mut out, &tenants)?;
     drop(out);
 
     println!("\nstatus.loadBalancer:");
-    for s in &translation.status {
-        let ip = vips
-            .get(&(s.tenant.clone(), s.vsvip_name.clone()))
-            .map_or("(no VIP yet)", String::as_str);
-        let host = s
-            .hostname
-            .as_deref()
-            .map(|h| format!(" hostname {h}"))
-            .unwrap_or_default();
-        println!("  {} {}/{}: ip {ip}{host}", s.kind, s.namespace, s.name);
-    }
-    Ok((
-        summary.converged && translation.failures.is_empty(),
-        settings.full_sync_seconds,
-    ))
-}
-
-/// Names, sizes and modification times of the inputs: a change in any means another pass.
-fn fingerprint(dir: &Path, values: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(d) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.metadata() {
-                Ok(m) if m.is_dir() => pending.push(path),
-                Ok(m) => out.push((path, m.len(), m.modified().ok())),
-                Err(_) => {}
-            }
+    for r in cluster.refs() {
+        if !matches!(r.kind, Kind::Ingress | Kind::Service) {
+            continue;
+        }
+        let Some(object) = cluster.get(&r) else { continue };
+        let entries = object.pointer("/status/loadBalancer/ingress").and_then(Value::as_array);
+        for e in entries.into_iter().flatten() {
+            let ip = e.get("ip").and_then(Value::as_str).unwrap_or("(no VIP yet)");
+            let host = e
+                .get("hostname")
+                .and_then(Value::as_str)
+                .map(|h| format!(" hostname {h}"))
+                .unwrap_or_default();
+            println!("  {r}: ip {ip}{host}");
         }
     }
-    if let Ok(m) = std::fs::metadata(values) {
-        out.push((values.to_owned(), m.len(), m.modified().ok()));
-    }
-    out.sort();
-    out
+    Ok(())
 }

@@ -1,11 +1,13 @@
 //! `ako plan`: manifests + AKO values.yaml → the desired Avi objects, offline. Like
-//! `terraform plan`, it shows what would be sent without touching a controller.
+//! `terraform plan`, it shows what would be sent without touching a controller. The manifests
+//! are an application's: the objects AKO's chart creates are assumed present.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ako_translate::{CloudFacts, Settings, Snapshot, Translation, Values, load_manifests};
-use anyhow::{Context, bail};
+use ako_runtime::inputs::{read_settings, read_snapshot};
+use ako_translate::chart::add_chart_objects;
+use ako_translate::{CloudFacts, ModelKey, Settings, Snapshot, Translation};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
@@ -32,7 +34,7 @@ pub struct PlanArgs {
     cloud_type: String,
     /// With --controller: the operations `ako sync` would send to that controller (nothing is sent).
     #[command(flatten)]
-    controller: crate::sync_cmd::ControllerArgs,
+    controller: crate::controller_args::ControllerArgs,
 }
 
 /// Output formats.
@@ -53,7 +55,7 @@ struct PlannedObject<'a> {
     kind: &'a str,
     tenant: &'a str,
     name: &'a str,
-    model: &'a str,
+    model: &'a ModelKey,
     body: serde_json::Value,
 }
 
@@ -65,11 +67,11 @@ struct YamlPlan<'a> {
 }
 
 /// Run `ako plan`.
-pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
+pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
     let settings = read_settings(&args.values)?;
-    let snapshot = read_snapshot(&args.manifests)?;
+    let snapshot = read_inputs(&args.manifests, &settings)?;
     if args.controller.controller.is_some() {
-        return crate::sync_cmd::plan_against(
+        return crate::sync::plan_against(
             &args.controller,
             &settings,
             &snapshot,
@@ -103,25 +105,21 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// AKO's settings from a values.yaml.
-pub(crate) fn read_settings(values: &Path) -> anyhow::Result<Settings> {
-    let values_text = std::fs::read_to_string(values).with_context(|| format!("cannot read {}", values.display()))?;
-    let parsed = Values::from_yaml(&values_text).map_err(|e| anyhow::anyhow!("{}: {e}", values.display()))?;
-    Settings::from_values(&parsed).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-        anyhow::anyhow!("{} has invalid settings:\n{}", values.display(), lines.join("\n"))
-    })
-}
-
-/// The Kubernetes objects of every manifest under `dir`; kinds not translated yet are noted on stderr.
-pub(crate) fn read_snapshot(dir: &Path) -> anyhow::Result<Snapshot> {
-    let mut snapshot = Snapshot::new();
-    for file in manifest_files(dir)? {
-        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        let ignored = load_manifests(&mut snapshot, &file.display().to_string(), &text)?;
-        for object in ignored {
-            eprintln!("note: {}: {object} is not translated by ako-rs yet", file.display());
-        }
+/// The manifests of `dir` as the cluster AKO's chart was installed in: the chart's objects
+/// (IngressClass `avi-lb`) are added unless the manifests define them, and that is said on
+/// stderr, as are kinds ako-rs does not read.
+pub(crate) fn read_inputs(dir: &Path, settings: &Settings) -> anyhow::Result<Snapshot> {
+    let (mut snapshot, ignored) = read_snapshot(dir)?;
+    for object in ignored {
+        eprintln!("note: {object} is not translated by ako-rs");
+    }
+    let added = add_chart_objects(&mut snapshot, settings);
+    if !added.is_empty() {
+        eprintln!(
+            "note: as installed by AKO's chart: {} (not in {})",
+            added.join(", "),
+            dir.display()
+        );
     }
     Ok(snapshot)
 }
@@ -130,30 +128,9 @@ pub(crate) fn read_snapshot(dir: &Path) -> anyhow::Result<Snapshot> {
 pub(crate) fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
     let translation = ako_translate::translate(snapshot, settings, cloud);
     for f in &translation.failures {
-        eprintln!("failure: {} {}/{}: {}", f.kind, f.namespace, f.name, f.message);
+        eprintln!("failure: {}: {}", f.object, f.message);
     }
     translation
-}
-
-/// Every manifest file under `dir`, sorted so output never depends on directory order.
-fn manifest_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if !dir.is_dir() {
-        bail!("{} is not a directory", dir.display());
-    }
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(d) = pending.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 /// Objects sorted by (model, type, name).

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use ako_translate::{DesiredObject, Translation};
+use ako_translate::{DesiredObject, Model, Translation};
 use avi_model::ObjectRef;
 use serde_json::Value;
 
@@ -13,8 +13,23 @@ type Key = (String, String);
 
 /// Write every model of `t` as a tree, then the failures.
 pub fn write_table(out: &mut impl Write, t: &Translation) -> anyhow::Result<()> {
-    for (model, m) in &t.models {
-        writeln!(out, "{model}")?;
+    write_models(out, &t.models)?;
+    if t.models.is_empty() {
+        writeln!(out, "(no Avi objects)")?;
+    }
+    for f in &t.failures {
+        writeln!(out, "FAILED {}: {}", f.object, f.message)?;
+    }
+    Ok(())
+}
+
+/// Write each group of objects under its heading, as a tree.
+pub fn write_models<'a, H: std::fmt::Display + 'a>(
+    out: &mut impl Write,
+    models: impl IntoIterator<Item = (H, &'a Model)>,
+) -> anyhow::Result<()> {
+    for (heading, m) in models {
+        writeln!(out, "{heading}")?;
         let objects: BTreeMap<Key, (&DesiredObject, Value)> = m
             .objects
             .iter()
@@ -28,12 +43,6 @@ pub fn write_table(out: &mut impl Write, t: &Translation) -> anyhow::Result<()> 
         for key in roots {
             write_node(out, &objects, key, 1, &mut shown)?;
         }
-    }
-    if t.models.is_empty() {
-        writeln!(out, "(no Avi objects)")?;
-    }
-    for f in &t.failures {
-        writeln!(out, "FAILED {} {}/{}: {}", f.kind, f.namespace, f.name, f.message)?;
     }
     Ok(())
 }

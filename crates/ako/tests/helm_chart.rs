@@ -235,7 +235,7 @@ fn check_keys_and_env(objects: &[Value], node_port: bool, t1lr: bool) {
 }
 
 /// (API group, resource, verb, namespaced) for everything `ako run` asks of the API server
-/// (crates/ako/src/run: watch.rs, status.rs, events.rs, config.rs). `true`: in the release
+/// (crates/ako-runtime: watch.rs, cluster.rs, config.rs, controller.rs). `true`: in the release
 /// namespace only (its own ConfigMap and Secret).
 fn needs(npl: bool) -> Vec<(&'static str, &'static str, &'static str, Option<&'static str>)> {
     let mut needs = vec![];
@@ -263,6 +263,8 @@ fn needs(npl: bool) -> Vec<(&'static str, &'static str, &'static str, Option<&'s
         ("events.k8s.io", "events", "create", None),
         ("events.k8s.io", "events", "patch", None),
         ("", "configmaps", "get", Some("avi-k8s-config")),
+        ("", "configmaps", "list", Some("avi-k8s-config")),
+        ("", "configmaps", "watch", Some("avi-k8s-config")),
         ("", "secrets", "get", Some("avi-secret")),
     ]);
     needs
@@ -581,7 +583,15 @@ fn the_charts_values_are_akos_key_for_key_and_default_for_default() {
         );
     }
     let extra: Vec<&String> = ours.keys().filter(|k| !akos.contains_key(*k)).collect();
-    assert_eq!(extra, ["image.tag"], "keys AKO's values.yaml does not have");
+    assert_eq!(
+        extra,
+        [
+            "AKOSettings.allowMassDeletion",
+            "AKOSettings.massDeletionHoldSeconds",
+            "image.tag"
+        ],
+        "keys AKO's values.yaml does not have"
+    );
     assert_eq!(ours["image.repository"], "ako-rs");
 }
 

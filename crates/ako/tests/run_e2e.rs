@@ -320,17 +320,6 @@ async fn bad_ingress_gets_a_warning_event_and_the_good_one_synced() {
     assert!(!w.log_text().contains("cannot write event"), "{}", w.log_text());
 }
 
-/// The Secret `name` with a self-signed certificate for `host` (`tls.crt`, `tls.key`), of `type_`.
-fn tls_secret(name: &str, host: &str, type_: &str) -> Value {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec![host.to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    json!({"apiVersion": "v1", "kind": "Secret", "type": type_, "metadata": {"name": name},
-        "stringData": {"tls.crt": cert.pem(), "tls.key": key.serialize_pem()}})
-}
-
 /// One sample of ako's `/metrics`.
 async fn metric(port: u16, series: &str) -> Option<f64> {
     let (_, text) = support::get(port, "/metrics").await?;
@@ -353,9 +342,9 @@ async fn a_change_syncs_only_its_model_and_only_named_secrets_are_held() {
     // Two Secrets with a certificate; only one is named by an Ingress. It is Opaque: AKO serves
     // any Secret with tls.crt and tls.key, not only those of type kubernetes.io/tls.
     let host = format!("inc.{}.avi.internal", w.ns.name());
-    w.create::<k8s_openapi::api::core::v1::Secret>(tls_secret("spare", &host, "kubernetes.io/tls"))
+    w.create::<k8s_openapi::api::core::v1::Secret>(support::tls_secret("spare", &host, "kubernetes.io/tls"))
         .await;
-    w.create::<k8s_openapi::api::core::v1::Secret>(tls_secret("used", &host, "Opaque"))
+    w.create::<k8s_openapi::api::core::v1::Secret>(support::tls_secret("used", &host, "Opaque"))
         .await;
     let mut ing = ingress("web", &host, 80);
     ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] = json!("a");
@@ -425,7 +414,7 @@ async fn a_change_syncs_only_its_model_and_only_named_secrets_are_held() {
         .patch(
             "used",
             &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(tls_secret("used", &host, "Opaque")),
+            &Patch::Apply(support::tls_secret("used", &host, "Opaque")),
         )
         .await
         .expect("rotate the certificate");

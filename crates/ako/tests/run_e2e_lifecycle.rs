@@ -186,16 +186,6 @@ fn lb_service(name: &str) -> Value {
     })
 }
 
-/// A self-signed certificate and its key for `host`, as PEM.
-fn certificate(host: &str) -> (String, String) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let cert = rcgen::CertificateParams::new(vec![host.to_owned()])
-        .expect("params")
-        .self_signed(&key)
-        .expect("self-signed certificate");
-    (cert.pem(), key.serialize_pem())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_secret_created_later_brings_the_sni_child_and_the_host_status() {
     let w = World::start("lc-tls").await;
@@ -235,7 +225,7 @@ async fn tls_secret_created_later_brings_the_sni_child_and_the_host_status() {
     assert!(w.get_avi("sslkeyandcertificate", &sni_name).await.is_none());
 
     // The Secret created: the SNI child and its certificate appear, and the status has the host.
-    let (cert, key) = certificate(&secure);
+    let (cert, key) = support::certificate(&secure);
     w.create::<Secret>(json!({
         "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-tls"},
         "type": "kubernetes.io/tls",

@@ -153,7 +153,10 @@ async fn foreign_objects_are_never_touched() {
         "{}",
         f.message
     );
-    assert_eq!(f.sources, ["Service shop/svc1"]);
+    assert_eq!(
+        f.sources,
+        [ako_translate::ObjRef::new(ako_translate::Kind::Service, "shop", "svc1")]
+    );
     assert_eq!(s.skipped, 2, "its L4 policy set and VS are not sent: {s}");
     assert!(get(&client, "admin", "virtualservice", "c1--shop-svc1").await.is_none());
     assert!(get(&client, "admin", "virtualservice", "c1--shop-svc0").await.is_some());

@@ -200,8 +200,11 @@ async fn a_rejected_object_fails_its_model_and_nothing_that_depends_on_it() {
         "{}",
         f.message
     );
-    let svc = f.model.trim_start_matches("admin/c1--shop-");
-    assert_eq!(f.sources, [format!("Service shop/{svc}")]);
+    let svc = f.model.vs.trim_start_matches("c1--shop-");
+    assert_eq!(
+        f.sources,
+        [ako_translate::ObjRef::new(ako_translate::Kind::Service, "shop", svc)]
+    );
     assert_eq!(s.skipped, 2, "L4 policy set and VS not sent: {s}");
     assert_eq!(s.rounds, 1, "not retried: {s}");
     assert!(

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use ako_translate::{CloudFacts, DesiredObject, Model, Settings, Snapshot, Translation, Values, translate_l4};
+use ako_translate::{
+    CloudFacts, DesiredObject, Model, ModelKey, Settings, Snapshot, Translation, Values, translate_l4,
+};
 use avi_model::ObjectType;
 use avi_model::checksum::fnv1a32;
 use serde_json::{Value, json};
@@ -157,7 +159,7 @@ fn markers() -> Value {
 }
 
 /// A shared L7 parent VS `c1--<shard>` in `tenant` with one SNI child per host.
-pub fn l7_model(tenant: &str, shard: &str, hosts: &[Host]) -> (String, Model) {
+pub fn l7_model(tenant: &str, shard: &str, hosts: &[Host]) -> (ModelKey, Model) {
     let tenant_ref = format!("/api/tenant/?name={tenant}");
     let parent = format!("{CLUSTER}--{shard}");
     let mut objects = vec![object(
@@ -226,11 +228,11 @@ pub fn l7_model(tenant: &str, shard: &str, hosts: &[Host]) -> (String, Model) {
     ));
     let mut model = Model { objects };
     model.sort();
-    (format!("{tenant}/{parent}"), model)
+    (ModelKey::new(tenant, parent), model)
 }
 
 /// A translation from models (and nothing else).
-pub fn translation(models: impl IntoIterator<Item = (String, Model)>) -> Translation {
+pub fn translation(models: impl IntoIterator<Item = (ModelKey, Model)>) -> Translation {
     Translation {
         models: models.into_iter().collect::<BTreeMap<_, _>>(),
         failures: Vec::new(),

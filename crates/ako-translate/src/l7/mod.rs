@@ -15,11 +15,12 @@ use objects::Ctx;
 
 use crate::bodies::tenant_of;
 use crate::ingress::{HostPaths, ParsedIngress, accepted_ingresses, rule_hosts};
+use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
 use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::shard::ShardSize;
-use crate::snapshot::{NsName, Snapshot};
+use crate::snapshot::Snapshot;
 
 /// Ratio of every Ingress backend.
 const INGRESS_WEIGHT: u32 = 100;
@@ -29,9 +30,14 @@ pub fn translate_l7(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts
     build(snapshot, settings, cloud, Scope::All)
 }
 
-/// Translate the one shared parent VS `model` (`<tenant>/<vs name>`): what a change to any
-/// Ingress, Service, EndpointSlice or Secret behind it re-translates.
-pub fn translate_l7_model(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts, model: &str) -> Translation {
+/// Translate the one shared parent VS `model`: what a change to any Ingress, Service,
+/// EndpointSlice or Secret behind it re-translates.
+pub fn translate_l7_model(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    model: &ModelKey,
+) -> Translation {
     build(
         snapshot,
         settings,
@@ -49,8 +55,8 @@ pub fn translate_l7_model_among(
     snapshot: &Snapshot,
     settings: &Settings,
     cloud: &CloudFacts,
-    model: &str,
-    candidates: &BTreeSet<NsName>,
+    model: &ModelKey,
+    candidates: &BTreeSet<ObjRef>,
 ) -> Translation {
     build(
         snapshot,
@@ -84,8 +90,8 @@ enum Scope<'a> {
     All,
     /// One model, from the Ingresses with a host in it (only among `candidates` when given).
     Model {
-        model: &'a str,
-        candidates: Option<&'a BTreeSet<NsName>>,
+        model: &'a ModelKey,
+        candidates: Option<&'a BTreeSet<ObjRef>>,
     },
     /// One Ingress.
     Ingress(&'a NsName),
@@ -99,14 +105,13 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
         Scope::All => true,
         Scope::Ingress(k) => k == key,
         Scope::Model { model, candidates } => {
-            if candidates.is_some_and(|c| !c.contains(key)) {
+            if candidates.is_some_and(|c| !c.contains(&ObjRef::of::<k8s_openapi::api::networking::v1::Ingress>(key))) {
                 return false;
             }
-            let (ns, name) = key;
-            let tenant = tenant_of(snap, settings, ns);
-            rule_hosts(ns, name, ing, cloud)
+            let tenant = tenant_of(snap, settings, &key.namespace);
+            rule_hosts(&key.namespace, &key.name, ing, cloud)
                 .iter()
-                .any(|h| model_of(&namer, settings, &tenant, h).is_some_and(|k| k == model))
+                .any(|h| model_of(&namer, settings, &tenant, h).is_some_and(|k| k == *model))
         }
     };
     let only = match scope {
@@ -114,13 +119,9 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
         Scope::All | Scope::Ingress(_) => None,
     };
     if let Some(reason) = unsupported(settings) {
-        for ((ns, name), _) in snap.ingresses.iter().filter(|(k, i)| keep(k, i)) {
-            out.failures.push(Failure {
-                kind: "Ingress".to_owned(),
-                namespace: ns.clone(),
-                name: name.clone(),
-                message: reason.clone(),
-            });
+        for (key, _) in snap.ingresses.iter().filter(|(k, i)| keep(k, i)) {
+            out.failures
+                .push(Failure::new(Kind::Ingress, &key.namespace, &key.name, reason.clone()));
         }
         out.normalize();
         return out;
@@ -135,17 +136,10 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
         out.normalize();
         return out;
     }
-    let mut parents: BTreeMap<String, Parent> = BTreeMap::new();
+    let mut parents: BTreeMap<ModelKey, Parent> = BTreeMap::new();
     for ing in &ingresses {
         let tenant = tenant_of(snap, settings, &ing.namespace);
-        let mut fail = |message: String| {
-            failures.push(Failure {
-                kind: "Ingress".to_owned(),
-                namespace: ing.namespace.clone(),
-                name: ing.name.clone(),
-                message,
-            })
-        };
+        let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
         for hp in &ing.insecure {
             let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
                 continue;
@@ -169,9 +163,9 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
             }
         }
     }
-    for parent in parents.values() {
+    for (key, parent) in parents {
         let model = parent.objects(snap, settings, cloud, &namer);
-        out.models.insert(format!("{}/{}", parent.tenant, parent.name), model);
+        out.models.insert(key, model);
     }
     // A failure names an Ingress once per problem, whatever the number of hosts it hit.
     failures.sort();
@@ -190,21 +184,14 @@ fn build_dedicated(
     cloud: &CloudFacts,
     namer: &Namer,
     ingresses: &[ParsedIngress],
-    only: Option<&str>,
+    only: Option<&ModelKey>,
     out: &mut Translation,
     failures: &mut Vec<Failure>,
 ) {
-    let mut vses: BTreeMap<String, (String, HostVs)> = BTreeMap::new();
+    let mut vses: BTreeMap<ModelKey, HostVs> = BTreeMap::new();
     for ing in ingresses {
         let tenant = tenant_of(snap, settings, &ing.namespace);
-        let mut fail = |message: String| {
-            failures.push(Failure {
-                kind: "Ingress".to_owned(),
-                namespace: ing.namespace.clone(),
-                name: ing.name.clone(),
-                message,
-            })
-        };
+        let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
         let hosts = ing
             .insecure
             .iter()
@@ -232,16 +219,13 @@ fn build_dedicated(
                     continue;
                 }
             };
-            let key = format!("{tenant}/{name}");
-            if only.is_some_and(|m| m != key) {
+            let key = ModelKey::new(&tenant, &name);
+            if only.is_some_and(|m| *m != key) {
                 continue;
             }
-            let (_, vs) = vses.entry(key).or_insert_with(|| {
-                (
-                    tenant.clone(),
-                    HostVs::new(name.clone(), &hp.host, true, &ing.namespace),
-                )
-            });
+            let vs = vses
+                .entry(key.clone())
+                .or_insert_with(|| HostVs::new(name.clone(), &hp.host, true, &ing.namespace));
             // Insecure pools get lower-cased priority labels (`buildPoolNode`), secure ones not.
             if !vs.add_paths(namer, settings, ing, hp, cert.is_none(), &mut fail) {
                 continue;
@@ -251,34 +235,31 @@ fn build_dedicated(
             }
             if !hp.generated && !hp.host.starts_with('*') {
                 out.status.push(StatusIntent {
-                    kind: "Ingress".to_owned(),
-                    namespace: ing.namespace.clone(),
-                    name: ing.name.clone(),
-                    tenant: tenant.clone(),
-                    vs_name: name.clone(),
-                    vsvip_name: name,
+                    object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
+                    model: key,
+                    vsvip: name,
                     hostname: Some(hp.host.clone()),
                 });
             }
         }
     }
-    for (key, (tenant, vs)) in vses {
-        let ctx = Ctx::new(snap, settings, cloud, namer, &tenant);
+    for (key, vs) in vses {
+        let ctx = Ctx::new(snap, settings, cloud, namer, &key.tenant);
         let mut objects = Vec::new();
-        ctx.host_vs_objects(None, &tenant, &vs, &mut objects);
+        ctx.host_vs_objects(None, &key.tenant, &vs, &mut objects);
         let mut model = Model { objects };
         model.sort();
         out.models.insert(key, model);
     }
 }
 
-/// The model key (`<tenant>/<vs>`) a host is served by.
-pub(crate) fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Option<String> {
+/// The model a host is served by.
+pub(crate) fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Option<ModelKey> {
     let vs = match settings.shard_size.shard_of(host) {
         Some(shard) => namer.shared_vs(shard, None),
         None => namer.dedicated_vs(host, None),
     };
-    vs.ok().map(|vs| format!("{tenant}/{vs}"))
+    vs.ok().map(|vs| ModelKey::new(tenant, vs))
 }
 
 fn unsupported(settings: &Settings) -> Option<String> {
@@ -296,24 +277,21 @@ fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths) -> Option<Sta
         return None;
     }
     Some(StatusIntent {
-        kind: "Ingress".to_owned(),
-        namespace: ing.namespace.clone(),
-        name: ing.name.clone(),
-        tenant: parent.tenant.clone(),
-        vs_name: parent.name.clone(),
-        vsvip_name: parent.name.clone(),
+        object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
+        model: ModelKey::new(&parent.tenant, &parent.name),
+        vsvip: parent.name.clone(),
         hostname: Some(host.to_owned()),
     })
 }
 
 #[allow(clippy::too_many_arguments)]
 fn parent_for<'a>(
-    parents: &'a mut BTreeMap<String, Parent>,
+    parents: &'a mut BTreeMap<ModelKey, Parent>,
     namer: &Namer,
     settings: &Settings,
     tenant: &str,
     host: &str,
-    only: Option<&str>,
+    only: Option<&ModelKey>,
     fail: &mut impl FnMut(String),
 ) -> Option<&'a mut Parent> {
     let shard = settings.shard_size.shard_of(host).unwrap_or(0);
@@ -324,8 +302,8 @@ fn parent_for<'a>(
             return None;
         }
     };
-    let key = format!("{tenant}/{name}");
-    if only.is_some_and(|m| m != key) {
+    let key = ModelKey::new(tenant, &name);
+    if only.is_some_and(|m| *m != key) {
         return None;
     }
     Some(parents.entry(key).or_insert_with(|| Parent {
@@ -339,7 +317,7 @@ fn certificate(snap: &Snapshot, ns: &str, secret: &str) -> Result<Cert, String> 
     if secret.is_empty() {
         return Err("spec.tls[] entry has no secretName".to_owned());
     }
-    let Some(s) = snap.secrets.get(&(ns.to_owned(), secret.to_owned())) else {
+    let Some(s) = snap.secrets.get(&NsName::new(ns, secret)) else {
         return Err(format!("Secret {ns}/{secret} does not exist"));
     };
     let data = s.data.as_ref();

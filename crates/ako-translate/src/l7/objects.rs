@@ -238,7 +238,7 @@ impl<'a> Ctx<'a> {
             name: b.port_name.clone(),
             enable_ssl: false,
         };
-        let svc = self.snap.services.get(&(p.namespace.clone(), b.service.clone()));
+        let svc = self.snap.service(&p.namespace, &b.service);
         let svc_type = svc
             .and_then(|s| s.spec.as_ref())
             .and_then(|s| s.type_.as_deref())

@@ -43,6 +43,23 @@ pub fn slice(name: &str, service: &str, ips: &[&str]) -> Value {
     })
 }
 
+/// A self-signed certificate and its key for `host`, as PEM.
+pub fn certificate(host: &str) -> (String, String) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec![host.to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("self-signed certificate");
+    (cert.pem(), key.serialize_pem())
+}
+
+/// The Secret `name` with a self-signed certificate for `host` (`tls.crt`, `tls.key`), of `type_`.
+pub fn tls_secret(name: &str, host: &str, type_: &str) -> Value {
+    let (cert, key) = certificate(host);
+    json!({"apiVersion": "v1", "kind": "Secret", "type": type_, "metadata": {"name": name},
+        "stringData": {"tls.crt": cert, "tls.key": key}})
+}
+
 /// The controller user of every test's avisim.
 pub const USER: &str = "admin";
 

@@ -85,4 +85,22 @@ impl VsVip {
             .filter_map(|v| v.ip_address.as_ref()?.addr.as_deref())
             .collect()
     }
+
+    /// The addresses clients reach, as Kubernetes statuses carry them: per VIP its floating IP
+    /// when it has one, else its IPv4 and IPv6 addresses.
+    pub fn reachable_addresses(&self) -> Vec<&str> {
+        fn addr(a: &Option<crate::common::IpAddr>) -> Option<&str> {
+            a.as_ref().and_then(|a| a.addr.as_deref())
+        }
+        let mut out = Vec::new();
+        for vip in self.vip.iter().flatten() {
+            if let Some(fip) = addr(&vip.floating_ip) {
+                out.push(fip);
+                continue;
+            }
+            out.extend(addr(&vip.ip_address));
+            out.extend(addr(&vip.ip6_address));
+        }
+        out
+    }
 }

@@ -1,9 +1,9 @@
-//! Kubernetes Events on the Ingresses and Services that caused them (events.k8s.io/v1, through
-//! kube-rs's [`Recorder`], reporter `ako-rs`, instance `POD_NAME` or the hostname):
+//! Kubernetes Events on the objects that caused them (events.k8s.io/v1, reporter `ako-rs`,
+//! instance `POD_NAME` or the host name; see [`crate::cluster`]):
 //!
 //! * `Warning TranslationFailed`: the object could not be translated (the translation's message);
 //! * `Warning SyncFailed`: a model the object feeds failed on the controller (the controller's
-//!   message); a model is attributed to its objects through the status intents (`<tenant>/<vs>`);
+//!   message); a model is attributed to its objects through the status intents;
 //! * `Normal Synced`: every model of the object is on the controller and its VIP has an address.
 //!
 //! An Event is sent only when an object's `(type, reason, message)` changes from what was last
@@ -16,29 +16,32 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ako_sync::Summary;
-use ako_translate::{Snapshot, Translation};
+use ako_translate::kinds::{InputKind, KindVisitor, with_kind};
+use ako_translate::{ModelKey, ObjRef, Snapshot, StatusIntent, Translation};
 use k8s_openapi::api::core::v1::ObjectReference;
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::events::EventType;
 
-use super::status::Target;
-use super::watch::Shared;
+use crate::cluster::Cluster;
+use crate::index::Shared;
+use crate::status::Vips;
 
-/// The reporting controller of our Events.
-pub const REPORTER: &str = "ako-rs";
+/// The Event API's limit on a note, in bytes.
+const MAX_NOTE: usize = 1024;
 
 /// What an object's latest Event says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Note {
     /// Normal or Warning.
     pub type_: EventType,
-    /// `Synced`, `TranslationFailed` or `SyncFailed`.
+    /// `Synced`, `TranslationFailed`, `SyncFailed`, ...
     pub reason: &'static str,
     /// The human-readable message.
     pub message: String,
 }
 
 impl Note {
-    fn warning(reason: &'static str, messages: &BTreeSet<String>) -> Note {
+    /// A Warning joining `messages`.
+    pub fn warning(reason: &'static str, messages: &BTreeSet<String>) -> Note {
         Note {
             type_: EventType::Warning,
             reason,
@@ -50,47 +53,34 @@ impl Note {
 /// The Note each object should carry after a pass: `Some` when the pass tells, `None` for an
 /// object we serve whose outcome this pass cannot tell (keep what was sent). Objects absent from
 /// the map are neither served nor failed.
-pub fn desired(
-    translation: &Translation,
-    summary: &Summary,
-    vips: &BTreeMap<(String, String), Vec<String>>,
-) -> BTreeMap<Target, Option<Note>> {
-    let target = |kind: &str, namespace: &str, name: &str| Target {
-        kind: kind.to_owned(),
-        namespace: namespace.to_owned(),
-        name: name.to_owned(),
-    };
+pub fn desired(translation: &Translation, summary: &Summary, vips: &Vips) -> BTreeMap<ObjRef, Option<Note>> {
     let mut out = BTreeMap::new();
 
     // Translation failures come first: such an object is not (wholly) on the controller.
-    let mut translation_failed: BTreeMap<Target, BTreeSet<String>> = BTreeMap::new();
+    let mut translation_failed: BTreeMap<ObjRef, BTreeSet<String>> = BTreeMap::new();
     for f in &translation.failures {
         translation_failed
-            .entry(target(&f.kind, &f.namespace, &f.name))
+            .entry(f.object.clone())
             .or_default()
             .insert(f.message.clone());
     }
 
     // The objects feeding each model, and the models (with VS and VsVip) of each object.
-    let mut by_model: BTreeMap<String, BTreeSet<Target>> = BTreeMap::new();
-    let mut models_of: BTreeMap<Target, Vec<&ako_translate::StatusIntent>> = BTreeMap::new();
+    let mut by_model: BTreeMap<&ModelKey, BTreeSet<&ObjRef>> = BTreeMap::new();
+    let mut models_of: BTreeMap<&ObjRef, Vec<&StatusIntent>> = BTreeMap::new();
     for s in &translation.status {
-        let t = target(&s.kind, &s.namespace, &s.name);
-        by_model
-            .entry(format!("{}/{}", s.tenant, s.vs_name))
-            .or_default()
-            .insert(t.clone());
-        models_of.entry(t).or_default().push(s);
+        by_model.entry(&s.model).or_default().insert(&s.object);
+        models_of.entry(&s.object).or_default().push(s);
     }
 
     // Sync failures: on every object of the failed model.
     let mut failed_models = BTreeSet::new();
-    let mut sync_failed: BTreeMap<Target, BTreeSet<String>> = BTreeMap::new();
+    let mut sync_failed: BTreeMap<ObjRef, BTreeSet<String>> = BTreeMap::new();
     for f in &summary.failed {
-        failed_models.insert(f.model.as_str());
+        failed_models.insert(&f.model);
         let message = format!("{} {}: {}", f.verb, f.key, f.message);
         for t in by_model.get(&f.model).into_iter().flatten() {
-            sync_failed.entry(t.clone()).or_default().insert(message.clone());
+            sync_failed.entry((*t).clone()).or_default().insert(message.clone());
         }
     }
 
@@ -98,22 +88,20 @@ pub fn desired(
     // is a failure elsewhere; otherwise (deadline, refusal) the pass cannot tell.
     let judged = summary.converged || !summary.failed.is_empty();
     for (t, intents) in models_of {
-        if translation_failed.contains_key(&t) || sync_failed.contains_key(&t) {
+        if translation_failed.contains_key(t) || sync_failed.contains_key(t) {
             continue;
         }
-        let models_ok = intents
-            .iter()
-            .all(|s| !failed_models.contains(format!("{}/{}", s.tenant, s.vs_name).as_str()));
+        let models_ok = intents.iter().all(|s| !failed_models.contains(&s.model));
         let mut ips = BTreeSet::new();
         let mut addressed = true;
         for s in &intents {
-            match vips.get(&(s.tenant.clone(), s.vsvip_name.clone())) {
+            match vips.of_intent(s) {
                 Some(list) => ips.extend(list.iter().cloned()),
                 None => addressed = false,
             }
         }
         let note = (judged && models_ok && addressed).then(|| {
-            let vses: BTreeSet<&str> = intents.iter().map(|s| s.vs_name.as_str()).collect();
+            let vses: BTreeSet<&str> = intents.iter().map(|s| s.model.vs.as_str()).collect();
             Note {
                 type_: EventType::Normal,
                 reason: "Synced",
@@ -124,7 +112,7 @@ pub fn desired(
                 ),
             }
         });
-        out.insert(t, note);
+        out.insert(t.clone(), note);
     }
     for (t, messages) in sync_failed {
         if !translation_failed.contains_key(&t) {
@@ -138,13 +126,13 @@ pub fn desired(
 }
 
 /// The Notes last sent, per object.
-#[derive(Default)]
-pub struct Sent(BTreeMap<Target, Note>);
+#[derive(Debug, Default)]
+pub struct Sent(BTreeMap<ObjRef, Note>);
 
 impl Sent {
     /// The Notes to send now: those that differ from what was last sent. Objects no longer in
     /// `want` are forgotten (should they come back, their Note is sent again).
-    pub fn pending(&mut self, want: &BTreeMap<Target, Option<Note>>) -> Vec<(Target, Note)> {
+    pub fn pending(&mut self, want: &BTreeMap<ObjRef, Option<Note>>) -> Vec<(ObjRef, Note)> {
         self.0.retain(|t, _| want.contains_key(t));
         want.iter()
             .filter_map(|(t, note)| {
@@ -155,74 +143,48 @@ impl Sent {
     }
 
     /// Remember that `note` was sent for `target`.
-    pub fn record(&mut self, target: Target, note: Note) {
+    pub fn record(&mut self, target: ObjRef, note: Note) {
         self.0.insert(target, note);
     }
 }
 
-/// The Event writer of `ako run`.
+/// The Event writer of the reconcile loop.
+#[derive(Debug, Default)]
 pub struct Events {
-    client: kube::Client,
-    reporter: Reporter,
     sent: Sent,
 }
 
 impl Events {
-    /// Reporter `ako-rs`, instance `POD_NAME` when set, else the hostname.
-    pub fn new(client: kube::Client) -> Self {
-        let mut reporter = Reporter::from(REPORTER);
-        if let Ok(pod) = std::env::var("POD_NAME")
-            && !pod.is_empty()
-        {
-            reporter.instance = Some(pod);
-        }
-        Events {
-            client,
-            reporter,
-            sent: Sent::default(),
-        }
-    }
-
     /// Send the Events this pass calls for. Never fails: problems are logged.
     pub async fn emit(
         &mut self,
+        cluster: &impl Cluster,
         shared: &Shared,
         translation: &Translation,
         summary: &Summary,
-        vips: &BTreeMap<(String, String), Vec<String>>,
+        vips: &Vips,
     ) {
         let pending = self.sent.pending(&desired(translation, summary, vips));
         if pending.is_empty() {
             return;
         }
         let pending: Vec<_> = {
-            let cache = shared.lock();
+            let index = shared.lock();
             pending
                 .into_iter()
-                .filter_map(|(t, note)| Some((reference(&cache.snapshot, &t)?, t, note)))
+                .filter_map(|(t, note)| Some((reference(&index.snapshot, &t)?, t, note)))
                 .collect()
         };
-        for (reference, target, note) in pending {
-            // A fresh recorder per Event: kube's recorder folds Events with the same reason into
-            // a series that keeps the first message, and a changed message must be seen.
-            let recorder = Recorder::new(self.client.clone(), self.reporter.clone());
-            let event = Event {
-                type_: note.type_,
-                reason: note.reason.to_owned(),
-                note: Some(truncate(&note.message, 1024)),
-                action: "Reconcile".to_owned(),
-                secondary: None,
-            };
-            match recorder.publish(&event, &reference).await {
+        for (reference, target, mut note) in pending {
+            note.message = truncate(&note.message, MAX_NOTE);
+            match cluster.publish(&reference, &note).await {
                 Ok(()) => {
-                    tracing::debug!(kind = %target.kind, namespace = %target.namespace, name = %target.name,
-                        reason = note.reason, "event written");
+                    tracing::debug!(object = %target, reason = note.reason, "event written");
                     self.sent.record(target, note);
                 }
                 Err(e) => {
-                    tracing::warn!(kind = %target.kind, namespace = %target.namespace, name = %target.name,
-                        reason = note.reason, "cannot write event: {e}");
-                    if matches!(&e, kube::Error::Api(s) if s.code == 403) {
+                    tracing::warn!(object = %target, reason = note.reason, "cannot write event: {e}");
+                    if e.forbidden {
                         self.sent.record(target, note);
                     }
                 }
@@ -231,26 +193,36 @@ impl Events {
     }
 }
 
-/// The reference of an Ingress or Service in the snapshot (with its uid), `None` when gone.
-fn reference(snap: &Snapshot, t: &Target) -> Option<ObjectReference> {
-    let key = (t.namespace.clone(), t.name.clone());
-    let (api_version, meta) = match t.kind.as_str() {
-        "Ingress" => ("networking.k8s.io/v1", &snap.ingresses.get(&key)?.metadata),
-        "Service" => ("v1", &snap.services.get(&key)?.metadata),
-        _ => return None,
-    };
-    Some(ObjectReference {
-        api_version: Some(api_version.to_owned()),
-        kind: Some(t.kind.clone()),
-        namespace: Some(t.namespace.clone()),
-        name: Some(t.name.clone()),
-        uid: meta.uid.clone(),
-        resource_version: meta.resource_version.clone(),
-        ..ObjectReference::default()
-    })
+/// The reference of an object in the snapshot (with its uid), `None` when gone.
+pub fn reference(snap: &Snapshot, t: &ObjRef) -> Option<ObjectReference> {
+    struct Find<'a> {
+        snap: &'a Snapshot,
+        t: &'a ObjRef,
+        out: Option<ObjectReference>,
+    }
+    impl KindVisitor for Find<'_> {
+        fn visit<K: InputKind>(&mut self) {
+            let Some(object) = self.snap.get::<K>(&self.t.key) else {
+                return;
+            };
+            let meta = object.meta();
+            self.out = Some(ObjectReference {
+                api_version: Some(K::api_version(&()).into_owned()),
+                kind: Some(K::KIND.to_string()),
+                namespace: Some(self.t.key.namespace.clone()).filter(|ns| !ns.is_empty()),
+                name: Some(self.t.key.name.clone()),
+                uid: meta.uid.clone(),
+                resource_version: meta.resource_version.clone(),
+                ..ObjectReference::default()
+            });
+        }
+    }
+    let mut f = Find { snap, t, out: None };
+    with_kind(t.kind, &mut f);
+    f.out
 }
 
-/// At most `max` bytes (the API's limit on an Event's note), cut at a character boundary.
+/// At most `max` bytes, cut at a character boundary.
 fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
@@ -265,43 +237,39 @@ fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use ako_sync::{ObjectKey, Retry};
-    use ako_translate::{Failure, StatusIntent};
+    use ako_translate::{Failure, Kind, StatusIntent};
     use avi_model::ObjectType;
 
     use super::*;
 
-    fn t(kind: &str, name: &str) -> Target {
-        Target {
-            kind: kind.to_owned(),
-            namespace: "ns".to_owned(),
-            name: name.to_owned(),
-        }
+    fn t(kind: &str, name: &str) -> ObjRef {
+        let kind = if kind == "Ingress" {
+            Kind::Ingress
+        } else {
+            Kind::Service
+        };
+        ObjRef::new(kind, "ns", name)
     }
 
     fn intent(kind: &str, name: &str, vs: &str) -> StatusIntent {
         StatusIntent {
-            kind: kind.to_owned(),
-            namespace: "ns".to_owned(),
-            name: name.to_owned(),
-            tenant: "admin".to_owned(),
-            vs_name: vs.to_owned(),
-            vsvip_name: vs.to_owned(),
+            object: t(kind, name),
+            model: ModelKey::new("admin", vs),
+            vsvip: vs.to_owned(),
             hostname: None,
         }
     }
 
     fn failure(kind: &str, name: &str, message: &str) -> Failure {
         Failure {
-            kind: kind.to_owned(),
-            namespace: "ns".to_owned(),
-            name: name.to_owned(),
+            object: t(kind, name),
             message: message.to_owned(),
         }
     }
 
     fn sync_failure(vs: &str, message: &str) -> ako_sync::Failure {
         ako_sync::Failure {
-            model: format!("admin/{vs}"),
+            model: ModelKey::new("admin", vs),
             key: ObjectKey::new(ObjectType::Pool, "admin", format!("{vs}-pool")),
             verb: "create",
             message: message.to_owned(),
@@ -310,11 +278,13 @@ mod tests {
         }
     }
 
-    fn vips(names: &[&str]) -> BTreeMap<(String, String), Vec<String>> {
-        names
-            .iter()
-            .map(|n| (("admin".to_owned(), (*n).to_owned()), vec!["1.1.1.1".to_owned()]))
-            .collect()
+    fn vips(names: &[&str]) -> Vips {
+        Vips::from_iter(names.iter().map(|n| {
+            (
+                ObjectKey::new(ObjectType::VsVip, "admin", *n),
+                vec!["1.1.1.1".to_owned()],
+            )
+        }))
     }
 
     #[test]

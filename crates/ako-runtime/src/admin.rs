@@ -4,9 +4,10 @@
 //! * `GET /readyz`: 200 once the configuration is valid, every watch has completed its initial
 //!   list and the observed state (what this cluster owns on the controller) is loaded; 503 with
 //!   the reason otherwise;
-//! * `GET /metrics`: OpenMetrics text from a prometheus-client registry ([`super::metrics`]);
+//! * `GET /metrics`: OpenMetrics text from a prometheus-client registry ([`crate::metrics`]);
 //! * `GET /api/status`: AKO's status document (`avi_api.connection_status`, `avi_api.errors`,
-//!   the last 10 controller errors) with the operator's state next to it.
+//!   the last 10 controller errors) with the operator's state next to it, including the
+//!   deletions the guard holds (`deletions_held`).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -20,8 +21,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::metrics::Metrics;
-use super::watch::Shared;
+use crate::index::Shared;
+use crate::metrics::Metrics;
 
 /// Controller errors kept for `/api/status` (AKO keeps 10).
 const MAX_ERRORS: usize = 10;
@@ -92,6 +93,7 @@ struct Inner {
     models: usize,
     translation_failures: Vec<Value>,
     sync_failures: usize,
+    held: Option<Value>,
 }
 
 /// The operator's state as the admin server shows it; shared with the run loop.
@@ -161,8 +163,13 @@ impl State {
         s.sync_failures = sync_failures;
         s.translation_failures = translation_failures
             .iter()
-            .map(|f| json!({"kind": f.kind, "namespace": f.namespace, "name": f.name, "message": f.message}))
+            .map(|f| json!({"kind": f.object.kind, "namespace": f.object.namespace(), "name": f.object.name(), "message": f.message}))
             .collect();
+    }
+
+    /// The deletions the guard holds, described (`None`: none).
+    pub fn held(&self, held: Option<Value>) {
+        self.lock().held = held;
     }
 
     fn progress(&self) -> Progress {
@@ -171,7 +178,7 @@ impl State {
             (s.progress.clone(), s.shared.clone())
         };
         if let Some(shared) = shared {
-            p.watches_pending = Some(shared.lock().pending().iter().map(|k| format!("{k:?}")).collect());
+            p.watches_pending = Some(shared.lock().pending().iter().map(ToString::to_string).collect());
         }
         p
     }
@@ -194,6 +201,7 @@ impl State {
             "models": s.models,
             "translation_failures": s.translation_failures,
             "sync_failures": s.sync_failures,
+            "deletions_held": s.held,
         })
     }
 }
@@ -214,7 +222,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route(
             "/metrics",
             get(|AxState(s): AxState<Arc<State>>| async move {
-                let headers = [(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)];
+                let headers = [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)];
                 (headers, s.metrics.render()).into_response()
             }),
         )

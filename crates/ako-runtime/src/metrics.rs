@@ -12,6 +12,7 @@
 //! | `ako_translation_failures` | gauge | objects not translated in the last pass |
 //! | `ako_models` | gauge | models (virtual services) in the last translation |
 //! | `ako_objects_managed` | gauge | `type`: Avi object type this cluster owns |
+//! | `ako_deletions_held` | gauge | `reason`: roots or models whose deletes the guard holds |
 //! | `ako_avi_rest_operations_total` | counter | `type` (Avi object type), `method` (`GET`/`POST`/`PUT`/`DELETE`), `result` |
 //!
 //! `ako_avi_rest_operations_total` counts the requests the sync engine sent to the Avi
@@ -71,6 +72,12 @@ pub struct Metrics {
     models: Gauge,
     managed: Family<TypeLabel, Gauge>,
     rest: Family<RestLabel, Counter>,
+    held: Family<HeldLabel, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HeldLabel {
+    reason: &'static str,
 }
 
 impl Default for Metrics {
@@ -87,6 +94,7 @@ impl Default for Metrics {
             models: Gauge::default(),
             managed: Family::default(),
             rest: Family::default(),
+            held: Family::default(),
         };
         // Both results exist from the start, so a dashboard sees zeros instead of no series.
         for result in ["converged", "not_converged"] {
@@ -136,6 +144,11 @@ impl Default for Metrics {
             m.managed.clone(),
         );
         r.register(
+            "ako_deletions_held",
+            "Ingresses and Services (or, at start, models) whose deletes the deletion guard holds",
+            m.held.clone(),
+        );
+        r.register(
             "ako_avi_rest_operations",
             "Requests sent to the Avi Controller by object type, method and result",
             m.rest.clone(),
@@ -162,13 +175,19 @@ impl Metrics {
     }
 
     /// The objects held in memory, by kind.
-    pub fn cached(&self, counts: &[(impl std::fmt::Debug, usize)]) {
+    pub fn cached(&self, counts: &[(impl std::fmt::Display, usize)]) {
         for (kind, n) in counts {
             self.cached
-                .get_or_create(&KindLabel {
-                    kind: format!("{kind:?}"),
-                })
+                .get_or_create(&KindLabel { kind: kind.to_string() })
                 .set(count(*n));
+        }
+    }
+
+    /// The deletions held, by reason (`None`: none).
+    pub fn held(&self, held: Option<(&'static str, usize)>) {
+        self.held.clear();
+        if let Some((reason, n)) = held {
+            self.held.get_or_create(&HeldLabel { reason }).set(count(n));
         }
     }
 
@@ -249,7 +268,7 @@ mod tests {
             created: 3,
             updated: 1,
             failed: vec![Failure {
-                model: "admin/vs".into(),
+                model: ako_translate::ModelKey::new("admin", "vs"),
                 key: ObjectKey::new(ObjectType::Pool, "admin", "p"),
                 verb: "create",
                 message: "no".into(),
@@ -261,7 +280,7 @@ mod tests {
         };
         let observed = Observed::new(Owner::new("c"));
         m.set_queue(4, 1);
-        m.cached(&[(crate::run::cache::Kind::Secret, 2)]);
+        m.cached(&[(ako_translate::Kind::Secret, 2)]);
         m.pass(Duration::from_millis(40), false, &summary, 2, 5, &observed);
         m.pass(Duration::from_secs(100), true, &Summary::default(), 0, 5, &observed);
         // Counters add up over passes.

@@ -1,0 +1,319 @@
+//! The reconcile loop: a work queue keyed by translation unit and by model.
+//!
+//! * The sources record which objects changed in the index; after a quiet period (`debounce`,
+//!   at most `max_delay` after the first change) one pass ([`pass`]) takes them all: the
+//!   dependency index ([`Deps`]) turns them into the translation units they touch, only those are
+//!   re-translated into the desired state ([`Desired`]), the deletion guard ([`guard`]) holds
+//!   back losses nobody saw happen, and only the models that changed are planned and synced (a
+//!   scoped plan). Bursts coalesce; one pass runs at a time, so a model is never synced twice at
+//!   once; the sync engine bounds concurrency inside a pass.
+//! * A model whose sync failed (controller unreachable, 5xx, no free IP) is retried alone with
+//!   its own exponential backoff ([`retry`]), without re-translating anything; so is a failed
+//!   status patch.
+//! * The observed state is loaded once at start and kept current by the sync engine from write
+//!   responses. The periodic full resync (`fullSyncFrequency`; `0` turns it off, as in AKO)
+//!   re-reads it and the cloud facts, rebuilds the index, re-translates everything and plans
+//!   every model including garbage no model refers to: drift made on the controller is repaired.
+//! * New settings (a changed ConfigMap) apply live: the guard's switches at once, anything else
+//!   with a full pass (and a re-read of the controller when the cluster or cloud changed).
+//! * Nothing is translated or deleted before every source has completed its initial list.
+
+pub mod guard;
+mod pass;
+pub mod retry;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ako_sync::{Observed, Owner};
+use ako_translate::{CloudFacts, Deps, Desired, ModelKey, ObjRef, Settings};
+use avi_client::Client;
+use k8s_openapi::api::core::v1::ObjectReference;
+use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+use crate::admin;
+use crate::backoff::retry_forever;
+use crate::cluster::Cluster;
+use crate::events::Events;
+use crate::index::Shared;
+use crate::status::Vips;
+use guard::{Guard, GuardSettings};
+use retry::Retries;
+
+pub use pass::PassReport;
+
+/// When passes run.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Quiet period after a change.
+    pub debounce: Duration,
+    /// Longest wait for a quiet period.
+    pub max_delay: Duration,
+    /// Full resync interval; `None` turns the periodic resync off.
+    pub resync: Option<Duration>,
+}
+
+impl Timing {
+    /// ako run's defaults (200 ms quiet, 2 s at most) with the settings' `fullSyncFrequency`.
+    pub fn new(settings: &Settings) -> Self {
+        Timing {
+            debounce: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+            resync: resync_of(settings),
+        }
+    }
+}
+
+/// `fullSyncFrequency` in seconds; 0 turns the periodic full sync off, as in AKO.
+pub fn resync_of(settings: &Settings) -> Option<Duration> {
+    (settings.full_sync_seconds > 0).then(|| Duration::from_secs(settings.full_sync_seconds))
+}
+
+/// The guard's settings from AKO's settings.
+fn guard_settings(settings: &Settings) -> GuardSettings {
+    GuardSettings {
+        allow: settings.allow_mass_deletion,
+        hold: Duration::from_secs(settings.deletion_hold_seconds),
+        ..GuardSettings::default()
+    }
+}
+
+/// Everything the loop needs to start.
+pub struct Start<C> {
+    /// The controller.
+    pub avi: Client,
+    /// The Kubernetes side.
+    pub cluster: C,
+    /// The index the sources feed.
+    pub shared: Shared,
+    /// The settings, and their later versions.
+    pub settings: watch::Receiver<Settings>,
+    /// When passes run.
+    pub timing: Timing,
+    /// What the admin server shows.
+    pub admin: Arc<admin::State>,
+    /// Where Events about ako-rs itself go (its Pod), when known.
+    pub identity: Option<ObjectReference>,
+}
+
+/// The loop's state.
+pub struct Reconciler<C> {
+    avi: Client,
+    cluster: C,
+    shared: Shared,
+    settings: Settings,
+    settings_rx: watch::Receiver<Settings>,
+    /// The settings' sender still exists (a closed channel is never polled again).
+    settings_open: bool,
+    timing: Timing,
+    cloud: CloudFacts,
+    observed: Observed,
+    /// Which units each object change touches.
+    deps: Deps,
+    /// The desired state, unit by unit.
+    desired: Desired,
+    /// Objects whose status we answer for (see [`crate::status::changes`]).
+    status_owned: std::collections::BTreeSet<ObjRef>,
+    /// The translation failures last logged: logged again only when they change.
+    last_failures: Vec<ako_translate::Failure>,
+    /// Kubernetes Events on the objects.
+    events: Events,
+    /// What the admin server shows.
+    admin: Arc<admin::State>,
+    /// The failures of each model whose last sync failed.
+    failed: BTreeMap<ModelKey, Vec<ako_sync::Failure>>,
+    /// Models waiting for a retry.
+    model_retries: Retries<ModelKey>,
+    /// Statuses waiting for a retry.
+    status_retries: Retries<ObjRef>,
+    /// The addresses of the VsVips we own.
+    vips: Vips,
+    /// The deletion guard.
+    guard: Guard,
+    /// The hold last reported (Event, log), to report changes only.
+    reported_hold: Option<String>,
+    /// ako-rs's own Pod, for Events about itself.
+    identity: Option<ObjectReference>,
+    /// Units to translate on the next pass whatever changed (a hold ended).
+    pending_units: std::collections::BTreeSet<ako_translate::Unit>,
+    /// Outcomes of passes, for whoever listens (`ako demo`, tests).
+    reports: broadcast::Sender<PassReport>,
+}
+
+impl<C: Cluster> Reconciler<C> {
+    /// Read the cloud facts and the observed state (retrying until the controller answers).
+    pub async fn start(s: Start<C>) -> Self {
+        let settings = s.settings.borrow().clone();
+        let (cloud, observed) = load_controller(&s.avi, &settings, &s.admin).await;
+        let vips = Vips::of(&observed);
+        let status_owned = crate::status::ours_at_start(&s.shared.lock().snapshot, &vips);
+        let (reports, _) = broadcast::channel(16);
+        Reconciler {
+            avi: s.avi,
+            cluster: s.cluster,
+            shared: s.shared,
+            guard: Guard::new(guard_settings(&settings)),
+            settings,
+            settings_rx: s.settings,
+            settings_open: true,
+            timing: s.timing,
+            cloud,
+            observed,
+            deps: Deps::default(),
+            desired: Desired::new(),
+            status_owned,
+            last_failures: Vec::new(),
+            events: Events::default(),
+            admin: s.admin,
+            failed: BTreeMap::new(),
+            model_retries: Retries::default(),
+            status_retries: Retries::default(),
+            vips,
+            reported_hold: None,
+            identity: s.identity,
+            pending_units: Default::default(),
+            reports,
+        }
+    }
+
+    /// The outcome of every pass from now on.
+    pub fn reports(&self) -> broadcast::Receiver<PassReport> {
+        self.reports.subscribe()
+    }
+
+    /// Run forever.
+    pub async fn run(&mut self) {
+        let mut next_resync = self.timing.resync.map(|d| Instant::now() + d);
+        self.pass(pass::Work::full()).await;
+        loop {
+            let wake = [
+                next_resync,
+                self.model_retries.next(),
+                self.status_retries.next(),
+                self.guard.expires(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let sleep = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let mut work = tokio::select! {
+                () = self.shared.changed.notified() => {
+                    self.debounce().await;
+                    pass::Work::default()
+                }
+                changed = self.settings_rx.changed(), if self.settings_open => match changed {
+                    Ok(()) => self.new_settings().await,
+                    Err(_) => {
+                        // The sender is gone: the settings will not change any more.
+                        self.settings_open = false;
+                        pass::Work::default()
+                    }
+                },
+                () = sleep => pass::Work::default(),
+            };
+            let now = Instant::now();
+            if next_resync.is_some_and(|at| now >= at) {
+                self.reload().await;
+                next_resync = self.timing.resync.map(|d| Instant::now() + d);
+                work.full = true;
+            }
+            work.add_due(&self.model_retries, &self.status_retries, now);
+            if let Some(hold) = self.guard.release_due(now) {
+                tracing::info!(reason = hold.reason.as_str(), "deletion hold released");
+                work.release(hold);
+            }
+            if work.is_idle() && self.shared.lock().queued() == 0 {
+                continue; // woken for nothing (e.g. a retry that another pass already did)
+            }
+            self.pass(work).await;
+        }
+    }
+
+    /// After a change: wait for `debounce` of quiet, at most `max_delay` in all.
+    async fn debounce(&self) {
+        let started = Instant::now();
+        loop {
+            let left = self.timing.max_delay.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return;
+            }
+            let quiet = self.timing.debounce.min(left);
+            if tokio::time::timeout(quiet, self.shared.changed.notified())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    /// New settings: the guard's switches apply at once; a change of anything translation reads
+    /// is a full pass; another cluster or cloud is a re-read of the controller first.
+    async fn new_settings(&mut self) -> pass::Work {
+        let new = self.settings_rx.borrow_and_update().clone();
+        self.guard.settings = guard_settings(&new);
+        if new == self.settings {
+            return pass::Work::default();
+        }
+        let reload = new.cluster_name != self.settings.cluster_name || new.cloud_name != self.settings.cloud_name;
+        let resync = resync_of(&new);
+        tracing::info!(reload, "settings changed; translating everything again");
+        self.settings = new;
+        self.timing.resync = resync;
+        if reload {
+            let (cloud, observed) = load_controller(&self.avi, &self.settings, &self.admin).await;
+            self.cloud = cloud;
+            self.observed = observed;
+            self.vips = Vips::of(&self.observed);
+        }
+        pass::Work::full()
+    }
+
+    /// Full resync: re-read the cloud facts and everything we own on the controller.
+    async fn reload(&mut self) {
+        tracing::info!("periodic full resync");
+        match ako_sync::cloud_facts(&self.avi, &self.settings.cloud_name).await {
+            Ok(cloud) => self.cloud = cloud,
+            Err(e) => tracing::warn!("cannot refresh the cloud facts: {e:#}"),
+        }
+        match ako_sync::load_observed(&self.avi, self.observed.owner()).await {
+            Ok(observed) => self.observed = observed,
+            Err(e) => {
+                tracing::warn!("cannot re-read the controller, keeping the state in memory: {e:#}");
+                self.admin.controller_error(&format!("{e:#}"));
+            }
+        }
+    }
+}
+
+/// The cloud facts and the observed state, retried until the controller answers.
+async fn load_controller(avi: &Client, settings: &Settings, admin: &admin::State) -> (CloudFacts, Observed) {
+    let owner = Owner::new(&settings.cluster_name);
+    let cloud = retry_forever("cannot read the cloud from the controller", || async {
+        let r = ako_sync::cloud_facts(avi, &settings.cloud_name)
+            .await
+            .map_err(anyhow::Error::from);
+        admin.controller(&r);
+        r
+    })
+    .await;
+    let observed = retry_forever(
+        "cannot read the objects this cluster owns on the controller",
+        || async {
+            let r = ako_sync::load_observed(avi, &owner).await.map_err(anyhow::Error::from);
+            admin.controller(&r);
+            r
+        },
+    )
+    .await;
+    tracing::info!(objects = observed.len(), "observed state loaded");
+    admin.observed_loaded();
+    (cloud, observed)
+}

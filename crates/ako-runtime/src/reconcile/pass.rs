@@ -1,0 +1,531 @@
+//! One pass of the reconcile loop, as explicit stages:
+//!
+//! 1. [`take`](Reconciler::take): the recorded changes (everything on a full pass) → units;
+//! 2. [`fetch`](crate::fetch): the referenced objects (Secrets) translation now needs → more units;
+//! 3. [`translate`](Reconciler::translate) the units (pure, under the index lock);
+//! 4. [`guard`](Reconciler::guard): hold back outputs that lose roots nobody saw go;
+//! 5. commit the rest into the desired state;
+//! 6. [`sync`](Reconciler::sync) the models that changed (a scoped plan), or everything;
+//! 7. [`record`](Reconciler::record) the outcome: failures, retries, VIP addresses;
+//! 8. [`statuses`](Reconciler::statuses) and Events of the objects concerned;
+//! 9. [`report`](Reconciler::report): metrics, `/api/status`, listeners.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use ako_sync::{DeletionGuard, ExecuteOptions, ObjectKey, PlanOptions, Protection, Retry, Summary, SyncOptions};
+use ako_translate::kinds::InputKind;
+use ako_translate::{Deps, ModelKey, ObjRef, Translation, Unit, translate_unit};
+use avi_model::ObjectType;
+use k8s_openapi::api::core::v1::ObjectReference;
+use kube::runtime::events::EventType;
+use tokio::time::Instant;
+
+use super::Reconciler;
+use super::guard::{Hold, Retranslated};
+use super::retry::Retries;
+use crate::cluster::Cluster;
+use crate::events::Note;
+use crate::fetch;
+use crate::index::Changes;
+use crate::status;
+
+/// Longest a pass spends syncing before failed models go to their own retries.
+const SYNC_DEADLINE: Duration = Duration::from_secs(10);
+
+/// What one pass does beyond the changes recorded in the index.
+#[derive(Debug, Default)]
+pub struct Work {
+    /// Everything: rebuild the index, re-translate every unit, plan every model.
+    pub full: bool,
+    /// Models to sync again (their retry is due).
+    pub models: BTreeSet<ModelKey>,
+    /// Statuses to check again.
+    pub statuses: BTreeSet<ObjRef>,
+    /// Units to translate again (a hold ended).
+    pub units: BTreeSet<Unit>,
+}
+
+impl Work {
+    /// A full pass.
+    pub fn full() -> Self {
+        Work {
+            full: true,
+            ..Work::default()
+        }
+    }
+
+    /// Add the retries due at `now`.
+    pub fn add_due(&mut self, models: &Retries<ModelKey>, statuses: &Retries<ObjRef>, now: Instant) {
+        self.models.extend(models.due(now).cloned());
+        self.statuses.extend(statuses.due(now).cloned());
+    }
+
+    /// A hold was released: what it held is translated again (steady state) or everything is
+    /// planned (start).
+    pub fn release(&mut self, hold: Hold) {
+        if hold.units.is_empty() {
+            self.full = true;
+        }
+        self.units.extend(hold.units);
+    }
+
+    /// Nothing beyond the recorded changes.
+    pub fn is_idle(&self) -> bool {
+        !self.full && self.models.is_empty() && self.statuses.is_empty() && self.units.is_empty()
+    }
+}
+
+/// The outcome of one pass, for listeners (`ako demo`, tests).
+#[derive(Clone, Debug)]
+pub struct PassReport {
+    /// A full pass (start, resync, new settings).
+    pub full: bool,
+    /// Units re-translated.
+    pub units: usize,
+    /// Models planned.
+    pub models: usize,
+    /// What the sync did.
+    pub summary: Summary,
+    /// The translation failures of the whole desired state.
+    pub failures: Vec<ako_translate::Failure>,
+    /// The controller holds the desired state and every status is written.
+    pub converged: bool,
+    /// Deletions held by the guard, described.
+    pub held: Option<String>,
+}
+
+/// What stage 1 took.
+struct Intake {
+    units: BTreeSet<Unit>,
+    statuses: BTreeSet<ObjRef>,
+    /// Roots whose own deletion or change was observed.
+    evidence: BTreeSet<ObjRef>,
+}
+
+impl<C: Cluster> Reconciler<C> {
+    /// One pass.
+    pub(super) async fn pass(&mut self, work: Work) {
+        let started = Instant::now();
+        let mut intake = self.take(&work);
+        let fetched = fetch::referenced(&self.cluster, &self.shared, &self.deps, &self.settings).await;
+        if !fetched.is_empty() {
+            let index = self.shared.lock();
+            for r in &fetched {
+                intake.units.extend(
+                    self.deps
+                        .changed(&index.snapshot, &self.settings, &self.cloud, r.kind, &r.key),
+                );
+            }
+        }
+        tracing::debug!(units = ?intake.units, "pass");
+        let outputs = self.translate(&intake.units);
+        let (outputs, held, retranslate) = self.guard(outputs, &intake);
+        let touched = self.desired.replace(outputs);
+        self.log_failures();
+        let (scope, summary) = self.sync(&work, &touched.models, &held).await;
+        self.record(&work, &scope, &summary);
+
+        let mut targets = None;
+        if !work.full {
+            let mut t: BTreeSet<ObjRef> = touched.sources;
+            t.extend(intake.statuses);
+            t.extend(work.statuses.iter().cloned());
+            let view = self.desired.view();
+            t.extend(
+                view.status
+                    .iter()
+                    .filter(|s| scope.contains(&s.model))
+                    .map(|s| s.object.clone()),
+            );
+            targets = Some(t);
+        }
+        let statuses_ok = self.statuses(targets.as_ref()).await;
+        let events_summary = Summary {
+            failed: self.failed.values().flatten().cloned().collect(),
+            converged: summary.converged,
+            ..Summary::default()
+        };
+        self.events
+            .emit(
+                &self.cluster,
+                &self.shared,
+                self.desired.view(),
+                &events_summary,
+                &self.vips,
+            )
+            .await;
+        self.report_hold().await;
+        if !retranslate.is_empty() {
+            // A hold ended without its units being translated: do it now.
+            self.shared.changed.notify_one();
+            self.pending_units.extend(retranslate);
+        }
+        self.report(&work, intake.units.len(), &scope, &summary, statuses_ok, started);
+    }
+
+    /// Stage 1: take the recorded changes (all of them on a full pass) and turn them into units.
+    fn take(&mut self, work: &Work) -> Intake {
+        let mut index = self.shared.lock();
+        let Changes {
+            objects,
+            statuses,
+            deleted,
+            vanished,
+        } = index.take_changes();
+        tracing::debug!(?objects, ?statuses, "changes");
+        let mut units: BTreeSet<Unit> = std::mem::take(&mut self.pending_units);
+        units.extend(work.units.iter().cloned());
+        if work.full {
+            self.deps = Deps::build(&index.snapshot, &self.settings, &self.cloud);
+            units.extend(self.deps.all_units());
+            // Units that produced something and no longer exist must be emptied.
+            units.extend(self.desired.units().cloned());
+        } else {
+            for r in &objects {
+                units.extend(
+                    self.deps
+                        .changed(&index.snapshot, &self.settings, &self.cloud, r.kind, &r.key),
+                );
+            }
+        }
+        self.admin.metrics.cached(&index.counts());
+        // Evidence: a root seen deleted, or changed itself (an edit of its class or hosts).
+        let evidence = objects
+            .iter()
+            .filter(|r| !vanished.contains(*r) && is_root(r))
+            .chain(deleted.iter())
+            .cloned()
+            .collect();
+        Intake {
+            units,
+            statuses,
+            evidence,
+        }
+    }
+
+    /// Stage 3: translate the units.
+    fn translate(&self, units: &BTreeSet<Unit>) -> Vec<(Unit, Translation)> {
+        let index = self.shared.lock();
+        units
+            .iter()
+            .map(|u| {
+                let candidates = self.deps.candidates(u);
+                let out = translate_unit(&index.snapshot, &self.settings, &self.cloud, u, candidates);
+                (u.clone(), out)
+            })
+            .collect()
+    }
+
+    /// Stage 4: the deletion guard. Returns the outputs to commit, the models frozen by a hold
+    /// and the units to translate again because a hold ended.
+    fn guard(
+        &mut self,
+        outputs: Vec<(Unit, Translation)>,
+        intake: &Intake,
+    ) -> (Vec<(Unit, Translation)>, BTreeSet<ModelKey>, BTreeSet<Unit>) {
+        let mut pass = Retranslated {
+            evidence: intake.evidence.clone(),
+            served: self.desired.served(),
+            ..Retranslated::default()
+        };
+        for (unit, out) in &outputs {
+            pass.before.insert(unit.clone(), self.desired.roots_and_models(unit));
+            pass.after.extend(out.status.iter().map(|s| s.object.clone()));
+            pass.after.extend(out.failures.iter().map(|f| f.object.clone()));
+        }
+        let verdict = self.guard.check(&pass, Instant::now());
+        let frozen: BTreeSet<ModelKey> = self.guard.held().map(|h| h.models.clone()).unwrap_or_default();
+        let outputs = outputs.into_iter().filter(|(u, _)| !verdict.hold.contains(u)).collect();
+        (outputs, frozen, verdict.retranslate)
+    }
+
+    /// Log the translation failures when they changed.
+    fn log_failures(&mut self) {
+        let view = self.desired.view();
+        if view.failures != self.last_failures {
+            for f in &view.failures {
+                tracing::warn!(object = %f.object, "not translated: {}", f.message);
+            }
+            self.last_failures.clone_from(&view.failures);
+        }
+    }
+
+    /// Stage 6: sync what changed (everything on a full pass), never what a hold froze. Returns
+    /// the models planned.
+    async fn sync(
+        &mut self,
+        work: &Work,
+        touched: &BTreeSet<ModelKey>,
+        frozen: &BTreeSet<ModelKey>,
+    ) -> (BTreeSet<ModelKey>, Summary) {
+        let synced = self.shared.lock().synced();
+        let protection = {
+            let index = self.shared.lock();
+            Protection::of(&index.snapshot, &self.settings, &self.cloud, self.desired.view())
+        };
+        let mut plan = PlanOptions {
+            collect_garbage: synced,
+            // Deletes follow from evidence here; the loop's guard holds the rest.
+            guard: DeletionGuard {
+                allow_mass_delete: true,
+                ..DeletionGuard::default()
+            },
+            ..PlanOptions::default()
+        };
+        protection.apply(&mut plan);
+        let mut frozen = frozen.clone();
+        if work.full {
+            frozen.extend(self.start_check(&plan));
+        }
+        let view = self.desired.view();
+        let mut scope: BTreeSet<ModelKey> = if work.full {
+            view.models.keys().cloned().collect()
+        } else {
+            touched.iter().chain(work.models.iter()).cloned().collect()
+        };
+        scope.retain(|m| !frozen.contains(m));
+        if !work.full || !frozen.is_empty() {
+            plan.scope = Some(scope.clone());
+        }
+        if !work.full && scope.is_empty() {
+            return (
+                scope,
+                Summary {
+                    converged: true,
+                    ..Summary::default()
+                },
+            );
+        }
+        let options = SyncOptions {
+            plan,
+            execute: ExecuteOptions::default(),
+            // Models that keep failing are retried by the queue, not inside this pass.
+            deadline: Some(SYNC_DEADLINE),
+            ..SyncOptions::default()
+        };
+        self.admin.metrics.models_synced(scope.len());
+        let summary = ako_sync::sync(&self.avi, view, &mut self.observed, &options).await;
+        if summary.created + summary.updated + summary.deleted > 0 || !summary.converged {
+            tracing::info!(
+                models = scope.len(),
+                created = summary.created,
+                updated = summary.updated,
+                deleted = summary.deleted,
+                unchanged = summary.unchanged,
+                failed = summary.failed.len(),
+                converged = summary.converged,
+                "synced"
+            );
+        }
+        for f in &summary.failed {
+            tracing::warn!("sync failure: {f}");
+        }
+        (scope, summary)
+    }
+
+    /// The start check of the guard on a full plan: the models to freeze.
+    fn start_check(&mut self, plan: &PlanOptions) -> BTreeSet<ModelKey> {
+        let mut dry = plan.clone();
+        dry.guard.allow_mass_delete = false;
+        dry.guard.max_share = self.guard.settings.max_share;
+        dry.guard.min_owned = self.guard.settings.min_count;
+        let planned = ako_sync::plan(self.desired.view(), &self.observed, &dry);
+        let (would_delete, models) = match planned.refused {
+            Some(r) => (r.would_delete, r.models),
+            None => (0, BTreeSet::new()),
+        };
+        self.guard
+            .check_start(would_delete, self.observed.len(), models, Instant::now())
+    }
+
+    /// Stage 7: book the outcome of a sync: failures per model, their retries, the VIP addresses.
+    fn record(&mut self, work: &Work, scope: &BTreeSet<ModelKey>, summary: &Summary) {
+        if work.full {
+            self.failed.clear();
+        } else {
+            for m in scope {
+                self.failed.remove(m);
+            }
+        }
+        for f in &summary.failed {
+            self.failed.entry(f.model.clone()).or_default().push(f.clone());
+        }
+        let mut retry: BTreeSet<&ModelKey> = summary
+            .failed
+            .iter()
+            .filter(|f| f.retry != Retry::Never)
+            .map(|f| &f.model)
+            .collect();
+        if !summary.converged && summary.failed.is_empty() {
+            // Stopped without a failure to blame (deadline): all again.
+            retry.extend(scope.iter());
+        }
+        let synced: Vec<ModelKey> = if work.full {
+            self.model_retries.keys().cloned().collect()
+        } else {
+            scope.iter().cloned().collect()
+        };
+        for m in synced.iter().filter(|m| !retry.contains(m)) {
+            self.model_retries.succeeded(m);
+        }
+        for m in retry {
+            self.model_retries.failed(m.clone());
+        }
+        if work.full {
+            self.vips = status::Vips::of(&self.observed);
+        } else {
+            for m in scope {
+                self.vips
+                    .refresh(&self.observed, ObjectKey::new(ObjectType::VsVip, &m.tenant, &m.vs));
+            }
+        }
+    }
+
+    /// Stage 8: patch the statuses that differ (of `only`, or all); true when every patch went
+    /// through. A failed patch is retried with backoff.
+    async fn statuses(&mut self, only: Option<&BTreeSet<ObjRef>>) -> bool {
+        let intents = self
+            .desired
+            .view()
+            .status
+            .iter()
+            .filter(|s| only.is_none_or(|o| o.contains(&s.object)));
+        let want = status::desired(intents, &self.vips);
+        let changes = {
+            let index = self.shared.lock();
+            status::changes(&index.snapshot, &want, &mut self.status_owned, only)
+        };
+        for t in only.into_iter().flatten() {
+            if !changes.iter().any(|(c, _)| c == t) {
+                self.status_retries.succeeded(t);
+            }
+        }
+        let mut ok = true;
+        for (t, entries) in &changes {
+            match self.cluster.patch_status(t, entries.as_ref()).await {
+                Ok(()) => {
+                    self.status_retries.succeeded(t);
+                    let ips: Option<BTreeSet<&str>> =
+                        entries.as_ref().map(|e| e.iter().map(|(ip, _)| ip.as_str()).collect());
+                    tracing::info!(object = %t, ?ips, "status written");
+                }
+                Err(e) => {
+                    ok = false;
+                    self.status_retries.failed(t.clone());
+                    tracing::warn!(object = %t, "cannot write status: {e}");
+                }
+            }
+        }
+        ok
+    }
+
+    /// A new or ended hold is logged and said in an Event on ako-rs's own Pod.
+    async fn report_hold(&mut self) {
+        let now = self.guard.held().map(|h| h.describe(&self.guard.settings));
+        if now == self.reported_hold {
+            return;
+        }
+        let note = match &now {
+            Some(text) => {
+                tracing::warn!("{text}");
+                Note {
+                    type_: EventType::Warning,
+                    reason: "DeletionsHeld",
+                    message: text.clone(),
+                }
+            }
+            None => {
+                tracing::info!("deletions no longer held");
+                Note {
+                    type_: EventType::Normal,
+                    reason: "DeletionsReleased",
+                    message: "deletions are no longer held".to_owned(),
+                }
+            }
+        };
+        self.reported_hold = now;
+        if let Some(me) = &self.identity {
+            publish_about(&self.cluster, me, &note).await;
+        }
+    }
+
+    /// Stage 9: metrics, `/api/status`, listeners.
+    fn report(
+        &mut self,
+        work: &Work,
+        units: usize,
+        scope: &BTreeSet<ModelKey>,
+        summary: &Summary,
+        statuses_ok: bool,
+        started: Instant,
+    ) {
+        let view = self.desired.view();
+        let converged = summary.converged && statuses_ok && self.failed.is_empty();
+        let m = &self.admin.metrics;
+        m.pass(
+            started.elapsed(),
+            summary.converged && statuses_ok,
+            summary,
+            view.failures.len(),
+            view.models.len(),
+            &self.observed,
+        );
+        m.set_queue(
+            self.shared.lock().queued(),
+            self.model_retries.len() + self.status_retries.len(),
+        );
+        let held = self.guard.held();
+        m.held(held.map(|h| (h.reason.as_str(), h.roots.len().max(h.models.len()))));
+        self.admin
+            .synced(converged, view.models.len(), &view.failures, self.failed.len());
+        self.admin.held(held.map(|h| {
+            serde_json::json!({
+                "reason": h.reason.as_str(),
+                "message": h.describe(&self.guard.settings),
+                "roots": h.roots.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "models": h.models.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "held_for_seconds": h.since.elapsed().as_secs(),
+                "release_in_seconds": self.guard.settings.hold.saturating_sub(h.since.elapsed()).as_secs(),
+            })
+        }));
+        // Transport errors, 5xx, lost sessions: the controller is not answering as it should.
+        let mut unreachable = summary.failed.iter().filter(|f| f.retry == Retry::Fast).peekable();
+        // A pass that sent nothing tells nothing about the controller.
+        if (work.full || !scope.is_empty()) && unreachable.peek().is_none() {
+            self.admin.controller(&Ok(()));
+        }
+        for f in unreachable {
+            self.admin.controller_error(&f.to_string());
+        }
+        let _ = self.reports.send(PassReport {
+            full: work.full,
+            units,
+            models: scope.len(),
+            summary: summary.clone(),
+            failures: view.failures.clone(),
+            converged,
+            held: self.guard.held().map(|h| h.describe(&self.guard.settings)),
+        });
+    }
+}
+
+/// Whether an object is a root of translation (its own change is evidence about what it fed).
+fn is_root(r: &ObjRef) -> bool {
+    struct Root(bool);
+    impl ako_translate::kinds::KindVisitor for Root {
+        fn visit<K: InputKind>(&mut self) {
+            self.0 = K::ROOT;
+        }
+    }
+    let mut v = Root(false);
+    ako_translate::kinds::with_kind(r.kind, &mut v);
+    v.0
+}
+
+/// Publish an Event about ako-rs itself; failures are logged.
+async fn publish_about(cluster: &impl Cluster, me: &ObjectReference, note: &Note) {
+    if let Err(e) = cluster.publish(me, note).await {
+        tracing::warn!(reason = note.reason, "cannot write event: {e}");
+    }
+}

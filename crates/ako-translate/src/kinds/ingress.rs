@@ -1,0 +1,76 @@
+//! Ingress: a root of L7 translation. It feeds the models of its hosts (or its own failure unit)
+//! and reads its backend Services, its TLS Secrets and, under `fqdnReusePolicy: Strict`, the
+//! other Ingresses claiming its hosts.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::networking::v1::Ingress;
+
+use super::{Dep, InputKind, Kind, LbEntry, Store, same_meta};
+use crate::key::{NsName, ObjRef};
+use crate::model::CloudFacts;
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+use crate::units::{Unit, units_of_ingress};
+
+impl InputKind for Ingress {
+    const KIND: Kind = Kind::Ingress;
+    const ROOT: bool = true;
+
+    fn store(snap: &Snapshot) -> &Store<Self> {
+        &snap.ingresses
+    }
+
+    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
+        snap.ingresses.insert(key, object);
+    }
+
+    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
+        snap.ingresses.remove(key)
+    }
+
+    fn same_for_translation(a: &Self, b: &Self) -> bool {
+        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+    }
+
+    fn lb_status(object: &Self) -> Option<BTreeSet<LbEntry>> {
+        let list = object
+            .status
+            .as_ref()
+            .and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref());
+        Some(
+            list.into_iter()
+                .flatten()
+                .filter_map(|e| Some((e.ip.clone()?, e.hostname.clone())))
+                .collect(),
+        )
+    }
+
+    fn units(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {
+        units_of_ingress(snap, settings, cloud, key)
+    }
+
+    /// The Services of its rules' backends, the Secrets of `spec.tls` and its hosts as written
+    /// (empty for a rule without host).
+    fn dependencies(key: &NsName, object: &Self) -> BTreeSet<Dep> {
+        let mut deps = BTreeSet::new();
+        let Some(spec) = object.spec.as_ref() else {
+            return deps;
+        };
+        let ns = key.namespace.as_str();
+        for rule in spec.rules.iter().flatten() {
+            deps.insert(Dep::Host(rule.host.clone().unwrap_or_default()));
+            for path in rule.http.iter().flat_map(|h| h.paths.iter()) {
+                if let Some(svc) = &path.backend.service {
+                    deps.insert(Dep::Object(ObjRef::new(Kind::Service, ns, &svc.name)));
+                }
+            }
+        }
+        for tls in spec.tls.iter().flatten() {
+            if let Some(secret) = &tls.secret_name {
+                deps.insert(Dep::Object(ObjRef::new(Kind::Secret, ns, secret)));
+            }
+        }
+        deps
+    }
+}

@@ -1,0 +1,252 @@
+//! The Kubernetes kinds translation reads, each declared once, in its own module: where its
+//! objects live in the [`Snapshot`], what of an object translation reads (two versions that
+//! agree there translate the same), what a change of one touches in the dependency index
+//! ([`crate::Deps`]), and how `ako run` watches it. Manifest loading, the runtime's watchers and
+//! index, and the dependency index are generic over [`InputKind`] and find the kinds through
+//! [`for_each`].
+//!
+//! Adding a kind: a module here implementing [`InputKind`], a line in the `kinds!` list below, a
+//! store in [`Snapshot`] — and its translation.
+
+mod endpoint_slice;
+mod ingress;
+mod ingress_class;
+mod namespace;
+mod node;
+mod pod;
+mod secret;
+mod service;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::key::{NsName, ObjRef};
+use crate::model::CloudFacts;
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+use crate::units::Unit;
+
+/// The objects of one kind by namespace and name (namespace empty for cluster-scoped kinds).
+pub type Store<K> = BTreeMap<NsName, K>;
+
+/// One element of `status.loadBalancer.ingress`: `(ip, hostname)`.
+pub type LbEntry = (String, Option<String>);
+
+/// The annotation `kubectl apply` leaves: a whole copy of the object, never read by translation.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Declares the kinds, once: the [`Kind`] enum, [`for_each`] and [`with_kind`].
+macro_rules! kinds {
+    ($($kind:ident: $ty:ty, $doc:literal;)*) => {
+        /// Every kind translation reads, in [`for_each`] order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        pub enum Kind {
+            $(#[doc = $doc] $kind,)*
+        }
+
+        impl Kind {
+            /// Every kind.
+            pub const ALL: &[Kind] = &[$(Kind::$kind),*];
+
+            /// The kind's name as Kubernetes writes it (`Ingress`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => stringify!($kind),)*
+                }
+            }
+        }
+
+        /// Calls `v` with every kind, in [`Kind`] order.
+        pub fn for_each(v: &mut impl KindVisitor) {
+            $(v.visit::<$ty>();)*
+        }
+
+        /// Calls `v` with the type of `kind`.
+        pub fn with_kind(kind: Kind, v: &mut impl KindVisitor) {
+            match kind {
+                $(Kind::$kind => v.visit::<$ty>(),)*
+            }
+        }
+    };
+}
+
+kinds! {
+    Ingress: Ingress, "networking.k8s.io/v1 Ingress: a root of L7 translation.";
+    IngressClass: IngressClass, "networking.k8s.io/v1 IngressClass.";
+    Service: Service, "v1 Service: a root of L4 translation, and an Ingress backend.";
+    EndpointSlice: EndpointSlice, "discovery.k8s.io/v1 EndpointSlice.";
+    Namespace: Namespace, "v1 Namespace.";
+    Node: Node, "v1 Node.";
+    Pod: Pod, "v1 Pod (NodePortLocal).";
+    Secret: Secret, "v1 Secret (the ones Ingresses name).";
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How `ako run` watches a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watch {
+    /// Every object, whole.
+    Objects,
+    /// Names and resource versions only; the objects the dependency index says translation
+    /// reads are fetched one by one ([`crate::Deps::referenced`]). For kinds a cluster holds
+    /// many of and translation reads few of (Secrets).
+    Referenced,
+}
+
+/// What a change of one object touches in the dependency index; [`crate::Deps`] turns it into
+/// translation units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Touch {
+    /// Nothing translation reads.
+    Nothing,
+    /// The roots that name this object (a Secret: the Ingresses with it in `spec.tls`).
+    Readers,
+    /// The object is part of another one's input (an EndpointSlice of its Service). The owner is
+    /// remembered, so a change of owner touches the old one too.
+    PartOf(Option<ObjRef>),
+    /// As a change of the input of each of these objects (a Pod: every Service of its
+    /// namespace, under NodePortLocal).
+    InputOf(Vec<ObjRef>),
+    /// Every root in this namespace is re-indexed, as when it changes itself (a Namespace:
+    /// filters and tenant).
+    RootsIn(String),
+    /// The units of every root of this kind (an IngressClass: every Ingress).
+    UnitsOf(Kind),
+    /// Every unit (a Node, when pool members are node addresses).
+    Everything,
+}
+
+/// Something translation depends on, as a root names it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dep {
+    /// Another Kubernetes object (an Ingress's Service or Secret).
+    Object(ObjRef),
+    /// A host name as written in a root (claimed exclusively under `fqdnReusePolicy: Strict`).
+    Host(String),
+}
+
+/// A kind of Kubernetes object translation reads. Everything about a kind that is not its
+/// translation is here.
+pub trait InputKind:
+    kube_core::Resource<DynamicType = ()> + DeserializeOwned + Serialize + Clone + fmt::Debug + Send + Sync + 'static
+{
+    /// Which kind this is.
+    const KIND: Kind;
+    /// How `ako run` watches it.
+    const WATCH: Watch = Watch::Objects;
+    /// Whether its objects live in namespaces.
+    const NAMESPACED: bool = true;
+    /// Whether it is a root of translation: it feeds [`units`](InputKind::units) of its own,
+    /// and a change of it re-indexes it.
+    const ROOT: bool = false;
+
+    /// Whether `ako run` watches it with these settings (Pods: only under NodePortLocal).
+    fn watched(_settings: &Settings) -> bool {
+        true
+    }
+
+    /// Its objects in the snapshot.
+    fn store(snap: &Snapshot) -> &Store<Self>;
+
+    /// Add or replace one object (already [`normalized`](InputKind::normalize)).
+    fn insert(snap: &mut Snapshot, key: NsName, object: Self);
+
+    /// Remove one object.
+    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self>;
+
+    /// Drop what translation never reads and would only cost memory (managed fields, the
+    /// last-applied annotation), and put the object in the form the API server stores.
+    fn normalize(&mut self) {
+        strip_meta(self.meta_mut());
+    }
+
+    /// Whether translation reads the same of both versions: an update that differs only in what
+    /// it ignores (resource version, status, heartbeats) re-translates nothing.
+    fn same_for_translation(a: &Self, b: &Self) -> bool;
+
+    /// The `status.loadBalancer.ingress` entries with an IP (the only ones ako-rs writes), for
+    /// the kinds it writes them to; `None` for the others.
+    fn lb_status(_object: &Self) -> Option<BTreeSet<LbEntry>> {
+        None
+    }
+
+    /// For a kind that is not a root: what a change of the object `key` (now `object`, `None`
+    /// when deleted) touches.
+    fn touches(_key: &NsName, _object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
+        Touch::Nothing
+    }
+
+    /// For a root: the translation units it feeds. Empty when it is not in
+    /// the snapshot.
+    fn units(_snap: &Snapshot, _settings: &Settings, _cloud: &CloudFacts, _key: &NsName) -> BTreeSet<Unit> {
+        BTreeSet::new()
+    }
+
+    /// For a root: what its translation reads besides itself.
+    fn dependencies(_key: &NsName, _object: &Self) -> BTreeSet<Dep> {
+        BTreeSet::new()
+    }
+}
+
+/// Managed fields and the last-applied annotation removed.
+pub fn strip_meta(meta: &mut ObjectMeta) {
+    meta.managed_fields = None;
+    if let Some(a) = meta.annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+        if a.is_empty() {
+            meta.annotations = None;
+        }
+    }
+}
+
+/// Something done once per kind: [`for_each`] calls [`visit`](KindVisitor::visit) with each.
+pub trait KindVisitor {
+    /// Called once with each kind.
+    fn visit<K: InputKind>(&mut self);
+}
+
+/// Labels, annotations and the creation time: translation reads both maps on most kinds, and
+/// the Strict FQDN policy orders Ingresses by creation.
+pub(crate) fn same_meta(a: &ObjectMeta, b: &ObjectMeta) -> bool {
+    a.labels == b.labels && a.annotations == b.annotations && a.creation_timestamp == b.creation_timestamp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Names(Vec<(Kind, String)>);
+
+    impl KindVisitor for Names {
+        fn visit<K: InputKind>(&mut self) {
+            self.0.push((K::KIND, K::kind(&()).to_string()));
+        }
+    }
+
+    #[test]
+    fn every_kind_is_visited_once_in_order_under_its_kubernetes_name() {
+        let mut names = Names(Vec::new());
+        for_each(&mut names);
+        let kinds: Vec<Kind> = names.0.iter().map(|(k, _)| *k).collect();
+        let mut sorted = kinds.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(kinds, sorted, "in Kind order, each once");
+        for (kind, name) in &names.0 {
+            assert_eq!(kind.as_str(), name);
+        }
+        assert_eq!(kinds.len(), 8);
+    }
+}

@@ -1,0 +1,51 @@
+//! Service: a root of L4 translation (a LoadBalancer Service feeds its own VS, or its shared-VIP
+//! group's), and an input of the Ingresses naming it as a backend.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::Service;
+
+use super::{InputKind, Kind, LbEntry, Store, same_meta};
+use crate::key::NsName;
+use crate::model::CloudFacts;
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+use crate::units::{Unit, units_of_service};
+
+impl InputKind for Service {
+    const KIND: Kind = Kind::Service;
+    const ROOT: bool = true;
+
+    fn store(snap: &Snapshot) -> &Store<Self> {
+        &snap.services
+    }
+
+    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
+        snap.services.insert(key, object);
+    }
+
+    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
+        snap.services.remove(key)
+    }
+
+    fn same_for_translation(a: &Self, b: &Self) -> bool {
+        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+    }
+
+    fn lb_status(object: &Self) -> Option<BTreeSet<LbEntry>> {
+        let list = object
+            .status
+            .as_ref()
+            .and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref());
+        Some(
+            list.into_iter()
+                .flatten()
+                .filter_map(|e| Some((e.ip.clone()?, e.hostname.clone())))
+                .collect(),
+        )
+    }
+
+    fn units(snap: &Snapshot, _settings: &Settings, _cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {
+        units_of_service(snap, key)
+    }
+}
