@@ -7,8 +7,9 @@ FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY crates ./crates
-# Only the `ako` binary (it embeds the avisim library for `ako demo`); no test crates.
-RUN cargo build --release --locked -p ako --bin ako \
+# Only the `ako` binary, without `ako demo` and its embedded controller simulator (the `demo`
+# feature): a production image carries nothing it does not run.
+RUN cargo build --release --locked -p ako --bin ako --no-default-features \
  && install -D -m 0755 target/release/ako /out/ako
 
 # Static enough for distroless/cc: glibc comes with the base, TLS is rustls (no OpenSSL).

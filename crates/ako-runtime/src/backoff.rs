@@ -1,21 +1,12 @@
-//! The one retry helper for steps that must eventually work (start-up, controller re-reads):
-//! backon's exponential backoff with jitter, 1 s doubling to 30 s, forever, logging each failure.
+//! Retrying the steps that must eventually work (start-up, controller re-reads) with ako-rs's
+//! one backoff ([`avi_client::backoff`]), 1 s doubling to 30 s, forever, logging each failure.
 //! Per-model retries of the reconcile loop use the same backoff, per key
 //! ([`crate::reconcile::retry`]).
 
 use std::future::Future;
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
-
-/// The backoff of start-up steps.
-pub fn builder() -> ExponentialBuilder {
-    ExponentialBuilder::new()
-        .with_min_delay(Duration::from_secs(1))
-        .with_max_delay(Duration::from_secs(30))
-        .without_max_times()
-        .with_jitter()
-}
+use backon::Retryable;
 
 /// Run `step` until it succeeds, logging each failure as `what: <error>; retrying`.
 pub async fn retry_forever<T, F, Fut>(what: &str, step: F) -> T
@@ -24,7 +15,7 @@ where
     Fut: Future<Output = anyhow::Result<T>>,
 {
     let result = step
-        .retry(builder())
+        .retry(avi_client::backoff(Duration::from_secs(1), Duration::from_secs(30)).without_max_times())
         .notify(|e: &anyhow::Error, wait: Duration| {
             tracing::error!(retry_in_ms = wait.as_millis() as u64, "{what}: {e:#}; retrying");
         })

@@ -18,7 +18,7 @@
 
 use std::path::PathBuf;
 
-use ako_translate::{ChartConfig, Settings};
+use ako_translate::{ChartConfig, NsName, Settings};
 use anyhow::{Context, bail};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -35,7 +35,7 @@ pub enum Source {
     /// `--values FILE`.
     Values(PathBuf),
     /// The environment, and this ConfigMap (namespace, name) when given.
-    Chart(Option<(String, String)>),
+    Chart(Option<NsName>),
 }
 
 impl Source {
@@ -47,14 +47,14 @@ impl Source {
         let pod_namespace = std::env::var("POD_NAMESPACE").ok().filter(|s| !s.is_empty());
         let cm = match configmap {
             Some(arg) => Some(match arg.split_once('/') {
-                Some((ns, name)) if !ns.is_empty() && !name.is_empty() => (ns.to_owned(), name.to_owned()),
-                None if !arg.is_empty() => (
+                Some((ns, name)) if !ns.is_empty() && !name.is_empty() => NsName::new(ns, name),
+                None if !arg.is_empty() => NsName::new(
                     pod_namespace.context("--configmap NAME without a namespace needs POD_NAMESPACE; give NS/NAME")?,
-                    arg.to_owned(),
+                    arg,
                 ),
                 _ => bail!("--configmap {arg:?}: expected NAMESPACE/NAME"),
             }),
-            None => pod_namespace.map(|ns| (ns, CONFIGMAP_NAME.to_owned())),
+            None => pod_namespace.map(|ns| NsName::new(ns, CONFIGMAP_NAME)),
         };
         Ok(Source::Chart(cm))
     }
@@ -62,40 +62,39 @@ impl Source {
     /// The namespace of AKO's ConfigMap and Secret, when known.
     pub fn namespace(&self) -> Option<String> {
         match self {
-            Source::Chart(Some((ns, _))) => Some(ns.clone()),
+            Source::Chart(Some(cm)) => Some(cm.namespace.clone()),
             _ => std::env::var("POD_NAMESPACE").ok().filter(|s| !s.is_empty()),
         }
     }
 
     /// Read and validate the settings; the error names every bad key.
     pub async fn settings(&self, kube: &kube::Client) -> anyhow::Result<Settings> {
-        let (ns, name) = match self {
+        let cm = match self {
             Source::Values(path) => return crate::inputs::read_settings(path),
             Source::Chart(None) => return chart_settings(None),
             Source::Chart(Some(cm)) => cm,
         };
-        let found = Api::<ConfigMap>::namespaced(kube.clone(), ns)
-            .get_opt(name)
+        let found = Api::<ConfigMap>::namespaced(kube.clone(), &cm.namespace)
+            .get_opt(&cm.name)
             .await
-            .with_context(|| format!("cannot read ConfigMap {ns}/{name}"))?
-            .with_context(|| format!("ConfigMap {ns}/{name} not found"))?;
-        chart_settings(Some((&format!("{ns}/{name}"), &found)))
+            .with_context(|| format!("cannot read ConfigMap {cm}"))?
+            .with_context(|| format!("ConfigMap {cm} not found"))?;
+        chart_settings(Some((cm, &found)))
     }
 
     /// Keep `settings` current while the process runs: every change of the ConfigMap is read
     /// (a new version that is invalid is logged, naming its keys, and ignored: the last valid
     /// settings stay). Nothing to watch with `--values` or without a ConfigMap.
     pub async fn watch(&self, kube: kube::Client, settings: watch::Sender<Settings>) {
-        let Source::Chart(Some((ns, name))) = self else {
+        let Source::Chart(Some(label)) = self else {
             return;
         };
-        let api = Api::<ConfigMap>::namespaced(kube, ns);
-        let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+        let api = Api::<ConfigMap>::namespaced(kube, &label.namespace);
+        let config = watcher::Config::default().fields(&format!("metadata.name={}", label.name));
         let mut events = watcher(api, config).default_backoff().applied_objects().boxed();
-        let label = format!("{ns}/{name}");
         while let Some(item) = events.next().await {
             match item {
-                Ok(cm) => match chart_settings(Some((&label, &cm))) {
+                Ok(cm) => match chart_settings(Some((label, &cm))) {
                     Ok(new) => {
                         settings.send_if_modified(|old| {
                             let differs = *old != new;
@@ -114,9 +113,9 @@ impl Source {
     }
 }
 
-/// The settings from AKO's environment variables and, when given, the ConfigMap (`label`: its
-/// `namespace/name`), whose keys win.
-fn chart_settings(cm: Option<(&str, &ConfigMap)>) -> anyhow::Result<Settings> {
+/// The settings from AKO's environment variables and, when given, the ConfigMap (and its
+/// name), whose keys win.
+fn chart_settings(cm: Option<(&NsName, &ConfigMap)>) -> anyhow::Result<Settings> {
     let mut config = ChartConfig::new();
     config.add_env(|name| std::env::var(name).ok());
     let mut from = vec!["the environment".to_owned()];
@@ -147,7 +146,7 @@ mod tests {
     #[test]
     fn configmap_argument() {
         match Source::new(None, Some("ns1/cm")).unwrap() {
-            Source::Chart(Some((ns, name))) => assert_eq!((ns.as_str(), name.as_str()), ("ns1", "cm")),
+            Source::Chart(Some(cm)) => assert_eq!(cm, NsName::new("ns1", "cm")),
             other => panic!("{other:?}"),
         }
         assert!(Source::new(None, Some("/cm")).is_err());

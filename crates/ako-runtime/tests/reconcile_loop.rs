@@ -155,11 +155,21 @@ async fn a_relist_that_drops_most_services_is_held_until_they_return() {
     let event = events.iter().find(|e| e.reason == "DeletionsHeld").expect("an Event");
     assert!(event.warning && event.regarding == "Pod ako/ako-0", "{event:?}");
     assert_eq!(w.virtual_services().await, vs_of("app", 20), "nothing deleted");
+    let metrics = w.admin.metrics.render();
+    assert!(
+        metrics.contains("ako_deletions_held{reason=\"inputs_dropped\"} 18\n"),
+        "{metrics}"
+    );
+    let status = w.admin.status();
+    assert_eq!(status["deletions_held"]["reason"], "inputs_dropped", "{status}");
+    assert_eq!(status["deletions_held"]["roots"].as_array().unwrap().len(), 18);
 
     // The next list has them again: the hold ends, nothing was deleted.
     w.cluster.list(Kind::Service);
     w.reports_until("released", |r| r.held.is_none() && r.converged).await;
     assert_eq!(w.virtual_services().await, vs_of("app", 20));
+    assert!(w.admin.status()["deletions_held"].is_null());
+    assert!(!w.admin.metrics.render().contains("ako_deletions_held{"));
     assert!(w.cluster.events().iter().any(|e| e.reason == "DeletionsReleased"));
 
     // A relist that misses one is an ordinary deletion.

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use ako_translate::{ModelKey, ObjRef, Translation};
 use avi_client::Client;
+use backon::BackoffBuilder;
 use parking_lot::Mutex;
-use rand::Rng;
 
 use crate::execute::{ExecuteOptions, execute};
 use crate::load::{LoadError, load_observed};
@@ -82,6 +82,9 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
     let mut summary = Summary::default();
     let mut given_up: BTreeSet<ModelKey> = BTreeSet::new();
     let mut pending: Vec<Failure> = Vec::new();
+    let mut delays = avi_client::backoff(options.backoff_base, options.backoff_max)
+        .without_max_times()
+        .build();
     // Set when the loop ended on an empty plan: no need to plan once more to know.
     let mut nothing_left = false;
 
@@ -131,7 +134,7 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
         let delay = if pending.iter().any(|f| f.retry == Retry::Slow) {
             options.slow_retry_delay
         } else {
-            backoff(options, round)
+            delays.next().unwrap_or(options.backoff_max)
         };
         if options.deadline.is_some_and(|d| started.elapsed() + delay > d) {
             break;
@@ -157,16 +160,6 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
     summary.converged = summary.failed.is_empty() && summary.refused.is_none() && nothing_left;
     *observed = shared.into_inner();
     summary
-}
-
-/// Exponential backoff with "equal jitter": uniform in the upper half of the capped delay.
-fn backoff(options: &SyncOptions, round: u32) -> Duration {
-    let ceiling = options
-        .backoff_base
-        .saturating_mul(1u32 << round.saturating_sub(1).min(16))
-        .min(options.backoff_max);
-    let half = ceiling / 2;
-    half + Duration::from_nanos(rand::rng().random_range(0..=half.as_nanos().min(u128::from(u64::MAX)) as u64))
 }
 
 /// The Kubernetes objects behind each model, from the status intents.

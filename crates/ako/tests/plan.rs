@@ -194,3 +194,62 @@ fn translation_failures_are_reported_not_fatal() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("failure: Service ns/odd"), "{stderr}");
 }
+
+/// An application's manifests never hold IngressClass avi-lb: AKO's chart creates it (the
+/// cluster's default class when `L7Settings.defaultIngController` is true, its default).
+#[test]
+fn an_application_directory_is_planned_as_if_ako_s_chart_were_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = |class: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: app}}\nspec: {{ports: [{{port: 80}}]}}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: web, namespace: app}}\n\
+             spec: {{{class}rules: [{{host: web.avi.internal, http: {{paths: [{{path: /, pathType: Prefix,\
+             backend: {{service: {{name: web, port: {{number: 80}}}}}}}}]}}}}]}}\n"
+        )
+    };
+    let run = |files: &[(&str, String)], values: &str| {
+        let d = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(d.path().join(name), text).unwrap();
+        }
+        let v = dir.path().join("values.yaml");
+        std::fs::write(&v, values).unwrap();
+        let out = plan(&[
+            "--manifests",
+            d.path().to_str().unwrap(),
+            "--values",
+            v.to_str().unwrap(),
+            "-o",
+            "json",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let objects: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let served = objects.iter().any(|o| o["name"] == "demo--Shared-L7-0");
+        (served, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let values = "AKOSettings: {clusterName: demo}\nNetworkSettings: {vipNetworkList: [{networkName: vip-net}]}\n\
+                  L7Settings: {shardVSSize: SMALL}\n";
+    let note = "note: as installed by AKO's chart: IngressClass avi-lb";
+
+    let (served, stderr) = run(&[("app.yaml", app("ingressClassName: avi-lb, "))], values);
+    assert!(served, "{stderr}");
+    assert!(stderr.contains(note), "{stderr}");
+    assert!(!stderr.contains("does not exist"), "{stderr}");
+    // No class: the chart's class is the default one unless defaultIngController is false.
+    let (served, _) = run(&[("app.yaml", app(""))], values);
+    assert!(served);
+    let no_default = values.replace("shardVSSize: SMALL", "shardVSSize: SMALL, defaultIngController: false");
+    let (served, _) = run(&[("app.yaml", app(""))], &no_default);
+    assert!(!served);
+    // Manifests that define avi-lb themselves win, and nothing is added.
+    let other = "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: avi-lb}\n\
+                 spec: {controller: example.com/other}\n"
+        .to_owned();
+    let (served, stderr) = run(
+        &[("app.yaml", app("ingressClassName: avi-lb, ")), ("class.yaml", other)],
+        values,
+    );
+    assert!(!served, "{stderr}");
+    assert!(!stderr.contains(note), "{stderr}");
+}

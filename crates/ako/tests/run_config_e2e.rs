@@ -45,10 +45,37 @@ fn configmap(ns: &str, sim_url: &str, shard: &str) -> ConfigMap {
             "defaultIngController": "true",
             "defaultLBController": "true",
             "logLevel": "WARN",
-            "deleteConfig": "false"
+            "deleteConfig": "false",
+            "allowMassDeletion": "false",
+            "massDeletionHoldSeconds": "600"
         }
     }))
     .unwrap()
+}
+
+/// The chart's Secret `avi-secret` for `sim`.
+fn secret(sim: &avisim::Avisim) -> Secret {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "avi-secret"},
+        "stringData": {"username": USER, "password": PASSWORD, "certificateAuthorityData": sim.ca_pem()}
+    }))
+    .unwrap()
+}
+
+/// `ako run` configured by the ConfigMap and Secret of `ns` only, as the chart's pod `ako-0`.
+fn ako_in(dir: &std::path::Path, name: &str, ns: &str) -> AkoRun {
+    let configmap = format!("{ns}/avi-k8s-config");
+    AkoRun::start(dir, name, |cmd| {
+        cmd.arg("--configmap").arg(&configmap);
+        for name in ako_translate::settings_env::env_var_names().chain([
+            "AKO_CONTROLLER",
+            "AKO_CONTROLLER_USERNAME",
+            "AKO_CONTROLLER_PASSWORD",
+        ]) {
+            cmd.env_remove(name);
+        }
+        cmd.env("POD_NAMESPACE", ns).env("POD_NAME", "ako-0");
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,13 +84,8 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
     let ns = scoped_namespace("run-cfg").await;
 
     // The chart's Secret and a ConfigMap with a bad shardVSSize.
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "avi-secret"},
-        "stringData": {"username": USER, "password": PASSWORD, "certificateAuthorityData": sim.ca_pem()}
-    }))
-    .unwrap();
     ns.api::<Secret>()
-        .create(&PostParams::default(), &secret)
+        .create(&PostParams::default(), &secret(&sim))
         .await
         .expect("create the Secret");
     let configmaps = ns.api::<ConfigMap>();
@@ -73,18 +95,7 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
         .expect("create the ConfigMap");
 
     let dir = tempfile::tempdir().unwrap();
-    let configmap_name = format!("{}/avi-k8s-config", ns.name());
-    let ako = AkoRun::start(dir.path(), "ako", |cmd| {
-        cmd.arg("--configmap").arg(&configmap_name);
-        for name in ako_translate::settings_env::env_var_names().chain([
-            "AKO_CONTROLLER",
-            "AKO_CONTROLLER_USERNAME",
-            "AKO_CONTROLLER_PASSWORD",
-            "POD_NAMESPACE",
-        ]) {
-            cmd.env_remove(name);
-        }
-    });
+    let ako = ako_in(dir.path(), "ako", ns.name());
 
     let services = ns.api::<Service>();
     let svc: Service = serde_json::from_value(json!({
@@ -141,4 +152,91 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
     assert!(ip.starts_with("127.100."), "{status:?}");
     assert!(ako.exited().is_none(), "ako run still running");
     assert!(!ako.log_text().contains(PASSWORD), "the password is never logged");
+}
+
+/// Issue 13: a restart that finds the cluster empty while the controller holds this cluster's
+/// objects holds the deletes (Warning Event on the pod), until `allowMassDeletion` is set in the
+/// ConfigMap, which `ako run` watches: then they go, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_against_an_emptied_cluster_holds_deletes_until_the_configmap_allows_them() {
+    use k8s_openapi::api::events::v1::Event;
+    use kube::api::{DeleteParams, ListParams};
+
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let ns = scoped_namespace("run-hold").await;
+    ns.api::<Secret>()
+        .create(&PostParams::default(), &secret(&sim))
+        .await
+        .expect("create the Secret");
+    let configmaps = ns.api::<ConfigMap>();
+    configmaps
+        .create(&PostParams::default(), &configmap(ns.name(), &sim.url(), "SMALL"))
+        .await
+        .expect("create the ConfigMap");
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..6).map(|i| format!("lb{i}")).collect();
+    for name in &names {
+        support::create::<Service>(
+            &ns,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
+        )
+        .await;
+    }
+    let count = || async {
+        let observed = ako_sync::load_observed(&avi, &ako_sync::Owner::new(CLUSTER))
+            .await
+            .expect("read the controller");
+        observed
+            .iter()
+            .filter(|(k, _)| k.kind == avi_model::ObjectType::VirtualService)
+            .count()
+    };
+    {
+        let first = ako_in(dir.path(), "first", ns.name());
+        eventually("six virtual services", WAIT, &first, || async {
+            (count().await == 6).then_some(())
+        })
+        .await;
+    }
+
+    // While no ako-rs runs, the Services go: nobody sees them deleted.
+    for name in &names {
+        ns.api::<Service>()
+            .delete(name, &DeleteParams::default())
+            .await
+            .expect("delete");
+    }
+    let ako = ako_in(dir.path(), "second", ns.name());
+    eventually("the hold in the log", WAIT, &ako, || async {
+        ako.log_text().contains("deletions held").then_some(())
+    })
+    .await;
+    assert_eq!(count().await, 6, "nothing deleted while held");
+    let events = ns.api::<Event>();
+    let held = eventually("the DeletionsHeld Event on the pod", WAIT, &ako, || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items.into_iter().find(|e| {
+            e.reason.as_deref() == Some("DeletionsHeld")
+                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ako-0")
+        })
+    })
+    .await;
+    assert_eq!(held.type_.as_deref(), Some("Warning"));
+
+    // Allowed in the ConfigMap: the deletes go, the process is the same.
+    configmaps
+        .patch(
+            "avi-k8s-config",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"data": {"allowMassDeletion": "true"}})),
+        )
+        .await
+        .expect("allow mass deletion");
+    eventually("the virtual services deleted", WAIT, &ako, || async {
+        (count().await == 0).then_some(())
+    })
+    .await;
+    assert!(ako.exited().is_none());
+    assert!(ako.log_text().contains("configuration changed"), "{}", ako.log_text());
 }

@@ -196,6 +196,7 @@ impl Inner {
         let policy = &self.config.retry;
         let idempotent = retry::is_idempotent(&call.method);
         let mut attempt = 1;
+        let mut delays = retry::delays(policy);
         let mut relogged = false;
         loop {
             let session = self.session.snapshot();
@@ -213,10 +214,12 @@ impl Inner {
                 Ok((status, body)) => Error::api(status.as_u16(), &body, call.method.as_str(), &call.path),
                 Err(e) => e,
             };
-            if attempt >= policy.max_attempts || !retry::should_retry(idempotent, &err) {
+            if !retry::should_retry(idempotent, &err) {
                 return Err(err);
             }
-            let delay = retry::backoff(policy, attempt);
+            let Some(delay) = delays.next() else {
+                return Err(err);
+            };
             tracing::debug!(
                 method = call.method.as_str(),
                 path = %call.path,

@@ -27,4 +27,5 @@ pub use config::{Config, Credential, DEFAULT_TENANT, DEFAULT_USER_AGENT, RetryCo
 pub use error::{Error, ErrorKind, Result};
 pub use query::{DEFAULT_PAGE_SIZE, Query};
 pub use reqwest::Method;
+pub use retry::backoff;
 pub use tenant::Tenant;

@@ -1,8 +1,9 @@
-//! Retry policy: which failures may be retried for which method, and the jittered backoff.
+//! Retry policy: which failures may be retried for which method, and the backoff every retry
+//! of ako-rs uses ([`backoff`]).
 
 use std::time::Duration;
 
-use rand::Rng;
+use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::Method;
 
 use crate::config::RetryConfig;
@@ -32,15 +33,24 @@ pub(crate) fn should_retry(idempotent: bool, err: &Error) -> bool {
     }
 }
 
-/// Delay before retry number `retry` (1 for the first retry): exponential growth from
-/// `base_delay`, capped at `max_delay`, with "equal jitter" (uniform in the upper half) so
-/// that many clients failing together do not retry in lock-step yet still back off.
-pub(crate) fn backoff(policy: &RetryConfig, retry: u32) -> Duration {
-    let exp = retry.saturating_sub(1).min(31);
-    let ceiling = policy.base_delay.saturating_mul(1u32 << exp).min(policy.max_delay);
-    let half = ceiling / 2;
-    let jitter_nanos = rand::rng().random_range(0..=half.as_nanos().min(u128::from(u64::MAX)) as u64);
-    half + Duration::from_nanos(jitter_nanos)
+/// The backoff of every retry in ako-rs (requests here, sync rounds, per-model retries, start-up
+/// steps): delays growing exponentially from `first` up to `longest`, each with "equal jitter"
+/// (uniform in the upper half of the step) so that many clients failing together do not retry in
+/// lock-step yet still back off. backon's jitter adds up to one step to the step, so the steps
+/// are half the delays. At most three retries unless the caller says otherwise
+/// (`.without_max_times()`, `.with_max_times(n)`).
+pub fn backoff(first: Duration, longest: Duration) -> ExponentialBuilder {
+    ExponentialBuilder::new()
+        .with_min_delay(first / 2)
+        .with_max_delay(longest / 2)
+        .with_jitter()
+}
+
+/// The delays between the attempts of one request.
+pub(crate) fn delays(policy: &RetryConfig) -> impl Iterator<Item = Duration> {
+    backoff(policy.base_delay, policy.max_delay)
+        .with_max_times(policy.max_attempts.saturating_sub(1) as usize)
+        .build()
 }
 
 #[cfg(test)]
@@ -85,29 +95,20 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
+    fn backoff_grows_with_equal_jitter_and_is_capped() {
         let p = RetryConfig {
-            max_attempts: 10,
+            max_attempts: 21,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
         };
+        let ms = Duration::from_millis;
         for _ in 0..50 {
-            let d1 = backoff(&p, 1);
-            assert!(
-                d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100),
-                "{d1:?}"
-            );
-            let d3 = backoff(&p, 3);
-            assert!(
-                d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400),
-                "{d3:?}"
-            );
-            let d20 = backoff(&p, 20);
-            assert!(
-                d20 >= Duration::from_millis(500) && d20 <= Duration::from_millis(1000),
-                "{d20:?}"
-            );
+            let d: Vec<Duration> = delays(&p).collect();
+            assert_eq!(d.len(), 20, "one delay before each retry");
+            assert!(d[0] >= ms(50) && d[0] <= ms(100), "{:?}", d[0]);
+            assert!(d[2] >= ms(200) && d[2] <= ms(400), "{:?}", d[2]);
+            assert!(d[19] >= ms(500) && d[19] <= ms(1000), "{:?}", d[19]);
         }
-        assert!(backoff(&p, u32::MAX) <= Duration::from_millis(1000));
+        assert_eq!(delays(&RetryConfig::none()).count(), 0);
     }
 }

@@ -99,6 +99,7 @@ impl Inner {
 
         let policy = &self.config.retry;
         let mut attempt = 1;
+        let mut delays = retry::delays(policy);
         let no_session = Snapshot::default();
         loop {
             let err = match self.send_once(&call, &no_session, attempt).await {
@@ -113,10 +114,13 @@ impl Inner {
                 Err(e) => e,
             };
             // Logging in only creates a session, so it is safe to repeat like an idempotent call.
-            if attempt >= policy.max_attempts || !retry::should_retry(true, &err) {
+            if !retry::should_retry(true, &err) {
                 return Err(err);
             }
-            tokio::time::sleep(retry::backoff(policy, attempt)).await;
+            let Some(delay) = delays.next() else {
+                return Err(err);
+            };
+            tokio::time::sleep(delay).await;
             attempt += 1;
         }
 

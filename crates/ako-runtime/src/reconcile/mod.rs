@@ -317,3 +317,34 @@ async fn load_controller(avi: &Client, settings: &Settings, admin: &admin::State
     admin.observed_loaded();
     (cloud, observed)
 }
+
+#[cfg(test)]
+mod tests {
+    use ako_translate::Values;
+
+    use super::*;
+
+    fn settings(extra: &str) -> Settings {
+        let text = format!(
+            "AKOSettings:\n  clusterName: c\n{extra}NetworkSettings:\n  vipNetworkList: [{{networkName: n}}]\n"
+        );
+        Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn full_sync_frequency_zero_turns_the_periodic_resync_off() {
+        assert_eq!(resync_of(&settings("")), Some(Duration::from_secs(1800)));
+        assert_eq!(resync_of(&settings("  fullSyncFrequency: \"0\"\n")), None);
+        assert_eq!(Timing::new(&settings("  fullSyncFrequency: 0\n")).resync, None);
+    }
+
+    #[test]
+    fn the_guard_is_configured_by_the_settings() {
+        let g = guard_settings(&settings(""));
+        assert_eq!((g.allow, g.hold), (false, Duration::from_secs(600)));
+        let g = guard_settings(&settings(
+            "  allowMassDeletion: \"true\"\n  massDeletionHoldSeconds: \"30\"\n",
+        ));
+        assert_eq!((g.allow, g.hold), (true, Duration::from_secs(30)));
+    }
+}

@@ -99,6 +99,8 @@ pub struct World {
     pub cluster: MemoryCluster,
     pub settings: watch::Sender<Settings>,
     pub reports: broadcast::Receiver<PassReport>,
+    /// What the admin server would show (`/metrics`, `/api/status`).
+    pub admin: Arc<ako_runtime::admin::State>,
     task: JoinHandle<()>,
 }
 
@@ -147,13 +149,14 @@ impl World {
             max_delay: Duration::from_millis(1000),
             resync: None,
         };
+        let admin = Arc::new(ako_runtime::admin::State::default());
         let mut reconciler = Reconciler::start(Start {
             avi: client(&sim).await,
             cluster: cluster.clone(),
             shared,
             settings: settings_rx,
             timing,
-            admin: Arc::new(ako_runtime::admin::State::default()),
+            admin: admin.clone(),
             identity: Some(me()),
         })
         .await;
@@ -165,6 +168,7 @@ impl World {
             cluster,
             settings: settings_tx,
             reports,
+            admin,
             task,
         }
     }
