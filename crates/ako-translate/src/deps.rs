@@ -11,7 +11,7 @@
 //! | [`Touch::PartOf`]     | as a change of the owner's input, the owner before and after (an EndpointSlice of its Service) |
 //! | [`Touch::InputOf`]    | as a change of each object's input (a Pod: the Services of its namespace) |
 //! | [`Touch::RootsIn`]    | every root of the namespace, as if it changed itself (a Namespace)     |
-//! | [`Touch::UnitsOf`]    | the units of every root of a kind (an IngressClass: every Ingress)     |
+//! | [`Touch::RootsOf`]    | every root of a kind, as if it changed itself (an IngressClass: every Ingress) |
 //! | [`Touch::Everything`] | every unit (a Node in NodePort mode)                                  |
 //!
 //! The caller applies the change to the snapshot first, then asks [`Deps::changed`].
@@ -169,13 +169,12 @@ impl Deps {
                     self.root_changed(ctx, r, out);
                 }
             }
-            Touch::UnitsOf(kind) => {
-                out.extend(
-                    self.roots
-                        .iter()
-                        .filter(|(r, _)| r.kind == kind)
-                        .flat_map(|(_, root)| root.units.iter().cloned()),
-                );
+            Touch::RootsOf(kind) => {
+                let mut roots: Vec<ObjRef> = self.roots.keys().filter(|r| r.kind == kind).cloned().collect();
+                roots.sort();
+                for r in &roots {
+                    self.root_changed(ctx, r, out);
+                }
             }
             Touch::Everything => out.extend(self.all_units()),
         }
@@ -275,7 +274,7 @@ fn root_of<K: InputKind>(ctx: &Ctx<'_>, key: &NsName) -> Root {
         units: K::units(ctx.snap, ctx.settings, ctx.cloud, key),
         deps: K::store(ctx.snap)
             .get(key)
-            .map(|o| K::dependencies(key, o))
+            .map(|o| K::dependencies(key, o, ctx.snap, ctx.settings))
             .unwrap_or_default(),
     }
 }

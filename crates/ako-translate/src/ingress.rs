@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::bodies::namespace_accepted;
 use crate::checksum::TargetPort;
 use crate::key::{Kind, NsName};
 use crate::model::{CloudFacts, Failure};
+use crate::namespaces::namespace_accepted;
 use crate::settings::{FqdnReusePolicy, Settings};
 use crate::snapshot::Snapshot;
 
@@ -135,6 +135,12 @@ enum Class {
     Ours,
     NotOurs,
     Problem(String),
+}
+
+/// Whether AKO serves this Ingress at all: its namespace passes the filters and its class is
+/// AKO's. What such an Ingress names is what translation may read.
+pub(crate) fn is_served(snap: &Snapshot, settings: &Settings, ns: &str, ing: &Ingress) -> bool {
+    namespace_accepted(snap, settings, ns) && matches!(class_decision(snap, ing), Class::Ours)
 }
 
 fn class_decision(snap: &Snapshot, ing: &Ingress) -> Class {

@@ -5,7 +5,6 @@
 //! No IO, no clock, no randomness: everything here is a function of its inputs, so it can be
 //! golden-tested and reused offline by `ako plan`.
 
-pub mod bodies;
 pub mod chart;
 pub mod checksum;
 pub mod deps;
@@ -15,13 +14,14 @@ pub mod ingress;
 pub mod key;
 pub mod kinds;
 pub mod l4;
-pub mod l4_shared_vip;
 pub mod l7;
 pub mod manifests;
 pub mod markers;
 pub mod members;
 pub mod model;
+pub mod namespaces;
 pub mod naming;
+pub mod pool;
 pub mod protect;
 pub mod settings;
 pub mod settings_env;
@@ -29,6 +29,7 @@ pub mod shard;
 pub mod snapshot;
 pub mod translate;
 pub mod units;
+pub mod vsvip;
 
 pub use deps::Deps;
 pub use desired::{Desired, Touched};

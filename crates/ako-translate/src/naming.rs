@@ -183,9 +183,28 @@ fn checked(name: String) -> Result<String, NameTooLong> {
     }
 }
 
+/// Go's `url.QueryEscape`.
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_escape_matches_go() {
+        assert_eq!(query_escape("admin"), "admin");
+        assert_eq!(query_escape("my tenant/x"), "my+tenant%2Fx");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -1,12 +1,12 @@
 //! Which models a translation failure may own objects in. A failure is not a deletion: the sync
 //! engine must keep the objects of those models as they are (AKO's rule "fail safe on deletes").
 
-use crate::bodies::tenant_of;
 use crate::ingress::rule_hosts;
 use crate::key::{Kind, ModelKey};
 use crate::l4::shared_vip_key;
 use crate::l7::model_of;
 use crate::model::{CloudFacts, Failure};
+use crate::namespaces::tenant_of;
 use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;

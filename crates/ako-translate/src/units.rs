@@ -8,12 +8,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::bodies::tenant_of;
 use crate::ingress::rule_hosts;
 use crate::key::{ModelKey, NsName, ObjRef};
 use crate::l4::{add_service, shared_vip_key, translate_l4_shared_vip};
 use crate::l7::{model_of, translate_l7_ingress_failures, translate_l7_model_among};
 use crate::model::{CloudFacts, Translation};
+use crate::namespaces::tenant_of;
 use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;

@@ -109,7 +109,7 @@ impl<C: Cluster> Reconciler<C> {
         let started = Instant::now();
         let mut intake = self.take(&work);
         let fetched = fetch::referenced(&self.cluster, &self.shared, &self.deps, &self.settings).await;
-        if !fetched.is_empty() {
+        {
             let index = self.shared.lock();
             for r in &fetched {
                 intake.units.extend(
@@ -117,6 +117,8 @@ impl<C: Cluster> Reconciler<C> {
                         .changed(&index.snapshot, &self.settings, &self.cloud, r.kind, &r.key),
                 );
             }
+            // Before any status is written: what is held is known once the fetches are done.
+            self.admin.metrics.cached(&index.counts());
         }
         tracing::debug!(units = ?intake.units, "pass");
         let outputs = self.translate(&intake.units);
@@ -189,7 +191,6 @@ impl<C: Cluster> Reconciler<C> {
                 );
             }
         }
-        self.admin.metrics.cached(&index.counts());
         // Evidence: a root seen deleted, or changed itself (an edit of its class or hosts).
         let evidence = objects
             .iter()

@@ -1,4 +1,5 @@
-//! The real translator's Ingress output (`ako_translate::translate` on `examples/`: a shared
+//! The real translator's Ingress output (`ako_translate::translate` on `examples/`, with the
+//! chart's IngressClass: a shared
 //! parent VS with VsVip, pool group, datascript and redirect policy; an SNI child with its
 //! certificate, HTTP policy set, pool groups and pools) against avisim: created in one round,
 //! a resync sends nothing, a removed path rewrites one policy and deletes its pool group and
@@ -36,6 +37,8 @@ async fn translate(client: &Client, edit: impl Fn(&str, String) -> String) -> Tr
         load_manifests(&mut snapshot, &name, &text).unwrap();
     }
     let settings = settings();
+    // As installed by AKO's chart: IngressClass avi-lb.
+    ako_translate::chart::add_chart_objects(&mut snapshot, &settings);
     let cloud = ako_sync::cloud_facts(client, &settings.cloud_name).await.unwrap();
     let t = ako_translate::translate(&snapshot, &settings, &cloud);
     assert!(t.failures.is_empty(), "{:?}", t.failures);

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::networking::v1::Ingress;
 
-use super::{Dep, InputKind, Kind, LbEntry, Store, same_meta};
+use super::{Dep, InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_meta};
+use crate::ingress::is_served;
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -17,17 +18,7 @@ impl InputKind for Ingress {
     const KIND: Kind = Kind::Ingress;
     const ROOT: bool = true;
 
-    fn store(snap: &Snapshot) -> &Store<Self> {
-        &snap.ingresses
-    }
-
-    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
-        snap.ingresses.insert(key, object);
-    }
-
-    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
-        snap.ingresses.remove(key)
-    }
+    plain_store!(ingresses);
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
         same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
@@ -38,12 +29,7 @@ impl InputKind for Ingress {
             .status
             .as_ref()
             .and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref());
-        Some(
-            list.into_iter()
-                .flatten()
-                .filter_map(|e| Some((e.ip.clone()?, e.hostname.clone())))
-                .collect(),
-        )
+        Some(lb_entries(list.into_iter().flatten().map(|e| (&e.ip, &e.hostname))))
     }
 
     fn units(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {
@@ -51,9 +37,13 @@ impl InputKind for Ingress {
     }
 
     /// The Services of its rules' backends, the Secrets of `spec.tls` and its hosts as written
-    /// (empty for a rule without host).
-    fn dependencies(key: &NsName, object: &Self) -> BTreeSet<Dep> {
+    /// (empty for a rule without host); nothing when AKO does not serve it (namespace filters,
+    /// another class).
+    fn dependencies(key: &NsName, object: &Self, snap: &Snapshot, settings: &Settings) -> BTreeSet<Dep> {
         let mut deps = BTreeSet::new();
+        if !is_served(snap, settings, &key.namespace, object) {
+            return deps;
+        }
         let Some(spec) = object.spec.as_ref() else {
             return deps;
         };

@@ -1,9 +1,9 @@
 //! IngressClass: which Ingresses AKO serves (`spec.controller`, the default-class annotation).
-//! A change may accept or drop any Ingress, so it touches every Ingress's units.
+//! A change may accept or drop any Ingress, so every Ingress is re-indexed.
 
 use k8s_openapi::api::networking::v1::IngressClass;
 
-use super::{InputKind, Kind, Store, Touch, same_meta};
+use super::{InputKind, Kind, Store, Touch, plain_store, same_meta};
 use crate::key::NsName;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
@@ -12,23 +12,13 @@ impl InputKind for IngressClass {
     const KIND: Kind = Kind::IngressClass;
     const NAMESPACED: bool = false;
 
-    fn store(snap: &Snapshot) -> &Store<Self> {
-        &snap.ingress_classes
-    }
-
-    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
-        snap.ingress_classes.insert(key, object);
-    }
-
-    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
-        snap.ingress_classes.remove(key)
-    }
+    plain_store!(ingress_classes);
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
         same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
     }
 
     fn touches(_key: &NsName, _object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
-        Touch::UnitsOf(Kind::Ingress)
+        Touch::RootsOf(Kind::Ingress)
     }
 }

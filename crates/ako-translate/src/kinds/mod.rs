@@ -122,8 +122,9 @@ pub enum Touch {
     /// Every root in this namespace is re-indexed, as when it changes itself (a Namespace:
     /// filters and tenant).
     RootsIn(String),
-    /// The units of every root of this kind (an IngressClass: every Ingress).
-    UnitsOf(Kind),
+    /// Every root of this kind is re-indexed, as when it changes itself (an IngressClass: every
+    /// Ingress, whose class decides whether it is served and what it reads).
+    RootsOf(Kind),
     /// Every unit (a Node, when pool members are node addresses).
     Everything,
 }
@@ -194,8 +195,9 @@ pub trait InputKind:
         BTreeSet::new()
     }
 
-    /// For a root: what its translation reads besides itself.
-    fn dependencies(_key: &NsName, _object: &Self) -> BTreeSet<Dep> {
+    /// For a root: what its translation reads besides itself (nothing when it is not served:
+    /// the Secrets of an Ingress of another class are never fetched).
+    fn dependencies(_key: &NsName, _object: &Self, _snap: &Snapshot, _settings: &Settings) -> BTreeSet<Dep> {
         BTreeSet::new()
     }
 }
@@ -215,6 +217,31 @@ pub fn strip_meta(meta: &mut ObjectMeta) {
 pub trait KindVisitor {
     /// Called once with each kind.
     fn visit<K: InputKind>(&mut self);
+}
+
+/// The `store`, `insert` and `remove` of a kind kept in a plain field of the [`Snapshot`].
+macro_rules! plain_store {
+    ($field:ident) => {
+        fn store(snap: &Snapshot) -> &Store<Self> {
+            &snap.$field
+        }
+
+        fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
+            snap.$field.insert(key, object);
+        }
+
+        fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
+            snap.$field.remove(key)
+        }
+    };
+}
+use plain_store;
+
+/// `status.loadBalancer.ingress` entries (`ip`, `hostname`) with an IP.
+fn lb_entries<'a>(list: impl IntoIterator<Item = (&'a Option<String>, &'a Option<String>)>) -> BTreeSet<LbEntry> {
+    list.into_iter()
+        .filter_map(|(ip, hostname)| Some((ip.clone()?, hostname.clone())))
+        .collect()
 }
 
 /// Labels, annotations and the creation time: translation reads both maps on most kinds, and

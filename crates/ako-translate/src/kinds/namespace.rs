@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use super::{InputKind, Kind, Store, Touch, same_meta};
+use super::{InputKind, Kind, Store, Touch, plain_store, same_meta};
 use crate::key::NsName;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
@@ -12,17 +12,7 @@ impl InputKind for Namespace {
     const KIND: Kind = Kind::Namespace;
     const NAMESPACED: bool = false;
 
-    fn store(snap: &Snapshot) -> &Store<Self> {
-        &snap.namespaces
-    }
-
-    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
-        snap.namespaces.insert(key, object);
-    }
-
-    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
-        snap.namespaces.remove(key)
-    }
+    plain_store!(namespaces);
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
         same_meta(&a.metadata, &b.metadata)

@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Node;
 
-use super::{InputKind, Kind, Store, Touch};
+use super::{InputKind, Kind, Store, Touch, plain_store};
 use crate::key::NsName;
 use crate::settings::{ServiceType, Settings};
 use crate::snapshot::Snapshot;
@@ -12,17 +12,7 @@ impl InputKind for Node {
     const KIND: Kind = Kind::Node;
     const NAMESPACED: bool = false;
 
-    fn store(snap: &Snapshot) -> &Store<Self> {
-        &snap.nodes
-    }
-
-    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
-        snap.nodes.insert(key, object);
-    }
-
-    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
-        snap.nodes.remove(key)
-    }
+    plain_store!(nodes);
 
     /// Labels (`nodePortSelector`) and addresses; not conditions, images or heartbeats, which
     /// change all the time.

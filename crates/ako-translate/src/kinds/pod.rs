@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
-use super::{InputKind, Kind, Store, Touch, same_meta};
+use super::{InputKind, Kind, Store, Touch, plain_store, same_meta};
 use crate::key::{NsName, ObjRef};
 use crate::settings::{ServiceType, Settings};
 use crate::snapshot::Snapshot;
@@ -15,17 +15,7 @@ impl InputKind for Pod {
         settings.service_type == ServiceType::NodePortLocal
     }
 
-    fn store(snap: &Snapshot) -> &Store<Self> {
-        &snap.pods
-    }
-
-    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
-        snap.pods.insert(key, object);
-    }
-
-    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
-        snap.pods.remove(key)
-    }
+    plain_store!(pods);
 
     /// Labels (Service selectors), annotations (NodePortLocal's mapping) and readiness.
     fn same_for_translation(a: &Self, b: &Self) -> bool {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 
-use super::{InputKind, Kind, Store, Touch, Watch, strip_meta};
+use super::{InputKind, Kind, Store, Touch, Watch, plain_store, strip_meta};
 use crate::key::NsName;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
@@ -17,17 +17,7 @@ impl InputKind for Secret {
     const KIND: Kind = Kind::Secret;
     const WATCH: Watch = Watch::Referenced;
 
-    fn store(snap: &Snapshot) -> &Store<Self> {
-        &snap.secrets
-    }
-
-    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
-        snap.secrets.insert(key, object);
-    }
-
-    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
-        snap.secrets.remove(key)
-    }
+    plain_store!(secrets);
 
     /// `stringData` folded into `data`, as the API server does.
     fn normalize(&mut self) {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::Service;
 
-use super::{InputKind, Kind, LbEntry, Store, same_meta};
+use super::{InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_meta};
 use crate::key::NsName;
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -16,17 +16,7 @@ impl InputKind for Service {
     const KIND: Kind = Kind::Service;
     const ROOT: bool = true;
 
-    fn store(snap: &Snapshot) -> &Store<Self> {
-        &snap.services
-    }
-
-    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
-        snap.services.insert(key, object);
-    }
-
-    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
-        snap.services.remove(key)
-    }
+    plain_store!(services);
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
         same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
@@ -37,12 +27,7 @@ impl InputKind for Service {
             .status
             .as_ref()
             .and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref());
-        Some(
-            list.into_iter()
-                .flatten()
-                .filter_map(|e| Some((e.ip.clone()?, e.hostname.clone())))
-                .collect(),
-        )
+        Some(lb_entries(list.into_iter().flatten().map(|e| (&e.ip, &e.hostname))))
     }
 
     fn units(snap: &Snapshot, _settings: &Settings, _cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {

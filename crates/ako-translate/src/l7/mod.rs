@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use graph::{Cert, HostVs, Parent};
 use objects::Ctx;
 
-use crate::bodies::tenant_of;
 use crate::ingress::{HostPaths, ParsedIngress, accepted_ingresses, rule_hosts};
 use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
+use crate::namespaces::tenant_of;
 use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::shard::ShardSize;

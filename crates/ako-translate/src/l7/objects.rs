@@ -8,15 +8,17 @@ use std::collections::BTreeSet;
 use avi_model::ObjectType;
 use serde_json::{Value, json};
 
-use crate::bodies::{PoolParts, placement_settings, pool_object, query_escape, vsvip_body};
-use crate::checksum::{self, HostPathRule, PgMember, PoolChecksum, PortProto, TargetPort, VipNetworkKey, VsChecksum};
+use crate::checksum::{self, HostPathRule, PgMember, PortProto, TargetPort, VsChecksum};
 use crate::fqdn::shared_vs_fqdn;
 use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{cluster_ip_members, node_port_members, npl_members, sort_servers};
 use crate::model::{Body, CloudFacts, DesiredObject, Model};
 use crate::naming::Namer;
+use crate::naming::query_escape;
+use crate::pool::{PoolParts, pool_object};
 use crate::settings::{ServiceType, Settings};
 use crate::snapshot::Snapshot;
+use crate::vsvip::vsvip_object;
 
 use super::INGRESS_WEIGHT;
 use super::graph::{HostVs, Parent, PolicySet, PoolNode};
@@ -200,33 +202,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The VsVip of a parent or dedicated VS: its FQDNs sorted, no preferred IP.
     fn vsvip(&self, tenant: &str, name: &str, fqdns: &[String]) -> DesiredObject {
         let mut fqdns = fqdns.to_vec();
         fqdns.sort();
-        let settings = self.settings;
-        let bgp = if settings.enable_rhi {
-            settings.bgp_peer_labels.clone()
-        } else {
-            Vec::new()
-        };
-        let nets: Vec<VipNetworkKey> = settings
-            .vip_networks
-            .iter()
-            .map(|n| VipNetworkKey {
-                name: n.network_name.clone(),
-                cidr: n.cidr.clone(),
-                v6cidr: n.v6cidr.clone(),
-                uuid: n.network_uuid.clone(),
-            })
-            .collect();
-        let cksum = checksum::vsvip_checksum(self.cluster, &fqdns, "", &nets, &bgp);
-        DesiredObject {
-            kind: ObjectType::VsVip,
-            tenant: tenant.to_owned(),
-            name: name.to_owned(),
-            checksum: cksum,
-            body: Body::from(vsvip_body(settings, name, tenant, &fqdns, "", cksum, &self.vrf, &bgp)),
-        }
+        vsvip_object(self.settings, tenant, name, &fqdns, "", &self.vrf)
     }
 
     fn pool(&self, tenant: &str, p: &PoolNode) -> DesiredObject {
@@ -281,27 +261,16 @@ impl<'a> Ctx<'a> {
             pool_ratio: INGRESS_WEIGHT,
             ..ServiceMetadata::default()
         };
-        let placement = placement_settings(self.settings, self.cloud);
-        let cksum = checksum::pool_checksum(&PoolChecksum {
+        pool_object(PoolParts {
+            settings: self.settings,
+            cloud: self.cloud,
+            tenant,
+            name: &p.name,
             protocol: "",
             port,
             port_name: &b.port_name,
             servers: &servers,
             priority_label: &p.priority_label,
-            placement_json: &checksum::node_network_map_json(placement.as_deref()),
-            namespace_svc_name: &[],
-            hostnames: &metadata.hostnames,
-            markers: markers.checksum(self.cluster),
-        });
-        pool_object(PoolParts {
-            settings: self.settings,
-            tenant,
-            name: &p.name,
-            cksum,
-            protocol: "",
-            port,
-            servers: &servers,
-            placement: placement.as_deref(),
             vrf: &self.vrf,
             metadata: &metadata,
             markers: &markers,

@@ -1,57 +1,16 @@
-//! The REST bodies AKO builds for objects that L4 and L7 share (pools, VsVips), and the
-//! per-namespace scoping rules (namespace filters, tenant).
+//! The pool every translation builds (an Ingress path's, a LoadBalancer Service port's, a
+//! shared-VIP group's), with AKO's checksum: one builder for L4 and L7.
 
 use std::net::IpAddr;
 
 use avi_model::ObjectType;
 use serde_json::{Value, json};
 
-use crate::checksum::{MetaServer, NodeNetworkEntry};
+use crate::checksum::{self, MetaServer, NodeNetworkEntry, PoolChecksum};
 use crate::markers::{Markers, ServiceMetadata};
 use crate::model::{Body, CloudFacts, DesiredObject};
+use crate::naming::query_escape;
 use crate::settings::Settings;
-use crate::snapshot::Snapshot;
-
-/// Namespace annotation choosing the Avi tenant.
-pub const TENANT_ANNOTATION: &str = "ako.vmware.com/tenant-name";
-
-/// Not blocked and selected by `namespaceSelector`, when one is set.
-pub fn namespace_accepted(snap: &Snapshot, settings: &Settings, ns: &str) -> bool {
-    if settings.blocked_namespaces.contains(ns) {
-        return false;
-    }
-    match &settings.namespace_selector {
-        None => true,
-        Some((key, value)) => snap
-            .namespace(ns)
-            .and_then(|n| n.metadata.labels.as_ref())
-            .and_then(|l| l.get(key))
-            .is_some_and(|v| v == value),
-    }
-}
-
-/// The Avi tenant of a namespace: its tenant annotation, else `tenantName`.
-pub fn tenant_of(snap: &Snapshot, settings: &Settings, ns: &str) -> String {
-    snap.namespace(ns)
-        .and_then(|n| n.metadata.annotations.as_ref())
-        .and_then(|a| a.get(TENANT_ANNOTATION))
-        .filter(|t| !t.is_empty())
-        .cloned()
-        .unwrap_or_else(|| settings.tenant.clone())
-}
-
-/// Go's `url.QueryEscape`.
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
 
 /// `nodeNetworkList` as AKO's map, only in clouds where AKO uses it.
 pub fn placement_settings(settings: &Settings, cloud: &CloudFacts) -> Option<Vec<NodeNetworkEntry>> {
@@ -76,24 +35,26 @@ pub fn placement_settings(settings: &Settings, cloud: &CloudFacts) -> Option<Vec
     )
 }
 
-/// What a pool body is built from.
+/// What a pool is built from.
 pub struct PoolParts<'a> {
-    /// Settings (cluster, cloud).
+    /// Settings (cluster, cloud, `nodeNetworkList`).
     pub settings: &'a Settings,
+    /// The cloud (whether pools get placement networks).
+    pub cloud: &'a CloudFacts,
     /// Tenant.
     pub tenant: &'a str,
     /// Pool name.
     pub name: &'a str,
-    /// Its checksum.
-    pub cksum: u32,
-    /// `TCP`/`UDP`/`SCTP`, empty for L7 (chooses the health monitor).
+    /// `TCP`/`UDP`/`SCTP`, empty for L7: in the checksum, and it chooses the health monitor.
     pub protocol: &'a str,
     /// Server port.
     pub port: i32,
+    /// The Service port's name (in the checksum).
+    pub port_name: &'a str,
     /// Servers, sorted.
     pub servers: &'a [MetaServer],
-    /// Placement networks, in clouds that use them.
-    pub placement: Option<&'a [NodeNetworkEntry]>,
+    /// The pool group priority label, if any (in the checksum).
+    pub priority_label: &'a str,
     /// VRF.
     pub vrf: &'a str,
     /// `service_metadata`.
@@ -102,12 +63,25 @@ pub struct PoolParts<'a> {
     pub markers: &'a Markers,
 }
 
-/// The pool as AKO POSTs it (`rest/avi_obj_pool.go:AviPoolBuild`).
+/// The pool as AKO POSTs it (`rest/avi_obj_pool.go:AviPoolBuild`), with AKO's checksum over
+/// what the model holds.
 pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
     let cluster = &p.settings.cluster_name;
+    let placement = placement_settings(p.settings, p.cloud);
+    let cksum = checksum::pool_checksum(&PoolChecksum {
+        protocol: p.protocol,
+        port: p.port,
+        port_name: p.port_name,
+        servers: p.servers,
+        priority_label: p.priority_label,
+        placement_json: &checksum::node_network_map_json(placement.as_deref()),
+        namespace_svc_name: &p.metadata.namespace_svc_name,
+        hostnames: &p.metadata.hostnames,
+        markers: p.markers.checksum(cluster),
+    });
     let mut body = json!({
         "name": p.name,
-        "cloud_config_cksum": p.cksum.to_string(),
+        "cloud_config_cksum": cksum.to_string(),
         "created_by": format!("ako-{cluster}"),
         "tenant_ref": format!("/api/tenant/?name={}", query_escape(p.tenant)),
         "cloud_ref": format!("/api/cloud?name={}", p.settings.cloud_name),
@@ -115,7 +89,7 @@ pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
         "sni_enabled": false,
         "graceful_disable_timeout": 1,
     });
-    let placement: Vec<Value> = placement_networks(p.placement);
+    let placement: Vec<Value> = placement_networks(placement.as_deref());
     if !placement.is_empty() {
         body["placement_networks"] = Value::Array(placement);
     }
@@ -153,7 +127,7 @@ pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
         kind: ObjectType::Pool,
         tenant: p.tenant.to_owned(),
         name: p.name.to_owned(),
-        checksum: p.cksum,
+        checksum: cksum,
         body: Body::from(body),
     }
 }
@@ -197,78 +171,9 @@ fn network_of(cidr: &str) -> Option<(IpAddr, u8)> {
     }
 }
 
-/// The VsVip as AKO POSTs it (`rest/avi_obj_vsvip.go`).
-#[allow(clippy::too_many_arguments)]
-pub fn vsvip_body(
-    settings: &Settings,
-    name: &str,
-    tenant: &str,
-    fqdns: &[String],
-    ip: &str,
-    cksum: u32,
-    vrf: &str,
-    bgp: &[String],
-) -> Value {
-    let mut vip = json!({"vip_id": "0", "auto_allocate_ip": true});
-    if !ip.is_empty() {
-        if ip.parse::<std::net::Ipv4Addr>().is_ok() {
-            vip["ip_address"] = json!({"type": "V4", "addr": ip});
-        } else {
-            vip["ip6_address"] = json!({"type": "V6", "addr": ip});
-        }
-    }
-    if let Some(net) = settings.vip_networks.first() {
-        let network_ref = if net.network_uuid.is_empty() {
-            format!("/api/network/?name={}", net.network_name)
-        } else {
-            format!("/api/network/{}", net.network_uuid)
-        };
-        let mut subnet = json!({"network_ref": network_ref});
-        if let Some((a, m)) = net.cidr.split_once('/') {
-            subnet["subnet"] = json!({"ip_addr": {"type": "V4", "addr": a}, "mask": m.parse::<i32>().unwrap_or(0)});
-        }
-        if let Some((a, m)) = net.v6cidr.split_once('/') {
-            subnet["subnet6"] = json!({"ip_addr": {"type": "V6", "addr": a}, "mask": m.parse::<i32>().unwrap_or(0)});
-        }
-        vip["ipam_network_subnet"] = subnet;
-        if !net.v6cidr.is_empty() {
-            vip["auto_allocate_ip_type"] = json!(if net.cidr.is_empty() { "V6_ONLY" } else { "V4_V6" });
-        }
-    }
-    let mut body = json!({
-        "name": name,
-        "tenant_ref": format!("/api/tenant/?name={}", query_escape(tenant)),
-        "cloud_ref": format!("/api/cloud?name={}", settings.cloud_name),
-        "east_west_placement": false,
-    });
-    let mut seen: Vec<&String> = Vec::new();
-    for f in fqdns {
-        if !seen.contains(&f) {
-            seen.push(f);
-        }
-    }
-    if !seen.is_empty() {
-        body["dns_info"] = Value::Array(seen.iter().map(|f| json!({"fqdn": f})).collect());
-    }
-    body["vip"] = json!([vip]);
-    body["vsvip_cloud_config_cksum"] = json!(cksum.to_string());
-    body["vrf_context_ref"] = json!(format!("/api/vrfcontext?name={vrf}"));
-    if !bgp.is_empty() {
-        body["bgp_peer_labels"] = json!(bgp);
-    }
-    body["markers"] = Markers::default().to_json(&settings.cluster_name);
-    body
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_escape_matches_go() {
-        assert_eq!(query_escape("admin"), "admin");
-        assert_eq!(query_escape("my tenant/x"), "my+tenant%2Fx");
-    }
 
     #[test]
     fn network_address_is_masked() {

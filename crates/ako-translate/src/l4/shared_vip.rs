@@ -31,19 +31,20 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Service;
 
-use crate::bodies::{PoolParts, namespace_accepted, placement_settings, pool_object};
-use crate::checksum::{self, PoolChecksum, PortProto, TargetPort, VsChecksum};
+use super::objects::{
+    L4VsParts, PolicyRule, PortPool, l4_policy_object, l4_vs_object, network_profiles, port_pool, vrf_of, vs_services,
+};
+use super::{AVI_LB_CLASS, is_ours, port_protos, preferred_vip, shared_vip_key};
+use crate::checksum::{self, PortProto, TargetPort, VsChecksum};
 use crate::fqdn::{auto_fqdn, shared_vip_fqdn};
 use crate::key::{Kind, ModelKey, NsName, ObjRef};
-use crate::l4::{
-    AVI_LB_CLASS, L4VsParts, PolicyRule, is_ours, l4_policy_object, l4_vs_object, network_profiles, pool_members,
-    port_protos, preferred_vip, shared_vip_key, vrf_of, vs_services, vsvip_object,
-};
 use crate::markers::{Markers, ServiceMetadata};
-use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
+use crate::model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
+use crate::namespaces::namespace_accepted;
 use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
+use crate::vsvip::vsvip_object;
 
 /// AviInfraSetting of a LoadBalancer Service.
 pub const INFRA_SETTING_ANNOTATION: &str = "aviinfrasetting.ako.vmware.com/name";
@@ -138,6 +139,7 @@ struct GroupPort<'a> {
 
 type GroupOutput = (ModelKey, Model, Vec<StatusIntent>);
 
+/// The group's model and every Service's status, or why AKO builds nothing for it.
 fn translate_group(
     snap: &Snapshot,
     settings: &Settings,
@@ -149,6 +151,36 @@ fn translate_group(
     if settings.enable_evh {
         return Err("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs L4 translation yet".to_owned());
     }
+    let lb_ip = check_agreement(settings, members)?;
+    let ports = group_ports(settings, members)?;
+    let group = Group::new(settings, cloud, ns, key)?;
+    let mut objects = Vec::new();
+    let rules = group.pools(snap, &ports, &mut objects)?;
+    objects.push(l4_policy_object(
+        settings,
+        &group.tenant,
+        &group.vs_name,
+        &group.markers,
+        &rules,
+    )?);
+    let fqdns = group.fqdns(members);
+    objects.push(vsvip_object(
+        settings,
+        &group.tenant,
+        &group.vs_name,
+        &fqdns,
+        &lb_ip,
+        &group.vrf,
+    ));
+    objects.push(group.vs(&ports, &fqdns));
+    let mut model = Model { objects };
+    model.sort();
+    Ok((group.model_key(), model, group.status(members)))
+}
+
+/// What AKO requires of every Service of the group: it is AKO's, and they agree on the
+/// preferred VIP, the AviInfraSetting and the L4Rule. Returns the preferred VIP (empty: none).
+fn check_agreement(settings: &Settings, members: &[(&str, &Service)]) -> Result<String, String> {
     if let Some((name, svc)) = members.iter().find(|(_, svc)| !is_ours(svc, settings)) {
         let class = svc.spec.as_ref().and_then(|s| s.load_balancer_class.as_deref());
         let why = match class {
@@ -183,10 +215,12 @@ fn translate_group(
             &values,
         )?;
     }
-    let lb_ip = vips[0].1.clone();
+    Ok(vips.swap_remove(0).1)
+}
 
-    // Every port of every Service, in Service-name then port order; a VIP serves each
-    // protocol/port once.
+/// Every port of every Service, in Service-name then port order; a VIP serves each
+/// protocol/port once.
+fn group_ports<'a>(settings: &Settings, members: &[(&'a str, &'a Service)]) -> Result<Vec<GroupPort<'a>>, String> {
     let mut ports = Vec::new();
     let mut seen: BTreeMap<(String, i32), &str> = BTreeMap::new();
     for (name, svc) in members {
@@ -200,152 +234,187 @@ fn translate_group(
             ports.push(GroupPort { service: name, svc, pp });
         }
     }
+    Ok(ports)
+}
 
-    let cluster = settings.cluster_name.as_str();
-    let namer = Namer::new(cluster);
-    let vs_name = namer.l4_shared_vs(ns, key).map_err(|e| e.to_string())?;
-    let tenant = settings.tenant.clone();
-    let vrf = vrf_of(settings);
-    let placement = placement_settings(settings, cloud);
-    let placement_json = checksum::node_network_map_json(placement.as_deref());
-    let default_domain = settings.default_domain.as_deref();
-    let group_markers = Markers {
-        namespace: ns.to_owned(),
-        gateway_name: key.to_owned(),
-        ..Markers::default()
-    };
+/// What every object of the group shares: its VS name, tenant (always `tenantName`), VRF and
+/// markers (namespace and key).
+struct Group<'a> {
+    settings: &'a Settings,
+    cloud: &'a CloudFacts,
+    ns: &'a str,
+    key: &'a str,
+    namer: Namer,
+    vs_name: String,
+    tenant: String,
+    vrf: String,
+    markers: Markers,
+}
 
-    let mut objects = Vec::new();
-    let mut rules: Vec<PolicyRule> = Vec::new();
-    for GroupPort { service, svc, pp } in &ports {
-        let pool_name = namer
-            .l4_shared_pool(ns, service, key, &pp.protocol, pp.port)
-            .map_err(|e| e.to_string())?;
-        let members = pool_members(snap, settings, svc, ns, service, pp);
-        let metadata = ServiceMetadata {
-            namespace_svc_name: vec![format!("{ns}/{service}")],
-            hostnames: auto_fqdn(ns, service, settings.auto_fqdn, default_domain, &cloud.dns_domains)
-                .into_iter()
-                .collect(),
-            ..ServiceMetadata::default()
-        };
-        let markers = Markers {
-            namespace: ns.to_owned(),
-            service_name: (*service).to_owned(),
-            port: pp.port.to_string(),
-            protocol: pp.protocol.clone(),
-            gateway_name: key.to_owned(),
-            ..Markers::default()
-        };
-        let cksum = checksum::pool_checksum(&PoolChecksum {
-            protocol: &pp.protocol,
-            port: members.port,
-            port_name: &pp.name,
-            servers: &members.servers,
-            priority_label: "",
-            placement_json: &placement_json,
-            namespace_svc_name: &metadata.namespace_svc_name,
-            hostnames: &metadata.hostnames,
-            markers: markers.checksum(cluster),
-        });
-        objects.push(pool_object(PoolParts {
+impl<'a> Group<'a> {
+    fn new(settings: &'a Settings, cloud: &'a CloudFacts, ns: &'a str, key: &'a str) -> Result<Self, String> {
+        let namer = Namer::new(settings.cluster_name.as_str());
+        Ok(Group {
+            vs_name: namer.l4_shared_vs(ns, key).map_err(|e| e.to_string())?,
+            namer,
+            tenant: settings.tenant.clone(),
+            vrf: vrf_of(settings),
+            markers: Markers {
+                namespace: ns.to_owned(),
+                gateway_name: key.to_owned(),
+                ..Markers::default()
+            },
             settings,
-            tenant: &tenant,
-            name: &pool_name,
-            cksum,
-            protocol: &pp.protocol,
-            port: members.port,
-            servers: &members.servers,
-            placement: placement.as_deref(),
-            vrf: &vrf,
-            metadata: &metadata,
-            markers: &markers,
-        }));
-        rules.push(PolicyRule {
-            pool: pool_name,
-            port: pp.port,
-            protocol: pp.protocol.clone(),
-        });
+            cloud,
+            ns,
+            key,
+        })
     }
 
-    // L4 policy set: AKO's checksum sorts the rules by their model port name
-    // (`<PROTOCOL>-<port>`) in place before the REST layer numbers them.
-    rules.sort_by_cached_key(|r| format!("{}-{}", r.protocol, r.port));
-    objects.push(l4_policy_object(settings, &tenant, &vs_name, &group_markers, &rules)?);
+    fn model_key(&self) -> ModelKey {
+        ModelKey::new(&self.tenant, &self.vs_name)
+    }
 
-    // VsVip: one FQDN per Service, sorted (the checksum sorts the list the REST layer sends).
-    let mut fqdns: Vec<String> = members
-        .iter()
-        .filter_map(|(name, svc)| {
-            shared_vip_fqdn(
-                ns,
-                name,
-                svc.metadata.annotations.as_ref(),
-                settings.auto_fqdn,
-                default_domain,
-                &cloud.dns_domains,
-            )
-        })
-        .collect();
-    fqdns.sort();
-    objects.push(vsvip_object(settings, &tenant, &vs_name, &fqdns, &lb_ip, &vrf));
+    /// A Service's auto FQDN: in its pools' metadata and its status.
+    fn auto_fqdn(&self, service: &str) -> Option<String> {
+        let s = self.settings;
+        auto_fqdn(
+            self.ns,
+            service,
+            s.auto_fqdn,
+            s.default_domain.as_deref(),
+            &self.cloud.dns_domains,
+        )
+    }
 
-    // VS: ports named `<PROTOCOL>-<port>`, no target port, sorted by name.
-    let mut vs_ports: Vec<PortProto> = ports
-        .iter()
-        .map(|p| PortProto {
-            port: p.pp.port,
-            target_port: TargetPort::Int(0),
-            protocol: p.pp.protocol.clone(),
-            name: format!("{}-{}", p.pp.protocol, p.pp.port),
-            enable_ssl: false,
-        })
-        .collect();
-    vs_ports.sort_by(|a, b| a.name.cmp(&b.name));
-    let profiles = network_profiles(&vs_ports, cloud);
-    let vs_cksum = checksum::vs_checksum(&VsChecksum {
-        refs: vec![format!("VSVIP{vs_name}"), format!("L4Policy{vs_name}")],
-        application_profile: APP_PROFILE,
-        se_group: &settings.se_group,
-        network_profile: profiles.model,
-        ports: &vs_ports,
-        hostnames: &fqdns,
-        traffic_enabled: None,
-        enable_rhi: Some(settings.enable_rhi),
-        markers: group_markers.checksum(cluster),
-    });
-    objects.push(l4_vs_object(L4VsParts {
-        settings,
-        tenant: &tenant,
-        name: &vs_name,
-        cksum: vs_cksum,
-        app_profile: APP_PROFILE,
-        metadata: &ServiceMetadata {
-            hostnames: fqdns.clone(),
-            ..ServiceMetadata::default()
-        },
-        traffic_enabled: None,
-        vrf: &vrf,
-        services: vs_services(&vs_ports, profiles.mixed),
-        network_profile: profiles.sent,
-        markers: &group_markers,
-    }));
+    /// One pool per port (into `objects`), and the L4 policy rules, sorted as AKO's checksum
+    /// sorts them in place before the REST layer numbers them: by the model's port name
+    /// `<PROTOCOL>-<port>`.
+    fn pools(
+        &self,
+        snap: &Snapshot,
+        ports: &[GroupPort<'_>],
+        objects: &mut Vec<DesiredObject>,
+    ) -> Result<Vec<PolicyRule>, String> {
+        let (ns, key) = (self.ns, self.key);
+        let mut rules = Vec::new();
+        for GroupPort { service, svc, pp } in ports {
+            let (pool, rule) = port_pool(
+                snap,
+                self.settings,
+                self.cloud,
+                PortPool {
+                    svc,
+                    ns,
+                    service,
+                    pp,
+                    name: self
+                        .namer
+                        .l4_shared_pool(ns, service, key, &pp.protocol, pp.port)
+                        .map_err(|e| e.to_string())?,
+                    tenant: &self.tenant,
+                    vrf: &self.vrf,
+                    metadata: ServiceMetadata {
+                        namespace_svc_name: vec![format!("{ns}/{service}")],
+                        hostnames: self.auto_fqdn(service).into_iter().collect(),
+                        ..ServiceMetadata::default()
+                    },
+                    markers: Markers {
+                        namespace: ns.to_owned(),
+                        service_name: (*service).to_owned(),
+                        port: pp.port.to_string(),
+                        protocol: pp.protocol.clone(),
+                        gateway_name: key.to_owned(),
+                        ..Markers::default()
+                    },
+                },
+            );
+            objects.push(pool);
+            rules.push(rule);
+        }
+        rules.sort_by_cached_key(|r| format!("{}-{}", r.protocol, r.port));
+        Ok(rules)
+    }
 
-    let mut model = Model { objects };
-    model.sort();
-    // AKO writes each Service's status from its pools' metadata: the group's VIP, the Service's
-    // own auto FQDN.
-    let model_key = ModelKey::new(&tenant, &vs_name);
-    let status = members
-        .iter()
-        .map(|(name, _)| StatusIntent {
-            object: ObjRef::new(Kind::Service, ns, *name),
-            model: model_key.clone(),
-            vsvip: vs_name.clone(),
-            hostname: auto_fqdn(ns, name, settings.auto_fqdn, default_domain, &cloud.dns_domains),
+    /// The VsVip's FQDNs: one per Service (its external-dns hostname, else its auto FQDN),
+    /// sorted (the checksum sorts the list the REST layer sends).
+    fn fqdns(&self, members: &[(&str, &Service)]) -> Vec<String> {
+        let s = self.settings;
+        let mut fqdns: Vec<String> = members
+            .iter()
+            .filter_map(|(name, svc)| {
+                shared_vip_fqdn(
+                    self.ns,
+                    name,
+                    svc.metadata.annotations.as_ref(),
+                    s.auto_fqdn,
+                    s.default_domain.as_deref(),
+                    &self.cloud.dns_domains,
+                )
+            })
+            .collect();
+        fqdns.sort();
+        fqdns
+    }
+
+    /// The VS: ports named `<PROTOCOL>-<port>`, no target port, sorted by name.
+    fn vs(&self, ports: &[GroupPort<'_>], fqdns: &[String]) -> DesiredObject {
+        let settings = self.settings;
+        let mut vs_ports: Vec<PortProto> = ports
+            .iter()
+            .map(|p| PortProto {
+                port: p.pp.port,
+                target_port: TargetPort::Int(0),
+                protocol: p.pp.protocol.clone(),
+                name: format!("{}-{}", p.pp.protocol, p.pp.port),
+                enable_ssl: false,
+            })
+            .collect();
+        vs_ports.sort_by(|a, b| a.name.cmp(&b.name));
+        let profiles = network_profiles(&vs_ports, self.cloud);
+        let vs_name = &self.vs_name;
+        let cksum = checksum::vs_checksum(&VsChecksum {
+            refs: vec![format!("VSVIP{vs_name}"), format!("L4Policy{vs_name}")],
+            application_profile: APP_PROFILE,
+            se_group: &settings.se_group,
+            network_profile: profiles.model,
+            ports: &vs_ports,
+            hostnames: fqdns,
+            traffic_enabled: None,
+            enable_rhi: Some(settings.enable_rhi),
+            markers: self.markers.checksum(&settings.cluster_name),
+        });
+        l4_vs_object(L4VsParts {
+            settings,
+            tenant: &self.tenant,
+            name: vs_name,
+            cksum,
+            app_profile: APP_PROFILE,
+            metadata: &ServiceMetadata {
+                hostnames: fqdns.to_vec(),
+                ..ServiceMetadata::default()
+            },
+            traffic_enabled: None,
+            vrf: &self.vrf,
+            services: vs_services(&vs_ports, profiles.mixed),
+            network_profile: profiles.sent,
+            markers: &self.markers,
         })
-        .collect();
-    Ok((model_key, model, status))
+    }
+
+    /// AKO writes each Service's status from its pools' metadata: the group's VIP, the
+    /// Service's own auto FQDN.
+    fn status(&self, members: &[(&str, &Service)]) -> Vec<StatusIntent> {
+        members
+            .iter()
+            .map(|(name, _)| StatusIntent {
+                object: ObjRef::new(Kind::Service, self.ns, *name),
+                model: self.model_key(),
+                vsvip: self.vs_name.clone(),
+                hostname: self.auto_fqdn(name),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
