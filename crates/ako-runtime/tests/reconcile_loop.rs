@@ -181,6 +181,30 @@ async fn a_relist_that_drops_most_services_is_held_until_they_return() {
 }
 
 #[tokio::test]
+async fn a_hold_that_falls_below_the_threshold_lets_the_rest_go() {
+    let mut w = World::start(settings("", ""), services("app", 10)).await;
+    w.reports_until("synced", |r| r.converged).await;
+    // Six of ten vanish: held (at least 5, more than half).
+    let six: BTreeSet<ObjRef> = (0..6)
+        .map(|i| ObjRef::new(Kind::Service, "app", format!("s{i}")))
+        .collect();
+    w.cluster.list_without(Kind::Service, &six);
+    w.reports_until("held", |r| r.held.is_some()).await;
+    // One comes back: five lost of ten is no longer more than half. The hold ends, and the
+    // five models it froze without translating them now are translated and deleted.
+    let five: BTreeSet<ObjRef> = (1..6)
+        .map(|i| ObjRef::new(Kind::Service, "app", format!("s{i}")))
+        .collect();
+    w.cluster.list_without(Kind::Service, &five);
+    let mut want = vs_of("app", 10);
+    for i in 1..6 {
+        want.remove(&format!("ft--app-s{i}"));
+    }
+    w.eventually_vs("the five deleted", |v| *v == want).await;
+    w.reports_until("no hold", |r| r.held.is_none()).await;
+}
+
+#[tokio::test]
 async fn allow_mass_deletion_releases_a_hold_at_once() {
     let mut w = World::start(settings("", ""), services("app", 10)).await;
     w.reports_until("synced", |r| r.converged).await;

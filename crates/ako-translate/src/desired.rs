@@ -64,15 +64,17 @@ impl Desired {
         objects.len()
     }
 
-    /// The objects `unit` served with its last output, and the models it produced.
-    pub fn roots_and_models(&self, unit: &Unit) -> (BTreeSet<ObjRef>, BTreeSet<ModelKey>) {
-        match self.units.get(unit) {
-            None => Default::default(),
-            Some(o) => (
-                o.status.iter().map(|s| s.object.clone()).collect(),
-                o.models.iter().cloned().collect(),
-            ),
-        }
+    /// The objects `unit` served with its last output.
+    pub fn roots_of(&self, unit: &Unit) -> impl Iterator<Item = &ObjRef> {
+        self.units
+            .get(unit)
+            .into_iter()
+            .flat_map(|o| o.status.iter().map(|s| &s.object))
+    }
+
+    /// The models `unit` produced with its last output.
+    pub fn models_of(&self, unit: &Unit) -> impl Iterator<Item = &ModelKey> {
+        self.units.get(unit).into_iter().flat_map(|o| o.models.iter())
     }
 
     /// Replace the outputs of these units (a unit with an empty output is forgotten), then

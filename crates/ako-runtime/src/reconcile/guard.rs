@@ -77,10 +77,9 @@ impl HoldReason {
 pub struct Hold {
     /// Why.
     pub reason: HoldReason,
-    /// The roots lost without evidence (steady state).
-    pub roots: BTreeSet<ObjRef>,
-    /// The units whose new translation is held back (steady state).
-    pub units: BTreeSet<Unit>,
+    /// The units whose new translation is held back, each with the roots it lost without
+    /// evidence (steady state).
+    pub lost: BTreeMap<Unit, BTreeSet<ObjRef>>,
     /// The models frozen (at start), or those of the held units.
     pub models: BTreeSet<ModelKey>,
     /// How many objects or roots the decision weighed against.
@@ -90,13 +89,18 @@ pub struct Hold {
 }
 
 impl Hold {
+    /// The roots lost without evidence.
+    pub fn roots(&self) -> BTreeSet<&ObjRef> {
+        self.lost.values().flatten().collect()
+    }
+
     /// One line for logs, Events and `/api/status`.
     pub fn describe(&self, settings: &GuardSettings) -> String {
         let what = match self.reason {
             HoldReason::InputsDropped => format!(
                 "{} of the {} Ingresses and Services served stopped being served without being deleted \
                  (a relist, a namespace or IngressClass change?)",
-                self.roots.len(),
+                self.roots().len(),
                 self.base
             ),
             HoldReason::SmallerThanController => format!(
@@ -107,7 +111,7 @@ impl Hold {
             ),
         };
         let first: Vec<String> = match self.reason {
-            HoldReason::InputsDropped => self.roots.iter().take(3).map(ToString::to_string).collect(),
+            HoldReason::InputsDropped => self.roots().into_iter().take(3).map(ToString::to_string).collect(),
             HoldReason::SmallerThanController => self.models.iter().take(3).map(ToString::to_string).collect(),
         };
         format!(
@@ -132,12 +136,11 @@ fn plural(n: usize, what: &str) -> String {
 /// What one pass re-translated, for the steady-state check.
 #[derive(Debug, Default)]
 pub struct Retranslated {
-    /// Per re-translated unit: the roots it served before, and the models it produced before.
-    pub before: BTreeMap<Unit, (BTreeSet<ObjRef>, BTreeSet<ModelKey>)>,
-    /// The roots served or failed by the new outputs of every re-translated unit.
-    pub after: BTreeSet<ObjRef>,
-    /// Roots whose own deletion or change this pass saw.
-    pub evidence: BTreeSet<ObjRef>,
+    /// The units re-translated.
+    pub units: BTreeSet<Unit>,
+    /// Of those, the ones that stopped serving roots that neither the new outputs serve or fail
+    /// nor the pass saw deleted or changed: those roots, and the models the unit produced.
+    pub lost: BTreeMap<Unit, (BTreeSet<ObjRef>, BTreeSet<ModelKey>)>,
     /// Every root the desired state served before the pass.
     pub served: usize,
 }
@@ -182,39 +185,27 @@ impl Guard {
     /// state that changed restarts its clock; nothing lost any more ends it.
     pub fn check(&mut self, pass: &Retranslated, now: Instant) -> Verdict {
         let accepted = std::mem::take(&mut self.accepted);
-        let explained = |r: &ObjRef| pass.after.contains(r) || pass.evidence.contains(r) || accepted.contains(r);
-        let mut lost_by: BTreeMap<&Unit, Vec<&ObjRef>> = BTreeMap::new();
-        for (unit, (before, _)) in &pass.before {
-            for root in before.iter().filter(|r| !explained(r)) {
-                lost_by.entry(unit).or_default().push(root);
+        let mut lost: BTreeMap<Unit, BTreeSet<ObjRef>> = BTreeMap::new();
+        let mut models: BTreeSet<ModelKey> = BTreeSet::new();
+        for (unit, (roots, unit_models)) in &pass.lost {
+            let roots: BTreeSet<ObjRef> = roots.iter().filter(|r| !accepted.contains(*r)).cloned().collect();
+            if !roots.is_empty() {
+                lost.insert(unit.clone(), roots);
+                models.extend(unit_models.iter().cloned());
             }
         }
-        let mut roots: BTreeSet<ObjRef> = lost_by.values().flatten().map(|r| (*r).clone()).collect();
-        let mut units: BTreeSet<Unit> = lost_by.keys().map(|u| (*u).clone()).collect();
+        let hold: BTreeSet<Unit> = lost.keys().cloned().collect();
         // What an earlier hold froze and this pass did not re-translate is still lost.
-        let earlier = self
-            .held
-            .as_ref()
-            .filter(|h| h.reason == HoldReason::InputsDropped)
-            .map(|h| {
-                let units: BTreeSet<Unit> = h
-                    .units
-                    .iter()
-                    .filter(|u| !pass.before.contains_key(*u))
-                    .cloned()
-                    .collect();
-                let retranslated = |r: &ObjRef| pass.before.values().any(|(b, _)| b.contains(r));
-                let roots: BTreeSet<ObjRef> = h
-                    .roots
-                    .iter()
-                    .filter(|r| !retranslated(r) && !explained(r))
-                    .cloned()
-                    .collect();
-                (units, roots)
-            })
-            .unwrap_or_default();
+        let mut earlier = BTreeSet::new();
+        if let Some(h) = self.held.as_ref().filter(|h| h.reason == HoldReason::InputsDropped) {
+            for (unit, roots) in h.lost.iter().filter(|(u, _)| !pass.units.contains(*u)) {
+                earlier.insert(unit.clone());
+                lost.insert(unit.clone(), roots.clone());
+            }
+            models.extend(h.models.iter().cloned());
+        }
+        let total: usize = lost.values().map(BTreeSet::len).sum();
         let base = pass.served.max(1);
-        let total = roots.len() + earlier.1.len();
         let trips = !self.settings.allow
             && total >= self.settings.min_count
             && total as f64 > self.settings.max_share * base as f64;
@@ -228,28 +219,16 @@ impl Guard {
             }
             return Verdict {
                 hold: BTreeSet::new(),
-                retranslate: earlier.0,
+                retranslate: earlier,
             };
         }
-        let hold = units.clone();
-        let mut models: BTreeSet<ModelKey> = units
-            .iter()
-            .filter_map(|u| pass.before.get(u))
-            .flat_map(|(_, m)| m.iter().cloned())
-            .collect();
-        if let Some(h) = &self.held {
-            models.extend(h.models.iter().cloned());
-        }
-        units.extend(earlier.0);
-        roots.extend(earlier.1);
         let since = match &self.held {
-            Some(h) if h.reason == HoldReason::InputsDropped && h.roots == roots => h.since,
+            Some(h) if h.reason == HoldReason::InputsDropped && h.lost == lost => h.since,
             _ => now,
         };
         self.held = Some(Hold {
             reason: HoldReason::InputsDropped,
-            roots,
-            units,
+            lost,
             models,
             base,
             since,
@@ -292,8 +271,7 @@ impl Guard {
         };
         self.held = Some(Hold {
             reason: HoldReason::SmallerThanController,
-            roots: BTreeSet::new(),
-            units: BTreeSet::new(),
+            lost: BTreeMap::new(),
             models: models.clone(),
             base: owned,
             since,
@@ -316,7 +294,7 @@ impl Guard {
         }
         let hold = self.held.take()?;
         match hold.reason {
-            HoldReason::InputsDropped => self.accepted.extend(hold.roots.iter().cloned()),
+            HoldReason::InputsDropped => self.accepted.extend(hold.roots().into_iter().cloned()),
             HoldReason::SmallerThanController => self.started = true,
         }
         Some(hold)
@@ -337,18 +315,18 @@ mod tests {
         Unit::L7(ModelKey::new("admin", "c--Shared-L7-0"))
     }
 
-    /// One shared unit served `n` Ingresses; after the pass it serves `kept` of them.
+    /// One shared unit re-translated, that served `n` Ingresses; after the pass it serves `kept`
+    /// of them, and `evidence` more were seen deleted.
     fn pass(n: usize, kept: usize, evidence: usize) -> Retranslated {
+        let lost: BTreeSet<ObjRef> = (kept + evidence..n).map(ing).collect();
+        let model = BTreeSet::from([ModelKey::new("admin", "c--Shared-L7-0")]);
         Retranslated {
-            before: BTreeMap::from([(
-                unit(),
-                (
-                    (0..n).map(ing).collect(),
-                    BTreeSet::from([ModelKey::new("admin", "c--Shared-L7-0")]),
-                ),
-            )]),
-            after: (0..kept).map(ing).collect(),
-            evidence: (kept..kept + evidence).map(ing).collect(),
+            units: BTreeSet::from([unit()]),
+            lost: if lost.is_empty() {
+                BTreeMap::new()
+            } else {
+                BTreeMap::from([(unit(), (lost, model))])
+            },
             served: n,
         }
     }
@@ -368,7 +346,7 @@ mod tests {
         let held = g.check(&pass(20, 2, 0), t0).hold;
         assert_eq!(held, BTreeSet::from([unit()]));
         let h = g.held().unwrap();
-        assert_eq!((h.reason, h.roots.len(), h.base), (HoldReason::InputsDropped, 18, 20));
+        assert_eq!((h.reason, h.roots().len(), h.base), (HoldReason::InputsDropped, 18, 20));
         assert!(
             h.describe(&g.settings).contains("18 of the 20"),
             "{}",
@@ -383,7 +361,7 @@ mod tests {
             ..Retranslated::default()
         };
         assert_eq!(g.check(&other, t0 + Duration::from_secs(65)), Verdict::default());
-        assert_eq!(g.held().unwrap().units, BTreeSet::from([unit()]));
+        assert_eq!(g.held().unwrap().lost.keys().collect::<Vec<_>>(), [&unit()]);
         // They come back: nothing lost any more, the hold ends.
         assert_eq!(
             g.check(&pass(20, 20, 0), t0 + Duration::from_secs(70)),

@@ -229,7 +229,7 @@ impl<C: Cluster> Reconciler<C> {
                 tracing::info!(reason = hold.reason.as_str(), "deletion hold released");
                 work.release(hold);
             }
-            if work.is_idle() && self.shared.lock().queued() == 0 {
+            if work.is_idle() && self.pending_units.is_empty() && self.shared.lock().queued() == 0 {
                 continue; // woken for nothing (e.g. a retry that another pass already did)
             }
             self.pass(work).await;

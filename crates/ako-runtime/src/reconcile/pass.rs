@@ -64,10 +64,10 @@ impl Work {
     /// A hold was released: what it held is translated again (steady state) or everything is
     /// planned (start).
     pub fn release(&mut self, hold: Hold) {
-        if hold.units.is_empty() {
+        if hold.lost.is_empty() {
             self.full = true;
         }
-        self.units.extend(hold.units);
+        self.units.extend(hold.lost.into_keys());
     }
 
     /// Nothing beyond the recorded changes.
@@ -225,15 +225,30 @@ impl<C: Cluster> Reconciler<C> {
         outputs: Vec<(Unit, Translation)>,
         intake: &Intake,
     ) -> (Vec<(Unit, Translation)>, BTreeSet<ModelKey>, BTreeSet<Unit>) {
+        // Only what a unit lost is kept: a full pass re-translates every unit.
+        let after: BTreeSet<&ObjRef> = outputs
+            .iter()
+            .flat_map(|(_, out)| {
+                let served = out.status.iter().map(|s| &s.object);
+                served.chain(out.failures.iter().map(|f| &f.object))
+            })
+            .collect();
         let mut pass = Retranslated {
-            evidence: intake.evidence.clone(),
             served: self.desired.served(),
             ..Retranslated::default()
         };
-        for (unit, out) in &outputs {
-            pass.before.insert(unit.clone(), self.desired.roots_and_models(unit));
-            pass.after.extend(out.status.iter().map(|s| s.object.clone()));
-            pass.after.extend(out.failures.iter().map(|f| f.object.clone()));
+        for (unit, _) in &outputs {
+            pass.units.insert(unit.clone());
+            let lost: BTreeSet<ObjRef> = self
+                .desired
+                .roots_of(unit)
+                .filter(|r| !after.contains(r) && !intake.evidence.contains(*r))
+                .cloned()
+                .collect();
+            if !lost.is_empty() {
+                pass.lost
+                    .insert(unit.clone(), (lost, self.desired.models_of(unit).cloned().collect()));
+            }
         }
         let verdict = self.guard.check(&pass, Instant::now());
         let frozen: BTreeSet<ModelKey> = self.guard.held().map(|h| h.models.clone()).unwrap_or_default();
@@ -477,14 +492,14 @@ impl<C: Cluster> Reconciler<C> {
             self.model_retries.len() + self.status_retries.len(),
         );
         let held = self.guard.held();
-        m.held(held.map(|h| (h.reason.as_str(), h.roots.len().max(h.models.len()))));
+        m.held(held.map(|h| (h.reason.as_str(), h.roots().len().max(h.models.len()))));
         self.admin
             .synced(converged, view.models.len(), &view.failures, self.failed.len());
         self.admin.held(held.map(|h| {
             serde_json::json!({
                 "reason": h.reason.as_str(),
                 "message": h.describe(&self.guard.settings),
-                "roots": h.roots.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "roots": h.roots().iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "models": h.models.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "held_for_seconds": h.since.elapsed().as_secs(),
                 "release_in_seconds": self.guard.settings.hold.saturating_sub(h.since.elapsed()).as_secs(),
