@@ -39,7 +39,7 @@ pub struct Deps {
     roots: HashMap<ObjRef, Root>,
     /// The roots naming each dependency.
     readers: HashMap<Dep, BTreeSet<ObjRef>>,
-    /// The roots feeding each unit: the candidates its translation reads.
+    /// The roots feeding each unit that [reads candidates](Unit::reads_candidates).
     by_unit: HashMap<Unit, BTreeSet<ObjRef>>,
     /// The owner of each object that is part of another's input, as last seen.
     owners: HashMap<ObjRef, ObjRef>,
@@ -251,7 +251,7 @@ impl Deps {
         for d in &root.deps {
             remove_from(&mut self.readers, d, me);
         }
-        for u in &root.units {
+        for u in root.units.iter().filter(|u| u.reads_candidates()) {
             remove_from(&mut self.by_unit, u, me);
         }
         root
@@ -261,7 +261,7 @@ impl Deps {
         for d in &root.deps {
             self.readers.entry(d.clone()).or_default().insert(me.clone());
         }
-        for u in &root.units {
+        for u in root.units.iter().filter(|u| u.reads_candidates()) {
             self.by_unit.entry(u.clone()).or_default().insert(me.clone());
         }
         self.roots.insert(me, root);

@@ -32,6 +32,15 @@ pub enum Unit {
     Ingress(NsName),
 }
 
+impl Unit {
+    /// Whether the unit's translation reads only the roots feeding it (its candidates, from the
+    /// dependency index) rather than looking them up itself: an L7 model, whose Ingresses are
+    /// found through their hosts. Only these units' roots are indexed by unit.
+    pub fn reads_candidates(&self) -> bool {
+        matches!(self, Unit::L7(_))
+    }
+}
+
 /// The units an Ingress feeds: the L7 models of its hosts, or (when a host cannot be placed,
 /// or it has none) its own failure unit. Empty when the Ingress is not in the snapshot.
 pub fn units_of_ingress(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {
