@@ -136,8 +136,8 @@ fn plural(n: usize, what: &str) -> String {
 /// What one pass re-translated, for the steady-state check.
 #[derive(Debug, Default)]
 pub struct Retranslated {
-    /// The units re-translated.
-    pub units: BTreeSet<Unit>,
+    /// The units of the current hold that were re-translated (the others stay frozen).
+    pub held_units: BTreeSet<Unit>,
     /// Of those, the ones that stopped serving roots that neither the new outputs serve or fail
     /// nor the pass saw deleted or changed: those roots, and the models the unit produced.
     pub lost: BTreeMap<Unit, (BTreeSet<ObjRef>, BTreeSet<ModelKey>)>,
@@ -198,7 +198,7 @@ impl Guard {
         // What an earlier hold froze and this pass did not re-translate is still lost.
         let mut earlier = BTreeSet::new();
         if let Some(h) = self.held.as_ref().filter(|h| h.reason == HoldReason::InputsDropped) {
-            for (unit, roots) in h.lost.iter().filter(|(u, _)| !pass.units.contains(*u)) {
+            for (unit, roots) in h.lost.iter().filter(|(u, _)| !pass.held_units.contains(*u)) {
                 earlier.insert(unit.clone());
                 lost.insert(unit.clone(), roots.clone());
             }
@@ -321,7 +321,7 @@ mod tests {
         let lost: BTreeSet<ObjRef> = (kept + evidence..n).map(ing).collect();
         let model = BTreeSet::from([ModelKey::new("admin", "c--Shared-L7-0")]);
         Retranslated {
-            units: BTreeSet::from([unit()]),
+            held_units: BTreeSet::from([unit()]),
             lost: if lost.is_empty() {
                 BTreeMap::new()
             } else {

@@ -237,8 +237,11 @@ impl<C: Cluster> Reconciler<C> {
             served: self.desired.served(),
             ..Retranslated::default()
         };
+        let held: BTreeSet<&Unit> = self.guard.held().map(|h| h.lost.keys().collect()).unwrap_or_default();
         for (unit, _) in &outputs {
-            pass.units.insert(unit.clone());
+            if held.contains(unit) {
+                pass.held_units.insert(unit.clone());
+            }
             let lost: BTreeSet<ObjRef> = self
                 .desired
                 .roots_of(unit)
