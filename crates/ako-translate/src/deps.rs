@@ -22,14 +22,16 @@ use crate::key::{NsName, ObjRef};
 use crate::kinds::{Dep, InputKind, Kind, KindVisitor, Touch, for_each, with_kind};
 use crate::model::CloudFacts;
 use crate::settings::{FqdnReusePolicy, Settings};
+use crate::small_set::SmallSet;
 use crate::snapshot::Snapshot;
 use crate::units::Unit;
 
-/// What one root fed and read, as last indexed.
+/// What one root fed and read, as last indexed. Small sets: a root feeds one or two units
+/// and names a few objects.
 #[derive(Clone, Debug, Default)]
 struct Root {
-    units: BTreeSet<Unit>,
-    deps: BTreeSet<Dep>,
+    units: SmallSet<Unit>,
+    deps: SmallSet<Dep>,
 }
 
 /// The index.
@@ -37,10 +39,10 @@ struct Root {
 pub struct Deps {
     /// Every root in the snapshot.
     roots: HashMap<ObjRef, Root>,
-    /// The roots naming each dependency.
-    readers: HashMap<Dep, BTreeSet<ObjRef>>,
+    /// The roots naming each dependency (most often one).
+    readers: HashMap<Dep, SmallSet<ObjRef>>,
     /// The roots feeding each unit that [reads candidates](Unit::reads_candidates).
-    by_unit: HashMap<Unit, BTreeSet<ObjRef>>,
+    by_unit: HashMap<Unit, SmallSet<ObjRef>>,
     /// The owner of each object that is part of another's input, as last seen.
     owners: HashMap<ObjRef, ObjRef>,
 }
@@ -87,7 +89,7 @@ impl Deps {
     }
 
     /// The roots feeding a unit (what its translation needs to read), in key order.
-    pub fn candidates(&self, unit: &Unit) -> Option<&BTreeSet<ObjRef>> {
+    pub fn candidates(&self, unit: &Unit) -> Option<&SmallSet<ObjRef>> {
         self.by_unit.get(unit)
     }
 
@@ -210,13 +212,13 @@ impl Deps {
         let mut seen_hosts: BTreeSet<String> = hosts.iter().cloned().collect();
         let mut seen: BTreeSet<&ObjRef> = BTreeSet::from([me]);
         while let Some(host) = hosts.pop() {
-            for r in self.readers.get(&Dep::Host(host)).into_iter().flatten() {
+            for r in self.readers.get(&Dep::Host(host)).into_iter().flat_map(SmallSet::iter) {
                 if !seen.insert(r) {
                     continue;
                 }
                 let Some(root) = self.roots.get(r) else { continue };
                 out.extend(root.units.iter().cloned());
-                for d in &root.deps {
+                for d in root.deps.iter() {
                     if let Dep::Host(h) = d
                         && seen_hosts.insert(h.clone())
                     {
@@ -234,7 +236,7 @@ impl Deps {
     }
 
     fn readers_units(&self, dep: &Dep, out: &mut BTreeSet<Unit>) {
-        for r in self.readers.get(dep).into_iter().flatten() {
+        for r in self.readers.get(dep).into_iter().flat_map(SmallSet::iter) {
             out.extend(
                 self.roots
                     .get(r)
@@ -248,7 +250,7 @@ impl Deps {
         let Some(root) = self.roots.remove(me) else {
             return Root::default();
         };
-        for d in &root.deps {
+        for d in root.deps.iter() {
             remove_from(&mut self.readers, d, me);
         }
         for u in root.units.iter().filter(|u| u.reads_candidates()) {
@@ -258,7 +260,7 @@ impl Deps {
     }
 
     fn index(&mut self, me: ObjRef, root: Root) {
-        for d in &root.deps {
+        for d in root.deps.iter() {
             self.readers.entry(d.clone()).or_default().insert(me.clone());
         }
         for u in root.units.iter().filter(|u| u.reads_candidates()) {
@@ -270,12 +272,13 @@ impl Deps {
 
 /// The units and dependencies of a root of kind `K` in the snapshot.
 fn root_of<K: InputKind>(ctx: &Ctx<'_>, key: &NsName) -> Root {
+    let deps = K::store(ctx.snap)
+        .get(key)
+        .map(|o| K::dependencies(key, o, ctx.snap, ctx.settings))
+        .unwrap_or_default();
     Root {
-        units: K::units(ctx.snap, ctx.settings, ctx.cloud, key),
-        deps: K::store(ctx.snap)
-            .get(key)
-            .map(|o| K::dependencies(key, o, ctx.snap, ctx.settings))
-            .unwrap_or_default(),
+        units: K::units(ctx.snap, ctx.settings, ctx.cloud, key).into_iter().collect(),
+        deps: deps.into_iter().collect(),
     }
 }
 
@@ -302,7 +305,7 @@ fn root_dyn(ctx: &Ctx<'_>, me: &ObjRef) -> Option<Root> {
     g.out
 }
 
-fn remove_from<K: std::hash::Hash + Eq + Clone, V: Ord>(map: &mut HashMap<K, BTreeSet<V>>, key: &K, value: &V) {
+fn remove_from<K: std::hash::Hash + Eq + Clone, V: Ord>(map: &mut HashMap<K, SmallSet<V>>, key: &K, value: &V) {
     if let Some(set) = map.get_mut(key) {
         set.remove(value);
         if set.is_empty() {

@@ -26,6 +26,7 @@ pub mod protect;
 pub mod settings;
 pub mod settings_env;
 pub mod shard;
+pub mod small_set;
 pub mod snapshot;
 pub mod translate;
 pub mod units;

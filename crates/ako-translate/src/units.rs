@@ -16,6 +16,7 @@ use crate::model::{CloudFacts, Translation};
 use crate::namespaces::tenant_of;
 use crate::naming::Namer;
 use crate::settings::Settings;
+use crate::small_set::SmallSet;
 use crate::snapshot::Snapshot;
 
 /// One independently translated piece. The order puts L4 units before L7 ones: when a Service
@@ -89,7 +90,7 @@ pub fn translate_unit(
     settings: &Settings,
     cloud: &CloudFacts,
     unit: &Unit,
-    candidates: Option<&BTreeSet<ObjRef>>,
+    candidates: Option<&SmallSet<ObjRef>>,
 ) -> Translation {
     let mut out = Translation::default();
     match unit {

@@ -8,7 +8,7 @@
 mod graph;
 mod objects;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use graph::{Cert, HostVs, Parent};
 use objects::Ctx;
@@ -20,6 +20,7 @@ use crate::namespaces::tenant_of;
 use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::shard::ShardSize;
+use crate::small_set::SmallSet;
 use crate::snapshot::Snapshot;
 
 /// Ratio of every Ingress backend.
@@ -56,7 +57,7 @@ pub fn translate_l7_model_among(
     settings: &Settings,
     cloud: &CloudFacts,
     model: &ModelKey,
-    candidates: &BTreeSet<ObjRef>,
+    candidates: &SmallSet<ObjRef>,
 ) -> Translation {
     build(
         snapshot,
@@ -91,7 +92,7 @@ enum Scope<'a> {
     /// One model, from the Ingresses with a host in it (only among `candidates` when given).
     Model {
         model: &'a ModelKey,
-        candidates: Option<&'a BTreeSet<ObjRef>>,
+        candidates: Option<&'a SmallSet<ObjRef>>,
     },
     /// One Ingress.
     Ingress(&'a NsName),
