@@ -62,6 +62,25 @@ fn secret(sim: &avisim::Avisim) -> Secret {
     .unwrap()
 }
 
+/// A scoped namespace holding the chart's Secret for `sim` and its ConfigMap with `shard`.
+async fn configured_namespace(
+    prefix: &str,
+    sim: &avisim::Avisim,
+    shard: &str,
+) -> (ako_testenv::TestNamespace, kube::Api<ConfigMap>) {
+    let ns = scoped_namespace(prefix).await;
+    ns.api::<Secret>()
+        .create(&PostParams::default(), &secret(sim))
+        .await
+        .expect("create the Secret");
+    let configmaps = ns.api::<ConfigMap>();
+    configmaps
+        .create(&PostParams::default(), &configmap(ns.name(), &sim.url(), shard))
+        .await
+        .expect("create the ConfigMap");
+    (ns, configmaps)
+}
+
 /// `ako run` configured by the ConfigMap and Secret of `ns` only, as the chart's pod `ako-0`.
 fn ako_in(dir: &std::path::Path, name: &str, ns: &str) -> AkoRun {
     let configmap = format!("{ns}/avi-k8s-config");
@@ -81,18 +100,8 @@ fn ako_in(dir: &std::path::Path, name: &str, ns: &str) -> AkoRun {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converges() {
     let (sim, avi) = support::avisim(PASSWORD).await;
-    let ns = scoped_namespace("run-cfg").await;
-
     // The chart's Secret and a ConfigMap with a bad shardVSSize.
-    ns.api::<Secret>()
-        .create(&PostParams::default(), &secret(&sim))
-        .await
-        .expect("create the Secret");
-    let configmaps = ns.api::<ConfigMap>();
-    configmaps
-        .create(&PostParams::default(), &configmap(ns.name(), &sim.url(), "HUGE"))
-        .await
-        .expect("create the ConfigMap");
+    let (ns, configmaps) = configured_namespace("run-cfg", &sim, "HUGE").await;
 
     let dir = tempfile::tempdir().unwrap();
     let ako = ako_in(dir.path(), "ako", ns.name());
@@ -163,16 +172,7 @@ async fn a_restart_against_an_emptied_cluster_holds_deletes_until_the_configmap_
     use kube::api::{DeleteParams, ListParams};
 
     let (sim, avi) = support::avisim(PASSWORD).await;
-    let ns = scoped_namespace("run-hold").await;
-    ns.api::<Secret>()
-        .create(&PostParams::default(), &secret(&sim))
-        .await
-        .expect("create the Secret");
-    let configmaps = ns.api::<ConfigMap>();
-    configmaps
-        .create(&PostParams::default(), &configmap(ns.name(), &sim.url(), "SMALL"))
-        .await
-        .expect("create the ConfigMap");
+    let (ns, configmaps) = configured_namespace("run-hold", &sim, "SMALL").await;
     let dir = tempfile::tempdir().unwrap();
     let names: Vec<String> = (0..6).map(|i| format!("lb{i}")).collect();
     for name in &names {
