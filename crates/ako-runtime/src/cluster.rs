@@ -59,6 +59,15 @@ pub trait Cluster: Send + Sync + 'static {
         entries: Option<&BTreeSet<LbEntry>>,
     ) -> impl Future<Output = Result<(), ClusterError>> + Send;
 
+    /// Set `status` of a HostRule or HTTPRule to `{status, error}`, as AKO writes it. A rule
+    /// that is gone is not an error.
+    fn patch_rule_status(
+        &self,
+        object: &ObjRef,
+        status: &str,
+        error: &str,
+    ) -> impl Future<Output = Result<(), ClusterError>> + Send;
+
     /// Publish an Event about `regarding`.
     fn publish(
         &self,
@@ -116,6 +125,11 @@ pub fn status_patch(entries: Option<&BTreeSet<LbEntry>>) -> Value {
             .collect(),
     };
     json!({"status": {"loadBalancer": {"ingress": list}}})
+}
+
+/// The JSON merge patch of a rule's status: both fields always, as AKO writes them.
+pub fn rule_status_patch(status: &str, error: &str) -> Value {
+    json!({"status": {"status": status, "error": error}})
 }
 
 impl Cluster for ApiServer {
@@ -176,6 +190,20 @@ impl Cluster for ApiServer {
         match result {
             Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
             other => other.map_err(ClusterError::from),
+        }
+    }
+
+    async fn patch_rule_status(&self, object: &ObjRef, status: &str, error: &str) -> Result<(), ClusterError> {
+        let (resource, _) = api_resource(object.kind);
+        let api = Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource);
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            ..PatchParams::default()
+        };
+        let body = rule_status_patch(status, error);
+        match api.patch_status(object.name(), &params, &Patch::Merge(&body)).await {
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+            other => other.map(drop).map_err(ClusterError::from),
         }
     }
 

@@ -4,7 +4,8 @@
 //! * `Warning TranslationFailed`: the object could not be translated (the translation's message);
 //! * `Warning SyncFailed`: a model the object feeds failed on the controller (the controller's
 //!   message); a model is attributed to its objects through the status intents;
-//! * `Normal Synced`: every model of the object is on the controller and its VIP has an address.
+//! * `Normal Synced`: every model of the object is on the controller and its VIP has an address;
+//! * `Warning Rejected` / `Normal Accepted`: the verdict on a HostRule or HTTPRule.
 //!
 //! An Event is sent only when an object's `(type, reason, message)` changes from what was last
 //! sent for it, not on every pass. Objects the pass cannot judge (the sync stopped without a
@@ -17,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ako_sync::Summary;
 use ako_translate::kinds::{InputKind, KindVisitor, with_kind};
+use ako_translate::rules::Verdict;
 use ako_translate::{ModelKey, ObjRef, Snapshot, StatusIntent, Translation};
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::events::EventType;
@@ -53,8 +55,31 @@ impl Note {
 /// The Note each object should carry after a pass: `Some` when the pass tells, `None` for an
 /// object we serve whose outcome this pass cannot tell (keep what was sent). Objects absent from
 /// the map are neither served nor failed.
-pub fn desired(translation: &Translation, summary: &Summary, vips: &Vips) -> BTreeMap<ObjRef, Option<Note>> {
+pub fn desired(
+    translation: &Translation,
+    summary: &Summary,
+    vips: &Vips,
+    rules: &BTreeMap<ObjRef, Verdict>,
+) -> BTreeMap<ObjRef, Option<Note>> {
     let mut out = BTreeMap::new();
+
+    // HostRules and HTTPRules: their verdict.
+    for (r, verdict) in rules {
+        let note = match verdict {
+            Verdict::Accepted => Some(Note {
+                type_: EventType::Normal,
+                reason: "Accepted",
+                message: format!("{} accepted: applied to the objects of its hosts", r.kind),
+            }),
+            Verdict::Rejected(e) => Some(Note {
+                type_: EventType::Warning,
+                reason: "Rejected",
+                message: format!("{} rejected, it changes nothing: {e}", r.kind),
+            }),
+            Verdict::Unresolved(_) => None,
+        };
+        out.insert(r.clone(), note);
+    }
 
     // Translation failures come first: such an object is not (wholly) on the controller.
     let mut translation_failed: BTreeMap<ObjRef, BTreeSet<String>> = BTreeMap::new();
@@ -163,8 +188,9 @@ impl Events {
         translation: &Translation,
         summary: &Summary,
         vips: &Vips,
+        rules: &BTreeMap<ObjRef, Verdict>,
     ) {
-        let pending = self.sent.pending(&desired(translation, summary, vips));
+        let pending = self.sent.pending(&desired(translation, summary, vips, rules));
         if pending.is_empty() {
             return;
         }
@@ -303,7 +329,12 @@ mod tests {
             failed: vec![sync_failure("l4", "no free IP")],
             ..Summary::default()
         };
-        let want = desired(&translation, &summary, &vips(&["shared", "l4", "l4b"]));
+        let want = desired(
+            &translation,
+            &summary,
+            &vips(&["shared", "l4", "l4b"]),
+            &BTreeMap::new(),
+        );
         let bad = want[&t("Ingress", "bad")].clone().unwrap();
         assert_eq!((bad.type_, bad.reason), (EventType::Warning, "TranslationFailed"));
         assert_eq!(bad.message, "no port 81 on Service web");
@@ -324,14 +355,14 @@ mod tests {
             ..Translation::default()
         };
         // Not converged and no failure to blame: nothing is known.
-        let want = desired(&translation, &Summary::default(), &vips(&["vs"]));
+        let want = desired(&translation, &Summary::default(), &vips(&["vs"]), &BTreeMap::new());
         assert_eq!(want[&t("Ingress", "a")], None);
         // Converged, but `novip` has no address yet.
         let summary = Summary {
             converged: true,
             ..Summary::default()
         };
-        let want = desired(&translation, &summary, &vips(&["vs"]));
+        let want = desired(&translation, &summary, &vips(&["vs"]), &BTreeMap::new());
         assert!(want[&t("Ingress", "a")].is_some());
         assert_eq!(want[&t("Ingress", "b")], None);
     }

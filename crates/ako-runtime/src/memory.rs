@@ -15,7 +15,7 @@ use kube::api::{DynamicObject, PartialObjectMeta};
 use kube::runtime::watcher::Event;
 use serde_json::Value;
 
-use crate::cluster::{Cluster, ClusterError, status_patch};
+use crate::cluster::{Cluster, ClusterError, rule_status_patch, status_patch};
 use crate::events::Note;
 use crate::index::Shared;
 
@@ -292,6 +292,21 @@ impl Cluster for MemoryCluster {
             current.clone()
         };
         // The API server's watch echoes the write.
+        self.apply(updated).map(drop).map_err(|message| ClusterError {
+            forbidden: false,
+            message,
+        })
+    }
+
+    async fn patch_rule_status(&self, object: &ObjRef, status: &str, error: &str) -> Result<(), ClusterError> {
+        let updated = {
+            let mut inner = self.lock();
+            let Some(current) = inner.objects.get_mut(object) else {
+                return Ok(());
+            };
+            current["status"] = rule_status_patch(status, error)["status"].clone();
+            current.clone()
+        };
         self.apply(updated).map(drop).map_err(|message| ClusterError {
             forbidden: false,
             message,

@@ -7,17 +7,25 @@
 //! (API server unreachable, RBAC, an expired resource version) are logged and retried with
 //! kube's default backoff; a watch never ends while the process runs, and a failed watch never
 //! counts as "the objects are gone".
+//!
+//! The CRDs of [optional](InputKind::OPTIONAL) kinds (AKO's HostRule, HTTPRule) may be missing:
+//! such a kind then counts as listed with no objects (the feature is off, logged once) and is
+//! looked for again every [`CRD_POLL`] until its CRD appears, when it is watched like any other.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use ako_translate::Settings;
 use ako_translate::kinds::{InputKind, Kind, KindVisitor, Watch, for_each};
 use futures::StreamExt;
-use kube::api::{ApiResource, DynamicObject, PartialObjectMeta};
+use kube::api::{ApiResource, DynamicObject, ListParams, PartialObjectMeta};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 
 use crate::index::Shared;
+
+/// How often the CRD of an optional kind that is missing is looked for again.
+pub const CRD_POLL: Duration = Duration::from_secs(10);
 
 /// Start a watcher, on the current runtime, for every kind `settings` calls for that is not in
 /// `watching` yet (settings change live: NodePortLocal turned on starts watching Pods), and
@@ -36,6 +44,7 @@ pub fn spawn(client: &Client, shared: &Shared, settings: &Settings, watching: &m
             }
             self.shared.lock().expect(K::KIND);
             match K::WATCH {
+                Watch::Objects if K::OPTIONAL => spawn_optional::<K>(self.client.clone(), self.shared.clone()),
                 Watch::Objects => spawn_objects::<K>(self.client.clone(), self.shared.clone()),
                 Watch::Referenced => spawn_meta::<K>(self.client.clone(), self.shared.clone()),
             }
@@ -51,16 +60,50 @@ pub fn spawn(client: &Client, shared: &Shared, settings: &Settings, watching: &m
 
 /// Watch whole objects of kind `K`.
 fn spawn_objects<K: InputKind>(client: Client, shared: Shared) {
-    tokio::spawn(async move {
-        let api = Api::<DynamicObject>::all_with(client, &ApiResource::erase::<K>(&()));
-        let mut events = watcher(api, watcher::Config::default()).default_backoff().boxed();
-        while let Some(item) = events.next().await {
-            match item {
-                Ok(event) => shared.update(|index| index.apply::<K>(event)),
-                Err(e) => tracing::warn!(kind = %K::KIND, error = %e, "watch failed; retrying with backoff"),
-            }
+    tokio::spawn(watch_objects::<K>(client, shared));
+}
+
+async fn watch_objects<K: InputKind>(client: Client, shared: Shared) {
+    let api = Api::<DynamicObject>::all_with(client, &ApiResource::erase::<K>(&()));
+    let mut events = watcher(api, watcher::Config::default()).default_backoff().boxed();
+    while let Some(item) = events.next().await {
+        match item {
+            Ok(event) => shared.update(|index| index.apply::<K>(event)),
+            Err(e) => tracing::warn!(kind = %K::KIND, error = %e, "watch failed; retrying with backoff"),
         }
-        tracing::error!(kind = %K::KIND, "watch ended");
+    }
+    tracing::error!(kind = %K::KIND, "watch ended");
+}
+
+/// Watch kind `K` once its CRD is there; until then it counts as listed, with no objects.
+fn spawn_optional<K: InputKind>(client: Client, shared: Shared) {
+    tokio::spawn(async move {
+        let api = Api::<DynamicObject>::all_with(client.clone(), &ApiResource::erase::<K>(&()));
+        let mut off = false;
+        while let Err(e) = api.list(&ListParams::default().limit(1)).await {
+            if !off {
+                off = true;
+                match &e {
+                    kube::Error::Api(s) if s.code == 404 => tracing::info!(
+                        kind = %K::KIND,
+                        "its CustomResourceDefinition is not installed: the feature is off until it is"
+                    ),
+                    _ => tracing::warn!(
+                        kind = %K::KIND,
+                        error = %e,
+                        "cannot list (check the CRD and the ClusterRole): the feature is off until it can"
+                    ),
+                }
+                // The rest of the cluster is served meanwhile: an empty initial list.
+                shared.update(|index| index.apply::<K>(watcher::Event::Init));
+                shared.update(|index| index.apply::<K>(watcher::Event::InitDone));
+            }
+            tokio::time::sleep(CRD_POLL).await;
+        }
+        if off {
+            tracing::info!(kind = %K::KIND, "its CustomResourceDefinition is installed: watching");
+        }
+        watch_objects::<K>(client, shared).await;
     });
 }
 

@@ -121,6 +121,7 @@ fn translation(n: usize, ingresses: usize) -> Translation {
         license_tier: "ENTERPRISE".into(),
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
+        refs: Default::default(),
     };
     let mut snap = snapshot(n);
     add_ingresses(&mut snap, ingresses);

@@ -104,5 +104,6 @@ pub async fn cloud_facts(client: &Client, cloud_name: &str) -> Result<CloudFacts
         license_tier,
         ipam_type,
         cloud_type: str_of(&cloud, "vtype"),
+        refs: Default::default(),
     })
 }

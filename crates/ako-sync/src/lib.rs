@@ -15,6 +15,7 @@
 //! * [`order`]: the dependency graph that orders one model's operations into parallel steps.
 //! * [`execute`]: runs a plan with bounded concurrency and the controller's error rules.
 //! * [`facts`]: what translation needs from the controller (cloud type, DNS domains, license).
+//! * [`lookup`]: the controller objects HostRules and HTTPRules name.
 //! * [`sync`]: load/plan/execute rounds with backoff until converged, plus the [`Summary`].
 //!
 //! Ownership ([`owner`]) is decided in one place: an object is ours when its `created_by` is
@@ -27,6 +28,7 @@ pub mod execute;
 pub mod facts;
 pub mod key;
 pub mod load;
+pub mod lookup;
 pub mod observed;
 pub mod order;
 pub mod owner;
@@ -41,6 +43,7 @@ pub use execute::{ExecuteOptions, execute};
 pub use facts::{FactsError, cloud_facts};
 pub use key::ObjectKey;
 pub use load::{LoadError, MANAGED_KINDS, load_observed};
+pub use lookup::lookup_refs;
 pub use observed::{Observed, ObservedObject, RecordError};
 pub use owner::Owner;
 pub use plan::{Action, Batch, DeletionGuard, GuardRefusal, Operation, Plan, PlanOptions, PlanProblem, plan};

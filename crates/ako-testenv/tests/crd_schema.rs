@@ -1,15 +1,20 @@
-//! Proof: AKO's HostRule CRD installs into the apiserver, which then defaults and validates
-//! HostRule objects against the CRD's OpenAPI schema.
+//! Proof: a CRD installs into the apiserver, which then defaults and validates objects against
+//! the CRD's OpenAPI schema (the HostRule CRD ako-rs ships, generated from its Rust types; AKO's
+//! own is the same for what this checks, and both have the same name, so one test binary must
+//! not install the other's while the suite shares an apiserver).
 
-use ako_testenv::{TestNamespace, install_crd, list_names, shared_path};
+use ako_testenv::{TestNamespace, install_crd, list_names};
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
 
-const HOSTRULE_CRD: &str = "reference/ako-chart/crds/ako.vmware.com_hostrules.yaml";
+const HOSTRULE_CRD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../deploy/helm/ako/crds/ako.vmware.com_hostrules.yaml"
+);
 
 async fn hostrules(ns: &TestNamespace) -> (Api<DynamicObject>, ApiResource) {
-    install_crd(&ns.client(), shared_path(HOSTRULE_CRD))
+    install_crd(&ns.client(), HOSTRULE_CRD)
         .await
         .expect("install the HostRule CRD");
     let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1beta1", "HostRule");

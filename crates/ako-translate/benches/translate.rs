@@ -147,6 +147,7 @@ fn main() {
         license_tier: "ENTERPRISE".into(),
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
+        refs: Default::default(),
     };
     let rss_before = peak_rss_mib().unwrap_or_default();
     let mut snap = Snapshot::new();

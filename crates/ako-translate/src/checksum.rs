@@ -142,6 +142,15 @@ pub struct VsChecksum<'a> {
     pub enable_rhi: Option<bool>,
     /// The markers checksum.
     pub markers: u32,
+    /// A HostRule's references, as AKO concatenates them before the hostnames
+    /// ([`crate::rules::VsRule::checksum_refs`]); empty without one.
+    pub rule_refs: String,
+    /// `enabled` (a HostRule's `enableVirtualHost`).
+    pub enabled: Option<bool>,
+    /// The checksum of `analytics_policy`, when a HostRule sets one.
+    pub analytics_policy: Option<u32>,
+    /// The generated fields AKO hashes (a network security policy ref), in its order.
+    pub generated: Vec<String>,
 }
 
 /// AKO's VS checksum.
@@ -164,13 +173,20 @@ pub fn vs_checksum(v: &VsChecksum<'_>) -> u32 {
         v.network_profile,
         ports
     ));
-    // vsRefs: of the optional refs only the (empty) error page profile and the hostnames apply.
+    // vsRefs: a HostRule's references, then the hostnames.
+    let mut vs_refs = v.rule_refs.clone();
     let mut hostnames = v.hostnames.to_vec();
     hostnames.sort();
     if !hostnames.is_empty() {
-        sum = sum.wrapping_add(hash(&go_json_strings(&hostnames)));
+        vs_refs.push_str(&go_json_strings(&hostnames));
+    }
+    if !vs_refs.is_empty() {
+        sum = sum.wrapping_add(hash(&vs_refs));
     }
     let flag = |b: bool| hash(if b { "true" } else { "false" });
+    if let Some(e) = v.enabled {
+        sum = sum.wrapping_add(flag(e));
+    }
     if let Some(t) = v.traffic_enabled {
         sum = sum.wrapping_add(flag(t));
     }
@@ -178,7 +194,10 @@ pub fn vs_checksum(v: &VsChecksum<'_>) -> u32 {
     if let Some(r) = v.enable_rhi {
         sum = sum.wrapping_add(flag(r));
     }
-    sum.wrapping_add(empty_generated_fields())
+    if let Some(a) = v.analytics_policy {
+        sum = sum.wrapping_add(a);
+    }
+    sum.wrapping_add(hash(&v.generated.join(":")))
 }
 
 /// A pool server as AKO's `AviPoolMetaServer`.
@@ -268,6 +287,33 @@ pub struct PoolChecksum<'a> {
     pub hostnames: &'a [String],
     /// The markers checksum.
     pub markers: u32,
+    /// What HTTPRules set.
+    pub rule: PoolRuleChecksum<'a>,
+}
+
+/// The fields of a pool's checksum an HTTPRule sets.
+#[derive(Clone, Debug, Default)]
+pub struct PoolRuleChecksum<'a> {
+    /// `lb_algorithm`.
+    pub lb_algorithm: Option<&'a str>,
+    /// `lb_algorithm_hash`.
+    pub lb_algorithm_hash: Option<&'a str>,
+    /// `lb_algorithm_consistent_hash_hdr`.
+    pub lb_algorithm_consistent_hash_hdr: Option<&'a str>,
+    /// `sni_enabled`.
+    pub sni_enabled: bool,
+    /// `ssl_profile_ref`.
+    pub ssl_profile: Option<&'a str>,
+    /// `pki_profile_ref` to a controller PKI profile.
+    pub pki_profile: Option<&'a str>,
+    /// `enable_http2`.
+    pub enable_http2: Option<bool>,
+    /// `health_monitor_refs` set by the rule.
+    pub health_monitors: &'a [String],
+    /// The checksum of the PKI profile ako-rs owns for the pool.
+    pub own_pki_profile: Option<u32>,
+    /// `application_persistence_profile_ref`.
+    pub persistence: Option<&'a str>,
 }
 
 /// AKO's pool checksum.
@@ -278,15 +324,24 @@ pub fn pool_checksum(p: &PoolChecksum<'_>) -> u32 {
     } else {
         format!("[{}]", servers.join(","))
     };
+    let r = &p.rule;
     let mut canonical = vec![
         p.protocol.to_owned(),
         p.port.to_string(),
         p.port_name.to_owned(),
         servers,
-        "false".to_owned(), // sni_enabled
-        p.priority_label.to_owned(),
-        p.placement_json.to_owned(),
     ];
+    canonical.extend(
+        [r.lb_algorithm, r.lb_algorithm_hash, r.lb_algorithm_consistent_hash_hdr]
+            .into_iter()
+            .flatten()
+            .map(str::to_owned),
+    );
+    canonical.push(r.sni_enabled.to_string());
+    canonical.extend(r.ssl_profile.map(str::to_owned));
+    canonical.push(p.priority_label.to_owned());
+    canonical.push(p.placement_json.to_owned());
+    canonical.extend(r.pki_profile.map(str::to_owned));
     for list in [p.namespace_svc_name, p.hostnames] {
         if !list.is_empty() {
             let mut sorted = list.to_vec();
@@ -294,9 +349,18 @@ pub fn pool_checksum(p: &PoolChecksum<'_>) -> u32 {
             canonical.push(go_json_strings(&sorted));
         }
     }
-    hash(&canonical.join(":"))
-        .wrapping_add(p.markers)
-        .wrapping_add(empty_generated_fields())
+    canonical.extend(r.enable_http2.map(|b| b.to_string()));
+    let mut sum = hash(&canonical.join(":"));
+    if !r.health_monitors.is_empty() {
+        sum = sum.wrapping_add(hash(&go_json_strings(r.health_monitors)));
+    }
+    if let Some(pki) = r.own_pki_profile {
+        sum = sum.wrapping_add(pki);
+    }
+    if let Some(ref_) = r.persistence {
+        sum = sum.wrapping_add(hash(ref_));
+    }
+    sum.wrapping_add(p.markers).wrapping_add(empty_generated_fields())
 }
 
 /// A VIP network as the VsVip checksum sees it.

@@ -12,6 +12,7 @@
 //! | [`Touch::InputOf`]    | as a change of each object's input (a Pod: the Services of its namespace) |
 //! | [`Touch::RootsIn`]    | every root of the namespace, as if it changed itself (a Namespace)     |
 //! | [`Touch::RootsOf`]    | every root of a kind, as if it changed itself (an IngressClass: every Ingress) |
+//! | [`Touch::Hosts`]      | the units of the roots with a host the pattern matches, before and after (a HostRule, an HTTPRule); for a shared VS's HostRule, the parents whose FQDN it matches |
 //! | [`Touch::Everything`] | every unit (a Node in NodePort mode)                                  |
 //!
 //! The caller applies the change to the snapshot first, then asks [`Deps::changed`].
@@ -19,8 +20,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::key::{NsName, ObjRef};
-use crate::kinds::{Dep, InputKind, Kind, KindVisitor, Touch, for_each, with_kind};
+use crate::kinds::{Dep, HostPattern, InputKind, Kind, KindVisitor, Touch, for_each, with_kind};
 use crate::model::CloudFacts;
+use crate::rules::matching::fqdn_matches;
 use crate::settings::{FqdnReusePolicy, Settings};
 use crate::small_set::SmallSet;
 use crate::snapshot::Snapshot;
@@ -45,6 +47,8 @@ pub struct Deps {
     by_unit: HashMap<Unit, SmallSet<ObjRef>>,
     /// The owner of each object that is part of another's input, as last seen.
     owners: HashMap<ObjRef, ObjRef>,
+    /// The hosts each rule applies to, as last seen.
+    patterns: HashMap<ObjRef, HostPattern>,
 }
 
 /// The inputs of an index operation.
@@ -67,10 +71,16 @@ impl Deps {
                     if K::ROOT {
                         let root = root_of::<K>(&self.ctx, key);
                         self.deps.index(ObjRef::of::<K>(key), root);
-                    } else if let Touch::PartOf(Some(owner)) =
-                        K::touches(key, Some(object), self.ctx.snap, self.ctx.settings)
-                    {
-                        self.deps.owners.insert(ObjRef::of::<K>(key), owner);
+                    } else {
+                        match K::touches(key, Some(object), self.ctx.snap, self.ctx.settings) {
+                            Touch::PartOf(Some(owner)) => {
+                                self.deps.owners.insert(ObjRef::of::<K>(key), owner);
+                            }
+                            Touch::Hosts(Some(pattern)) => {
+                                self.deps.patterns.insert(ObjRef::of::<K>(key), pattern);
+                            }
+                            _ => {}
+                        }
                     }
                 }
             }
@@ -178,7 +188,43 @@ impl Deps {
                     self.root_changed(ctx, r, out);
                 }
             }
+            Touch::Hosts(after) => {
+                let before = match &after {
+                    Some(p) => self.patterns.insert(me.clone(), p.clone()),
+                    None => self.patterns.remove(me),
+                };
+                for p in before.iter().chain(after.iter()) {
+                    self.pattern_units(ctx, p, out);
+                }
+            }
             Touch::Everything => out.extend(self.all_units()),
+        }
+    }
+
+    /// The units serving what `p` matches: the roots naming a matching host, or the shared
+    /// parents whose FQDN matches.
+    fn pattern_units(&self, ctx: &Ctx<'_>, p: &HostPattern, out: &mut BTreeSet<Unit>) {
+        if p.shared_vs {
+            for unit in self.by_unit.keys() {
+                if let Unit::L7(model) = unit
+                    && let Some(fqdn) = crate::l7::parent_fqdn(ctx.settings, ctx.cloud, model)
+                    && fqdn_matches(p.fqdn_type, &p.fqdn, &fqdn)
+                {
+                    out.insert(unit.clone());
+                }
+            }
+            return;
+        }
+        if p.fqdn_type == crate::crds::FqdnType::Exact {
+            self.readers_units(&Dep::Host(p.fqdn.clone()), out);
+            return;
+        }
+        for dep in self.readers.keys() {
+            if let Dep::Host(h) = dep
+                && fqdn_matches(p.fqdn_type, &p.fqdn, h)
+            {
+                self.readers_units(dep, out);
+            }
         }
     }
 

@@ -10,7 +10,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::checksum::TargetPort;
 use crate::key::{Kind, NsName};
 use crate::model::{CloudFacts, Failure};
-use crate::namespaces::namespace_accepted;
+use crate::namespaces::{namespace_accepted, tenant_of};
+use crate::rules::{VsRule, host_rule_for};
 use crate::settings::{FqdnReusePolicy, Settings};
 use crate::snapshot::Snapshot;
 
@@ -59,6 +60,9 @@ pub struct ParsedIngress {
     pub insecure: Vec<HostPaths>,
     /// Hosts served over HTTPS, with the name of their Secret (in the Ingress's namespace).
     pub tls: Vec<(String, HostPaths)>,
+    /// Hosts served over HTTPS with the controller certificate of their HostRule, whether or
+    /// not `spec.tls` names them (AKO's "additional secure hosts").
+    pub rule_tls: Vec<HostPaths>,
 }
 
 /// Every Ingress AKO would serve (of those `keep` selects), parsed, in the order AKO's Strict
@@ -124,7 +128,11 @@ pub fn accepted_ingresses(
         if !kept {
             continue;
         }
-        if let Some(p) = parse(snap, ns, name, ing, &domains, failures) {
+        let tenant = tenant_of(snap, settings, ns);
+        let rule_certified = |host: &str| {
+            host_rule_for(snap, settings, cloud, &tenant, host).is_some_and(|(k, r)| VsRule::of(k, r).has_certificate())
+        };
+        if let Some(p) = parse(snap, ns, name, ing, &domains, &rule_certified, failures) {
             out.push(p);
         }
     }
@@ -199,6 +207,7 @@ fn parse(
     name: &str,
     ing: &Ingress,
     domains: &[String],
+    rule_certified: &dyn Fn(&str) -> bool,
     failures: &mut Vec<Failure>,
 ) -> Option<ParsedIngress> {
     let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, ns, name, message));
@@ -253,6 +262,8 @@ fn parse(
             None => hosts.push(HostPaths { host, paths, generated }),
         }
     }
+    let (rule_tls, mut hosts): (Vec<HostPaths>, Vec<HostPaths>) =
+        hosts.into_iter().partition(|h| rule_certified(&h.host));
     let mut tls = Vec::new();
     for t in spec.tls.as_deref().unwrap_or_default() {
         let secret = t.secret_name.clone().unwrap_or_default();
@@ -270,6 +281,7 @@ fn parse(
         name: name.to_owned(),
         insecure: hosts,
         tls,
+        rule_tls,
     })
 }
 

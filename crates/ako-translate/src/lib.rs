@@ -7,6 +7,7 @@
 
 pub mod chart;
 pub mod checksum;
+pub mod crds;
 pub mod deps;
 pub mod desired;
 pub mod fqdn;
@@ -23,6 +24,7 @@ pub mod namespaces;
 pub mod naming;
 pub mod pool;
 pub mod protect;
+pub mod rules;
 pub mod settings;
 pub mod settings_env;
 pub mod shard;

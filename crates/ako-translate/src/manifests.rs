@@ -54,7 +54,10 @@ pub fn kind_of(doc: &Value) -> Option<Kind> {
     }
     impl KindVisitor for Find<'_> {
         fn visit<K: InputKind>(&mut self) {
-            if K::kind(&()) == self.kind && self.api_version.is_none_or(|v| v == K::api_version(&())) {
+            // AKO's CRDs serve older versions with a subset of the fields: any version of their group.
+            let version_ok =
+                |v: &str| v == K::api_version(&()) || (K::OPTIONAL && v.split('/').next() == Some(&*K::group(&())));
+            if K::kind(&()) == self.kind && self.api_version.is_none_or(version_ok) {
                 self.out = Some(K::KIND);
             }
         }

@@ -99,18 +99,24 @@ pub struct ServiceMetadata {
     pub namespace_svc_name: Vec<String>,
     /// `pool_ratio`.
     pub pool_ratio: u32,
+    /// `crd_status` of the rule applied to the object, as (`type`, `value`); its status is
+    /// `ACTIVE`.
+    pub crd_status: Option<(&'static str, String)>,
 }
 
 impl ServiceMetadata {
     /// The JSON string AKO stores (no omitempty, declaration order, `null` for empty lists).
     pub fn to_go_json(&self) -> String {
         format!(
-            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":\"\",\"value\":\"\",\"status\":\"\"}},\"pool_ratio\":{},\"passthrough_parent_ref\":\"\",\"passthrough_child_ref\":\"\",\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":null}}",
+            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":\"\",\"passthrough_child_ref\":\"\",\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":null}}",
             go_json_strings(&self.namespace_ingress_name),
             go_json_string(&self.ingress_name),
             go_json_string(&self.namespace),
             go_json_strings(&self.hostnames),
             go_json_strings(&self.namespace_svc_name),
+            go_json_string(self.crd_status.as_ref().map_or("", |c| c.0)),
+            go_json_string(self.crd_status.as_ref().map_or("", |c| c.1.as_str())),
+            go_json_string(if self.crd_status.is_some() { "ACTIVE" } else { "" }),
             self.pool_ratio,
         )
     }

@@ -20,6 +20,8 @@ pub struct CloudFacts {
     /// Cloud vtype, e.g. `CLOUD_VCENTER`, `CLOUD_NONE`. Pools get placement networks from
     /// `nodeNetworkList` only in vCenter clouds (NSX-T VLAN clouds are not handled yet).
     pub cloud_type: String,
+    /// The controller objects HostRules and HTTPRules name, as last looked up.
+    pub refs: crate::rules::RefCatalog,
 }
 
 impl CloudFacts {

@@ -6,10 +6,11 @@ use std::net::IpAddr;
 use avi_model::ObjectType;
 use serde_json::{Value, json};
 
-use crate::checksum::{self, MetaServer, NodeNetworkEntry, PoolChecksum};
+use crate::checksum::{self, MetaServer, NodeNetworkEntry, PoolChecksum, PoolRuleChecksum};
 use crate::markers::{Markers, ServiceMetadata};
 use crate::model::{Body, CloudFacts, DesiredObject};
 use crate::naming::query_escape;
+use crate::rules::PoolRule;
 use crate::settings::Settings;
 
 /// `nodeNetworkList` as AKO's map, only in clouds where AKO uses it.
@@ -61,6 +62,10 @@ pub struct PoolParts<'a> {
     pub metadata: &'a ServiceMetadata,
     /// `markers`.
     pub markers: &'a Markers,
+    /// What HTTPRules set on it.
+    pub rule: Option<&'a PoolRule>,
+    /// The name and checksum of the PKI profile ako-rs owns for it (an HTTPRule's `destinationCA`).
+    pub own_pki: Option<(&'a str, u32)>,
 }
 
 /// The pool as AKO POSTs it (`rest/avi_obj_pool.go:AviPoolBuild`), with AKO's checksum over
@@ -78,6 +83,7 @@ pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
         namespace_svc_name: &p.metadata.namespace_svc_name,
         hostnames: &p.metadata.hostnames,
         markers: p.markers.checksum(cluster),
+        rule: rule_checksum(p.rule, p.own_pki),
     });
     let mut body = json!({
         "name": p.name,
@@ -86,9 +92,12 @@ pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
         "tenant_ref": format!("/api/tenant/?name={}", query_escape(p.tenant)),
         "cloud_ref": format!("/api/cloud?name={}", p.settings.cloud_name),
         "service_metadata": p.metadata.to_go_json(),
-        "sni_enabled": false,
+        "sni_enabled": p.rule.is_some_and(|r| r.sni_enabled),
         "graceful_disable_timeout": 1,
     });
+    if let Some(r) = p.rule {
+        rule_fields(&mut body, r, p.own_pki.map(|(name, _)| name));
+    }
     let placement: Vec<Value> = placement_networks(placement.as_deref());
     if !placement.is_empty() {
         body["placement_networks"] = Value::Array(placement);
@@ -122,13 +131,65 @@ pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
         "SCTP" => "System-SCTP",
         _ => "System-TCP",
     };
-    body["health_monitor_refs"] = json!([format!("/api/healthmonitor/?name={hm}")]);
+    body["health_monitor_refs"] = match p.rule.filter(|r| !r.health_monitors.is_empty()) {
+        Some(r) => json!(r.health_monitors),
+        None => json!([format!("/api/healthmonitor/?name={hm}")]),
+    };
     DesiredObject {
         kind: ObjectType::Pool,
         tenant: p.tenant.to_owned(),
         name: p.name.to_owned(),
         checksum: cksum,
         body: Body::from(body),
+    }
+}
+
+/// The checksum inputs an HTTPRule sets.
+fn rule_checksum<'a>(rule: Option<&'a PoolRule>, own_pki: Option<(&str, u32)>) -> PoolRuleChecksum<'a> {
+    let Some(r) = rule else {
+        return PoolRuleChecksum::default();
+    };
+    PoolRuleChecksum {
+        lb_algorithm: r.lb_algorithm.as_deref(),
+        lb_algorithm_hash: r.lb_algorithm_hash.as_deref(),
+        lb_algorithm_consistent_hash_hdr: r.lb_algorithm_consistent_hash_hdr.as_deref(),
+        sni_enabled: r.sni_enabled,
+        ssl_profile: r.ssl_profile.as_deref(),
+        pki_profile: r.pki_profile.as_deref(),
+        enable_http2: r.enable_http2,
+        health_monitors: &r.health_monitors,
+        own_pki_profile: own_pki.map(|(_, cksum)| cksum),
+        persistence: r.persistence.as_deref(),
+    }
+}
+
+/// The body fields an HTTPRule sets (`AviPoolBuild`): TLS to the backends, persistence, load
+/// balancing, HTTP/2.
+fn rule_fields(body: &mut Value, r: &PoolRule, own_pki: Option<&str>) {
+    if let Some(p) = &r.ssl_profile {
+        body["ssl_profile_ref"] = json!(p);
+    }
+    match (own_pki, &r.pki_profile) {
+        (Some(name), _) => body["pki_profile_ref"] = json!(format!("/api/pkiprofile?name={name}")),
+        (None, Some(p)) => body["pki_profile_ref"] = json!(p),
+        (None, None) => {}
+    }
+    if let Some(a) = &r.lb_algorithm {
+        body["lb_algorithm"] = json!(a);
+    }
+    if let Some(h) = &r.lb_algorithm_hash {
+        body["lb_algorithm_hash"] = json!(h);
+        if h == "LB_ALGORITHM_CONSISTENT_HASH_CUSTOM_HEADER"
+            && let Some(hdr) = &r.lb_algorithm_consistent_hash_hdr
+        {
+            body["lb_algorithm_consistent_hash_hdr"] = json!(hdr);
+        }
+    }
+    if let Some(p) = &r.persistence {
+        body["application_persistence_profile_ref"] = json!(p);
+    }
+    if let Some(h2) = r.enable_http2 {
+        body["enable_http2"] = json!(h2);
     }
 }
 

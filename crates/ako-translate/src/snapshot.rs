@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
+use crate::crds::{FqdnType, HostRule, HttpRule};
 use crate::key::NsName;
 use crate::kinds::{InputKind, Store};
 
@@ -36,6 +37,16 @@ pub struct Snapshot {
     /// Slice names by Service, kept by [`Snapshot::insert_endpoint_slice`] and
     /// [`Snapshot::remove_endpoint_slice`] so a Service's slices are found without a scan.
     slices_by_service: BTreeMap<NsName, BTreeSet<String>>,
+    /// HostRules; private so the per-FQDN index stays right.
+    host_rules: Store<HostRule>,
+    /// HostRules by `spec.virtualhost.fqdn`, as written.
+    host_rules_by_fqdn: BTreeMap<String, BTreeSet<NsName>>,
+    /// HostRules whose FQDN is a pattern (`Wildcard`, `Contains`): few, looked at for every host.
+    pattern_host_rules: BTreeSet<NsName>,
+    /// HTTPRules; private so the per-FQDN index stays right.
+    http_rules: Store<HttpRule>,
+    /// HTTPRules by `spec.fqdn`.
+    http_rules_by_fqdn: BTreeMap<String, BTreeSet<NsName>>,
 }
 
 /// The key of an object of kind `K`: a namespaced object without a namespace is in `default`
@@ -139,6 +150,92 @@ impl Snapshot {
             .flatten()
             .filter_map(move |slice| self.endpoint_slices.get(&NsName::new(ns, slice.as_str())))
     }
+}
+
+impl Snapshot {
+    /// HostRules.
+    pub fn host_rules(&self) -> &Store<HostRule> {
+        &self.host_rules
+    }
+
+    /// Add or replace a HostRule, keeping the per-FQDN index.
+    pub fn insert_host_rule(&mut self, key: NsName, rule: HostRule) {
+        self.remove_host_rule(&key);
+        index_add(&mut self.host_rules_by_fqdn, &rule.spec.virtualhost.fqdn, &key);
+        if rule.spec.virtualhost.fqdn_type.unwrap_or_default() != FqdnType::Exact {
+            self.pattern_host_rules.insert(key.clone());
+        }
+        self.host_rules.insert(key, rule);
+    }
+
+    /// Remove a HostRule, keeping the per-FQDN index.
+    pub fn remove_host_rule(&mut self, key: &NsName) -> Option<HostRule> {
+        let old = self.host_rules.remove(key)?;
+        index_remove(&mut self.host_rules_by_fqdn, &old.spec.virtualhost.fqdn, key);
+        self.pattern_host_rules.remove(key);
+        Some(old)
+    }
+
+    /// The HostRules whose `fqdn` is exactly `fqdn` (whatever their FQDN type), in key order.
+    pub fn host_rules_claiming<'a>(&'a self, fqdn: &str) -> impl Iterator<Item = (&'a NsName, &'a HostRule)> + 'a {
+        indexed(&self.host_rules_by_fqdn, &self.host_rules, fqdn)
+    }
+
+    /// The HostRules whose FQDN is a pattern (`Wildcard`, `Contains`), in key order.
+    pub fn pattern_host_rules(&self) -> impl Iterator<Item = (&NsName, &HostRule)> {
+        self.pattern_host_rules
+            .iter()
+            .filter_map(|k| self.host_rules.get_key_value(k))
+    }
+
+    /// HTTPRules.
+    pub fn http_rules(&self) -> &Store<HttpRule> {
+        &self.http_rules
+    }
+
+    /// Add or replace an HTTPRule, keeping the per-FQDN index.
+    pub fn insert_http_rule(&mut self, key: NsName, rule: HttpRule) {
+        self.remove_http_rule(&key);
+        index_add(&mut self.http_rules_by_fqdn, &rule.spec.fqdn, &key);
+        self.http_rules.insert(key, rule);
+    }
+
+    /// Remove an HTTPRule, keeping the per-FQDN index.
+    pub fn remove_http_rule(&mut self, key: &NsName) -> Option<HttpRule> {
+        let old = self.http_rules.remove(key)?;
+        index_remove(&mut self.http_rules_by_fqdn, &old.spec.fqdn, key);
+        Some(old)
+    }
+
+    /// The HTTPRules of host `fqdn`, in key order.
+    pub fn http_rules_of<'a>(&'a self, fqdn: &str) -> impl Iterator<Item = (&'a NsName, &'a HttpRule)> + 'a {
+        indexed(&self.http_rules_by_fqdn, &self.http_rules, fqdn)
+    }
+}
+
+fn index_add(index: &mut BTreeMap<String, BTreeSet<NsName>>, fqdn: &str, key: &NsName) {
+    index.entry(fqdn.to_owned()).or_default().insert(key.clone());
+}
+
+fn index_remove(index: &mut BTreeMap<String, BTreeSet<NsName>>, fqdn: &str, key: &NsName) {
+    if let Some(keys) = index.get_mut(fqdn) {
+        keys.remove(key);
+        if keys.is_empty() {
+            index.remove(fqdn);
+        }
+    }
+}
+
+fn indexed<'a, T>(
+    index: &'a BTreeMap<String, BTreeSet<NsName>>,
+    store: &'a Store<T>,
+    fqdn: &str,
+) -> impl Iterator<Item = (&'a NsName, &'a T)> + 'a {
+    index
+        .get(fqdn)
+        .into_iter()
+        .flatten()
+        .filter_map(|k| store.get_key_value(k))
 }
 
 pub(crate) fn service_of(slice: &EndpointSlice) -> Option<&str> {

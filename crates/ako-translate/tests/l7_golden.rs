@@ -24,6 +24,7 @@ const TRANSLATED: &[&str] = &[
     "vsdatascriptset",
     "sslkeyandcertificate",
     "l4policyset",
+    "pkiprofile",
 ];
 
 fn cases() -> Vec<PathBuf> {

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod controller_args;
+mod crds;
 #[cfg(feature = "demo")]
 mod demo;
 mod plan;
@@ -29,6 +30,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Print the CustomResourceDefinitions of AKO's custom resources (HostRule, HTTPRule, ...).
+    Crds(crds::CrdsArgs),
     /// Run the pipeline on examples/ against an embedded Avi Controller simulator, and keep
     /// watching the files.
     #[cfg(feature = "demo")]
@@ -53,6 +56,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Crds(args) => exit(crds::main(&args).map(|()| true)),
         Command::Plan(args) => exit(plan::main(&args).map(|()| true)),
         Command::Sync(args) => exit(sync::main(&args)),
         #[cfg(feature = "demo")]

@@ -83,6 +83,7 @@ pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
         license_tier: args.license_tier.clone(),
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: args.cloud_type.clone(),
+        refs: ako_translate::rules::RefCatalog::unchecked(),
     };
     let translation = translate(&snapshot, &settings, &cloud);
 

@@ -247,6 +247,8 @@ fn needs(npl: bool) -> Vec<(&'static str, &'static str, &'static str, Option<&'s
         ("", "namespaces"),
         ("", "nodes"),
         ("", "secrets"),
+        ("ako.vmware.com", "hostrules"),
+        ("ako.vmware.com", "httprules"),
     ];
     if npl {
         watched.push(("", "pods"));
@@ -260,6 +262,8 @@ fn needs(npl: bool) -> Vec<(&'static str, &'static str, &'static str, Option<&'s
     needs.extend([
         ("networking.k8s.io", "ingresses/status", "patch", None),
         ("", "services/status", "patch", None),
+        ("ako.vmware.com", "hostrules/status", "patch", None),
+        ("ako.vmware.com", "httprules/status", "patch", None),
         ("events.k8s.io", "events", "create", None),
         ("events.k8s.io", "events", "patch", None),
         ("", "configmaps", "get", Some("avi-k8s-config")),

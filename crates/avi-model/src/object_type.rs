@@ -70,6 +70,8 @@ object_types! {
     ErrorPageProfile => "errorpageprofile", "ErrorPageProfile";
     WafPolicy => "wafpolicy", "WafPolicy";
     WafProfile => "wafprofile", "WafProfile";
+    IcapProfile => "icapprofile", "IcapProfile";
+    NetworkSecurityPolicy => "networksecuritypolicy", "NetworkSecurityPolicy";
 }
 
 impl ObjectType {

@@ -21,6 +21,7 @@
 pub mod guard;
 mod pass;
 pub mod retry;
+mod rules;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -140,6 +141,8 @@ pub struct Reconciler<C> {
     pending_units: std::collections::BTreeSet<ako_translate::Unit>,
     /// Outcomes of passes, for whoever listens (`ako demo`, tests).
     reports: broadcast::Sender<PassReport>,
+    /// HostRules' and HTTPRules' verdicts.
+    rules: rules::Rules,
 }
 
 impl<C: Cluster> Reconciler<C> {
@@ -175,6 +178,7 @@ impl<C: Cluster> Reconciler<C> {
             identity: s.identity,
             pending_units: Default::default(),
             reports,
+            rules: rules::Rules::default(),
         }
     }
 
@@ -193,6 +197,7 @@ impl<C: Cluster> Reconciler<C> {
                 self.model_retries.next(),
                 self.status_retries.next(),
                 self.guard.expires(),
+                self.rules.retry_at(),
             ]
             .into_iter()
             .flatten()
@@ -225,6 +230,7 @@ impl<C: Cluster> Reconciler<C> {
                 work.full = true;
             }
             work.add_due(&self.model_retries, &self.status_retries, now);
+            work.lookups = self.rules.due(now);
             if let Some(hold) = self.guard.release_due(now) {
                 tracing::info!(reason = hold.reason.as_str(), "deletion hold released");
                 work.release(hold);
@@ -269,7 +275,10 @@ impl<C: Cluster> Reconciler<C> {
         self.timing.resync = resync;
         if reload {
             let (cloud, observed) = load_controller(&self.avi, &self.settings, &self.admin).await;
-            self.cloud = cloud;
+            self.cloud = CloudFacts {
+                refs: std::mem::take(&mut self.cloud.refs),
+                ..cloud
+            };
             self.observed = observed;
             self.vips = Vips::of(&self.observed);
         }
@@ -280,7 +289,13 @@ impl<C: Cluster> Reconciler<C> {
     async fn reload(&mut self) {
         tracing::info!("periodic full resync");
         match ako_sync::cloud_facts(&self.avi, &self.settings.cloud_name).await {
-            Ok(cloud) => self.cloud = cloud,
+            // The rules' references are looked up again by the full pass.
+            Ok(cloud) => {
+                self.cloud = CloudFacts {
+                    refs: std::mem::take(&mut self.cloud.refs),
+                    ..cloud
+                }
+            }
             Err(e) => tracing::warn!("cannot refresh the cloud facts: {e:#}"),
         }
         match ako_sync::load_observed(&self.avi, self.observed.owner()).await {

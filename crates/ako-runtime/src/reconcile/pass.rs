@@ -2,12 +2,14 @@
 //!
 //! 1. [`take`](Reconciler::take): the recorded changes (everything on a full pass) → units;
 //! 2. [`fetch`](crate::fetch): the referenced objects (Secrets) translation now needs → more units;
+//!    [`lookup`](Reconciler::lookup): the controller objects rules name → more units;
 //! 3. [`translate`](Reconciler::translate) the units (pure, under the index lock);
 //! 4. [`guard`](Reconciler::guard): hold back outputs that lose roots nobody saw go;
 //! 5. commit the rest into the desired state;
 //! 6. [`sync`](Reconciler::sync) the models that changed (a scoped plan), or everything;
 //! 7. [`record`](Reconciler::record) the outcome: failures, retries, VIP addresses;
-//! 8. [`statuses`](Reconciler::statuses) and Events of the objects concerned;
+//! 8. [`statuses`](Reconciler::statuses), [rules' statuses](Reconciler::rule_statuses) and Events
+//!    of the objects concerned;
 //! 9. [`report`](Reconciler::report): metrics, `/api/status`, listeners.
 
 use std::collections::BTreeSet;
@@ -24,6 +26,7 @@ use tokio::time::Instant;
 use super::Reconciler;
 use super::guard::{Hold, Retranslated};
 use super::retry::Retries;
+use super::rules::{self, NamedRef};
 use crate::cluster::Cluster;
 use crate::events::Note;
 use crate::fetch;
@@ -44,6 +47,8 @@ pub struct Work {
     pub statuses: BTreeSet<ObjRef>,
     /// Units to translate again (a hold ended).
     pub units: BTreeSet<Unit>,
+    /// Look up the references rules name again (an earlier lookup failed).
+    pub lookups: bool,
 }
 
 impl Work {
@@ -72,7 +77,7 @@ impl Work {
 
     /// Nothing beyond the recorded changes.
     pub fn is_idle(&self) -> bool {
-        !self.full && self.models.is_empty() && self.statuses.is_empty() && self.units.is_empty()
+        !self.full && self.models.is_empty() && self.statuses.is_empty() && self.units.is_empty() && !self.lookups
     }
 }
 
@@ -120,6 +125,7 @@ impl<C: Cluster> Reconciler<C> {
             // Before any status is written: what is held is known once the fetches are done.
             self.admin.metrics.cached(&index.counts());
         }
+        self.lookup(&work, &mut intake).await;
         tracing::debug!(units = ?intake.units, "pass");
         let outputs = self.translate(&intake.units);
         let (outputs, held, retranslate) = self.guard(outputs, &intake);
@@ -143,6 +149,7 @@ impl<C: Cluster> Reconciler<C> {
             targets = Some(t);
         }
         let statuses_ok = self.statuses(targets.as_ref()).await;
+        self.rule_statuses().await;
         let events_summary = Summary {
             failed: self.failed.values().flatten().cloned().collect(),
             converged: summary.converged,
@@ -155,6 +162,7 @@ impl<C: Cluster> Reconciler<C> {
                 self.desired.view(),
                 &events_summary,
                 &self.vips,
+                self.rules.current(),
             )
             .await;
         self.report_hold().await;
@@ -176,6 +184,9 @@ impl<C: Cluster> Reconciler<C> {
             vanished,
         } = index.take_changes();
         tracing::debug!(?objects, ?statuses, "changes");
+        if work.full || objects.iter().any(is_rule) {
+            self.rules.invalidate();
+        }
         let mut units: BTreeSet<Unit> = std::mem::take(&mut self.pending_units);
         units.extend(work.units.iter().cloned());
         if work.full {
@@ -202,6 +213,75 @@ impl<C: Cluster> Reconciler<C> {
             units,
             statuses,
             evidence,
+        }
+    }
+
+    /// Stage 2b: look up the controller objects rules name that are not known yet (all of them
+    /// on a full pass, to see what changed on the controller); the rules naming one whose answer
+    /// changed are translated again.
+    async fn lookup(&mut self, work: &Work, intake: &mut Intake) {
+        let (named, wanted): (_, Vec<NamedRef>) = {
+            let index = self.shared.lock();
+            let named = rules::named_refs(&index.snapshot, &self.settings);
+            if work.full {
+                self.cloud
+                    .refs
+                    .retain(|t, r| named.contains_key(&(t.to_owned(), r.clone())));
+            }
+            let wanted = named
+                .keys()
+                .filter(|(t, r)| work.full || self.cloud.refs.get(t, r).is_none())
+                .cloned()
+                .collect();
+            (named, wanted)
+        };
+        if wanted.is_empty() {
+            self.rules.lookups_failed(false);
+            return;
+        }
+        let asked = wanted.len();
+        let found = ako_sync::lookup_refs(&self.avi, wanted).await;
+        self.rules.lookups_failed(found.len() < asked);
+        let mut touched: BTreeSet<&ObjRef> = BTreeSet::new();
+        for (tenant, r, state) in found {
+            let key = (tenant, r);
+            if self.cloud.refs.record(&key.0, key.1.clone(), state) {
+                touched.extend(named.get(&key).into_iter().flatten());
+            }
+        }
+        if touched.is_empty() {
+            return;
+        }
+        self.rules.invalidate();
+        if !work.full {
+            let index = self.shared.lock();
+            for r in touched {
+                intake.units.extend(
+                    self.deps
+                        .changed(&index.snapshot, &self.settings, &self.cloud, r.kind, &r.key),
+                );
+            }
+        }
+    }
+
+    /// Stage 8b: write the `status` of the rules whose verdict differs from what they carry.
+    async fn rule_statuses(&mut self) {
+        let changes = {
+            let index = self.shared.lock();
+            let verdicts = self.rules.verdicts(&index.snapshot, &self.settings, &self.cloud);
+            rules::status_changes(&index.snapshot, verdicts)
+        };
+        for (rule, status, error) in changes {
+            match self.cluster.patch_rule_status(&rule, &status, &error).await {
+                Ok(()) => tracing::info!(object = %rule, status, error, "rule status written"),
+                Err(e) => {
+                    tracing::warn!(object = %rule, "cannot write the rule's status: {e}");
+                    if !e.forbidden {
+                        // Checked again on the next pass.
+                        self.rules.invalidate();
+                    }
+                }
+            }
         }
     }
 
@@ -530,6 +610,12 @@ impl<C: Cluster> Reconciler<C> {
 }
 
 /// Whether an object is a root of translation (its own change is evidence about what it fed).
+/// A rule, or a Namespace (its filters and tenant decide which rules apply and where).
+fn is_rule(r: &ObjRef) -> bool {
+    use ako_translate::Kind;
+    matches!(r.kind, Kind::HostRule | Kind::HttpRule | Kind::Namespace)
+}
+
 fn is_root(r: &ObjRef) -> bool {
     struct Root(bool);
     impl ako_translate::kinds::KindVisitor for Root {

@@ -69,6 +69,7 @@ pub fn cloud() -> CloudFacts {
         license_tier: "ENTERPRISE".into(),
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
+        refs: Default::default(),
     }
 }
 

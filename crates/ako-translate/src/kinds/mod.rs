@@ -9,6 +9,8 @@
 //! store in [`Snapshot`] — and its translation.
 
 mod endpoint_slice;
+mod host_rule;
+mod http_rule;
 mod ingress;
 mod ingress_class;
 mod namespace;
@@ -27,6 +29,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::crds::{HostRule, HttpRule};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -44,7 +47,7 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Declares the kinds, once: the [`Kind`] enum, [`for_each`] and [`with_kind`].
 macro_rules! kinds {
-    ($($kind:ident: $ty:ty, $doc:literal;)*) => {
+    ($($kind:ident $(= $name:literal)?: $ty:ty, $doc:literal;)*) => {
         /// Every kind translation reads, in [`for_each`] order.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         pub enum Kind {
@@ -58,7 +61,7 @@ macro_rules! kinds {
             /// The kind's name as Kubernetes writes it (`Ingress`).
             pub fn as_str(self) -> &'static str {
                 match self {
-                    $(Kind::$kind => stringify!($kind),)*
+                    $(Kind::$kind => kinds!(@name $kind $($name)?),)*
                 }
             }
         }
@@ -75,6 +78,8 @@ macro_rules! kinds {
             }
         }
     };
+    (@name $kind:ident) => { stringify!($kind) };
+    (@name $kind:ident $name:literal) => { $name };
 }
 
 kinds! {
@@ -86,6 +91,8 @@ kinds! {
     Node: Node, "v1 Node.";
     Pod: Pod, "v1 Pod (NodePortLocal).";
     Secret: Secret, "v1 Secret (the ones Ingresses name).";
+    HostRule: HostRule, "ako.vmware.com/v1beta1 HostRule (optional CRD).";
+    HttpRule = "HTTPRule": HttpRule, "ako.vmware.com/v1beta1 HTTPRule (optional CRD).";
 }
 
 impl fmt::Display for Kind {
@@ -125,8 +132,22 @@ pub enum Touch {
     /// Every root of this kind is re-indexed, as when it changes itself (an IngressClass: every
     /// Ingress, whose class decides whether it is served and what it reads).
     RootsOf(Kind),
+    /// The units serving the hosts a pattern matches (a HostRule, an HTTPRule), before and
+    /// after the change: the pattern is remembered, so a new FQDN touches the old hosts too.
+    Hosts(Option<HostPattern>),
     /// Every unit (a Node, when pool members are node addresses).
     Everything,
+}
+
+/// The hosts a rule applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPattern {
+    /// How `fqdn` matches.
+    pub fqdn_type: crate::crds::FqdnType,
+    /// The FQDN or pattern.
+    pub fqdn: String,
+    /// It configures shared parent VSes (matched against their FQDN), not hosts.
+    pub shared_vs: bool,
 }
 
 /// Something translation depends on, as a root names it.
@@ -149,6 +170,9 @@ pub trait InputKind:
     const WATCH: Watch = Watch::Objects;
     /// Whether its objects live in namespaces.
     const NAMESPACED: bool = true;
+    /// Whether its CustomResourceDefinition may be missing from a cluster: the kind is then
+    /// not watched (the feature is off) until the CRD appears.
+    const OPTIONAL: bool = false;
     /// Whether it is a root of translation: it feeds [`units`](InputKind::units) of its own,
     /// and a change of it re-indexes it.
     const ROOT: bool = false;
@@ -274,6 +298,6 @@ mod tests {
         for (kind, name) in &names.0 {
             assert_eq!(kind.as_str(), name);
         }
-        assert_eq!(kinds.len(), 8);
+        assert_eq!(kinds.len(), 10);
     }
 }

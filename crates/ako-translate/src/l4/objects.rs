@@ -255,6 +255,8 @@ pub(crate) fn port_pool(
         vrf: p.vrf,
         metadata: &p.metadata,
         markers: &p.markers,
+        rule: None,
+        own_pki: None,
     });
     let rule = PolicyRule {
         pool: p.name,

@@ -152,6 +152,7 @@ fn translate_service(
         traffic_enabled: Some(traffic_enabled),
         enable_rhi: Some(settings.enable_rhi),
         markers: vs_markers.checksum(cluster),
+        ..VsChecksum::default()
     });
     let mut sorted_fqdns = fqdns.clone();
     sorted_fqdns.sort();

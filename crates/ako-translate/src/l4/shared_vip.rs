@@ -383,6 +383,7 @@ impl<'a> Group<'a> {
             traffic_enabled: None,
             enable_rhi: Some(settings.enable_rhi),
             markers: self.markers.checksum(&settings.cluster_name),
+            ..VsChecksum::default()
         });
         l4_vs_object(L4VsParts {
             settings,
@@ -437,6 +438,7 @@ mod tests {
             license_tier: "ENTERPRISE".into(),
             ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
             cloud_type: "CLOUD_NONE".into(),
+            refs: Default::default(),
         }
     }
 

@@ -58,8 +58,10 @@ pub(super) struct HostVs {
     pub(super) dedicated: bool,
     pub(super) namespace: String,
     pub(super) ingresses: BTreeSet<String>,
-    /// Certificate name and content (always set for an SNI child).
+    /// Certificate name and content, from a Secret.
     pub(super) cert: Option<(String, Cert)>,
+    /// Served over TLS with the controller certificate of its HostRule.
+    pub(super) rule_secured: bool,
     /// HTTP policy sets by name, each with its rules in the order they were added.
     pub(super) policies: BTreeMap<String, PolicySet>,
     pub(super) pool_groups: BTreeMap<String, PoolGroup>,
@@ -67,6 +69,11 @@ pub(super) struct HostVs {
 }
 
 impl HostVs {
+    /// Served over TLS (an SNI child always is).
+    pub(super) fn secure(&self) -> bool {
+        self.cert.is_some() || self.rule_secured
+    }
+
     pub(super) fn new(name: String, host: &str, dedicated: bool, ns: &str) -> Self {
         HostVs {
             name,
@@ -75,6 +82,7 @@ impl HostVs {
             namespace: ns.to_owned(),
             ingresses: BTreeSet::new(),
             cert: None,
+            rule_secured: false,
             policies: BTreeMap::new(),
             pool_groups: BTreeMap::new(),
             pools: BTreeMap::new(),
@@ -242,22 +250,26 @@ impl Parent {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Add a TLS host as an SNI child: with the certificate of its Secret (`secret`, `cert`),
+    /// or (`None`) with the controller certificate its HostRule names.
     pub(super) fn add_tls(
         &mut self,
         namer: &Namer,
         settings: &Settings,
         ing: &ParsedIngress,
-        secret: &str,
-        cert: Cert,
+        cert: Option<(&str, Cert)>,
         hp: &HostPaths,
         fail: &mut impl FnMut(String),
     ) -> bool {
         let host = &hp.host;
-        let names = namer
-            .sni_child(host, None)
-            .and_then(|c| Ok((c, namer.tls_key_cert(host, secret, None)?)));
-        let (child_name, cert_name) = match names {
+        let names = namer.sni_child(host, None).and_then(|c| {
+            let cert = match cert {
+                Some((secret, cert)) => Some((namer.tls_key_cert(host, secret, None)?, cert)),
+                None => None,
+            };
+            Ok((c, cert))
+        });
+        let (child_name, cert) = match names {
             Ok(n) => n,
             Err(e) => {
                 fail(e.to_string());
@@ -272,7 +284,8 @@ impl Parent {
             return false;
         }
         // The last Ingress to name the host decides the certificate.
-        child.cert = Some((cert_name, cert));
+        child.rule_secured = cert.is_none();
+        child.cert = cert;
         self.add_host(host);
         if self.redirect_set.insert(host.clone()) {
             self.redirect_hosts.push(host.clone());

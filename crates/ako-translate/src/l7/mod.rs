@@ -6,6 +6,7 @@
 //! `avi_pool_group.go`, `avi_datascript.go`, `ssl_key_certificate.go`).
 
 mod graph;
+mod host_rule;
 mod objects;
 
 use std::collections::BTreeMap;
@@ -13,11 +14,13 @@ use std::collections::BTreeMap;
 use graph::{Cert, HostVs, Parent};
 use objects::Ctx;
 
+use crate::fqdn::shared_vs_fqdn;
 use crate::ingress::{HostPaths, ParsedIngress, accepted_ingresses, rule_hosts};
 use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
 use crate::namespaces::tenant_of;
 use crate::naming::Namer;
+use crate::rules::{VsRule, host_rule_for};
 use crate::settings::Settings;
 use crate::shard::ShardSize;
 use crate::small_set::SmallSet;
@@ -159,7 +162,15 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
             let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
                 continue;
             };
-            if parent.add_tls(&namer, settings, ing, secret, cert, hp, &mut fail) {
+            if parent.add_tls(&namer, settings, ing, Some((secret, cert)), hp, &mut fail) {
+                out.status.extend(status_of(ing, parent, hp));
+            }
+        }
+        for hp in &ing.rule_tls {
+            let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
+                continue;
+            };
+            if parent.add_tls(&namer, settings, ing, None, hp, &mut fail) {
                 out.status.extend(status_of(ing, parent, hp));
             }
         }
@@ -193,12 +204,14 @@ fn build_dedicated(
     for ing in ingresses {
         let tenant = tenant_of(snap, settings, &ing.namespace);
         let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
+        // (Secret, secured by its HostRule's certificate, host)
         let hosts = ing
             .insecure
             .iter()
-            .map(|hp| (None, hp))
-            .chain(ing.tls.iter().map(|(secret, hp)| (Some(secret), hp)));
-        for (secret, hp) in hosts {
+            .map(|hp| (None, false, hp))
+            .chain(ing.tls.iter().map(|(secret, hp)| (Some(secret), false, hp)))
+            .chain(ing.rule_tls.iter().map(|hp| (None, true, hp)));
+        for (secret, rule_secured, hp) in hosts {
             let cert = match secret.map(|s| certificate(snap, &ing.namespace, s).map(|c| (s, c))) {
                 Some(Err(message)) => {
                     fail(format!("TLS host {}: {message}; the host is not served", hp.host));
@@ -228,12 +241,13 @@ fn build_dedicated(
                 .entry(key.clone())
                 .or_insert_with(|| HostVs::new(name.clone(), &hp.host, true, &ing.namespace));
             // Insecure pools get lower-cased priority labels (`buildPoolNode`), secure ones not.
-            if !vs.add_paths(namer, settings, ing, hp, cert.is_none(), &mut fail) {
+            if !vs.add_paths(namer, settings, ing, hp, cert.is_none() && !rule_secured, &mut fail) {
                 continue;
             }
             if cert.is_some() {
                 vs.cert = cert;
             }
+            vs.rule_secured |= rule_secured;
             if !hp.generated && !hp.host.starts_with('*') {
                 out.status.push(StatusIntent {
                     object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
@@ -247,7 +261,8 @@ fn build_dedicated(
     for (key, vs) in vses {
         let ctx = Ctx::new(snap, settings, cloud, namer, &key.tenant);
         let mut objects = Vec::new();
-        ctx.host_vs_objects(None, &key.tenant, &vs, &mut objects);
+        let rule = host_rule_for(snap, settings, cloud, &key.tenant, &vs.host).map(|(k, r)| VsRule::of(k, r));
+        ctx.host_vs_objects(None, &key.tenant, &vs, rule.as_ref(), &mut objects);
         let mut model = Model { objects };
         model.sort();
         out.models.insert(key, model);
@@ -261,6 +276,24 @@ pub(crate) fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &
         None => namer.dedicated_vs(host, None),
     };
     vs.ok().map(|vs| ModelKey::new(tenant, vs))
+}
+
+/// The FQDN HostRules know a shared parent VS by: its auto-FQDN, else its name (AKO's
+/// `configuredSharedVSFqdn`); `None` for a DEDICATED VS.
+pub fn parent_fqdn(settings: &Settings, cloud: &CloudFacts, model: &ModelKey) -> Option<String> {
+    if settings.shard_size == ShardSize::Dedicated {
+        return None;
+    }
+    Some(
+        shared_vs_fqdn(
+            &model.vs,
+            &model.tenant,
+            settings.auto_fqdn,
+            settings.default_domain.as_deref(),
+            &cloud.dns_domains,
+        )
+        .unwrap_or_else(|| model.vs.clone()),
+    )
 }
 
 fn unsupported(settings: &Settings) -> Option<String> {

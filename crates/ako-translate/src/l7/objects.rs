@@ -8,20 +8,23 @@ use std::collections::BTreeSet;
 use avi_model::ObjectType;
 use serde_json::{Value, json};
 
-use crate::checksum::{self, HostPathRule, PgMember, PortProto, TargetPort, VsChecksum};
+use crate::checksum::{self, HostPathRule, PgMember, PortProto, VsChecksum};
 use crate::fqdn::shared_vs_fqdn;
+use crate::key::ModelKey;
 use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{cluster_ip_members, node_port_members, npl_members, sort_servers};
 use crate::model::{Body, CloudFacts, DesiredObject, Model};
 use crate::naming::Namer;
 use crate::naming::query_escape;
 use crate::pool::{PoolParts, pool_object};
+use crate::rules::{PoolRule, VsRule, host_rule_for, path_rules_for, shared_vs_rule_for};
 use crate::settings::{ServiceType, Settings};
 use crate::snapshot::Snapshot;
 use crate::vsvip::vsvip_object;
 
 use super::INGRESS_WEIGHT;
 use super::graph::{HostVs, Parent, PolicySet, PoolNode};
+use super::host_rule::{self, VsKind, l7_port};
 
 /// The datascript of every shared parent: picks the pool by `lower(host/first-path-token)`.
 const HTTP_DS_SCRIPT: &str = "host = avi.http.get_host_tokens(\"MODIFIED\", 1)\npath = avi.http.get_path_tokens(1)\nif string.contains(host, \":\") then\nfor match in string.gmatch(host, \".*:\") do\nhost = string.sub(match,0,-2)\nend\nend\nif host and path then\nlbl = host..\"/\"..path\nelse\nlbl = host..\"/\"\nend\navi.poolgroup.select(\"%s\", string.lower(lbl) )";
@@ -37,14 +40,21 @@ impl Parent {
         let cluster = settings.cluster_name.as_str();
         let ctx = Ctx::new(snap, settings, cloud, namer, &self.tenant);
         let mut objects = Vec::new();
-        let parent_ports = vec![l7_port(80, false), l7_port(443, true)];
+        let model = ModelKey::new(&self.tenant, &self.name);
+        let rule = super::parent_fqdn(settings, cloud, &model)
+            .and_then(|fqdn| shared_vs_rule_for(snap, settings, cloud, &self.tenant, &fqdn))
+            .map(|(k, r)| VsRule::of(k, r));
+        let rule = rule.as_ref();
+        let children: Vec<(&HostVs, Option<VsRule>)> =
+            self.children.values().map(|c| (c, ctx.vs_rule(&c.host))).collect();
+        let parent_ports = host_rule::ports(rule, vec![l7_port(80, false), l7_port(443, true)]);
 
         // Insecure pools and the shared pool group.
         let mut pools: Vec<&(u64, PoolNode)> = self.pools.values().collect();
         pools.sort_by_key(|(seq, _)| *seq);
         let mut members = Vec::new();
         for (_, p) in pools {
-            objects.push(ctx.pool(&self.tenant, p));
+            ctx.pool(&self.tenant, p, &mut objects);
             members.push(PgMember {
                 pool_ref: format!("/api/pool?name={}", p.name),
                 priority_label: Some(p.priority_label.clone()),
@@ -70,10 +80,16 @@ impl Parent {
             })),
         });
 
-        // Redirect policy.
+        // Redirect policy: the TLS hosts and their HostRules' aliases.
+        let mut redirect_hosts = self.redirect_hosts.clone();
+        for alias in children.iter().flat_map(|(_, r)| r.iter().flat_map(|r| &r.aliases)) {
+            if !redirect_hosts.contains(alias) {
+                redirect_hosts.push(alias.clone());
+            }
+        }
         let mut parent_policies = Vec::new();
-        if !self.redirect_hosts.is_empty() {
-            objects.push(ctx.redirect_policy(&self.tenant, &self.name, &self.redirect_hosts, &Markers::default()));
+        if !redirect_hosts.is_empty() && !rule.is_some_and(|r| r.overwrite) {
+            objects.push(ctx.redirect_policy(&self.tenant, &self.name, &redirect_hosts, &Markers::default()));
             parent_policies.push(self.name.clone());
         }
 
@@ -87,25 +103,27 @@ impl Parent {
         )
         .into_iter()
         .collect();
-        fqdns.extend(
-            self.hosts
-                .iter()
-                .filter(|h| !fqdns.contains(h))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
-        objects.push(ctx.vsvip(&self.tenant, &self.name, &fqdns));
+        let aliases = children
+            .iter()
+            .flat_map(|(_, r)| r.iter().flat_map(|r| r.aliases.iter()));
+        for host in self.hosts.iter().chain(aliases) {
+            if !fqdns.contains(host) {
+                fqdns.push(host.clone());
+            }
+        }
+        let vip = rule.and_then(|r| r.load_balancer_ip.as_deref()).unwrap_or("");
+        objects.push(ctx.vsvip(&self.tenant, &self.name, &fqdns, vip));
 
         // SNI children.
-        for child in self.children.values() {
-            ctx.host_vs_objects(Some(&self.name), &self.tenant, child, &mut objects);
+        for (child, child_rule) in &children {
+            ctx.host_vs_objects(Some(&self.name), &self.tenant, child, child_rule.as_ref(), &mut objects);
         }
 
         // The parent VS.
         let mut refs = vec![format!("HTTPDS{}", self.name), format!("VSVIP{}", self.name)];
         refs.extend(parent_policies.iter().map(|p| format!("HttpPolicy{p}")));
         refs.extend(self.children.keys().map(|c| format!("SNINode{c}")));
-        let cksum = checksum::vs_checksum(&VsChecksum {
+        let mut inputs = VsChecksum {
             refs,
             application_profile: HTTP_PROFILE,
             se_group: &settings.se_group,
@@ -115,7 +133,17 @@ impl Parent {
             traffic_enabled: None,
             enable_rhi: Some(settings.enable_rhi),
             markers: Markers::default().checksum(cluster),
-        });
+            ..VsChecksum::default()
+        };
+        if let Some(r) = rule {
+            inputs.refs.extend(r.aliases.iter().map(|a| format!("VHDomain{a}")));
+            host_rule::checksum(&mut inputs, r, VsKind::Parent, cluster);
+        }
+        let cksum = checksum::vs_checksum(&inputs);
+        let metadata = ServiceMetadata {
+            crd_status: rule.map(|r| ("HostRule", r.rule.to_string())),
+            ..ServiceMetadata::default()
+        };
         let mut vs = json!({
             "name": self.name,
             "cloud_config_cksum": cksum.to_string(),
@@ -125,14 +153,11 @@ impl Parent {
             "application_profile_ref": format!("/api/applicationprofile/?name={HTTP_PROFILE}"),
             "se_group_ref": format!("/api/serviceenginegroup?name={}", settings.se_group),
             "error_page_profile_ref": "",
-            "service_metadata": ServiceMetadata::default().to_go_json(),
+            "service_metadata": metadata.to_go_json(),
             "vrf_context_ref": format!("/api/vrfcontext?name={}", ctx.vrf),
             "vsvip_ref": format!("/api/vsvip/?name={}", self.name),
             "type": "VS_TYPE_VH_PARENT",
-            "services": [
-                {"port": 80, "enable_ssl": false, "port_range_end": 80, "enable_http2": false},
-                {"port": 443, "enable_ssl": true, "port_range_end": 443, "enable_http2": false},
-            ],
+            "services": services(&parent_ports),
             "network_profile_ref": format!("/api/networkprofile/?name={TCP_PROXY}"),
             "vs_datascripts": [{"index": 0, "vs_datascript_set_ref": format!("/api/vsdatascriptset/?name={}", self.name)}],
             "markers": Markers::default().to_json(cluster),
@@ -140,14 +165,11 @@ impl Parent {
         if settings.enable_rhi {
             vs["enable_rhi"] = json!(true);
         }
-        if !parent_policies.is_empty() {
-            vs["http_policies"] = Value::Array(
-                parent_policies
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| json!({"http_policy_set_ref": format!("/api/httppolicyset/?name={p}"), "index": POLICY_INDEX_BASE + i as i64}))
-                    .collect(),
-            );
+        if let Some(r) = rule {
+            host_rule::apply(&mut vs, r, VsKind::Parent);
+        }
+        if let Some(list) = host_rule::http_policies(policy_refs(&parent_policies), rule) {
+            vs["http_policies"] = list;
         }
         objects.push(DesiredObject {
             kind: ObjectType::VirtualService,
@@ -162,14 +184,25 @@ impl Parent {
     }
 }
 
-fn l7_port(port: i32, ssl: bool) -> PortProto {
-    PortProto {
-        port,
-        target_port: TargetPort::Int(0),
-        protocol: "HTTP".to_owned(),
-        name: String::new(),
-        enable_ssl: ssl,
-    }
+/// `services` of a VS from its listeners.
+fn services(ports: &[PortProto]) -> Value {
+    Value::Array(
+        ports
+            .iter()
+            .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "port_range_end": p.port, "enable_http2": false}))
+            .collect(),
+    )
+}
+
+/// `http_policies` entries for AKO's own policy sets, in order from index 11.
+fn policy_refs<S: AsRef<str>>(names: &[S]) -> Vec<Value> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            json!({"http_policy_set_ref": format!("/api/httppolicyset/?name={}", n.as_ref()), "index": POLICY_INDEX_BASE + i as i64})
+        })
+        .collect()
 }
 
 /// What every object of one model shares.
@@ -178,6 +211,7 @@ pub(super) struct Ctx<'a> {
     settings: &'a Settings,
     cloud: &'a CloudFacts,
     cluster: &'a str,
+    tenant: String,
     tenant_ref: String,
     vrf: String,
     created_by: String,
@@ -196,20 +230,27 @@ impl<'a> Ctx<'a> {
             settings,
             cloud,
             cluster: settings.cluster_name.as_str(),
+            tenant: tenant.to_owned(),
             tenant_ref: format!("/api/tenant/?name={}", query_escape(tenant)),
             vrf: settings.vrf_name.clone().unwrap_or_else(|| "global".to_owned()),
             created_by: namer.ako_user(),
         }
     }
 
-    /// The VsVip of a parent or dedicated VS: its FQDNs sorted, no preferred IP.
-    fn vsvip(&self, tenant: &str, name: &str, fqdns: &[String]) -> DesiredObject {
+    /// The VsVip of a parent or dedicated VS: its FQDNs sorted, the preferred IP if any.
+    fn vsvip(&self, tenant: &str, name: &str, fqdns: &[String], ip: &str) -> DesiredObject {
         let mut fqdns = fqdns.to_vec();
         fqdns.sort();
-        vsvip_object(self.settings, tenant, name, &fqdns, "", &self.vrf)
+        vsvip_object(self.settings, tenant, name, &fqdns, ip, &self.vrf)
     }
 
-    fn pool(&self, tenant: &str, p: &PoolNode) -> DesiredObject {
+    /// The HostRule of the VS serving `host`, if one applies.
+    fn vs_rule(&self, host: &str) -> Option<VsRule> {
+        host_rule_for(self.snap, self.settings, self.cloud, &self.tenant, host).map(|(k, r)| VsRule::of(k, r))
+    }
+
+    /// A pool (and the PKI profile of its HTTPRule's `destinationCA`, if any).
+    fn pool(&self, tenant: &str, p: &PoolNode, objects: &mut Vec<DesiredObject>) {
         let b = &p.backend;
         let pp = PortProto {
             port: b.port,
@@ -254,14 +295,26 @@ impl<'a> Ctx<'a> {
             ingress_name: vec![p.ingress.clone()],
             ..Markers::default()
         };
+        let rules = path_rules_for(self.snap, self.settings, self.cloud, &self.tenant, &p.host);
+        let rule = PoolRule::of(&rules, &p.namespace, &b.path);
+        let own_pki = rule
+            .as_ref()
+            .and_then(|r| r.destination_ca.as_ref())
+            .map(|(ca, target)| {
+                let pki = self.pki_profile(tenant, p, ca, target);
+                let name_and_checksum = (pki.name.clone(), pki.checksum);
+                objects.push(pki);
+                name_and_checksum
+            });
         let metadata = ServiceMetadata {
             ingress_name: p.ingress.clone(),
             namespace: p.namespace.clone(),
             hostnames: vec![p.host.clone()],
             pool_ratio: INGRESS_WEIGHT,
+            crd_status: rule.as_ref().and_then(|r| r.applied.clone()).map(|a| ("HTTPRule", a)),
             ..ServiceMetadata::default()
         };
-        pool_object(PoolParts {
+        objects.push(pool_object(PoolParts {
             settings: self.settings,
             cloud: self.cloud,
             tenant,
@@ -274,7 +327,37 @@ impl<'a> Ctx<'a> {
             vrf: &self.vrf,
             metadata: &metadata,
             markers: &markers,
-        })
+            rule: rule.as_ref(),
+            own_pki: own_pki.as_ref().map(|(n, c)| (n.as_str(), *c)),
+        }));
+    }
+
+    /// The PKI profile of a pool re-encrypting to backends with certificates of CA `ca`
+    /// (`AviPkiProfileBuild`): named after the pool, marked with the rule `target` that set it.
+    fn pki_profile(&self, tenant: &str, p: &PoolNode, ca: &str, target: &str) -> DesiredObject {
+        let name = format!("{}-pkiprofile", p.name);
+        let markers = Markers {
+            namespace: p.namespace.clone(),
+            host: vec![p.host.clone()],
+            service_name: p.service_marker.clone(),
+            path: vec![target.to_owned()],
+            ingress_name: vec![p.ingress.clone()],
+            ..Markers::default()
+        };
+        DesiredObject {
+            kind: ObjectType::PkiProfile,
+            tenant: tenant.to_owned(),
+            checksum: checksum::ssl_checksum(&name, "", ca, markers.checksum(self.cluster)),
+            body: Body::from(json!({
+                "name": name,
+                "created_by": self.created_by,
+                "tenant_ref": self.tenant_ref,
+                "crl_check": false,
+                "ca_certs": [{"certificate": ca}],
+                "markers": markers.to_json(self.cluster),
+            })),
+            name,
+        }
     }
 
     fn pool_group(
@@ -352,16 +435,23 @@ impl<'a> Ctx<'a> {
 
     /// The objects of a host VS: its certificate, pools, pool groups and policy sets, then the
     /// VS itself — an SNI child of `parent`, or (DEDICATED mode, `parent` None) a normal VS
-    /// with its own VsVip and redirect policy.
+    /// with its own VsVip and redirect policy — with what its HostRule (`rule`) sets.
     pub(super) fn host_vs_objects(
         &self,
         parent: Option<&str>,
         tenant: &str,
         vs: &HostVs,
+        rule: Option<&VsRule>,
         objects: &mut Vec<DesiredObject>,
     ) {
         let cluster = self.cluster;
-        let secure = vs.cert.is_some();
+        let secure = vs.secure();
+        let kind = if parent.is_some() {
+            VsKind::Child
+        } else {
+            VsKind::Dedicated
+        };
+        let overwrite = rule.is_some_and(|r| r.overwrite);
         let host_markers = Markers {
             host: vec![vs.host.clone()],
             ..Markers::default()
@@ -385,7 +475,7 @@ impl<'a> Ctx<'a> {
             });
         }
         for pool in vs.pools.values() {
-            objects.push(self.pool(tenant, pool));
+            self.pool(tenant, pool, objects);
         }
         for (name, pg) in &vs.pool_groups {
             let markers = Markers {
@@ -397,54 +487,65 @@ impl<'a> Ctx<'a> {
             };
             objects.push(self.pool_group(tenant, name, &pg.members, false, &markers));
         }
-        // AKO marks the host of a VS (and of its policy sets) only once the host is a
-        // virtual-hosting domain of it, which an insecure DEDICATED VS never gets.
-        let marked_host: Vec<String> = if secure { vec![vs.host.clone()] } else { Vec::new() };
-        for (name, policy) in &vs.policies {
-            objects.push(self.path_policy(tenant, name, &marked_host, policy));
+        // The virtual-hosting domains: the host once the VS is secure (an insecure DEDICATED VS
+        // never gets it), and its HostRule's aliases. AKO marks the VS and its policy sets with them.
+        let mut vh_domains: Vec<String> = if secure { vec![vs.host.clone()] } else { Vec::new() };
+        for alias in rule.iter().flat_map(|r| &r.aliases) {
+            if !vh_domains.contains(alias) {
+                vh_domains.push(alias.clone());
+            }
         }
-        let mut policy_names: Vec<&String> = vs.policies.keys().collect();
+        let mut policy_names: Vec<&String> = Vec::new();
+        if !overwrite {
+            for (name, policy) in &vs.policies {
+                objects.push(self.path_policy(tenant, name, &vh_domains, policy));
+            }
+            policy_names = vs.policies.keys().collect();
+        }
         let hostnames = vec![vs.host.clone()];
         let markers = Markers {
             namespace: vs.namespace.clone(),
-            host: marked_host.clone(),
+            host: vh_domains.clone(),
             ..Markers::default()
         };
         let mut refs: Vec<String> = Vec::new();
         let mut ports = vec![l7_port(80, false)];
-        if parent.is_none() {
-            // DEDICATED: own VsVip (the host only, no auto-FQDN) and, when secure, own redirect.
-            let vsvip = self.vsvip(tenant, &vs.name, std::slice::from_ref(&vs.host));
-            refs.push(format!("VSVIP{}", vs.name));
-            objects.push(vsvip);
-            if secure {
-                let redirect_markers = Markers {
-                    namespace: vs.namespace.clone(),
-                    host: vec![vs.host.clone()],
-                    ..Markers::default()
-                };
-                objects.push(self.redirect_policy(tenant, &vs.name, &hostnames, &redirect_markers));
-            }
-        }
         if secure || parent.is_some() {
             ports.push(l7_port(443, true));
         }
+        let redirect = parent.is_none() && secure && !overwrite;
+        if parent.is_none() {
+            // DEDICATED: own VsVip (the host and its aliases, no auto-FQDN), own redirect when
+            // secure, and the HostRule's listeners.
+            let mut fqdns = vec![vs.host.clone()];
+            fqdns.extend(vh_domains.iter().filter(|d| **d != vs.host).cloned());
+            let vip = rule.and_then(|r| r.load_balancer_ip.as_deref()).unwrap_or("");
+            objects.push(self.vsvip(tenant, &vs.name, &fqdns, vip));
+            refs.push(format!("VSVIP{}", vs.name));
+            if redirect {
+                let redirect_markers = Markers {
+                    namespace: vs.namespace.clone(),
+                    host: vh_domains.clone(),
+                    ..Markers::default()
+                };
+                objects.push(self.redirect_policy(tenant, &vs.name, &fqdns, &redirect_markers));
+            }
+            ports = host_rule::ports(rule, ports);
+        }
         refs.extend(policy_names.iter().map(|p| format!("HttpPolicy{p}")));
-        if parent.is_none() && secure {
+        if redirect {
             refs.push(format!("HttpPolicy{}", vs.name));
         }
         if let Some((cert_name, _)) = &vs.cert {
             refs.push(format!("SSLKeyCert{cert_name}"));
         }
-        if secure {
-            refs.push(format!("VHDomain{}", vs.host));
-        }
+        refs.extend(vh_domains.iter().map(|d| format!("VHDomain{d}")));
         let (app_profile, net_profile, enable_rhi) = match parent {
             Some(_) => ("", "", None),
             None if secure => (SECURE_HTTP_PROFILE, TCP_PROXY, Some(self.settings.enable_rhi)),
             None => (HTTP_PROFILE, TCP_PROXY, Some(self.settings.enable_rhi)),
         };
-        let cksum = checksum::vs_checksum(&VsChecksum {
+        let mut inputs = VsChecksum {
             refs,
             application_profile: app_profile,
             se_group: &self.settings.se_group,
@@ -454,17 +555,19 @@ impl<'a> Ctx<'a> {
             traffic_enabled: None,
             enable_rhi,
             markers: markers.checksum(cluster),
-        });
+            ..VsChecksum::default()
+        };
+        if let Some(r) = rule {
+            host_rule::checksum(&mut inputs, r, kind, cluster);
+        }
+        let cksum = checksum::vs_checksum(&inputs);
         let metadata = ServiceMetadata {
             namespace_ingress_name: vs.ingresses.iter().cloned().collect(),
             namespace: vs.namespace.clone(),
             hostnames: hostnames.clone(),
+            crd_status: rule.map(|r| ("HostRule", r.rule.to_string())),
             ..ServiceMetadata::default()
         };
-        let services: Vec<Value> = ports
-            .iter()
-            .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "port_range_end": p.port, "enable_http2": false}))
-            .collect();
         let mut body = json!({
             "name": vs.name,
             "cloud_config_cksum": cksum.to_string(),
@@ -491,7 +594,7 @@ impl<'a> Ctx<'a> {
                 body["application_profile_ref"] = json!(format!("/api/applicationprofile/?name={SECURE_HTTP_PROFILE}"));
                 body["type"] = json!("VS_TYPE_VH_CHILD");
                 body["vh_parent_vs_ref"] = json!(format!("/api/virtualservice/?name={parent}"));
-                body["vh_domain_name"] = json!(hostnames);
+                body["vh_domain_name"] = json!(vh_domains);
                 body["ign_pool_net_reach"] = json!(false);
             }
             None => {
@@ -499,22 +602,21 @@ impl<'a> Ctx<'a> {
                 body["type"] = json!("VS_TYPE_NORMAL");
                 body["tenant_ref"] = json!(self.tenant_ref);
                 body["vsvip_ref"] = json!(format!("/api/vsvip/?name={}", vs.name));
-                body["services"] = Value::Array(services);
+                body["services"] = services(&ports);
                 if self.settings.enable_rhi {
                     body["enable_rhi"] = json!(true);
                 }
-                if secure {
+                if redirect {
                     policy_names.push(&vs.name);
                 }
             }
         }
-        body["http_policies"] = Value::Array(
-            policy_names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| json!({"http_policy_set_ref": format!("/api/httppolicyset/?name={n}"), "index": POLICY_INDEX_BASE + i as i64}))
-                .collect(),
-        );
+        if let Some(r) = rule {
+            host_rule::apply(&mut body, r, kind);
+        }
+        if let Some(list) = host_rule::http_policies(policy_refs(&policy_names), rule) {
+            body["http_policies"] = list;
+        }
         objects.push(DesiredObject {
             kind: ObjectType::VirtualService,
             tenant: tenant.to_owned(),

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use ako_translate::rules::{ControllerRef, RefCatalog, RefState};
 use ako_translate::{CloudFacts, Settings, Snapshot, Values, load_document};
 use serde_json::Value;
 
@@ -48,8 +49,33 @@ pub fn load_case(dir: &Path) -> (String, Settings, CloudFacts) {
         license_tier: s("license_tier"),
         ipam_type: s("ipam_type"),
         cloud_type: s("cloud_type"),
+        refs: seed_catalog(),
     };
     (input, settings, cloud)
+}
+
+/// What avisim's default seed holds, as the controller objects rules may name (tenant `admin`):
+/// what it does not hold is absent, as on the controller the goldens were captured against.
+pub fn seed_catalog() -> RefCatalog {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../avisim/seed/default.json");
+    let seed: Value = serde_json::from_slice(&std::fs::read(&path).expect("avisim's default seed")).unwrap();
+    let mut catalog = RefCatalog::complete();
+    for o in seed["objects"].as_array().unwrap() {
+        let Ok(kind) = o["type"].as_str().unwrap().parse::<avi_model::ObjectType>() else {
+            continue;
+        };
+        let body = &o["body"];
+        let text = |k: &str| body[k].as_str().map(str::to_owned);
+        catalog.record(
+            "admin",
+            ControllerRef::new(kind, body["name"].as_str().unwrap()),
+            RefState::Present {
+                type_: text("type"),
+                created_by: text("created_by"),
+            },
+        );
+    }
+    catalog
 }
 
 /// (type, name) of every object in avisim's embedded default seed.
@@ -95,5 +121,6 @@ pub fn cloud() -> CloudFacts {
         license_tier: "ENTERPRISE".into(),
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
+        refs: Default::default(),
     }
 }

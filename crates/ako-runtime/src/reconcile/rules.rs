@@ -1,0 +1,126 @@
+//! HostRules and HTTPRules in the reconcile loop: the controller objects they name are looked up
+//! before translation (and again on every full resync, so a WAF policy created later makes a
+//! Rejected rule Accepted without anyone touching it), their verdicts are computed once per
+//! change, and the `status` AKO writes on them (`Accepted`, or `Rejected` with the reason) is
+//! written when it differs. Rules in namespaces this instance does not serve are left alone.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use ako_translate::NsName;
+use ako_translate::crds::RuleStatus;
+use ako_translate::namespaces::{namespace_accepted, tenant_of};
+use ako_translate::rules::{
+    ControllerRef, Verdict, host_rule_refs, host_rule_verdict, http_rule_refs, http_rule_verdict,
+};
+use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
+use tokio::time::Instant;
+
+/// How long after a failed lookup (controller unreachable) it is tried again.
+const LOOKUP_RETRY: Duration = Duration::from_secs(10);
+
+/// The rules' verdicts and what keeps them current.
+#[derive(Debug, Default)]
+pub struct Rules {
+    /// Every rule's verdict, as last computed.
+    verdicts: BTreeMap<ObjRef, Verdict>,
+    /// Something verdicts read changed since they were computed.
+    stale: bool,
+    /// When to look up references again after a failed lookup.
+    retry_at: Option<Instant>,
+}
+
+/// A (tenant, controller object) a rule names.
+pub type NamedRef = (String, ControllerRef);
+
+impl Rules {
+    /// A rule, the catalog or the settings changed: compute the verdicts again.
+    pub fn invalidate(&mut self) {
+        self.stale = true;
+    }
+
+    /// When a failed lookup is due again.
+    pub fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// Whether a failed lookup is due.
+    pub fn due(&self, now: Instant) -> bool {
+        self.retry_at.is_some_and(|at| now >= at)
+    }
+
+    /// Some lookups failed (`true`) or none did.
+    pub fn lookups_failed(&mut self, failed: bool) {
+        self.retry_at = failed.then(|| Instant::now() + LOOKUP_RETRY);
+    }
+
+    /// The verdicts as last computed.
+    pub fn current(&self) -> &BTreeMap<ObjRef, Verdict> {
+        &self.verdicts
+    }
+
+    /// Every rule's verdict, computed again if something changed.
+    pub fn verdicts(&mut self, snap: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> &BTreeMap<ObjRef, Verdict> {
+        if self.stale {
+            let served = |k: &&NsName| namespace_accepted(snap, settings, &k.namespace);
+            let host = snap.host_rules().keys().filter(served).map(|k| {
+                (
+                    ObjRef::new(Kind::HostRule, &k.namespace, &k.name),
+                    host_rule_verdict(snap, settings, cloud, k),
+                )
+            });
+            let http = snap.http_rules().keys().filter(served).map(|k| {
+                (
+                    ObjRef::new(Kind::HttpRule, &k.namespace, &k.name),
+                    http_rule_verdict(snap, settings, cloud, k),
+                )
+            });
+            self.verdicts = host.chain(http).collect();
+            self.stale = false;
+        }
+        &self.verdicts
+    }
+}
+
+/// Every controller object the rules of `snap` name, with the tenant it is looked up in, and
+/// the rules naming each.
+pub fn named_refs(snap: &Snapshot, settings: &Settings) -> BTreeMap<NamedRef, BTreeSet<ObjRef>> {
+    let mut out: BTreeMap<NamedRef, BTreeSet<ObjRef>> = BTreeMap::new();
+    let mut add = |kind: Kind, ns: &str, name: &str, refs: Vec<ControllerRef>| {
+        let tenant = tenant_of(snap, settings, ns);
+        for r in refs {
+            out.entry((tenant.clone(), r))
+                .or_default()
+                .insert(ObjRef::new(kind, ns, name));
+        }
+    };
+    let served = |k: &NsName| namespace_accepted(snap, settings, &k.namespace);
+    for (k, rule) in snap.host_rules().iter().filter(|(k, _)| served(k)) {
+        add(Kind::HostRule, &k.namespace, &k.name, host_rule_refs(rule));
+    }
+    for (k, rule) in snap.http_rules().iter().filter(|(k, _)| served(k)) {
+        add(Kind::HttpRule, &k.namespace, &k.name, http_rule_refs(rule));
+    }
+    out
+}
+
+/// The status writes `verdicts` call for: the rules whose status differs.
+pub fn status_changes(snap: &Snapshot, verdicts: &BTreeMap<ObjRef, Verdict>) -> Vec<(ObjRef, String, String)> {
+    let current = |r: &ObjRef| -> Option<&RuleStatus> {
+        match r.kind {
+            Kind::HostRule => snap.host_rules().get(&r.key)?.status.as_ref(),
+            Kind::HttpRule => snap.http_rules().get(&r.key)?.status.as_ref(),
+            _ => None,
+        }
+    };
+    verdicts
+        .iter()
+        .filter_map(|(r, v)| {
+            let (status, error) = v.status()?;
+            let now = current(r);
+            let same =
+                now.is_some_and(|s| s.status.as_deref() == Some(status) && s.error.as_deref().unwrap_or("") == error);
+            (!same).then(|| (r.clone(), status.to_owned(), error.to_owned()))
+        })
+        .collect()
+}

@@ -1,0 +1,41 @@
+//! HostRule (`ako.vmware.com/v1beta1`): settings of the virtual service of the hosts its FQDN
+//! matches, or of shared parent VSes. Not a root: a change re-translates the models of the hosts
+//! it matched before and matches now. Its CRD is optional: without it, the feature is off.
+
+use super::{HostPattern, InputKind, Kind, Store, Touch, same_meta};
+use crate::crds::HostRule;
+use crate::key::NsName;
+use crate::rules::matching::is_shared_vs_rule;
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+
+impl InputKind for HostRule {
+    const KIND: Kind = Kind::HostRule;
+    const OPTIONAL: bool = true;
+
+    fn store(snap: &Snapshot) -> &Store<Self> {
+        snap.host_rules()
+    }
+
+    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
+        snap.insert_host_rule(key, object);
+    }
+
+    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
+        snap.remove_host_rule(key)
+    }
+
+    /// The spec and the creation time (which of two rules claiming one FQDN wins); not the
+    /// status ako-rs writes.
+    fn same_for_translation(a: &Self, b: &Self) -> bool {
+        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+    }
+
+    fn touches(_key: &NsName, object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
+        Touch::Hosts(object.map(|r| HostPattern {
+            fqdn_type: r.spec.virtualhost.fqdn_type.unwrap_or_default(),
+            fqdn: r.spec.virtualhost.fqdn.clone(),
+            shared_vs: is_shared_vs_rule(r),
+        }))
+    }
+}

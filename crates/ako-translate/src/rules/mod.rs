@@ -1,0 +1,15 @@
+//! AKO's HostRule and HTTPRule in translation: whether a rule is Accepted ([`verdict`], against
+//! what the controller holds: [`catalog`]), where it applies ([`matching`]) and what it sets on
+//! a virtual service ([`vs_rule`]) or a pool ([`pool_rule`]).
+
+pub mod catalog;
+pub mod matching;
+pub mod pool_rule;
+pub mod verdict;
+pub mod vs_rule;
+
+pub use catalog::{ControllerRef, RefCatalog, RefState};
+pub use matching::{PathRule, host_rule_for, path_rules_for, shared_vs_rule_for};
+pub use pool_rule::PoolRule;
+pub use verdict::{Verdict, host_rule_refs, host_rule_verdict, http_rule_refs, http_rule_verdict};
+pub use vs_rule::VsRule;

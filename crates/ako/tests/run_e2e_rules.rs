@@ -1,0 +1,328 @@
+//! `ako run` end to end with AKO's HostRule and HTTPRule (issue 14): the chart's CRDs installed
+//! in a real kube-apiserver (testenv), avisim over HTTPS, the real `ako` binary.
+//!
+//! * A HostRule naming a WAF policy and a certificate on the controller reaches the SNI child of
+//!   its host; an HTTPRule with a health monitor and re-encryption reaches the pool; both are
+//!   Accepted in their status; deleting them restores the plain objects.
+//! * A HostRule naming a WAF policy the controller does not have is Rejected (status and a
+//!   Warning Event naming it) and changes nothing; once the policy exists on the controller the
+//!   next full resync accepts it, without the rule being touched.
+//! * A restarted `ako run` writes nothing.
+//!
+//! Everything is polled with a deadline.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use avi_client::{Client, Query};
+use avisim::Avisim;
+use k8s_openapi::api::core::v1::{Secret, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::Api;
+use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, PostParams};
+use serde_json::{Value, json};
+use support::{AkoRun, create, eventually, get, sample, scoped_namespace, slice};
+
+const PASSWORD: &str = "Run-Rules-Pw1";
+const CLUSTER: &str = "rules";
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The chart's CRDs, installed once per test binary (idempotent).
+async fn install_crds(client: &kube::Client) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/helm/ako/crds");
+    for file in ["ako.vmware.com_hostrules.yaml", "ako.vmware.com_httprules.yaml"] {
+        ako_testenv::install_crd(client, dir.join(file))
+            .await
+            .expect("install the chart's CRD");
+    }
+}
+
+fn rule_api(ns: &ako_testenv::TestNamespace, kind: &str) -> Api<DynamicObject> {
+    let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1beta1", kind);
+    let plural = format!("{}s", kind.to_lowercase());
+    Api::namespaced_with(
+        ns.client(),
+        ns.name(),
+        &ApiResource::from_gvk_with_plural(&gvk, &plural),
+    )
+}
+
+async fn create_rule(ns: &ako_testenv::TestNamespace, kind: &str, body: Value) {
+    let obj: DynamicObject = serde_json::from_value(body).expect("a rule");
+    rule_api(ns, kind)
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("create the rule");
+}
+
+/// `status.status` and `status.error` of a rule, once written.
+async fn rule_status(ns: &ako_testenv::TestNamespace, kind: &str, name: &str) -> Option<(String, String)> {
+    let obj = rule_api(ns, kind).get(name).await.ok()?;
+    let status = obj.data.get("status")?;
+    Some((
+        status["status"].as_str()?.to_owned(),
+        status["error"].as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
+/// The object of Avi type `kind` named `name`, references with their `#name`.
+async fn avi_object(avi: &Client, kind: &str, name: &str) -> Option<Value> {
+    let page = avi
+        .list_page::<Value>(kind, &Query::new().name(name).include_name())
+        .await
+        .ok()?;
+    page.results.into_iter().next()
+}
+
+/// The name a reference ends with (`https://host/api/x/<uuid>#<name>`).
+fn ref_name(v: &Value) -> Option<&str> {
+    v.as_str()?.rsplit_once('#').map(|(_, n)| n)
+}
+
+/// `ako run` (resyncing every `resync` seconds) against `sim`.
+fn ako(dir: &Path, name: &str, ns: &str, sim: &Avisim, resync: u64) -> AkoRun {
+    let values = dir.join("values.yaml");
+    std::fs::write(&values, support::values_yaml(CLUSTER, ns)).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, sim.ca_pem()).unwrap();
+    AkoRun::start(dir, name, |cmd| {
+        cmd.arg("--values")
+            .arg(&values)
+            .arg("--controller")
+            .arg(sim.url())
+            .arg("--ca-file")
+            .arg(&ca)
+            .arg("--resync-seconds")
+            .arg(resync.to_string())
+            .env("AKO_CONTROLLER_USERNAME", support::USER)
+            .env("AKO_CONTROLLER_PASSWORD", PASSWORD);
+    })
+}
+
+/// A Service `web` with one endpoint, a TLS Secret and an Ingress serving `hosts` over TLS.
+async fn application(ns: &ako_testenv::TestNamespace, hosts: &[String]) {
+    create::<Service>(
+        ns,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}),
+    )
+    .await;
+    create::<EndpointSlice>(ns, slice("web-1", "web", &["10.7.0.1"])).await;
+    create::<Secret>(ns, support::tls_secret("web-tls", &hosts[0], "kubernetes.io/tls")).await;
+    let rules: Vec<Value> = hosts
+        .iter()
+        .map(|h| {
+            json!({"host": h, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}})
+        })
+        .collect();
+    create::<Ingress>(
+        ns,
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+            "spec": {"tls": [{"hosts": hosts, "secretName": "web-tls"}], "rules": rules}}),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_reach_the_controller_and_deleting_them_restores_the_plain_objects() {
+    let ns = scoped_namespace("run-rules").await;
+    install_crds(&ns.client()).await;
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    // A certificate the controller's administrators own (not ako-rs).
+    let host = format!("secure.{}.avi.internal", ns.name());
+    let (cert, key) = support::certificate(&host);
+    let _: Value = avi
+        .create(
+            "sslkeyandcertificate",
+            &json!({"name": "e2e-cert", "type": "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
+                "certificate": {"certificate": cert}, "key": key}),
+        )
+        .await
+        .expect("create the controller's certificate");
+    application(&ns, std::slice::from_ref(&host)).await;
+    create_rule(
+        &ns,
+        "HostRule",
+        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "secure"},
+            "spec": {"virtualhost": {"fqdn": host, "wafPolicy": "System-WAF-Policy",
+                "tls": {"sslKeyCertificate": {"name": "e2e-cert", "type": "ref"}}}}}),
+    )
+    .await;
+    create_rule(
+        &ns,
+        "HTTPRule",
+        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HTTPRule", "metadata": {"name": "secure"},
+            "spec": {"fqdn": host, "paths": [{"target": "/", "healthMonitors": ["System-HTTP"],
+                "tls": {"type": "reencrypt", "sslProfile": "System-Standard"}}]}}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = ako(dir.path(), "ako-0", ns.name(), &sim, 0);
+
+    let child = format!("{CLUSTER}--{host}");
+    let pool = format!("{CLUSTER}--{}-{host}_-web", ns.name());
+    let vs = eventually("the HostRule on the SNI child", WAIT, &run, || async {
+        let vs = avi_object(&avi, "virtualservice", &child).await?;
+        (ref_name(&vs["waf_policy_ref"]) == Some("System-WAF-Policy")).then_some(vs)
+    })
+    .await;
+    let certs: Vec<&str> = vs["ssl_key_and_certificate_refs"]
+        .as_array()
+        .expect("certificates")
+        .iter()
+        .filter_map(ref_name)
+        .collect();
+    assert_eq!(
+        certs,
+        ["e2e-cert"],
+        "the controller's certificate replaces the Secret's"
+    );
+    assert!(
+        avi_object(&avi, "sslkeyandcertificate", &child).await.is_none(),
+        "no certificate is made of the Secret"
+    );
+    let p = eventually("the HTTPRule on the pool", WAIT, &run, || async {
+        let p = avi_object(&avi, "pool", &pool).await?;
+        (p["sni_enabled"] == true).then_some(p)
+    })
+    .await;
+    assert_eq!(ref_name(&p["ssl_profile_ref"]), Some("System-Standard"));
+    let hms: Vec<&str> = p["health_monitor_refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(ref_name)
+        .collect();
+    assert_eq!(hms, ["System-HTTP"]);
+    for kind in ["HostRule", "HTTPRule"] {
+        let status = eventually("the rule Accepted", WAIT, &run, || rule_status(&ns, kind, "secure")).await;
+        assert_eq!(status, ("Accepted".to_owned(), String::new()), "{kind}");
+    }
+
+    // A restart writes nothing: the bodies and checksums are what the controller holds.
+    let port = run.admin_port(WAIT).await;
+    eventually("a converged pass", WAIT, &run, || async {
+        let (_, text) = get(port, "/metrics").await?;
+        (sample(&text, "ako_reconcile_passes_total{result=\"converged\"}")? >= 1.0).then_some(())
+    })
+    .await;
+    drop(run);
+    sim.reset_counters();
+    let run = ako(dir.path(), "ako-1", ns.name(), &sim, 0);
+    let port = run.admin_port(WAIT).await;
+    eventually("the restarted run converged", WAIT, &run, || async {
+        let (_, text) = get(port, "/metrics").await?;
+        (sample(&text, "ako_reconcile_passes_total{result=\"converged\"}")? >= 1.0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        sim.counters().writes(),
+        0,
+        "no writes after a restart: {:?}\n{}",
+        sim.counters(),
+        run.log_text()
+    );
+
+    // Deleting the rules restores the plain objects: the Secret's certificate, no WAF, the
+    // default health monitor, no re-encryption.
+    for kind in ["HostRule", "HTTPRule"] {
+        rule_api(&ns, kind)
+            .delete("secure", &DeleteParams::default())
+            .await
+            .expect("delete the rule");
+    }
+    eventually("the plain SNI child", WAIT, &run, || async {
+        let vs = avi_object(&avi, "virtualservice", &child).await?;
+        let certs = vs["ssl_key_and_certificate_refs"].as_array()?;
+        (vs.get("waf_policy_ref").is_none() && certs.iter().filter_map(ref_name).eq([child.as_str()])).then_some(())
+    })
+    .await;
+    eventually("the plain pool", WAIT, &run, || async {
+        let p = avi_object(&avi, "pool", &pool).await?;
+        let hms: Vec<&str> = p["health_monitor_refs"]
+            .as_array()?
+            .iter()
+            .filter_map(ref_name)
+            .collect();
+        (p["sni_enabled"] == false && hms == ["System-TCP"]).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_naming_a_missing_object_is_rejected_until_the_controller_has_it() {
+    let ns = scoped_namespace("run-rules-bad").await;
+    install_crds(&ns.client()).await;
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let host = format!("shop.{}.avi.internal", ns.name());
+    application(&ns, std::slice::from_ref(&host)).await;
+    create_rule(
+        &ns,
+        "HostRule",
+        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "shop"},
+            "spec": {"virtualhost": {"fqdn": host, "wafPolicy": "waf-later"}}}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = ako(dir.path(), "ako-0", ns.name(), &sim, 3);
+
+    let status = eventually("the rule Rejected", WAIT, &run, || rule_status(&ns, "HostRule", "shop")).await;
+    assert_eq!(
+        status,
+        (
+            "Rejected".to_owned(),
+            "wafpolicy \"waf-later\" not found on controller".to_owned()
+        )
+    );
+    let child = format!("{CLUSTER}--{host}");
+    let vs = eventually("the SNI child", WAIT, &run, || {
+        avi_object(&avi, "virtualservice", &child)
+    })
+    .await;
+    assert!(
+        vs.get("waf_policy_ref").is_none(),
+        "a Rejected rule changes nothing: {vs}"
+    );
+    let events = ns.api::<k8s_openapi::api::events::v1::Event>();
+    eventually("a Warning Event on the rule", WAIT, &run, || async {
+        let list = events.list(&Default::default()).await.ok()?.items;
+        list.iter()
+            .find(|e| {
+                e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("shop")
+                    && e.regarding.as_ref().and_then(|r| r.kind.as_deref()) == Some("HostRule")
+                    && e.type_.as_deref() == Some("Warning")
+                    && e.reason.as_deref() == Some("Rejected")
+                    && e.note.as_deref().is_some_and(|n| n.contains("waf-later"))
+            })
+            .map(drop)
+    })
+    .await;
+
+    // The policy appears on the controller: the next resync looks the reference up again.
+    let system: Value = avi_object(&avi, "wafpolicy", "System-WAF-Policy")
+        .await
+        .expect("the system policy");
+    let mut policy = system.clone();
+    let map = policy.as_object_mut().unwrap();
+    for k in ["uuid", "url", "_last_modified"] {
+        map.remove(k);
+    }
+    map.insert("name".into(), json!("waf-later"));
+    let _: Value = avi.create("wafpolicy", &policy).await.expect("create the policy");
+    eventually("the WAF policy on the SNI child", WAIT, &run, || async {
+        let vs = avi_object(&avi, "virtualservice", &child).await?;
+        (ref_name(&vs["waf_policy_ref"]) == Some("waf-later")).then_some(())
+    })
+    .await;
+    let status = eventually("the rule Accepted", WAIT, &run, || async {
+        rule_status(&ns, "HostRule", "shop")
+            .await
+            .filter(|(s, _)| s == "Accepted")
+    })
+    .await;
+    assert_eq!(status.1, "");
+}
