@@ -10,7 +10,7 @@
 //! | [`Touch::Readers`]    | the units of the roots naming it (a Secret)                            |
 //! | [`Touch::PartOf`]     | as a change of the owner's input, the owner before and after (an EndpointSlice of its Service) |
 //! | [`Touch::InputOf`]    | as a change of each object's input (a Pod: the Services of its namespace) |
-//! | [`Touch::RootsIn`]    | every root of the namespace, as if it changed itself (a Namespace)     |
+//! | [`Touch::RootsIn`]    | every root of the namespace, as if it changed itself, and what its rules touch (a Namespace) |
 //! | [`Touch::RootsOf`]    | every root of a kind, as if it changed itself (an IngressClass: every Ingress) |
 //! | [`Touch::Hosts`]      | the units of the roots with a host the pattern matches, before and after (a HostRule, an HTTPRule); for a shared VS's HostRule, the parents whose FQDN it matches |
 //! | [`Touch::Everything`] | every unit (a Node in NodePort mode)                                  |
@@ -47,8 +47,8 @@ pub struct Deps {
     by_unit: HashMap<Unit, SmallSet<ObjRef>>,
     /// The owner of each object that is part of another's input, as last seen.
     owners: HashMap<ObjRef, ObjRef>,
-    /// The hosts each rule applies to, as last seen.
-    patterns: HashMap<ObjRef, HostPattern>,
+    /// The hosts each rule's change touches, as last seen.
+    patterns: HashMap<ObjRef, Vec<HostPattern>>,
 }
 
 /// The inputs of an index operation.
@@ -76,8 +76,8 @@ impl Deps {
                             Touch::PartOf(Some(owner)) => {
                                 self.deps.owners.insert(ObjRef::of::<K>(key), owner);
                             }
-                            Touch::Hosts(Some(pattern)) => {
-                                self.deps.patterns.insert(ObjRef::of::<K>(key), pattern);
+                            Touch::Hosts(patterns) if !patterns.is_empty() => {
+                                self.deps.patterns.insert(ObjRef::of::<K>(key), patterns);
                             }
                             _ => {}
                         }
@@ -180,6 +180,16 @@ impl Deps {
                 for r in &roots {
                     self.root_changed(ctx, r, out);
                 }
+                // The rules of the namespace too: its filters and tenant decide where they apply.
+                let rules: Vec<&HostPattern> = self
+                    .patterns
+                    .iter()
+                    .filter(|(r, _)| r.key.namespace == ns)
+                    .flat_map(|(_, p)| p)
+                    .collect();
+                for p in rules {
+                    self.pattern_units(ctx, p, out);
+                }
             }
             Touch::RootsOf(kind) => {
                 let mut roots: Vec<ObjRef> = self.roots.keys().filter(|r| r.kind == kind).cloned().collect();
@@ -189,11 +199,12 @@ impl Deps {
                 }
             }
             Touch::Hosts(after) => {
-                let before = match &after {
-                    Some(p) => self.patterns.insert(me.clone(), p.clone()),
-                    None => self.patterns.remove(me),
+                let before = if after.is_empty() {
+                    self.patterns.remove(me)
+                } else {
+                    self.patterns.insert(me.clone(), after.clone())
                 };
-                for p in before.iter().chain(after.iter()) {
+                for p in before.iter().flatten().chain(after.iter()) {
                     self.pattern_units(ctx, p, out);
                 }
             }
@@ -215,6 +226,9 @@ impl Deps {
             }
             return;
         }
+        // A rule without host gets a generated one (`<ingress>.<namespace>.<domain>`), which the
+        // index does not know: such roots may match any pattern.
+        self.readers_units(&Dep::Host(String::new()), out);
         if p.fqdn_type == crate::crds::FqdnType::Exact {
             self.readers_units(&Dep::Host(p.fqdn.clone()), out);
             return;

@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use ako_translate::rules::RefCatalog;
 use ako_translate::{
     CloudFacts, Deps, Desired, Kind, ModelKey, NsName, Settings, Snapshot, Unit, Values, load_document, translate,
     translate_unit,
@@ -27,6 +28,17 @@ const HOSTS: &[&str] = &[
     "",
 ];
 const CLASSES: &[Option<&str>] = &[None, Some("avi-lb"), Some("other"), Some("missing")];
+const RULES: &[&str] = &["r0", "r1"];
+/// HostRule FQDNs: hosts, patterns, shared parents (`inc--Shared-L7-<n>.admin.avi.internal`).
+const RULE_FQDNS: &[(&str, &str)] = &[
+    ("a.avi.internal", "Exact"),
+    ("b.avi.internal", "Exact"),
+    ("*.avi.internal", "Wildcard"),
+    ("c.avi", "Contains"),
+    ("inc--Shared-L7-0.admin.avi.internal", "Exact"),
+    ("Shared-L7", "Contains"),
+];
+const ALIASES: &[&str] = &["x.avi.internal", "y.avi.internal"];
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -58,6 +70,24 @@ enum Op {
     },
     Node(u8, bool),
     DefaultClass(bool),
+    PutHostRule {
+        ns: usize,
+        name: usize,
+        fqdn: usize,
+        cert: bool,
+        alias: Option<usize>,
+        listener: bool,
+        created: u8,
+    },
+    DelHostRule(usize, usize),
+    PutHttpRule {
+        ns: usize,
+        name: usize,
+        host: usize,
+        target: bool,
+        created: u8,
+    },
+    DelHttpRule(usize, usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -80,9 +110,23 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelSlice(n, s)),
         2 => (ns.clone(), 0..SECRETS.len(), any::<bool>()).prop_map(|(n, s, v)| Op::PutSecret(n, s, v)),
         1 => (ns.clone(), 0..SECRETS.len()).prop_map(|(n, s)| Op::DelSecret(n, s)),
-        1 => (ns, any::<bool>(), any::<bool>()).prop_map(|(ns, selected, tenant)| Op::Namespace { ns, selected, tenant }),
+        1 => (ns.clone(), any::<bool>(), any::<bool>()).prop_map(|(ns, selected, tenant)| Op::Namespace { ns, selected, tenant }),
         1 => (1u8..4, any::<bool>()).prop_map(|(n, up)| Op::Node(n, up)),
         1 => any::<bool>().prop_map(Op::DefaultClass),
+        2 => (
+            ns.clone(),
+            0..RULES.len(),
+            0..RULE_FQDNS.len(),
+            any::<bool>(),
+            proptest::option::of(0..ALIASES.len()),
+            any::<bool>(),
+            0u8..5,
+        )
+            .prop_map(|(ns, name, fqdn, cert, alias, listener, created)| Op::PutHostRule { ns, name, fqdn, cert, alias, listener, created }),
+        1 => (ns.clone(), 0..RULES.len()).prop_map(|(n, r)| Op::DelHostRule(n, r)),
+        2 => (ns.clone(), 0..RULES.len(), 0..HOSTS.len() - 1, any::<bool>(), 0u8..5)
+            .prop_map(|(ns, name, host, target, created)| Op::PutHttpRule { ns, name, host, target, created }),
+        1 => (ns, 0..RULES.len()).prop_map(|(n, r)| Op::DelHttpRule(n, r)),
     ]
 }
 
@@ -213,6 +257,61 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             }
             (Kind::Node, NsName::cluster(name))
         }
+        Op::PutHostRule {
+            ns,
+            name,
+            fqdn,
+            cert,
+            alias,
+            listener,
+            created,
+        } => {
+            let (f, t) = RULE_FQDNS[*fqdn];
+            let mut vh = json!({"fqdn": f, "fqdnType": t, "wafPolicy": "waf", "enableVirtualHost": true});
+            if *cert {
+                vh["tls"] = json!({"sslKeyCertificate": {"name": "cert", "type": "ref"}});
+            }
+            if let Some(a) = alias {
+                vh["aliases"] = json!([ALIASES[*a]]);
+            }
+            if *listener {
+                vh["tcpSettings"] =
+                    json!({"listeners": [{"port": 8443, "enableSSL": true}], "loadBalancerIP": "10.9.9.9"});
+            }
+            load(
+                snap,
+                json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule",
+                    "metadata": {"name": RULES[*name], "namespace": NS[*ns],
+                        "creationTimestamp": format!("2026-01-01T00:00:0{created}Z")},
+                    "spec": {"virtualhost": vh}}),
+            );
+            (Kind::HostRule, key(*ns, RULES[*name]))
+        }
+        Op::DelHostRule(ns, name) => {
+            snap.remove_host_rule(&key(*ns, RULES[*name]));
+            (Kind::HostRule, key(*ns, RULES[*name]))
+        }
+        Op::PutHttpRule {
+            ns,
+            name,
+            host,
+            target,
+            created,
+        } => {
+            load(
+                snap,
+                json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HTTPRule",
+                    "metadata": {"name": RULES[*name], "namespace": NS[*ns],
+                        "creationTimestamp": format!("2026-01-01T00:00:0{created}Z")},
+                    "spec": {"fqdn": HOSTS[*host], "paths": [{"target": if *target { "/" } else { "/x" },
+                        "healthMonitors": ["hm"], "loadBalancerPolicy": {"algorithm": "LB_ALGORITHM_LEAST_CONNECTIONS"}}]}}),
+            );
+            (Kind::HttpRule, key(*ns, RULES[*name]))
+        }
+        Op::DelHttpRule(ns, name) => {
+            snap.remove_http_rule(&key(*ns, RULES[*name]));
+            (Kind::HttpRule, key(*ns, RULES[*name]))
+        }
         Op::DefaultClass(default) => {
             load(
                 snap,
@@ -278,7 +377,8 @@ proptest! {
         node_port in any::<bool>(),
     ) {
         let settings = settings(shard, strict, selector, node_port);
-        let cloud = cloud();
+        // Every object rules name exists: their verdicts turn on the rules alone.
+        let cloud = CloudFacts { refs: RefCatalog::unchecked(), ..cloud() };
         let mut snap = Snapshot::new();
         for op in &start {
             apply(&mut snap, op);

@@ -31,11 +31,24 @@ impl InputKind for HostRule {
         same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
     }
 
-    fn touches(_key: &NsName, object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
-        Touch::Hosts(object.map(|r| HostPattern {
-            fqdn_type: r.spec.virtualhost.fqdn_type.unwrap_or_default(),
-            fqdn: r.spec.virtualhost.fqdn.clone(),
-            shared_vs: is_shared_vs_rule(r),
-        }))
+    /// Its hosts, and those of every rule with aliases: an alias is claimed by the oldest rule
+    /// naming it, so a change (or deletion) of one rule can accept or reject another.
+    fn touches(_key: &NsName, object: Option<&Self>, snap: &Snapshot, _settings: &Settings) -> Touch {
+        let mut patterns: Vec<HostPattern> = object.map(pattern).into_iter().collect();
+        for (_, other) in snap.host_rules() {
+            let p = pattern(other);
+            if other.spec.virtualhost.aliases.as_ref().is_some_and(|a| !a.is_empty()) && !patterns.contains(&p) {
+                patterns.push(p);
+            }
+        }
+        Touch::Hosts(patterns)
+    }
+}
+
+fn pattern(r: &HostRule) -> HostPattern {
+    HostPattern {
+        fqdn_type: r.spec.virtualhost.fqdn_type.unwrap_or_default(),
+        fqdn: r.spec.virtualhost.fqdn.clone(),
+        shared_vs: is_shared_vs_rule(r),
     }
 }

@@ -30,10 +30,15 @@ impl InputKind for HttpRule {
     }
 
     fn touches(_key: &NsName, object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
-        Touch::Hosts(object.map(|r| HostPattern {
-            fqdn_type: FqdnType::Exact,
-            fqdn: r.spec.fqdn.clone(),
-            shared_vs: false,
-        }))
+        Touch::Hosts(
+            object
+                .map(|r| HostPattern {
+                    fqdn_type: FqdnType::Exact,
+                    fqdn: r.spec.fqdn.clone(),
+                    shared_vs: false,
+                })
+                .into_iter()
+                .collect(),
+        )
     }
 }

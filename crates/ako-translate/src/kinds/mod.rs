@@ -132,9 +132,10 @@ pub enum Touch {
     /// Every root of this kind is re-indexed, as when it changes itself (an IngressClass: every
     /// Ingress, whose class decides whether it is served and what it reads).
     RootsOf(Kind),
-    /// The units serving the hosts a pattern matches (a HostRule, an HTTPRule), before and
-    /// after the change: the pattern is remembered, so a new FQDN touches the old hosts too.
-    Hosts(Option<HostPattern>),
+    /// The units serving the hosts the patterns match (a HostRule, an HTTPRule, and the rules
+    /// whose verdict depends on it), before and after the change: the patterns are remembered,
+    /// so a new FQDN touches the old hosts too.
+    Hosts(Vec<HostPattern>),
     /// Every unit (a Node, when pool members are node addresses).
     Everything,
 }
