@@ -35,7 +35,7 @@ impl InputKind for HostRule {
     /// naming it, so a change (or deletion) of one rule can accept or reject another.
     fn touches(_key: &NsName, object: Option<&Self>, snap: &Snapshot, _settings: &Settings) -> Touch {
         let mut patterns: Vec<HostPattern> = object.map(pattern).into_iter().collect();
-        for (_, other) in snap.host_rules() {
+        for other in snap.host_rules().values() {
             let p = pattern(other);
             if other.spec.virtualhost.aliases.as_ref().is_some_and(|a| !a.is_empty()) && !patterns.contains(&p) {
                 patterns.push(p);
