@@ -9,8 +9,21 @@ use k8s_openapi::api::discovery::v1::{EndpointConditions, EndpointSlice};
 
 use crate::checksum::{MetaServer, PortProto, TargetPort};
 use crate::key::NsName;
-use crate::settings::{IpFamily, Settings};
+use crate::settings::{IpFamily, ServiceType, Settings};
 use crate::snapshot::Snapshot;
+
+/// One port of a Service: what a pool's members are found for.
+#[derive(Clone, Copy, Debug)]
+pub struct ServicePort<'a> {
+    /// The Service.
+    pub svc: &'a Service,
+    /// Its namespace.
+    pub ns: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// The port.
+    pub pp: &'a PortProto,
+}
 
 /// The pool's port after member computation and its servers (unsorted).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +81,19 @@ pub fn sort_servers(servers: &mut [MetaServer]) {
     servers.sort_by(|a, b| a.addr.cmp(&b.addr));
 }
 
+/// The members of one Service port as AKO finds them in `mode`, servers in AKO's order
+/// ([`sort_servers`]): what every pool, L4 or L7, is built from. `mode` is AKO's `serviceType`
+/// unless the caller knows better (an L4 Service that opts out of NodePort).
+pub fn port_members(mode: ServiceType, snap: &Snapshot, settings: &Settings, sp: ServicePort<'_>) -> Members {
+    let mut members = match mode {
+        ServiceType::ClusterIp => cluster_ip_members(snap, settings, sp),
+        ServiceType::NodePort => node_port_members(snap, settings, sp),
+        ServiceType::NodePortLocal => npl_members(snap, settings, sp),
+    };
+    sort_servers(&mut members.servers);
+    members
+}
+
 /// `enableServer`: enabled only when ready (unset counts as not ready) and not terminating.
 pub fn endpoint_enabled(c: Option<&EndpointConditions>) -> bool {
     let ready = c.and_then(|c| c.ready).unwrap_or(false);
@@ -76,14 +102,8 @@ pub fn endpoint_enabled(c: Option<&EndpointConditions>) -> bool {
 }
 
 /// ClusterIP mode: endpoint addresses of the matching EndpointSlices.
-pub fn cluster_ip_members(
-    snap: &Snapshot,
-    settings: &Settings,
-    svc: &Service,
-    ns: &str,
-    name: &str,
-    pp: &PortProto,
-) -> Members {
+fn cluster_ip_members(snap: &Snapshot, settings: &Settings, sp: ServicePort<'_>) -> Members {
+    let ServicePort { svc, ns, name, pp } = sp;
     let fam = families(svc, settings);
     let slices: Vec<&EndpointSlice> = snap.slices_for_service(ns, name).collect();
     let only_one = slices.len() == 1;
@@ -129,14 +149,8 @@ pub fn cluster_ip_members(
 }
 
 /// NodePort mode: the InternalIP of every selected node, on the port's nodePort.
-pub fn node_port_members(
-    snap: &Snapshot,
-    settings: &Settings,
-    svc: &Service,
-    ns: &str,
-    name: &str,
-    pp: &PortProto,
-) -> Members {
+fn node_port_members(snap: &Snapshot, settings: &Settings, sp: ServicePort<'_>) -> Members {
+    let ServicePort { svc, ns, name, pp } = sp;
     let fam = families(svc, settings);
     let spec = svc.spec.clone().unwrap_or_default();
     let ports = spec.ports.unwrap_or_default();
@@ -194,14 +208,8 @@ struct NplEntry {
 
 /// NodePortLocal mode: for every ready Pod behind the Service, the node IP and node port Antrea
 /// mapped to the target port; enabled as the Pod's endpoint is (enabled when it has none).
-pub fn npl_members(
-    snap: &Snapshot,
-    settings: &Settings,
-    svc: &Service,
-    ns: &str,
-    name: &str,
-    pp: &PortProto,
-) -> Members {
+fn npl_members(snap: &Snapshot, settings: &Settings, sp: ServicePort<'_>) -> Members {
+    let ServicePort { svc, ns, name, pp } = sp;
     let fam = families(svc, settings);
     let mut out = Members {
         port: pp.port,
@@ -429,8 +437,13 @@ endpoints:
             name: "http".into(),
             enable_ssl: false,
         };
-        let mut m = npl_members(&snap, &settings, svc, "ns", "web", &pp);
-        sort_servers(&mut m.servers);
+        let sp = ServicePort {
+            svc,
+            ns: "ns",
+            name: "web",
+            pp: &pp,
+        };
+        let m = port_members(ServiceType::NodePortLocal, &snap, &settings, sp);
         let got: Vec<(&str, i32, Option<bool>)> =
             m.servers.iter().map(|s| (s.addr.as_str(), s.port, s.enabled)).collect();
         // d is not Ready: no server. a's 9090 mapping is another port. b's endpoint is not ready.

@@ -183,6 +183,16 @@ fn checked(name: String) -> Result<String, NameTooLong> {
     }
 }
 
+/// A reference to a network of `vipNetworkList` or `nodeNetworkList`: by uuid when the entry
+/// has one, else by name (AKO's rule for VsVip IPAM subnets and pool placement networks alike).
+pub fn network_ref(uuid: &str, name: &str) -> String {
+    if uuid.is_empty() {
+        format!("/api/network/?name={name}")
+    } else {
+        format!("/api/network/{uuid}")
+    }
+}
+
 /// Go's `url.QueryEscape`.
 pub fn query_escape(s: &str) -> String {
     let mut out = String::new();

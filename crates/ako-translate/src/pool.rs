@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::checksum::{self, MetaServer, NodeNetworkEntry, PoolChecksum, PoolRuleChecksum};
 use crate::markers::{Markers, ServiceMetadata};
 use crate::model::{Body, CloudFacts, DesiredObject};
-use crate::naming::query_escape;
+use crate::naming::{network_ref, query_escape};
 use crate::rules::PoolRule;
 use crate::settings::Settings;
 
@@ -38,7 +38,7 @@ pub fn placement_settings(settings: &Settings, cloud: &CloudFacts) -> Option<Vec
 
 /// What a pool is built from.
 pub struct PoolParts<'a> {
-    /// Settings (cluster, cloud, `nodeNetworkList`).
+    /// Settings (cluster, cloud, VRF, `nodeNetworkList`).
     pub settings: &'a Settings,
     /// The cloud (whether pools get placement networks).
     pub cloud: &'a CloudFacts,
@@ -56,8 +56,6 @@ pub struct PoolParts<'a> {
     pub servers: &'a [MetaServer],
     /// The pool group priority label, if any (in the checksum).
     pub priority_label: &'a str,
-    /// VRF.
-    pub vrf: &'a str,
     /// `service_metadata`.
     pub metadata: &'a ServiceMetadata,
     /// `markers`.
@@ -102,7 +100,7 @@ pub fn pool_object(p: PoolParts<'_>) -> DesiredObject {
     if !placement.is_empty() {
         body["placement_networks"] = Value::Array(placement);
     }
-    body["vrf_ref"] = json!(format!("/api/vrfcontext?name={}", p.vrf));
+    body["vrf_ref"] = json!(format!("/api/vrfcontext?name={}", p.settings.vrf()));
     body["markers"] = p.markers.to_json(cluster);
     if !p.servers.is_empty() {
         let servers: Vec<Value> = p
@@ -201,14 +199,9 @@ fn placement_networks(entries: Option<&[NodeNetworkEntry]>) -> Vec<Value> {
     for e in sorted {
         for cidr in &e.cidrs {
             let Some((addr, mask)) = network_of(cidr) else { break };
-            let network_ref = if e.network_uuid.is_empty() {
-                format!("/api/network/?name={}", e.key)
-            } else {
-                format!("/api/network/{}", e.network_uuid)
-            };
             let t = if addr.is_ipv4() { "V4" } else { "V6" };
             out.push(json!({
-                "network_ref": network_ref,
+                "network_ref": network_ref(&e.network_uuid, &e.key),
                 "subnet": {"ip_addr": {"addr": addr.to_string(), "type": t}, "mask": mask},
             }));
         }

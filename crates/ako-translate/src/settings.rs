@@ -364,6 +364,11 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The VRF of every object AKO creates: `vrfName`, else `global`.
+    pub fn vrf(&self) -> &str {
+        self.vrf_name.as_deref().unwrap_or("global")
+    }
+
     /// Validate `values`, applying AKO's defaults. Every problem is returned, each naming its key.
     pub fn from_values(v: &Values) -> Result<Settings, Vec<SettingsError>> {
         let mut errors = Vec::new();

@@ -7,19 +7,13 @@ use serde_json::{Value, json};
 use crate::checksum::{self, VipNetworkKey};
 use crate::markers::Markers;
 use crate::model::{Body, DesiredObject};
-use crate::naming::query_escape;
+use crate::naming::{network_ref, query_escape};
 use crate::settings::Settings;
 
 /// A VsVip: the VIP network of `vipNetworkList`, BGP peer labels with RHI, the preferred IP if
-/// any (`lb_ip`, else empty), one `dns_info` per FQDN (in the order given); with AKO's checksum.
-pub fn vsvip_object(
-    settings: &Settings,
-    tenant: &str,
-    name: &str,
-    fqdns: &[String],
-    lb_ip: &str,
-    vrf: &str,
-) -> DesiredObject {
+/// any (`lb_ip`, else empty), one `dns_info` per FQDN (in the order given), in the VRF of the
+/// settings; with AKO's checksum.
+pub fn vsvip_object(settings: &Settings, tenant: &str, name: &str, fqdns: &[String], lb_ip: &str) -> DesiredObject {
     let bgp = if settings.enable_rhi {
         settings.bgp_peer_labels.clone()
     } else {
@@ -41,12 +35,11 @@ pub fn vsvip_object(
         tenant: tenant.to_owned(),
         name: name.to_owned(),
         checksum: cksum,
-        body: Body::from(vsvip_body(settings, name, tenant, fqdns, lb_ip, cksum, vrf, &bgp)),
+        body: Body::from(vsvip_body(settings, name, tenant, fqdns, lb_ip, cksum, &bgp)),
     }
 }
 
 /// The VsVip as AKO POSTs it (`rest/avi_obj_vsvip.go`).
-#[allow(clippy::too_many_arguments)]
 fn vsvip_body(
     settings: &Settings,
     name: &str,
@@ -54,7 +47,6 @@ fn vsvip_body(
     fqdns: &[String],
     ip: &str,
     cksum: u32,
-    vrf: &str,
     bgp: &[String],
 ) -> Value {
     let mut vip = json!({"vip_id": "0", "auto_allocate_ip": true});
@@ -66,12 +58,7 @@ fn vsvip_body(
         }
     }
     if let Some(net) = settings.vip_networks.first() {
-        let network_ref = if net.network_uuid.is_empty() {
-            format!("/api/network/?name={}", net.network_name)
-        } else {
-            format!("/api/network/{}", net.network_uuid)
-        };
-        let mut subnet = json!({"network_ref": network_ref});
+        let mut subnet = json!({"network_ref": network_ref(&net.network_uuid, &net.network_name)});
         if let Some((a, m)) = net.cidr.split_once('/') {
             subnet["subnet"] = json!({"ip_addr": {"type": "V4", "addr": a}, "mask": m.parse::<i32>().unwrap_or(0)});
         }
@@ -100,7 +87,7 @@ fn vsvip_body(
     }
     body["vip"] = json!([vip]);
     body["vsvip_cloud_config_cksum"] = json!(cksum.to_string());
-    body["vrf_context_ref"] = json!(format!("/api/vrfcontext?name={vrf}"));
+    body["vrf_context_ref"] = json!(format!("/api/vrfcontext?name={}", settings.vrf()));
     if !bgp.is_empty() {
         body["bgp_peer_labels"] = json!(bgp);
     }

@@ -4,7 +4,8 @@
 //! or one VS per shared-VIP group ([`shared_vip`]). Both build their objects with [`objects`].
 //!
 //! This module holds the entry points and what AKO reads of a Service: whether it is AKO's, its
-//! ports, its preferred VIP.
+//! shared-VIP group, its ports, its preferred VIP. [`service`] and [`shared_vip`] both read
+//! Services through it and build objects through [`objects`]; neither uses the other.
 
 mod objects;
 mod service;
@@ -15,12 +16,12 @@ use std::net::IpAddr;
 use k8s_openapi::api::core::v1::Service;
 
 use crate::checksum::{PortProto, TargetPort};
+use crate::key::NsName;
 use crate::model::{CloudFacts, Translation};
 use crate::settings::{ServiceType, Settings};
 use crate::snapshot::Snapshot;
 
 pub(crate) use service::add_service;
-pub use shared_vip::{INFRA_SETTING_ANNOTATION, L4_RULE_ANNOTATION, group_members};
 
 /// `spec.loadBalancerClass` that AKO serves.
 pub const AVI_LB_CLASS: &str = "ako.vmware.com/avi-lb";
@@ -35,6 +36,10 @@ pub const SKIP_NODE_PORT_ANNOTATION: &str = "skipnodeport.ako.vmware.com/enabled
 /// Shared-VIP key: LoadBalancer Services of one namespace with the same (non-empty) value share
 /// one VS and VIP ([`shared_vip`]).
 pub const SHARED_VIP_ANNOTATION: &str = "ako.vmware.com/enable-shared-vip";
+/// AviInfraSetting of a LoadBalancer Service.
+pub const INFRA_SETTING_ANNOTATION: &str = "aviinfrasetting.ako.vmware.com/name";
+/// L4Rule of a LoadBalancer Service.
+pub const L4_RULE_ANNOTATION: &str = "ako.vmware.com/l4rule";
 
 /// Translate every LoadBalancer Service AKO would handle, shared-VIP groups included.
 pub fn translate_l4(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
@@ -105,6 +110,29 @@ pub fn shared_vip_key(svc: &Service) -> Option<&str> {
         .and_then(|a| a.get(SHARED_VIP_ANNOTATION))
         .map(String::as_str)
         .filter(|k| !k.is_empty())
+}
+
+/// The LoadBalancer Services of namespace `ns` carrying shared-VIP key `key`, by name. Here
+/// rather than in [`shared_vip`] because a Service's own VS must also know whether a group
+/// takes its name.
+pub fn group_members<'a>(
+    snap: &'a Snapshot,
+    ns: &'a str,
+    key: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a Service)> + 'a {
+    snap.services
+        .range(NsName::new(ns, "")..)
+        .take_while(move |(k, _)| k.namespace == ns)
+        .filter(move |(_, svc)| shared_vip_key(svc) == Some(key))
+        .map(|(k, svc)| (k.name.as_str(), svc))
+}
+
+/// What neither L4 shape supports yet: a failure rather than objects AKO would not build.
+pub(crate) fn unsupported(settings: &Settings) -> Result<(), String> {
+    if settings.enable_evh {
+        return Err("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs L4 translation yet".to_owned());
+    }
+    Ok(())
 }
 
 /// Type LoadBalancer, and our class (or no class while AKO is the default LB controller).

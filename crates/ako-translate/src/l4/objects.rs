@@ -1,7 +1,7 @@
 //! The Avi objects of L4 translation, built the same way for a Service's own VS and a
 //! shared-VIP group's: the pool and policy rule of one port, the L4 policy set, the VS (network
-//! profiles, services); the VsVip and the pool body are shared with L7 ([`crate::vsvip`],
-//! [`crate::pool`]).
+//! profiles, services); the VsVip, the pool body and its members are shared with L7
+//! ([`crate::vsvip`], [`crate::pool`], [`crate::members::port_members`]).
 
 use avi_model::ObjectType;
 use k8s_openapi::api::core::v1::Service;
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::SKIP_NODE_PORT_ANNOTATION;
 use crate::checksum::{self, PortProto};
 use crate::markers::{Markers, ServiceMetadata};
-use crate::members::{Members, cluster_ip_members, node_port_members, npl_members, sort_servers};
+use crate::members::{ServicePort, port_members};
 use crate::model::{Body, CloudFacts, DesiredObject};
 use crate::naming::query_escape;
 use crate::pool::{PoolParts, pool_object};
@@ -78,27 +78,18 @@ pub(crate) fn vs_services(ports: &[PortProto], mixed: bool) -> Vec<Value> {
         .collect()
 }
 
-/// The pool members of one Service port in AKO's `serviceType`, in AKO's order ([`sort_servers`]).
-pub(crate) fn pool_members(
-    snap: &Snapshot,
-    settings: &Settings,
-    svc: &Service,
-    ns: &str,
-    name: &str,
-    pp: &PortProto,
-) -> Members {
+/// Where an L4 pool's members come from: AKO's `serviceType`, except that in NodePort mode a
+/// Service annotated `skipnodeport.ako.vmware.com/enabled` is served on its Pod IPs.
+fn member_mode(settings: &Settings, svc: &Service) -> ServiceType {
     let skip_node_port = svc
         .metadata
         .annotations
         .as_ref()
         .is_some_and(|a| a.contains_key(SKIP_NODE_PORT_ANNOTATION));
-    let mut members = match settings.service_type {
-        ServiceType::NodePort if !skip_node_port => node_port_members(snap, settings, svc, ns, name, pp),
-        ServiceType::NodePortLocal => npl_members(snap, settings, svc, ns, name, pp),
-        _ => cluster_ip_members(snap, settings, svc, ns, name, pp),
-    };
-    sort_servers(&mut members.servers);
-    members
+    match settings.service_type {
+        ServiceType::NodePort if skip_node_port => ServiceType::ClusterIp,
+        mode => mode,
+    }
 }
 
 /// One rule of an L4 policy set: traffic on `port`/`protocol` goes to `pool`.
@@ -168,7 +159,6 @@ pub(crate) struct L4VsParts<'a> {
     pub metadata: &'a ServiceMetadata,
     /// Set on a Service's own VS, never on a shared-VIP VS.
     pub traffic_enabled: Option<bool>,
-    pub vrf: &'a str,
     pub services: Vec<Value>,
     pub network_profile: &'a str,
     pub markers: &'a Markers,
@@ -192,7 +182,7 @@ pub(crate) fn l4_vs_object(p: L4VsParts<'_>) -> DesiredObject {
     if let Some(t) = p.traffic_enabled {
         vs["traffic_enabled"] = json!(t);
     }
-    vs["vrf_context_ref"] = json!(format!("/api/vrfcontext?name={}", p.vrf));
+    vs["vrf_context_ref"] = json!(format!("/api/vrfcontext?name={}", p.settings.vrf()));
     if p.settings.enable_rhi {
         vs["enable_rhi"] = json!(true);
     }
@@ -211,23 +201,13 @@ pub(crate) fn l4_vs_object(p: L4VsParts<'_>) -> DesiredObject {
     }
 }
 
-/// The VRF of L4 objects: `vrfName`, else `global`.
-pub(crate) fn vrf_of(settings: &Settings) -> String {
-    settings.vrf_name.clone().unwrap_or_else(|| "global".to_owned())
-}
-
 /// Where the pool of one Service port goes and what it carries.
 pub(crate) struct PortPool<'a> {
-    /// The Service and its namespace and name.
-    pub svc: &'a Service,
-    pub ns: &'a str,
-    pub service: &'a str,
-    /// The port.
-    pub pp: &'a PortProto,
-    /// The pool's name, tenant and VRF.
+    /// The Service port whose members the pool holds.
+    pub port: ServicePort<'a>,
+    /// The pool's name and tenant.
     pub name: String,
     pub tenant: &'a str,
-    pub vrf: &'a str,
     /// Its `service_metadata` and markers.
     pub metadata: ServiceMetadata,
     pub markers: Markers,
@@ -241,18 +221,18 @@ pub(crate) fn port_pool(
     cloud: &CloudFacts,
     p: PortPool<'_>,
 ) -> (DesiredObject, PolicyRule) {
-    let members = pool_members(snap, settings, p.svc, p.ns, p.service, p.pp);
+    let pp = p.port.pp;
+    let members = port_members(member_mode(settings, p.port.svc), snap, settings, p.port);
     let pool = pool_object(PoolParts {
         settings,
         cloud,
         tenant: p.tenant,
         name: &p.name,
-        protocol: &p.pp.protocol,
+        protocol: &pp.protocol,
         port: members.port,
-        port_name: &p.pp.name,
+        port_name: &pp.name,
         servers: &members.servers,
         priority_label: "",
-        vrf: p.vrf,
         metadata: &p.metadata,
         markers: &p.markers,
         rule: None,
@@ -260,8 +240,8 @@ pub(crate) fn port_pool(
     });
     let rule = PolicyRule {
         pool: p.name,
-        port: p.pp.port,
-        protocol: p.pp.protocol.clone(),
+        port: pp.port,
+        protocol: pp.protocol.clone(),
     };
     (pool, rule)
 }

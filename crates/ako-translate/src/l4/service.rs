@@ -3,17 +3,16 @@
 
 use k8s_openapi::api::core::v1::Service;
 
-use super::objects::{
-    L4VsParts, PortPool, l4_policy_object, l4_vs_object, network_profiles, port_pool, vrf_of, vs_services,
-};
+use super::objects::{L4VsParts, PortPool, l4_policy_object, l4_vs_object, network_profiles, port_pool, vs_services};
 use super::{
     APP_PROFILE_ANNOTATION, DISABLE_TRAFFIC_ANNOTATION, SHARED_VIP_ANNOTATION, group_members, is_ours, port_protos,
-    preferred_vip,
+    preferred_vip, unsupported,
 };
 use crate::checksum::{self, VsChecksum};
 use crate::fqdn::service_fqdns;
 use crate::key::{Kind, ModelKey, ObjRef};
 use crate::markers::{Markers, ServiceMetadata};
+use crate::members::ServicePort;
 use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
 use crate::namespaces::{namespace_accepted, tenant_of};
 use crate::naming::Namer;
@@ -21,6 +20,9 @@ use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::vsvip::vsvip_object;
 
+/// Translate Service `ns/name` into `out` on its own VS: its model and status, a failure, or
+/// nothing when AKO would not serve it. A Service of a shared-VIP group is not for this
+/// function (the callers route it to its group).
 pub(crate) fn add_service(
     snapshot: &Snapshot,
     settings: &Settings,
@@ -53,6 +55,8 @@ pub(crate) fn add_service(
     }
 }
 
+/// The Service's model (pools and policy rules in port order, then policy set, VsVip, VS) and
+/// its status, or why AKO builds nothing.
 fn translate_service(
     snap: &Snapshot,
     settings: &Settings,
@@ -61,9 +65,7 @@ fn translate_service(
     name: &str,
     svc: &Service,
 ) -> Result<(ModelKey, Model, StatusIntent), String> {
-    if settings.enable_evh {
-        return Err("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs L4 translation yet".to_owned());
-    }
+    unsupported(settings)?;
     let ann = svc.metadata.annotations.as_ref();
     let annotation = |k: &str| ann.and_then(|a| a.get(k)).map(String::as_str);
     let cluster = settings.cluster_name.as_str();
@@ -86,7 +88,6 @@ fn translate_service(
         .filter(|s| !s.is_empty())
         .unwrap_or("System-L4-Application")
         .to_owned();
-    let vrf = vrf_of(settings);
     let profiles = network_profiles(&ports, cloud);
 
     // Pools and L4 policy rules, in Service port order.
@@ -98,15 +99,11 @@ fn translate_service(
             settings,
             cloud,
             PortPool {
-                svc,
-                ns,
-                service: name,
-                pp,
+                port: ServicePort { svc, ns, name, pp },
                 name: namer
                     .l4_pool(ns, name, &pp.protocol, pp.port)
                     .map_err(|e| e.to_string())?,
                 tenant: &tenant,
-                vrf: &vrf,
                 metadata: ServiceMetadata::default(),
                 markers: Markers {
                     namespace: ns.to_owned(),
@@ -131,7 +128,7 @@ fn translate_service(
         ..Markers::default()
     };
     objects.push(l4_policy_object(settings, &tenant, &vs_name, &policy_markers, &rules)?);
-    objects.push(vsvip_object(settings, &tenant, &vs_name, &fqdns, &lb_ip, &vrf));
+    objects.push(vsvip_object(settings, &tenant, &vs_name, &fqdns, &lb_ip));
 
     // VirtualService: services in port-name order, as AKO's checksum sorts them in place.
     ports.sort_by(|a, b| a.name.cmp(&b.name));
@@ -168,7 +165,6 @@ fn translate_service(
             ..ServiceMetadata::default()
         },
         traffic_enabled: Some(traffic_enabled),
-        vrf: &vrf,
         services: vs_services(&ports, profiles.mixed),
         network_profile: profiles.sent,
         markers: &vs_markers,

@@ -32,13 +32,17 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Service;
 
 use super::objects::{
-    L4VsParts, PolicyRule, PortPool, l4_policy_object, l4_vs_object, network_profiles, port_pool, vrf_of, vs_services,
+    L4VsParts, PolicyRule, PortPool, l4_policy_object, l4_vs_object, network_profiles, port_pool, vs_services,
 };
-use super::{AVI_LB_CLASS, is_ours, port_protos, preferred_vip, shared_vip_key};
+use super::{
+    AVI_LB_CLASS, INFRA_SETTING_ANNOTATION, L4_RULE_ANNOTATION, group_members, is_ours, port_protos, preferred_vip,
+    unsupported,
+};
 use crate::checksum::{self, PortProto, TargetPort, VsChecksum};
 use crate::fqdn::{auto_fqdn, shared_vip_fqdn};
-use crate::key::{Kind, ModelKey, NsName, ObjRef};
+use crate::key::{Kind, ModelKey, ObjRef};
 use crate::markers::{Markers, ServiceMetadata};
+use crate::members::ServicePort;
 use crate::model::{CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 use crate::namespaces::namespace_accepted;
 use crate::naming::Namer;
@@ -46,25 +50,7 @@ use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::vsvip::vsvip_object;
 
-/// AviInfraSetting of a LoadBalancer Service.
-pub const INFRA_SETTING_ANNOTATION: &str = "aviinfrasetting.ako.vmware.com/name";
-/// L4Rule of a LoadBalancer Service.
-pub const L4_RULE_ANNOTATION: &str = "ako.vmware.com/l4rule";
-
 const APP_PROFILE: &str = "System-L4-Application";
-
-/// The LoadBalancer Services of namespace `ns` carrying shared-VIP key `key`, by name.
-pub fn group_members<'a>(
-    snap: &'a Snapshot,
-    ns: &'a str,
-    key: &'a str,
-) -> impl Iterator<Item = (&'a str, &'a Service)> + 'a {
-    snap.services
-        .range(NsName::new(ns, "")..)
-        .take_while(move |(k, _)| k.namespace == ns)
-        .filter(move |(_, svc)| shared_vip_key(svc) == Some(key))
-        .map(|(k, svc)| (k.name.as_str(), svc))
-}
 
 /// Translate group `key` of `ns` into `out`: its model and every Service's status, or a failure
 /// on every Service of the group that AKO would serve.
@@ -148,9 +134,7 @@ fn translate_group(
     key: &str,
     members: &[(&str, &Service)],
 ) -> Result<GroupOutput, String> {
-    if settings.enable_evh {
-        return Err("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs L4 translation yet".to_owned());
-    }
+    unsupported(settings)?;
     let lb_ip = check_agreement(settings, members)?;
     let ports = group_ports(settings, members)?;
     let group = Group::new(settings, cloud, ns, key)?;
@@ -164,14 +148,7 @@ fn translate_group(
         &rules,
     )?);
     let fqdns = group.fqdns(members);
-    objects.push(vsvip_object(
-        settings,
-        &group.tenant,
-        &group.vs_name,
-        &fqdns,
-        &lb_ip,
-        &group.vrf,
-    ));
+    objects.push(vsvip_object(settings, &group.tenant, &group.vs_name, &fqdns, &lb_ip));
     objects.push(group.vs(&ports, &fqdns));
     let mut model = Model { objects };
     model.sort();
@@ -237,7 +214,7 @@ fn group_ports<'a>(settings: &Settings, members: &[(&'a str, &'a Service)]) -> R
     Ok(ports)
 }
 
-/// What every object of the group shares: its VS name, tenant (always `tenantName`), VRF and
+/// What every object of the group shares: its VS name, tenant (always `tenantName`) and
 /// markers (namespace and key).
 struct Group<'a> {
     settings: &'a Settings,
@@ -247,7 +224,6 @@ struct Group<'a> {
     namer: Namer,
     vs_name: String,
     tenant: String,
-    vrf: String,
     markers: Markers,
 }
 
@@ -258,7 +234,6 @@ impl<'a> Group<'a> {
             vs_name: namer.l4_shared_vs(ns, key).map_err(|e| e.to_string())?,
             namer,
             tenant: settings.tenant.clone(),
-            vrf: vrf_of(settings),
             markers: Markers {
                 namespace: ns.to_owned(),
                 gateway_name: key.to_owned(),
@@ -304,16 +279,17 @@ impl<'a> Group<'a> {
                 self.settings,
                 self.cloud,
                 PortPool {
-                    svc,
-                    ns,
-                    service,
-                    pp,
+                    port: ServicePort {
+                        svc,
+                        ns,
+                        name: service,
+                        pp,
+                    },
                     name: self
                         .namer
                         .l4_shared_pool(ns, service, key, &pp.protocol, pp.port)
                         .map_err(|e| e.to_string())?,
                     tenant: &self.tenant,
-                    vrf: &self.vrf,
                     metadata: ServiceMetadata {
                         namespace_svc_name: vec![format!("{ns}/{service}")],
                         hostnames: self.auto_fqdn(service).into_iter().collect(),
@@ -396,7 +372,6 @@ impl<'a> Group<'a> {
                 ..ServiceMetadata::default()
             },
             traffic_enabled: None,
-            vrf: &self.vrf,
             services: vs_services(&vs_ports, profiles.mixed),
             network_profile: profiles.sent,
             markers: &self.markers,
@@ -457,6 +432,12 @@ mod tests {
     }
 
     const KEY: &str = "ako.vmware.com/enable-shared-vip: g";
+
+    /// The body of the model's VsVip.
+    fn vsvip_of(model: &Model) -> serde_json::Value {
+        let vsvip = model.objects.iter().find(|o| o.kind == avi_model::ObjectType::VsVip);
+        vsvip.unwrap().body.to_value()
+    }
 
     #[test]
     fn any_service_of_a_group_re_translates_the_whole_group() {
@@ -537,13 +518,7 @@ mod tests {
         .concat();
         let t = translate_l4(&snap(&text), &set, &cl);
         assert!(t.failures.is_empty(), "{:?}", t.failures);
-        let vsvip = t.models[&crate::ModelKey::new("admin", "c1--sv-g")]
-            .objects
-            .iter()
-            .find(|o| o.kind == avi_model::ObjectType::VsVip)
-            .unwrap()
-            .body
-            .to_value();
+        let vsvip = vsvip_of(&t.models[&crate::ModelKey::new("admin", "c1--sv-g")]);
         assert_eq!(vsvip["vip"][0]["ip_address"]["addr"], "127.100.7.7");
     }
 
@@ -626,13 +601,7 @@ mod tests {
         let t = translate_l4(&snap(&text), &settings(""), &cloud());
         let model = &t.models[&crate::ModelKey::new("admin", "c1--sv-g")];
         assert!(model.objects.iter().all(|o| o.tenant == "admin"));
-        let vsvip = model
-            .objects
-            .iter()
-            .find(|o| o.kind == avi_model::ObjectType::VsVip)
-            .unwrap()
-            .body
-            .to_value();
+        let vsvip = vsvip_of(model);
         assert_eq!(
             vsvip["dns_info"],
             serde_json::json!([{"fqdn": "b.sv.avi.internal"}, {"fqdn": "www.avi.internal"}])

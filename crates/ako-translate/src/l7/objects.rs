@@ -12,7 +12,7 @@ use crate::checksum::{self, HostPathRule, PgMember, PortProto, VsChecksum};
 use crate::fqdn::shared_vs_fqdn;
 use crate::key::ModelKey;
 use crate::markers::{Markers, ServiceMetadata};
-use crate::members::{cluster_ip_members, node_port_members, npl_members, sort_servers};
+use crate::members::{Members, ServicePort, port_members};
 use crate::model::{Body, CloudFacts, DesiredObject, Model};
 use crate::naming::Namer;
 use crate::naming::query_escape;
@@ -154,7 +154,7 @@ impl Parent {
             "se_group_ref": format!("/api/serviceenginegroup?name={}", settings.se_group),
             "error_page_profile_ref": "",
             "service_metadata": metadata.to_go_json(),
-            "vrf_context_ref": format!("/api/vrfcontext?name={}", ctx.vrf),
+            "vrf_context_ref": format!("/api/vrfcontext?name={}", settings.vrf()),
             "vsvip_ref": format!("/api/vsvip/?name={}", self.name),
             "type": "VS_TYPE_VH_PARENT",
             "services": services(&parent_ports),
@@ -213,7 +213,6 @@ pub(super) struct Ctx<'a> {
     cluster: &'a str,
     tenant: String,
     tenant_ref: String,
-    vrf: String,
     created_by: String,
 }
 
@@ -232,7 +231,6 @@ impl<'a> Ctx<'a> {
             cluster: settings.cluster_name.as_str(),
             tenant: tenant.to_owned(),
             tenant_ref: format!("/api/tenant/?name={}", query_escape(tenant)),
-            vrf: settings.vrf_name.clone().unwrap_or_else(|| "global".to_owned()),
             created_by: namer.ako_user(),
         }
     }
@@ -241,7 +239,7 @@ impl<'a> Ctx<'a> {
     fn vsvip(&self, tenant: &str, name: &str, fqdns: &[String], ip: &str) -> DesiredObject {
         let mut fqdns = fqdns.to_vec();
         fqdns.sort();
-        vsvip_object(self.settings, tenant, name, &fqdns, ip, &self.vrf)
+        vsvip_object(self.settings, tenant, name, &fqdns, ip)
     }
 
     /// The HostRule of the VS serving `host`, if one applies.
@@ -271,22 +269,28 @@ impl<'a> Ctx<'a> {
             "LoadBalancer" => self.settings.layer7_only,
             _ => false,
         };
-        let (port, mut servers) = match (svc, self.settings.service_type) {
-            (Some(svc), ServiceType::NodePort) if svc_type != "ClusterIP" => {
-                let m = node_port_members(self.snap, self.settings, svc, &p.namespace, &b.service, &pp);
-                (m.port, m.servers)
-            }
-            (Some(svc), ServiceType::ClusterIp) if in_cluster_ip_store => {
-                let m = cluster_ip_members(self.snap, self.settings, svc, &p.namespace, &b.service, &pp);
-                (m.port, m.servers)
-            }
-            (Some(svc), ServiceType::NodePortLocal) if in_cluster_ip_store => {
-                let m = npl_members(self.snap, self.settings, svc, &p.namespace, &b.service, &pp);
-                (m.port, m.servers)
-            }
-            _ => (b.port, Vec::new()),
+        // NodePort mode finds members for every backend but a ClusterIP Service (it has no node
+        // port); the other modes only for a Service of AKO's ClusterIP store.
+        let mode = self.settings.service_type;
+        let has_members = match mode {
+            ServiceType::NodePort => svc_type != "ClusterIP",
+            ServiceType::ClusterIp | ServiceType::NodePortLocal => in_cluster_ip_store,
         };
-        sort_servers(&mut servers);
+        let members = match svc {
+            Some(svc) if has_members => {
+                let sp = ServicePort {
+                    svc,
+                    ns: &p.namespace,
+                    name: &b.service,
+                    pp: &pp,
+                };
+                port_members(mode, self.snap, self.settings, sp)
+            }
+            _ => Members {
+                port: b.port,
+                servers: Vec::new(),
+            },
+        };
         let markers = Markers {
             namespace: p.namespace.clone(),
             host: vec![p.host.clone()],
@@ -320,11 +324,10 @@ impl<'a> Ctx<'a> {
             tenant,
             name: &p.name,
             protocol: "",
-            port,
+            port: members.port,
             port_name: &b.port_name,
-            servers: &servers,
+            servers: &members.servers,
             priority_label: &p.priority_label,
-            vrf: &self.vrf,
             metadata: &metadata,
             markers: &markers,
             rule: rule.as_ref(),
@@ -578,7 +581,7 @@ impl<'a> Ctx<'a> {
             "se_group_ref": format!("/api/serviceenginegroup?name={}", self.settings.se_group),
             "service_metadata": metadata.to_go_json(),
             "error_page_profile_ref": "",
-            "vrf_context_ref": format!("/api/vrfcontext?name={}", self.vrf),
+            "vrf_context_ref": format!("/api/vrfcontext?name={}", self.settings.vrf()),
             "markers": markers.to_json(cluster),
         });
         if let Some((cert_name, _)) = &vs.cert {
