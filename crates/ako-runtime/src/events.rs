@@ -59,17 +59,24 @@ pub fn desired(
     translation: &Translation,
     summary: &Summary,
     vips: &Vips,
-    rules: &BTreeMap<ObjRef, Verdict>,
+    rules: &RuleVerdicts<'_>,
 ) -> BTreeMap<ObjRef, Option<Note>> {
     let mut out = BTreeMap::new();
 
     // HostRules and HTTPRules: their verdict.
-    for (r, verdict) in rules {
+    for (r, verdict) in rules.verdicts {
         let note = match verdict {
-            Verdict::Accepted => Some(Note {
-                type_: EventType::Normal,
-                reason: "Accepted",
-                message: format!("{} accepted: applied to the objects of its hosts", r.kind),
+            Verdict::Accepted => Some(match rules.notes.get(r) {
+                None => Note {
+                    type_: EventType::Normal,
+                    reason: "Accepted",
+                    message: format!("{} accepted: applied to the objects of its hosts", r.kind),
+                },
+                Some(n) => Note {
+                    type_: EventType::Warning,
+                    reason: "Accepted",
+                    message: format!("{} accepted; {n}", r.kind),
+                },
             }),
             Verdict::Rejected(e) => Some(Note {
                 type_: EventType::Warning,
@@ -150,6 +157,15 @@ pub fn desired(
     out
 }
 
+/// The rules' verdicts, and what the Events of Accepted ones add.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleVerdicts<'a> {
+    /// Every rule's verdict.
+    pub verdicts: &'a BTreeMap<ObjRef, Verdict>,
+    /// Notes on Accepted rules (fields without effect).
+    pub notes: &'a BTreeMap<ObjRef, String>,
+}
+
 /// The Notes last sent, per object.
 #[derive(Debug, Default)]
 pub struct Sent(BTreeMap<ObjRef, Note>);
@@ -188,9 +204,9 @@ impl Events {
         translation: &Translation,
         summary: &Summary,
         vips: &Vips,
-        rules: &BTreeMap<ObjRef, Verdict>,
+        rules: RuleVerdicts<'_>,
     ) {
-        let pending = self.sent.pending(&desired(translation, summary, vips, rules));
+        let pending = self.sent.pending(&desired(translation, summary, vips, &rules));
         if pending.is_empty() {
             return;
         }
@@ -304,6 +320,15 @@ mod tests {
         }
     }
 
+    fn no_rules() -> RuleVerdicts<'static> {
+        static EMPTY_V: BTreeMap<ObjRef, Verdict> = BTreeMap::new();
+        static EMPTY_N: BTreeMap<ObjRef, String> = BTreeMap::new();
+        RuleVerdicts {
+            verdicts: &EMPTY_V,
+            notes: &EMPTY_N,
+        }
+    }
+
     fn vips(names: &[&str]) -> Vips {
         Vips::from_iter(names.iter().map(|n| {
             (
@@ -329,12 +354,7 @@ mod tests {
             failed: vec![sync_failure("l4", "no free IP")],
             ..Summary::default()
         };
-        let want = desired(
-            &translation,
-            &summary,
-            &vips(&["shared", "l4", "l4b"]),
-            &BTreeMap::new(),
-        );
+        let want = desired(&translation, &summary, &vips(&["shared", "l4", "l4b"]), &no_rules());
         let bad = want[&t("Ingress", "bad")].clone().unwrap();
         assert_eq!((bad.type_, bad.reason), (EventType::Warning, "TranslationFailed"));
         assert_eq!(bad.message, "no port 81 on Service web");
@@ -349,20 +369,46 @@ mod tests {
     }
 
     #[test]
+    fn rules_get_their_verdict() {
+        let rule = |name: &str| ObjRef::new(Kind::HostRule, "ns", name);
+        let verdicts = BTreeMap::from([
+            (rule("good"), Verdict::Accepted),
+            (rule("partly"), Verdict::Accepted),
+            (rule("bad"), Verdict::Rejected("wafpolicy \"x\" not found on controller".into())),
+            (rule("unknown"), Verdict::Unresolved(Vec::new())),
+        ]);
+        let notes = BTreeMap::from([(rule("partly"), "tcpSettings ignored: ...".to_owned())]);
+        let rules = RuleVerdicts {
+            verdicts: &verdicts,
+            notes: &notes,
+        };
+        let want = desired(&Translation::default(), &Summary::default(), &vips(&[]), &rules);
+        let good = want[&rule("good")].clone().unwrap();
+        assert_eq!((good.type_, good.reason), (EventType::Normal, "Accepted"));
+        let partly = want[&rule("partly")].clone().unwrap();
+        assert_eq!((partly.type_, partly.reason), (EventType::Warning, "Accepted"));
+        assert!(partly.message.contains("tcpSettings ignored"), "{partly:?}");
+        let bad = want[&rule("bad")].clone().unwrap();
+        assert_eq!((bad.type_, bad.reason), (EventType::Warning, "Rejected"));
+        assert!(bad.message.contains("wafpolicy \"x\" not found on controller"), "{bad:?}");
+        assert_eq!(want[&rule("unknown")], None, "no verdict yet: nothing said");
+    }
+
+    #[test]
     fn undetermined_objects_keep_their_state() {
         let translation = Translation {
             status: vec![intent("Ingress", "a", "vs"), intent("Ingress", "b", "novip")],
             ..Translation::default()
         };
         // Not converged and no failure to blame: nothing is known.
-        let want = desired(&translation, &Summary::default(), &vips(&["vs"]), &BTreeMap::new());
+        let want = desired(&translation, &Summary::default(), &vips(&["vs"]), &no_rules());
         assert_eq!(want[&t("Ingress", "a")], None);
         // Converged, but `novip` has no address yet.
         let summary = Summary {
             converged: true,
             ..Summary::default()
         };
-        let want = desired(&translation, &summary, &vips(&["vs"]), &BTreeMap::new());
+        let want = desired(&translation, &summary, &vips(&["vs"]), &no_rules());
         assert!(want[&t("Ingress", "a")].is_some());
         assert_eq!(want[&t("Ingress", "b")], None);
     }

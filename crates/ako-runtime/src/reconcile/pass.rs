@@ -162,7 +162,10 @@ impl<C: Cluster> Reconciler<C> {
                 self.desired.view(),
                 &events_summary,
                 &self.vips,
-                self.rules.current(),
+                crate::events::RuleVerdicts {
+                    verdicts: self.rules.current(),
+                    notes: self.rules.notes(),
+                },
             )
             .await;
         self.report_hold().await;

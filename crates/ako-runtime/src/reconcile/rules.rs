@@ -11,7 +11,7 @@ use ako_translate::NsName;
 use ako_translate::crds::RuleStatus;
 use ako_translate::namespaces::{namespace_accepted, tenant_of};
 use ako_translate::rules::{
-    ControllerRef, Verdict, host_rule_refs, host_rule_verdict, http_rule_refs, http_rule_verdict,
+    ControllerRef, Verdict, host_rule_ignored, host_rule_refs, host_rule_verdict, http_rule_refs, http_rule_verdict,
 };
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
 use tokio::time::Instant;
@@ -24,6 +24,8 @@ const LOOKUP_RETRY: Duration = Duration::from_secs(10);
 pub struct Rules {
     /// Every rule's verdict, as last computed.
     verdicts: BTreeMap<ObjRef, Verdict>,
+    /// What an Accepted rule's Event adds (fields without effect where it applies).
+    notes: BTreeMap<ObjRef, String>,
     /// Something verdicts read changed since they were computed.
     stale: bool,
     /// When to look up references again after a failed lookup.
@@ -59,6 +61,11 @@ impl Rules {
         &self.verdicts
     }
 
+    /// What the Events of Accepted rules add, as last computed.
+    pub fn notes(&self) -> &BTreeMap<ObjRef, String> {
+        &self.notes
+    }
+
     /// Every rule's verdict, computed again if something changed.
     pub fn verdicts(&mut self, snap: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> &BTreeMap<ObjRef, Verdict> {
         if self.stale {
@@ -76,6 +83,22 @@ impl Rules {
                 )
             });
             self.verdicts = host.chain(http).collect();
+            self.notes = snap
+                .host_rules()
+                .iter()
+                .filter_map(|(k, rule)| {
+                    let ignored = host_rule_ignored(rule, settings);
+                    (!ignored.is_empty()).then(|| {
+                        (
+                            ObjRef::new(Kind::HostRule, &k.namespace, &k.name),
+                            format!(
+                                "{} ignored: its hosts are SNI children, which take them from the shared parent's HostRule",
+                                ignored.join(" and ")
+                            ),
+                        )
+                    })
+                })
+                .collect();
             self.stale = false;
         }
         &self.verdicts

@@ -16,6 +16,7 @@ use crate::key::NsName;
 use crate::model::CloudFacts;
 use crate::namespaces::tenant_of;
 use crate::settings::Settings;
+use crate::shard::ShardSize;
 use crate::snapshot::Snapshot;
 
 /// The only application profile type a HostRule may name.
@@ -265,6 +266,24 @@ fn unsupported(rule: &HostRule) -> Option<&'static str> {
         return Some("l7Rule (an EVH feature)");
     }
     None
+}
+
+/// The fields of an Accepted HostRule that have no effect where it applies, and why: AKO
+/// ignores listeners, VIP and network security policy on SNI children (they belong to the
+/// shared parent), and logs it; ako-rs says it in the rule's Event.
+pub fn host_rule_ignored(rule: &HostRule, settings: &Settings) -> Vec<&'static str> {
+    let vh = &rule.spec.virtualhost;
+    let child = !crate::rules::matching::is_shared_vs_rule(rule) && settings.shard_size != ShardSize::Dedicated;
+    let mut out = Vec::new();
+    if child {
+        if vh.network_security_policy.as_deref().is_some_and(|n| !n.is_empty()) {
+            out.push("networkSecurityPolicy");
+        }
+        if vh.tcp_settings.is_some() {
+            out.push("tcpSettings");
+        }
+    }
+    out
 }
 
 /// The verdict of the HTTPRule `key` in `snap`.
