@@ -374,7 +374,10 @@ mod tests {
         let verdicts = BTreeMap::from([
             (rule("good"), Verdict::Accepted),
             (rule("partly"), Verdict::Accepted),
-            (rule("bad"), Verdict::Rejected("wafpolicy \"x\" not found on controller".into())),
+            (
+                rule("bad"),
+                Verdict::Rejected("wafpolicy \"x\" not found on controller".into()),
+            ),
             (rule("unknown"), Verdict::Unresolved(Vec::new())),
         ]);
         let notes = BTreeMap::from([(rule("partly"), "tcpSettings ignored: ...".to_owned())]);
@@ -390,7 +393,10 @@ mod tests {
         assert!(partly.message.contains("tcpSettings ignored"), "{partly:?}");
         let bad = want[&rule("bad")].clone().unwrap();
         assert_eq!((bad.type_, bad.reason), (EventType::Warning, "Rejected"));
-        assert!(bad.message.contains("wafpolicy \"x\" not found on controller"), "{bad:?}");
+        assert!(
+            bad.message.contains("wafpolicy \"x\" not found on controller"),
+            "{bad:?}"
+        );
         assert_eq!(want[&rule("unknown")], None, "no verdict yet: nothing said");
     }
 

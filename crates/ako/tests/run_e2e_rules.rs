@@ -325,4 +325,48 @@ async fn a_rule_naming_a_missing_object_is_rejected_until_the_controller_has_it(
     })
     .await;
     assert_eq!(status.1, "");
+
+    // An update naming a policy that does not exist is Rejected and changes nothing: the
+    // Accepted version stays in effect (the WAF stays on the live service).
+    sim.reset_counters();
+    let patch = json!({"spec": {"virtualhost": {"wafPolicy": "waf-typo"}}});
+    rule_api(&ns, "HostRule")
+        .patch(
+            "shop",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("update the rule");
+    let status = eventually("the update Rejected", WAIT, &run, || async {
+        rule_status(&ns, "HostRule", "shop")
+            .await
+            .filter(|(s, _)| s == "Rejected")
+    })
+    .await;
+    assert_eq!(status.1, "wafpolicy \"waf-typo\" not found on controller");
+    let vs = avi_object(&avi, "virtualservice", &child).await.expect("the SNI child");
+    assert_eq!(ref_name(&vs["waf_policy_ref"]), Some("waf-later"), "{vs}");
+    assert_eq!(
+        sim.counters().total(Some("PUT"), Some("virtualservice")),
+        0,
+        "a Rejected update writes nothing: {:?}",
+        sim.counters()
+    );
+    // Set back, it is Accepted again.
+    let patch = json!({"spec": {"virtualhost": {"wafPolicy": "waf-later"}}});
+    rule_api(&ns, "HostRule")
+        .patch(
+            "shop",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("update the rule");
+    eventually("the rule Accepted again", WAIT, &run, || async {
+        rule_status(&ns, "HostRule", "shop")
+            .await
+            .filter(|(s, _)| s == "Accepted")
+    })
+    .await;
 }

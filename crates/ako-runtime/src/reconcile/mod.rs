@@ -19,6 +19,7 @@
 //! * Nothing is translated or deleted before every source has completed its initial list.
 
 pub mod guard;
+mod last_good;
 mod pass;
 pub mod retry;
 mod rules;

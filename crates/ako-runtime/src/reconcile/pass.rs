@@ -106,6 +106,8 @@ struct Intake {
     statuses: BTreeSet<ObjRef>,
     /// Roots whose own deletion or change was observed.
     evidence: BTreeSet<ObjRef>,
+    /// Rules to judge again (changed, or naming a controller object whose answer changed).
+    rules: BTreeSet<ObjRef>,
 }
 
 impl<C: Cluster> Reconciler<C> {
@@ -126,6 +128,7 @@ impl<C: Cluster> Reconciler<C> {
             self.admin.metrics.cached(&index.counts());
         }
         self.lookup(&work, &mut intake).await;
+        self.decide_rules(&mut intake);
         tracing::debug!(units = ?intake.units, "pass");
         let outputs = self.translate(&intake.units);
         let (outputs, held, retranslate) = self.guard(outputs, &intake);
@@ -190,6 +193,24 @@ impl<C: Cluster> Reconciler<C> {
         if work.full || objects.iter().any(is_rule) {
             self.rules.invalidate();
         }
+        let mut rules: BTreeSet<ObjRef> = objects
+            .iter()
+            .filter(|r| matches!(r.kind, ako_translate::Kind::HostRule | ako_translate::Kind::HttpRule))
+            .cloned()
+            .collect();
+        if work.full {
+            let snap = &index.snapshot;
+            rules.extend(
+                snap.host_rules()
+                    .keys()
+                    .map(|k| ObjRef::new(ako_translate::Kind::HostRule, &k.namespace, &k.name)),
+            );
+            rules.extend(
+                snap.http_rules()
+                    .keys()
+                    .map(|k| ObjRef::new(ako_translate::Kind::HttpRule, &k.namespace, &k.name)),
+            );
+        }
         let mut units: BTreeSet<Unit> = std::mem::take(&mut self.pending_units);
         units.extend(work.units.iter().cloned());
         if work.full {
@@ -216,6 +237,7 @@ impl<C: Cluster> Reconciler<C> {
             units,
             statuses,
             evidence,
+            rules,
         }
     }
 
@@ -256,6 +278,7 @@ impl<C: Cluster> Reconciler<C> {
             return;
         }
         self.rules.invalidate();
+        intake.rules.extend(touched.iter().map(|r| (*r).clone()));
         if !work.full {
             let index = self.shared.lock();
             for r in touched {
@@ -267,12 +290,32 @@ impl<C: Cluster> Reconciler<C> {
         }
     }
 
+    /// Stage 2c: which version of each rule to judge is in effect (its latest, or its last
+    /// Accepted one while the latest is Rejected); the dependency index follows.
+    fn decide_rules(&mut self, intake: &mut Intake) {
+        if intake.rules.is_empty() {
+            return;
+        }
+        let mut index = self.shared.lock();
+        let replaced = self
+            .rules
+            .last_good
+            .decide(&mut index.snapshot, &self.settings, &self.cloud, &intake.rules);
+        for r in replaced {
+            intake.units.extend(
+                self.deps
+                    .changed(&index.snapshot, &self.settings, &self.cloud, r.kind, &r.key),
+            );
+        }
+        self.rules.invalidate();
+    }
+
     /// Stage 8b: write the `status` of the rules whose verdict differs from what they carry.
     async fn rule_statuses(&mut self) {
         let changes = {
             let index = self.shared.lock();
-            let verdicts = self.rules.verdicts(&index.snapshot, &self.settings, &self.cloud);
-            rules::status_changes(&index.snapshot, verdicts)
+            self.rules.verdicts(&index.snapshot, &self.settings, &self.cloud);
+            rules::status_changes(&index.snapshot, self.rules.current(), self.rules.last_good.held())
         };
         for (rule, status, error) in changes {
             match self.cluster.patch_rule_status(&rule, &status, &error).await {

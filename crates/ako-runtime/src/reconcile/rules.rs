@@ -2,7 +2,9 @@
 //! before translation (and again on every full resync, so a WAF policy created later makes a
 //! Rejected rule Accepted without anyone touching it), their verdicts are computed once per
 //! change, and the `status` AKO writes on them (`Accepted`, or `Rejected` with the reason) is
-//! written when it differs. Rules in namespaces this instance does not serve are left alone.
+//! written when it differs. A rule whose update is Rejected stays in effect at its last
+//! Accepted version ([`super::last_good`]). Rules in namespaces this instance does not serve
+//! are left alone.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -15,6 +17,8 @@ use ako_translate::rules::{
 };
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
 use tokio::time::Instant;
+
+use super::last_good::{Held, LastGood};
 
 /// How long after a failed lookup (controller unreachable) it is tried again.
 const LOOKUP_RETRY: Duration = Duration::from_secs(10);
@@ -30,6 +34,8 @@ pub struct Rules {
     stale: bool,
     /// When to look up references again after a failed lookup.
     retry_at: Option<Instant>,
+    /// The versions in effect.
+    pub last_good: LastGood,
 }
 
 /// A (tenant, controller object) a rule names.
@@ -83,6 +89,15 @@ impl Rules {
                 )
             });
             self.verdicts = host.chain(http).collect();
+            // A rule held at its last Accepted version answers for its latest one.
+            for (r, held) in self.last_good.held() {
+                if let Some(v) = self.verdicts.get_mut(r) {
+                    *v = match &held.rejected {
+                        Some(e) => Verdict::Rejected(e.clone()),
+                        None => Verdict::Unresolved(Vec::new()),
+                    };
+                }
+            }
             self.notes = snap
                 .host_rules()
                 .iter()
@@ -127,9 +142,16 @@ pub fn named_refs(snap: &Snapshot, settings: &Settings) -> BTreeMap<NamedRef, BT
     out
 }
 
-/// The status writes `verdicts` call for: the rules whose status differs.
-pub fn status_changes(snap: &Snapshot, verdicts: &BTreeMap<ObjRef, Verdict>) -> Vec<(ObjRef, String, String)> {
+/// The status writes `verdicts` call for: the rules whose (latest version's) status differs.
+pub fn status_changes(
+    snap: &Snapshot,
+    verdicts: &BTreeMap<ObjRef, Verdict>,
+    held: &BTreeMap<ObjRef, Held>,
+) -> Vec<(ObjRef, String, String)> {
     let current = |r: &ObjRef| -> Option<&RuleStatus> {
+        if let Some(h) = held.get(r) {
+            return h.latest.status();
+        }
         match r.kind {
             Kind::HostRule => snap.host_rules().get(&r.key)?.status.as_ref(),
             Kind::HttpRule => snap.http_rules().get(&r.key)?.status.as_ref(),

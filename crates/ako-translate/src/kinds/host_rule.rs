@@ -28,7 +28,8 @@ impl InputKind for HostRule {
     /// The spec and the creation time (which of two rules claiming one FQDN wins); not the
     /// status ako-rs writes.
     fn same_for_translation(a: &Self, b: &Self) -> bool {
-        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+        // The generation too: a spec set back to the version in effect must reach the loop.
+        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec && a.metadata.generation == b.metadata.generation
     }
 
     /// Its hosts, and those of every rule with aliases: an alias is claimed by the oldest rule

@@ -26,7 +26,8 @@ impl InputKind for HttpRule {
 
     /// The spec and the creation time (the newer of two rules naming one path wins).
     fn same_for_translation(a: &Self, b: &Self) -> bool {
-        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+        // The generation too: a spec set back to the version in effect must reach the loop.
+        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec && a.metadata.generation == b.metadata.generation
     }
 
     fn touches(_key: &NsName, object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {

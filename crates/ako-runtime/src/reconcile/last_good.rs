@@ -1,0 +1,174 @@
+//! A rule whose new version is Rejected keeps its last Accepted version in effect, as in AKO
+//! (which leaves the virtual service as the accepted version built it): a typo in an update
+//! never strips a WAF policy or a certificate from a live service. The version in effect is
+//! what the snapshot holds for translation; the Rejected one is kept here for its status and
+//! Event, and is judged again whenever the rule or what it names changes. Kept in memory: after
+//! a restart a Rejected rule applies nothing, as in AKO.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ako_translate::crds::{HostRule, HttpRule, RuleStatus};
+use ako_translate::rules::{Verdict, host_rule_verdict, http_rule_verdict};
+use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
+use kube::ResourceExt;
+
+/// One version of a rule.
+#[derive(Clone, Debug)]
+pub enum RuleVersion {
+    /// A HostRule.
+    Host(Box<HostRule>),
+    /// An HTTPRule.
+    Http(Box<HttpRule>),
+}
+
+impl RuleVersion {
+    /// The version of `r` the snapshot holds.
+    fn of(snap: &Snapshot, r: &ObjRef) -> Option<RuleVersion> {
+        match r.kind {
+            Kind::HostRule => snap
+                .host_rules()
+                .get(&r.key)
+                .cloned()
+                .map(|h| RuleVersion::Host(Box::new(h))),
+            Kind::HttpRule => snap
+                .http_rules()
+                .get(&r.key)
+                .cloned()
+                .map(|h| RuleVersion::Http(Box::new(h))),
+            _ => None,
+        }
+    }
+
+    /// Put this version in the snapshot.
+    fn put(&self, snap: &mut Snapshot, r: &ObjRef) {
+        match self {
+            RuleVersion::Host(rule) => snap.insert_host_rule(r.key.clone(), (**rule).clone()),
+            RuleVersion::Http(rule) => snap.insert_http_rule(r.key.clone(), (**rule).clone()),
+        }
+    }
+
+    fn uid(&self) -> Option<String> {
+        match self {
+            RuleVersion::Host(rule) => rule.uid(),
+            RuleVersion::Http(rule) => rule.uid(),
+        }
+    }
+
+    fn resource_version(&self) -> Option<String> {
+        match self {
+            RuleVersion::Host(rule) => rule.resource_version(),
+            RuleVersion::Http(rule) => rule.resource_version(),
+        }
+    }
+
+    /// Whether both are versions of one object with the same spec.
+    fn same_spec(&self, other: &RuleVersion) -> bool {
+        match (self, other) {
+            (RuleVersion::Host(a), RuleVersion::Host(b)) => a.spec == b.spec,
+            (RuleVersion::Http(a), RuleVersion::Http(b)) => a.spec == b.spec,
+            _ => false,
+        }
+    }
+
+    /// The status it carries.
+    pub fn status(&self) -> Option<&RuleStatus> {
+        match self {
+            RuleVersion::Host(rule) => rule.status.as_ref(),
+            RuleVersion::Http(rule) => rule.status.as_ref(),
+        }
+    }
+}
+
+/// The verdict of the version of `r` the snapshot holds.
+pub fn verdict_of(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, r: &ObjRef) -> Verdict {
+    match r.kind {
+        Kind::HostRule => host_rule_verdict(snap, settings, cloud, &r.key),
+        _ => http_rule_verdict(snap, settings, cloud, &r.key),
+    }
+}
+
+/// A rule whose latest version is not in effect.
+#[derive(Clone, Debug)]
+pub struct Held {
+    /// The latest version, as the API server has it.
+    pub latest: RuleVersion,
+    /// Why it is not in effect: Rejected with this reason, or (`None`) not judged yet (what it
+    /// names was not looked up).
+    pub rejected: Option<String>,
+}
+
+/// The last Accepted version of every rule, and the rules held at it.
+#[derive(Debug, Default)]
+pub struct LastGood {
+    accepted: BTreeMap<ObjRef, RuleVersion>,
+    held: BTreeMap<ObjRef, Held>,
+}
+
+impl LastGood {
+    /// Judge the latest version of each rule of `changed` and decide which version the snapshot
+    /// holds for translation. Returns the rules whose version in the snapshot was replaced (the
+    /// dependency index must follow).
+    pub fn decide(
+        &mut self,
+        snap: &mut Snapshot,
+        settings: &Settings,
+        cloud: &CloudFacts,
+        changed: &BTreeSet<ObjRef>,
+    ) -> Vec<ObjRef> {
+        let mut replaced = Vec::new();
+        for r in changed {
+            let in_snapshot = RuleVersion::of(snap, r);
+            let held = self.held.get(r);
+            // The snapshot holds either the latest version (from the watch) or the accepted one
+            // put there by an earlier decision.
+            let ours = |v: &RuleVersion| {
+                held.is_some()
+                    && self
+                        .accepted
+                        .get(r)
+                        .is_some_and(|a| a.resource_version() == v.resource_version())
+            };
+            let latest = match (in_snapshot, held) {
+                (None, _) => {
+                    // Deleted.
+                    self.accepted.remove(r);
+                    self.held.remove(r);
+                    continue;
+                }
+                (Some(v), Some(h)) if ours(&v) => h.latest.clone(),
+                (Some(v), _) => v,
+            };
+            latest.put(snap, r);
+            let verdict = verdict_of(snap, settings, cloud, r);
+            let good = self
+                .accepted
+                .get(r)
+                .filter(|g| g.uid() == latest.uid() && !g.same_spec(&latest))
+                .cloned();
+            match (verdict, good) {
+                (Verdict::Accepted, _) => {
+                    self.accepted.insert(r.clone(), latest);
+                    self.held.remove(r);
+                }
+                (verdict, Some(good)) => {
+                    let rejected = match verdict {
+                        Verdict::Rejected(e) => Some(e),
+                        _ => None,
+                    };
+                    good.put(snap, r);
+                    self.held.insert(r.clone(), Held { latest, rejected });
+                    replaced.push(r.clone());
+                }
+                (_, None) => {
+                    self.held.remove(r);
+                }
+            }
+        }
+        replaced
+    }
+
+    /// The rules held at their last Accepted version.
+    pub fn held(&self) -> &BTreeMap<ObjRef, Held> {
+        &self.held
+    }
+}
