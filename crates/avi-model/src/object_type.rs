@@ -92,6 +92,8 @@ impl ObjectType {
                 | ObjectType::PkiProfile
                 | ObjectType::StringGroup
                 | ObjectType::ApplicationPersistenceProfile
+                | ObjectType::IcapProfile
+                | ObjectType::NetworkSecurityPolicy
         )
     }
 }

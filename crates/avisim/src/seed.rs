@@ -2,6 +2,15 @@
 //! is what a real AKO needs to boot: tenant `admin`, cloud `Default-Cloud` with IPAM and DNS
 //! profiles, VIP network `vip-net` (127.100.0.0/16), SE group `Default-Group`, VRF `global`
 //! and the system profiles. `--seed FILE` replaces it with a file of the same shape.
+//!
+//! It also holds, in tenant `admin` and not created by AKO (no `created_by`), the objects
+//! AKO's HostRule and HTTPRule tests name (AKO looks each up by name before accepting a rule):
+//! certificates `avi-cert` (EC P-256) and `avi-cert-alt` (RSA 2048), throwaway self-signed, with
+//! their keys; SSL profile `System-Standard-PFS`; WAF policy `waf-app`; HTTP application profile
+//! `app-http-custom`; `analytics-custom`; `errorpage-custom`; ICAP profile `icap-custom`;
+//! network security policy `nsp-custom`; HTTP policy set `hps-custom`; datascript set
+//! `ds-custom`; health monitors `hm-http-custom` (HTTP) and `hm-tcp-custom` (TCP); persistence
+//! profile `persistence-custom`; PKI profile `pki-custom` (a throwaway CA).
 
 use avi_model::ObjectType;
 use serde::{Deserialize, Serialize};
@@ -89,5 +98,44 @@ impl Seed {
     /// The embedded default seed.
     pub fn default_seed() -> Seed {
         Seed::parse(DEFAULT_SEED).expect("the embedded seed is valid (checked by tests)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::PublicKeyData;
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
+    /// The seeded certificates are real: one PEM certificate each, a key that parses and
+    /// belongs to it (its public key is the certificate's).
+    #[test]
+    fn seeded_certificates_are_real_pem_with_their_keys() {
+        let seed = Seed::default_seed();
+        let certs: Vec<&SeedObject> = seed
+            .objects
+            .iter()
+            .filter(|o| o.kind == "sslkeyandcertificate")
+            .collect();
+        assert_eq!(certs.len(), 2);
+        for obj in certs {
+            let name = obj.body["name"].as_str().unwrap();
+            let pem = obj.body["certificate"]["certificate"].as_str().unwrap();
+            let der: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(der.len(), 1, "{name}");
+            let key = rcgen::KeyPair::from_pem(obj.body["key"].as_str().unwrap())
+                .unwrap_or_else(|e| panic!("{name}: key: {e}"));
+            let spki = key.subject_public_key_info();
+            assert!(
+                der[0].windows(spki.len()).any(|w| w == spki.as_slice()),
+                "{name}: the key is not the certificate's"
+            );
+        }
+        let pki = seed.objects.iter().find(|o| o.kind == "pkiprofile").unwrap();
+        let ca = pki.body["ca_certs"][0]["certificate"].as_str().unwrap();
+        assert_eq!(CertificateDer::pem_slice_iter(ca.as_bytes()).count(), 1);
     }
 }

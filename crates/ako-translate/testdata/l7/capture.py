@@ -3,16 +3,18 @@
 
 Subcommands (all read their settings from the environment capture.sh exports):
   setup              CRDs, avi-system, avi-secret, Pod ako-0, IngressClass avi-lb
-  cleanup            delete every case namespace (objects first, then finalize), Nodes and
-                     IngressClasses other than avi-lb
+  cleanup            delete every case namespace (objects first, HostRules and HTTPRules
+                     included, then finalize), Nodes and IngressClasses other than avi-lb
   reset              POST /_sim/reset
   config CASE        write ConfigMap avi-k8s-config from CASE/values.yaml; print AKO's env
   apply CASE STAGE   create the objects of one stage of CASE/in.yaml (stage 0: all objects not
                      listed in CASE/capture.yaml `later`; stage 1: those listed), set Node and Pod
                      status, then write the allocated clusterIP/nodePorts back into in.yaml
   stages CASE        print the number of stages
-  wait PID STARTED   poll until AKO (pid) is quiet; STARTED = epoch seconds AKO was started
-  dump CASE          write ako.json, status.json (and _captured/CASE when small)
+  wait PID STARTED   poll until AKO (pid) is quiet (no write to avisim, no Ingress/Service/HostRule/
+                     HTTPRule status change); STARTED = epoch seconds AKO was started
+  dump CASE          write ako.json, status.json, status_services.json and status_rules.json (when
+                     the case has such objects) and the raw material of $WORK/raw/CASE
 """
 
 import copy
@@ -45,6 +47,8 @@ QUIET = float(os.environ.get("CAPTURE_QUIET", "12"))
 MIN_UP = float(os.environ.get("CAPTURE_MIN_UP", "20"))
 DEADLINE = float(os.environ.get("CAPTURE_DEADLINE", "240"))
 
+# AKO's rule CRs: AKO validates each and writes Accepted/Rejected (+ error) into its .status.
+RULE_KINDS = [("HostRule", "hostrules.ako.vmware.com"), ("HTTPRule", "httprules.ako.vmware.com")]
 SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease", "avi-system"}
 NAMESPACED_KINDS = ["ingresses.networking.k8s.io", "services", "endpointslices.discovery.k8s.io", "secrets",
                     "configmaps", "events", "events.events.k8s.io", "pods",
@@ -418,7 +422,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def k8s_status_fingerprint():
     out = []
-    for kind in ("ingresses.networking.k8s.io", "services"):
+    for kind in ("ingresses.networking.k8s.io", "services", *(plural for _, plural in RULE_KINDS)):
         for o in kget(kind, "-A")["items"]:
             out.append((kind, o["metadata"].get("namespace"), o["metadata"]["name"],
                         json.dumps(o.get("status", {}), sort_keys=True)))
@@ -540,6 +544,14 @@ def cmd_dump(case, out_dir):
                                 "loadBalancer": svc.get("status", {}).get("loadBalancer", {})})
     status.sort(key=lambda e: (e["namespace"], e["name"]))
     write_json(os.path.join(out_dir, "status.json"), status)
+    rules = []
+    for kind, plural in RULE_KINDS:
+        for o in kget(plural, "-A")["items"]:
+            rules.append({"kind": kind, "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"],
+                          "status": o.get("status", {})})
+    if rules:
+        rules.sort(key=lambda e: (e["kind"], e["namespace"], e["name"]))
+        write_json(os.path.join(out_dir, "status_rules.json"), rules)
     if lb_services:
         lb_services.sort(key=lambda e: (e["namespace"], e["name"]))
         write_json(os.path.join(out_dir, "status_services.json"), lb_services)
