@@ -51,13 +51,18 @@ impl Markers {
     }
 
     /// `markers[]` as sent: `clustername` first, then every set field in declaration order.
-    /// A list field is sent when it has elements, even empty strings (AKO sends `Path: [""]`).
+    /// A list field is sent when it has elements, even empty strings (AKO sends `Path: [""]`),
+    /// sorted: AKO's marker checksum sorts the lists in place before the body is built.
     pub fn to_json(&self, cluster: &str) -> Value {
         let mut list = vec![json!({"key": "clustername", "values": [cluster]})];
         for (key, field) in self.fields() {
             match field {
                 Field::One(v) if !v.is_empty() => list.push(json!({"key": key, "values": [v]})),
-                Field::Many(v) if !v.is_empty() => list.push(json!({"key": key, "values": v})),
+                Field::Many(v) if !v.is_empty() => {
+                    let mut v = v.to_vec();
+                    v.sort();
+                    list.push(json!({"key": key, "values": v}));
+                }
                 _ => {}
             }
         }

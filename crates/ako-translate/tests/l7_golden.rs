@@ -10,6 +10,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use ako_translate::NsName;
+use ako_translate::rules::{host_rule_verdict, http_rule_verdict};
 use ako_translate::translate;
 use common::{load_case, load_snapshot};
 use serde_json::Value;
@@ -199,6 +201,25 @@ fn compare_case(dir: &Path) -> Vec<String> {
             out.push(format!(
                 "{case} Services sharing a VIP: ours {our_groups:?} != AKO's {ako_groups:?}"
             ));
+        }
+    }
+    // HostRule and HTTPRule status: what AKO wrote (`status.status`, `status.error`) against
+    // our verdict for the same rule.
+    if let Ok(text) = std::fs::read_to_string(dir.join("status_rules.json")) {
+        let status: Vec<Value> = serde_json::from_str(&text).unwrap();
+        for s in &status {
+            let kind = s["kind"].as_str().unwrap();
+            let key = NsName::new(s["namespace"].as_str().unwrap(), s["name"].as_str().unwrap());
+            let verdict = match kind {
+                "HostRule" => host_rule_verdict(&snap, &settings, &cloud, &key),
+                _ => http_rule_verdict(&snap, &settings, &cloud, &key),
+            };
+            let ours = verdict.status().map(|(st, e)| (st.to_owned(), e.to_owned()));
+            let text = |k: &str| s["status"][k].as_str().unwrap_or_default().to_owned();
+            let ako = (!s["status"]["status"].is_null()).then(|| (text("status"), text("error")));
+            if ours != ako {
+                out.push(format!("{case} status {kind} {key}: ours {ours:?} != AKO's {ako:?}"));
+            }
         }
     }
     out

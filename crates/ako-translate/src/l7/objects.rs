@@ -409,7 +409,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn redirect_policy(&self, tenant: &str, name: &str, hosts: &[String], markers: &Markers) -> DesiredObject {
-        let cksum = checksum::http_policy_set_checksum(&[], Some(hosts), markers.checksum(self.cluster));
+        // Sorted: AKO's checksum sorts the redirect hosts in place before the body is built.
+        let mut hosts = hosts.to_vec();
+        hosts.sort();
+        let cksum = checksum::http_policy_set_checksum(&[], Some(&hosts), markers.checksum(self.cluster));
         DesiredObject {
             kind: ObjectType::HttpPolicySet,
             tenant: tenant.to_owned(),
@@ -597,7 +600,10 @@ impl<'a> Ctx<'a> {
                 body["application_profile_ref"] = json!(format!("/api/applicationprofile/?name={SECURE_HTTP_PROFILE}"));
                 body["type"] = json!("VS_TYPE_VH_CHILD");
                 body["vh_parent_vs_ref"] = json!(format!("/api/virtualservice/?name={parent}"));
-                body["vh_domain_name"] = json!(vh_domains);
+                // Sorted: the VS's markers share AKO's slice, and their checksum sorts it.
+                let mut domains = vh_domains.clone();
+                domains.sort();
+                body["vh_domain_name"] = json!(domains);
                 body["ign_pool_net_reach"] = json!(false);
             }
             None => {
@@ -630,9 +636,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn path_policy(&self, tenant: &str, name: &str, host: &[String], policy: &PolicySet) -> DesiredObject {
-        let mut paths: Vec<String> = policy.rules.iter().filter_map(|r| r.path.clone()).collect();
-        // Sorted, as AKO sends them (its checksum sorts the marker values in place).
-        paths.sort();
+        let paths: Vec<String> = policy.rules.iter().filter_map(|r| r.path.clone()).collect();
         // Longest path first, path-less rules last (stable for equal lengths).
         let mut ordered: Vec<&HostPathRule> = policy.rules.iter().filter(|r| r.path.is_some()).collect();
         ordered.sort_by_key(|r| std::cmp::Reverse(r.path.as_ref().map_or(0, String::len)));

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Migration check: Go AKO populates avisim, then `ako run` takes over. A tool, not run in CI.
+#
+#   migrate.sh CASE_DIR...
+#
+# For each case: capture.sh runs Go AKO on it (avisim then holds what AKO built, the cluster holds
+# the case's objects with the statuses AKO wrote), then `ako run` starts on the same cluster and
+# controller with the case's values.yaml. Once it is ready and the controller has been quiet for
+# MIGRATE_QUIET seconds, the writes it sent are counted by method and type, and the
+# resourceVersions of every Ingress, Service, HostRule and HTTPRule are compared with those before
+# it started (a status ako-rs rewrote changes its object's resourceVersion).
+#
+# Needs what capture.sh needs (same environment), plus AKO_RS (the ako binary)
+# [<repo>/target/release/ako]. MIGRATE_QUIET [8], MIGRATE_DEADLINE [120] seconds.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../../.." && pwd)
+export KUBECONFIG=${KUBECONFIG:-/tmp/akol7/te/kubeconfig}
+export AVISIM_URL=${AVISIM_URL:-https://127.0.0.1:19743}
+export AVISIM_CA=${AVISIM_CA:-/tmp/akol7/sim/ca.crt}
+export WORK=${WORK:-/tmp/akol7}
+export KUBECTL=${KUBECTL:-$repo/.testenv/bin/kubectl}
+AKO_RS=${AKO_RS:-$repo/target/release/ako}
+quiet=${MIGRATE_QUIET:-8}
+deadline=${MIGRATE_DEADLINE:-120}
+[[ -x $AKO_RS ]] || { echo "migrate.sh: no ako binary at $AKO_RS" >&2; exit 1; }
+
+sim() { curl -sf --cacert "$AVISIM_CA" -X "$1" "$AVISIM_URL$2"; }
+versions() {
+	for kind in ingresses.networking.k8s.io services hostrules.ako.vmware.com httprules.ako.vmware.com; do
+		"$KUBECTL" get "$kind" -A -o jsonpath='{range .items[*]}{.kind} {.metadata.namespace}/{.metadata.name} {.metadata.resourceVersion}{"\n"}{end}'
+	done | sort
+}
+
+for c in "$@"; do
+	name=$(basename "$c")
+	"$here/capture.sh" "$name"
+	before=$(versions)
+	mark=$(sim GET /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["writes"])')
+	seq=$(sim GET "/_sim/requests?since=0" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r[-1]["seq"] if r else 0)')
+	values=$WORK/migrate-values.yaml
+	sed "s/^\(  controllerHost:\).*/\1 ${AVISIM_URL#https://}/" "$here/$name/values.yaml" >"$values"
+	portfile=$WORK/migrate-admin.port
+	rm -f "$portfile"
+	"$AKO_RS" run --kubeconfig "$KUBECONFIG" --values "$values" --username admin \
+		--password "${AVISIM_PASSWORD:-Admin-Pass1}" --ca-file "$AVISIM_CA" \
+		--admin-listen 127.0.0.1:0 --admin-port-file "$portfile" >"$WORK/logs/$name.ako-rs.log" 2>&1 &
+	pid=$!
+	trap 'kill $pid 2>/dev/null || true' EXIT
+	start=$(date +%s)
+	until [[ -s $portfile ]] && curl -sf "http://127.0.0.1:$(cat "$portfile")/readyz" >/dev/null; do
+		(($(date +%s) - start < deadline)) || { echo "$name: ako run not ready in ${deadline}s" >&2; exit 1; }
+		sleep 0.5
+	done
+	last=$(sim GET /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["writes"])')
+	still=$(date +%s)
+	while (($(date +%s) - still < quiet)); do
+		sleep 1
+		now=$(sim GET /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["writes"])')
+		[[ $now == "$last" ]] || { last=$now; still=$(date +%s); }
+		(($(date +%s) - start < deadline)) || { echo "$name: controller not quiet in ${deadline}s" >&2; exit 1; }
+	done
+	after=$(versions)
+	kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+	trap - EXIT
+	echo "=== $name: ako run took over; controller writes: $((last - mark))"
+	sim GET "/_sim/requests?since=$seq" | python3 -c '
+import collections, json, sys
+writes = collections.Counter((r["method"], r["type"]) for r in json.load(sys.stdin)
+                             if r["method"] in ("POST", "PUT", "PATCH", "DELETE") and r["path"].startswith("/api/"))
+for (m, t), n in sorted(writes.items()):
+    print(f"  {m} {t}: {n}")'
+	changed=$(diff <(echo "$before") <(echo "$after") | grep -c '^>' || true)
+	echo "  Kubernetes objects whose resourceVersion changed: $changed"
+	diff <(echo "$before") <(echo "$after") | grep '^>' | sed 's/^>/   /' || true
+done
