@@ -552,6 +552,17 @@ pub fn http_policy_set_checksum(rules: &[HostPathRule], redirect_hosts: Option<&
     sum.wrapping_add(markers)
 }
 
+/// `AviHttpPolicySetNode.CalculateCheckSum` of a host-header rewrite policy set: its
+/// `AviHostHeaderRewrite` as Go's JSON, plus the markers.
+pub fn host_rewrite_checksum(source_host: &str, target_host: &str, markers: u32) -> u32 {
+    let rewrite = format!(
+        "{{\"Name\":\"\",\"SourceHost\":{},\"TargetHost\":{}}}",
+        go_json_string(source_host),
+        go_json_string(target_host)
+    );
+    hash(&rewrite).wrapping_add(markers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 //! | touch                 | units touched                                                          |
 //! |-----------------------|------------------------------------------------------------------------|
 //! | a root itself         | its units before and after; the units reading it; under Strict, those of every root sharing a host with it, transitively |
-//! | [`Touch::Readers`]    | the units of the roots naming it (a Secret)                            |
+//! | [`Touch::Readers`]    | the units of the roots naming it (a Secret), and the hosts of the rules reading it |
 //! | [`Touch::PartOf`]     | as a change of the owner's input, the owner before and after (an EndpointSlice of its Service) |
 //! | [`Touch::InputOf`]    | as a change of each object's input (a Pod: the Services of its namespace) |
 //! | [`Touch::RootsIn`]    | every root of the namespace, as if it changed itself, and what its rules touch (a Namespace) |
@@ -49,6 +49,8 @@ pub struct Deps {
     owners: HashMap<ObjRef, ObjRef>,
     /// The hosts each rule's change touches, as last seen.
     patterns: HashMap<ObjRef, Vec<HostPattern>>,
+    /// The objects each rule reads (also in `readers`, the rule as their reader), as last seen.
+    rule_reads: HashMap<ObjRef, Vec<ObjRef>>,
 }
 
 /// The inputs of an index operation.
@@ -76,8 +78,12 @@ impl Deps {
                             Touch::PartOf(Some(owner)) => {
                                 self.deps.owners.insert(ObjRef::of::<K>(key), owner);
                             }
-                            Touch::Hosts(patterns) if !patterns.is_empty() => {
-                                self.deps.patterns.insert(ObjRef::of::<K>(key), patterns);
+                            Touch::Hosts(patterns, reads) => {
+                                let me = ObjRef::of::<K>(key);
+                                self.deps.set_rule_reads(&me, reads);
+                                if !patterns.is_empty() {
+                                    self.deps.patterns.insert(me, patterns);
+                                }
                             }
                             _ => {}
                         }
@@ -159,7 +165,14 @@ impl Deps {
     fn apply(&mut self, ctx: &Ctx<'_>, me: &ObjRef, touch: Touch, out: &mut BTreeSet<Unit>) {
         match touch {
             Touch::Nothing => {}
-            Touch::Readers => self.readers_units(&Dep::Object(me.clone()), out),
+            Touch::Readers => {
+                self.readers_units(&Dep::Object(me.clone()), out);
+                for rule in self.rules_reading(me) {
+                    for p in self.patterns.get(&rule).into_iter().flatten() {
+                        self.pattern_units(ctx, p, out);
+                    }
+                }
+            }
             Touch::PartOf(owner) => {
                 let before = match &owner {
                     Some(o) => self.owners.insert(me.clone(), o.clone()),
@@ -198,7 +211,8 @@ impl Deps {
                     self.root_changed(ctx, r, out);
                 }
             }
-            Touch::Hosts(after) => {
+            Touch::Hosts(after, reads) => {
+                self.set_rule_reads(me, reads);
                 let before = if after.is_empty() {
                     self.patterns.remove(me)
                 } else {
@@ -287,6 +301,34 @@ impl Deps {
                 }
             }
         }
+    }
+
+    /// The rules (not roots) reading `object`: a change of it may change their verdicts.
+    pub fn rules_reading(&self, object: &ObjRef) -> Vec<ObjRef> {
+        self.readers
+            .get(&Dep::Object(object.clone()))
+            .into_iter()
+            .flat_map(SmallSet::iter)
+            .filter(|r| self.rule_reads.contains_key(*r))
+            .cloned()
+            .collect()
+    }
+
+    /// Record what rule `me` reads now, as a reader of each.
+    fn set_rule_reads(&mut self, me: &ObjRef, reads: Vec<ObjRef>) {
+        for old in self.rule_reads.remove(me).into_iter().flatten() {
+            remove_from(&mut self.readers, &Dep::Object(old), me);
+        }
+        if reads.is_empty() {
+            return;
+        }
+        for r in &reads {
+            self.readers
+                .entry(Dep::Object(r.clone()))
+                .or_default()
+                .insert(me.clone());
+        }
+        self.rule_reads.insert(me.clone(), reads);
     }
 
     /// The units reading `object`'s input: those of the roots naming it, and its own.

@@ -11,6 +11,7 @@ use crate::checksum::TargetPort;
 use crate::key::{Kind, NsName};
 use crate::model::{CloudFacts, Failure};
 use crate::namespaces::{namespace_accepted, tenant_of};
+use crate::rules::verdict::certificate_secrets;
 use crate::rules::{VsRule, host_rule_for};
 use crate::settings::{FqdnReusePolicy, Settings};
 use crate::snapshot::Snapshot;
@@ -58,8 +59,9 @@ pub struct ParsedIngress {
     pub name: String,
     /// Hosts served over HTTP on the shared VS.
     pub insecure: Vec<HostPaths>,
-    /// Hosts served over HTTPS, with the name of their Secret (in the Ingress's namespace).
-    pub tls: Vec<(String, HostPaths)>,
+    /// Hosts served over HTTPS, with their Secret: the Ingress's (`spec.tls`), or the one its
+    /// HostRule names (`type: secret`, in the rule's namespace), which takes precedence.
+    pub tls: Vec<(NsName, HostPaths)>,
     /// Hosts served over HTTPS with the controller certificate of their HostRule, whether or
     /// not `spec.tls` names them (AKO's "additional secure hosts").
     pub rule_tls: Vec<HostPaths>,
@@ -129,14 +131,28 @@ pub fn accepted_ingresses(
             continue;
         }
         let tenant = tenant_of(snap, settings, ns);
-        let rule_certified = |host: &str| {
-            host_rule_for(snap, settings, cloud, &tenant, host).is_some_and(|(k, r)| VsRule::of(k, r).has_certificate())
+        let rule_cert = |host: &str| match host_rule_for(snap, settings, cloud, &tenant, host) {
+            Some((k, r)) if VsRule::of(k, r).has_certificate() => RuleCert::Controller,
+            Some((k, r)) => certificate_secrets(r)
+                .first()
+                .map_or(RuleCert::None, |s| RuleCert::Secret(NsName::new(&k.namespace, *s))),
+            None => RuleCert::None,
         };
-        if let Some(p) = parse(snap, ns, name, ing, &domains, &rule_certified, failures) {
+        if let Some(p) = parse(snap, ns, name, ing, &domains, &rule_cert, failures) {
             out.push(p);
         }
     }
     out
+}
+
+/// What the HostRule of a host says about its certificate.
+enum RuleCert {
+    /// Nothing: the Ingress's `spec.tls` decides.
+    None,
+    /// Certificates on the controller (`type: ref`).
+    Controller,
+    /// A Secret (`type: secret`).
+    Secret(NsName),
 }
 
 enum Class {
@@ -207,7 +223,7 @@ fn parse(
     name: &str,
     ing: &Ingress,
     domains: &[String],
-    rule_certified: &dyn Fn(&str) -> bool,
+    rule_cert: &dyn Fn(&str) -> RuleCert,
     failures: &mut Vec<Failure>,
 ) -> Option<ParsedIngress> {
     let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, ns, name, message));
@@ -262,11 +278,20 @@ fn parse(
             None => hosts.push(HostPaths { host, paths, generated }),
         }
     }
-    let (rule_tls, mut hosts): (Vec<HostPaths>, Vec<HostPaths>) =
-        hosts.into_iter().partition(|h| rule_certified(&h.host));
+    // A HostRule's certificate decides first: the controller's, or a Secret of its own.
+    let mut rule_tls = Vec::new();
     let mut tls = Vec::new();
+    let mut rest = Vec::new();
+    for h in hosts {
+        match rule_cert(&h.host) {
+            RuleCert::Controller => rule_tls.push(h),
+            RuleCert::Secret(secret) => tls.push((secret, h)),
+            RuleCert::None => rest.push(h),
+        }
+    }
+    let mut hosts = rest;
     for t in spec.tls.as_deref().unwrap_or_default() {
-        let secret = t.secret_name.clone().unwrap_or_default();
+        let secret = NsName::new(ns, t.secret_name.as_deref().unwrap_or_default());
         for host in t.hosts.as_deref().unwrap_or_default() {
             if !valid(host) {
                 continue;

@@ -74,7 +74,9 @@ enum Op {
         ns: usize,
         name: usize,
         fqdn: usize,
-        cert: bool,
+        /// 0: none, 1: a controller certificate, 2: a Secret of the rule's namespace.
+        cert: u8,
+        gslb: bool,
         alias: Option<usize>,
         listener: bool,
         created: u8,
@@ -117,12 +119,22 @@ fn op() -> impl Strategy<Value = Op> {
             ns.clone(),
             0..RULES.len(),
             0..RULE_FQDNS.len(),
+            0u8..3,
             any::<bool>(),
             proptest::option::of(0..ALIASES.len()),
             any::<bool>(),
             0u8..5,
         )
-            .prop_map(|(ns, name, fqdn, cert, alias, listener, created)| Op::PutHostRule { ns, name, fqdn, cert, alias, listener, created }),
+            .prop_map(|(ns, name, fqdn, cert, gslb, alias, listener, created)| Op::PutHostRule {
+                ns,
+                name,
+                fqdn,
+                cert,
+                gslb,
+                alias,
+                listener,
+                created
+            }),
         1 => (ns.clone(), 0..RULES.len()).prop_map(|(n, r)| Op::DelHostRule(n, r)),
         2 => (ns.clone(), 0..RULES.len(), 0..HOSTS.len() - 1, any::<bool>(), 0u8..5)
             .prop_map(|(ns, name, host, target, created)| Op::PutHttpRule { ns, name, host, target, created }),
@@ -262,14 +274,20 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             name,
             fqdn,
             cert,
+            gslb,
             alias,
             listener,
             created,
         } => {
             let (f, t) = RULE_FQDNS[*fqdn];
             let mut vh = json!({"fqdn": f, "fqdnType": t, "wafPolicy": "waf", "enableVirtualHost": true});
-            if *cert {
-                vh["tls"] = json!({"sslKeyCertificate": {"name": "cert", "type": "ref"}});
+            match cert {
+                1 => vh["tls"] = json!({"sslKeyCertificate": {"name": "cert", "type": "ref"}}),
+                2 => vh["tls"] = json!({"sslKeyCertificate": {"name": SECRETS[0], "type": "secret"}}),
+                _ => {}
+            }
+            if *gslb {
+                vh["gslb"] = json!({"fqdn": "shop.gslb.example"});
             }
             if let Some(a) = alias {
                 vh["aliases"] = json!([ALIASES[*a]]);

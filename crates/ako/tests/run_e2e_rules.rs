@@ -8,6 +8,10 @@
 //!   Warning Event naming it) and changes nothing; once the policy exists on the controller the
 //!   next full resync accepts it, without the rule being touched.
 //! * A restarted `ako run` writes nothing.
+//! * A HostRule taking its certificate from a Secret (`type: secret`) is Rejected while the
+//!   Secret is missing, and once it is created serves its insecure host as an SNI child with that
+//!   certificate, following the Secret's updates; a HostRule with a GSLB FQDN on an insecure host
+//!   gets the parent's host-header rewrite policy, removed with the rule.
 //!
 //! Everything is polled with a deadline.
 
@@ -367,6 +371,147 @@ async fn a_rule_naming_a_missing_object_is_rejected_until_the_controller_has_it(
         rule_status(&ns, "HostRule", "shop")
             .await
             .filter(|(s, _)| s == "Accepted")
+    })
+    .await;
+}
+
+/// The PEM certificate of a controller certificate object.
+fn certificate_pem(obj: &Value) -> Option<&str> {
+    obj["certificate"]["certificate"].as_str()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_certificate_and_a_gslb_fqdn_from_host_rules() {
+    let ns = scoped_namespace("run-rules-secret").await;
+    install_crds(&ns.client()).await;
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let plain = format!("plain.{}.avi.internal", ns.name());
+    let global = format!("global.{}.avi.internal", ns.name());
+    create::<Service>(
+        &ns,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}),
+    )
+    .await;
+    create::<EndpointSlice>(&ns, slice("web-1", "web", &["10.7.0.1"])).await;
+    let rules: Vec<Value> = [&plain, &global]
+        .iter()
+        .map(|h| {
+            json!({"host": h, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}})
+        })
+        .collect();
+    create::<Ingress>(
+        &ns,
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+            "spec": {"rules": rules}}),
+    )
+    .await;
+    create_rule(
+        &ns,
+        "HostRule",
+        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "cert"},
+            "spec": {"virtualhost": {"fqdn": plain,
+                "tls": {"sslKeyCertificate": {"name": "rule-tls", "type": "secret"}}}}}),
+    )
+    .await;
+    create_rule(
+        &ns,
+        "HostRule",
+        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "gslb"},
+            "spec": {"virtualhost": {"fqdn": global, "gslb": {"fqdn": "shop.gslb.example"}}}}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = ako(dir.path(), "ako-0", ns.name(), &sim, 0);
+
+    // The GSLB FQDN's Host header is rewritten to the host on the shared parent.
+    let parent = format!("{CLUSTER}--Shared-L7-0");
+    let rewrite = format!("{parent}--host-hdr-re-write--{global}");
+    let policy = eventually("the rewrite policy", WAIT, &run, || {
+        avi_object(&avi, "httppolicyset", &rewrite)
+    })
+    .await;
+    let rule = &policy["http_request_policy"]["rules"][0];
+    assert_eq!(
+        rule["match"]["host_hdr"]["value"],
+        json!(["shop.gslb.example"]),
+        "{policy}"
+    );
+    assert_eq!(rule["hdr_action"][0]["hdr"]["value"]["val"], json!(global), "{policy}");
+    eventually("the parent using it", WAIT, &run, || async {
+        let vs = avi_object(&avi, "virtualservice", &parent).await?;
+        vs["http_policies"]
+            .as_array()?
+            .iter()
+            .any(|p| ref_name(&p["http_policy_set_ref"]) == Some(rewrite.as_str()))
+            .then_some(())
+    })
+    .await;
+
+    // Without its Secret the certificate rule is Rejected and the host stays insecure.
+    let status = eventually("the rule Rejected", WAIT, &run, || rule_status(&ns, "HostRule", "cert")).await;
+    assert_eq!(
+        status,
+        ("Rejected".to_owned(), "secret \"rule-tls\" not found".to_owned())
+    );
+    let child = format!("{CLUSTER}--{plain}");
+    assert!(avi_object(&avi, "virtualservice", &child).await.is_none());
+
+    // The Secret appears: the host becomes an SNI child with its certificate.
+    let secret = support::tls_secret("rule-tls", &plain, "kubernetes.io/tls");
+    let first = secret["stringData"]["tls.crt"].as_str().unwrap().to_owned();
+    create::<Secret>(&ns, secret).await;
+    let status = eventually("the rule Accepted", WAIT, &run, || async {
+        rule_status(&ns, "HostRule", "cert")
+            .await
+            .filter(|(s, _)| s == "Accepted")
+    })
+    .await;
+    assert_eq!(status.1, "");
+    let vs = eventually("the SNI child", WAIT, &run, || {
+        avi_object(&avi, "virtualservice", &child)
+    })
+    .await;
+    let certs: Vec<&str> = vs["ssl_key_and_certificate_refs"]
+        .as_array()
+        .expect("certificates")
+        .iter()
+        .filter_map(ref_name)
+        .collect();
+    assert_eq!(certs, [child.as_str()]);
+    let cert = avi_object(&avi, "sslkeyandcertificate", &child)
+        .await
+        .expect("the certificate");
+    assert_eq!(certificate_pem(&cert), Some(first.as_str()));
+
+    // A new certificate in the Secret reaches the controller.
+    let renewed = support::tls_secret("rule-tls", &plain, "kubernetes.io/tls");
+    let second = renewed["stringData"]["tls.crt"].as_str().unwrap().to_owned();
+    ns.api::<Secret>()
+        .patch(
+            "rule-tls",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&json!({"stringData": renewed["stringData"]})),
+        )
+        .await
+        .expect("renew the certificate");
+    eventually("the renewed certificate", WAIT, &run, || async {
+        let cert = avi_object(&avi, "sslkeyandcertificate", &child).await?;
+        (certificate_pem(&cert) == Some(second.as_str())).then_some(())
+    })
+    .await;
+
+    // Deleting the GSLB rule removes its policy set.
+    rule_api(&ns, "HostRule")
+        .delete("gslb", &DeleteParams::default())
+        .await
+        .expect("delete the rule");
+    eventually("the rewrite policy gone", WAIT, &run, || async {
+        avi_object(&avi, "httppolicyset", &rewrite)
+            .await
+            .is_none()
+            .then_some(())
     })
     .await;
 }

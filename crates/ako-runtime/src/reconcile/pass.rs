@@ -123,6 +123,11 @@ impl<C: Cluster> Reconciler<C> {
                     self.deps
                         .changed(&index.snapshot, &self.settings, &self.cloud, r.kind, &r.key),
                 );
+                // A rule naming it (a HostRule's certificate Secret) is judged again.
+                intake.rules.extend(self.deps.rules_reading(r));
+            }
+            if fetched.iter().any(|r| !self.deps.rules_reading(r).is_empty()) {
+                self.rules.invalidate();
             }
             // Before any status is written: what is held is known once the fetches are done.
             self.admin.metrics.cached(&index.counts());
@@ -224,6 +229,11 @@ impl<C: Cluster> Reconciler<C> {
                     self.deps
                         .changed(&index.snapshot, &self.settings, &self.cloud, r.kind, &r.key),
                 );
+                let readers = self.deps.rules_reading(r);
+                if !readers.is_empty() {
+                    self.rules.invalidate();
+                    rules.extend(readers);
+                }
             }
         }
         // Evidence: a root seen deleted, or changed itself (an edit of its class or hosts).

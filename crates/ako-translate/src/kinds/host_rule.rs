@@ -1,11 +1,13 @@
 //! HostRule (`ako.vmware.com/v1beta1`): settings of the virtual service of the hosts its FQDN
 //! matches, or of shared parent VSes. Not a root: a change re-translates the models of the hosts
-//! it matched before and matches now. Its CRD is optional: without it, the feature is off.
+//! it matched before and matches now; the Secret of a certificate it names is fetched for it.
+//! Its CRD is optional: without it, the feature is off.
 
 use super::{HostPattern, InputKind, Kind, Store, Touch, same_meta};
 use crate::crds::HostRule;
-use crate::key::NsName;
+use crate::key::{NsName, ObjRef};
 use crate::rules::matching::is_shared_vs_rule;
+use crate::rules::verdict::certificate_secrets;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 
@@ -34,7 +36,7 @@ impl InputKind for HostRule {
 
     /// Its hosts, and those of every rule with aliases: an alias is claimed by the oldest rule
     /// naming it, so a change (or deletion) of one rule can accept or reject another.
-    fn touches(_key: &NsName, object: Option<&Self>, snap: &Snapshot, _settings: &Settings) -> Touch {
+    fn touches(key: &NsName, object: Option<&Self>, snap: &Snapshot, _settings: &Settings) -> Touch {
         let mut patterns: Vec<HostPattern> = object.map(pattern).into_iter().collect();
         for other in snap.host_rules().values() {
             let p = pattern(other);
@@ -42,7 +44,12 @@ impl InputKind for HostRule {
                 patterns.push(p);
             }
         }
-        Touch::Hosts(patterns)
+        let reads = object
+            .into_iter()
+            .flat_map(certificate_secrets)
+            .map(|name| ObjRef::new(Kind::Secret, &key.namespace, name))
+            .collect();
+        Touch::Hosts(patterns, reads)
     }
 }
 

@@ -40,6 +40,7 @@ impl InputKind for HttpRule {
                 })
                 .into_iter()
                 .collect(),
+            Vec::new(),
         )
     }
 }

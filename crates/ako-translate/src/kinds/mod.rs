@@ -134,8 +134,10 @@ pub enum Touch {
     RootsOf(Kind),
     /// The units serving the hosts the patterns match (a HostRule, an HTTPRule, and the rules
     /// whose verdict depends on it), before and after the change: the patterns are remembered,
-    /// so a new FQDN touches the old hosts too.
-    Hosts(Vec<HostPattern>),
+    /// so a new FQDN touches the old hosts too. The objects the rule reads (the Secret of a
+    /// HostRule's certificate) follow: they are fetched like a root's, and their change touches
+    /// the rule's hosts.
+    Hosts(Vec<HostPattern>, Vec<ObjRef>),
     /// Every unit (a Node, when pool members are node addresses).
     Everything,
 }

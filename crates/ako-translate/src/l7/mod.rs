@@ -152,7 +152,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
             out.status.extend(status_of(ing, parent, hp));
         }
         for (secret, hp) in &ing.tls {
-            let cert = match certificate(snap, &ing.namespace, secret) {
+            let cert = match certificate(snap, secret) {
                 Ok(c) => c,
                 Err(message) => {
                     fail(format!("TLS host {}: {message}; the host is not served", hp.host));
@@ -162,7 +162,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
             let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
                 continue;
             };
-            if parent.add_tls(&namer, settings, ing, Some((secret, cert)), hp, &mut fail) {
+            if parent.add_tls(&namer, settings, ing, Some((&secret.name, cert)), hp, &mut fail) {
                 out.status.extend(status_of(ing, parent, hp));
             }
         }
@@ -212,7 +212,7 @@ fn build_dedicated(
             .chain(ing.tls.iter().map(|(secret, hp)| (Some(secret), false, hp)))
             .chain(ing.rule_tls.iter().map(|hp| (None, true, hp)));
         for (secret, rule_secured, hp) in hosts {
-            let cert = match secret.map(|s| certificate(snap, &ing.namespace, s).map(|c| (s, c))) {
+            let cert = match secret.map(|s| certificate(snap, s).map(|c| (&s.name, c))) {
                 Some(Err(message)) => {
                     fail(format!("TLS host {}: {message}; the host is not served", hp.host));
                     continue;
@@ -347,11 +347,12 @@ fn parent_for<'a>(
     }))
 }
 
-fn certificate(snap: &Snapshot, ns: &str, secret: &str) -> Result<Cert, String> {
+fn certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {
+    let (ns, secret) = (&key.namespace, &key.name);
     if secret.is_empty() {
         return Err("spec.tls[] entry has no secretName".to_owned());
     }
-    let Some(s) = snap.secrets.get(&NsName::new(ns, secret)) else {
+    let Some(s) = snap.secrets.get(key) else {
         return Err(format!("Secret {ns}/{secret} does not exist"));
     };
     let data = s.data.as_ref();

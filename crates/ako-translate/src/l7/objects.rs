@@ -80,14 +80,27 @@ impl Parent {
             })),
         });
 
-        // Redirect policy: the TLS hosts and their HostRules' aliases.
-        let mut redirect_hosts = self.redirect_hosts.clone();
-        for alias in children.iter().flat_map(|(_, r)| r.iter().flat_map(|r| &r.aliases)) {
-            if !redirect_hosts.contains(alias) {
-                redirect_hosts.push(alias.clone());
+        // GSLB host-header rewrites of the insecure hosts, before the redirect (AKO builds the
+        // insecure hosts first).
+        let mut parent_policies = Vec::new();
+        let insecure: BTreeSet<&str> = self.pools.values().map(|(_, p)| p.host.as_str()).collect();
+        for host in insecure {
+            if let Some(gslb) = ctx.vs_rule(host).and_then(|r| r.gslb_fqdn) {
+                let name = format!("{}--host-hdr-re-write--{host}", self.name);
+                objects.push(ctx.host_rewrite_policy(&self.tenant, &name, &gslb, host));
+                parent_policies.push(name);
             }
         }
-        let mut parent_policies = Vec::new();
+
+        // Redirect policy: the TLS hosts, their HostRules' aliases and GSLB FQDNs.
+        let mut redirect_hosts = self.redirect_hosts.clone();
+        for (_, r) in &children {
+            for extra in r.iter().flat_map(|r| r.aliases.iter().chain(&r.gslb_fqdn)) {
+                if !redirect_hosts.contains(extra) {
+                    redirect_hosts.push(extra.clone());
+                }
+            }
+        }
         if !redirect_hosts.is_empty() && !rule.is_some_and(|r| r.overwrite) {
             objects.push(ctx.redirect_policy(&self.tenant, &self.name, &redirect_hosts, &Markers::default()));
             parent_policies.push(self.name.clone());
@@ -439,6 +452,34 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The policy set rewriting the Host header `gslb` (a GSLB service's FQDN) to `host` on a
+    /// shared parent (`BuildHeaderRewrite`).
+    fn host_rewrite_policy(&self, tenant: &str, name: &str, gslb: &str, host: &str) -> DesiredObject {
+        let markers = Markers::default();
+        let cksum = checksum::host_rewrite_checksum(gslb, host, markers.checksum(self.cluster));
+        DesiredObject {
+            kind: ObjectType::HttpPolicySet,
+            tenant: tenant.to_owned(),
+            name: name.to_owned(),
+            checksum: cksum,
+            body: Body::from(json!({
+                "name": name,
+                "created_by": self.created_by,
+                "tenant_ref": self.tenant_ref,
+                "cloud_config_cksum": cksum.to_string(),
+                "http_request_policy": {"rules": [{
+                    "enable": true,
+                    "index": 0,
+                    "name": format!("{name}-0"),
+                    "match": {"host_hdr": {"match_criteria": "HDR_EQUALS", "value": [gslb]}},
+                    "hdr_action": [{"action": "HTTP_REPLACE_HDR", "hdr": {"name": "Host", "value": {"val": host}}}],
+                }]},
+                "http_security_policy": {},
+                "markers": markers.to_json(self.cluster),
+            })),
+        }
+    }
+
     /// The objects of a host VS: its certificate, pools, pool groups and policy sets, then the
     /// VS itself — an SNI child of `parent`, or (DEDICATED mode, `parent` None) a normal VS
     /// with its own VsVip and redirect policy — with what its HostRule (`rule`) sets.
@@ -495,8 +536,11 @@ impl<'a> Ctx<'a> {
         }
         // The virtual-hosting domains: the host once the VS is secure (an insecure DEDICATED VS
         // never gets it), and its HostRule's aliases. AKO marks the VS and its policy sets with them.
+        // A secure host also serves its GSLB FQDN (not in its VsVip's DNS: the GSLB service owns
+        // that name).
+        let gslb = rule.and_then(|r| r.gslb_fqdn.as_ref()).filter(|_| secure);
         let mut vh_domains: Vec<String> = if secure { vec![vs.host.clone()] } else { Vec::new() };
-        for alias in rule.iter().flat_map(|r| &r.aliases) {
+        for alias in gslb.into_iter().chain(rule.iter().flat_map(|r| &r.aliases)) {
             if !vh_domains.contains(alias) {
                 vh_domains.push(alias.clone());
             }
@@ -524,7 +568,12 @@ impl<'a> Ctx<'a> {
             // DEDICATED: own VsVip (the host and its aliases, no auto-FQDN), own redirect when
             // secure, and the HostRule's listeners.
             let mut fqdns = vec![vs.host.clone()];
-            fqdns.extend(vh_domains.iter().filter(|d| **d != vs.host).cloned());
+            fqdns.extend(
+                vh_domains
+                    .iter()
+                    .filter(|d| **d != vs.host && Some(*d) != gslb)
+                    .cloned(),
+            );
             let vip = rule.and_then(|r| r.load_balancer_ip.as_deref()).unwrap_or("");
             objects.push(self.vsvip(tenant, &vs.name, &fqdns, vip));
             refs.push(format!("VSVIP{}", vs.name));
@@ -534,7 +583,9 @@ impl<'a> Ctx<'a> {
                     host: vh_domains.clone(),
                     ..Markers::default()
                 };
-                objects.push(self.redirect_policy(tenant, &vs.name, &fqdns, &redirect_markers));
+                let mut hosts = fqdns.clone();
+                hosts.extend(gslb.cloned());
+                objects.push(self.redirect_policy(tenant, &vs.name, &hosts, &redirect_markers));
             }
             ports = host_rule::ports(rule, ports);
         }

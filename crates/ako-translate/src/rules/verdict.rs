@@ -54,6 +54,19 @@ impl Verdict {
     }
 }
 
+/// The Secrets (of the rule's namespace) its `type: secret` certificates name, main first.
+pub fn certificate_secrets(rule: &HostRule) -> Vec<&str> {
+    let Some(c) = rule.spec.virtualhost.tls.as_ref().map(|t| &t.ssl_key_certificate) else {
+        return Vec::new();
+    };
+    let alt = c.alternate_certificate.iter().map(|a| (a.type_, &a.name));
+    std::iter::once((c.type_, &c.name))
+        .chain(alt)
+        .filter(|(t, name)| *t == CertificateType::Secret && !name.is_empty())
+        .map(|(_, name)| name.as_str())
+        .collect()
+}
+
 /// The controller objects a HostRule names, in AKO's field order.
 pub fn host_rule_refs(rule: &HostRule) -> Vec<ControllerRef> {
     let vh = &rule.spec.virtualhost;
@@ -191,6 +204,11 @@ fn own_checks(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &Ns
     if let Some(e) = vh.aliases.as_ref().and_then(|a| alias_error(vh, a)) {
         return Verdict::Rejected(e);
     }
+    for name in certificate_secrets(rule) {
+        if !snap.secrets.contains_key(&NsName::new(&key.namespace, name)) {
+            return Verdict::Rejected(format!("secret \"{name}\" not found"));
+        }
+    }
     if vh.icap_profile.as_ref().is_some_and(|i| i.len() > 1) {
         return Verdict::Rejected("Can only have 1 ICAP profile associated with VS".to_owned());
     }
@@ -241,20 +259,11 @@ fn unsupported(rule: &HostRule) -> Option<&'static str> {
     let vh = &rule.spec.virtualhost;
     let tls = vh.tls.as_ref().map(|t| &t.ssl_key_certificate);
     if tls.is_some_and(|c| {
-        (c.type_ == CertificateType::Secret && !c.name.is_empty())
-            || c.alternate_certificate
-                .as_ref()
-                .is_some_and(|a| a.type_ == CertificateType::Secret)
+        c.alternate_certificate
+            .as_ref()
+            .is_some_and(|a| a.type_ == CertificateType::Secret && !a.name.is_empty())
     }) {
-        return Some("tls.sslKeyCertificate of type secret");
-    }
-    if vh
-        .gslb
-        .as_ref()
-        .and_then(|g| g.fqdn.as_deref())
-        .is_some_and(|f| !f.is_empty())
-    {
-        return Some("gslb.fqdn");
+        return Some("tls.sslKeyCertificate.alternateCertificate of type secret");
     }
     if vh.use_regex == Some(true) {
         return Some("useRegex");

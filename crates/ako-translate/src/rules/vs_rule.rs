@@ -40,6 +40,10 @@ pub struct VsRule {
     pub analytics_policy: Option<AnalyticsPolicyOut>,
     /// More virtual-hosting domains for the host.
     pub aliases: Vec<String>,
+    /// `gslb.fqdn`: the FQDN a GSLB service sends clients with. A host of the shared parent gets
+    /// a policy set rewriting it to the host; an SNI child serves it as a virtual-hosting domain
+    /// and the parent redirects it (never in a VsVip's DNS: the GSLB service owns that name).
+    pub gslb_fqdn: Option<String>,
     /// `tcpSettings.listeners` as (port, SSL): a shared parent's or dedicated VS's services.
     pub listeners: Option<Vec<(i32, bool)>>,
     /// `tcpSettings.loadBalancerIP`: the VsVip's address (shared parent, dedicated VS).
@@ -167,6 +171,7 @@ impl VsRule {
             enabled: vh.enable_virtual_host,
             analytics_policy,
             aliases: vh.aliases.clone().unwrap_or_default(),
+            gslb_fqdn: vh.gslb.as_ref().and_then(|g| g.fqdn.clone()).filter(|f| !f.is_empty()),
             listeners: tcp.and_then(|t| t.listeners.as_ref()).map(|ls| {
                 ls.iter()
                     .map(|l| (l.port.unwrap_or(0), l.enable_ssl.unwrap_or(false)))
