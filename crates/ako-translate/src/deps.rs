@@ -193,15 +193,22 @@ impl Deps {
                 for r in &roots {
                     self.root_changed(ctx, r, out);
                 }
-                // The rules of the namespace too: its filters and tenant decide where they apply.
-                let rules: Vec<&HostPattern> = self
+                // The rules of the namespace too: its filters and tenant decide where they apply,
+                // and whether what they read is fetched.
+                let mut rules: Vec<ObjRef> = self
                     .patterns
-                    .iter()
-                    .filter(|(r, _)| r.key.namespace == ns)
-                    .flat_map(|(_, p)| p)
+                    .keys()
+                    .filter(|r| r.key.namespace == ns)
+                    .cloned()
                     .collect();
-                for p in rules {
-                    self.pattern_units(ctx, p, out);
+                rules.sort();
+                for r in &rules {
+                    if let Touch::Hosts(_, reads) = touch_of(ctx, r) {
+                        self.set_rule_reads(r, reads);
+                    }
+                    for p in self.patterns.get(r).into_iter().flatten() {
+                        self.pattern_units(ctx, p, out);
+                    }
                 }
             }
             Touch::RootsOf(kind) => {
@@ -382,6 +389,28 @@ fn root_of<K: InputKind>(ctx: &Ctx<'_>, key: &NsName) -> Root {
         units: K::units(ctx.snap, ctx.settings, ctx.cloud, key).into_iter().collect(),
         deps: deps.into_iter().collect(),
     }
+}
+
+/// What the object `me` (of a kind that is not a root) touches now.
+fn touch_of(ctx: &Ctx<'_>, me: &ObjRef) -> Touch {
+    struct Get<'a, 'b> {
+        ctx: &'a Ctx<'b>,
+        key: &'a NsName,
+        out: Touch,
+    }
+    impl KindVisitor for Get<'_, '_> {
+        fn visit<K: InputKind>(&mut self) {
+            let object = K::store(self.ctx.snap).get(self.key);
+            self.out = K::touches(self.key, object, self.ctx.snap, self.ctx.settings);
+        }
+    }
+    let mut g = Get {
+        ctx,
+        key: &me.key,
+        out: Touch::Nothing,
+    };
+    with_kind(me.kind, &mut g);
+    g.out
 }
 
 /// [`root_of`] for a root known by reference; `None` when it is not in the snapshot.

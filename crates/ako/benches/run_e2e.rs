@@ -14,8 +14,9 @@
 //!
 //! Knobs: `AKO_BENCH_INGRESSES` (default 1000), `AKO_BENCH_CHANGES` (default 50),
 //! `AKO_BENCH_TIMEOUT_S` (per phase, default 600), `AKO_BENCH_SHARD` (shardVSSize, default
-//! SMALL). Needs the testenv API server
-//! (`AKO_TESTENV_BIN`, as for the e2e tests).
+//! SMALL), `AKO_BENCH_HOSTRULES` (default 0: that many of the hosts get a HostRule naming a
+//! controller certificate and a WAF policy, which makes each an SNI child). Needs the testenv API
+//! server (`AKO_TESTENV_BIN`, as for the e2e tests).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -30,7 +31,8 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use support::{AkoRun, USER, eventually_every, scoped_namespace};
 
@@ -60,15 +62,32 @@ fn slice(i: usize, endpoints: usize) -> Value {
 
 /// The Services are headless: testenv's service CIDR holds a few hundred ClusterIPs only, and
 /// the pools are built from the EndpointSlices either way.
-async fn create_world(ns: &TestNamespace, n: usize) {
+async fn create_world(ns: &TestNamespace, n: usize, rules: usize) {
     let services = ns.api::<Service>();
     let slices = ns.api::<EndpointSlice>();
     let ingresses = ns.api::<Ingress>();
+    let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1beta1", "HostRule");
+    let host_rules: Api<DynamicObject> = Api::namespaced_with(
+        ns.client(),
+        ns.name(),
+        &ApiResource::from_gvk_with_plural(&gvk, "hostrules"),
+    );
     let pp = PostParams::default();
+    // Every `every`-th host gets a HostRule.
+    let every = if rules == 0 { usize::MAX } else { (n / rules).max(1) };
     futures::stream::iter(0..n)
         .map(|i| {
-            let (services, slices, ingresses, pp) = (&services, &slices, &ingresses, &pp);
+            let (services, slices, ingresses, host_rules, pp) = (&services, &slices, &ingresses, &host_rules, &pp);
             async move {
+                if i % every == 0 && i / every < rules {
+                    let rule: DynamicObject = serde_json::from_value(json!({
+                        "apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": format!("web-{i}")},
+                        "spec": {"virtualhost": {"fqdn": format!("app-{i}.avi.internal"), "wafPolicy": "System-WAF-Policy",
+                            "tls": {"sslKeyCertificate": {"name": "avi-cert", "type": "ref"}}}}
+                    }))
+                    .unwrap();
+                    host_rules.create(pp, &rule).await.expect("create HostRule");
+                }
                 let name = format!("web-{i}");
                 let svc: Service = serde_json::from_value(json!({
                     "apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
@@ -152,10 +171,18 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     let (sim, avi) = support::avisim(PASSWORD).await;
     let ns = scoped_namespace("bench-run").await;
 
+    let rules = env_usize("AKO_BENCH_HOSTRULES", 0);
+    if rules > 0 {
+        let crd =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/helm/ako/crds/ako.vmware.com_hostrules.yaml");
+        ako_testenv::install_crd(&ns.client(), crd)
+            .await
+            .expect("install the HostRule CRD");
+    }
     let t = Instant::now();
-    create_world(&ns, n).await;
+    create_world(&ns, n, rules).await;
     println!(
-        "created {n} Ingresses + Services + EndpointSlices through the API in {:.1} s",
+        "created {n} Ingresses + Services + EndpointSlices ({rules} HostRules) through the API in {:.1} s",
         t.elapsed().as_secs_f64()
     );
 

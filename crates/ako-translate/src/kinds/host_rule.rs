@@ -6,6 +6,7 @@
 use super::{HostPattern, InputKind, Kind, Store, Touch, same_meta};
 use crate::crds::HostRule;
 use crate::key::{NsName, ObjRef};
+use crate::namespaces::namespace_accepted;
 use crate::rules::matching::is_shared_vs_rule;
 use crate::rules::verdict::certificate_secrets;
 use crate::settings::Settings;
@@ -36,7 +37,7 @@ impl InputKind for HostRule {
 
     /// Its hosts, and those of every rule with aliases: an alias is claimed by the oldest rule
     /// naming it, so a change (or deletion) of one rule can accept or reject another.
-    fn touches(key: &NsName, object: Option<&Self>, snap: &Snapshot, _settings: &Settings) -> Touch {
+    fn touches(key: &NsName, object: Option<&Self>, snap: &Snapshot, settings: &Settings) -> Touch {
         let mut patterns: Vec<HostPattern> = object.map(pattern).into_iter().collect();
         for other in snap.host_rules().values() {
             let p = pattern(other);
@@ -44,7 +45,10 @@ impl InputKind for HostRule {
                 patterns.push(p);
             }
         }
+        // What a rule of a namespace this instance does not serve names is never fetched.
+        let served = namespace_accepted(snap, settings, &key.namespace);
         let reads = object
+            .filter(|_| served)
             .into_iter()
             .flat_map(certificate_secrets)
             .map(|name| ObjRef::new(Kind::Secret, &key.namespace, name))
