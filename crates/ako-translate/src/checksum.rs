@@ -510,39 +510,91 @@ pub struct HostPathRule {
     pub ingress: String,
     /// Service port of the backend.
     pub svc_port: i32,
+    /// `MatchCase` (`INSENSITIVE` for a regex path; empty otherwise).
+    pub match_case: String,
+    /// `StringGroupRefs` (the string group of a regex path).
+    pub string_group_refs: Vec<String>,
+    /// The rule as first built, when a HostRule changed it afterwards (regex, application root).
+    pub built_as: Option<Box<HostPathRule>>,
+    /// AKO hashed it once more after the change (a regex path).
+    pub rehashed: bool,
 }
 
 impl HostPathRule {
+    /// A rule as built from an Ingress path.
+    pub fn new(
+        name: String,
+        path: Option<String>,
+        pool: String,
+        pool_group: String,
+        match_criteria: &str,
+        ingress: String,
+        svc_port: i32,
+    ) -> Self {
+        HostPathRule {
+            name,
+            path,
+            pool,
+            pool_group,
+            match_criteria: match_criteria.to_owned(),
+            ingress,
+            svc_port,
+            match_case: String::new(),
+            string_group_refs: Vec::new(),
+            built_as: None,
+            rehashed: false,
+        }
+    }
+
     fn go_json(&self, checksum: u32) -> String {
         let path = match &self.path {
             Some(p) => format!("[{}]", go_json_string(p)),
             None => "null".to_owned(),
         };
         format!(
-            "{{\"Name\":{},\"Checksum\":{checksum},\"Host\":null,\"Path\":{path},\"Port\":0,\"Pool\":{},\"PoolGroup\":{},\"MatchCriteria\":{},\"Protocol\":\"\",\"IngName\":{},\"MatchCase\":\"\",\"StringGroupRefs\":null,\"SvcPort\":{}}}",
+            "{{\"Name\":{},\"Checksum\":{checksum},\"Host\":null,\"Path\":{path},\"Port\":0,\"Pool\":{},\"PoolGroup\":{},\"MatchCriteria\":{},\"Protocol\":\"\",\"IngName\":{},\"MatchCase\":{},\"StringGroupRefs\":{},\"SvcPort\":{}}}",
             go_json_string(&self.name),
             go_json_string(&self.pool),
             go_json_string(&self.pool_group),
             go_json_string(&self.match_criteria),
             go_json_string(&self.ingress),
+            go_json_string(&self.match_case),
+            go_json_strings(&self.string_group_refs),
             self.svc_port
         )
     }
 
-    /// The rule's contribution to its policy set's checksum. AKO hashes the rule once when it
-    /// is built (with `Checksum` 0) and again, with that first value inside, when it sums the
-    /// policy set.
+    /// The rule's contribution to its policy set's checksum. AKO hashes the rule when it is
+    /// built (with `Checksum` 0), again after a regex HostRule changed it, and once more, with
+    /// the last value inside, when it sums the policy set.
     pub fn checksum(&self) -> u32 {
-        let first = hash(&self.go_json(0));
-        hash(&self.go_json(first))
+        let mut sum = hash(&self.built_as.as_deref().unwrap_or(self).go_json(0));
+        if self.rehashed {
+            sum = hash(&self.go_json(sum));
+        }
+        hash(&self.go_json(sum))
     }
 }
 
 /// AKO's HTTPPolicySet checksum: the rules' checksums, the redirect hosts, the markers.
 pub fn http_policy_set_checksum(rules: &[HostPathRule], redirect_hosts: Option<&[String]>, markers: u32) -> u32 {
+    path_policy_checksum(rules, 0, redirect_hosts, markers)
+}
+
+/// [`http_policy_set_checksum`] of a policy set that also has `host_less_redirects` redirect
+/// rules without hosts (an application root's: each adds the hash of Go's `null`).
+pub fn path_policy_checksum(
+    rules: &[HostPathRule],
+    host_less_redirects: usize,
+    redirect_hosts: Option<&[String]>,
+    markers: u32,
+) -> u32 {
     let mut sum: u32 = 0;
     for r in rules {
         sum = sum.wrapping_add(r.checksum());
+    }
+    for _ in 0..host_less_redirects {
+        sum = sum.wrapping_add(hash("null"));
     }
     if let Some(hosts) = redirect_hosts {
         let mut h = hosts.to_vec();

@@ -77,6 +77,7 @@ enum Op {
         /// 0: none, 1: a controller certificate, 2: a Secret of the rule's namespace.
         cert: u8,
         gslb: bool,
+        regex: bool,
         alias: Option<usize>,
         listener: bool,
         created: u8,
@@ -121,16 +122,18 @@ fn op() -> impl Strategy<Value = Op> {
             0..RULE_FQDNS.len(),
             0u8..3,
             any::<bool>(),
+            any::<bool>(),
             proptest::option::of(0..ALIASES.len()),
             any::<bool>(),
             0u8..5,
         )
-            .prop_map(|(ns, name, fqdn, cert, gslb, alias, listener, created)| Op::PutHostRule {
+            .prop_map(|(ns, name, fqdn, cert, gslb, regex, alias, listener, created)| Op::PutHostRule {
                 ns,
                 name,
                 fqdn,
                 cert,
                 gslb,
+                regex,
                 alias,
                 listener,
                 created
@@ -275,6 +278,7 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             fqdn,
             cert,
             gslb,
+            regex,
             alias,
             listener,
             created,
@@ -288,6 +292,10 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             }
             if *gslb {
                 vh["gslb"] = json!({"fqdn": "shop.gslb.example"});
+            }
+            if *regex {
+                vh["useRegex"] = json!(true);
+                vh["applicationRootPath"] = json!("/app");
             }
             if let Some(a) = alias {
                 vh["aliases"] = json!([ALIASES[*a]]);

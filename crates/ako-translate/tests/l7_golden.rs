@@ -27,6 +27,7 @@ const TRANSLATED: &[&str] = &[
     "sslkeyandcertificate",
     "l4policyset",
     "pkiprofile",
+    "stringgroup",
 ];
 
 fn cases() -> Vec<PathBuf> {

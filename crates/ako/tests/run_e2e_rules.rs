@@ -515,3 +515,68 @@ async fn a_secret_certificate_and_a_gslb_fqdn_from_host_rules() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regex_paths_and_an_application_root_through_string_groups() {
+    let ns = scoped_namespace("run-rules-regex").await;
+    install_crds(&ns.client()).await;
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let host = format!("regex.{}.avi.internal", ns.name());
+    application(&ns, std::slice::from_ref(&host)).await;
+    create_rule(
+        &ns,
+        "HostRule",
+        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "regex"},
+            "spec": {"virtualhost": {"fqdn": host, "useRegex": true, "applicationRootPath": "/shop"}}}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = ako(dir.path(), "ako-0", ns.name(), &sim, 0);
+
+    // The path `/` is served at `/shop`, matched as a regular expression through a string group
+    // ako-rs owns, and redirected to from `/` on both ports of the parent.
+    let policy_name = format!("{CLUSTER}--{}-{host}", ns.name());
+    let rules = eventually("the regex policy", WAIT, &run, || async {
+        let p = avi_object(&avi, "httppolicyset", &policy_name).await?;
+        let rules = p["http_request_policy"]["rules"].as_array()?.clone();
+        (rules.first()?["match"]["path"]["match_criteria"] == "REGEX_MATCH").then_some(rules)
+    })
+    .await;
+    assert_eq!(rules.len(), 3, "{rules:?}");
+    let group = ref_name(&rules[0]["match"]["path"]["string_group_refs"][0])
+        .expect("a string group")
+        .to_owned();
+    let sg = avi_object(&avi, "stringgroup", &group).await.expect("the string group");
+    assert_eq!(sg["kv"], json!([{"key": "/shop"}]), "{sg}");
+    let redirects: Vec<(i64, &str)> = rules[1..]
+        .iter()
+        .map(|r| {
+            (
+                r["redirect_action"]["port"].as_i64().unwrap(),
+                r["redirect_action"]["path"]["tokens"][0]["str_value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(redirects, [(80, "shop"), (443, "shop")]);
+    let status = eventually("the rule Accepted", WAIT, &run, || {
+        rule_status(&ns, "HostRule", "regex")
+    })
+    .await;
+    assert_eq!(status, ("Accepted".to_owned(), String::new()));
+
+    // Without the rule: a plain prefix match, and the string group is deleted.
+    rule_api(&ns, "HostRule")
+        .delete("regex", &DeleteParams::default())
+        .await
+        .expect("delete the rule");
+    eventually("the plain policy", WAIT, &run, || async {
+        let p = avi_object(&avi, "httppolicyset", &policy_name).await?;
+        let rules = p["http_request_policy"]["rules"].as_array()?;
+        (rules.len() == 1 && rules[0]["match"]["path"]["match_str"] == json!(["/"])).then_some(())
+    })
+    .await;
+    eventually("the string group deleted", WAIT, &run, || async {
+        avi_object(&avi, "stringgroup", &group).await.is_none().then_some(())
+    })
+    .await;
+}

@@ -14,6 +14,7 @@ use crate::settings::Settings;
 use super::INGRESS_WEIGHT;
 
 /// A TLS Secret's certificate and key, as PEM text.
+#[derive(Clone)]
 pub(super) struct Cert {
     pub(super) certificate: String,
     pub(super) key: String,
@@ -50,6 +51,7 @@ pub(super) struct Parent {
 }
 
 /// A VS serving one host with path switching: an SNI child, or a DEDICATED-mode VS.
+#[derive(Clone)]
 pub(super) struct HostVs {
     pub(super) name: String,
     pub(super) host: String,
@@ -116,6 +118,7 @@ impl HostVs {
         let policy = self.policies.entry(policy_name).or_insert_with(|| PolicySet {
             namespace: ns.clone(),
             rules: Vec::new(),
+            root_redirects: Vec::new(),
         });
         let mut seen_pgs = BTreeSet::new();
         for b in &hp.paths {
@@ -175,20 +178,21 @@ impl HostVs {
             }
             if first {
                 // The rule's identity is the pool group's name (`GetSniHppMapName`).
-                let rule = HostPathRule {
-                    name: pg_name.clone(),
-                    path: (!b.path.is_empty()).then(|| b.path.clone()),
-                    pool: if settings.no_pg_for_sni {
-                        pool_name
-                    } else {
-                        String::new()
-                    },
-                    pool_group: if settings.no_pg_for_sni { String::new() } else { pg_name },
-                    match_criteria: if b.exact { "EQUALS" } else { "BEGINS_WITH" }.to_owned(),
-                    ingress: ing.name.clone(),
-                    // AKO's insecure DEDICATED builder leaves the rule's service port unset.
-                    svc_port: if insecure_dedicated { 0 } else { b.port },
+                let (pool, pool_group) = if settings.no_pg_for_sni {
+                    (pool_name, String::new())
+                } else {
+                    (String::new(), pg_name.clone())
                 };
+                let rule = HostPathRule::new(
+                    pg_name,
+                    (!b.path.is_empty()).then(|| b.path.clone()),
+                    pool,
+                    pool_group,
+                    if b.exact { "EQUALS" } else { "BEGINS_WITH" },
+                    ing.name.clone(),
+                    // AKO's insecure DEDICATED builder leaves the rule's service port unset.
+                    if insecure_dedicated { 0 } else { b.port },
+                );
                 match policy.rules.iter_mut().find(|r| r.name == rule.name) {
                     Some(r) => *r = rule,
                     None => policy.rules.push(rule),
@@ -199,11 +203,26 @@ impl HostVs {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct PolicySet {
     pub(super) namespace: String,
     pub(super) rules: Vec<HostPathRule>,
+    /// Redirects of the application root (`applicationRootPath`), after the rules.
+    pub(super) root_redirects: Vec<RootRedirect>,
 }
 
+/// A redirect of the path `/` to the application root on one port of the VS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct RootRedirect {
+    /// The VS port it applies to, and where it redirects.
+    pub(super) port: i32,
+    /// `HTTPS` on an SSL port, else `HTTP`.
+    pub(super) protocol: &'static str,
+    /// The application root without its leading `/`.
+    pub(super) path: String,
+}
+
+#[derive(Clone)]
 pub(super) struct PoolGroup {
     pub(super) namespace: String,
     pub(super) host: String,

@@ -8,6 +8,7 @@
 mod graph;
 mod host_rule;
 mod objects;
+mod regex;
 
 use std::collections::BTreeMap;
 

@@ -25,6 +25,7 @@ use crate::vsvip::vsvip_object;
 use super::INGRESS_WEIGHT;
 use super::graph::{HostVs, Parent, PolicySet, PoolNode};
 use super::host_rule::{self, VsKind, l7_port};
+use super::regex;
 
 /// The datascript of every shared parent: picks the pool by `lower(host/first-path-token)`.
 const HTTP_DS_SCRIPT: &str = "host = avi.http.get_host_tokens(\"MODIFIED\", 1)\npath = avi.http.get_path_tokens(1)\nif string.contains(host, \":\") then\nfor match in string.gmatch(host, \".*:\") do\nhost = string.sub(match,0,-2)\nend\nend\nif host and path then\nlbl = host..\"/\"..path\nelse\nlbl = host..\"/\"\nend\navi.poolgroup.select(\"%s\", string.lower(lbl) )";
@@ -129,7 +130,8 @@ impl Parent {
 
         // SNI children.
         for (child, child_rule) in &children {
-            ctx.host_vs_objects(Some(&self.name), &self.tenant, child, child_rule.as_ref(), &mut objects);
+            let parent = Some((self.name.as_str(), parent_ports.as_slice()));
+            ctx.host_vs_objects(parent, &self.tenant, child, child_rule.as_ref(), &mut objects);
         }
 
         // The parent VS.
@@ -452,6 +454,27 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The string group of a regex path (AKO marks it with its `created_by`, having no field for
+    /// it).
+    fn string_group(&self, tenant: &str, g: &regex::RegexGroup) -> DesiredObject {
+        let body = json!({
+            "name": g.name,
+            "tenant_ref": self.tenant_ref,
+            "type": "SG_TYPE_STRING",
+            "kv": [{"key": g.path}],
+            "longest_match": true,
+            "markers": [{"key": "clustername", "values": [self.cluster]}, {"key": "created_by", "values": [self.created_by]}],
+        });
+        DesiredObject {
+            kind: ObjectType::StringGroup,
+            tenant: tenant.to_owned(),
+            name: g.name.clone(),
+            // Compared field by field by the sync engine: the checksum only names the content.
+            checksum: checksum::hash(&g.path),
+            body: Body::from(body),
+        }
+    }
+
     /// The policy set rewriting the Host header `gslb` (a GSLB service's FQDN) to `host` on a
     /// shared parent (`BuildHeaderRewrite`).
     fn host_rewrite_policy(&self, tenant: &str, name: &str, gslb: &str, host: &str) -> DesiredObject {
@@ -485,7 +508,7 @@ impl<'a> Ctx<'a> {
     /// with its own VsVip and redirect policy — with what its HostRule (`rule`) sets.
     pub(super) fn host_vs_objects(
         &self,
-        parent: Option<&str>,
+        parent: Option<(&str, &[PortProto])>,
         tenant: &str,
         vs: &HostVs,
         rule: Option<&VsRule>,
@@ -493,6 +516,32 @@ impl<'a> Ctx<'a> {
     ) {
         let cluster = self.cluster;
         let secure = vs.secure();
+        let parent_ports = parent.map(|(_, ports)| ports);
+        let parent = parent.map(|(name, _)| name);
+        // Regex paths and the application root: on SNI children and secure DEDICATED VSes, not
+        // when the rule replaces AKO's policies.
+        let regexed;
+        let vs = match rule
+            .filter(|r| !r.overwrite && (r.use_regex || r.app_root.is_some()) && (parent.is_some() || secure))
+        {
+            Some(r) => {
+                let ports = match parent_ports {
+                    Some(p) => p.to_vec(),
+                    None => host_rule::ports(Some(r), vec![l7_port(80, false), l7_port(443, true)]),
+                };
+                let path_rule = regex::PathRule {
+                    use_regex: r.use_regex,
+                    app_root: r.app_root.as_deref(),
+                };
+                let (changed, groups) = regex::apply(vs, &path_rule, cluster, &ports);
+                for g in groups {
+                    objects.push(self.string_group(tenant, &g));
+                }
+                regexed = changed;
+                &regexed
+            }
+            None => vs,
+        };
         let kind = if parent.is_some() {
             VsKind::Child
         } else {
@@ -705,12 +754,19 @@ impl<'a> Ctx<'a> {
                 .collect(),
             ..Markers::default()
         };
-        let cksum = checksum::http_policy_set_checksum(&policy.rules, None, markers.checksum(self.cluster));
-        let rules: Vec<Value> = ordered
+        let cksum = checksum::path_policy_checksum(
+            &policy.rules,
+            policy.root_redirects.len(),
+            None,
+            markers.checksum(self.cluster),
+        );
+        let mut rules: Vec<Value> = ordered
             .iter()
             .enumerate()
             .map(|(i, r)| {
                 let m = match &r.path {
+                    _ if !r.string_group_refs.is_empty() => json!({"path": {"match_criteria": r.match_criteria,
+                        "match_case": r.match_case, "string_group_refs": r.string_group_refs}}),
                     Some(p) => json!({"path": {"match_criteria": r.match_criteria, "match_case": "SENSITIVE", "match_str": [p]}}),
                     None => json!({}),
                 };
@@ -722,6 +778,17 @@ impl<'a> Ctx<'a> {
                 json!({"index": i, "enable": true, "name": format!("{name}-{i}"), "match": m, "switching_action": action})
             })
             .collect();
+        // `/` to the application root, on each port of the VS.
+        for rd in &policy.root_redirects {
+            let i = rules.len();
+            rules.push(json!({
+                "index": i, "enable": true, "name": format!("{name}-{i}"),
+                "match": {"path": {"match_criteria": "EQUALS", "match_case": "SENSITIVE", "match_str": ["/"]},
+                    "vs_port": {"match_criteria": "IS_IN", "ports": [rd.port]}},
+                "redirect_action": {"protocol": rd.protocol, "port": rd.port, "status_code": "HTTP_REDIRECT_STATUS_CODE_302",
+                    "path": {"type": "URI_PARAM_TYPE_TOKENIZED", "tokens": [{"type": "URI_TOKEN_TYPE_STRING", "str_value": rd.path}]}},
+            }));
+        }
         DesiredObject {
             kind: ObjectType::HttpPolicySet,
             tenant: tenant.to_owned(),

@@ -265,12 +265,6 @@ fn unsupported(rule: &HostRule) -> Option<&'static str> {
     }) {
         return Some("tls.sslKeyCertificate.alternateCertificate of type secret");
     }
-    if vh.use_regex == Some(true) {
-        return Some("useRegex");
-    }
-    if vh.application_root_path.as_deref().is_some_and(|p| !p.is_empty()) {
-        return Some("applicationRootPath");
-    }
     if vh.l7_rule.as_deref().is_some_and(|l| !l.is_empty()) {
         return Some("l7Rule (an EVH feature)");
     }

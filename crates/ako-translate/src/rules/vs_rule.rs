@@ -40,6 +40,10 @@ pub struct VsRule {
     pub analytics_policy: Option<AnalyticsPolicyOut>,
     /// More virtual-hosting domains for the host.
     pub aliases: Vec<String>,
+    /// `useRegex`: the paths of its VS are regular expressions.
+    pub use_regex: bool,
+    /// `applicationRootPath`: where the path `/` is served, and redirected to.
+    pub app_root: Option<String>,
     /// `gslb.fqdn`: the FQDN a GSLB service sends clients with. A host of the shared parent gets
     /// a policy set rewriting it to the host; an SNI child serves it as a virtual-hosting domain
     /// and the parent redirects it (never in a VsVip's DNS: the GSLB service owns that name).
@@ -171,6 +175,8 @@ impl VsRule {
             enabled: vh.enable_virtual_host,
             analytics_policy,
             aliases: vh.aliases.clone().unwrap_or_default(),
+            use_regex: vh.use_regex == Some(true),
+            app_root: vh.application_root_path.clone().filter(|p| p.starts_with('/')),
             gslb_fqdn: vh.gslb.as_ref().and_then(|g| g.fqdn.clone()).filter(|f| !f.is_empty()),
             listeners: tcp.and_then(|t| t.listeners.as_ref()).map(|ls| {
                 ls.iter()
