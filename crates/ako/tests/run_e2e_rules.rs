@@ -108,6 +108,12 @@ fn ako(dir: &Path, name: &str, ns: &str, sim: &Avisim, resync: u64) -> AkoRun {
 
 /// A Service `web` with one endpoint, a TLS Secret and an Ingress serving `hosts` over TLS.
 async fn application(ns: &ako_testenv::TestNamespace, hosts: &[String]) {
+    create::<Secret>(ns, support::tls_secret("web-tls", &hosts[0], "kubernetes.io/tls")).await;
+    ingress(ns, hosts, json!([{"hosts": hosts, "secretName": "web-tls"}])).await;
+}
+
+/// A Service `web` with one endpoint and an Ingress serving `hosts` on `/` (`tls` its TLS entries).
+async fn ingress(ns: &ako_testenv::TestNamespace, hosts: &[String], tls: Value) {
     create::<Service>(
         ns,
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
@@ -115,7 +121,6 @@ async fn application(ns: &ako_testenv::TestNamespace, hosts: &[String]) {
     )
     .await;
     create::<EndpointSlice>(ns, slice("web-1", "web", &["10.7.0.1"])).await;
-    create::<Secret>(ns, support::tls_secret("web-tls", &hosts[0], "kubernetes.io/tls")).await;
     let rules: Vec<Value> = hosts
         .iter()
         .map(|h| {
@@ -126,7 +131,7 @@ async fn application(ns: &ako_testenv::TestNamespace, hosts: &[String]) {
     create::<Ingress>(
         ns,
         json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
-            "spec": {"tls": [{"hosts": hosts, "secretName": "web-tls"}], "rules": rules}}),
+            "spec": {"tls": tls, "rules": rules}}),
     )
     .await;
 }
@@ -387,26 +392,7 @@ async fn a_secret_certificate_and_a_gslb_fqdn_from_host_rules() {
     let (sim, avi) = support::avisim(PASSWORD).await;
     let plain = format!("plain.{}.avi.internal", ns.name());
     let global = format!("global.{}.avi.internal", ns.name());
-    create::<Service>(
-        &ns,
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}),
-    )
-    .await;
-    create::<EndpointSlice>(&ns, slice("web-1", "web", &["10.7.0.1"])).await;
-    let rules: Vec<Value> = [&plain, &global]
-        .iter()
-        .map(|h| {
-            json!({"host": h, "http": {"paths": [{"path": "/", "pathType": "Prefix",
-            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}})
-        })
-        .collect();
-    create::<Ingress>(
-        &ns,
-        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
-            "spec": {"rules": rules}}),
-    )
-    .await;
+    ingress(&ns, &[plain.clone(), global.clone()], json!([])).await;
     create_rule(
         &ns,
         "HostRule",

@@ -428,6 +428,28 @@ impl<'a> Ctx<'a> {
         let mut hosts = hosts.to_vec();
         hosts.sort();
         let cksum = checksum::http_policy_set_checksum(&[], Some(&hosts), markers.checksum(self.cluster));
+        let rule = json!({
+            "match": {
+                "host_hdr": {"match_criteria": "HDR_EQUALS", "value": hosts},
+                "vs_port": {"match_criteria": "IS_IN", "ports": [80]},
+            },
+            "redirect_action": {"port": 443, "protocol": "HTTPS", "status_code": "HTTP_REDIRECT_STATUS_CODE_302"},
+        });
+        self.one_rule_policy(tenant, name, cksum, rule, markers)
+    }
+
+    /// A policy set of one request rule (`rule`: its match and action).
+    fn one_rule_policy(
+        &self,
+        tenant: &str,
+        name: &str,
+        cksum: u32,
+        mut rule: Value,
+        markers: &Markers,
+    ) -> DesiredObject {
+        rule["enable"] = json!(true);
+        rule["index"] = json!(0);
+        rule["name"] = json!(format!("{name}-0"));
         DesiredObject {
             kind: ObjectType::HttpPolicySet,
             tenant: tenant.to_owned(),
@@ -438,16 +460,7 @@ impl<'a> Ctx<'a> {
                 "created_by": self.created_by,
                 "tenant_ref": self.tenant_ref,
                 "cloud_config_cksum": cksum.to_string(),
-                "http_request_policy": {"rules": [{
-                    "enable": true,
-                    "index": 0,
-                    "name": format!("{name}-0"),
-                    "match": {
-                        "host_hdr": {"match_criteria": "HDR_EQUALS", "value": hosts},
-                        "vs_port": {"match_criteria": "IS_IN", "ports": [80]},
-                    },
-                    "redirect_action": {"port": 443, "protocol": "HTTPS", "status_code": "HTTP_REDIRECT_STATUS_CODE_302"},
-                }]},
+                "http_request_policy": {"rules": [rule]},
                 "http_security_policy": {},
                 "markers": markers.to_json(self.cluster),
             })),
@@ -480,27 +493,11 @@ impl<'a> Ctx<'a> {
     fn host_rewrite_policy(&self, tenant: &str, name: &str, gslb: &str, host: &str) -> DesiredObject {
         let markers = Markers::default();
         let cksum = checksum::host_rewrite_checksum(gslb, host, markers.checksum(self.cluster));
-        DesiredObject {
-            kind: ObjectType::HttpPolicySet,
-            tenant: tenant.to_owned(),
-            name: name.to_owned(),
-            checksum: cksum,
-            body: Body::from(json!({
-                "name": name,
-                "created_by": self.created_by,
-                "tenant_ref": self.tenant_ref,
-                "cloud_config_cksum": cksum.to_string(),
-                "http_request_policy": {"rules": [{
-                    "enable": true,
-                    "index": 0,
-                    "name": format!("{name}-0"),
-                    "match": {"host_hdr": {"match_criteria": "HDR_EQUALS", "value": [gslb]}},
-                    "hdr_action": [{"action": "HTTP_REPLACE_HDR", "hdr": {"name": "Host", "value": {"val": host}}}],
-                }]},
-                "http_security_policy": {},
-                "markers": markers.to_json(self.cluster),
-            })),
-        }
+        let rule = json!({
+            "match": {"host_hdr": {"match_criteria": "HDR_EQUALS", "value": [gslb]}},
+            "hdr_action": [{"action": "HTTP_REPLACE_HDR", "hdr": {"name": "Host", "value": {"val": host}}}],
+        });
+        self.one_rule_policy(tenant, name, cksum, rule, &markers)
     }
 
     /// The objects of a host VS: its certificate, pools, pool groups and policy sets, then the
