@@ -74,7 +74,7 @@ async fn create_world(ns: &TestNamespace, n: usize, rules: usize) {
     );
     let pp = PostParams::default();
     // Every `every`-th host gets a HostRule.
-    let every = if rules == 0 { usize::MAX } else { (n / rules).max(1) };
+    let every = n.checked_div(rules).map_or(usize::MAX, |e| e.max(1));
     futures::stream::iter(0..n)
         .map(|i| {
             let (services, slices, ingresses, host_rules, pp) = (&services, &slices, &ingresses, &host_rules, &pp);
