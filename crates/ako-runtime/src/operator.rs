@@ -101,6 +101,7 @@ pub async fn run(options: RunOptions) {
         r
     })
     .await;
+    crate::logging::set_level(settings.log_level);
     tracing::info!(cluster = %settings.cluster_name, "configuration read");
     if options.admin_listen.is_none() && settings.api_server_port != addr.port() {
         // apiServerPort in the settings: move the admin server there.
@@ -127,6 +128,7 @@ pub async fn run(options: RunOptions) {
         tokio::spawn(async move {
             while rx.changed().await.is_ok() {
                 let s = rx.borrow_and_update().clone();
+                crate::logging::set_level(s.log_level);
                 crate::watch::spawn(&kube, &shared, &s, &mut watching);
             }
         });

@@ -43,7 +43,7 @@ pub use manifests::{ManifestError, load_document, load_manifests};
 pub use model::{Body, CloudFacts, DesiredObject, Failure, Model, StatusIntent, Translation};
 pub use naming::{NameTooLong, Namer};
 pub use protect::models_of_failure;
-pub use settings::{Settings, SettingsError, Values};
+pub use settings::{LogLevel, Settings, SettingsError, Values};
 pub use settings_env::ChartConfig;
 pub use shard::ShardSize;
 pub use snapshot::Snapshot;

@@ -63,6 +63,10 @@ pub struct AkoSettings {
     pub allow_mass_deletion: Option<LooseBool>,
     /// `massDeletionHoldSeconds` (ako-rs): how long held deletes wait.
     pub mass_deletion_hold_seconds: Option<LooseU64>,
+    /// `logLevel`: `DEBUG`, `INFO`, `WARN` or `ERROR`.
+    pub log_level: Option<String>,
+    /// `enableEvents`.
+    pub enable_events: Option<LooseBool>,
 }
 
 /// `NetworkSettings`.
@@ -361,9 +365,60 @@ pub struct Settings {
     /// `massDeletionHoldSeconds` (ako-rs, live): held deletes go ahead after this long without
     /// change.
     pub deletion_hold_seconds: u64,
+    /// `logLevel` (live); `None`: the command's default. `RUST_LOG`, when set, wins.
+    pub log_level: Option<LogLevel>,
+    /// `enableEvents` (live): whether Kubernetes Events are written.
+    pub enable_events: bool,
+}
+
+/// AKO's `logLevel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`.
+    Info,
+    /// `WARN`.
+    Warn,
+    /// `ERROR`.
+    Error,
+}
+
+impl LogLevel {
+    /// As a `tracing` level name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+impl std::str::FromStr for LogLevel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "DEBUG" => Ok(LogLevel::Debug),
+            "INFO" => Ok(LogLevel::Info),
+            "WARN" | "WARNING" => Ok(LogLevel::Warn),
+            "ERROR" => Ok(LogLevel::Error),
+            _ => Err(format!("{s:?} is not one of DEBUG, INFO, WARN, ERROR")),
+        }
+    }
 }
 
 impl Settings {
+    /// Whether translation and sync read the same of both (everything but logging and Events).
+    pub fn same_for_translation(&self, other: &Settings) -> bool {
+        let mut other = other.clone();
+        other.log_level = self.log_level;
+        other.enable_events = self.enable_events;
+        *self == other
+    }
+
     /// The VRF of every object AKO creates: `vrfName`, else `global`.
     pub fn vrf(&self) -> &str {
         self.vrf_name.as_deref().unwrap_or("global")
@@ -385,6 +440,7 @@ impl Settings {
         let primary_instance = flag("AKOSettings.primaryInstance", a.primary_instance, true);
         let disable_static_route_sync = flag("AKOSettings.disableStaticRouteSync", a.disable_static_route_sync, false);
         let allow_mass_deletion = flag("AKOSettings.allowMassDeletion", a.allow_mass_deletion, false);
+        let enable_events = flag("AKOSettings.enableEvents", a.enable_events, true);
         let enable_evh = flag("AKOSettings.enableEVH", a.enable_evh, false);
         let layer7_only = flag("AKOSettings.layer7Only", a.layer7_only, false);
         let enable_rhi = flag("NetworkSettings.enableRHI", v.network_settings.enable_rhi, false);
@@ -550,6 +606,14 @@ impl Settings {
                 8080
             }
         };
+        let log_level = match text(&a.log_level).map(|l| l.parse::<LogLevel>()) {
+            None => None,
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
+                errors.push(SettingsError::new("AKOSettings.logLevel", e));
+                None
+            }
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -587,6 +651,8 @@ impl Settings {
             controller_version: text(&c.controller_version),
             allow_mass_deletion,
             deletion_hold_seconds,
+            log_level,
+            enable_events,
         })
     }
 }

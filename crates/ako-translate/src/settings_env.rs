@@ -8,8 +8,8 @@
 //! a variable fills in what the ConfigMap lacks.
 //!
 //! Keys accepted but not used (AKO features ako-rs does not have) are listed by
-//! [`ChartConfig::warnings`] when they ask for something; `logLevel`, `enableEvents`,
-//! `enablePrometheus` and `akoCRDOperatorEnabled` are accepted and ignored.
+//! [`ChartConfig::warnings`] when they ask for something; `enablePrometheus` and
+//! `akoCRDOperatorEnabled` are accepted and ignored.
 
 use std::collections::BTreeMap;
 
@@ -234,8 +234,8 @@ const KEYS: &[Key] = &[
         "ako-crd-operator.enabled",
         Ty::Ignored,
     ),
-    k("", "logLevel", "AKOSettings.logLevel", Ty::Ignored),
-    k("", "enableEvents", "AKOSettings.enableEvents", Ty::Ignored),
+    k("", "logLevel", "AKOSettings.logLevel", Ty::Text),
+    k("", "enableEvents", "AKOSettings.enableEvents", Ty::Bool),
 ];
 
 /// The environment variables `ako run` reads (for documentation and `--help`).
@@ -417,6 +417,7 @@ fn apply(v: &mut Values, key: &Key, raw: &str) -> Result<(), String> {
                 "disableStaticRouteSync" => a.disable_static_route_sync = b,
                 "layer7Only" => a.layer7_only = b,
                 "allowMassDeletion" => a.allow_mass_deletion = b,
+                "enableEvents" => a.enable_events = b,
                 "enableRHI" => v.network_settings.enable_rhi = b,
                 "defaultIngController" => v.l7_settings.default_ing_controller = b,
                 "noPGForSNI" => v.l7_settings.no_pg_for_sni = b,
@@ -467,6 +468,7 @@ fn apply(v: &mut Values, key: &Key, raw: &str) -> Result<(), String> {
                 "cniPlugin" => v.ako_settings.cni_plugin = text(),
                 "clusterName" => v.ako_settings.cluster_name = text(),
                 "ipFamily" => v.ako_settings.ip_family = text(),
+                "logLevel" => v.ako_settings.log_level = text(),
                 "nsSyncLabelKey" => v.ako_settings.namespace_selector.label_key = raw.trim().to_owned(),
                 "nsSyncLabelValue" => v.ako_settings.namespace_selector.label_value = raw.trim().to_owned(),
                 "shardVSSize" => v.l7_settings.shard_vs_size = text(),
@@ -560,14 +562,15 @@ mod tests {
         assert_eq!((s.controller_host.clone(), s.controller_version.clone()), (None, None));
         assert!(c.warnings().is_empty(), "{:?}", c.warnings());
 
-        // The StatefulSet's environment alone gives the same settings.
+        // The StatefulSet's environment alone gives the same settings, but for `logLevel` and
+        // `enableEvents`, which only the ConfigMap carries (as for AKO).
         let cm = chart_configmap();
         let mut e = ChartConfig::new();
         e.add_env(|name| {
             let key = KEYS.iter().find(|k| k.env == Some(name))?;
             cm.get(key.key).cloned()
         });
-        assert_eq!(e.settings().unwrap(), s);
+        assert!(e.settings().unwrap().same_for_translation(&s));
     }
 
     #[test]
@@ -740,5 +743,24 @@ mod tests {
         assert_eq!(w.len(), 3, "{w:?}");
         assert!(w.iter().any(|l| l.starts_with("deleteConfig:")));
         assert!(w.iter().any(|l| l.starts_with("ISTIO_ENABLED:")));
+    }
+
+    #[test]
+    fn log_level_and_events_are_read_and_checked() {
+        let mut cm = chart_configmap();
+        let s = ChartConfig::new()
+            .add_configmap(&cm)
+            .settings()
+            .expect("the chart's ConfigMap");
+        assert_eq!((s.log_level, s.enable_events), (Some(crate::LogLevel::Warn), true));
+        cm.insert("logLevel".into(), "debug".into());
+        cm.insert("enableEvents".into(), "false".into());
+        let t = ChartConfig::new().add_configmap(&cm).settings().expect("valid");
+        assert_eq!((t.log_level, t.enable_events), (Some(crate::LogLevel::Debug), false));
+        assert!(s.same_for_translation(&t), "logging and Events translate nothing");
+        cm.insert("logLevel".into(), "LOUD".into());
+        let errors = ChartConfig::new().add_configmap(&cm).settings().unwrap_err();
+        assert_eq!(keys(&errors), BTreeSet::from(["logLevel"]), "{errors:?}");
+        assert!(errors[0].message.contains("DEBUG, INFO, WARN, ERROR"), "{errors:?}");
     }
 }

@@ -240,3 +240,91 @@ async fn a_restart_against_an_emptied_cluster_holds_deletes_until_the_configmap_
     assert!(ako.exited().is_none());
     assert!(ako.log_text().contains("configuration changed"), "{}", ako.log_text());
 }
+
+/// Issue 15 (live settings): `logLevel` and `enableEvents` from the ConfigMap apply at start and
+/// on change, without a restart (no `RUST_LOG`: it would win over `logLevel`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_level_and_events_follow_the_configmap_without_a_restart() {
+    use k8s_openapi::api::events::v1::Event;
+    use kube::api::ListParams;
+
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let (ns, configmaps) = configured_namespace("run-live", &sim, "SMALL").await;
+    configmaps
+        .patch(
+            "avi-k8s-config",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"data": {"logLevel": "WARN", "enableEvents": "false"}})),
+        )
+        .await
+        .expect("WARN, no Events");
+    let dir = tempfile::tempdir().unwrap();
+    let ako = AkoRun::start(dir.path(), "ako", |cmd| {
+        cmd.arg("--configmap").arg(format!("{}/avi-k8s-config", ns.name()));
+        for name in ako_translate::settings_env::env_var_names().chain([
+            "AKO_CONTROLLER",
+            "AKO_CONTROLLER_USERNAME",
+            "AKO_CONTROLLER_PASSWORD",
+            "RUST_LOG",
+        ]) {
+            cmd.env_remove(name);
+        }
+        cmd.env("POD_NAMESPACE", ns.name()).env("POD_NAME", "ako-0");
+    });
+    support::create::<Service>(
+        &ns,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
+    )
+    .await;
+    let services = ns.api::<Service>();
+    eventually("the Service status", WAIT, &ako, || async {
+        let svc = services.get("lb").await.ok()?;
+        (!svc.status?.load_balancer?.ingress?.is_empty()).then_some(())
+    })
+    .await;
+    let vs = format!("{CLUSTER}--{}-lb", ns.name());
+    assert!(avi.get_by_name::<Value>("virtualservice", &vs).await.unwrap().is_some());
+    // WARN from the configuration on: its own INFO line is not written.
+    let log = ako.log_text();
+    assert!(!log.contains("configuration read"), "{log}");
+
+    // DEBUG, live.
+    configmaps
+        .patch(
+            "avi-k8s-config",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"data": {"logLevel": "DEBUG"}})),
+        )
+        .await
+        .expect("DEBUG");
+    eventually("DEBUG lines", WAIT, &ako, || async {
+        ako.log_text().contains("DEBUG").then_some(())
+    })
+    .await;
+    // Events were off all along: none was written.
+    let events = ns.api::<Event>();
+    let list = events.list(&ListParams::default()).await.expect("events").items;
+    assert!(list.is_empty(), "{list:?}");
+
+    // Events on, live: the Service's Synced Event is written.
+    configmaps
+        .patch(
+            "avi-k8s-config",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"data": {"enableEvents": "true"}})),
+        )
+        .await
+        .expect("Events on");
+    eventually("the Synced Event", WAIT, &ako, || async {
+        let list = events.list(&ListParams::default()).await.ok()?.items;
+        list.into_iter()
+            .find(|e| {
+                e.reason.as_deref() == Some("Synced")
+                    && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("lb")
+            })
+            .map(drop)
+    })
+    .await;
+    assert!(ako.exited().is_none(), "the same process");
+}

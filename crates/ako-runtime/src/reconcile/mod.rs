@@ -266,8 +266,16 @@ impl<C: Cluster> Reconciler<C> {
     async fn new_settings(&mut self) -> pass::Work {
         let new = self.settings_rx.borrow_and_update().clone();
         self.guard.settings = guard_settings(&new);
-        if new == self.settings {
-            return pass::Work::default();
+        if new.same_for_translation(&self.settings) {
+            // Logging and Events only: nothing to translate again, but Events switched back on
+            // are written for the current state by a full pass.
+            let events_on = new.enable_events && !self.settings.enable_events;
+            self.settings = new;
+            return if events_on {
+                pass::Work::full()
+            } else {
+                pass::Work::default()
+            };
         }
         let reload = new.cluster_name != self.settings.cluster_name || new.cloud_name != self.settings.cloud_name;
         let resync = resync_of(&new);

@@ -163,19 +163,23 @@ impl<C: Cluster> Reconciler<C> {
             converged: summary.converged,
             ..Summary::default()
         };
-        self.events
-            .emit(
-                &self.cluster,
-                &self.shared,
-                self.desired.view(),
-                &events_summary,
-                &self.vips,
-                crate::events::RuleVerdicts {
-                    verdicts: self.rules.current(),
-                    notes: self.rules.notes(),
-                },
-            )
-            .await;
+        // `enableEvents: false` writes none (AKO's switch); the memory of what was written stays,
+        // so switching back writes only what changed since.
+        if self.settings.enable_events {
+            self.events
+                .emit(
+                    &self.cluster,
+                    &self.shared,
+                    self.desired.view(),
+                    &events_summary,
+                    &self.vips,
+                    crate::events::RuleVerdicts {
+                        verdicts: self.rules.current(),
+                        notes: self.rules.notes(),
+                    },
+                )
+                .await;
+        }
         self.report_hold().await;
         if !retranslate.is_empty() {
             // A hold ended without its units being translated: do it now.
@@ -600,7 +604,7 @@ impl<C: Cluster> Reconciler<C> {
             }
         };
         self.reported_hold = now;
-        if let Some(me) = &self.identity {
+        if let Some(me) = self.identity.as_ref().filter(|_| self.settings.enable_events) {
             publish_about(&self.cluster, me, &note).await;
         }
     }
