@@ -35,6 +35,7 @@ pub mod owner;
 pub mod plan;
 pub mod protect;
 pub mod refs;
+pub mod se_group;
 pub mod summary;
 pub mod sync;
 
@@ -48,5 +49,6 @@ pub use observed::{Observed, ObservedObject, RecordError};
 pub use owner::Owner;
 pub use plan::{Action, Batch, DeletionGuard, GuardRefusal, Operation, Plan, PlanOptions, PlanProblem, plan};
 pub use protect::Protection;
+pub use se_group::{SeGroupError, SeGroupLabel, label_se_group};
 pub use summary::{Failure, RequestResult, Requests, Retry, Summary};
 pub use sync::{SyncOptions, sync, sync_once};

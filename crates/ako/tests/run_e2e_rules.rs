@@ -211,6 +211,15 @@ async fn rules_reach_the_controller_and_deleting_them_restores_the_plain_objects
         let status = eventually("the rule Accepted", WAIT, &run, || rule_status(&ns, kind, "secure")).await;
         assert_eq!(status, ("Accepted".to_owned(), String::new()), "{kind}");
     }
+    // AKO's label on the SE group it places virtual services on (issue 15, item 2).
+    let group = avi_object(&avi, "serviceenginegroup", "Default-Group")
+        .await
+        .expect("the SE group");
+    assert_eq!(
+        group["labels"],
+        json!([{"key": "clustername", "value": CLUSTER}]),
+        "{group}"
+    );
 
     // A restart writes nothing: the bodies and checksums are what the controller holds.
     let port = run.admin_port(WAIT).await;

@@ -277,7 +277,9 @@ impl<C: Cluster> Reconciler<C> {
                 pass::Work::default()
             };
         }
-        let reload = new.cluster_name != self.settings.cluster_name || new.cloud_name != self.settings.cloud_name;
+        let reload = new.cluster_name != self.settings.cluster_name
+            || new.cloud_name != self.settings.cloud_name
+            || new.se_group != self.settings.se_group;
         let resync = resync_of(&new);
         tracing::info!(reload, "settings changed; translating everything again");
         self.settings = new;
@@ -328,6 +330,7 @@ async fn load_controller(avi: &Client, settings: &Settings, admin: &admin::State
         r
     })
     .await;
+    label_se_group(avi, settings).await;
     let observed = retry_forever(
         "cannot read the objects this cluster owns on the controller",
         || async {
@@ -340,6 +343,25 @@ async fn load_controller(avi: &Client, settings: &Settings, admin: &admin::State
     tracing::info!(objects = observed.len(), "observed state loaded");
     admin.observed_loaded();
     (cloud, observed)
+}
+
+/// AKO's `clustername` label on the SE group (at start and for another cluster or group); a
+/// failure is logged and does not stop the operator.
+async fn label_se_group(avi: &Client, settings: &Settings) {
+    let (group, cluster) = (&settings.se_group, &settings.cluster_name);
+    match ako_sync::label_se_group(avi, group, cluster).await {
+        Ok(ako_sync::SeGroupLabel::Present) => {}
+        Ok(ako_sync::SeGroupLabel::Added) => {
+            tracing::info!(group, "labelled the Service Engine group clustername={cluster}")
+        }
+        Ok(ako_sync::SeGroupLabel::Foreign(labels)) => tracing::warn!(
+            group,
+            ?labels,
+            "the Service Engine group carries other labels than clustername={cluster} (another cluster's?): left as it is; \
+             AKO refuses to run on such a group, ako-rs places its virtual services on it anyway"
+        ),
+        Err(e) => tracing::warn!(group, "{e}"),
+    }
 }
 
 #[cfg(test)]

@@ -11,3 +11,4 @@ mod faults;
 mod guard;
 mod l7;
 mod requests;
+mod se_group;

@@ -1,0 +1,62 @@
+//! The SE group label AKO puts on the Service Engine group it places virtual services on
+//! (`ConfigureSeGroupLabels`): `clustername=<cluster>`, set when the group has no labels at all;
+//! a group already labelled for this cluster is left alone, one labelled otherwise is reported
+//! and not touched (AKO refuses to start on it; ako-rs runs on and says so).
+
+use avi_client::{Client, Query};
+use serde_json::{Value, json};
+
+/// AKO's label key.
+const CLUSTER_LABEL: &str = "clustername";
+
+/// What [`label_se_group`] found or did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeGroupLabel {
+    /// The group carries this cluster's label already: nothing written.
+    Present,
+    /// The group had no labels: this cluster's was written.
+    Added,
+    /// The group carries other labels (another cluster's): left alone.
+    Foreign(Vec<(String, String)>),
+}
+
+/// The group could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SeGroupError {
+    /// No such group.
+    #[error("the controller has no Service Engine group named {0:?} (ControllerSettings.serviceEngineGroupName)")]
+    Missing(String),
+    /// A request failed.
+    #[error("cannot label the Service Engine group: {0}")]
+    Request(#[from] avi_client::Error),
+}
+
+/// Label the SE group `name` with `clustername=<cluster>` as AKO does: a read, and a PUT of the
+/// object read (its `_last_modified` guards against a concurrent change) only when it has no
+/// labels.
+pub async fn label_se_group(client: &Client, name: &str, cluster: &str) -> Result<SeGroupLabel, SeGroupError> {
+    let admin = client.tenant("admin");
+    let found: Vec<Value> = admin.list("serviceenginegroup", &Query::new().name(name)).await?;
+    let Some(mut group) = found.into_iter().next() else {
+        return Err(SeGroupError::Missing(name.to_owned()));
+    };
+    let labels: Vec<(String, String)> = group["labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let text = |k: &str| l[k].as_str().unwrap_or_default().to_owned();
+            (text("key"), text("value"))
+        })
+        .collect();
+    if labels.iter().any(|(k, v)| k == CLUSTER_LABEL && v == cluster) {
+        return Ok(SeGroupLabel::Present);
+    }
+    if !labels.is_empty() {
+        return Ok(SeGroupLabel::Foreign(labels));
+    }
+    let uuid = group["uuid"].as_str().unwrap_or_default().to_owned();
+    group["labels"] = json!([{"key": CLUSTER_LABEL, "value": cluster}]);
+    let _: Value = admin.update("serviceenginegroup", &uuid, &group).await?;
+    Ok(SeGroupLabel::Added)
+}
