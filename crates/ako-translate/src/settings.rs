@@ -419,6 +419,22 @@ impl Settings {
         *self == other
     }
 
+    /// The settings read once at start that differ in `new`: they take effect at the next
+    /// restart (the controller connection and the admin server's port).
+    pub fn restart_only_changes(&self, new: &Settings) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.controller_host != new.controller_host {
+            out.push("ControllerSettings.controllerHost (controllerIP)");
+        }
+        if self.controller_version != new.controller_version {
+            out.push("ControllerSettings.controllerVersion");
+        }
+        if self.api_server_port != new.api_server_port {
+            out.push("AKOSettings.apiServerPort");
+        }
+        out
+    }
+
     /// The VRF of every object AKO creates: `vrfName`, else `global`.
     pub fn vrf(&self) -> &str {
         self.vrf_name.as_deref().unwrap_or("global")

@@ -242,7 +242,8 @@ async fn a_restart_against_an_emptied_cluster_holds_deletes_until_the_configmap_
 }
 
 /// Issue 15 (live settings): `logLevel` and `enableEvents` from the ConfigMap apply at start and
-/// on change, without a restart (no `RUST_LOG`: it would win over `logLevel`).
+/// on change, without a restart (no `RUST_LOG`: it would win over `logLevel`); a setting that needs
+/// a restart is named in a Warning Event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_level_and_events_follow_the_configmap_without_a_restart() {
     use k8s_openapi::api::events::v1::Event;
@@ -326,5 +327,31 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
             .map(drop)
     })
     .await;
+
+    // A setting read once at start is named in a Warning Event on the pod, not silently ignored.
+    configmaps
+        .patch(
+            "avi-k8s-config",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"data": {"apiServerPort": "8081"}})),
+        )
+        .await
+        .expect("apiServerPort");
+    let restart = eventually("the RestartRequired Event", WAIT, &ako, || async {
+        let list = events.list(&ListParams::default()).await.ok()?.items;
+        list.into_iter().find(|e| {
+            e.reason.as_deref() == Some("RestartRequired")
+                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ako-0")
+        })
+    })
+    .await;
+    assert_eq!(restart.type_.as_deref(), Some("Warning"));
+    assert!(
+        restart
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("AKOSettings.apiServerPort")),
+        "{restart:?}"
+    );
     assert!(ako.exited().is_none(), "the same process");
 }

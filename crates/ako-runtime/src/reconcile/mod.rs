@@ -266,6 +266,24 @@ impl<C: Cluster> Reconciler<C> {
     async fn new_settings(&mut self) -> pass::Work {
         let new = self.settings_rx.borrow_and_update().clone();
         self.guard.settings = guard_settings(&new);
+        let restart_only = self.settings.restart_only_changes(&new);
+        if !restart_only.is_empty() {
+            let message = format!(
+                "{} changed: read once at start, it takes effect when ako-rs restarts",
+                restart_only.join(", ")
+            );
+            tracing::warn!("{message}");
+            if let Some(me) = self.identity.as_ref().filter(|_| new.enable_events) {
+                let note = crate::events::Note {
+                    type_: kube::runtime::events::EventType::Warning,
+                    reason: "RestartRequired",
+                    message,
+                };
+                if let Err(e) = self.cluster.publish(me, &note).await {
+                    tracing::warn!("cannot write event: {e}");
+                }
+            }
+        }
         if new.same_for_translation(&self.settings) {
             // Logging and Events only: nothing to translate again, but Events switched back on
             // are written for the current state by a full pass.
