@@ -526,11 +526,11 @@ impl<'a> Ctx<'a> {
                     Some(p) => p.to_vec(),
                     None => host_rule::ports(Some(r), vec![l7_port(80, false), l7_port(443, true)]),
                 };
-                let path_rule = regex::PathRule {
+                let paths = regex::Paths {
                     use_regex: r.use_regex,
                     app_root: r.app_root.as_deref(),
                 };
-                let (changed, groups) = regex::apply(vs, &path_rule, cluster, &ports);
+                let (changed, groups) = regex::apply(vs, &paths, cluster, &ports);
                 for g in groups {
                     objects.push(self.string_group(tenant, &g));
                 }

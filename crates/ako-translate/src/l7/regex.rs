@@ -16,7 +16,7 @@ pub(super) struct RegexGroup {
 }
 
 /// What a HostRule asks of the paths of a host VS.
-pub(super) struct PathRule<'a> {
+pub(super) struct Paths<'a> {
     pub(super) use_regex: bool,
     pub(super) app_root: Option<&'a str>,
 }
@@ -32,7 +32,7 @@ fn encoded(cluster: &str, name: &str) -> String {
 
 /// `vs` as the HostRule leaves it, and the string groups it needs. `ports` are the VS's
 /// listeners (an SNI child's are its parent's): each gets a redirect of `/` to the root.
-pub(super) fn apply(vs: &HostVs, rule: &PathRule<'_>, cluster: &str, ports: &[PortProto]) -> (HostVs, Vec<RegexGroup>) {
+pub(super) fn apply(vs: &HostVs, rule: &Paths<'_>, cluster: &str, ports: &[PortProto]) -> (HostVs, Vec<RegexGroup>) {
     let mut out = vs.clone();
     let mut groups = Vec::new();
     let has_root = vs
