@@ -54,12 +54,34 @@ fn rule_api(ns: &ako_testenv::TestNamespace, kind: &str) -> Api<DynamicObject> {
     )
 }
 
-async fn create_rule(ns: &ako_testenv::TestNamespace, kind: &str, body: Value) {
+/// Create the rule `kind`/`name` with `spec`.
+async fn create_rule(ns: &ako_testenv::TestNamespace, kind: &str, name: &str, spec: Value) {
+    let body = json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": kind, "metadata": {"name": name}, "spec": spec});
     let obj: DynamicObject = serde_json::from_value(body).expect("a rule");
     rule_api(ns, kind)
         .create(&PostParams::default(), &obj)
         .await
         .expect("create the rule");
+}
+
+/// Merge `patch` into the rule `kind`/`name`.
+async fn patch_rule(ns: &ako_testenv::TestNamespace, kind: &str, name: &str, patch: Value) {
+    rule_api(ns, kind)
+        .patch(
+            name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("update the rule");
+}
+
+/// Delete the rule `kind`/`name`.
+async fn delete_rule(ns: &ako_testenv::TestNamespace, kind: &str, name: &str) {
+    rule_api(ns, kind)
+        .delete(name, &DeleteParams::default())
+        .await
+        .expect("delete the rule");
 }
 
 /// `status.status` and `status.error` of a rule, once written.
@@ -88,21 +110,8 @@ fn ref_name(v: &Value) -> Option<&str> {
 
 /// `ako run` (resyncing every `resync` seconds) against `sim`.
 fn ako(dir: &Path, name: &str, ns: &str, sim: &Avisim, resync: u64) -> AkoRun {
-    let values = dir.join("values.yaml");
-    std::fs::write(&values, support::values_yaml(CLUSTER, ns)).unwrap();
-    let ca = dir.join("ca.pem");
-    std::fs::write(&ca, sim.ca_pem()).unwrap();
-    AkoRun::start(dir, name, |cmd| {
-        cmd.arg("--values")
-            .arg(&values)
-            .arg("--controller")
-            .arg(sim.url())
-            .arg("--ca-file")
-            .arg(&ca)
-            .arg("--resync-seconds")
-            .arg(resync.to_string())
-            .env("AKO_CONTROLLER_USERNAME", support::USER)
-            .env("AKO_CONTROLLER_PASSWORD", PASSWORD);
+    AkoRun::with_values_and(dir, name, CLUSTER, ns, &sim.url(), &sim.ca_pem(), PASSWORD, |cmd| {
+        cmd.arg("--resync-seconds").arg(resync.to_string());
     })
 }
 
@@ -156,17 +165,17 @@ async fn rules_reach_the_controller_and_deleting_them_restores_the_plain_objects
     create_rule(
         &ns,
         "HostRule",
-        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "secure"},
-            "spec": {"virtualhost": {"fqdn": host, "wafPolicy": "System-WAF-Policy",
-                "tls": {"sslKeyCertificate": {"name": "e2e-cert", "type": "ref"}}}}}),
+        "secure",
+        json!({"virtualhost": {"fqdn": host, "wafPolicy": "System-WAF-Policy",
+                "tls": {"sslKeyCertificate": {"name": "e2e-cert", "type": "ref"}}}}),
     )
     .await;
     create_rule(
         &ns,
         "HTTPRule",
-        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HTTPRule", "metadata": {"name": "secure"},
-            "spec": {"fqdn": host, "paths": [{"target": "/", "healthMonitors": ["System-HTTP"],
-                "tls": {"type": "reencrypt", "sslProfile": "System-Standard"}}]}}),
+        "secure",
+        json!({"fqdn": host, "paths": [{"target": "/", "healthMonitors": ["System-HTTP"],
+                "tls": {"type": "reencrypt", "sslProfile": "System-Standard"}}]}),
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -248,10 +257,7 @@ async fn rules_reach_the_controller_and_deleting_them_restores_the_plain_objects
     // Deleting the rules restores the plain objects: the Secret's certificate, no WAF, the
     // default health monitor, no re-encryption.
     for kind in ["HostRule", "HTTPRule"] {
-        rule_api(&ns, kind)
-            .delete("secure", &DeleteParams::default())
-            .await
-            .expect("delete the rule");
+        delete_rule(&ns, kind, "secure").await;
     }
     eventually("the plain SNI child", WAIT, &run, || async {
         let vs = avi_object(&avi, "virtualservice", &child).await?;
@@ -281,8 +287,8 @@ async fn a_rule_naming_a_missing_object_is_rejected_until_the_controller_has_it(
     create_rule(
         &ns,
         "HostRule",
-        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "shop"},
-            "spec": {"virtualhost": {"fqdn": host, "wafPolicy": "waf-later"}}}),
+        "shop",
+        json!({"virtualhost": {"fqdn": host, "wafPolicy": "waf-later"}}),
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -347,15 +353,13 @@ async fn a_rule_naming_a_missing_object_is_rejected_until_the_controller_has_it(
     // An update naming a policy that does not exist is Rejected and changes nothing: the
     // Accepted version stays in effect (the WAF stays on the live service).
     sim.reset_counters();
-    let patch = json!({"spec": {"virtualhost": {"wafPolicy": "waf-typo"}}});
-    rule_api(&ns, "HostRule")
-        .patch(
-            "shop",
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Merge(&patch),
-        )
-        .await
-        .expect("update the rule");
+    patch_rule(
+        &ns,
+        "HostRule",
+        "shop",
+        json!({"spec": {"virtualhost": {"wafPolicy": "waf-typo"}}}),
+    )
+    .await;
     let status = eventually("the update Rejected", WAIT, &run, || async {
         rule_status(&ns, "HostRule", "shop")
             .await
@@ -372,15 +376,13 @@ async fn a_rule_naming_a_missing_object_is_rejected_until_the_controller_has_it(
         sim.counters()
     );
     // Set back, it is Accepted again.
-    let patch = json!({"spec": {"virtualhost": {"wafPolicy": "waf-later"}}});
-    rule_api(&ns, "HostRule")
-        .patch(
-            "shop",
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Merge(&patch),
-        )
-        .await
-        .expect("update the rule");
+    patch_rule(
+        &ns,
+        "HostRule",
+        "shop",
+        json!({"spec": {"virtualhost": {"wafPolicy": "waf-later"}}}),
+    )
+    .await;
     eventually("the rule Accepted again", WAIT, &run, || async {
         rule_status(&ns, "HostRule", "shop")
             .await
@@ -405,16 +407,16 @@ async fn a_secret_certificate_and_a_gslb_fqdn_from_host_rules() {
     create_rule(
         &ns,
         "HostRule",
-        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "cert"},
-            "spec": {"virtualhost": {"fqdn": plain,
-                "tls": {"sslKeyCertificate": {"name": "rule-tls", "type": "secret"}}}}}),
+        "cert",
+        json!({"virtualhost": {"fqdn": plain,
+                "tls": {"sslKeyCertificate": {"name": "rule-tls", "type": "secret"}}}}),
     )
     .await;
     create_rule(
         &ns,
         "HostRule",
-        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "gslb"},
-            "spec": {"virtualhost": {"fqdn": global, "gslb": {"fqdn": "shop.gslb.example"}}}}),
+        "gslb",
+        json!({"virtualhost": {"fqdn": global, "gslb": {"fqdn": "shop.gslb.example"}}}),
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -498,10 +500,7 @@ async fn a_secret_certificate_and_a_gslb_fqdn_from_host_rules() {
     .await;
 
     // Deleting the GSLB rule removes its policy set.
-    rule_api(&ns, "HostRule")
-        .delete("gslb", &DeleteParams::default())
-        .await
-        .expect("delete the rule");
+    delete_rule(&ns, "HostRule", "gslb").await;
     eventually("the rewrite policy gone", WAIT, &run, || async {
         avi_object(&avi, "httppolicyset", &rewrite)
             .await
@@ -521,8 +520,8 @@ async fn regex_paths_and_an_application_root_through_string_groups() {
     create_rule(
         &ns,
         "HostRule",
-        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "regex"},
-            "spec": {"virtualhost": {"fqdn": host, "useRegex": true, "applicationRootPath": "/shop"}}}),
+        "regex",
+        json!({"virtualhost": {"fqdn": host, "useRegex": true, "applicationRootPath": "/shop"}}),
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -560,10 +559,7 @@ async fn regex_paths_and_an_application_root_through_string_groups() {
     assert_eq!(status, ("Accepted".to_owned(), String::new()));
 
     // Without the rule: a plain prefix match, and the string group is deleted.
-    rule_api(&ns, "HostRule")
-        .delete("regex", &DeleteParams::default())
-        .await
-        .expect("delete the rule");
+    delete_rule(&ns, "HostRule", "regex").await;
     eventually("the plain policy", WAIT, &run, || async {
         let p = avi_object(&avi, "httppolicyset", &policy_name).await?;
         let rules = p["http_request_policy"]["rules"].as_array()?;

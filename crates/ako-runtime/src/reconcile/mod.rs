@@ -279,9 +279,7 @@ impl<C: Cluster> Reconciler<C> {
                     reason: "RestartRequired",
                     message,
                 };
-                if let Err(e) = self.cluster.publish(me, &note).await {
-                    tracing::warn!("cannot write event: {e}");
-                }
+                pass::publish_about(&self.cluster, me, &note).await;
             }
         }
         if new.same_for_translation(&self.settings) {

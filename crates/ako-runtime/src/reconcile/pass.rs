@@ -208,17 +208,7 @@ impl<C: Cluster> Reconciler<C> {
             .cloned()
             .collect();
         if work.full {
-            let snap = &index.snapshot;
-            rules.extend(
-                snap.host_rules()
-                    .keys()
-                    .map(|k| ObjRef::new(ako_translate::Kind::HostRule, &k.namespace, &k.name)),
-            );
-            rules.extend(
-                snap.http_rules()
-                    .keys()
-                    .map(|k| ObjRef::new(ako_translate::Kind::HttpRule, &k.namespace, &k.name)),
-            );
+            rules.extend(rules::every_rule(&index.snapshot));
         }
         let mut units: BTreeSet<Unit> = std::mem::take(&mut self.pending_units);
         units.extend(work.units.iter().cloned());
@@ -689,7 +679,7 @@ fn is_root(r: &ObjRef) -> bool {
 }
 
 /// Publish an Event about ako-rs itself; failures are logged.
-async fn publish_about(cluster: &impl Cluster, me: &ObjectReference, note: &Note) {
+pub(super) async fn publish_about(cluster: &impl Cluster, me: &ObjectReference, note: &Note) {
     if let Err(e) = cluster.publish(me, note).await {
         tracing::warn!(reason = note.reason, "cannot write event: {e}");
     }

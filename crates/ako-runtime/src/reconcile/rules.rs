@@ -12,13 +12,11 @@ use std::time::Duration;
 use ako_translate::NsName;
 use ako_translate::crds::RuleStatus;
 use ako_translate::namespaces::{namespace_accepted, tenant_of};
-use ako_translate::rules::{
-    ControllerRef, Verdict, host_rule_ignored, host_rule_refs, host_rule_verdict, http_rule_refs, http_rule_verdict,
-};
+use ako_translate::rules::{ControllerRef, Verdict, host_rule_ignored, host_rule_refs, http_rule_refs};
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
 use tokio::time::Instant;
 
-use super::last_good::{Held, LastGood};
+use super::last_good::{Held, LastGood, verdict_of};
 
 /// How long after a failed lookup (controller unreachable) it is tried again.
 const LOOKUP_RETRY: Duration = Duration::from_secs(10);
@@ -75,20 +73,13 @@ impl Rules {
     /// Every rule's verdict, computed again if something changed.
     pub fn verdicts(&mut self, snap: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> &BTreeMap<ObjRef, Verdict> {
         if self.stale {
-            let served = |k: &&NsName| namespace_accepted(snap, settings, &k.namespace);
-            let host = snap.host_rules().keys().filter(served).map(|k| {
-                (
-                    ObjRef::new(Kind::HostRule, &k.namespace, &k.name),
-                    host_rule_verdict(snap, settings, cloud, k),
-                )
-            });
-            let http = snap.http_rules().keys().filter(served).map(|k| {
-                (
-                    ObjRef::new(Kind::HttpRule, &k.namespace, &k.name),
-                    http_rule_verdict(snap, settings, cloud, k),
-                )
-            });
-            self.verdicts = host.chain(http).collect();
+            self.verdicts = every_rule(snap)
+                .filter(|r| namespace_accepted(snap, settings, &r.key.namespace))
+                .map(|r| {
+                    let v = verdict_of(snap, settings, cloud, &r);
+                    (r, v)
+                })
+                .collect();
             // A rule held at its last Accepted version answers for its latest one.
             for (r, held) in self.last_good.held() {
                 if let Some(v) = self.verdicts.get_mut(r) {
@@ -118,6 +109,19 @@ impl Rules {
         }
         &self.verdicts
     }
+}
+
+/// Every HostRule and HTTPRule of `snap`.
+pub fn every_rule(snap: &Snapshot) -> impl Iterator<Item = ObjRef> + '_ {
+    let host = snap
+        .host_rules()
+        .keys()
+        .map(|k| ObjRef::new(Kind::HostRule, &k.namespace, &k.name));
+    let http = snap
+        .http_rules()
+        .keys()
+        .map(|k| ObjRef::new(Kind::HttpRule, &k.namespace, &k.name));
+    host.chain(http)
 }
 
 /// Every controller object the rules of `snap` name, with the tenant it is looked up in, and

@@ -186,6 +186,17 @@ pub struct SslKeyCertificate {
     pub alternate_certificate: Option<AlternateCertificate>,
 }
 
+impl SslKeyCertificate {
+    /// The names of its certificates (main first, then the alternate) that come from `from`.
+    pub fn names_from(&self, from: CertificateType) -> impl Iterator<Item = &str> {
+        let alt = self.alternate_certificate.iter().map(|a| (a.type_, &a.name));
+        std::iter::once((self.type_, &self.name))
+            .chain(alt)
+            .filter(move |(t, name)| *t == from && !name.is_empty())
+            .map(|(_, name)| name.as_str())
+    }
+}
+
 /// `tls.sslKeyCertificate.alternateCertificate`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -56,14 +56,11 @@ impl Verdict {
 
 /// The Secrets (of the rule's namespace) its `type: secret` certificates name, main first.
 pub fn certificate_secrets(rule: &HostRule) -> Vec<&str> {
-    let Some(c) = rule.spec.virtualhost.tls.as_ref().map(|t| &t.ssl_key_certificate) else {
-        return Vec::new();
-    };
-    let alt = c.alternate_certificate.iter().map(|a| (a.type_, &a.name));
-    std::iter::once((c.type_, &c.name))
-        .chain(alt)
-        .filter(|(t, name)| *t == CertificateType::Secret && !name.is_empty())
-        .map(|(_, name)| name.as_str())
+    rule.spec
+        .virtualhost
+        .tls
+        .iter()
+        .flat_map(|t| t.ssl_key_certificate.names_from(CertificateType::Secret))
         .collect()
 }
 
@@ -71,31 +68,23 @@ pub fn certificate_secrets(rule: &HostRule) -> Vec<&str> {
 pub fn host_rule_refs(rule: &HostRule) -> Vec<ControllerRef> {
     let vh = &rule.spec.virtualhost;
     let mut refs = Vec::new();
-    let mut add = |kind: ObjectType, name: Option<&String>| {
+    let mut add = |kind: ObjectType, name: Option<&str>| {
         if let Some(n) = name.filter(|n| !n.is_empty()) {
             refs.push(ControllerRef::new(kind, n));
         }
     };
-    add(ObjectType::WafPolicy, vh.waf_policy.as_ref());
-    add(ObjectType::ApplicationProfile, vh.application_profile.as_ref());
+    add(ObjectType::WafPolicy, vh.waf_policy.as_deref());
+    add(ObjectType::ApplicationProfile, vh.application_profile.as_deref());
     if let Some(tls) = &vh.tls {
-        add(ObjectType::SslProfile, tls.ssl_profile.as_ref());
-        let cert = &tls.ssl_key_certificate;
-        if cert.type_ == CertificateType::Ref {
-            add(ObjectType::SslKeyAndCertificate, Some(&cert.name));
-        }
-        if let Some(alt) = cert
-            .alternate_certificate
-            .as_ref()
-            .filter(|a| a.type_ == CertificateType::Ref)
-        {
-            add(ObjectType::SslKeyAndCertificate, Some(&alt.name));
+        add(ObjectType::SslProfile, tls.ssl_profile.as_deref());
+        for name in tls.ssl_key_certificate.names_from(CertificateType::Ref) {
+            add(ObjectType::SslKeyAndCertificate, Some(name));
         }
     }
-    add(ObjectType::AnalyticsProfile, vh.analytics_profile.as_ref());
-    add(ObjectType::ErrorPageProfile, vh.error_page_profile.as_ref());
+    add(ObjectType::AnalyticsProfile, vh.analytics_profile.as_deref());
+    add(ObjectType::ErrorPageProfile, vh.error_page_profile.as_deref());
     if let Some([icap]) = vh.icap_profile.as_deref() {
-        add(ObjectType::IcapProfile, Some(icap));
+        add(ObjectType::IcapProfile, Some(icap.as_str()));
     }
     for p in vh.http_policy.iter().flat_map(|p| p.policy_sets.iter().flatten()) {
         add(ObjectType::HttpPolicySet, Some(p));
@@ -103,7 +92,7 @@ pub fn host_rule_refs(rule: &HostRule) -> Vec<ControllerRef> {
     for d in vh.datascripts.iter().flatten() {
         add(ObjectType::VsDataScriptSet, Some(d));
     }
-    add(ObjectType::NetworkSecurityPolicy, vh.network_security_policy.as_ref());
+    add(ObjectType::NetworkSecurityPolicy, vh.network_security_policy.as_deref());
     dedup(refs)
 }
 

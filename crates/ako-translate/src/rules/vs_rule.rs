@@ -121,13 +121,11 @@ impl VsRule {
         let mut certificates = Vec::new();
         let mut ssl_profile = None;
         if let Some(tls) = &vh.tls {
-            let cert = &tls.ssl_key_certificate;
-            let alt = cert.alternate_certificate.iter().map(|a| (a.type_, &a.name));
-            for (type_, name) in std::iter::once((cert.type_, &cert.name)).chain(alt) {
-                if type_ == CertificateType::Ref && !name.is_empty() {
-                    certificates.push(ControllerRef::new(ObjectType::SslKeyAndCertificate, name).api_ref());
-                }
-            }
+            certificates = tls
+                .ssl_key_certificate
+                .names_from(CertificateType::Ref)
+                .map(|name| ControllerRef::new(ObjectType::SslKeyAndCertificate, name).api_ref())
+                .collect();
             ssl_profile = api(ObjectType::SslProfile, &tls.ssl_profile);
         }
         let mut policy_sets: Vec<String> = Vec::new();

@@ -198,6 +198,21 @@ impl AkoRun {
         ca_pem: &str,
         password: &str,
     ) -> AkoRun {
+        AkoRun::with_values_and(dir, name, cluster, ns, controller, ca_pem, password, |_| {})
+    }
+
+    /// [`AkoRun::with_values`], then `more` on the command (more flags).
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_values_and(
+        dir: &Path,
+        name: &str,
+        cluster: &str,
+        ns: &str,
+        controller: &str,
+        ca_pem: &str,
+        password: &str,
+        more: impl FnOnce(&mut std::process::Command),
+    ) -> AkoRun {
         let values = dir.join(format!("{name}-values.yaml"));
         std::fs::write(&values, values_yaml(cluster, ns)).unwrap();
         let ca = dir.join(format!("{name}-ca.pem"));
@@ -211,6 +226,7 @@ impl AkoRun {
                 .arg(&ca)
                 .env("AKO_CONTROLLER_USERNAME", USER)
                 .env("AKO_CONTROLLER_PASSWORD", password);
+            more(cmd);
         })
     }
 
