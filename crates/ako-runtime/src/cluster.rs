@@ -9,6 +9,7 @@ use std::future::Future;
 use ako_translate::kinds::{InputKind, KindVisitor, LbEntry, with_kind};
 use ako_translate::{Kind, NsName, ObjRef};
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ObjectReference, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{ApiResource, DynamicObject, Patch, PatchParams};
@@ -73,6 +74,17 @@ pub trait Cluster: Send + Sync + 'static {
         &self,
         regarding: &ObjectReference,
         note: &Note,
+    ) -> impl Future<Output = Result<(), ClusterError>> + Send;
+
+    /// Set (`Some`) or remove (`None`) the annotation `key` of the StatefulSet `namespace/name`
+    /// (ako-rs's own: where AKO reports `deleteConfig` progress). A StatefulSet that is not
+    /// there is not an error.
+    fn annotate_statefulset(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+        value: Option<&str>,
     ) -> impl Future<Output = Result<(), ClusterError>> + Send;
 }
 
@@ -221,5 +233,27 @@ impl Cluster for ApiServer {
             .publish(&event, regarding)
             .await
             .map_err(ClusterError::from)
+    }
+
+    async fn annotate_statefulset(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), ClusterError> {
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            ..PatchParams::default()
+        };
+        // A merge patch with `null` removes the annotation.
+        let body = json!({"metadata": {"annotations": {key: value}}});
+        match Api::<StatefulSet>::namespaced(self.client.clone(), namespace)
+            .patch(name, &params, &Patch::Merge(&body))
+            .await
+        {
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+            other => other.map(drop).map_err(ClusterError::from),
+        }
     }
 }

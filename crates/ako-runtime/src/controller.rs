@@ -3,7 +3,8 @@
 //! environment variables, completed by `ako run` from AKO's Secret `avi-secret`.
 //!
 //! Credentials never appear in logs or `Debug` output ([`Redacted`]). The controller's
-//! certificate is verified against the given CA (or the system roots) unless `insecure` is set.
+//! certificate is verified against the given CA (or the system roots, or a fingerprint trusted
+//! on first use: [`crate::trust`]) unless `insecure` is set.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -52,6 +53,8 @@ pub struct ControllerAccess {
     pub ca_pem: Option<String>,
     /// Do not verify the controller's certificate (labs only).
     pub insecure: bool,
+    /// Without a CA: trust the certificate by this fingerprint (see [`crate::trust`]).
+    pub pin: Option<avi_client::CertificatePin>,
     /// Requests in flight at most.
     pub max_requests: usize,
 }
@@ -66,6 +69,7 @@ impl Default for ControllerAccess {
             ca_file: None,
             ca_pem: None,
             insecure: false,
+            pin: None,
             max_requests: 64,
         }
     }
@@ -97,6 +101,8 @@ impl ControllerAccess {
         if self.insecure {
             tracing::warn!("the controller's certificate is not verified (--insecure)");
             config = config.with_insecure(true);
+        } else if let Some(pin) = &self.pin {
+            config = config.with_pin(pin.clone());
         }
         Client::connect(config)
             .await

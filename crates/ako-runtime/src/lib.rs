@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod operator;
 pub mod reconcile;
 pub mod status;
+pub mod trust;
 pub mod watch;
 
 pub use cluster::{ApiServer, Cluster, ClusterError};

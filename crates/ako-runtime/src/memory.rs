@@ -332,4 +332,9 @@ impl Cluster for MemoryCluster {
         });
         Ok(())
     }
+
+    /// No StatefulSet in memory: nothing to annotate.
+    async fn annotate_statefulset(&self, _: &str, _: &str, _: &str, _: Option<&str>) -> Result<(), ClusterError> {
+        Ok(())
+    }
 }

@@ -32,6 +32,7 @@ use crate::config::Source;
 use crate::controller::{ControllerAccess, complete_from_secret};
 use crate::index::Shared;
 use crate::reconcile::{Reconciler, Start, Timing, resync_of};
+use crate::trust::Trust;
 
 /// How `ako run` is configured (its command line).
 #[derive(Clone, Debug, Default)]
@@ -136,12 +137,11 @@ pub async fn run(options: RunOptions) {
     wait_for_initial_lists(&shared).await;
 
     let namespace = source.namespace();
+    let trust = Trust::new(&kube, namespace.as_deref(), own_pod());
     let avi = retry_forever("cannot log in to the Avi Controller", || async {
         let r = async {
-            complete_from_secret(&options.controller, &settings, &kube, namespace.as_deref())
-                .await?
-                .connect()
-                .await
+            let access = complete_from_secret(&options.controller, &settings, &kube, namespace.as_deref()).await?;
+            trust.connect(&access).await
         }
         .await;
         admin.controller(&r);

@@ -36,6 +36,7 @@ pub mod plan;
 pub mod protect;
 pub mod refs;
 pub mod se_group;
+pub mod static_routes;
 pub mod summary;
 pub mod sync;
 
@@ -49,6 +50,7 @@ pub use observed::{Observed, ObservedObject, RecordError};
 pub use owner::Owner;
 pub use plan::{Action, Batch, DeletionGuard, GuardRefusal, Operation, Plan, PlanOptions, PlanProblem, plan};
 pub use protect::Protection;
-pub use se_group::{SeGroupError, SeGroupLabel, label_se_group};
+pub use se_group::{SeGroupError, SeGroupLabel, label_se_group, unlabel_se_group};
+pub use static_routes::{RoutesError, RoutesSynced, sync_static_routes};
 pub use summary::{Failure, RequestResult, Requests, Retry, Summary};
 pub use sync::{SyncOptions, sync, sync_once};

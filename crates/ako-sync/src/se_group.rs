@@ -1,13 +1,12 @@
 //! The SE group label AKO puts on the Service Engine group it places virtual services on
 //! (`ConfigureSeGroupLabels`): `clustername=<cluster>`, set when the group has no labels at all;
 //! a group already labelled for this cluster is left alone, one labelled otherwise is reported
-//! and not touched (AKO refuses to start on it; ako-rs runs on and says so).
+//! and not touched (AKO refuses to start on it; ako-rs runs on and says so). `deleteConfig`
+//! removes this cluster's label again.
 
+use ako_translate::markers::CLUSTER_LABEL;
 use avi_client::{Client, Query};
 use serde_json::{Value, json};
-
-/// AKO's label key.
-const CLUSTER_LABEL: &str = "clustername";
 
 /// What [`label_se_group`] found or did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,11 +34,7 @@ pub enum SeGroupError {
 /// object read (its `_last_modified` guards against a concurrent change) only when it has no
 /// labels.
 pub async fn label_se_group(client: &Client, name: &str, cluster: &str) -> Result<SeGroupLabel, SeGroupError> {
-    let admin = client.tenant("admin");
-    let found: Vec<Value> = admin.list("serviceenginegroup", &Query::new().name(name)).await?;
-    let Some(mut group) = found.into_iter().next() else {
-        return Err(SeGroupError::Missing(name.to_owned()));
-    };
+    let mut group = read(client, name).await?;
     let labels: Vec<(String, String)> = group["labels"]
         .as_array()
         .into_iter()
@@ -55,8 +50,41 @@ pub async fn label_se_group(client: &Client, name: &str, cluster: &str) -> Resul
     if !labels.is_empty() {
         return Ok(SeGroupLabel::Foreign(labels));
     }
-    let uuid = group["uuid"].as_str().unwrap_or_default().to_owned();
     group["labels"] = json!([{"key": CLUSTER_LABEL, "value": cluster}]);
-    let _: Value = admin.update("serviceenginegroup", &uuid, &group).await?;
+    write(client, &group).await?;
     Ok(SeGroupLabel::Added)
+}
+
+/// Remove this cluster's label from the SE group `name` (`deleteConfig`, as AKO's
+/// `DeConfigureSeGroupLabels`), leaving any other label; whether there was one to remove.
+pub async fn unlabel_se_group(client: &Client, name: &str, cluster: &str) -> Result<bool, SeGroupError> {
+    let mut group = read(client, name).await?;
+    let Some(labels) = group["labels"].as_array_mut() else {
+        return Ok(false);
+    };
+    let before = labels.len();
+    labels.retain(|l| !(l["key"] == CLUSTER_LABEL && l["value"] == cluster));
+    if labels.len() == before {
+        return Ok(false);
+    }
+    write(client, &group).await?;
+    Ok(true)
+}
+
+/// The SE group `name`, as stored (its `_last_modified` guards the write that follows).
+async fn read(client: &Client, name: &str) -> Result<Value, SeGroupError> {
+    let found: Vec<Value> = client
+        .tenant("admin")
+        .list("serviceenginegroup", &Query::new().name(name))
+        .await?;
+    found
+        .into_iter()
+        .next()
+        .ok_or_else(|| SeGroupError::Missing(name.to_owned()))
+}
+
+async fn write(client: &Client, group: &Value) -> Result<(), SeGroupError> {
+    let uuid = group["uuid"].as_str().unwrap_or_default();
+    let _: Value = client.tenant("admin").update("serviceenginegroup", uuid, group).await?;
+    Ok(())
 }

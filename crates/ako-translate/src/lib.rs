@@ -24,6 +24,7 @@ pub mod namespaces;
 pub mod naming;
 pub mod pool;
 pub mod protect;
+pub mod routes;
 pub mod rules;
 pub mod settings;
 pub mod settings_env;

@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 
 use crate::checksum::{go_json_string, go_json_strings, markers_checksum};
 
+/// The label (marker key) AKO puts on everything it owns, with the cluster name as value.
+pub const CLUSTER_LABEL: &str = "clustername";
+
 /// AKO's `utils.AviObjectMarkers` (the fields ako-rs sets), in declaration order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Markers {
@@ -54,7 +57,7 @@ impl Markers {
     /// A list field is sent when it has elements, even empty strings (AKO sends `Path: [""]`),
     /// sorted: AKO's marker checksum sorts the lists in place before the body is built.
     pub fn to_json(&self, cluster: &str) -> Value {
-        let mut list = vec![json!({"key": "clustername", "values": [cluster]})];
+        let mut list = vec![json!({"key": CLUSTER_LABEL, "values": [cluster]})];
         for (key, field) in self.fields() {
             match field {
                 Field::One(v) if !v.is_empty() => list.push(json!({"key": key, "values": [v]})),

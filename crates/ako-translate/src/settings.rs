@@ -44,6 +44,8 @@ pub struct AkoSettings {
     pub api_server_port: Option<LooseU64>,
     /// `disableStaticRouteSync`.
     pub disable_static_route_sync: Option<LooseBool>,
+    /// `deleteConfig`.
+    pub delete_config: Option<LooseBool>,
     /// `clusterName`.
     pub cluster_name: Option<String>,
     /// `cniPlugin`.
@@ -356,6 +358,9 @@ pub struct Settings {
     pub api_server_port: u16,
     /// `disableStaticRouteSync`.
     pub disable_static_route_sync: bool,
+    /// `deleteConfig`: everything this cluster owns on the controller is removed and nothing
+    /// is synced until it is false again.
+    pub delete_config: bool,
     /// `controllerHost`, when set.
     pub controller_host: Option<String>,
     /// `controllerVersion`, when set.
@@ -455,6 +460,7 @@ impl Settings {
         let a = &v.ako_settings;
         let primary_instance = flag("AKOSettings.primaryInstance", a.primary_instance, true);
         let disable_static_route_sync = flag("AKOSettings.disableStaticRouteSync", a.disable_static_route_sync, false);
+        let delete_config = flag("AKOSettings.deleteConfig", a.delete_config, false);
         let allow_mass_deletion = flag("AKOSettings.allowMassDeletion", a.allow_mass_deletion, false);
         let enable_events = flag("AKOSettings.enableEvents", a.enable_events, true);
         let enable_evh = flag("AKOSettings.enableEVH", a.enable_evh, false);
@@ -663,6 +669,7 @@ impl Settings {
             full_sync_seconds,
             api_server_port,
             disable_static_route_sync,
+            delete_config,
             controller_host: text(&c.controller_host),
             controller_version: text(&c.controller_version),
             allow_mass_deletion,

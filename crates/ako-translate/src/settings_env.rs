@@ -215,7 +215,7 @@ const KEYS: &[Key] = &[
         Ty::UnsupportedBool,
     ),
     k("VPC_MODE", "vpcMode", "AKOSettings.vpcMode", Ty::UnsupportedBool),
-    k("", "deleteConfig", "AKOSettings.deleteConfig", Ty::UnsupportedBool),
+    k("", "deleteConfig", "AKOSettings.deleteConfig", Ty::Bool),
     k(
         "NSXT_T1_LR",
         "nsxtT1LR",
@@ -415,6 +415,7 @@ fn apply(v: &mut Values, key: &Key, raw: &str) -> Result<(), String> {
                 "primaryInstance" => a.primary_instance = b,
                 "enableEVH" => a.enable_evh = b,
                 "disableStaticRouteSync" => a.disable_static_route_sync = b,
+                "deleteConfig" => a.delete_config = b,
                 "layer7Only" => a.layer7_only = b,
                 "allowMassDeletion" => a.allow_mass_deletion = b,
                 "enableEvents" => a.enable_events = b,
@@ -738,10 +739,11 @@ mod tests {
         data.remove("istioEnabled");
         let mut c = ChartConfig::new();
         c.add_configmap(&data).add_env(env_of(&[("ISTIO_ENABLED", "true")]));
-        assert!(c.settings().is_ok());
+        let settings = c.settings().expect("valid");
+        assert!(settings.delete_config, "deleteConfig is supported");
         let w = c.warnings();
-        assert_eq!(w.len(), 3, "{w:?}");
-        assert!(w.iter().any(|l| l.starts_with("deleteConfig:")));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w.iter().any(|l| l.starts_with("nsxtT1LR:")));
         assert!(w.iter().any(|l| l.starts_with("ISTIO_ENABLED:")));
     }
 

@@ -10,7 +10,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 use crate::crds::{FqdnType, HostRule, HttpRule};
 use crate::key::NsName;
-use crate::kinds::{InputKind, Store};
+use crate::kinds::{BlockAffinity, CiliumNode, HostSubnet, InputKind, Store};
 
 /// The label linking an EndpointSlice to its Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -47,6 +47,12 @@ pub struct Snapshot {
     http_rules: Store<HttpRule>,
     /// HTTPRules by `spec.fqdn`.
     http_rules_by_fqdn: BTreeMap<String, BTreeSet<NsName>>,
+    /// Calico's BlockAffinities (cluster-scoped; `cniPlugin: calico`).
+    pub block_affinities: Store<BlockAffinity>,
+    /// OpenShift SDN's HostSubnets (cluster-scoped; `cniPlugin: openshift`).
+    pub host_subnets: Store<HostSubnet>,
+    /// Cilium's CiliumNodes (cluster-scoped; `cniPlugin: cilium`).
+    pub cilium_nodes: Store<CiliumNode>,
 }
 
 /// The key of an object of kind `K`: a namespaced object without a namespace is in `default`

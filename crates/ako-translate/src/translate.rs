@@ -9,6 +9,9 @@ use crate::snapshot::Snapshot;
 
 /// Translate everything AKO would serve in `snapshot`.
 pub fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
+    if settings.delete_config {
+        return Translation::default(); // `deleteConfig`: nothing is wanted on the controller
+    }
     let mut out = translate_l4(snapshot, settings, cloud);
     let l7 = translate_l7(snapshot, settings, cloud);
     // An L4 model (`<cluster>--<ns>-<svc>`) and a shared L7 one (`<cluster>--Shared-L7-<n>`)

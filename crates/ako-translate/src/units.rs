@@ -93,6 +93,9 @@ pub fn translate_unit(
     candidates: Option<&SmallSet<ObjRef>>,
 ) -> Translation {
     let mut out = Translation::default();
+    if settings.delete_config {
+        return out; // `deleteConfig`: nothing is wanted on the controller
+    }
     match unit {
         Unit::Service(key) => {
             let own = snap.services.get(key).is_some_and(|svc| shared_vip_key(svc).is_none());

@@ -223,7 +223,65 @@ fn compare_case(dir: &Path) -> Vec<String> {
             }
         }
     }
+    // The seed objects AKO updated: the VRF's static routes and the SE group's label.
+    if let Ok(text) = std::fs::read_to_string(dir.join("seed_updates.json")) {
+        let seeds: Vec<Value> = serde_json::from_str(&text).unwrap();
+        for seed in &seeds {
+            let label = format!(
+                "{case} {} {}",
+                seed["type"].as_str().unwrap(),
+                seed["name"].as_str().unwrap()
+            );
+            let (ours, ako) = match seed["type"].as_str().unwrap() {
+                "vrfcontext" => {
+                    let routes = ako_translate::routes::static_routes(&snap, &settings).expect("static routes are on");
+                    assert_eq!(seed["name"], routes.vrf.as_str(), "{label}: the VRF");
+                    let ours = routes.bodies(&settings.cluster_name);
+                    (
+                        Value::from(normalize_route_ids(&ours, &settings.cluster_name)),
+                        Value::from(normalize_route_ids(
+                            seed["static_routes"].as_array().unwrap(),
+                            &settings.cluster_name,
+                        )),
+                    )
+                }
+                _ => (
+                    serde_json::json!([{"key": ako_translate::markers::CLUSTER_LABEL, "value": settings.cluster_name}]),
+                    seed["labels"].clone(),
+                ),
+            };
+            let mut d = Vec::new();
+            diff("", &ours, &ako, &mut d);
+            out.extend(d.into_iter().map(|l| format!("{label}{l}")));
+        }
+    }
     out
+}
+
+/// Static routes with their ids' random part (AKO draws a UUID per Node; ako-rs derives one from
+/// the Node's name) replaced by the Node's position: `<cluster>-node<k>-<index>`. An id of
+/// another shape is left as it is, and so shows in the diff.
+fn normalize_route_ids(routes: &[Value], cluster: &str) -> Vec<Value> {
+    let mut nodes: Vec<String> = Vec::new();
+    routes
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let id = r["route_id"].as_str().unwrap_or_default().to_owned();
+            let parts = id
+                .strip_prefix(&format!("{cluster}-"))
+                .and_then(|rest| rest.rsplit_once('-'))
+                .filter(|(uuid, index)| uuid.len() == 36 && index.parse::<u32>().is_ok());
+            if let Some((uuid, index)) = parts {
+                let k = nodes.iter().position(|n| n == uuid).unwrap_or_else(|| {
+                    nodes.push(uuid.to_owned());
+                    nodes.len() - 1
+                });
+                r["route_id"] = Value::from(format!("{cluster}-node{k}-{index}"));
+            }
+            r
+        })
+        .collect()
 }
 
 /// A case's `known_differences.txt`: `<type> <name>` or `status` lines (after `#` comments that

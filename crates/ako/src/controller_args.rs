@@ -18,11 +18,12 @@ pub struct ControllerArgs {
     /// Controller password (prefer the environment variable).
     #[arg(long, env = "AKO_CONTROLLER_PASSWORD", hide_env_values = true)]
     pub password: Option<Redacted>,
-    /// PEM file of the CA that signed the controller's certificate (default: system roots).
+    /// PEM file of the CA that signed the controller's certificate (default: the CA in the
+    /// Secret avi-secret, else the system roots, else, for `ako run`, trust on first use).
     #[arg(long, conflicts_with = "insecure")]
     pub ca_file: Option<PathBuf>,
-    /// Do not verify the controller's certificate (labs only).
-    #[arg(long)]
+    /// Do not verify the controller's certificate at all (labs only; logged loudly).
+    #[arg(long, env = "AKO_CONTROLLER_INSECURE")]
     pub insecure: bool,
     /// Requests in flight to the controller at most (lower it for a small controller).
     #[arg(long, default_value_t = 64)]
@@ -40,6 +41,7 @@ impl ControllerArgs {
             ca_file: self.ca_file.clone(),
             ca_pem: None,
             insecure: self.insecure,
+            pin: None,
             max_requests: self.max_requests,
         }
     }

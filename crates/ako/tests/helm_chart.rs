@@ -177,6 +177,7 @@ fn check_kinds(objects: &[Value]) {
         ("Role", "ako-config"),
         ("RoleBinding", "ako-config"),
         ("StatefulSet", "ako"),
+        ("Secret", "avi-controller-trust"),
     ] {
         assert!(names.contains(&required), "{required:?} missing: {names:?}");
     }
@@ -237,7 +238,9 @@ fn check_keys_and_env(objects: &[Value], node_port: bool, t1lr: bool) {
 /// (API group, resource, verb, namespaced) for everything `ako run` asks of the API server
 /// (crates/ako-runtime: watch.rs, cluster.rs, config.rs, controller.rs). `true`: in the release
 /// namespace only (its own ConfigMap and Secret).
-fn needs(npl: bool) -> Vec<(&'static str, &'static str, &'static str, Option<&'static str>)> {
+/// What ako-rs uses: Pods under NodePortLocal, the objects of `cni` (the rendered `cniPlugin`)
+/// that give pod CIDRs for static routes.
+fn needs(npl: bool, cni: &str) -> Vec<(&'static str, &'static str, &'static str, Option<&'static str>)> {
     let mut needs = vec![];
     let mut watched = vec![
         ("networking.k8s.io", "ingresses"),
@@ -252,6 +255,12 @@ fn needs(npl: bool) -> Vec<(&'static str, &'static str, &'static str, Option<&'s
     ];
     if npl {
         watched.push(("", "pods"));
+    }
+    match cni {
+        "calico" => watched.push(("crd.projectcalico.org", "blockaffinities")),
+        "openshift" => watched.push(("network.openshift.io", "hostsubnets")),
+        "cilium" => watched.push(("cilium.io", "ciliumnodes")),
+        _ => {}
     }
     for (group, resource) in watched {
         needs.push((group, resource, "list", None));
@@ -270,6 +279,9 @@ fn needs(npl: bool) -> Vec<(&'static str, &'static str, &'static str, Option<&'s
         ("", "configmaps", "list", Some("avi-k8s-config")),
         ("", "configmaps", "watch", Some("avi-k8s-config")),
         ("", "secrets", "get", Some("avi-secret")),
+        ("apps", "statefulsets", "patch", Some("ako")),
+        ("", "secrets", "get", Some("avi-controller-trust")),
+        ("", "secrets", "patch", Some("avi-controller-trust")),
     ]);
     needs
 }
@@ -289,6 +301,10 @@ fn rule_allows(rule: &Value, group: &str, resource: &str, verb: &str, name: Opti
 }
 
 fn check_rbac(objects: &[Value], npl: bool) {
+    let cni = get(objects, "ConfigMap", "avi-k8s-config")["data"]["cniPlugin"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let cluster = get(objects, "ClusterRole", "ako-cr")["rules"]
         .as_array()
         .expect("rules")
@@ -297,7 +313,7 @@ fn check_rbac(objects: &[Value], npl: bool) {
         .as_array()
         .expect("rules")
         .clone();
-    for (group, resource, verb, name) in needs(npl) {
+    for (group, resource, verb, name) in needs(npl, &cni) {
         let rules = if name.is_some() { &own } else { &cluster };
         assert!(
             rules.iter().any(|r| rule_allows(r, group, resource, verb, name)),
@@ -329,7 +345,7 @@ fn check_rbac(objects: &[Value], npl: bool) {
             for group in strings("apiGroups") {
                 for resource in strings("resources") {
                     for verb in strings("verbs") {
-                        let granted = needs(npl).into_iter().any(|(g, r, v, name)| {
+                        let granted = needs(npl, &cni).into_iter().any(|(g, r, v, name)| {
                             (g, r, v) == (group, resource, verb)
                                 && match name {
                                     None => !namespaced && names.is_empty(),
@@ -724,7 +740,7 @@ async fn the_rendered_manifests_are_accepted_and_authorize_what_ako_run_does() {
             .expect("SubjectAccessReview");
         r.status.is_some_and(|s| s.allowed)
     };
-    for (group, resource, verb, name) in needs(true) {
+    for (group, resource, verb, name) in needs(true, "") {
         // Cluster-wide requests (no namespace); the own ConfigMap and Secret by name in the namespace.
         let namespace = name.map(|_| ns.name());
         assert!(

@@ -46,6 +46,8 @@ fn configmap(ns: &str, sim_url: &str, shard: &str) -> ConfigMap {
             "defaultLBController": "true",
             "logLevel": "WARN",
             "deleteConfig": "false",
+            // Nodes are cluster-wide in the shared testenv: routes only where a test asks.
+            "disableStaticRouteSync": "true",
             "allowMassDeletion": "false",
             "massDeletionHoldSeconds": "600"
         }
@@ -354,4 +356,246 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
         "{restart:?}"
     );
     assert!(ako.exited().is_none(), "the same process");
+}
+
+/// Issue 15 (deleteConfig, live): `true` removes every object of this cluster from the controller
+/// (and nothing else), its static routes and SE group label included, clears the Service's status
+/// and reports `Started` then `Done` on the StatefulSet `ako` with Events on the pod; `false`
+/// builds everything again and clears the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_config_removes_only_this_clusters_objects_and_false_brings_them_back() {
+    use k8s_openapi::api::apps::v1::StatefulSet;
+    use k8s_openapi::api::core::v1::Node;
+    use k8s_openapi::api::events::v1::Event;
+    use kube::api::{DeleteParams, ListParams};
+
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let (ns, configmaps) = configured_namespace("run-del", &sim, "SMALL").await;
+    let set = |data: Value| {
+        let configmaps = configmaps.clone();
+        async move {
+            configmaps
+                .patch(
+                    "avi-k8s-config",
+                    &PatchParams::default(),
+                    &Patch::Merge(&json!({"data": data})),
+                )
+                .await
+                .expect("change the ConfigMap");
+        }
+    };
+    set(json!({"disableStaticRouteSync": "false"})).await;
+    // The chart's StatefulSet (no controller runs it in testenv: only its annotations matter).
+    support::create::<StatefulSet>(
+        &ns,
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "ako"},
+            "spec": {"serviceName": "ako", "selector": {"matchLabels": {"app": "ako"}},
+                "template": {"metadata": {"labels": {"app": "ako"}},
+                    "spec": {"containers": [{"name": "ako", "image": "ako-rs"}]}}}}),
+    )
+    .await;
+    // A Node (for a static route), another cluster's pool on the controller.
+    let nodes: kube::Api<Node> = kube::Api::all(ns.client());
+    let node_name = format!("{}-n", ns.name());
+    let node: Node = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": node_name}, "spec": {"podCIDR": "10.254.7.0/24", "podCIDRs": ["10.254.7.0/24"]}}))
+    .unwrap();
+    nodes
+        .create(&PostParams::default(), &node)
+        .await
+        .expect("create the Node");
+    let ip = json!({"status": {"addresses": [{"type": "InternalIP", "address": "10.9.7.1"}]}});
+    nodes
+        .patch_status(&node_name, &PatchParams::default(), &Patch::Merge(&ip))
+        .await
+        .expect("the Node's address");
+    let foreign = json!({"name": "other--pool", "created_by": "ako-other",
+        "markers": [{"key": "clustername", "values": ["other"]}]});
+    let _: Value = avi.create("pool", &foreign).await.expect("another cluster's pool");
+
+    let dir = tempfile::tempdir().unwrap();
+    let ako = ako_in(dir.path(), "ako", ns.name());
+    support::create::<Service>(
+        &ns,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
+    )
+    .await;
+    let services = ns.api::<Service>();
+    let status = || async {
+        let svc = services.get("lb").await.ok()?;
+        Some(svc.status.and_then(|s| s.load_balancer?.ingress).unwrap_or_default())
+    };
+    let ours = || async {
+        let mut names = Vec::new();
+        for kind in ["virtualservice", "vsvip", "pool", "l4policyset"] {
+            let list: Vec<Value> = avi
+                .list(kind, &avi_client::Query::new().created_by(format!("ako-{CLUSTER}")))
+                .await
+                .ok()?;
+            names.extend(
+                list.iter()
+                    .map(|o| format!("{kind} {}", o["name"].as_str().unwrap_or_default())),
+            );
+        }
+        Some(names)
+    };
+    let routes = || async {
+        let vrf: Value = avi.get_by_name("vrfcontext", "global").await.ok()??;
+        let list = vrf["static_routes"].as_array().cloned().unwrap_or_default();
+        Some(list.iter().filter(|r| r["labels"][0]["value"] == CLUSTER).count())
+    };
+    let group_labels = || async {
+        let group: Value = avi.get_by_name("serviceenginegroup", "Default-Group").await.ok()??;
+        Some(group["labels"].clone())
+    };
+    let annotation = || async {
+        let sts = ns.api::<StatefulSet>().get("ako").await.ok()?;
+        Some(
+            sts.metadata
+                .annotations
+                .unwrap_or_default()
+                .get("AviObjectDeletionStatus")
+                .cloned(),
+        )
+    };
+    eventually("the VS, status and route", WAIT, &ako, || async {
+        let built = !ours().await?.is_empty() && !status().await?.is_empty() && routes().await? == 1;
+        built.then_some(())
+    })
+    .await;
+    assert_eq!(
+        group_labels().await,
+        Some(json!([{"key": "clustername", "value": CLUSTER}]))
+    );
+
+    // deleteConfig: everything of this cluster goes, and only that.
+    set(json!({"deleteConfig": "true"})).await;
+    eventually("deletion reported Done", WAIT, &ako, || async {
+        (annotation().await? == Some("Done".to_owned())).then_some(())
+    })
+    .await;
+    assert_eq!(ours().await, Some(vec![]), "nothing of this cluster is left");
+    assert_eq!(status().await, Some(vec![]), "the Service's status is cleared");
+    assert_eq!(routes().await, Some(0), "the static route is gone");
+    assert_eq!(group_labels().await, Some(json!([])), "the SE group label is gone");
+    let pool: Option<Value> = avi.get_by_name("pool", "other--pool").await.unwrap();
+    assert!(pool.is_some(), "another cluster's pool is untouched");
+    let events = ns.api::<Event>();
+    let reasons = || async {
+        let list = events.list(&ListParams::default()).await.expect("events").items;
+        list.into_iter().filter_map(|e| e.reason).collect::<Vec<_>>()
+    };
+    let seen = reasons().await;
+    for reason in ["AKODeleteConfigSet", "AKODeleteConfigDone"] {
+        assert!(seen.iter().any(|r| r == reason), "{reason} in {seen:?}");
+    }
+    // Stays deleted: a change while deleteConfig is true (a full pass) builds nothing.
+    let port = ako.admin_port(WAIT).await;
+    let passes = || async {
+        let (_, text) = support::get(port, "/metrics").await?;
+        support::sample(&text, "ako_reconcile_passes_total{result=\"converged\"}")
+    };
+    let before = passes().await.expect("pass count");
+    let posts = sim.counters().total(Some("POST"), None);
+    set(json!({"shardVSSize": "MEDIUM"})).await;
+    eventually("a pass after the change", WAIT, &ako, || async {
+        (passes().await? > before).then_some(())
+    })
+    .await;
+    assert_eq!(
+        sim.counters().total(Some("POST"), None),
+        posts,
+        "nothing created under deleteConfig"
+    );
+
+    // Back to false: everything is built again and the report is cleared.
+    set(json!({"deleteConfig": "false"})).await;
+    eventually("the VS, status, route and label back", WAIT, &ako, || async {
+        let back = !ours().await?.is_empty()
+            && !status().await?.is_empty()
+            && routes().await? == 1
+            && group_labels().await? == json!([{"key": "clustername", "value": CLUSTER}])
+            && annotation().await?.is_none();
+        back.then_some(())
+    })
+    .await;
+    assert!(reasons().await.iter().any(|r| r == "AKODeleteConfigUnset"));
+    assert!(ako.exited().is_none(), "the same process all along");
+    let _ = nodes.delete(&node_name, &DeleteParams::default()).await;
+}
+
+/// Issue 15 (controller trust): with no CA anywhere, a controller whose certificate no system
+/// root verifies (avisim's, like a controller's self-signed one) is trusted on first use, its
+/// fingerprint recorded in the Secret `avi-controller-trust`; a controller presenting another
+/// certificate at the same address later is refused, with a Warning Event on the pod, and gets
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_signed_controller_is_trusted_on_first_use_and_another_certificate_refused() {
+    use k8s_openapi::api::events::v1::Event;
+    use kube::api::ListParams;
+
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sim = support::start_avisim(support::persistent_avisim(PASSWORD, first.path(), 0)).await;
+    let port = sim.addr().port();
+    let (ns, _) = configured_namespace("run-tofu", &sim, "SMALL").await;
+    // No CA: the chart's Secret without certificateAuthorityData, and the chart's empty
+    // avi-controller-trust.
+    let secrets = ns.api::<Secret>();
+    let patch = json!({"data": {"certificateAuthorityData": null}});
+    secrets
+        .patch("avi-secret", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("drop the CA");
+    support::create::<Secret>(
+        &ns,
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "avi-controller-trust"}, "type": "Opaque"}),
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ako = ako_in(dir.path(), "ako", ns.name());
+    let services = ns.api::<Service>();
+    let lb = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}})
+    };
+    support::create::<Service>(&ns, lb("lb")).await;
+    eventually("the Service status (connected without a CA)", WAIT, &ako, || async {
+        let svc = services.get("lb").await.ok()?;
+        (!svc.status?.load_balancer?.ingress?.is_empty()).then_some(())
+    })
+    .await;
+    let recorded = eventually("the recorded fingerprint", WAIT, &ako, || async {
+        let data = secrets.get("avi-controller-trust").await.ok()?.data?;
+        let text = |k: &str| String::from_utf8(data.get(k)?.0.clone()).ok();
+        Some((text("controller")?, text("sha256")?))
+    })
+    .await;
+    assert_eq!(recorded.0, sim.url());
+    assert_eq!(recorded.1.len(), 64, "hex SHA-256: {}", recorded.1);
+    assert!(
+        ako.log_text().contains("trusting it on first use"),
+        "{}",
+        ako.log_text()
+    );
+
+    // Another controller, another certificate, the same address.
+    sim.shutdown().await;
+    let other = support::start_avisim(support::persistent_avisim(PASSWORD, second.path(), port)).await;
+    support::create::<Service>(&ns, lb("lb2")).await;
+    let events = ns.api::<Event>();
+    let refused = eventually("the ControllerCertificateChanged Event", WAIT, &ako, || async {
+        let list = events.list(&ListParams::default()).await.ok()?.items;
+        list.into_iter().find(|e| {
+            e.reason.as_deref() == Some("ControllerCertificateChanged")
+                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ako-0")
+        })
+    })
+    .await;
+    assert_eq!(refused.type_.as_deref(), Some("Warning"));
+    let note = refused.note.unwrap_or_default();
+    assert!(note.contains(&recorded.1), "names the trusted fingerprint: {note}");
+    assert_eq!(other.counters().writes(), 0, "the other controller gets nothing");
+    assert!(ako.exited().is_none(), "refused, not crashed");
 }

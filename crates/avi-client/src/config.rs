@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::error::Error;
+use crate::pin::CertificatePin;
 
 /// Default `X-Avi-Tenant` when none is configured (the controller's own default).
 pub const DEFAULT_TENANT: &str = "admin";
@@ -98,6 +99,9 @@ pub struct Config {
     pub ca_pem: Option<String>,
     /// Accept any server certificate. Only for explicit opt-in; never a fallback.
     pub insecure: bool,
+    /// Without `ca_pem`: trust the certificate by its fingerprint (trust on first use) instead
+    /// of the system roots.
+    pub pin: Option<CertificatePin>,
     /// Deadline for one HTTP exchange (connect, send, receive the whole body).
     pub request_timeout: Duration,
     /// Deadline for establishing a TCP+TLS connection.
@@ -122,6 +126,7 @@ impl Config {
             api_version: None,
             ca_pem: None,
             insecure: false,
+            pin: None,
             request_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             max_concurrency: 16,
@@ -145,6 +150,12 @@ impl Config {
     /// Trust only the CA(s) in this PEM bundle.
     pub fn with_ca_pem(mut self, pem: impl Into<String>) -> Self {
         self.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// Trust the controller's certificate by its fingerprint, `pin` (when no CA is given).
+    pub fn with_pin(mut self, pin: CertificatePin) -> Self {
+        self.pin = Some(pin);
         self
     }
 
@@ -216,6 +227,7 @@ impl fmt::Debug for Config {
             .field("api_version", &self.api_version)
             .field("ca_pem", &self.ca_pem.as_ref().map(|p| format!("<{} bytes>", p.len())))
             .field("insecure", &self.insecure)
+            .field("pin", &self.pin)
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_concurrency", &self.max_concurrency)

@@ -9,8 +9,9 @@ use crate::error::Error;
 
 /// Build the reqwest client for `config`, storing session cookies in `jar`.
 ///
-/// Trust: system roots by default; only the configured CA bundle when `ca_pem` is set;
-/// no verification at all only when `insecure` is explicitly set.
+/// Trust: system roots by default; only the configured CA bundle when `ca_pem` is set; else
+/// the certificate's fingerprint when a `pin` is set (trust on first use); no verification at
+/// all only when `insecure` is explicitly set.
 pub(crate) fn build_http(config: &Config, jar: Arc<Jar>) -> Result<reqwest::Client, Error> {
     // reqwest is built with `rustls-no-provider`, so a process-wide crypto provider must be
     // installed before the first client is built. An error only means one is already installed.
@@ -39,6 +40,8 @@ pub(crate) fn build_http(config: &Config, jar: Arc<Jar>) -> Result<reqwest::Clie
             return Err(Error::Config("CA bundle contains no certificate".into()));
         }
         builder = builder.tls_certs_only(certs);
+    } else if let Some(pin) = &config.pin {
+        builder = builder.tls_backend_preconfigured(crate::pin::tls_config(pin.clone()));
     }
 
     builder

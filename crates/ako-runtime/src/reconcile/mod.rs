@@ -18,10 +18,12 @@
 //!   with a full pass (and a re-read of the controller when the cluster or cloud changed).
 //! * Nothing is translated or deleted before every source has completed its initial list.
 
+mod delete_config;
 pub mod guard;
 mod last_good;
 mod pass;
 pub mod retry;
+mod routes;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -73,10 +75,10 @@ pub fn resync_of(settings: &Settings) -> Option<Duration> {
     (settings.full_sync_seconds > 0).then(|| Duration::from_secs(settings.full_sync_seconds))
 }
 
-/// The guard's settings from AKO's settings.
+/// The guard's settings from AKO's settings (`deleteConfig` asks for the deletion: no guard).
 fn guard_settings(settings: &Settings) -> GuardSettings {
     GuardSettings {
-        allow: settings.allow_mass_deletion,
+        allow: settings.allow_mass_deletion || settings.delete_config,
         hold: Duration::from_secs(settings.deletion_hold_seconds),
         ..GuardSettings::default()
     }
@@ -144,6 +146,10 @@ pub struct Reconciler<C> {
     reports: broadcast::Sender<PassReport>,
     /// HostRules' and HTTPRules' verdicts.
     rules: rules::Rules,
+    /// The static routes last written.
+    routes: routes::Routes,
+    /// `deleteConfig`'s progress.
+    deletion: delete_config::DeleteConfig,
 }
 
 impl<C: Cluster> Reconciler<C> {
@@ -180,6 +186,8 @@ impl<C: Cluster> Reconciler<C> {
             pending_units: Default::default(),
             reports,
             rules: rules::Rules::default(),
+            routes: routes::Routes::default(),
+            deletion: delete_config::DeleteConfig::default(),
         }
     }
 
@@ -191,6 +199,9 @@ impl<C: Cluster> Reconciler<C> {
     /// Run forever.
     pub async fn run(&mut self) {
         let mut next_resync = self.timing.resync.map(|d| Instant::now() + d);
+        self.deletion
+            .follow(&self.avi, &self.cluster, self.identity.as_ref(), &self.settings)
+            .await;
         self.pass(pass::Work::full()).await;
         loop {
             let wake = [
@@ -199,6 +210,7 @@ impl<C: Cluster> Reconciler<C> {
                 self.status_retries.next(),
                 self.guard.expires(),
                 self.rules.retry_at(),
+                self.routes.retry_at(),
             ]
             .into_iter()
             .flatten()
@@ -232,6 +244,7 @@ impl<C: Cluster> Reconciler<C> {
             }
             work.add_due(&self.model_retries, &self.status_retries, now);
             work.lookups = self.rules.due(now);
+            work.routes = self.routes.due(now);
             if let Some(hold) = self.guard.release_due(now) {
                 tracing::info!(reason = hold.reason.as_str(), "deletion hold released");
                 work.release(hold);
@@ -300,6 +313,9 @@ impl<C: Cluster> Reconciler<C> {
         tracing::info!(reload, "settings changed; translating everything again");
         self.settings = new;
         self.timing.resync = resync;
+        self.deletion
+            .follow(&self.avi, &self.cluster, self.identity.as_ref(), &self.settings)
+            .await;
         if reload {
             let (cloud, observed) = load_controller(&self.avi, &self.settings, &self.admin).await;
             self.cloud = CloudFacts {
@@ -346,7 +362,9 @@ async fn load_controller(avi: &Client, settings: &Settings, admin: &admin::State
         r
     })
     .await;
-    label_se_group(avi, settings).await;
+    if !settings.delete_config {
+        label_se_group(avi, settings).await;
+    }
     let observed = retry_forever(
         "cannot read the objects this cluster owns on the controller",
         || async {

@@ -26,6 +26,7 @@ use tokio::time::Instant;
 use super::Reconciler;
 use super::guard::{Hold, Retranslated};
 use super::retry::Retries;
+use super::routes;
 use super::rules::{self, NamedRef};
 use crate::cluster::Cluster;
 use crate::events::Note;
@@ -49,6 +50,8 @@ pub struct Work {
     pub units: BTreeSet<Unit>,
     /// Look up the references rules name again (an earlier lookup failed).
     pub lookups: bool,
+    /// Write the static routes again (an earlier write failed).
+    pub routes: bool,
 }
 
 impl Work {
@@ -77,7 +80,12 @@ impl Work {
 
     /// Nothing beyond the recorded changes.
     pub fn is_idle(&self) -> bool {
-        !self.full && self.models.is_empty() && self.statuses.is_empty() && self.units.is_empty() && !self.lookups
+        !self.full
+            && self.models.is_empty()
+            && self.statuses.is_empty()
+            && self.units.is_empty()
+            && !self.lookups
+            && !self.routes
     }
 }
 
@@ -108,6 +116,8 @@ struct Intake {
     evidence: BTreeSet<ObjRef>,
     /// Rules to judge again (changed, or naming a controller object whose answer changed).
     rules: BTreeSet<ObjRef>,
+    /// Something the static routes read changed.
+    routes: bool,
 }
 
 impl<C: Cluster> Reconciler<C> {
@@ -139,6 +149,13 @@ impl<C: Cluster> Reconciler<C> {
         let (outputs, held, retranslate) = self.guard(outputs, &intake);
         let touched = self.desired.replace(outputs);
         self.log_failures();
+        if intake.routes || work.routes {
+            // Before the virtual services, as AKO: their pools' servers are reached through them.
+            let wanted = routes::Wanted::of(&self.shared.lock().snapshot, &self.settings);
+            self.routes
+                .stage(&self.avi, &self.cluster, wanted, &self.settings, work.full)
+                .await;
+        }
         let (scope, summary) = self.sync(&work, &touched.models, &held).await;
         self.record(&work, &scope, &summary);
 
@@ -186,7 +203,15 @@ impl<C: Cluster> Reconciler<C> {
             self.shared.changed.notify_one();
             self.pending_units.extend(retranslate);
         }
-        self.report(&work, intake.units.len(), &scope, &summary, statuses_ok, started);
+        let converged = self.report(&work, intake.units.len(), &scope, &summary, statuses_ok, started);
+        self.deletion
+            .after_pass(
+                converged && !self.routes.failing(),
+                &self.cluster,
+                self.identity.as_ref(),
+                &self.settings,
+            )
+            .await;
     }
 
     /// Stage 1: take the recorded changes (all of them on a full pass) and turn them into units.
@@ -242,6 +267,7 @@ impl<C: Cluster> Reconciler<C> {
             statuses,
             evidence,
             rules,
+            routes: work.full || objects.iter().any(|r| routes::is_route_input(r.kind)),
         }
     }
 
@@ -599,7 +625,7 @@ impl<C: Cluster> Reconciler<C> {
         }
     }
 
-    /// Stage 9: metrics, `/api/status`, listeners.
+    /// Stage 9: metrics, `/api/status`, listeners; whether the pass converged.
     fn report(
         &mut self,
         work: &Work,
@@ -608,7 +634,7 @@ impl<C: Cluster> Reconciler<C> {
         summary: &Summary,
         statuses_ok: bool,
         started: Instant,
-    ) {
+    ) -> bool {
         let view = self.desired.view();
         let converged = summary.converged && statuses_ok && self.failed.is_empty();
         let m = &self.admin.metrics;
@@ -656,6 +682,7 @@ impl<C: Cluster> Reconciler<C> {
             converged,
             held: self.guard.held().map(|h| h.describe(&self.guard.settings)),
         });
+        converged
     }
 }
 

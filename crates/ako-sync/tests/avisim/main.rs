@@ -12,3 +12,4 @@ mod guard;
 mod l7;
 mod requests;
 mod se_group;
+mod static_routes;

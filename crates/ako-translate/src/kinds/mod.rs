@@ -8,6 +8,7 @@
 //! Adding a kind: a module here implementing [`InputKind`], a line in the `kinds!` list below, a
 //! store in [`Snapshot`] — and its translation.
 
+mod cni;
 mod endpoint_slice;
 mod host_rule;
 mod http_rule;
@@ -35,6 +36,7 @@ use crate::model::CloudFacts;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::units::Unit;
+pub use cni::{BlockAffinity, BlockAffinitySpec, CiliumIpam, CiliumNode, CiliumNodeSpec, HostSubnet};
 
 /// The objects of one kind by namespace and name (namespace empty for cluster-scoped kinds).
 pub type Store<K> = BTreeMap<NsName, K>;
@@ -93,6 +95,9 @@ kinds! {
     Secret: Secret, "v1 Secret (the ones Ingresses name).";
     HostRule: HostRule, "ako.vmware.com/v1beta1 HostRule (optional CRD).";
     HttpRule = "HTTPRule": HttpRule, "ako.vmware.com/v1beta1 HTTPRule (optional CRD).";
+    BlockAffinity: BlockAffinity, "crd.projectcalico.org/v1 BlockAffinity (Calico; optional CRD).";
+    HostSubnet: HostSubnet, "network.openshift.io/v1 HostSubnet (OpenShift SDN; optional CRD).";
+    CiliumNode: CiliumNode, "cilium.io/v2 CiliumNode (Cilium; optional CRD).";
 }
 
 impl fmt::Display for Kind {
@@ -301,6 +306,6 @@ mod tests {
         for (kind, name) in &names.0 {
             assert_eq!(kind.as_str(), name);
         }
-        assert_eq!(kinds.len(), 10);
+        assert_eq!(kinds.len(), 13);
     }
 }

@@ -13,8 +13,9 @@ Subcommands (all read their settings from the environment capture.sh exports):
   stages CASE        print the number of stages
   wait PID STARTED   poll until AKO (pid) is quiet (no write to avisim, no Ingress/Service/HostRule/
                      HTTPRule status change); STARTED = epoch seconds AKO was started
-  dump CASE          write ako.json, status.json, status_services.json and status_rules.json (when
-                     the case has such objects) and the raw material of $WORK/raw/CASE
+  dump CASE          write ako.json, status.json, status_services.json, status_rules.json and
+                     seed_updates.json (the VRF's static routes, the SE group's labels) when the
+                     case has such objects, and the raw material of $WORK/raw/CASE
 """
 
 import copy
@@ -54,6 +55,18 @@ NAMESPACED_KINDS = ["ingresses.networking.k8s.io", "services", "endpointslices.d
                     "configmaps", "events", "events.events.k8s.io", "pods",
                     "hostrules.ako.vmware.com", "httprules.ako.vmware.com", "l4rules.ako.vmware.com",
                     "l7rules.ako.vmware.com", "ssorules.ako.vmware.com"]
+
+
+# CNIs with which Go AKO runs as on OpenShift (serving Routes, not Ingresses).
+OPENSHIFT_CNIS = {"openshift", "ovn-kubernetes"}
+ROUTE_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "routes.route.openshift.io"},
+    "spec": {"group": "route.openshift.io", "scope": "Namespaced",
+             "names": {"kind": "Route", "listKind": "RouteList", "plural": "routes", "singular": "route"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                           "schema": {"openAPIV3Schema": {"type": "object",
+                                                          "x-kubernetes-preserve-unknown-fields": True}}}]}}
 
 
 def die(msg):
@@ -340,6 +353,13 @@ def cmd_config(case):
     data = configmap_data(values)
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "avi-k8s-config", "namespace": "avi-system"},
           "data": data}
+    if values["AKOSettings"].get("cniPlugin") in OPENSHIFT_CNIS:
+        # Go AKO with an OpenShift CNI needs the Route API (it exits without it); a schemaless
+        # stand-in is enough, the cases create no Routes.
+        kubectl("apply", "-f", "-", input=json.dumps(ROUTE_CRD))
+    else:
+        # With the Route API present Go AKO serves Routes instead of Ingresses.
+        kubectl("delete", "crd", ROUTE_CRD["metadata"]["name"], "--ignore-not-found")
     kubectl("delete", "configmap", "avi-k8s-config", "-n", "avi-system", "--ignore-not-found")
     kubectl("create", "-f", "-", input=json.dumps(cm))
     for env, key in ENV_KEYS:
@@ -533,6 +553,17 @@ def cmd_dump(case, out_dir):
         body = rewrite_refs(body, resolver, t, rewritten)
         out.append({"type": t, "tenant": r.get("tenant") or "admin", "name": name, "body": body})
     write_json(os.path.join(out_dir, "ako.json"), out)
+    # The seed objects AKO only updated, with what it set there: the VRF's static routes (when
+    # it wrote any) and the SE group's labels.
+    seeds = []
+    for (t, name), (r, body) in sorted(last.items()):
+        if (t, name) in created or (t, name) not in by_name:
+            continue
+        field = {"vrfcontext": "static_routes", "serviceenginegroup": "labels"}.get(t)
+        if field:
+            seeds.append({"type": t, "name": name, field: body.get(field, [])})
+    if any(e["type"] == "vrfcontext" for e in seeds):
+        write_json(os.path.join(out_dir, "seed_updates.json"), seeds)
     status = []
     lb_services = []
     for ing in kget("ingresses.networking.k8s.io", "-A")["items"]:

@@ -144,10 +144,12 @@ where
         .expect("create")
 }
 
-/// AKO values for cluster `cluster`, serving only the namespace `scoped_namespace` made.
+/// AKO values for cluster `cluster`, serving only the namespace `scoped_namespace` made. Static
+/// routes are off: Nodes are cluster-wide in the shared testenv, and a test about something else
+/// must not write routes for the Nodes another test creates (the routes tests turn them on).
 pub fn values_yaml(cluster: &str, ns: &str) -> String {
     format!(
-        "AKOSettings:\n  clusterName: {cluster}\n  namespaceSelector:\n    labelKey: ako-e2e\n    labelValue: {ns}\n\
+        "AKOSettings:\n  clusterName: {cluster}\n  disableStaticRouteSync: true\n  namespaceSelector:\n    labelKey: ako-e2e\n    labelValue: {ns}\n\
          NetworkSettings:\n  vipNetworkList:\n    - networkName: vip-net\n\
          L7Settings:\n  serviceType: ClusterIP\n  shardVSSize: SMALL\n\
          ControllerSettings:\n  cloudName: Default-Cloud\n  serviceEngineGroupName: Default-Group\n  tenantName: admin\n"
@@ -213,8 +215,22 @@ impl AkoRun {
         password: &str,
         more: impl FnOnce(&mut std::process::Command),
     ) -> AkoRun {
+        AkoRun::with_yaml(dir, name, &values_yaml(cluster, ns), controller, ca_pem, password, more)
+    }
+
+    /// `ako run` with `values` (a values.yaml) and the controller at `controller`, trusted
+    /// through `ca_pem`; then `more` on the command.
+    pub fn with_yaml(
+        dir: &Path,
+        name: &str,
+        values_text: &str,
+        controller: &str,
+        ca_pem: &str,
+        password: &str,
+        more: impl FnOnce(&mut std::process::Command),
+    ) -> AkoRun {
         let values = dir.join(format!("{name}-values.yaml"));
-        std::fs::write(&values, values_yaml(cluster, ns)).unwrap();
+        std::fs::write(&values, values_text).unwrap();
         let ca = dir.join(format!("{name}-ca.pem"));
         std::fs::write(&ca, ca_pem).unwrap();
         AkoRun::start(dir, name, |cmd| {
