@@ -3,7 +3,7 @@
 //! patches and Events. [`ApiServer`] is a real cluster; [`crate::memory::MemoryCluster`] stands
 //! in for one (`ako demo`'s manifest directory, the runtime's feature tests).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use ako_translate::kinds::{InputKind, KindVisitor, LbEntry, with_kind};
@@ -74,6 +74,14 @@ pub trait Cluster: Send + Sync + 'static {
         &self,
         regarding: &ObjectReference,
         note: &Note,
+    ) -> impl Future<Output = Result<(), ClusterError>> + Send;
+
+    /// Set (`Some`) or remove (`None`) annotations of an Ingress or Service (AKO's, on what it
+    /// serves). An object that is gone is not an error.
+    fn patch_annotations(
+        &self,
+        object: &ObjRef,
+        annotations: &BTreeMap<&'static str, Option<String>>,
     ) -> impl Future<Output = Result<(), ClusterError>> + Send;
 
     /// Set (`Some`) or remove (`None`) the annotation `key` of the StatefulSet `namespace/name`
@@ -233,6 +241,25 @@ impl Cluster for ApiServer {
             .publish(&event, regarding)
             .await
             .map_err(ClusterError::from)
+    }
+
+    async fn patch_annotations(
+        &self,
+        object: &ObjRef,
+        annotations: &BTreeMap<&'static str, Option<String>>,
+    ) -> Result<(), ClusterError> {
+        let (resource, _) = api_resource(object.kind);
+        let api = Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource);
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            ..PatchParams::default()
+        };
+        // A merge patch with `null` removes an annotation.
+        let body = json!({"metadata": {"annotations": annotations}});
+        match api.patch(object.name(), &params, &Patch::Merge(&body)).await {
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+            other => other.map(drop).map_err(ClusterError::from),
+        }
     }
 
     async fn annotate_statefulset(

@@ -298,6 +298,7 @@ mod tests {
             object: t(kind, name),
             model: ModelKey::new("admin", vs),
             vsvip: vs.to_owned(),
+            vs: vs.to_owned(),
             hostname: None,
         }
     }

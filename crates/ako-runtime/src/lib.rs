@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod annotations;
 pub mod backoff;
 pub mod cluster;
 pub mod config;

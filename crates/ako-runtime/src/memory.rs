@@ -333,6 +333,36 @@ impl Cluster for MemoryCluster {
         Ok(())
     }
 
+    async fn patch_annotations(
+        &self,
+        object: &ObjRef,
+        annotations: &BTreeMap<&'static str, Option<String>>,
+    ) -> Result<(), ClusterError> {
+        let updated = {
+            let mut inner = self.lock();
+            let Some(current) = inner.objects.get_mut(object) else {
+                return Ok(());
+            };
+            let meta = &mut current["metadata"];
+            if !meta["annotations"].is_object() {
+                meta["annotations"] = serde_json::json!({});
+            }
+            for (k, v) in annotations {
+                match v {
+                    Some(v) => meta["annotations"][*k] = Value::from(v.clone()),
+                    None => {
+                        meta["annotations"].as_object_mut().map(|m| m.remove(*k));
+                    }
+                }
+            }
+            current.clone()
+        };
+        self.apply(updated).map(drop).map_err(|message| ClusterError {
+            forbidden: false,
+            message,
+        })
+    }
+
     /// No StatefulSet in memory: nothing to annotate.
     async fn annotate_statefulset(&self, _: &str, _: &str, _: &str, _: Option<&str>) -> Result<(), ClusterError> {
         Ok(())

@@ -171,6 +171,7 @@ mod tests {
             object: ObjRef::new(kind, "ns", name),
             model: ModelKey::new("admin", vsvip),
             vsvip: vsvip.to_owned(),
+            vs: vsvip.to_owned(),
             hostname: host.map(str::to_owned),
         }
     }

@@ -1,6 +1,7 @@
 //! What translation needs to know about the controller, read the way AKO reads it at boot
 //! (notes/avi-api.md §2.1–§2.2): the cloud's type and IPAM provider type, the DNS sub-domains
-//! usable for automatic FQDNs, and the license tier (which selects the TCP network profile).
+//! usable for automatic FQDNs, and the license tier (which selects the TCP network profile);
+//! and the controller cluster's uuid.
 
 use ako_translate::CloudFacts;
 use avi_client::{Client, Query};
@@ -26,6 +27,17 @@ pub enum FactsError {
 
 fn request(what: &'static str) -> impl FnOnce(avi_client::Error) -> FactsError {
     move |source| FactsError::Request { what, source }
+}
+
+/// The controller cluster's uuid (`GET /api/cluster`), which AKO writes into the annotation
+/// `ako.vmware.com/controller-cluster-uuid` of what it serves.
+pub async fn controller_cluster_uuid(client: &Client) -> Result<String, FactsError> {
+    let cluster: Value = client
+        .tenant("admin")
+        .request::<(), Value>(avi_client::Method::GET, "api/cluster", &Query::new(), None)
+        .await
+        .map_err(request("the controller cluster"))?;
+    Ok(cluster["uuid"].as_str().unwrap_or_default().to_owned())
 }
 
 /// Read the facts for cloud `cloud_name`.

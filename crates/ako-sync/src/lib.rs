@@ -42,7 +42,7 @@ pub mod sync;
 
 pub use compare::{DriftCheck, UpdateReason};
 pub use execute::{ExecuteOptions, execute};
-pub use facts::{FactsError, cloud_facts};
+pub use facts::{FactsError, cloud_facts, controller_cluster_uuid};
 pub use key::ObjectKey;
 pub use load::{LoadError, MANAGED_KINDS, load_observed};
 pub use lookup::lookup_refs;

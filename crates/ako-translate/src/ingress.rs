@@ -98,6 +98,11 @@ pub fn accepted_ingresses(
                 failures.push(Failure::new(Kind::Ingress, ns, name, message));
             }
         };
+        // A namespace the filters exclude is not looked at, whatever its Ingresses say (AKO
+        // ignores them; reporting their class would put Events in every such namespace).
+        if !namespace_accepted(snap, settings, ns) {
+            continue;
+        }
         match class_decision(snap, ing) {
             Class::Ours => {}
             Class::NotOurs => continue,
@@ -105,9 +110,6 @@ pub fn accepted_ingresses(
                 fail(message);
                 continue;
             }
-        }
-        if !namespace_accepted(snap, settings, ns) {
-            continue;
         }
         if strict {
             let hosts: BTreeSet<&str> = ing
@@ -380,5 +382,34 @@ fn backend(
         port: if number == 0 { 80 } else { number },
         port_name,
         target_port,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::settings::Values;
+
+    #[test]
+    fn an_ingress_in_an_excluded_namespace_is_not_looked_at() {
+        let text = "AKOSettings:\n  clusterName: c\n  blockedNamespaceList: [other]\n\
+                    NetworkSettings:\n  vipNetworkList: [{networkName: n}]\n";
+        let settings = Settings::from_values(&Values::from_yaml(text).unwrap()).unwrap();
+        let ingress = |ns: &str| -> Ingress {
+            serde_json::from_value(json!({"metadata": {"name": "web", "namespace": ns},
+                "spec": {"ingressClassName": "missing", "rules": [{"host": "a.b.c"}]}}))
+            .unwrap()
+        };
+        let snap = Snapshot::new().with(ingress("other")).with(ingress("ns"));
+        let mut failures = Vec::new();
+        accepted_ingresses(&snap, &settings, &CloudFacts::default(), &|_, _| true, &mut failures);
+        let failed: Vec<&str> = failures.iter().map(|f| f.object.namespace()).collect();
+        assert_eq!(
+            failed,
+            ["ns"],
+            "a bad class is reported only where ako-rs looks: {failures:?}"
+        );
     }
 }

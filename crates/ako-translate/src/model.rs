@@ -163,6 +163,9 @@ pub struct StatusIntent {
     pub model: ModelKey,
     /// The VsVip holding the address, in the model's tenant (ako-rs fills the IP after sync).
     pub vsvip: String,
+    /// The virtual service serving the host: an SNI child, or the model's VS itself (AKO's
+    /// `host-fqdn-vs-uuid-map` annotation names its uuid).
+    pub vs: String,
     /// `status.loadBalancer.ingress[].hostname`: the first FQDN, if any.
     pub hostname: Option<String>,
 }

@@ -4,7 +4,8 @@
 //! child process (as in `tests/run_e2e.rs`).
 //!
 //! Reports: time to ready (`/readyz` 200), time to converged (every Ingress status carries an
-//! IP), peak RSS of the `ako` process (`VmHWM`), and the change-to-controller latency (an
+//! IP), time to annotated (every Ingress carries AKO's annotations, written after the statuses),
+//! peak RSS of the `ako` process (`VmHWM`), and the change-to-controller latency (an
 //! endpoint added to one EndpointSlice until avisim's pool lists the new server), p50/p99.
 //!
 //! ```sh
@@ -226,15 +227,39 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     )
     .await;
     let converged = started.elapsed();
+    // AKO's annotations (host → VS uuid) come after the statuses, in the same passes.
+    eventually_every(
+        "every Ingress with AKO's annotations",
+        timeout,
+        Duration::from_millis(250),
+        &ako,
+        || async {
+            let list = ingresses.list(&ListParams::default()).await.ok()?;
+            let done = list
+                .items
+                .iter()
+                .filter(|i| {
+                    i.metadata
+                        .annotations
+                        .as_ref()
+                        .is_some_and(|a| a.contains_key("ako.vmware.com/host-fqdn-vs-uuid-map"))
+                })
+                .count();
+            (done == n).then_some(())
+        },
+    )
+    .await;
+    let annotated = started.elapsed();
     let rss_boot = peak_rss_mib(pid).unwrap_or(f64::NAN);
     let pools = avi
         .list_raw("pool", &Query::new().name_contains(ns.name()))
         .await
         .expect("list pools");
     println!(
-        "bootstrap N={n}: ready {:.2} s, converged {:.2} s, {} pools on avisim, peak RSS {rss_boot:.1} MiB",
+        "bootstrap N={n}: ready {:.2} s, converged {:.2} s, annotated {:.2} s, {} pools on avisim, peak RSS {rss_boot:.1} MiB",
         ready.as_secs_f64(),
         converged.as_secs_f64(),
+        annotated.as_secs_f64(),
         pools.len()
     );
 

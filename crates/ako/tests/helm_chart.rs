@@ -270,6 +270,8 @@ fn needs(npl: bool, cni: &str) -> Vec<(&'static str, &'static str, &'static str,
     needs.push(("", "secrets", "get", None));
     needs.extend([
         ("networking.k8s.io", "ingresses/status", "patch", None),
+        ("networking.k8s.io", "ingresses", "patch", None),
+        ("", "services", "patch", None),
         ("", "services/status", "patch", None),
         ("ako.vmware.com", "hostrules/status", "patch", None),
         ("ako.vmware.com", "httprules/status", "patch", None),

@@ -425,3 +425,188 @@ async fn a_change_syncs_only_its_model_and_only_named_secrets_are_held() {
     })
     .await;
 }
+
+/// Issue 15: AKO's annotations on what it serves. An Ingress with a plain and a TLS host names
+/// the shared parent's and the SNI child's uuids, the controller cluster's uuid and the tenant;
+/// a LoadBalancer Service its FQDN's VS; a host dropped from the Ingress leaves the map; an
+/// Ingress no longer served loses the annotations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_objects_carry_akos_annotations() {
+    use k8s_openapi::api::core::v1::Secret;
+
+    let w = World::start("run-ann").await;
+    let plain = format!("plain.{}.avi.internal", w.ns.name());
+    let secure = format!("secure.{}.avi.internal", w.ns.name());
+    w.create::<Service>(
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"ports": [{"port": 80, "targetPort": 8080}]}}),
+    )
+    .await;
+    w.create::<Secret>(support::tls_secret("tls", &secure, "kubernetes.io/tls"))
+        .await;
+    let rule = |host: &str| {
+        json!({"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}})
+    };
+    w.create::<Ingress>(
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+        "spec": {"tls": [{"hosts": [secure], "secretName": "tls"}], "rules": [rule(&plain), rule(&secure)]}}),
+    )
+    .await;
+    w.create::<Service>(
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 53, "targetPort": 5353, "protocol": "TCP"}]}}),
+    )
+    .await;
+
+    let uuid = |name: String| {
+        let avi = w.avi.clone();
+        async move {
+            let vs: Value = avi.get_by_name("virtualservice", &name).await.ok()??;
+            Some(vs["uuid"].as_str()?.to_owned())
+        }
+    };
+    let cluster: Value = w
+        .avi
+        .request::<(), Value>(avi_client::Method::GET, "api/cluster", &Query::new(), None)
+        .await
+        .expect("the controller cluster");
+    let annotations = |kind: &'static str, name: &'static str| {
+        let ns = w.ns.name().to_owned();
+        let client = w.ns.client();
+        async move {
+            let meta = match kind {
+                "Ingress" => {
+                    kube::Api::<Ingress>::namespaced(client, &ns)
+                        .get(name)
+                        .await
+                        .ok()?
+                        .metadata
+                }
+                _ => {
+                    kube::Api::<Service>::namespaced(client, &ns)
+                        .get(name)
+                        .await
+                        .ok()?
+                        .metadata
+                }
+            };
+            Some(meta.annotations.unwrap_or_default())
+        }
+    };
+    let parent = w
+        .eventually("the parent VS", || uuid(format!("{CLUSTER}--Shared-L7-0")))
+        .await;
+    let child = w
+        .eventually("the SNI child", || uuid(format!("{CLUSTER}--{secure}")))
+        .await;
+    let expected = json!({plain.clone(): parent, secure.clone(): child}).to_string();
+    let ing = w
+        .eventually("the Ingress's annotations", || async {
+            let a = annotations("Ingress", "web").await?;
+            (a.get("ako.vmware.com/host-fqdn-vs-uuid-map") == Some(&expected)).then_some(a)
+        })
+        .await;
+    assert_eq!(
+        ing["ako.vmware.com/controller-cluster-uuid"],
+        cluster["uuid"].as_str().unwrap()
+    );
+    assert_eq!(ing["ako.vmware.com/tenant-name"], "admin");
+
+    let l4 = w
+        .eventually("the L4 VS", || uuid(format!("{CLUSTER}--{}-lb", w.ns.name())))
+        .await;
+    let svc = w
+        .eventually("the Service's annotations", || async {
+            let a = annotations("Service", "lb").await?;
+            a.get("ako.vmware.com/host-fqdn-vs-uuid-map").cloned().map(|m| (m, a))
+        })
+        .await;
+    let map: std::collections::BTreeMap<String, String> = serde_json::from_str(&svc.0).unwrap();
+    assert_eq!(
+        map.values().collect::<Vec<_>>(),
+        [&l4],
+        "the Service's FQDN → its VS: {map:?}"
+    );
+
+    // The plain host goes: only the TLS host is left in the map.
+    let patch = json!({"spec": {"rules": [rule(&secure)]}});
+    w.ns.api::<Ingress>()
+        .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("drop the plain host");
+    let expected = json!({secure.clone(): child}).to_string();
+    w.eventually("the map without the plain host", || async {
+        let a = annotations("Ingress", "web").await?;
+        (a.get("ako.vmware.com/host-fqdn-vs-uuid-map") == Some(&expected)).then_some(())
+    })
+    .await;
+    // Not served any more (another class): the annotations go.
+    let patch = json!({"spec": {"ingressClassName": "nginx"}});
+    w.ns.api::<Ingress>()
+        .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("another class");
+    w.eventually("no annotations", || async {
+        let a = annotations("Ingress", "web").await?;
+        (!a.keys().any(|k| k.starts_with("ako.vmware.com/"))).then_some(())
+    })
+    .await;
+}
+
+/// Issue 15: under NodePortLocal, the Services ako-rs serves (an Ingress's backend, a
+/// LoadBalancer Service) are annotated `nodeportlocal.antrea.io/enabled: "true"` so that Antrea
+/// gives their pods node ports; the backend loses it once no Ingress uses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_port_local_services_are_annotated_for_antrea() {
+    const NPL: &str = "nodeportlocal.antrea.io/enabled";
+    let (sim, _avi) = support::avisim(PASSWORD).await;
+    let ns = scoped_namespace("run-npl").await;
+    let dir = tempfile::tempdir().unwrap();
+    let values = support::values_yaml(CLUSTER, ns.name())
+        .replace("serviceType: ClusterIP", "serviceType: NodePortLocal")
+        .replace("AKOSettings:\n", "AKOSettings:\n  cniPlugin: antrea\n");
+    let ako = AkoRun::with_yaml(dir.path(), "ako", &values, &sim.url(), &sim.ca_pem(), PASSWORD, |_| {});
+    for (name, type_) in [("web", "ClusterIP"), ("other", "ClusterIP"), ("lb", "LoadBalancer")] {
+        support::create::<Service>(
+            &ns,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                "spec": {"type": type_, "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
+        )
+        .await;
+    }
+    let host = format!("npl.{}.avi.internal", ns.name());
+    support::create::<Ingress>(&ns, ingress("web", &host, 80)).await;
+    let services = ns.api::<Service>();
+    let npl = |name: &'static str| {
+        let services = services.clone();
+        async move {
+            let svc = services.get(name).await.ok()?;
+            Some(svc.metadata.annotations.unwrap_or_default().get(NPL).cloned())
+        }
+    };
+    eventually(
+        "the backend and the LoadBalancer Service annotated",
+        WAIT,
+        &ako,
+        || async {
+            (npl("web").await? == Some("true".into()) && npl("lb").await? == Some("true".into())).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(npl("other").await, Some(None), "a Service nobody serves is left alone");
+
+    ns.api::<Ingress>()
+        .delete("web", &DeleteParams::default())
+        .await
+        .expect("delete the Ingress");
+    eventually("the backend released", WAIT, &ako, || async {
+        npl("web").await?.is_none().then_some(())
+    })
+    .await;
+    assert_eq!(
+        npl("lb").await,
+        Some(Some("true".into())),
+        "the LoadBalancer Service is still served"
+    );
+}

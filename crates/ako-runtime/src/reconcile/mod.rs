@@ -150,6 +150,10 @@ pub struct Reconciler<C> {
     routes: routes::Routes,
     /// `deleteConfig`'s progress.
     deletion: delete_config::DeleteConfig,
+    /// The controller cluster's uuid (for AKO's annotations), once read.
+    controller_uuid: Option<String>,
+    /// Services this process annotated for NodePortLocal.
+    npl_annotated: std::collections::BTreeSet<ObjRef>,
 }
 
 impl<C: Cluster> Reconciler<C> {
@@ -157,6 +161,7 @@ impl<C: Cluster> Reconciler<C> {
     pub async fn start(s: Start<C>) -> Self {
         let settings = s.settings.borrow().clone();
         let (cloud, observed) = load_controller(&s.avi, &settings, &s.admin).await;
+        let controller_uuid = controller_uuid(&s.avi).await;
         let vips = Vips::of(&observed);
         let status_owned = crate::status::ours_at_start(&s.shared.lock().snapshot, &vips);
         let (reports, _) = broadcast::channel(16);
@@ -188,6 +193,8 @@ impl<C: Cluster> Reconciler<C> {
             rules: rules::Rules::default(),
             routes: routes::Routes::default(),
             deletion: delete_config::DeleteConfig::default(),
+            controller_uuid,
+            npl_annotated: Default::default(),
         }
     }
 
@@ -227,7 +234,15 @@ impl<C: Cluster> Reconciler<C> {
                     pass::Work::default()
                 }
                 changed = self.settings_rx.changed(), if self.settings_open => match changed {
-                    Ok(()) => self.new_settings().await,
+                    Ok(()) => {
+                        let period = self.timing.resync;
+                        let work = self.new_settings().await;
+                        if self.timing.resync != period {
+                            // fullSyncFrequency changed: counted from now (0 turns it off).
+                            next_resync = self.timing.resync.map(|d| Instant::now() + d);
+                        }
+                        work
+                    }
                     Err(_) => {
                         // The sender is gone: the settings will not change any more.
                         self.settings_open = false;
@@ -331,6 +346,9 @@ impl<C: Cluster> Reconciler<C> {
     /// Full resync: re-read the cloud facts and everything we own on the controller.
     async fn reload(&mut self) {
         tracing::info!("periodic full resync");
+        if self.controller_uuid.is_none() {
+            self.controller_uuid = controller_uuid(&self.avi).await;
+        }
         match ako_sync::cloud_facts(&self.avi, &self.settings.cloud_name).await {
             // The rules' references are looked up again by the full pass.
             Ok(cloud) => {
@@ -377,6 +395,22 @@ async fn load_controller(avi: &Client, settings: &Settings, admin: &admin::State
     tracing::info!(objects = observed.len(), "observed state loaded");
     admin.observed_loaded();
     (cloud, observed)
+}
+
+/// The controller cluster's uuid; `None` (logged) when it cannot be read: AKO's annotations
+/// wait for the next full resync.
+async fn controller_uuid(avi: &Client) -> Option<String> {
+    match ako_sync::controller_cluster_uuid(avi).await {
+        Ok(uuid) if !uuid.is_empty() => Some(uuid),
+        Ok(_) => {
+            tracing::warn!("the controller cluster has no uuid: AKO's annotations are not written");
+            None
+        }
+        Err(e) => {
+            tracing::warn!("{e}; AKO's annotations wait for the next full resync");
+            None
+        }
+    }
 }
 
 /// AKO's `clustername` label on the SE group (at start and for another cluster or group); a

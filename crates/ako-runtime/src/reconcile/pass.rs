@@ -6,10 +6,11 @@
 //! 3. [`translate`](Reconciler::translate) the units (pure, under the index lock);
 //! 4. [`guard`](Reconciler::guard): hold back outputs that lose roots nobody saw go;
 //! 5. commit the rest into the desired state;
-//! 6. [`sync`](Reconciler::sync) the models that changed (a scoped plan), or everything;
+//! 6. the [static routes](super::routes) when what they read changed, then
+//!    [`sync`](Reconciler::sync) the models that changed (a scoped plan), or everything;
 //! 7. [`record`](Reconciler::record) the outcome: failures, retries, VIP addresses;
-//! 8. [`statuses`](Reconciler::statuses), [rules' statuses](Reconciler::rule_statuses) and Events
-//!    of the objects concerned;
+//! 8. [`statuses`](Reconciler::statuses), AKO's [annotations](Reconciler::annotations),
+//!    [rules' statuses](Reconciler::rule_statuses) and Events of the objects concerned;
 //! 9. [`report`](Reconciler::report): metrics, `/api/status`, listeners.
 
 use std::collections::BTreeSet;
@@ -17,7 +18,8 @@ use std::time::Duration;
 
 use ako_sync::{DeletionGuard, ExecuteOptions, ObjectKey, PlanOptions, Protection, Retry, Summary, SyncOptions};
 use ako_translate::kinds::InputKind;
-use ako_translate::{Deps, ModelKey, ObjRef, Translation, Unit, translate_unit};
+use ako_translate::settings::ServiceType;
+use ako_translate::{Deps, Kind, ModelKey, ObjRef, Translation, Unit, translate_unit};
 use avi_model::ObjectType;
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::events::EventType;
@@ -32,7 +34,7 @@ use crate::cluster::Cluster;
 use crate::events::Note;
 use crate::fetch;
 use crate::index::Changes;
-use crate::status;
+use crate::{annotations, status};
 
 /// Longest a pass spends syncing before failed models go to their own retries.
 const SYNC_DEADLINE: Duration = Duration::from_secs(10);
@@ -174,6 +176,7 @@ impl<C: Cluster> Reconciler<C> {
             targets = Some(t);
         }
         let statuses_ok = self.statuses(targets.as_ref()).await;
+        self.annotations(targets.as_ref()).await;
         self.rule_statuses().await;
         let events_summary = Summary {
             failed: self.failed.values().flatten().cloned().collect(),
@@ -593,6 +596,55 @@ impl<C: Cluster> Reconciler<C> {
             }
         }
         ok
+    }
+
+    /// Stage 8a: AKO's annotations on the objects whose status was just looked at (all on a
+    /// full pass), and under NodePortLocal on the Services served; a failed patch is retried
+    /// with the object's status.
+    async fn annotations(&mut self, only: Option<&BTreeSet<ObjRef>>) {
+        let patches = {
+            let index = self.shared.lock();
+            let view = self.desired.view();
+            let mut patches = Vec::new();
+            if let Some(controller) = self.controller_uuid.as_deref() {
+                let intents = view
+                    .status
+                    .iter()
+                    .filter(|s| only.is_none_or(|o| o.contains(&s.object)));
+                let want = annotations::desired(intents, &self.vips, &self.observed);
+                patches = annotations::changes(&index.snapshot, &want, controller, &self.status_owned, only);
+            }
+            if self.settings.service_type == ServiceType::NodePortLocal || !self.npl_annotated.is_empty() {
+                let backends = self.deps.referenced(Kind::Service).map(|k| ObjRef {
+                    kind: Kind::Service,
+                    key: k.clone(),
+                });
+                let lb = view
+                    .status
+                    .iter()
+                    .map(|s| s.object.clone())
+                    .filter(|o| o.kind == Kind::Service);
+                let served: BTreeSet<ObjRef> = match self.settings.service_type {
+                    ServiceType::NodePortLocal => backends.chain(lb).collect(),
+                    _ => BTreeSet::new(), // NodePortLocal turned off: ours are released
+                };
+                patches.extend(annotations::npl_changes(
+                    &index.snapshot,
+                    &served,
+                    &mut self.npl_annotated,
+                ));
+            }
+            patches
+        };
+        for (t, set) in &patches {
+            match self.cluster.patch_annotations(t, set).await {
+                Ok(()) => tracing::debug!(object = %t, "annotations written"),
+                Err(e) => {
+                    self.status_retries.failed(t.clone());
+                    tracing::warn!(object = %t, "cannot write AKO's annotations: {e}");
+                }
+            }
+        }
     }
 
     /// A new or ended hold is logged and said in an Event on ako-rs's own Pod.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::networking::v1::Ingress;
 
-use super::{Dep, InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_meta};
+use super::{Dep, InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_served_meta};
 use crate::ingress::is_served;
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
@@ -21,7 +21,7 @@ impl InputKind for Ingress {
     plain_store!(ingresses);
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
-        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+        same_served_meta(&a.metadata, &b.metadata) && a.spec == b.spec
     }
 
     fn lb_status(object: &Self) -> Option<BTreeSet<LbEntry>> {

@@ -47,6 +47,24 @@ pub type LbEntry = (String, Option<String>);
 /// The annotation `kubectl apply` leaves: a whole copy of the object, never read by translation.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
+/// AKO's annotation on the Ingresses and Services it serves: `{host: VS uuid}`.
+pub const VS_MAP_ANNOTATION: &str = "ako.vmware.com/host-fqdn-vs-uuid-map";
+/// AKO's annotation on what it serves: the controller cluster's uuid.
+pub const CONTROLLER_UUID_ANNOTATION: &str = "ako.vmware.com/controller-cluster-uuid";
+/// AKO's annotation on what it serves: the Avi tenant (the same key on a Namespace is an input).
+pub const TENANT_ANNOTATION: &str = crate::namespaces::TENANT_ANNOTATION;
+/// AKO's annotation on the Services it serves under NodePortLocal: asks Antrea to give their
+/// pods node ports (`"true"`).
+pub const NPL_ANNOTATION: &str = "nodeportlocal.antrea.io/enabled";
+/// The annotations AKO writes on the Ingresses and Services it serves: outputs, never inputs of
+/// their translation.
+const WRITTEN_ANNOTATIONS: [&str; 4] = [
+    VS_MAP_ANNOTATION,
+    CONTROLLER_UUID_ANNOTATION,
+    TENANT_ANNOTATION,
+    NPL_ANNOTATION,
+];
+
 /// Declares the kinds, once: the [`Kind`] enum, [`for_each`] and [`with_kind`].
 macro_rules! kinds {
     ($($kind:ident $(= $name:literal)?: $ty:ty, $doc:literal;)*) => {
@@ -280,6 +298,18 @@ fn lb_entries<'a>(list: impl IntoIterator<Item = (&'a Option<String>, &'a Option
 /// the Strict FQDN policy orders Ingresses by creation.
 pub(crate) fn same_meta(a: &ObjectMeta, b: &ObjectMeta) -> bool {
     a.labels == b.labels && a.annotations == b.annotations && a.creation_timestamp == b.creation_timestamp
+}
+
+/// [`same_meta`] for the objects AKO serves, whose annotations it writes itself: those are
+/// outputs, and writing them re-translates nothing.
+pub(crate) fn same_served_meta(a: &ObjectMeta, b: &ObjectMeta) -> bool {
+    fn read(m: &ObjectMeta) -> impl Iterator<Item = (&String, &String)> {
+        m.annotations
+            .iter()
+            .flatten()
+            .filter(|(k, _)| !WRITTEN_ANNOTATIONS.contains(&k.as_str()))
+    }
+    a.labels == b.labels && read(a).eq(read(b)) && a.creation_timestamp == b.creation_timestamp
 }
 
 #[cfg(test)]

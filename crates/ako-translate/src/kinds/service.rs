@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::Service;
 
-use super::{InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_meta};
+use super::{InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_served_meta};
 use crate::key::NsName;
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -19,7 +19,7 @@ impl InputKind for Service {
     plain_store!(services);
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
-        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+        same_served_meta(&a.metadata, &b.metadata) && a.spec == b.spec
     }
 
     fn lb_status(object: &Self) -> Option<BTreeSet<LbEntry>> {

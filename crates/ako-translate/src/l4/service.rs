@@ -176,7 +176,8 @@ fn translate_service(
     let status = StatusIntent {
         object: ObjRef::new(Kind::Service, ns, name),
         model: key.clone(),
-        vsvip: vs_name,
+        vsvip: vs_name.clone(),
+        vs: vs_name,
         hostname: fqdns.first().cloned(),
     };
     Ok((key, model, status))

@@ -387,6 +387,7 @@ impl<'a> Group<'a> {
                 object: ObjRef::new(Kind::Service, self.ns, *name),
                 model: self.model_key(),
                 vsvip: self.vs_name.clone(),
+                vs: self.vs_name.clone(),
                 hostname: self.auto_fqdn(name),
             })
             .collect()

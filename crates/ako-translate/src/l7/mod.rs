@@ -150,7 +150,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                 continue;
             };
             parent.add_insecure(&namer, ing, hp, &mut fail);
-            out.status.extend(status_of(ing, parent, hp));
+            out.status.extend(status_of(ing, parent, hp, &namer));
         }
         for (secret, hp) in &ing.tls {
             let cert = match certificate(snap, secret) {
@@ -164,7 +164,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                 continue;
             };
             if parent.add_tls(&namer, settings, ing, Some((&secret.name, cert)), hp, &mut fail) {
-                out.status.extend(status_of(ing, parent, hp));
+                out.status.extend(status_of(ing, parent, hp, &namer));
             }
         }
         for hp in &ing.rule_tls {
@@ -172,7 +172,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                 continue;
             };
             if parent.add_tls(&namer, settings, ing, None, hp, &mut fail) {
-                out.status.extend(status_of(ing, parent, hp));
+                out.status.extend(status_of(ing, parent, hp, &namer));
             }
         }
     }
@@ -253,7 +253,8 @@ fn build_dedicated(
                 out.status.push(StatusIntent {
                     object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
                     model: key,
-                    vsvip: name,
+                    vsvip: name.clone(),
+                    vs: name,
                     hostname: Some(hp.host.clone()),
                 });
             }
@@ -304,17 +305,23 @@ fn unsupported(settings: &Settings) -> Option<String> {
     None
 }
 
-/// The status entry of a served host. AKO keeps only hosts written in the Ingress spec (not
-/// generated ones), and Kubernetes refuses wildcard hostnames in status.
-fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths) -> Option<StatusIntent> {
+/// The status entry of a served host (on the parent, or on its SNI child when it has one). AKO
+/// keeps only hosts written in the Ingress spec (not generated ones), and Kubernetes refuses
+/// wildcard hostnames in status.
+fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths, namer: &Namer) -> Option<StatusIntent> {
     let host = &hp.host;
     if hp.generated || host.starts_with('*') {
         return None;
     }
+    let child = namer
+        .sni_child(host, None)
+        .ok()
+        .filter(|c| parent.children.contains_key(c));
     Some(StatusIntent {
         object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
         model: ModelKey::new(&parent.tenant, &parent.name),
         vsvip: parent.name.clone(),
+        vs: child.unwrap_or_else(|| parent.name.clone()),
         hostname: Some(host.to_owned()),
     })
 }

@@ -8,7 +8,9 @@
 # controller with the case's values.yaml. Once it is ready and the controller has been quiet for
 # MIGRATE_QUIET seconds, the writes it sent are counted by method and type, and the
 # resourceVersions of every Ingress, Service, HostRule and HTTPRule are compared with those before
-# it started (a status ako-rs rewrote changes its object's resourceVersion).
+# it started (a status ako-rs rewrote changes its object's resourceVersion). Then AKO's annotations
+# (host-fqdn-vs-uuid-map, controller-cluster-uuid, tenant-name) are removed from every Ingress and
+# Service, and ako-rs must write them back exactly as Go AKO had.
 #
 # Needs what capture.sh needs (same environment), plus AKO_RS (the ako binary)
 # [<repo>/target/release/ako]. MIGRATE_QUIET [8], MIGRATE_DEADLINE [120] seconds.
@@ -33,6 +35,18 @@ versions() {
 	done | sort
 }
 
+AKO_KEYS=(ako.vmware.com/host-fqdn-vs-uuid-map ako.vmware.com/controller-cluster-uuid ako.vmware.com/tenant-name)
+annotations() {
+	for kind in ingresses.networking.k8s.io services; do
+		"$KUBECTL" get "$kind" -A -o json | python3 -c '
+import json, sys
+keys = sys.argv[1:]
+for o in json.load(sys.stdin)["items"]:
+    a = o["metadata"].get("annotations") or {}
+    print(o["kind"], o["metadata"]["namespace"] + "/" + o["metadata"]["name"], json.dumps({k: a[k] for k in keys if k in a}, sort_keys=True))
+' "${AKO_KEYS[@]}"
+	done | sort
+}
 for c in "$@"; do
 	name=$(basename "$c")
 	"$here/capture.sh" "$name"
@@ -74,4 +88,30 @@ for (m, t), n in sorted(writes.items()):
 	changed=$(diff <(echo "$before") <(echo "$after") | grep -c '^>' || true)
 	echo "  Kubernetes objects whose resourceVersion changed: $changed"
 	diff <(echo "$before") <(echo "$after") | grep '^>' | sed 's/^>/   /' || true
+	# AKO's annotations on Ingresses and Services (host -> VS uuid, controller cluster, tenant):
+	# Go AKO's are removed, and a restarted ako-rs must write them back byte for byte.
+	akos=$(annotations)
+	for kind in ingresses.networking.k8s.io services; do
+		"$KUBECTL" get "$kind" -A -o jsonpath='{range .items[*]}{.metadata.namespace} {.metadata.name}{"\n"}{end}' |
+			while read -r ns obj; do
+				"$KUBECTL" annotate "$kind" -n "$ns" "$obj" "${AKO_KEYS[@]/%/-}" >/dev/null 2>&1 || true
+			done
+	done
+	"$AKO_RS" run --kubeconfig "$KUBECONFIG" --values "$values" --username admin \
+		--password "${AVISIM_PASSWORD:-Admin-Pass1}" --ca-file "$AVISIM_CA" \
+		--admin-listen 127.0.0.1:0 >>"$WORK/logs/$name.ako-rs.log" 2>&1 &
+	pid=$!
+	trap 'kill $pid 2>/dev/null || true' EXIT
+	start=$(date +%s)
+	until [[ $(annotations) == "$akos" ]]; do
+		if (($(date +%s) - start >= deadline)); then
+			echo "$name: AKO's annotations not written back alike:" >&2
+			diff <(echo "$akos") <(annotations) >&2
+			exit 1
+		fi
+		sleep 0.5
+	done
+	kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+	trap - EXIT
+	echo "  AKO's annotations (Go AKO's removed): written back identical by ako-rs, $(grep -c 'host-fqdn' <<<"$akos") objects"
 done
