@@ -217,9 +217,16 @@ impl Events {
                 .filter_map(|(t, note)| Some((reference(&index.snapshot, &t)?, t, note)))
                 .collect()
         };
-        for (reference, target, mut note) in pending {
-            note.message = truncate(&note.message, MAX_NOTE);
-            match cluster.publish(&reference, &note).await {
+        let writes: Vec<_> = pending
+            .into_iter()
+            .map(|(reference, target, mut note)| async move {
+                note.message = truncate(&note.message, MAX_NOTE);
+                let result = cluster.publish(&reference, &note).await;
+                (target, note, result)
+            })
+            .collect();
+        for (target, note, result) in crate::reconcile::concurrently(writes).await {
+            match result {
                 Ok(()) => {
                     tracing::debug!(object = %target, reason = note.reason, "event written");
                     self.sent.record(target, note);

@@ -36,6 +36,7 @@ pub mod metrics;
 pub mod operator;
 pub mod reconcile;
 pub mod status;
+pub mod token;
 pub mod trust;
 pub mod watch;
 

@@ -138,16 +138,21 @@ pub async fn run(options: RunOptions) {
 
     let namespace = source.namespace();
     let trust = Trust::new(&kube, namespace.as_deref(), own_pod());
-    let avi = retry_forever("cannot log in to the Avi Controller", || async {
+    let (avi, access) = retry_forever("cannot log in to the Avi Controller", || async {
         let r = async {
             let access = complete_from_secret(&options.controller, &settings, &kube, namespace.as_deref()).await?;
-            trust.connect(&access).await
+            Ok((trust.connect(&access).await?, access))
         }
         .await;
         admin.controller(&r);
         r
     })
     .await;
+    // A token from the Secret avi-secret is refreshed before it expires, as AKO does.
+    if let (Some(token), None, Some(ns)) = (&access.auth_token, &access.password, namespace.as_deref()) {
+        let secrets = kube::Api::namespaced(kube.clone(), ns);
+        tokio::spawn(crate::token::keep_fresh(avi.clone(), secrets, token.0.clone()));
+    }
     let timing = options.timing(&settings);
     if options.resync_seconds.is_none() && resync_of(&settings).is_none() {
         tracing::info!("fullSyncFrequency is 0: no periodic full sync");

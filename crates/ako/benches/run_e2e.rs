@@ -204,50 +204,33 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     .await;
     let ready = started.elapsed();
     let ingresses = ns.api::<Ingress>();
-    eventually_every(
-        "every Ingress status with an IP",
-        timeout,
-        Duration::from_millis(250),
-        &ako,
-        || async {
-            let list = ingresses.list(&ListParams::default()).await.ok()?;
-            let done = list
-                .items
-                .iter()
-                .filter(|i| {
-                    i.status
-                        .as_ref()
-                        .and_then(|s| s.load_balancer.as_ref())
-                        .and_then(|lb| lb.ingress.as_ref())
-                        .is_some_and(|l| l.iter().any(|e| e.ip.is_some()))
-                })
-                .count();
-            (done == n).then_some(())
-        },
-    )
+    let all_ingresses = |what: &'static str, done: fn(&Ingress) -> bool| {
+        let ingresses = ingresses.clone();
+        let ako = &ako;
+        async move {
+            eventually_every(what, timeout, Duration::from_millis(250), ako, || async {
+                let list = ingresses.list(&ListParams::default()).await.ok()?;
+                (list.items.iter().filter(|i| done(i)).count() == n).then_some(())
+            })
+            .await
+        }
+    };
+    all_ingresses("every Ingress status with an IP", |i| {
+        i.status
+            .as_ref()
+            .and_then(|s| s.load_balancer.as_ref())
+            .and_then(|lb| lb.ingress.as_ref())
+            .is_some_and(|l| l.iter().any(|e| e.ip.is_some()))
+    })
     .await;
     let converged = started.elapsed();
     // AKO's annotations (host → VS uuid) come after the statuses, in the same passes.
-    eventually_every(
-        "every Ingress with AKO's annotations",
-        timeout,
-        Duration::from_millis(250),
-        &ako,
-        || async {
-            let list = ingresses.list(&ListParams::default()).await.ok()?;
-            let done = list
-                .items
-                .iter()
-                .filter(|i| {
-                    i.metadata
-                        .annotations
-                        .as_ref()
-                        .is_some_and(|a| a.contains_key("ako.vmware.com/host-fqdn-vs-uuid-map"))
-                })
-                .count();
-            (done == n).then_some(())
-        },
-    )
+    all_ingresses("every Ingress with AKO's annotations", |i| {
+        i.metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.contains_key("ako.vmware.com/host-fqdn-vs-uuid-map"))
+    })
     .await;
     let annotated = started.elapsed();
     let rss_boot = peak_rss_mib(pid).unwrap_or(f64::NAN);

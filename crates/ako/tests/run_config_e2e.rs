@@ -83,6 +83,21 @@ async fn configured_namespace(
     (ns, configmaps)
 }
 
+/// The first Event with `reason` on the pod `ako-0`, once written.
+async fn pod_event(
+    events: &kube::Api<k8s_openapi::api::events::v1::Event>,
+    reason: &str,
+    ako: &AkoRun,
+) -> k8s_openapi::api::events::v1::Event {
+    eventually(&format!("the {reason} Event on the pod"), WAIT, ako, || async {
+        let list = events.list(&Default::default()).await.ok()?.items;
+        list.into_iter().find(|e| {
+            e.reason.as_deref() == Some(reason) && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ako-0")
+        })
+    })
+    .await
+}
+
 /// `ako run` configured by the ConfigMap and Secret of `ns` only, as the chart's pod `ako-0`.
 fn ako_in(dir: &std::path::Path, name: &str, ns: &str) -> AkoRun {
     let configmap = format!("{ns}/avi-k8s-config");
@@ -339,14 +354,7 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
         )
         .await
         .expect("apiServerPort");
-    let restart = eventually("the RestartRequired Event", WAIT, &ako, || async {
-        let list = events.list(&ListParams::default()).await.ok()?.items;
-        list.into_iter().find(|e| {
-            e.reason.as_deref() == Some("RestartRequired")
-                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ako-0")
-        })
-    })
-    .await;
+    let restart = pod_event(&events, "RestartRequired", &ako).await;
     assert_eq!(restart.type_.as_deref(), Some("Warning"));
     assert!(
         restart
@@ -533,7 +541,6 @@ async fn delete_config_removes_only_this_clusters_objects_and_false_brings_them_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_self_signed_controller_is_trusted_on_first_use_and_another_certificate_refused() {
     use k8s_openapi::api::events::v1::Event;
-    use kube::api::ListParams;
 
     let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let sim = support::start_avisim(support::persistent_avisim(PASSWORD, first.path(), 0)).await;
@@ -584,18 +591,66 @@ async fn a_self_signed_controller_is_trusted_on_first_use_and_another_certificat
     sim.shutdown().await;
     let other = support::start_avisim(support::persistent_avisim(PASSWORD, second.path(), port)).await;
     support::create::<Service>(&ns, lb("lb2")).await;
-    let events = ns.api::<Event>();
-    let refused = eventually("the ControllerCertificateChanged Event", WAIT, &ako, || async {
-        let list = events.list(&ListParams::default()).await.ok()?.items;
-        list.into_iter().find(|e| {
-            e.reason.as_deref() == Some("ControllerCertificateChanged")
-                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ako-0")
-        })
-    })
-    .await;
+    let refused = pod_event(&ns.api::<Event>(), "ControllerCertificateChanged", &ako).await;
     assert_eq!(refused.type_.as_deref(), Some("Warning"));
     let note = refused.note.unwrap_or_default();
     assert!(note.contains(&recorded.1), "names the trusted fingerprint: {note}");
     assert_eq!(other.counters().writes(), 0, "the other controller gets nothing");
     assert!(ako.exited().is_none(), "refused, not crashed");
+}
+
+/// Issue 15 (token login): an API token near its expiry in the Secret `avi-secret` is replaced
+/// at start, as AKO does: a new token issued and written to the Secret, the old one revoked, and
+/// the operator keeps syncing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_near_its_expiry_is_refreshed_in_the_secret() {
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let (ns, _) = configured_namespace("run-token", &sim, "SMALL").await;
+    // A token with an hour left, instead of the password.
+    let issued: Value = avi
+        .request(
+            avi_client::Method::POST,
+            "api/user-token",
+            &avi_client::Query::new(),
+            Some(&json!({"hours": "1"})),
+        )
+        .await
+        .expect("issue a short token");
+    let old = issued["token"].as_str().unwrap().to_owned();
+    let secrets = ns.api::<Secret>();
+    let patch = json!({"data": {"password": null}, "stringData": {"authtoken": old}});
+    secrets
+        .patch("avi-secret", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("token instead of password");
+
+    let dir = tempfile::tempdir().unwrap();
+    let ako = ako_in(dir.path(), "ako", ns.name());
+    let new = eventually("a new token in the Secret", WAIT, &ako, || async {
+        let data = secrets.get("avi-secret").await.ok()?.data?;
+        let token = String::from_utf8(data.get("authtoken")?.0.clone()).ok()?;
+        (token != old).then_some(token)
+    })
+    .await;
+    let login = |token: &str| {
+        let config = avi_client::Config::new(sim.url(), USER, avi_client::Credential::token(token.to_owned()))
+            .with_ca_pem(sim.ca_pem());
+        avi_client::Client::connect(config)
+    };
+    assert!(login(&new).await.is_ok(), "the new token logs in");
+    let refused = login(&old).await.expect_err("the old token is revoked");
+    assert!(refused.is_invalid_credentials(), "{refused:?}");
+
+    support::create::<Service>(
+        &ns,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
+    )
+    .await;
+    let vs = format!("{CLUSTER}--{}-lb", ns.name());
+    eventually("still syncing", WAIT, &ako, || async {
+        avi.get_by_name::<Value>("virtualservice", &vs).await.ok()?
+    })
+    .await;
+    assert!(!ako.log_text().contains(&new), "the token is never logged");
 }

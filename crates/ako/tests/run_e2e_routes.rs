@@ -64,6 +64,19 @@ async fn ours(avi: &Client) -> Option<BTreeSet<String>> {
     )
 }
 
+/// Wait until this cluster's routes are `want`; the other routes (`others`) must stay first and
+/// untouched. Every route of the VRF.
+async fn routes_become(what: &str, avi: &Client, run: &AkoRun, want: &BTreeSet<String>, others: &Value) -> Vec<Value> {
+    eventually(what, WAIT, run, || async { (ours(avi).await? == *want).then_some(()) }).await;
+    let all = routes(avi).await.unwrap();
+    assert_eq!(
+        all[..2],
+        others.as_array().unwrap()[..],
+        "the other routes stay first, untouched"
+    );
+    all
+}
+
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| format!("{s} [{CLUSTER}]")).collect()
 }
@@ -120,16 +133,7 @@ async fn routes_follow_the_nodes_and_leave_other_routes_alone() {
         "10.251.2.0/24 via 10.9.1.2",
         "10.251.3.0/25 via 10.9.1.2",
     ]);
-    eventually("a route per pod CIDR", WAIT, &run, || async {
-        (ours(&avi).await? == want).then_some(())
-    })
-    .await;
-    let all = routes(&avi).await.unwrap();
-    assert_eq!(
-        all[..2],
-        others.as_array().unwrap()[..],
-        "the other routes stay first, untouched"
-    );
+    let all = routes_become("a route per pod CIDR", &avi, &run, &want, &others).await;
     for r in all.iter().filter(|r| describe(r).ends_with(&format!("[{CLUSTER}]"))) {
         let id = r["route_id"].as_str().unwrap();
         assert!(id.starts_with(&format!("{CLUSTER}-")), "AKO's route id shape: {id}");
@@ -178,16 +182,7 @@ async fn routes_follow_the_nodes_and_leave_other_routes_alone() {
         .await
         .expect("change node b's CIDRs");
     let want = set(&["10.251.4.0/24 via 10.9.1.2"]);
-    eventually("the routes follow the Nodes", WAIT, &run, || async {
-        (ours(&avi).await? == want).then_some(())
-    })
-    .await;
-    let all = routes(&avi).await.unwrap();
-    assert_eq!(
-        all[..2],
-        others.as_array().unwrap()[..],
-        "the other routes still untouched"
-    );
+    routes_become("the routes follow the Nodes", &avi, &run, &want, &others).await;
 
     for n in [&a, &b, &c] {
         let _ = nodes.delete(n, &DeleteParams::default()).await;

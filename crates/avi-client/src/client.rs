@@ -29,6 +29,8 @@ pub(crate) struct Inner {
     /// `<scheme>://<host>[:port]/`, also the `Referer` value.
     pub(crate) base: Url,
     pub(crate) config: Config,
+    /// The credential of the next login: `config.credential`, until replaced (a refreshed token).
+    pub(crate) credential: parking_lot::RwLock<config::Credential>,
     pub(crate) default_tenant: Tenant,
     pub(crate) limiter: Semaphore,
     pub(crate) session: Session,
@@ -299,6 +301,7 @@ impl Client {
             base,
             limiter: Semaphore::new(config.max_concurrency),
             default_tenant: default_tenant.clone(),
+            credential: parking_lot::RwLock::new(config.credential.clone()),
             config,
             session: Session::default(),
             negotiated: OnceCell::new(),
@@ -319,6 +322,12 @@ impl Client {
     /// Log in (and negotiate the version) unless a session already exists.
     pub async fn login(&self) -> Result<()> {
         self.inner.ensure_ready().await
+    }
+
+    /// Log in with `credential` from now on (a refreshed token): the session in use stays, the
+    /// next login (after a 401 or 419) uses it.
+    pub fn set_credential(&self, credential: config::Credential) {
+        *self.inner.credential.write() = credential;
     }
 
     /// A handle whose calls run in `tenant` (`"*"` or [`Tenant::All`] for all tenants).

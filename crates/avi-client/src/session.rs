@@ -86,7 +86,8 @@ impl Inner {
         }
 
         let body = {
-            let (field, secret) = match &self.config.credential {
+            let credential = self.credential.read().clone();
+            let (field, secret) = match &credential {
                 Credential::Password(p) => ("password", p.expose_secret()),
                 Credential::Token(t) => ("token", t.expose_secret()),
             };

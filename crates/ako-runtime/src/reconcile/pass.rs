@@ -38,7 +38,6 @@ use crate::{annotations, status};
 
 /// Longest a pass spends syncing before failed models go to their own retries.
 const SYNC_DEADLINE: Duration = Duration::from_secs(10);
-
 /// What one pass does beyond the changes recorded in the index.
 #[derive(Debug, Default)]
 pub struct Work {
@@ -580,8 +579,13 @@ impl<C: Cluster> Reconciler<C> {
             }
         }
         let mut ok = true;
-        for (t, entries) in &changes {
-            match self.cluster.patch_status(t, entries.as_ref()).await {
+        let cluster = &self.cluster;
+        let writes: Vec<_> = changes
+            .iter()
+            .map(|(t, entries)| async move { (t, entries, cluster.patch_status(t, entries.as_ref()).await) })
+            .collect();
+        for (t, entries, result) in super::concurrently(writes).await {
+            match result {
                 Ok(()) => {
                     self.status_retries.succeeded(t);
                     let ips: Option<BTreeSet<&str>> =
@@ -636,8 +640,13 @@ impl<C: Cluster> Reconciler<C> {
             }
             patches
         };
-        for (t, set) in &patches {
-            match self.cluster.patch_annotations(t, set).await {
+        let cluster = &self.cluster;
+        let writes: Vec<_> = patches
+            .iter()
+            .map(|(t, set)| async move { (t, cluster.patch_annotations(t, set).await) })
+            .collect();
+        for (t, result) in super::concurrently(writes).await {
+            match result {
                 Ok(()) => tracing::debug!(object = %t, "annotations written"),
                 Err(e) => {
                     self.status_retries.failed(t.clone());

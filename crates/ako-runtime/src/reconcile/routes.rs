@@ -5,7 +5,6 @@
 //! Event saying why, once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use ako_translate::routes::{StaticRoutes, disabled_because, static_routes};
 use ako_translate::{Kind, ObjRef, Settings, Snapshot};
@@ -15,11 +14,9 @@ use kube::runtime::events::EventType;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::retry::Retries;
 use crate::cluster::Cluster;
 use crate::events::{Note, reference};
-
-/// Longest wait before a failed write is tried again.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// The kinds a change of which may change the routes.
 pub fn is_route_input(kind: Kind) -> bool {
@@ -36,8 +33,8 @@ pub struct Routes {
     applied: Option<(String, Vec<Value>)>,
     /// Nodes without a route already reported, with the reason.
     reported: BTreeSet<(String, String)>,
-    /// Failed writes in a row, and when to try again.
-    retry: Option<(u32, Instant)>,
+    /// The retry of a failed write (one key: the VRF's routes).
+    retry: Retries<()>,
     /// Why routes are off, as last logged.
     off: Option<&'static str>,
 }
@@ -45,17 +42,17 @@ pub struct Routes {
 impl Routes {
     /// When a failed write is due again.
     pub fn retry_at(&self) -> Option<Instant> {
-        self.retry.map(|(_, at)| at)
+        self.retry.next()
     }
 
     /// The last write failed.
     pub fn failing(&self) -> bool {
-        self.retry.is_some()
+        !self.retry.is_empty()
     }
 
     /// A failed write is due at `now`.
     pub fn due(&self, now: Instant) -> bool {
-        self.retry_at().is_some_and(|at| at <= now)
+        self.retry.due(now).next().is_some()
     }
 
     /// Bring the VRF in line with `wanted`: written when the routes differ from those last
@@ -75,7 +72,7 @@ impl Routes {
                 tracing::info!(reason = why, "static routes are not kept");
                 self.off = why;
             }
-            self.retry = None;
+            self.retry.succeeded(&());
             return;
         };
         self.off = None;
@@ -83,7 +80,7 @@ impl Routes {
         let cluster_name = &settings.cluster_name;
         let bodies = wanted.bodies(cluster_name);
         if !force && self.applied.as_ref() == Some(&(wanted.vrf.clone(), bodies.clone())) {
-            self.retry = None;
+            self.retry.succeeded(&());
             return;
         }
         // Routes written to another VRF before (vrfName changed) leave it first.
@@ -96,7 +93,7 @@ impl Routes {
         match write(avi, settings, &wanted.vrf, &bodies).await {
             Ok(()) => {
                 self.applied = Some((wanted.vrf, bodies));
-                self.retry = None;
+                self.retry.succeeded(&());
             }
             Err(e) => self.failed(e),
         }
@@ -104,10 +101,8 @@ impl Routes {
 
     /// A failed write: logged, tried again with a growing backoff.
     fn failed(&mut self, e: ako_sync::RoutesError) {
-        let n = self.retry.map_or(0, |(n, _)| n) + 1;
-        let wait = Duration::from_secs(1 << n.min(6)).min(MAX_BACKOFF);
-        tracing::warn!(retry_in = ?wait, "{e}");
-        self.retry = Some((n, Instant::now() + wait));
+        tracing::warn!("{e}; retried with backoff");
+        self.retry.failed(());
     }
 
     /// A Warning Event on each Node newly without a route.

@@ -62,6 +62,51 @@ async fn login_with_token() {
 }
 
 #[tokio::test]
+async fn a_replaced_token_is_used_by_the_next_login() {
+    let sim = sim().await;
+    let admin = Client::connect(config(&sim)).await.expect("login");
+    let issue = || async {
+        let issued: Value = admin
+            .request(
+                Method::POST,
+                "api/user-token",
+                &Query::new(),
+                Some(&json!({"hours": "240"})),
+            )
+            .await
+            .expect("issue token");
+        (
+            issued["token"].as_str().unwrap().to_owned(),
+            issued["uuid"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (old, old_uuid) = issue().await;
+    let (new, _) = issue().await;
+    let mut cfg = config(&sim);
+    cfg.credential = Credential::token(old);
+    let client = Client::connect(cfg.clone()).await.expect("login with the old token");
+    client.set_credential(Credential::token(new));
+    let _: Value = admin
+        .request(
+            Method::DELETE,
+            &format!("api/user-token/{old_uuid}"),
+            &Query::new(),
+            None::<&()>,
+        )
+        .await
+        .unwrap_or(Value::Null);
+    let refused = Client::connect(cfg).await.expect_err("the old token is revoked");
+    assert!(refused.is_invalid_credentials(), "{refused:?}");
+    sim.expire_sessions();
+    let pools: Vec<Value> = client
+        .list("pool", &Query::new())
+        .await
+        .expect("re-login with the new token");
+    assert!(pools.is_empty());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn bad_password_is_invalid_credentials_without_retry_storm() {
     let sim = sim().await;
     let mut cfg = config(&sim);
