@@ -217,24 +217,27 @@ impl Events {
                 .filter_map(|(t, note)| Some((reference(&index.snapshot, &t)?, t, note)))
                 .collect()
         };
-        let writes: Vec<_> = pending
-            .into_iter()
-            .map(|(reference, target, mut note)| async move {
+        let mut pending = pending;
+        while !pending.is_empty() {
+            let batch: Vec<_> = pending
+                .drain(..pending.len().min(crate::reconcile::CONCURRENT_WRITES))
+                .collect();
+            let writes = batch.into_iter().map(|(reference, target, mut note)| async move {
                 note.message = truncate(&note.message, MAX_NOTE);
                 let result = cluster.publish(&reference, &note).await;
                 (target, note, result)
-            })
-            .collect();
-        for (target, note, result) in crate::reconcile::concurrently(writes).await {
-            match result {
-                Ok(()) => {
-                    tracing::debug!(object = %target, reason = note.reason, "event written");
-                    self.sent.record(target, note);
-                }
-                Err(e) => {
-                    tracing::warn!(object = %target, reason = note.reason, "cannot write event: {e}");
-                    if e.forbidden {
+            });
+            for (target, note, result) in futures::future::join_all(writes).await {
+                match result {
+                    Ok(()) => {
+                        tracing::debug!(object = %target, reason = note.reason, "event written");
                         self.sent.record(target, note);
+                    }
+                    Err(e) => {
+                        tracing::warn!(object = %target, reason = note.reason, "cannot write event: {e}");
+                        if e.forbidden {
+                            self.sent.record(target, note);
+                        }
                     }
                 }
             }

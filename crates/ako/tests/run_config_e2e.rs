@@ -83,6 +83,12 @@ async fn configured_namespace(
     (ns, configmaps)
 }
 
+/// A LoadBalancer Service `name` on port 80.
+fn lb_service(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}})
+}
+
 /// The first Event with `reason` on the pod `ako-0`, once written.
 async fn pod_event(
     events: &kube::Api<k8s_openapi::api::events::v1::Event>,
@@ -289,12 +295,7 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
         }
         cmd.env("POD_NAMESPACE", ns.name()).env("POD_NAME", "ako-0");
     });
-    support::create::<Service>(
-        &ns,
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
-    )
-    .await;
+    support::create::<Service>(&ns, lb_service("lb")).await;
     let services = ns.api::<Service>();
     eventually("the Service status", WAIT, &ako, || async {
         let svc = services.get("lb").await.ok()?;
@@ -423,12 +424,7 @@ async fn delete_config_removes_only_this_clusters_objects_and_false_brings_them_
 
     let dir = tempfile::tempdir().unwrap();
     let ako = ako_in(dir.path(), "ako", ns.name());
-    support::create::<Service>(
-        &ns,
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
-    )
-    .await;
+    support::create::<Service>(&ns, lb_service("lb")).await;
     let services = ns.api::<Service>();
     let status = || async {
         let svc = services.get("lb").await.ok()?;
@@ -563,11 +559,7 @@ async fn a_self_signed_controller_is_trusted_on_first_use_and_another_certificat
     let dir = tempfile::tempdir().unwrap();
     let ako = ako_in(dir.path(), "ako", ns.name());
     let services = ns.api::<Service>();
-    let lb = |name: &str| {
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
-            "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}})
-    };
-    support::create::<Service>(&ns, lb("lb")).await;
+    support::create::<Service>(&ns, lb_service("lb")).await;
     eventually("the Service status (connected without a CA)", WAIT, &ako, || async {
         let svc = services.get("lb").await.ok()?;
         (!svc.status?.load_balancer?.ingress?.is_empty()).then_some(())
@@ -590,7 +582,7 @@ async fn a_self_signed_controller_is_trusted_on_first_use_and_another_certificat
     // Another controller, another certificate, the same address.
     sim.shutdown().await;
     let other = support::start_avisim(support::persistent_avisim(PASSWORD, second.path(), port)).await;
-    support::create::<Service>(&ns, lb("lb2")).await;
+    support::create::<Service>(&ns, lb_service("lb2")).await;
     let refused = pod_event(&ns.api::<Event>(), "ControllerCertificateChanged", &ako).await;
     assert_eq!(refused.type_.as_deref(), Some("Warning"));
     let note = refused.note.unwrap_or_default();
@@ -641,12 +633,7 @@ async fn a_token_near_its_expiry_is_refreshed_in_the_secret() {
     let refused = login(&old).await.expect_err("the old token is revoked");
     assert!(refused.is_invalid_credentials(), "{refused:?}");
 
-    support::create::<Service>(
-        &ns,
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}}),
-    )
-    .await;
+    support::create::<Service>(&ns, lb_service("lb")).await;
     let vs = format!("{CLUSTER}--{}-lb", ns.name());
     eventually("still syncing", WAIT, &ako, || async {
         avi.get_by_name::<Value>("virtualservice", &vs).await.ok()?

@@ -9,13 +9,13 @@ mod common;
 use std::io;
 use std::sync::Arc;
 
-use avi_client::{Client, Credential, Method, Query};
+use avi_client::{Client, Credential, Query};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use common::{PASSWORD, config, sim};
+use common::{PASSWORD, config, issue_token, sim};
 
 /// Collects formatted log lines in memory.
 #[derive(Clone, Default)]
@@ -53,16 +53,7 @@ async fn trace_logs_contain_no_secrets() {
 
     let sim = sim().await;
     let client = Client::connect(config(&sim)).await.expect("login");
-    let issued: Value = client
-        .request(
-            Method::POST,
-            "api/user-token",
-            &Query::new(),
-            Some(&json!({"hours": "240"})),
-        )
-        .await
-        .expect("token");
-    let token = issued["token"].as_str().expect("token").to_owned();
+    let (token, _) = issue_token(&client).await;
     let _: Value = client
         .create("pool", &json!({"name": "log-pool"}))
         .await

@@ -580,22 +580,23 @@ impl<C: Cluster> Reconciler<C> {
         }
         let mut ok = true;
         let cluster = &self.cluster;
-        let writes: Vec<_> = changes
-            .iter()
-            .map(|(t, entries)| async move { (t, entries, cluster.patch_status(t, entries.as_ref()).await) })
-            .collect();
-        for (t, entries, result) in super::concurrently(writes).await {
-            match result {
-                Ok(()) => {
-                    self.status_retries.succeeded(t);
-                    let ips: Option<BTreeSet<&str>> =
-                        entries.as_ref().map(|e| e.iter().map(|(ip, _)| ip.as_str()).collect());
-                    tracing::info!(object = %t, ?ips, "status written");
-                }
-                Err(e) => {
-                    ok = false;
-                    self.status_retries.failed(t.clone());
-                    tracing::warn!(object = %t, "cannot write status: {e}");
+        for batch in changes.chunks(super::CONCURRENT_WRITES) {
+            let writes = batch
+                .iter()
+                .map(|(t, entries)| async move { (t, entries, cluster.patch_status(t, entries.as_ref()).await) });
+            for (t, entries, result) in futures::future::join_all(writes).await {
+                match result {
+                    Ok(()) => {
+                        self.status_retries.succeeded(t);
+                        let ips: Option<BTreeSet<&str>> =
+                            entries.as_ref().map(|e| e.iter().map(|(ip, _)| ip.as_str()).collect());
+                        tracing::info!(object = %t, ?ips, "status written");
+                    }
+                    Err(e) => {
+                        ok = false;
+                        self.status_retries.failed(t.clone());
+                        tracing::warn!(object = %t, "cannot write status: {e}");
+                    }
                 }
             }
         }
@@ -641,16 +642,17 @@ impl<C: Cluster> Reconciler<C> {
             patches
         };
         let cluster = &self.cluster;
-        let writes: Vec<_> = patches
-            .iter()
-            .map(|(t, set)| async move { (t, cluster.patch_annotations(t, set).await) })
-            .collect();
-        for (t, result) in super::concurrently(writes).await {
-            match result {
-                Ok(()) => tracing::debug!(object = %t, "annotations written"),
-                Err(e) => {
-                    self.status_retries.failed(t.clone());
-                    tracing::warn!(object = %t, "cannot write AKO's annotations: {e}");
+        for batch in patches.chunks(super::CONCURRENT_WRITES) {
+            let writes = batch
+                .iter()
+                .map(|(t, set)| async move { (t, cluster.patch_annotations(t, set).await) });
+            for (t, result) in futures::future::join_all(writes).await {
+                match result {
+                    Ok(()) => tracing::debug!(object = %t, "annotations written"),
+                    Err(e) => {
+                        self.status_retries.failed(t.clone());
+                        tracing::warn!(object = %t, "cannot write AKO's annotations: {e}");
+                    }
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use avi_client::{Config, Credential, RetryConfig};
+use avi_client::{Client, Config, Credential, Method, Query, RetryConfig};
 use avisim::{Avisim, SimConfig};
 
 pub const USER: &str = "admin";
@@ -25,4 +25,19 @@ pub fn config(sim: &Avisim) -> Config {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(100),
         })
+}
+
+/// A user token issued through `client` (`POST /api/user-token`): its value and uuid.
+pub async fn issue_token(client: &Client) -> (String, String) {
+    let issued: serde_json::Value = client
+        .request(
+            Method::POST,
+            "api/user-token",
+            &Query::new(),
+            Some(&serde_json::json!({"hours": "240"})),
+        )
+        .await
+        .expect("issue token");
+    let text = |k: &str| issued[k].as_str().expect("token fields").to_owned();
+    (text("token"), text("uuid"))
 }

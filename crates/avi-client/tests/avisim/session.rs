@@ -4,7 +4,7 @@ use avi_client::{Client, Credential, Method, Query, version};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, config, sim};
+use crate::common::{PASSWORD, config, issue_token, sim};
 
 #[tokio::test]
 async fn login_with_password() {
@@ -38,16 +38,7 @@ async fn lazy_login_on_first_call() {
 async fn login_with_token() {
     let sim = sim().await;
     let client = Client::connect(config(&sim)).await.expect("login");
-    let issued: Value = client
-        .request(
-            Method::POST,
-            "api/user-token",
-            &Query::new(),
-            Some(&json!({"hours": "240"})),
-        )
-        .await
-        .expect("issue token");
-    let token = issued["token"].as_str().expect("token in response").to_owned();
+    let (token, _) = issue_token(&client).await;
 
     let mut token_config = config(&sim);
     token_config.credential = Credential::token(token.clone());
@@ -65,23 +56,8 @@ async fn login_with_token() {
 async fn a_replaced_token_is_used_by_the_next_login() {
     let sim = sim().await;
     let admin = Client::connect(config(&sim)).await.expect("login");
-    let issue = || async {
-        let issued: Value = admin
-            .request(
-                Method::POST,
-                "api/user-token",
-                &Query::new(),
-                Some(&json!({"hours": "240"})),
-            )
-            .await
-            .expect("issue token");
-        (
-            issued["token"].as_str().unwrap().to_owned(),
-            issued["uuid"].as_str().unwrap().to_owned(),
-        )
-    };
-    let (old, old_uuid) = issue().await;
-    let (new, _) = issue().await;
+    let (old, old_uuid) = issue_token(&admin).await;
+    let (new, _) = issue_token(&admin).await;
     let mut cfg = config(&sim);
     cfg.credential = Credential::token(old);
     let client = Client::connect(cfg.clone()).await.expect("login with the old token");
