@@ -234,7 +234,8 @@ fn compare_case(dir: &Path) -> Vec<String> {
             );
             let (ours, ako) = match seed["type"].as_str().unwrap() {
                 "vrfcontext" => {
-                    let routes = ako_translate::routes::static_routes(&snap, &settings).expect("static routes are on");
+                    let routes = ako_translate::routes::static_routes(&snap, &settings, &cloud.cloud_type)
+                        .expect("static routes are on");
                     assert_eq!(seed["name"], routes.vrf.as_str(), "{label}: the VRF");
                     let ours = routes.bodies(&settings.cluster_name);
                     (

@@ -152,7 +152,7 @@ impl<C: Cluster> Reconciler<C> {
         self.log_failures();
         if intake.routes || work.routes {
             // Before the virtual services, as AKO: their pools' servers are reached through them.
-            let wanted = routes::Wanted::of(&self.shared.lock().snapshot, &self.settings);
+            let wanted = routes::Wanted::of(&self.shared.lock().snapshot, &self.settings, &self.cloud.cloud_type);
             self.routes
                 .stage(&self.avi, &self.cluster, wanted, &self.settings, work.full)
                 .await;

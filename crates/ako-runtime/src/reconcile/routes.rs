@@ -65,9 +65,13 @@ impl Routes {
         settings: &Settings,
         force: bool,
     ) {
-        let Wanted { routes: wanted, nodes } = wanted;
+        let Wanted {
+            routes: wanted,
+            nodes,
+            off,
+        } = wanted;
         let Some(wanted) = wanted else {
-            let why = disabled_because(settings);
+            let why = off;
             if self.off != why {
                 tracing::info!(reason = why, "static routes are not kept");
                 self.off = why;
@@ -145,12 +149,14 @@ async fn write(avi: &Client, settings: &Settings, vrf: &str, bodies: &[Value]) -
 pub struct Wanted {
     routes: Option<StaticRoutes>,
     nodes: BTreeMap<String, ObjectReference>,
+    /// Why there are none, when there are none.
+    off: Option<&'static str>,
 }
 
 impl Wanted {
     /// What `snap` calls for with `settings`.
-    pub fn of(snap: &Snapshot, settings: &Settings) -> Self {
-        let routes = static_routes(snap, settings);
+    pub fn of(snap: &Snapshot, settings: &Settings, cloud_type: &str) -> Self {
+        let routes = static_routes(snap, settings, cloud_type);
         let nodes = routes
             .iter()
             .flat_map(|w| &w.skipped)
@@ -159,6 +165,10 @@ impl Wanted {
                 Some((name.clone(), reference(snap, &node)?))
             })
             .collect();
-        Wanted { routes, nodes }
+        Wanted {
+            routes,
+            nodes,
+            off: disabled_because(settings, cloud_type),
+        }
     }
 }

@@ -112,7 +112,7 @@ impl kube_core::Resource for HostSubnet {
 
 /// Watched when static routes are kept and `cniPlugin` is `cni`.
 fn watched_for(settings: &Settings, cni: &str) -> bool {
-    settings.cni_plugin == cni && routes::disabled_because(settings).is_none()
+    settings.cni_plugin == cni && routes::disabled_because(settings, "").is_none()
 }
 
 impl InputKind for BlockAffinity {

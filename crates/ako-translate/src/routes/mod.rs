@@ -49,9 +49,12 @@ pub struct Route {
     pub next_hop: IpAddr,
 }
 
-/// Why static routes are not kept, when they are not.
-pub fn disabled_because(settings: &Settings) -> Option<&'static str> {
-    if settings.disable_static_route_sync {
+/// Why static routes are not kept, when they are not: the settings' reasons, and (once the
+/// cloud is known; `""` before) an NSX-T cloud with NCP, whose pods are routed by NSX (AKO).
+pub fn disabled_because(settings: &Settings, cloud_type: &str) -> Option<&'static str> {
+    if cloud_type == "CLOUD_NSXT" && settings.cni_plugin == "ncp" {
+        Some("an NSX-T cloud with the NCP CNI routes pods itself")
+    } else if settings.disable_static_route_sync {
         Some("disableStaticRouteSync is true")
     } else if settings.service_type != ServiceType::ClusterIp {
         Some("pool members are node ports (NodePort, NodePortLocal), not pod addresses")
@@ -62,10 +65,10 @@ pub fn disabled_because(settings: &Settings) -> Option<&'static str> {
     }
 }
 
-/// The routes `settings` call for (`None`: static routes are off, see [`disabled_because`];
-/// none under `deleteConfig`).
-pub fn static_routes(snap: &Snapshot, settings: &Settings) -> Option<StaticRoutes> {
-    if disabled_because(settings).is_some() {
+/// The routes `settings` call for in a cloud of `cloud_type` (`None`: static routes are off, see
+/// [`disabled_because`]; none under `deleteConfig`).
+pub fn static_routes(snap: &Snapshot, settings: &Settings, cloud_type: &str) -> Option<StaticRoutes> {
+    if disabled_because(settings, cloud_type).is_some() {
         return None;
     }
     let mut out = StaticRoutes {

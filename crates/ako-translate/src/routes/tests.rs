@@ -27,7 +27,7 @@ fn node(name: &str, annotations: serde_json::Value, pod_cidrs: &[&str], ips: &[&
 }
 
 fn routes_of(snap: &Snapshot, s: &Settings) -> Vec<String> {
-    static_routes(snap, s)
+    static_routes(snap, s, "CLOUD_NONE")
         .unwrap()
         .routes
         .iter()
@@ -91,7 +91,7 @@ fn openshift_and_cilium_routes_come_from_their_objects() {
     );
     // Without its objects a Node of these CNIs gets no route, and says why.
     let bare = Snapshot::new().with(node("n2", json!({}), &["10.9.0.0/24"], &["10.0.0.2"]));
-    let r = static_routes(&bare, &settings("  cniPlugin: cilium\n")).unwrap();
+    let r = static_routes(&bare, &settings("  cniPlugin: cilium\n"), "CLOUD_NONE").unwrap();
     assert!(r.routes.is_empty());
     assert_eq!(
         r.skipped,
@@ -110,7 +110,7 @@ fn ipv6_clusters_route_ipv6_cidrs_only() {
         &["10.1.0.0/24", "fd00:1::/64"],
         &["10.0.0.1", "fd00::1"],
     ));
-    let r = static_routes(&snap, &settings("  ipFamily: V6\n")).unwrap();
+    let r = static_routes(&snap, &settings("  ipFamily: V6\n"), "CLOUD_NONE").unwrap();
     assert_eq!(
         r.routes.iter().map(Route::to_string).collect::<Vec<_>>(),
         ["fd00:1::/64 via fd00::1 (n1)"]
@@ -129,7 +129,7 @@ fn a_bad_annotation_is_named() {
         &[],
         &["10.0.0.1"],
     ));
-    let r = static_routes(&snap, &settings("")).unwrap();
+    let r = static_routes(&snap, &settings(""), "CLOUD_NONE").unwrap();
     assert_eq!(
         r.skipped,
         [(
@@ -161,7 +161,7 @@ fn route_ids_are_stable_per_node_and_distinct_between_nodes() {
 #[test]
 fn routes_are_off_where_ako_turns_them_off() {
     let snap = Snapshot::new().with(node("n1", json!({}), &["10.1.0.0/24"], &["10.0.0.1"]));
-    assert!(static_routes(&snap, &settings("")).is_some());
+    assert!(static_routes(&snap, &settings(""), "CLOUD_NONE").is_some());
     for extra in [
         "  disableStaticRouteSync: true\n",
         "  primaryInstance: false\n",
@@ -169,22 +169,22 @@ fn routes_are_off_where_ako_turns_them_off() {
         "  cniPlugin: antrea\nL7Settings:\n  serviceType: NodePortLocal\n",
     ] {
         let s = settings(extra);
-        assert!(static_routes(&snap, &s).is_none(), "{extra}");
-        assert!(disabled_because(&s).is_some());
+        assert!(static_routes(&snap, &s, "CLOUD_NONE").is_none(), "{extra}");
+        assert!(disabled_because(&s, "CLOUD_NONE").is_some());
     }
+    // NSX-T with NCP routes pods itself; another CNI on NSX-T still gets routes.
+    let ncp = settings("  cniPlugin: ncp\n");
+    assert!(static_routes(&snap, &ncp, "CLOUD_NSXT").is_none());
+    assert!(static_routes(&snap, &ncp, "CLOUD_NONE").is_some());
+    assert!(static_routes(&snap, &settings("  cniPlugin: antrea\n"), "CLOUD_NSXT").is_some());
 }
 
 #[test]
 fn delete_config_wants_no_route_where_routes_are_kept() {
     let snap = Snapshot::new().with(node("n1", json!({}), &["10.1.0.0/24"], &["10.0.0.1"]));
-    let r = static_routes(&snap, &settings("  deleteConfig: true\n")).unwrap();
+    let r = static_routes(&snap, &settings("  deleteConfig: true\n"), "CLOUD_NONE").unwrap();
     assert!(r.routes.is_empty() && r.skipped.is_empty(), "{r:?}");
     assert_eq!(r.vrf, "global");
-    assert!(
-        static_routes(
-            &snap,
-            &settings("  deleteConfig: true\n  disableStaticRouteSync: true\n")
-        )
-        .is_none()
-    );
+    let off = settings("  deleteConfig: true\n  disableStaticRouteSync: true\n");
+    assert!(static_routes(&snap, &off, "CLOUD_NONE").is_none());
 }
