@@ -1,6 +1,8 @@
 //! `ako plan`: manifests + AKO values.yaml → the desired Avi objects, offline. Like
 //! `terraform plan`, it shows what would be sent without touching a controller. The manifests
-//! are an application's: the objects AKO's chart creates are assumed present.
+//! are an application's: the objects AKO's chart creates are assumed present. With Nodes in the
+//! manifests, the table and YAML outputs also show the static routes (and the Nodes without
+//! one); the JSON array holds the objects only.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -59,11 +61,22 @@ struct PlannedObject<'a> {
     body: serde_json::Value,
 }
 
-/// `-o yaml`: objects and failures.
+/// `-o yaml`: objects, failures and the static routes.
 #[derive(Serialize)]
 struct YamlPlan<'a> {
     objects: Vec<PlannedObject<'a>>,
     failures: &'a [ako_translate::Failure],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    static_routes: Option<RoutesPlan>,
+}
+
+/// The static routes this cluster would keep in its VRF (ClusterIP mode).
+#[derive(Serialize)]
+struct RoutesPlan {
+    vrf: String,
+    routes: Vec<serde_json::Value>,
+    /// Nodes without a route, with why.
+    skipped: Vec<(String, String)>,
 }
 
 /// Run `ako plan`.
@@ -86,6 +99,8 @@ pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
         refs: ako_translate::rules::RefCatalog::unchecked(),
     };
     let translation = translate(&snapshot, &settings, &cloud);
+    let routes = ako_translate::routes::static_routes(&snapshot, &settings, &cloud.cloud_type)
+        .filter(|r| !r.routes.is_empty() || !r.skipped.is_empty());
 
     let objects = planned(&translation);
     let mut out = std::io::stdout().lock();
@@ -98,10 +113,26 @@ pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
             let plan = YamlPlan {
                 objects,
                 failures: &translation.failures,
+                static_routes: routes.map(|r| RoutesPlan {
+                    routes: r.bodies(&settings.cluster_name),
+                    vrf: r.vrf,
+                    skipped: r.skipped,
+                }),
             };
             write!(out, "{}", serde_saphyr::to_string(&plan)?)?;
         }
-        Format::Table => crate::tree::write_table(&mut out, &translation)?,
+        Format::Table => {
+            crate::tree::write_table(&mut out, &translation)?;
+            if let Some(r) = routes {
+                writeln!(out, "static routes in VRF {}", r.vrf)?;
+                for route in &r.routes {
+                    writeln!(out, "  {route}")?;
+                }
+                for (node, why) in &r.skipped {
+                    writeln!(out, "  no route to Node {node}: {why}")?;
+                }
+            }
+        }
     }
     Ok(())
 }

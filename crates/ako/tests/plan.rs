@@ -253,3 +253,46 @@ fn an_application_directory_is_planned_as_if_ako_s_chart_were_installed() {
     assert!(!served, "{stderr}");
     assert!(!stderr.contains(note), "{stderr}");
 }
+
+#[test]
+fn static_routes_are_planned_with_the_nodes_that_get_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nspec: {podCIDR: 10.244.1.0/24, podCIDRs: [10.244.1.0/24]}\n\
+                 status: {addresses: [{type: InternalIP, address: 10.0.0.1}]}\n---\n\
+                 apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus: {addresses: [{type: InternalIP, address: 10.0.0.2}]}\n";
+    std::fs::write(dir.path().join("nodes.yaml"), nodes).unwrap();
+    let values_dir = tempfile::tempdir().unwrap();
+    let values = values_dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "AKOSettings: {clusterName: demo}\nNetworkSettings: {vipNetworkList: [{networkName: vip-net}]}\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let manifests = dir.path().to_str().unwrap();
+        let out = plan(&[
+            "--manifests",
+            manifests,
+            "--values",
+            values.to_str().unwrap(),
+            "-o",
+            format,
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run("table");
+    assert!(
+        table.contains("static routes in VRF global\n  10.244.1.0/24 via 10.0.0.1 (n1)\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("no route to Node n2: the Node has no spec.podCIDR"),
+        "{table}"
+    );
+    let yaml = run("yaml");
+    assert!(
+        yaml.contains("static_routes:") && yaml.contains("route_id: demo-"),
+        "{yaml}"
+    );
+}
