@@ -69,6 +69,23 @@ ROUTE_CRD = {
                                                           "x-kubernetes-preserve-unknown-fields": True}}}]}}
 
 
+# The CNI objects Go AKO reads pod CIDRs from, by cniPlugin: (group, version, kind, plural).
+# capture.py installs a schemaless stand-in CRD for the case's CNI (testenv has no CNI).
+CNI_CRDS = {"calico": ("crd.projectcalico.org", "v1", "BlockAffinity", "blockaffinities"),
+            "cilium": ("cilium.io", "v2", "CiliumNode", "ciliumnodes"),
+            "openshift": ("network.openshift.io", "v1", "HostSubnet", "hostsubnets")}
+
+
+def stand_in_crd(group, version, kind, plural, scope="Cluster"):
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {"group": group, "scope": scope,
+                     "names": {"kind": kind, "listKind": kind + "List", "plural": plural, "singular": kind.lower()},
+                     "versions": [{"name": version, "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": {"type": "object",
+                                                                  "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
 def die(msg):
     print(f"capture.py: error: {msg}", file=sys.stderr)
     sys.exit(1)
@@ -220,6 +237,8 @@ def cmd_cleanup():
     # A fresh AKO would otherwise wait for the previous run's leader lease to expire.
     kubectl("delete", "lease", "ako-lease-lock", "-n", "avi-system", "--ignore-not-found", check=False)
     kubectl("delete", "nodes", "--all", "--ignore-not-found")
+    for group, _, _, plural in CNI_CRDS.values():
+        kubectl("delete", f"{plural}.{group}", "--all", "--ignore-not-found", check=False)
     for ic in kget("ingressclasses")["items"]:
         if ic["metadata"]["name"] != "avi-lb":
             kubectl("delete", "ingressclass", ic["metadata"]["name"])
@@ -360,6 +379,10 @@ def cmd_config(case):
     else:
         # With the Route API present Go AKO serves Routes instead of Ingresses.
         kubectl("delete", "crd", ROUTE_CRD["metadata"]["name"], "--ignore-not-found")
+    cni = CNI_CRDS.get(values["AKOSettings"].get("cniPlugin"))
+    if cni:
+        kubectl("apply", "-f", "-", input=json.dumps(stand_in_crd(*cni)))
+        kubectl("wait", "--for=condition=Established", f"crd/{cni[3]}.{cni[0]}", "--timeout=30s")
     kubectl("delete", "configmap", "avi-k8s-config", "-n", "avi-system", "--ignore-not-found")
     kubectl("create", "-f", "-", input=json.dumps(cm))
     for env, key in ENV_KEYS:
