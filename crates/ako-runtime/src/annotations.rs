@@ -22,7 +22,7 @@ use ako_sync::{ObjectKey, Observed};
 use ako_translate::kinds::{
     CONTROLLER_UUID_ANNOTATION, InputKind, KindVisitor, NPL_ANNOTATION, TENANT_ANNOTATION, VS_MAP_ANNOTATION, with_kind,
 };
-use ako_translate::{ObjRef, Snapshot, StatusIntent};
+use ako_translate::{Deps, Kind, ObjRef, Snapshot, StatusIntent};
 use avi_model::ObjectType;
 
 use crate::status::Vips;
@@ -103,6 +103,21 @@ pub fn changes(
     out
 }
 
+/// The Services served under NodePortLocal: the backends roots name (`deps`) and the
+/// LoadBalancer Services with a status intent.
+pub fn npl_served(deps: &Deps, intents: &[StatusIntent]) -> BTreeSet<ObjRef> {
+    let backends = deps.referenced(Kind::Service).map(|k| ObjRef {
+        kind: Kind::Service,
+        key: k.clone(),
+    });
+    let lb = intents
+        .iter()
+        .map(|s| &s.object)
+        .filter(|o| o.kind == Kind::Service)
+        .cloned();
+    backends.chain(lb).collect()
+}
+
 /// The NodePortLocal annotation: set on the `served` Services that lack it, removed from those
 /// in `ours` (annotated by this process) no longer served; `ours` follows.
 pub fn npl_changes(snap: &Snapshot, served: &BTreeSet<ObjRef>, ours: &mut BTreeSet<ObjRef>) -> Vec<Patch> {
@@ -173,7 +188,6 @@ fn annotations(snap: &Snapshot, target: &ObjRef) -> Option<BTreeMap<String, Stri
 
 #[cfg(test)]
 mod tests {
-    use ako_translate::Kind;
     use k8s_openapi::api::networking::v1::Ingress;
     use serde_json::json;
 

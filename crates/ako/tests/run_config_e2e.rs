@@ -83,6 +83,18 @@ async fn configured_namespace(
     (ns, configmaps)
 }
 
+/// Merge `data` into the ConfigMap `avi-k8s-config`.
+async fn set_data(configmaps: &kube::Api<ConfigMap>, data: Value) {
+    configmaps
+        .patch(
+            "avi-k8s-config",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"data": data})),
+        )
+        .await
+        .expect("change the ConfigMap");
+}
+
 /// A LoadBalancer Service `name` on port 80.
 fn lb_service(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
@@ -161,14 +173,7 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
     assert!(none.is_none(), "nothing is synced with a bad configuration");
 
     // Fixed: the next re-read converges, without a restart.
-    configmaps
-        .patch(
-            "avi-k8s-config",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"data": {"shardVSSize": "SMALL"}})),
-        )
-        .await
-        .expect("fix the ConfigMap");
+    set_data(&configmaps, json!({"shardVSSize": "SMALL"})).await;
     let vs: Value = eventually("the L4 VS", WAIT, &ako, || async {
         avi.get_by_name("virtualservice", &vs_name).await.ok()?
     })
@@ -248,14 +253,7 @@ async fn a_restart_against_an_emptied_cluster_holds_deletes_until_the_configmap_
     assert_eq!(held.type_.as_deref(), Some("Warning"));
 
     // Allowed in the ConfigMap: the deletes go, the process is the same.
-    configmaps
-        .patch(
-            "avi-k8s-config",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"data": {"allowMassDeletion": "true"}})),
-        )
-        .await
-        .expect("allow mass deletion");
+    set_data(&configmaps, json!({"allowMassDeletion": "true"})).await;
     eventually("the virtual services deleted", WAIT, &ako, || async {
         (count().await == 0).then_some(())
     })
@@ -274,14 +272,7 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
 
     let (sim, avi) = support::avisim(PASSWORD).await;
     let (ns, configmaps) = configured_namespace("run-live", &sim, "SMALL").await;
-    configmaps
-        .patch(
-            "avi-k8s-config",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"data": {"logLevel": "WARN", "enableEvents": "false"}})),
-        )
-        .await
-        .expect("WARN, no Events");
+    set_data(&configmaps, json!({"logLevel": "WARN", "enableEvents": "false"})).await;
     let dir = tempfile::tempdir().unwrap();
     let ako = AkoRun::start(dir.path(), "ako", |cmd| {
         cmd.arg("--configmap").arg(format!("{}/avi-k8s-config", ns.name()));
@@ -309,14 +300,7 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
     assert!(!log.contains("configuration read"), "{log}");
 
     // DEBUG, live.
-    configmaps
-        .patch(
-            "avi-k8s-config",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"data": {"logLevel": "DEBUG"}})),
-        )
-        .await
-        .expect("DEBUG");
+    set_data(&configmaps, json!({"logLevel": "DEBUG"})).await;
     eventually("DEBUG lines", WAIT, &ako, || async {
         ako.log_text().contains("DEBUG").then_some(())
     })
@@ -327,14 +311,7 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
     assert!(list.is_empty(), "{list:?}");
 
     // Events on, live: the Service's Synced Event is written.
-    configmaps
-        .patch(
-            "avi-k8s-config",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"data": {"enableEvents": "true"}})),
-        )
-        .await
-        .expect("Events on");
+    set_data(&configmaps, json!({"enableEvents": "true"})).await;
     eventually("the Synced Event", WAIT, &ako, || async {
         let list = events.list(&ListParams::default()).await.ok()?.items;
         list.into_iter()
@@ -347,14 +324,7 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
     .await;
 
     // A setting read once at start is named in a Warning Event on the pod, not silently ignored.
-    configmaps
-        .patch(
-            "avi-k8s-config",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"data": {"apiServerPort": "8081"}})),
-        )
-        .await
-        .expect("apiServerPort");
+    set_data(&configmaps, json!({"apiServerPort": "8081"})).await;
     let restart = pod_event(&events, "RestartRequired", &ako).await;
     assert_eq!(restart.type_.as_deref(), Some("Warning"));
     assert!(
@@ -380,20 +350,7 @@ async fn delete_config_removes_only_this_clusters_objects_and_false_brings_them_
 
     let (sim, avi) = support::avisim(PASSWORD).await;
     let (ns, configmaps) = configured_namespace("run-del", &sim, "SMALL").await;
-    let set = |data: Value| {
-        let configmaps = configmaps.clone();
-        async move {
-            configmaps
-                .patch(
-                    "avi-k8s-config",
-                    &PatchParams::default(),
-                    &Patch::Merge(&json!({"data": data})),
-                )
-                .await
-                .expect("change the ConfigMap");
-        }
-    };
-    set(json!({"disableStaticRouteSync": "false"})).await;
+    set_data(&configmaps, json!({"disableStaticRouteSync": "false"})).await;
     // The chart's StatefulSet (no controller runs it in testenv: only its annotations matter).
     support::create::<StatefulSet>(
         &ns,
@@ -474,7 +431,7 @@ async fn delete_config_removes_only_this_clusters_objects_and_false_brings_them_
     );
 
     // deleteConfig: everything of this cluster goes, and only that.
-    set(json!({"deleteConfig": "true"})).await;
+    set_data(&configmaps, json!({"deleteConfig": "true"})).await;
     eventually("deletion reported Done", WAIT, &ako, || async {
         (annotation().await? == Some("Done".to_owned())).then_some(())
     })
@@ -502,7 +459,7 @@ async fn delete_config_removes_only_this_clusters_objects_and_false_brings_them_
     };
     let before = passes().await.expect("pass count");
     let posts = sim.counters().total(Some("POST"), None);
-    set(json!({"shardVSSize": "MEDIUM"})).await;
+    set_data(&configmaps, json!({"shardVSSize": "MEDIUM"})).await;
     eventually("a pass after the change", WAIT, &ako, || async {
         (passes().await? > before).then_some(())
     })
@@ -514,7 +471,7 @@ async fn delete_config_removes_only_this_clusters_objects_and_false_brings_them_
     );
 
     // Back to false: everything is built again and the report is cleared.
-    set(json!({"deleteConfig": "false"})).await;
+    set_data(&configmaps, json!({"deleteConfig": "false"})).await;
     eventually("the VS, status, route and label back", WAIT, &ako, || async {
         let back = !ours().await?.is_empty()
             && !status().await?.is_empty()

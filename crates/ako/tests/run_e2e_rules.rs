@@ -34,6 +34,15 @@ const PASSWORD: &str = "Run-Rules-Pw1";
 const CLUSTER: &str = "rules";
 const WAIT: Duration = Duration::from_secs(60);
 
+/// A rules test's world: its namespace (with the chart's CRDs installed), its avisim and a
+/// client of it.
+async fn world(prefix: &str) -> (ako_testenv::TestNamespace, Avisim, Client) {
+    let ns = scoped_namespace(prefix).await;
+    install_crds(&ns.client()).await;
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    (ns, sim, avi)
+}
+
 /// The chart's CRDs, installed once per test binary (idempotent).
 async fn install_crds(client: &kube::Client) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/helm/ako/crds");
@@ -110,7 +119,8 @@ fn ref_name(v: &Value) -> Option<&str> {
 
 /// `ako run` (resyncing every `resync` seconds) against `sim`.
 fn ako(dir: &Path, name: &str, ns: &str, sim: &Avisim, resync: u64) -> AkoRun {
-    AkoRun::with_values_and(dir, name, CLUSTER, ns, &sim.url(), &sim.ca_pem(), PASSWORD, |cmd| {
+    let values = support::values_yaml(CLUSTER, ns);
+    AkoRun::with_yaml(dir, name, &values, &sim.url(), &sim.ca_pem(), PASSWORD, |cmd| {
         cmd.arg("--resync-seconds").arg(resync.to_string());
     })
 }
@@ -147,9 +157,7 @@ async fn ingress(ns: &ako_testenv::TestNamespace, hosts: &[String], tls: Value) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_reach_the_controller_and_deleting_them_restores_the_plain_objects() {
-    let ns = scoped_namespace("run-rules").await;
-    install_crds(&ns.client()).await;
-    let (sim, avi) = support::avisim(PASSWORD).await;
+    let (ns, sim, avi) = world("run-rules").await;
     // A certificate the controller's administrators own (not ako-rs).
     let host = format!("secure.{}.avi.internal", ns.name());
     let (cert, key) = support::certificate(&host);
@@ -279,9 +287,7 @@ async fn rules_reach_the_controller_and_deleting_them_restores_the_plain_objects
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_naming_a_missing_object_is_rejected_until_the_controller_has_it() {
-    let ns = scoped_namespace("run-rules-bad").await;
-    install_crds(&ns.client()).await;
-    let (sim, avi) = support::avisim(PASSWORD).await;
+    let (ns, sim, avi) = world("run-rules-bad").await;
     let host = format!("shop.{}.avi.internal", ns.name());
     application(&ns, std::slice::from_ref(&host)).await;
     create_rule(
@@ -398,9 +404,7 @@ fn certificate_pem(obj: &Value) -> Option<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_certificate_and_a_gslb_fqdn_from_host_rules() {
-    let ns = scoped_namespace("run-rules-secret").await;
-    install_crds(&ns.client()).await;
-    let (sim, avi) = support::avisim(PASSWORD).await;
+    let (ns, sim, avi) = world("run-rules-secret").await;
     let plain = format!("plain.{}.avi.internal", ns.name());
     let global = format!("global.{}.avi.internal", ns.name());
     ingress(&ns, &[plain.clone(), global.clone()], json!([])).await;
@@ -512,9 +516,7 @@ async fn a_secret_certificate_and_a_gslb_fqdn_from_host_rules() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regex_paths_and_an_application_root_through_string_groups() {
-    let ns = scoped_namespace("run-rules-regex").await;
-    install_crds(&ns.client()).await;
-    let (sim, avi) = support::avisim(PASSWORD).await;
+    let (ns, sim, avi) = world("run-rules-regex").await;
     let host = format!("regex.{}.avi.internal", ns.name());
     application(&ns, std::slice::from_ref(&host)).await;
     create_rule(

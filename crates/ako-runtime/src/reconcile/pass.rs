@@ -19,7 +19,7 @@ use std::time::Duration;
 use ako_sync::{DeletionGuard, ExecuteOptions, ObjectKey, PlanOptions, Protection, Retry, Summary, SyncOptions};
 use ako_translate::kinds::InputKind;
 use ako_translate::settings::ServiceType;
-use ako_translate::{Deps, Kind, ModelKey, ObjRef, Translation, Unit, translate_unit};
+use ako_translate::{Deps, ModelKey, ObjRef, Translation, Unit, translate_unit};
 use avi_model::ObjectType;
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::events::EventType;
@@ -620,18 +620,10 @@ impl<C: Cluster> Reconciler<C> {
                 patches = annotations::changes(&index.snapshot, &want, controller, &self.status_owned, only);
             }
             if self.settings.service_type == ServiceType::NodePortLocal || !self.npl_annotated.is_empty() {
-                let backends = self.deps.referenced(Kind::Service).map(|k| ObjRef {
-                    kind: Kind::Service,
-                    key: k.clone(),
-                });
-                let lb = view
-                    .status
-                    .iter()
-                    .map(|s| s.object.clone())
-                    .filter(|o| o.kind == Kind::Service);
-                let served: BTreeSet<ObjRef> = match self.settings.service_type {
-                    ServiceType::NodePortLocal => backends.chain(lb).collect(),
-                    _ => BTreeSet::new(), // NodePortLocal turned off: ours are released
+                // NodePortLocal turned off: nothing is served, ours are released.
+                let served = match self.settings.service_type {
+                    ServiceType::NodePortLocal => annotations::npl_served(&self.deps, &view.status),
+                    _ => BTreeSet::new(),
                 };
                 patches.extend(annotations::npl_changes(
                     &index.snapshot,

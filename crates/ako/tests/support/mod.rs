@@ -200,22 +200,15 @@ impl AkoRun {
         ca_pem: &str,
         password: &str,
     ) -> AkoRun {
-        AkoRun::with_values_and(dir, name, cluster, ns, controller, ca_pem, password, |_| {})
-    }
-
-    /// [`AkoRun::with_values`], then `more` on the command (more flags).
-    #[allow(clippy::too_many_arguments)]
-    pub fn with_values_and(
-        dir: &Path,
-        name: &str,
-        cluster: &str,
-        ns: &str,
-        controller: &str,
-        ca_pem: &str,
-        password: &str,
-        more: impl FnOnce(&mut std::process::Command),
-    ) -> AkoRun {
-        AkoRun::with_yaml(dir, name, &values_yaml(cluster, ns), controller, ca_pem, password, more)
+        AkoRun::with_yaml(
+            dir,
+            name,
+            &values_yaml(cluster, ns),
+            controller,
+            ca_pem,
+            password,
+            |_| {},
+        )
     }
 
     /// `ako run` with `values` (a values.yaml) and the controller at `controller`, trusted
