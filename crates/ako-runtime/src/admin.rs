@@ -7,7 +7,10 @@
 //! * `GET /metrics`: OpenMetrics text from a prometheus-client registry ([`crate::metrics`]);
 //! * `GET /api/status`: AKO's status document (`avi_api.connection_status`, `avi_api.errors`,
 //!   the last 10 controller errors) with the operator's state next to it, including the
-//!   deletions the guard holds (`deletions_held`).
+//!   deletions the guard holds (`deletions_held`) and who leads (`leader_election`).
+//!
+//! A follower (a replica without the leader lease) is ready once its configuration is valid,
+//! its watches are synced and it is logged in to the controller: it can take over.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -22,6 +25,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::index::Shared;
+use crate::leader::{Fence, Role};
 use crate::metrics::Metrics;
 
 /// Controller errors kept for `/api/status` (AKO keeps 10).
@@ -57,6 +61,9 @@ pub struct Progress {
     pub watches_pending: Option<Vec<String>>,
     /// The observed state is loaded.
     pub observed_loaded: bool,
+    /// A follower logged in to the controller: ready to take over (it loads the observed
+    /// state when it leads).
+    pub standby: bool,
 }
 
 /// `Ok` when ready, else why not (one short line).
@@ -76,7 +83,7 @@ pub fn readiness(p: &Progress) -> Result<(), String> {
         }
         Some(_) => {}
     }
-    if !p.observed_loaded {
+    if !p.observed_loaded && !p.standby {
         return Err("observed state not loaded from the Avi Controller yet".into());
     }
     Ok(())
@@ -94,6 +101,14 @@ struct Inner {
     translation_failures: Vec<Value>,
     sync_failures: usize,
     held: Option<Value>,
+    election: Option<Election>,
+}
+
+/// The election as `/api/status` shows it.
+struct Election {
+    fence: Fence,
+    lease: Option<String>,
+    identity: String,
 }
 
 /// The operator's state as the admin server shows it; shared with the run loop.
@@ -167,6 +182,12 @@ impl State {
             .collect();
     }
 
+    /// The leader election: this replica's `identity`, the `lease` (`None`: no election) and
+    /// the fence it drives.
+    pub fn election(&self, fence: Fence, lease: Option<String>, identity: String) {
+        self.lock().election = Some(Election { fence, lease, identity });
+    }
+
     /// The deletions the guard holds, described (`None`: none).
     pub fn held(&self, held: Option<Value>) {
         self.lock().held = held;
@@ -175,7 +196,13 @@ impl State {
     fn progress(&self) -> Progress {
         let (mut p, shared) = {
             let s = self.lock();
-            (s.progress.clone(), s.shared.clone())
+            let following = s
+                .election
+                .as_ref()
+                .is_some_and(|e| matches!(e.fence.role(), Role::Follower { .. }));
+            let mut p = s.progress.clone();
+            p.standby = following && s.connection == Some(Connection::Connected);
+            (p, s.shared.clone())
         };
         if let Some(shared) = shared {
             p.watches_pending = Some(shared.lock().pending().iter().map(ToString::to_string).collect());
@@ -202,6 +229,15 @@ impl State {
             "translation_failures": s.translation_failures,
             "sync_failures": s.sync_failures,
             "deletions_held": s.held,
+            "leader_election": s.election.as_ref().map(|e| {
+                let role = e.fence.role();
+                let leader = match &role {
+                    Role::Leader => Some(e.identity.clone()),
+                    Role::Follower { leader } => leader.clone(),
+                    Role::Alone => None,
+                };
+                json!({"lease": e.lease, "identity": e.identity, "role": role.as_str(), "leader": leader})
+            }),
         })
     }
 }
@@ -222,6 +258,9 @@ pub fn router(state: Arc<State>) -> Router {
         .route(
             "/metrics",
             get(|AxState(s): AxState<Arc<State>>| async move {
+                if let Some(e) = &s.lock().election {
+                    s.metrics.set_leader(e.fence.is_open());
+                }
                 let headers = [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)];
                 (headers, s.metrics.render()).into_response()
             }),
@@ -276,6 +315,7 @@ mod tests {
             config: Some(Ok(())),
             watches_pending: Some(vec![]),
             observed_loaded: true,
+            standby: false,
         }
     }
 
@@ -298,6 +338,11 @@ mod tests {
         let mut p = ready();
         p.observed_loaded = false;
         assert!(readiness(&p).unwrap_err().contains("observed state"));
+        // A follower logged in is ready to take over without the observed state.
+        p.standby = true;
+        assert_eq!(readiness(&p), Ok(()));
+        p.watches_pending = Some(vec!["Ingress".into()]);
+        assert!(readiness(&p).is_err());
     }
 
     #[test]

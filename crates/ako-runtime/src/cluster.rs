@@ -18,6 +18,7 @@ use kube::{Api, Client};
 use serde_json::{Value, json};
 
 use crate::events::Note;
+use crate::leader::Fence;
 
 /// The field manager of status patches.
 pub const FIELD_MANAGER: &str = "ako-rs";
@@ -101,6 +102,8 @@ pub trait Cluster: Send + Sync + 'static {
 pub struct ApiServer {
     client: Client,
     reporter: Reporter,
+    /// Asked before every write.
+    fence: Fence,
 }
 
 impl ApiServer {
@@ -115,7 +118,24 @@ impl ApiServer {
             controller: REPORTER.to_owned(),
             instance,
         };
-        ApiServer { client, reporter }
+        ApiServer {
+            client,
+            reporter,
+            fence: Fence::alone(),
+        }
+    }
+
+    /// Writes only while `fence` is open (this replica leads).
+    pub fn fenced(self, fence: Fence) -> Self {
+        ApiServer { fence, ..self }
+    }
+
+    /// `Ok` when a write may be sent now.
+    fn may_write(&self) -> Result<(), ClusterError> {
+        self.fence.check().map_err(|message| ClusterError {
+            forbidden: false,
+            message: format!("not written: {message}"),
+        })
     }
 }
 
@@ -185,6 +205,7 @@ impl Cluster for ApiServer {
     }
 
     async fn patch_status(&self, object: &ObjRef, entries: Option<&BTreeSet<LbEntry>>) -> Result<(), ClusterError> {
+        self.may_write()?;
         let body = status_patch(entries);
         let params = PatchParams {
             field_manager: Some(FIELD_MANAGER.to_owned()),
@@ -214,6 +235,7 @@ impl Cluster for ApiServer {
     }
 
     async fn patch_rule_status(&self, object: &ObjRef, status: &str, error: &str) -> Result<(), ClusterError> {
+        self.may_write()?;
         let (resource, _) = api_resource(object.kind);
         let api = Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource);
         let params = PatchParams {
@@ -228,6 +250,7 @@ impl Cluster for ApiServer {
     }
 
     async fn publish(&self, regarding: &ObjectReference, note: &Note) -> Result<(), ClusterError> {
+        self.may_write()?;
         let event = Event {
             type_: note.type_,
             reason: note.reason.to_owned(),
@@ -248,6 +271,7 @@ impl Cluster for ApiServer {
         object: &ObjRef,
         annotations: &BTreeMap<&'static str, Option<String>>,
     ) -> Result<(), ClusterError> {
+        self.may_write()?;
         let (resource, _) = api_resource(object.kind);
         let api = Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource);
         let params = PatchParams {
@@ -269,6 +293,7 @@ impl Cluster for ApiServer {
         key: &str,
         value: Option<&str>,
     ) -> Result<(), ClusterError> {
+        self.may_write()?;
         let params = PatchParams {
             field_manager: Some(FIELD_MANAGER.to_owned()),
             ..PatchParams::default()

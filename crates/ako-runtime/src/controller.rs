@@ -57,6 +57,10 @@ pub struct ControllerAccess {
     pub pin: Option<avi_client::CertificatePin>,
     /// Requests in flight at most.
     pub max_requests: usize,
+    /// Who this client is (the replica), in the requests' `User-Agent`.
+    pub instance: Option<String>,
+    /// Asked before every write (see [`avi_client::WriteGate`]).
+    pub write_gate: Option<avi_client::WriteGate>,
 }
 
 impl Default for ControllerAccess {
@@ -71,6 +75,8 @@ impl Default for ControllerAccess {
             insecure: false,
             pin: None,
             max_requests: 64,
+            instance: None,
+            write_gate: None,
         }
     }
 }
@@ -104,6 +110,8 @@ impl ControllerAccess {
         } else if let Some(pin) = &self.pin {
             config = config.with_pin(pin.clone());
         }
+        config.instance.clone_from(&self.instance);
+        config.write_gate.clone_from(&self.write_gate);
         Client::connect(config)
             .await
             .with_context(|| format!("cannot log in to the controller at {controller}"))

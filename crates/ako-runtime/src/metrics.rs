@@ -73,6 +73,7 @@ pub struct Metrics {
     managed: Family<TypeLabel, Gauge>,
     rest: Family<RestLabel, Counter>,
     held: Family<HeldLabel, Gauge>,
+    leader: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -95,6 +96,7 @@ impl Default for Metrics {
             managed: Family::default(),
             rest: Family::default(),
             held: Family::default(),
+            leader: Gauge::default(),
         };
         // Both results exist from the start, so a dashboard sees zeros instead of no series.
         for result in ["converged", "not_converged"] {
@@ -149,6 +151,11 @@ impl Default for Metrics {
             m.held.clone(),
         );
         r.register(
+            "ako_leader",
+            "1 while this replica writes (it holds the leader lease, or runs alone), 0 while it follows",
+            m.leader.clone(),
+        );
+        r.register(
             "ako_avi_rest_operations",
             "Requests sent to the Avi Controller by object type, method and result",
             m.rest.clone(),
@@ -172,6 +179,11 @@ impl Metrics {
     /// A pass planned and synced `n` models.
     pub fn models_synced(&self, n: usize) {
         self.models_synced.inc_by(n as u64);
+    }
+
+    /// Whether this replica writes (leads, or runs alone).
+    pub fn set_leader(&self, writing: bool) {
+        self.leader.set(i64::from(writing));
     }
 
     /// The objects held in memory, by kind.

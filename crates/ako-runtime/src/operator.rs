@@ -11,7 +11,9 @@
 //!    a partial view of the cluster;
 //! 5. controller login (credentials re-read from the Secret `avi-secret` on every attempt when
 //!    no flag or variable gives them), cloud facts and the observed state;
-//! 6. the reconcile loop ([`crate::reconcile`]).
+//! 6. the reconcile loop ([`crate::reconcile`]), while this replica holds the leader lease
+//!    ([`crate::leader`]; always, without an election). It competes for the lease only once
+//!    steps 4 and 5 are done, so a leader is warm.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -21,9 +23,12 @@ use std::time::Duration;
 
 use ako_translate::Settings;
 use anyhow::Context;
+use http::HeaderValue;
+use http::header::USER_AGENT;
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::admin;
 use crate::backoff::retry_forever;
@@ -31,6 +36,7 @@ use crate::cluster::ApiServer;
 use crate::config::Source;
 use crate::controller::{ControllerAccess, complete_from_secret};
 use crate::index::Shared;
+use crate::leader::{Election, Fence, LeaseSettings};
 use crate::reconcile::{Reconciler, Start, Timing, resync_of};
 use crate::trust::Trust;
 
@@ -55,6 +61,46 @@ pub struct RunOptions {
     pub admin_listen: Option<SocketAddr>,
     /// Write the admin server's bound port here.
     pub admin_port_file: Option<PathBuf>,
+    /// Leader election.
+    pub election: ElectionOptions,
+}
+
+/// Leader election (`ako run --no-leader-election`, `--lease-*`).
+#[derive(Clone, Debug)]
+pub struct ElectionOptions {
+    /// Elect a leader when a namespace is known (`POD_NAMESPACE`, `--configmap NS/NAME`).
+    pub enabled: bool,
+    /// The lease's duration.
+    pub lease_duration: Duration,
+    /// How long a leader writes without a successful renewal.
+    pub renew_deadline: Duration,
+    /// How often the leader renews and followers try.
+    pub retry_period: Duration,
+}
+
+impl Default for ElectionOptions {
+    fn default() -> Self {
+        let d = LeaseSettings::new("", "");
+        ElectionOptions {
+            enabled: true,
+            lease_duration: d.lease_duration,
+            renew_deadline: d.renew_deadline,
+            retry_period: d.retry_period,
+        }
+    }
+}
+
+impl ElectionOptions {
+    /// The lease in `namespace` held as `identity`; `None` without a namespace or when off.
+    fn settings(&self, namespace: Option<&str>, identity: &str) -> Option<LeaseSettings> {
+        let namespace = namespace.filter(|_| self.enabled)?;
+        Some(LeaseSettings {
+            lease_duration: self.lease_duration,
+            renew_deadline: self.renew_deadline,
+            retry_period: self.retry_period,
+            ..LeaseSettings::new(namespace, identity)
+        })
+    }
 }
 
 impl RunOptions {
@@ -86,89 +132,199 @@ fn admin_addr(options: &RunOptions) -> SocketAddr {
     })
 }
 
-/// Run the operator until the task is dropped.
-pub async fn run(options: RunOptions) {
-    let admin = Arc::new(admin::State::default());
-    let addr = admin_addr(&options);
-    let mut server = admin::serve(addr, options.admin_port_file.clone(), admin.clone()).await;
-    let source = retry_forever("invalid arguments", || async {
-        Source::new(options.values.clone(), options.configmap.as_deref())
-    })
-    .await;
-    let kube = retry_forever("cannot reach Kubernetes", || kube_client(options.kubeconfig.as_deref())).await;
-    let settings = retry_forever("invalid configuration", || async {
-        let r = source.settings(&kube).await;
-        admin.config(&r);
-        r
-    })
-    .await;
-    crate::logging::set_level(settings.log_level);
-    tracing::info!(cluster = %settings.cluster_name, "configuration read");
-    if options.admin_listen.is_none() && settings.api_server_port != addr.port() {
-        // apiServerPort in the settings: move the admin server there.
-        if let Some(old) = server.take() {
-            old.abort();
-        }
-        let addr = SocketAddr::from(([0, 0, 0, 0], settings.api_server_port));
-        server = admin::serve(addr, options.admin_port_file.clone(), admin.clone()).await;
-    }
-    let _server = server;
-
-    let shared = Shared::new([]);
-    let mut watching = BTreeSet::new();
-    crate::watch::spawn(&kube, &shared, &settings, &mut watching);
-    admin.watches(&shared);
-    let (settings_tx, settings_rx) = watch::channel(settings.clone());
-    {
-        let (source, kube) = (source.clone(), kube.clone());
-        tokio::spawn(async move { source.watch(kube, settings_tx).await });
-    }
-    {
-        // Kinds new settings call for are watched from then on.
-        let (kube, shared, mut rx) = (kube.clone(), shared.clone(), settings_rx.clone());
-        tokio::spawn(async move {
-            while rx.changed().await.is_ok() {
-                let s = rx.borrow_and_update().clone();
-                crate::logging::set_level(s.log_level);
-                crate::watch::spawn(&kube, &shared, &s, &mut watching);
-            }
-        });
-    }
-    wait_for_initial_lists(&shared).await;
-
-    let namespace = source.namespace();
-    let trust = Trust::new(&kube, namespace.as_deref(), own_pod());
-    let (avi, access) = retry_forever("cannot log in to the Avi Controller", || async {
-        let r = async {
-            let access = complete_from_secret(&options.controller, &settings, &kube, namespace.as_deref()).await?;
-            Ok((trust.connect(&access).await?, access))
-        }
-        .await;
-        admin.controller(&r);
-        r
-    })
-    .await;
-    // A token from the Secret avi-secret is refreshed before it expires, as AKO does.
-    if let (Some(token), None, Some(ns)) = (&access.auth_token, &access.password, namespace.as_deref()) {
-        let secrets = kube::Api::namespaced(kube.clone(), ns);
-        tokio::spawn(crate::token::keep_fresh(avi.clone(), secrets, token.0.clone()));
-    }
-    let timing = options.timing(&settings);
-    if options.resync_seconds.is_none() && resync_of(&settings).is_none() {
-        tracing::info!("fullSyncFrequency is 0: no periodic full sync");
-    }
-    let mut reconciler = Reconciler::start(Start {
-        avi,
-        cluster: ApiServer::new(kube),
-        shared,
-        settings: settings_rx,
-        timing,
-        admin,
-        identity: own_pod(),
-    })
-    .await;
-    reconciler.run().await;
+/// Run the operator until `shutdown`: a leader then stops sending, lets what is in flight
+/// finish, releases its lease and returns; anyone else returns at once.
+pub async fn run(options: RunOptions, shutdown: CancellationToken) {
+    // Nothing is written before this replica leads: a shutdown until then just stops.
+    let operator = tokio::select! {
+        o = Operator::prepare(options) => o,
+        () = shutdown.cancelled() => return,
+    };
+    operator.lead_or_follow(&shutdown).await;
 }
+
+/// Everything `ako run` holds once it is warm: watches synced, logged in to the controller.
+struct Operator {
+    options: RunOptions,
+    kube: kube::Client,
+    shared: Shared,
+    settings: watch::Receiver<Settings>,
+    admin: Arc<admin::State>,
+    avi: avi_client::Client,
+    trust: Trust,
+    election: Option<Election>,
+    fence: Fence,
+    _server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Operator {
+    /// Steps 1 to 5: admin server, Kubernetes, settings, watches, controller login.
+    async fn prepare(options: RunOptions) -> Operator {
+        let admin = Arc::new(admin::State::default());
+        let addr = admin_addr(&options);
+        let mut server = admin::serve(addr, options.admin_port_file.clone(), admin.clone()).await;
+        let source = retry_forever("invalid arguments", || async {
+            Source::new(options.values.clone(), options.configmap.as_deref())
+        })
+        .await;
+        let identity = crate::leader::identity();
+        let kube = retry_forever("cannot reach Kubernetes", || {
+            kube_client(options.kubeconfig.as_deref(), &identity)
+        })
+        .await;
+        let settings = retry_forever("invalid configuration", || async {
+            let r = source.settings(&kube).await;
+            admin.config(&r);
+            r
+        })
+        .await;
+        crate::logging::set_level(settings.log_level);
+        tracing::info!(cluster = %settings.cluster_name, "configuration read");
+        if options.admin_listen.is_none() && settings.api_server_port != addr.port() {
+            // apiServerPort in the settings: move the admin server there.
+            if let Some(old) = server.take() {
+                old.abort();
+            }
+            let addr = SocketAddr::from(([0, 0, 0, 0], settings.api_server_port));
+            server = admin::serve(addr, options.admin_port_file.clone(), admin.clone()).await;
+        }
+
+        let namespace = source.namespace();
+        let election = options.election.settings(namespace.as_deref(), &identity).map(|lease| {
+            tracing::info!(
+                lease = format!("{}/{}", lease.namespace, lease.name),
+                identity,
+                "high availability: this replica writes only while it holds the lease"
+            );
+            Election::new(kube.clone(), lease)
+        });
+        if election.is_none() {
+            tracing::info!("no leader election (no namespace known, or turned off): this process is the only writer");
+        }
+        let fence = election.as_ref().map_or_else(Fence::alone, Election::fence);
+        admin.election(fence.clone(), election.as_ref().map(Election::lease), identity.clone());
+
+        let shared = Shared::new([]);
+        let mut watching = BTreeSet::new();
+        crate::watch::spawn(&kube, &shared, &settings, &mut watching);
+        admin.watches(&shared);
+        let (settings_tx, settings_rx) = watch::channel(settings.clone());
+        {
+            let (source, kube) = (source.clone(), kube.clone());
+            tokio::spawn(async move { source.watch(kube, settings_tx).await });
+        }
+        {
+            // Kinds new settings call for are watched from then on.
+            let (kube, shared, mut rx) = (kube.clone(), shared.clone(), settings_rx.clone());
+            tokio::spawn(async move {
+                while rx.changed().await.is_ok() {
+                    let s = rx.borrow_and_update().clone();
+                    crate::logging::set_level(s.log_level);
+                    crate::watch::spawn(&kube, &shared, &s, &mut watching);
+                }
+            });
+        }
+        wait_for_initial_lists(&shared).await;
+
+        let trust = Trust::new(&kube, namespace.as_deref(), own_pod(), fence.clone());
+        let gate = {
+            let fence = fence.clone();
+            avi_client::WriteGate::new(move || fence.check())
+        };
+        let (avi, access) = retry_forever("cannot log in to the Avi Controller", || async {
+            let r = async {
+                let mut access =
+                    complete_from_secret(&options.controller, &settings, &kube, namespace.as_deref()).await?;
+                access.instance = Some(identity.clone());
+                access.write_gate = Some(gate.clone());
+                Ok((trust.connect(&access).await?, access))
+            }
+            .await;
+            admin.controller(&r);
+            r
+        })
+        .await;
+        // A token from the Secret avi-secret is refreshed before it expires, as AKO does.
+        if let (Some(_), None, Some(ns)) = (&access.auth_token, &access.password, namespace.as_deref()) {
+            let secrets = kube::Api::namespaced(kube.clone(), ns);
+            tokio::spawn(crate::token::keep_fresh(avi.clone(), secrets, fence.clone()));
+        }
+        Operator {
+            options,
+            kube,
+            shared,
+            settings: settings_rx,
+            admin,
+            avi,
+            trust,
+            election,
+            fence,
+            _server: server,
+        }
+    }
+
+    /// Step 6, while this replica leads (always, without an election): the reconcile loop,
+    /// started afresh from the controller's state each time it comes to lead, dropped when it
+    /// stops leading (the process goes on as a follower). On `shutdown` a leader stops sending,
+    /// waits for what is in flight, releases its lease.
+    async fn lead_or_follow(self, shutdown: &CancellationToken) {
+        if let Some(e) = &self.election {
+            // Only now that this replica is warm does it compete: a leader is ready at once.
+            e.campaign();
+        }
+        loop {
+            tokio::select! {
+                () = self.fence.opened() => {}
+                () = shutdown.cancelled() => break,
+            }
+            self.trust.on_leading().await;
+            let settings = self.settings.borrow().clone();
+            let timing = self.options.timing(&settings);
+            if self.options.resync_seconds.is_none() && resync_of(&settings).is_none() {
+                tracing::info!("fullSyncFrequency is 0: no periodic full sync");
+            }
+            let start = Reconciler::start(Start {
+                avi: self.avi.clone(),
+                cluster: ApiServer::new(self.kube.clone()).fenced(self.fence.clone()),
+                shared: self.shared.clone(),
+                settings: self.settings.clone(),
+                timing,
+                admin: self.admin.clone(),
+                identity: own_pod(),
+                fence: self.fence.clone(),
+            });
+            let mut reconciler = tokio::select! {
+                r = start => r,
+                () = self.fence.closed() => continue,
+                () = shutdown.cancelled() => break,
+            };
+            let running = reconciler.run();
+            tokio::pin!(running);
+            tokio::select! {
+                // The fence closed: lost the lease; follow.
+                () = &mut running => {}
+                () = shutdown.cancelled() => {
+                    if let Some(e) = &self.election {
+                        e.stop();
+                    }
+                    // The fence is closed: the pass under way sends nothing more and ends
+                    // once its requests in flight are answered.
+                    if tokio::time::timeout(DRAIN, &mut running).await.is_err() {
+                        tracing::warn!("requests still in flight after {DRAIN:?}; stopping anyway");
+                    }
+                    break;
+                }
+            }
+        }
+        if let Some(e) = &self.election {
+            e.stop();
+            e.release().await;
+        }
+    }
+}
+
+/// How long a stopping leader waits for its requests in flight before it releases its lease.
+const DRAIN: Duration = Duration::from_secs(10);
 
 /// ako-rs's own Pod (`POD_NAME` in `POD_NAMESPACE`, as the chart's StatefulSet sets them), for
 /// Events about the operator itself.
@@ -200,8 +356,10 @@ async fn wait_for_initial_lists(shared: &Shared) {
     }
 }
 
-async fn kube_client(path: Option<&Path>) -> anyhow::Result<kube::Client> {
-    let config = match path {
+/// The Kubernetes client; its `User-Agent` names this replica (`ako-rs/<version> (<identity>)`),
+/// so the API server's audit log tells replicas apart.
+async fn kube_client(path: Option<&Path>, identity: &str) -> anyhow::Result<kube::Client> {
+    let mut config = match path {
         Some(p) => {
             let kubeconfig = Kubeconfig::read_from(p).with_context(|| format!("cannot read {}", p.display()))?;
             kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
@@ -212,5 +370,9 @@ async fn kube_client(path: Option<&Path>) -> anyhow::Result<kube::Client> {
             .await
             .context("no in-cluster config or kubeconfig")?,
     };
+    let agent = format!("ako-rs/{} ({identity})", env!("CARGO_PKG_VERSION"));
+    if let Ok(value) = HeaderValue::from_str(&agent) {
+        config.headers.push((USER_AGENT, value));
+    }
     kube::Client::try_from(config).context("cannot build the Kubernetes client")
 }

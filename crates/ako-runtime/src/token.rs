@@ -15,6 +15,7 @@ use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 
 use crate::controller::SECRET_NAME;
+use crate::leader::Fence;
 
 /// How often the token is checked (AKO: 12 hours).
 pub const CHECK_EVERY: Duration = Duration::from_secs(12 * 3600);
@@ -23,20 +24,44 @@ const LIFETIME_HOURS: u64 = 240;
 /// A token with less than this left is replaced (half its lifetime, as AKO).
 const REFRESH_BELOW: Duration = Duration::from_secs(LIFETIME_HOURS * 3600 / 2);
 
-/// Check `token` now and every [`CHECK_EVERY`], replacing it when it nears its expiry. Never
-/// ends; a failure is logged and tried again at the next check.
-pub async fn keep_fresh(avi: Client, secrets: Api<Secret>, mut token: String) {
+/// While this replica leads: check the token of the Secret now and every [`CHECK_EVERY`],
+/// replacing it when it nears its expiry. A follower writes nothing; when it comes to lead, it
+/// first takes the Secret's token for its next login (an earlier leader may have replaced, and
+/// revoked, the one it started with). Never ends; a failure is logged and tried again at the
+/// next check.
+pub async fn keep_fresh(avi: Client, secrets: Api<Secret>, fence: Fence) {
     loop {
-        match refresh(&avi, &secrets, &token).await {
-            Ok(Some(new)) => {
-                tracing::info!("the controller API token was refreshed (Secret {SECRET_NAME} updated)");
-                token = new;
-            }
+        fence.opened().await;
+        let result = async {
+            let token = secret_token(&secrets).await?;
+            avi.set_credential(Credential::token(token.clone()));
+            refresh(&avi, &secrets, &token).await
+        }
+        .await;
+        match result {
+            Ok(Some(_)) => tracing::info!("the controller API token was refreshed (Secret {SECRET_NAME} updated)"),
             Ok(None) => tracing::debug!("the controller API token is not near its expiry"),
             Err(e) => tracing::warn!("cannot refresh the controller API token: {e:#}"),
         }
-        tokio::time::sleep(CHECK_EVERY).await;
+        tokio::select! {
+            () = tokio::time::sleep(CHECK_EVERY) => {}
+            () = fence.closed() => {}
+        }
     }
+}
+
+/// The token in the Secret `avi-secret`.
+async fn secret_token(secrets: &Api<Secret>) -> anyhow::Result<String> {
+    let secret = secrets
+        .get(SECRET_NAME)
+        .await
+        .with_context(|| format!("cannot read Secret {SECRET_NAME}"))?;
+    let token = secret.data.unwrap_or_default().remove("authtoken");
+    token
+        .and_then(|b| String::from_utf8(b.0).ok())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .with_context(|| format!("Secret {SECRET_NAME} has no authtoken"))
 }
 
 /// Replace `token` when it expires within [`REFRESH_BELOW`] (or is unknown to the controller):

@@ -24,6 +24,7 @@ use serde_json::json;
 use crate::cluster::{ApiServer, Cluster};
 use crate::controller::ControllerAccess;
 use crate::events::Note;
+use crate::leader::Fence;
 
 /// The Secret the fingerprint is recorded in.
 pub const TRUST_SECRET: &str = "avi-controller-trust";
@@ -35,6 +36,10 @@ pub struct Trust {
     /// The controller and fingerprint trusted by this process (also when the Secret cannot be
     /// written).
     remembered: Mutex<Option<(String, String)>>,
+    /// The remembered fingerprint still has to be written (a follower writes nothing: the
+    /// Secret is written when this replica leads).
+    unwritten: Mutex<bool>,
+    fence: Fence,
     reporter: Reporter,
 }
 
@@ -48,16 +53,28 @@ struct Reporter {
 }
 
 impl Trust {
-    /// Fingerprints recorded in `namespace` (when known); Events about ako's Pod `me`.
-    pub fn new(kube: &kube::Client, namespace: Option<&str>, me: Option<ObjectReference>) -> Self {
+    /// Fingerprints recorded in `namespace` (when known); Events about ako's Pod `me`; writes
+    /// while `fence` is open.
+    pub fn new(kube: &kube::Client, namespace: Option<&str>, me: Option<ObjectReference>, fence: Fence) -> Self {
         Trust {
             secret: namespace.map(|ns| Api::namespaced(kube.clone(), ns)),
             remembered: Mutex::new(None),
+            unwritten: Mutex::new(false),
             reporter: Reporter {
                 reported: Arc::default(),
-                events: ApiServer::new(kube.clone()),
+                events: ApiServer::new(kube.clone()).fenced(fence.clone()),
                 me,
             },
+            fence,
+        }
+    }
+
+    /// This replica leads: write the fingerprint it trusted while following, if any.
+    pub async fn on_leading(&self) {
+        let pending = std::mem::take(&mut *self.unwritten.lock());
+        let remembered = self.remembered.lock().clone();
+        if let (true, Some((controller, fingerprint))) = (pending, remembered) {
+            self.record(&controller, &fingerprint).await;
         }
     }
 
@@ -148,6 +165,11 @@ impl Trust {
             );
             return;
         };
+        if !self.fence.is_open() {
+            // The leader records what it trusts; this one does when it leads.
+            *self.unwritten.lock() = true;
+            return;
+        }
         let data: BTreeMap<String, ByteString> = [("controller", controller), ("sha256", fingerprint)]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), ByteString(v.as_bytes().to_vec())))

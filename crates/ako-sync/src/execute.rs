@@ -73,7 +73,8 @@ pub struct Outcome {
     pub skipped: usize,
     /// Failed operations, in batch order.
     pub failures: Vec<Failure>,
-    /// The controller refused our credentials; remaining batches were not started.
+    /// The controller refused our credentials, or the write gate closed; remaining batches
+    /// were not started.
     pub aborted: bool,
     /// The controller requests sent.
     pub requests: Requests,
@@ -345,5 +346,8 @@ fn classify(e: avi_client::Error) -> OpError {
             _ => Retry::Never,
         }
     };
-    (retry, e.to_string(), e.is_invalid_credentials())
+    // Refused credentials, or a closed write gate (this replica lost its lease): nothing more is
+    // sent in this run.
+    let fatal = e.is_invalid_credentials() || e.kind() == K::Fenced;
+    (retry, e.to_string(), fatal)
 }

@@ -56,9 +56,9 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct TestEnv {
     kubeconfig: PathBuf,
-    // Kept only so the handle is not dropped; the server exits by itself (--watch-pid) when this
-    // process does, because statics are never dropped.
-    _child: Option<Mutex<Child>>,
+    // The shared testenv is a static, never dropped: its server exits by itself (--watch-pid)
+    // when this process does. A private one is stopped on drop.
+    child: Option<Mutex<Child>>,
 }
 
 /// The testenv of this test binary, started on first use. Panics with the reason when there is
@@ -107,9 +107,21 @@ impl TestEnv {
             }
             return Ok(Self {
                 kubeconfig: path,
-                _child: None,
+                child: None,
             });
         }
+        Self::start(&Self::binary()?, &[])
+    }
+
+    /// A testenv of its own rather than the binary's shared one, its kube-apiserver given
+    /// `apiserver_args` too (an audit log, say); stopped when dropped. Never
+    /// `AKO_TESTENV_KUBECONFIG`'s server: a test that needs apiserver flags needs its own.
+    pub fn start_private(apiserver_args: &[String]) -> anyhow::Result<TestEnv> {
+        Self::start(&Self::binary()?, apiserver_args)
+    }
+
+    /// The testenv binary, built first when missing (unless a testenv is required).
+    fn binary() -> anyhow::Result<PathBuf> {
         let binary = binary_path();
         if !binary.is_file() {
             if required() {
@@ -122,10 +134,10 @@ impl TestEnv {
             }
             build(&binary)?;
         }
-        Self::start(&binary)
+        Ok(binary)
     }
 
-    fn start(binary: &Path) -> anyhow::Result<Self> {
+    fn start(binary: &Path, apiserver_args: &[String]) -> anyhow::Result<Self> {
         let timeout = Duration::from_secs(
             std::env::var("AKO_TESTENV_START_TIMEOUT")
                 .ok()
@@ -149,6 +161,8 @@ impl TestEnv {
             .arg(std::process::id().to_string())
             .arg("--ready-timeout")
             .arg(format!("{}s", timeout.as_secs()))
+            .arg("--")
+            .args(apiserver_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -179,8 +193,19 @@ impl TestEnv {
         }
         Ok(Self {
             kubeconfig,
-            _child: Some(Mutex::new(child)),
+            child: Some(Mutex::new(child)),
         })
+    }
+}
+
+impl Drop for TestEnv {
+    /// A private testenv stops with its handle (the shared one is a static: never dropped).
+    fn drop(&mut self) {
+        if let Some(child) = &self.child {
+            let mut child = child.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -16,8 +16,11 @@
 //! Knobs: `AKO_BENCH_INGRESSES` (default 1000), `AKO_BENCH_CHANGES` (default 50),
 //! `AKO_BENCH_TIMEOUT_S` (per phase, default 600), `AKO_BENCH_SHARD` (shardVSSize, default
 //! SMALL), `AKO_BENCH_HOSTRULES` (default 0: that many of the hosts get a HostRule naming a
-//! controller certificate and a WAF policy, which makes each an SNI child). Needs the testenv API
-//! server (`AKO_TESTENV_BIN`, as for the e2e tests).
+//! controller certificate and a WAF policy, which makes each an SNI child), `AKO_BENCH_FOLLOWERS`
+//! (default 0: no leader election; otherwise the measured process and that many more replicas
+//! elect a leader on a Lease in the bench namespace, the followers start once the leader is
+//! ready, and their peak RSS is reported too). Needs the testenv API server (`AKO_TESTENV_BIN`,
+//! as for the e2e tests).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -136,8 +139,9 @@ fn servers(pool: &Value) -> Vec<String> {
         .collect()
 }
 
-/// `ako run` (warnings only: logging every pass would be part of what is measured).
-fn start_ako(dir: &Path, sim: &Avisim, ns: &str) -> AkoRun {
+/// `ako run` named `name` (warnings only: logging every pass would be part of what is
+/// measured); with `elect`, a replica electing a leader on a Lease in namespace `ns`.
+fn start_ako(dir: &Path, sim: &Avisim, ns: &str, name: &str, elect: bool) -> AkoRun {
     let values = dir.join("values.yaml");
     // AKO_BENCH_SHARD: shardVSSize (SMALL: every Ingress in one parent VS, the worst case for
     // a change; LARGE: AKO's default, 8 parent VSes).
@@ -146,7 +150,10 @@ fn start_ako(dir: &Path, sim: &Avisim, ns: &str) -> AkoRun {
     std::fs::write(&values, text).unwrap();
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, sim.ca_pem()).unwrap();
-    AkoRun::start(dir, "ako", |cmd| {
+    AkoRun::start(dir, name, |cmd| {
+        if elect {
+            cmd.env("POD_NAMESPACE", ns).env("POD_NAME", name);
+        }
         cmd.arg("--values")
             .arg(&values)
             .arg("--controller")
@@ -190,7 +197,8 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     // (1) bootstrap.
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let ako = start_ako(dir.path(), &sim, ns.name());
+    let followers = env_usize("AKO_BENCH_FOLLOWERS", 0);
+    let ako = start_ako(dir.path(), &sim, ns.name(), "ako", followers > 0);
     let pid = ako.pid();
     let port_file = dir.path().join("ako.port");
     let every = Duration::from_millis(20);
@@ -203,6 +211,9 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     })
     .await;
     let ready = started.elapsed();
+    let others: Vec<AkoRun> = (1..=followers)
+        .map(|f| start_ako(dir.path(), &sim, ns.name(), &format!("ako-follower-{f}"), true))
+        .collect();
     let ingresses = ns.api::<Ingress>();
     let all_ingresses = |what: &'static str, done: fn(&Ingress) -> bool| {
         let ingresses = ingresses.clone();
@@ -294,6 +305,17 @@ async fn run(n: usize, k: usize, timeout: Duration) {
         ms(lat[0]),
         ms(lat[k - 1])
     );
+    for f in &others {
+        assert!(f.exited().is_none(), "a follower exited: {}", f.log_text());
+        println!(
+            "follower {}: peak RSS {:.1} MiB",
+            f.name(),
+            peak_rss_mib(f.pid()).unwrap_or(f64::NAN)
+        );
+    }
+    let writers: Vec<String> = sim.writes_by_client().into_keys().collect();
+    println!("controller writes came from: {writers:?}");
+    drop(others);
     drop(ako);
     ns.delete().await;
 }

@@ -43,6 +43,7 @@ impl ControllerArgs {
             insecure: self.insecure,
             pin: None,
             max_requests: self.max_requests,
+            ..ControllerAccess::default()
         }
     }
 }

@@ -84,6 +84,7 @@ async fn run(args: &DemoArgs) -> anyhow::Result<bool> {
         timing,
         admin: Arc::new(ako_runtime::admin::State::default()),
         identity: None,
+        fence: ako_runtime::leader::Fence::alone(),
     })
     .await;
     let mut reports = reconciler.reports();

@@ -2,9 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use ako_runtime::RunOptions;
+use ako_runtime::leader::LeaseSettings;
+use ako_runtime::{ElectionOptions, RunOptions};
 use clap::Args;
+use tokio_util::sync::CancellationToken;
 
 use crate::controller_args::ControllerArgs;
 
@@ -42,11 +45,44 @@ pub struct RunArgs {
     /// Write the admin server's bound port to this file (for `--admin-listen 127.0.0.1:0`).
     #[arg(long)]
     admin_port_file: Option<PathBuf>,
+    /// Run without leader election, as the only writer. By default replicas elect a leader on
+    /// AKO's Lease `ako-lease-lock` in ako's namespace (POD_NAMESPACE, or --configmap NS/NAME),
+    /// and only the leader writes; with no namespace known there is no election.
+    #[arg(long, env = "AKO_NO_LEADER_ELECTION")]
+    no_leader_election: bool,
+    /// How long a lease not renewed stays its holder's, in seconds (AKO: 15).
+    #[arg(long, env = "AKO_LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    lease_duration_seconds: u64,
+    /// How long the leader keeps writing without renewing its lease, in seconds (AKO: 10);
+    /// shorter than the lease duration.
+    #[arg(long, env = "AKO_LEASE_RENEW_DEADLINE_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    lease_renew_deadline_seconds: u64,
+    /// How often the leader renews its lease and followers try to take it, in seconds (AKO: 2);
+    /// shorter than the renew deadline.
+    #[arg(long, env = "AKO_LEASE_RETRY_PERIOD_SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    lease_retry_period_seconds: u64,
 }
 
-/// Run the operator until SIGINT/SIGTERM.
+/// Run the operator until SIGINT/SIGTERM; a leader then finishes its requests in flight and
+/// releases its lease before it exits.
 pub fn main(args: RunArgs) -> anyhow::Result<()> {
     ako_runtime::logging::init("info");
+    let election = ElectionOptions {
+        enabled: !args.no_leader_election,
+        lease_duration: Duration::from_secs(args.lease_duration_seconds),
+        renew_deadline: Duration::from_secs(args.lease_renew_deadline_seconds),
+        retry_period: Duration::from_secs(args.lease_retry_period_seconds),
+    };
+    if election.enabled {
+        LeaseSettings {
+            lease_duration: election.lease_duration,
+            renew_deadline: election.renew_deadline,
+            retry_period: election.retry_period,
+            ..LeaseSettings::new("", "")
+        }
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid lease durations: {e}"))?;
+    }
     let options = RunOptions {
         kubeconfig: args.kubeconfig,
         values: args.values,
@@ -57,12 +93,17 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
         resync_seconds: args.resync_seconds,
         admin_listen: args.admin_listen,
         admin_port_file: args.admin_port_file,
+        election,
     };
     crate::runtime()?.block_on(async {
-        tokio::select! {
-            () = ako_runtime::run(options) => {}
-            () = shutdown_signal() => tracing::info!("shutting down"),
-        }
+        let shutdown = CancellationToken::new();
+        let signalled = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            signalled.cancel();
+        });
+        ako_runtime::run(options, shutdown).await;
     });
     Ok(())
 }

@@ -154,6 +154,7 @@ const KINDS: &[&str] = &[
     "RoleBinding",
     "StatefulSet",
     "IngressClass",
+    "PodDisruptionBudget",
 ];
 
 fn check_kinds(objects: &[Value]) {
@@ -285,6 +286,13 @@ fn needs(npl: bool, cni: &str) -> Vec<(&'static str, &'static str, &'static str,
         ("apps", "statefulsets", "patch", Some("ako")),
         ("", "secrets", "get", Some("avi-controller-trust")),
         ("", "secrets", "patch", Some("avi-controller-trust")),
+        // Leader election on AKO's Lease; creating it has no name to authorize on (`""`: any
+        // name, in the release namespace).
+        ("coordination.k8s.io", "leases", "get", Some("ako-lease-lock")),
+        ("coordination.k8s.io", "leases", "list", Some("ako-lease-lock")),
+        ("coordination.k8s.io", "leases", "watch", Some("ako-lease-lock")),
+        ("coordination.k8s.io", "leases", "update", Some("ako-lease-lock")),
+        ("coordination.k8s.io", "leases", "create", Some("")),
     ]);
     needs
 }
@@ -352,6 +360,7 @@ fn check_rbac(objects: &[Value], npl: bool) {
                             (g, r, v) == (group, resource, verb)
                                 && match name {
                                     None => !namespaced && names.is_empty(),
+                                    Some("") => namespaced && names.is_empty(),
                                     Some(n) => namespaced && names == [n],
                                 }
                         });
@@ -572,9 +581,31 @@ fn variants_secondary_instance_node_port_local_token_and_refused_values() {
     let objects = render(&[&full_values()], &["--set", "avicredentials.password="]);
     assert!(find(&objects, "Secret", "avi-secret").is_none());
 
-    // Two replicas would be two writers (no leader election yet): refused with the reason.
-    let err = try_render(NS, &[], &["--set", "replicaCount=2"]).unwrap_err();
-    assert!(err.contains("leader election"), "{err}");
+    // One replica: no PodDisruptionBudget, no anti-affinity.
+    let objects = render(&[], &[]);
+    assert!(find(&objects, "PodDisruptionBudget", "ako").is_none());
+    let pod = &get(&objects, "StatefulSet", "ako")["spec"]["template"]["spec"];
+    assert!(pod.get("affinity").is_none(), "{pod}");
+    // Three replicas (AKO caps at two; ako-rs elects a leader among any number): spread over
+    // nodes, at most one down at a time by a voluntary disruption.
+    let objects = render(&[], &["--set", "replicaCount=3"]);
+    check_kinds(&objects);
+    let sts = get(&objects, "StatefulSet", "ako");
+    assert_eq!(sts["spec"]["replicas"], 3);
+    let selector = &sts["spec"]["selector"]["matchLabels"];
+    let anti = &sts["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"];
+    let term = &anti["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"];
+    assert_eq!(term["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(&term["labelSelector"]["matchLabels"], selector);
+    let pdb = get(&objects, "PodDisruptionBudget", "ako");
+    assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+    assert_eq!(&pdb["spec"]["selector"]["matchLabels"], selector);
+    // Zero stops the operator (as with AKO's chart); negative is refused.
+    let objects = render(&[], &["--set", "replicaCount=0"]);
+    assert_eq!(get(&objects, "StatefulSet", "ako")["spec"]["replicas"], 0);
+    assert!(find(&objects, "PodDisruptionBudget", "ako").is_none());
+    let err = try_render(NS, &[], &["--set", "replicaCount=-1"]).unwrap_err();
+    assert!(err.contains("0 or more replicas"), "{err}");
 }
 
 /// Every key path of a YAML tree with its value (leaves, and empty maps/lists as leaves).
@@ -648,6 +679,9 @@ async fn the_rendered_manifests_are_accepted_and_authorize_what_ako_run_does() {
             "L7Settings.serviceType=NodePortLocal",
             "--set",
             "AKOSettings.cniPlugin=antrea",
+            // Highly available: the PodDisruptionBudget is rendered too.
+            "--set",
+            "replicaCount=3",
         ],
     )
     .unwrap_or_else(|e| panic!("helm template failed:\n{e}"));
@@ -743,9 +777,12 @@ async fn the_rendered_manifests_are_accepted_and_authorize_what_ako_run_does() {
             .expect("SubjectAccessReview");
         r.status.is_some_and(|s| s.allowed)
     };
+    assert!(find(&objects, "PodDisruptionBudget", "ako").is_some());
     for (group, resource, verb, name) in needs(true, "") {
-        // Cluster-wide requests (no namespace); the own ConfigMap and Secret by name in the namespace.
+        // Cluster-wide requests (no namespace); the own ConfigMap and Secret by name in the
+        // namespace; a create (`""`) in the namespace without a name.
         let namespace = name.map(|_| ns.name());
+        let name = name.filter(|n| !n.is_empty());
         assert!(
             ask(group, resource, verb, name, namespace).await,
             "the API server does not let ako-sa {verb} {group}/{resource} {name:?}"

@@ -158,6 +158,18 @@ impl Inner {
             .acquire()
             .await
             .map_err(|_| Error::Config("client request limiter closed".into()))?;
+        // After the wait for a permit, which may be long: the gate answers for now.
+        if let Some(gate) = &self.config.write_gate
+            && is_write(&call.method)
+            && call.url.path().starts_with("/api/")
+            && let Err(reason) = gate.check()
+        {
+            return Err(Error::Fenced {
+                method: method.to_owned(),
+                path: call.path.clone(),
+                reason,
+            });
+        }
         let started = Instant::now();
         let timeout = self.config.request_timeout;
         let outcome = async {
@@ -240,6 +252,11 @@ impl Inner {
         self.ensure_ready().await?;
         self.execute_inner(call).await
     }
+}
+
+/// A method that changes something on the controller.
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 /// Decode a JSON body; an empty body (e.g. 204) decodes as `null`.

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::error::Error;
+use crate::gate::WriteGate;
 use crate::pin::CertificatePin;
 
 /// Default `X-Avi-Tenant` when none is configured (the controller's own default).
@@ -112,6 +113,11 @@ pub struct Config {
     pub retry: RetryConfig,
     /// Value of the `X-Avi-UserAgent` header.
     pub user_agent: String,
+    /// Who this client is, added to the HTTP `User-Agent` (`ako-rs/<version> (<instance>)`),
+    /// so that the controller's logs tell replicas apart.
+    pub instance: Option<String>,
+    /// Asked before each write is sent (see [`WriteGate`]).
+    pub write_gate: Option<WriteGate>,
 }
 
 impl Config {
@@ -132,6 +138,8 @@ impl Config {
             max_concurrency: 16,
             retry: RetryConfig::default(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            instance: None,
+            write_gate: None,
         }
     }
 
@@ -233,6 +241,8 @@ impl fmt::Debug for Config {
             .field("max_concurrency", &self.max_concurrency)
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
+            .field("instance", &self.instance)
+            .field("write_gate", &self.write_gate)
             .finish()
     }
 }

@@ -80,6 +80,16 @@ pub enum Error {
     /// The client configuration is invalid or the HTTP client could not be built.
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// The write gate refused the write: it was not sent.
+    #[error("{method} {path}: not sent: {reason}")]
+    Fenced {
+        /// HTTP method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// Why the gate refused it.
+        reason: String,
+    },
 }
 
 /// Coarse classification of an [`Error`], for `match`-style handling.
@@ -114,6 +124,8 @@ pub enum ErrorKind {
     Ambiguous,
     /// Bad configuration.
     Config,
+    /// Refused by the write gate before it was sent.
+    Fenced,
 }
 
 /// Messages that mean "the controller cannot do this now; try again much later" (AKO's slow retry queue).
@@ -162,6 +174,7 @@ impl Error {
             Error::Decode { .. } => ErrorKind::Decode,
             Error::Ambiguous { .. } => ErrorKind::Ambiguous,
             Error::Config(_) => ErrorKind::Config,
+            Error::Fenced { .. } => ErrorKind::Fenced,
         }
     }
 

@@ -12,6 +12,15 @@ use crate::error::Error;
 /// Trust: system roots by default; only the configured CA bundle when `ca_pem` is set; else
 /// the certificate's fingerprint when a `pin` is set (trust on first use); no verification at
 /// all only when `insecure` is explicitly set.
+/// `ako-rs/<version>`, with ` (<instance>)` when the client says who it is.
+fn user_agent(instance: Option<&str>) -> String {
+    let base = concat!("ako-rs/", env!("CARGO_PKG_VERSION"));
+    match instance {
+        Some(i) => format!("{base} ({i})"),
+        None => base.to_owned(),
+    }
+}
+
 pub(crate) fn build_http(config: &Config, jar: Arc<Jar>) -> Result<reqwest::Client, Error> {
     // reqwest is built with `rustls-no-provider`, so a process-wide crypto provider must be
     // installed before the first client is built. An error only means one is already installed.
@@ -22,7 +31,7 @@ pub(crate) fn build_http(config: &Config, jar: Arc<Jar>) -> Result<reqwest::Clie
         .cookie_provider(jar)
         .timeout(config.request_timeout)
         .connect_timeout(config.connect_timeout)
-        .user_agent(concat!("ako-rs/", env!("CARGO_PKG_VERSION")))
+        .user_agent(user_agent(config.instance.as_deref()))
         // The controller never redirects API calls; following one would turn a POST into a GET
         // and could carry the CSRF header to another origin.
         .redirect(reqwest::redirect::Policy::none());

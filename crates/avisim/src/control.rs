@@ -50,11 +50,15 @@ impl Counters {
     pub fn writes(&self) -> u64 {
         self.rows
             .iter()
-            .filter(|r| matches!(r.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE"))
-            .filter(|r| !matches!(r.object_type.as_str(), "login" | "logout"))
+            .filter(|r| is_write(&r.method, &r.object_type))
             .map(|r| r.count)
             .sum()
     }
+}
+
+/// A write (POST, PUT, PATCH, DELETE) to `/api`, login and logout aside.
+fn is_write(method: &str, object_type: &str) -> bool {
+    matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") && !matches!(object_type, "login" | "logout")
 }
 
 /// One logged request.
@@ -73,6 +77,9 @@ pub struct RequestRecord {
     pub object_type: String,
     /// `X-Avi-Tenant` header, if sent.
     pub tenant: Option<String>,
+    /// `User-Agent` header, if sent: which client (which replica) made the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     /// Response status (0 for a dropped connection).
     pub status: u16,
     /// Time spent, in microseconds.
@@ -108,6 +115,8 @@ pub struct Control {
     counters: Mutex<BTreeMap<(String, String, u16), u64>>,
     log: Mutex<VecDeque<RequestRecord>>,
     seq: AtomicU64,
+    /// Writes to `/api` by `User-Agent` (`""` when none was sent).
+    writes_by_client: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Control {
@@ -174,6 +183,13 @@ impl Control {
             .lock()
             .entry((rec.method.clone(), rec.object_type.clone(), rec.status))
             .or_default() += 1;
+        if is_write(&rec.method, &rec.object_type) {
+            *self
+                .writes_by_client
+                .lock()
+                .entry(rec.client.clone().unwrap_or_default())
+                .or_default() += 1;
+        }
         rec.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut log = self.log.lock();
         if log.len() == LOG_CAPACITY {
@@ -198,6 +214,11 @@ impl Control {
         Counters { rows }
     }
 
+    /// Writes to `/api` by client (`User-Agent`; `""` for none), since the last reset.
+    pub fn writes_by_client(&self) -> BTreeMap<String, u64> {
+        self.writes_by_client.lock().clone()
+    }
+
     /// Logged requests with a sequence number above `since`.
     pub fn requests_since(&self, since: u64) -> Vec<RequestRecord> {
         self.log.lock().iter().filter(|r| r.seq > since).cloned().collect()
@@ -206,6 +227,7 @@ impl Control {
     /// Zero the counters and clear the log.
     pub fn reset_counters(&self) {
         self.counters.lock().clear();
+        self.writes_by_client.lock().clear();
         self.log.lock().clear();
     }
 }
@@ -249,6 +271,7 @@ mod tests {
             ("DELETE", "pool", 204),
         ] {
             c.record(RequestRecord {
+                client: None,
                 seq: 0,
                 method: method.into(),
                 path: String::new(),

@@ -197,6 +197,11 @@ impl Avisim {
         self.shared.control.counters()
     }
 
+    /// Writes to `/api` by client (`User-Agent`; `""` for none), since the last reset.
+    pub fn writes_by_client(&self) -> std::collections::BTreeMap<String, u64> {
+        self.shared.control.writes_by_client()
+    }
+
     /// Zero the counters and clear the request log.
     pub fn reset_counters(&self) {
         self.shared.control.reset_counters();

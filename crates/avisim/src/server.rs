@@ -85,6 +85,7 @@ impl FrontDoor {
                         query,
                         object_type,
                         tenant: None,
+                        client: None,
                         status: response.status().as_u16(),
                         micros: started.elapsed().as_micros() as u64,
                         body: None,
@@ -99,6 +100,11 @@ impl FrontDoor {
         let tenant = req
             .headers()
             .get("x-avi-tenant")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let client = req
+            .headers()
+            .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let decision = self.shared.control.decide(&method, &object_type);
@@ -126,6 +132,7 @@ impl FrontDoor {
             query,
             object_type,
             tenant,
+            client,
             status: response.as_ref().map_or(0, |r| r.status().as_u16()),
             micros: started.elapsed().as_micros() as u64,
             body: logged_body,

@@ -42,6 +42,7 @@ use crate::backoff::retry_forever;
 use crate::cluster::Cluster;
 use crate::events::Events;
 use crate::index::Shared;
+use crate::leader::Fence;
 use crate::status::Vips;
 use guard::{Guard, GuardSettings};
 use retry::Retries;
@@ -100,6 +101,8 @@ pub struct Start<C> {
     pub admin: Arc<admin::State>,
     /// Where Events about ako-rs itself go (its Pod), when known.
     pub identity: Option<ObjectReference>,
+    /// Whether this process may write ([`Fence::alone`] when it is the only one).
+    pub fence: Fence,
 }
 
 /// The loop's state.
@@ -154,6 +157,8 @@ pub struct Reconciler<C> {
     controller_uuid: Option<String>,
     /// Services this process annotated for NodePortLocal.
     npl_annotated: std::collections::BTreeSet<ObjRef>,
+    /// Whether this process may write: [`Reconciler::run`] ends when it closes.
+    fence: Fence,
 }
 
 impl<C: Cluster> Reconciler<C> {
@@ -195,6 +200,7 @@ impl<C: Cluster> Reconciler<C> {
             deletion: delete_config::DeleteConfig::default(),
             controller_uuid,
             npl_annotated: Default::default(),
+            fence: s.fence,
         }
     }
 
@@ -203,14 +209,21 @@ impl<C: Cluster> Reconciler<C> {
         self.reports.subscribe()
     }
 
-    /// Run forever.
+    /// Run until the fence closes (forever for the only writer). A pass under way when it
+    /// closes finishes what is in flight, sends nothing more and ends early.
     pub async fn run(&mut self) {
+        if !self.fence.is_open() {
+            return;
+        }
         let mut next_resync = self.timing.resync.map(|d| Instant::now() + d);
         self.deletion
             .follow(&self.avi, &self.cluster, self.identity.as_ref(), &self.settings)
             .await;
         self.pass(pass::Work::full()).await;
         loop {
+            if !self.fence.is_open() {
+                return;
+            }
             let wake = [
                 next_resync,
                 self.model_retries.next(),
@@ -250,6 +263,7 @@ impl<C: Cluster> Reconciler<C> {
                     }
                 },
                 () = sleep => pass::Work::default(),
+                () = self.fence.closed() => return,
             };
             let now = Instant::now();
             if next_resync.is_some_and(|at| now >= at) {

@@ -158,6 +158,13 @@ impl<C: Cluster> Reconciler<C> {
                 .await;
         }
         let (scope, summary) = self.sync(&work, &touched.models, &held).await;
+        if !self.fence.is_open() {
+            // This replica lost its lease (or is stopping) during the sync: what failed for that
+            // reason is not a failure to retry or report; the next leader starts from the
+            // controller's state.
+            tracing::info!("pass ended early: this replica may no longer write");
+            return;
+        }
         self.record(&work, &scope, &summary);
 
         let mut targets = None;

@@ -158,6 +158,7 @@ impl World {
             timing,
             admin: admin.clone(),
             identity: Some(me()),
+            fence: ako_runtime::leader::Fence::alone(),
         })
         .await;
         let reports = reconciler.reports();

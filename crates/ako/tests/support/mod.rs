@@ -158,6 +158,7 @@ pub fn values_yaml(cluster: &str, ns: &str) -> String {
 
 /// One `ako run` process (the real binary), killed when dropped.
 pub struct AkoRun {
+    name: String,
     child: std::sync::Mutex<std::process::Child>,
     log: std::path::PathBuf,
     port_file: std::path::PathBuf,
@@ -168,6 +169,16 @@ impl AkoRun {
     /// `<dir>/<name>.port`) and its log in `<dir>/<name>.log`; `configure` adds the
     /// configuration (arguments, environment).
     pub fn start(dir: &Path, name: &str, configure: impl FnOnce(&mut std::process::Command)) -> AkoRun {
+        AkoRun::start_on(ako_testenv::testenv().kubeconfig(), dir, name, configure)
+    }
+
+    /// [`AkoRun::start`] against the API server of `kubeconfig`.
+    pub fn start_on(
+        kubeconfig: &Path,
+        dir: &Path,
+        name: &str,
+        configure: impl FnOnce(&mut std::process::Command),
+    ) -> AkoRun {
         let log = dir.join(format!("{name}.log"));
         let port_file = dir.join(format!("{name}.port"));
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ako"));
@@ -176,13 +187,14 @@ impl AkoRun {
             .args(["--admin-listen", "127.0.0.1:0", "--admin-port-file"])
             .arg(&port_file)
             .arg("--kubeconfig")
-            .arg(ako_testenv::testenv().kubeconfig())
+            .arg(kubeconfig)
             .env("RUST_LOG", "info")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
         configure(&mut cmd);
         AkoRun {
+            name: name.to_owned(),
             child: std::sync::Mutex::new(cmd.spawn().expect("start ako run")),
             log,
             port_file,
@@ -249,9 +261,29 @@ impl AkoRun {
         self.child.lock().unwrap().try_wait().ok().flatten()
     }
 
+    /// The name it was started with.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file its admin port is written to.
+    pub fn port_file(&self) -> &Path {
+        &self.port_file
+    }
+
     /// Its process id.
     pub fn pid(&self) -> u32 {
         self.child.lock().unwrap().id()
+    }
+
+    /// Send it `signal` (`TERM`, `STOP`, `CONT`, `KILL`) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {}", self.pid());
     }
 
     /// The admin server's port, once written.

@@ -262,3 +262,61 @@ async fn persistent_401_relogs_in_once_then_fails() {
     assert_eq!(c.total(Some("GET"), Some("pool")), 2, "the request is repeated once");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_closed_write_gate_stops_writes_not_reads_or_logins() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let sim = sim().await;
+    let open = Arc::new(AtomicBool::new(true));
+    let gate = {
+        let open = open.clone();
+        avi_client::WriteGate::new(move || {
+            if open.load(Ordering::SeqCst) {
+                Ok(())
+            } else {
+                Err("the lease is lost".to_owned())
+            }
+        })
+    };
+    let mut cfg = config(&sim);
+    cfg.write_gate = Some(gate);
+    cfg.instance = Some("replica-1".to_owned());
+    let client = Client::connect(cfg).await.expect("login");
+    let _: Value = client
+        .create("pool", &json!({"name": "gated-1"}))
+        .await
+        .expect("open gate: created");
+    open.store(false, Ordering::SeqCst);
+    let refused = client
+        .create::<_, Value>("pool", &json!({"name": "gated-2"}))
+        .await
+        .expect_err("closed gate");
+    assert_eq!(refused.kind(), avi_client::ErrorKind::Fenced, "{refused}");
+    assert!(refused.to_string().contains("the lease is lost"), "{refused}");
+    // Reads and a new login still work.
+    client
+        .get_by_name::<Value>("pool", "gated-1")
+        .await
+        .expect("read")
+        .expect("gated-1 exists");
+    sim.expire_sessions();
+    client
+        .get_by_name::<Value>("pool", "gated-1")
+        .await
+        .expect("re-login and read");
+    // Only the first create reached the controller, and it says who sent it.
+    let by_client = sim.writes_by_client();
+    let ours = format!("ako-rs/{} (replica-1)", env!("CARGO_PKG_VERSION"));
+    assert_eq!(by_client.get(&ours), Some(&1), "{by_client:?}");
+    assert_eq!(by_client.values().sum::<u64>(), 1, "{by_client:?}");
+    assert!(
+        client
+            .get_by_name::<Value>("pool", "gated-2")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    sim.shutdown().await;
+}

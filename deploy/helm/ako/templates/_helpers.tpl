@@ -98,3 +98,15 @@ AKO_CRD_OPERATOR_ENABLED: akoCRDOperatorEnabled
 LAYER7_ONLY: layer7Only
 NO_PG_FOR_SNI: noPGForSNI
 {{- end -}}
+
+{{/*
+The number of replicas: replicaCount (0 stops the operator, as with AKO's chart; 1 if unset);
+negative is refused.
+*/}}
+{{- define "ako.replicas" -}}
+{{- $n := hasKey .Values "replicaCount" | ternary .Values.replicaCount 1 | int -}}
+{{- if lt $n 0 }}
+{{- fail (printf "replicaCount %d: give 0 or more replicas" $n) }}
+{{- end -}}
+{{ $n }}
+{{- end }}
