@@ -19,7 +19,8 @@
 //! controller certificate and a WAF policy, which makes each an SNI child), `AKO_BENCH_FOLLOWERS`
 //! (default 0: no leader election; otherwise the measured process and that many more replicas
 //! elect a leader on a Lease in the bench namespace, the followers start once the leader is
-//! ready, and their peak RSS is reported too). Needs the testenv API server (`AKO_TESTENV_BIN`,
+//! ready, their peak RSS is reported too, and at the end the leader is killed with SIGKILL: the
+//! time until a follower holds the lease and until it has applied the next change). Needs the testenv API server (`AKO_TESTENV_BIN`,
 //! as for the e2e tests).
 
 #[path = "../tests/support/mod.rs"]
@@ -32,6 +33,7 @@ use ako_testenv::{FIELD_MANAGER, TestNamespace};
 use avi_client::Query;
 use avisim::Avisim;
 use futures::StreamExt;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
@@ -268,12 +270,11 @@ async fn run(n: usize, k: usize, timeout: Duration) {
             .to_owned()
     };
     let slices = ns.api::<EndpointSlice>();
-    let mut lat = Vec::with_capacity(k);
-    for c in 0..k {
-        let i = (c * 7919) % n;
+    // EndpointSlice `i` set to `endpoints` endpoints: how long until its pool lists the last one.
+    let change = async |i: usize, endpoints: usize, watched: &AkoRun| -> Duration {
         let pool = pool_of(i);
-        let new_ip = ip(i, 2);
-        let es: EndpointSlice = serde_json::from_value(slice(i, 3)).unwrap();
+        let new_ip = ip(i, endpoints - 1);
+        let es: EndpointSlice = serde_json::from_value(slice(i, endpoints)).unwrap();
         let t = Instant::now();
         slices
             .patch(
@@ -287,14 +288,18 @@ async fn run(n: usize, k: usize, timeout: Duration) {
             "the new server in the pool",
             timeout,
             Duration::from_millis(5),
-            &ako,
+            watched,
             || async {
                 let p: Value = avi.get_by_name("pool", &pool).await.ok()??;
                 servers(&p).contains(&new_ip).then_some(())
             },
         )
         .await;
-        lat.push(t.elapsed());
+        t.elapsed()
+    };
+    let mut lat = Vec::with_capacity(k);
+    for c in 0..k {
+        lat.push(change((c * 7919) % n, 3, &ako).await);
     }
     lat.sort();
     let rss_end = peak_rss_mib(pid).unwrap_or(f64::NAN);
@@ -315,6 +320,34 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     }
     let writers: Vec<String> = sim.writes_by_client().into_keys().collect();
     println!("controller writes came from: {writers:?}");
+
+    // (3) With followers, failover: the leader killed (-9), a follower takes the lease once it
+    // runs out, then serves the next change.
+    if let Some(successor) = others.first() {
+        let leases = ns.api::<Lease>();
+        ako.signal("KILL");
+        let killed = Instant::now();
+        let leader = eventually_every(
+            "a follower leads",
+            timeout,
+            Duration::from_millis(20),
+            successor,
+            || async {
+                let holder = leases.get("ako-lease-lock").await.ok()?.spec?.holder_identity?;
+                (holder != "ako").then_some(holder)
+            },
+        )
+        .await;
+        let took = killed.elapsed();
+        let followed = others.iter().find(|f| f.name() == leader).unwrap_or(successor);
+        let served = change(1 % n, 4, followed).await;
+        println!(
+            "failover N={n}: lease taken over by {leader} {:.2} s after kill -9 of the leader; the next change applied {:.2} s after the kill ({} after it was made)",
+            took.as_secs_f64(),
+            killed.elapsed().as_secs_f64(),
+            ms(served)
+        );
+    }
     drop(others);
     drop(ako);
     ns.delete().await;
