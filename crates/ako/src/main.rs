@@ -11,6 +11,7 @@ mod crds;
 #[cfg(feature = "demo")]
 mod demo;
 mod plan;
+mod redact;
 mod run;
 mod sync;
 mod tree;

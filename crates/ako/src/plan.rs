@@ -171,12 +171,16 @@ fn planned(t: &Translation) -> Vec<PlannedObject<'_>> {
         .models
         .iter()
         .flat_map(|(model, m)| {
-            m.objects.iter().map(move |o| PlannedObject {
-                kind: o.kind.path(),
-                tenant: &o.tenant,
-                name: &o.name,
-                model,
-                body: o.body.to_value(),
+            m.objects.iter().map(move |o| {
+                let mut body = o.body.to_value();
+                crate::redact::private_keys(&mut body);
+                PlannedObject {
+                    kind: o.kind.path(),
+                    tenant: &o.tenant,
+                    name: &o.name,
+                    model,
+                    body,
+                }
             })
         })
         .collect();

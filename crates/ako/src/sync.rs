@@ -132,6 +132,7 @@ pub fn plan_against(
                 for (step, list) in batch.steps.iter().enumerate() {
                     for op in list {
                         let mut v = serde_json::to_value(op)?;
+                        crate::redact::private_keys(&mut v);
                         v["model"] = serde_json::json!(batch.model);
                         v["step"] = serde_json::json!(step + 1);
                         ops.push(v);

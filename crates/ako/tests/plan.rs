@@ -296,3 +296,50 @@ fn static_routes_are_planned_with_the_nodes_that_get_none() {
         "{yaml}"
     );
 }
+
+#[test]
+fn no_output_holds_the_private_key_only_its_fingerprint() {
+    // The example's TLS Secret: its key's base64 lines must appear nowhere.
+    let manifest = std::fs::read_to_string(repo().join("examples/manifests/shop-tls.yaml")).unwrap();
+    let key_lines: Vec<&str> = manifest
+        .split("tls.key: |")
+        .nth(1)
+        .expect("a tls.key")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .take_while(|l| !l.contains(':'))
+        .collect();
+    assert!(!key_lines.is_empty());
+    for format in ["json", "yaml", "table"] {
+        let out = example(format);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.contains("PRIVATE KEY-----"), "-o {format}");
+        for line in &key_lines {
+            assert!(!text.contains(line), "-o {format} shows the key line {line}");
+        }
+    }
+    // The certificate object still says which key: a SHA-256 fingerprint.
+    let objects: Vec<Value> = serde_json::from_slice(&example("json").stdout).unwrap();
+    let cert = objects
+        .iter()
+        .find(|o| o["type"] == "sslkeyandcertificate")
+        .expect("the TLS host's certificate");
+    let shown = cert["body"]["key"].as_str().unwrap();
+    let hex = shown
+        .strip_prefix("<private key sha256:")
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()), "{shown}");
+    assert!(
+        cert["body"]["certificate"]["certificate"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+}
