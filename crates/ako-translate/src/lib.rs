@@ -5,6 +5,7 @@
 //! No IO, no clock, no randomness: everything here is a function of its inputs, so it can be
 //! golden-tested and reused offline by `ako plan`.
 
+pub mod admission;
 pub mod chart;
 pub mod checksum;
 pub mod crds;

@@ -1,6 +1,7 @@
 //! Kubernetes manifests (what you would `kubectl apply`: multi-document YAML or JSON, `List`
 //! objects) into a [`Snapshot`], for every kind of [`crate::kinds`]. Pure: the caller reads the
-//! files. Kinds translation does not read are reported back, not silently dropped.
+//! files. Kinds translation does not read are reported back, not silently dropped, and so are
+//! Ingresses the API server would refuse ([`crate::admission`]): left out, as a cluster would.
 
 use serde_json::Value;
 
@@ -71,40 +72,41 @@ pub fn kind_of(doc: &Value) -> Option<Kind> {
     f.out
 }
 
-/// Add every object of `text` to `snapshot`. Returns the `Kind namespace/name` of objects of
-/// kinds the translation does not read (yet), so the caller can say so.
+/// Add every object of `text` to `snapshot`. Returns a note for each object left out: of a kind
+/// the translation does not read (yet), or that the API server would refuse, so the caller can
+/// say so.
 pub fn load_manifests(snapshot: &mut Snapshot, source: &str, text: &str) -> Result<Vec<String>, ManifestError> {
     let err = |message: String| ManifestError {
         source_name: source.to_owned(),
         message,
     };
     let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| err(format!("not valid YAML: {e}")))?;
-    let mut ignored = Vec::new();
+    let mut notes = Vec::new();
     for (n, doc) in docs.into_iter().enumerate() {
         let mut objects = Vec::new();
         let added = flatten(doc, &mut objects).and_then(|()| {
             objects
                 .into_iter()
-                .try_for_each(|o| add_object(snapshot, o, &mut ignored))
+                .try_for_each(|o| add_object(snapshot, o, &mut notes))
         });
         added.map_err(|m| err(format!("document {}: {m}", n + 1)))?;
     }
-    Ok(ignored)
+    Ok(notes)
 }
 
-/// Add one parsed document (an object or a `List`) to `snapshot`. Returns the objects of kinds
-/// the translation does not read, like [`load_manifests`]; the error says what is wrong.
+/// Add one parsed document (an object or a `List`) to `snapshot`. Returns the notes of
+/// [`load_manifests`]; the error says what is wrong.
 pub fn load_document(snapshot: &mut Snapshot, doc: Value) -> Result<Vec<String>, String> {
     let mut objects = Vec::new();
     flatten(doc, &mut objects)?;
-    let mut ignored = Vec::new();
+    let mut notes = Vec::new();
     for o in objects {
-        add_object(snapshot, o, &mut ignored)?;
+        add_object(snapshot, o, &mut notes)?;
     }
-    Ok(ignored)
+    Ok(notes)
 }
 
-fn add_object(snapshot: &mut Snapshot, doc: Value, ignored: &mut Vec<String>) -> Result<(), String> {
+fn add_object(snapshot: &mut Snapshot, doc: Value, notes: &mut Vec<String>) -> Result<(), String> {
     let id = format!(
         "{} {}{}",
         doc.get("kind").and_then(Value::as_str).unwrap_or_default(),
@@ -117,7 +119,11 @@ fn add_object(snapshot: &mut Snapshot, doc: Value, ignored: &mut Vec<String>) ->
             .unwrap_or("<no name>")
     );
     match kind_of(&doc) {
-        None => ignored.push(id),
+        None => notes.push(format!("{id} is not translated by ako-rs")),
+        Some(Kind::Ingress) if !crate::admission::ingress(&doc).is_empty() => notes.push(format!(
+            "{id} would be refused by the Kubernetes API server, so it is left out: {}",
+            crate::admission::ingress(&doc).join("; ")
+        )),
         Some(kind) => insert_value(snapshot, kind, doc).map_err(|e| format!("{id} is not a valid {kind}: {e}"))?,
     }
     Ok(())
@@ -167,11 +173,11 @@ items:
   - {apiVersion: v1, kind: ConfigMap, metadata: {name: cm, namespace: ns}}
 ---
 "#;
-        let ignored = load_manifests(&mut snap, "app.yaml", text).unwrap();
+        let notes = load_manifests(&mut snap, "app.yaml", text).unwrap();
         assert_eq!(snap.services.len(), 1);
         assert_eq!(snap.namespaces.len(), 1);
         assert_eq!(snap.ingresses.len(), 1);
-        assert_eq!(ignored, ["ConfigMap ns/cm"]);
+        assert_eq!(notes, ["ConfigMap ns/cm is not translated by ako-rs"]);
     }
 
     #[test]

@@ -142,8 +142,8 @@ pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
 /// stderr, as are kinds ako-rs does not read.
 pub(crate) fn read_inputs(dir: &Path, settings: &Settings) -> anyhow::Result<Snapshot> {
     let (mut snapshot, ignored) = read_snapshot(dir)?;
-    for object in ignored {
-        eprintln!("note: {object} is not translated by ako-rs");
+    for note in ignored {
+        eprintln!("note: {note}");
     }
     let added = add_chart_objects(&mut snapshot, settings);
     if !added.is_empty() {

@@ -1,0 +1,195 @@
+//! What the Kubernetes API server would refuse, checked for manifests read from files (`ako plan`,
+//! `ako demo`): a cluster never hands ako-rs such an object, so a plan must not show objects for
+//! it. Only the fields translation reads are checked, with the API server's rules and its way of
+//! naming them (`spec.rules[0].host: Invalid value: ...`).
+
+use serde_json::Value;
+
+/// The API server's objections to the Ingress `doc` (none: it would be accepted).
+pub fn ingress(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let spec = &doc["spec"];
+    for (r, rule) in array(&spec["rules"]).iter().enumerate() {
+        // No host (or an empty one) is allowed: the rule is for every host.
+        if let Some(host) = rule["host"].as_str().filter(|h| !h.is_empty())
+            && let Err(why) = host_ok(host)
+        {
+            out.push(format!("spec.rules[{r}].host: Invalid value: {host:?}: {why}"));
+        }
+        for (p, path) in array(&rule["http"]["paths"]).iter().enumerate() {
+            let at = format!("spec.rules[{r}].http.paths[{p}]");
+            let kind = path["pathType"].as_str();
+            match kind {
+                None => out.push(format!("{at}.pathType: Required value: pathType must be specified")),
+                Some("Exact" | "Prefix" | "ImplementationSpecific") => {}
+                Some(other) => out.push(format!(
+                    "{at}.pathType: Unsupported value: {other:?}: supported values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""
+                )),
+            }
+            let value = path["path"].as_str().unwrap_or_default();
+            if !value.starts_with('/') && (kind != Some("ImplementationSpecific") || !value.is_empty()) {
+                out.push(format!("{at}.path: Invalid value: {value:?}: must be an absolute path"));
+            } else if matches!(kind, Some("Exact" | "Prefix"))
+                && let Some(bad) = ["//", "/./", "/../", "%2f", "%2F"]
+                    .into_iter()
+                    .find(|s| value.contains(s))
+                    .or_else(|| ["/..", "/."].into_iter().find(|s| value.ends_with(s)))
+            {
+                out.push(format!("{at}.path: Invalid value: {value:?}: must not contain '{bad}'"));
+            }
+            backend(&path["backend"], &format!("{at}.backend"), &mut out);
+        }
+    }
+    backend(&spec["defaultBackend"], "spec.defaultBackend", &mut out);
+    for (t, tls) in array(&spec["tls"]).iter().enumerate() {
+        for (h, host) in array(&tls["hosts"]).iter().enumerate() {
+            if let Some(host) = host.as_str()
+                && let Err(why) = host_ok(host)
+            {
+                out.push(format!("spec.tls[{t}].hosts[{h}]: Invalid value: {host:?}: {why}"));
+            }
+        }
+    }
+    out
+}
+
+fn array(v: &Value) -> &[Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
+}
+
+/// A backend's Service port: a number in 1..=65535 or a port name.
+fn backend(b: &Value, at: &str, out: &mut Vec<String>) {
+    let port = &b["service"]["port"];
+    if let Some(n) = port["number"].as_i64()
+        && !(1..=65535).contains(&n)
+    {
+        out.push(format!(
+            "{at}.service.port.number: Invalid value: {n}: must be between 1 and 65535, inclusive"
+        ));
+    }
+    if let Some(name) = port["name"].as_str()
+        && (name.is_empty()
+            || name.len() > 15
+            || !name
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            || !name.bytes().any(|c| c.is_ascii_lowercase()))
+    {
+        out.push(format!(
+            "{at}.service.port.name: Invalid value: {name:?}: must be no more than 15 lowercase letters, digits and '-', with at least one letter"
+        ));
+    }
+}
+
+/// A host as the API server accepts it in an Ingress: a lowercase RFC 1123 subdomain, or one
+/// with a leading `*.`; not an IP address.
+fn host_ok(host: &str) -> Result<(), &'static str> {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Err("must be a DNS name, not an IP address");
+    }
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', \
+             and must start and end with an alphanumeric character (an optional leading '*.' for a wildcard)",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn one(host: &str, path: &str, path_type: Value, port: Value) -> Value {
+        json!({"spec": {"rules": [{"host": host, "http": {"paths": [
+            {"path": path, "pathType": path_type, "backend": {"service": {"name": "s", "port": port}}}]}}]}})
+    }
+
+    #[test]
+    fn what_the_api_server_accepts_passes() {
+        for host in ["a.b", "*.wild.avi.internal", "x-1.example.com", "a"] {
+            assert_eq!(
+                ingress(&one(host, "/", json!("Prefix"), json!({"number": 80}))),
+                Vec::<String>::new()
+            );
+        }
+        assert!(
+            ingress(&one(
+                "a.b",
+                "",
+                json!("ImplementationSpecific"),
+                json!({"name": "http"})
+            ))
+            .is_empty()
+        );
+        assert!(ingress(&one("", "/", json!("Prefix"), json!({"number": 80}))).is_empty());
+        assert!(ingress(&one("a.b", "/api/(.*)", json!("Exact"), json!({"number": 80}))).is_empty());
+    }
+
+    #[test]
+    fn each_refusal_names_the_field() {
+        let cases = [
+            (
+                one("Bad.Host", "/", json!("Prefix"), json!({"number": 80})),
+                "spec.rules[0].host",
+            ),
+            (
+                one("bücher.de", "/", json!("Prefix"), json!({"number": 80})),
+                "spec.rules[0].host",
+            ),
+            (
+                one("10.0.0.1", "/", json!("Prefix"), json!({"number": 80})),
+                "spec.rules[0].host",
+            ),
+            (
+                one("a.b", "api", json!("Prefix"), json!({"number": 80})),
+                "spec.rules[0].http.paths[0].path",
+            ),
+            (
+                one("a.b", "/", Value::Null, json!({"number": 80})),
+                "spec.rules[0].http.paths[0].pathType",
+            ),
+            (
+                one("a.b", "/a//b", json!("Prefix"), json!({"number": 80})),
+                "spec.rules[0].http.paths[0].path",
+            ),
+            (
+                one("a.b", "/a/..", json!("Exact"), json!({"number": 80})),
+                "spec.rules[0].http.paths[0].path",
+            ),
+            (
+                one("a.b", "/", json!("Regex"), json!({"number": 80})),
+                "spec.rules[0].http.paths[0].pathType",
+            ),
+            (
+                one("a.b", "/", json!("Exact"), json!({"number": 0})),
+                "spec.rules[0].http.paths[0].backend.service.port.number",
+            ),
+            (
+                one("a.b", "/", json!("Exact"), json!({"name": "HTTP_PORT"})),
+                "spec.rules[0].http.paths[0].backend.service.port.name",
+            ),
+        ];
+        for (doc, field) in cases {
+            let errors = ingress(&doc);
+            assert_eq!(errors.len(), 1, "{doc}: {errors:?}");
+            assert!(errors[0].starts_with(&format!("{field}: ")), "{errors:?}");
+        }
+        let long = format!("{}.b", "a".repeat(64));
+        assert_eq!(
+            ingress(&one(&long, "/", json!("Prefix"), json!({"number": 80}))).len(),
+            1
+        );
+    }
+}
