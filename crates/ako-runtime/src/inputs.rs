@@ -17,18 +17,18 @@ pub fn read_settings(values: &Path) -> anyhow::Result<Settings> {
     })
 }
 
-/// The objects of every manifest under `dir`, and the objects of kinds ako-rs does not read
-/// (`file: Kind ns/name`).
+/// The objects of every manifest under `dir`, and a note for each object left out (`file: Kind
+/// ns/name is not translated by ako-rs`, or would be refused by the API server).
 pub fn read_snapshot(dir: &Path) -> anyhow::Result<(Snapshot, Vec<String>)> {
     let mut snapshot = Snapshot::new();
-    let mut ignored = Vec::new();
+    let mut notes = Vec::new();
     for file in manifest_files(dir)? {
         let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        for object in load_manifests(&mut snapshot, &file.display().to_string(), &text)? {
-            ignored.push(format!("{}: {object}", file.display()));
+        for note in load_manifests(&mut snapshot, &file.display().to_string(), &text)? {
+            notes.push(format!("{}: {note}", file.display()));
         }
     }
-    Ok((snapshot, ignored))
+    Ok((snapshot, notes))
 }
 
 /// Every manifest file (`*.yaml`, `*.yml`, `*.json`) under `dir`, recursively, sorted so that

@@ -141,8 +141,8 @@ pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
 /// (IngressClass `avi-lb`) are added unless the manifests define them, and that is said on
 /// stderr, as are kinds ako-rs does not read.
 pub(crate) fn read_inputs(dir: &Path, settings: &Settings) -> anyhow::Result<Snapshot> {
-    let (mut snapshot, ignored) = read_snapshot(dir)?;
-    for note in ignored {
+    let (mut snapshot, notes) = read_snapshot(dir)?;
+    for note in notes {
         eprintln!("note: {note}");
     }
     let added = add_chart_objects(&mut snapshot, settings);
