@@ -60,7 +60,13 @@ fn array(v: &Value) -> &[Value] {
 /// A backend's Service port: a number in 1..=65535 or a port name.
 fn backend(b: &Value, at: &str, out: &mut Vec<String>) {
     let port = &b["service"]["port"];
-    if let Some(n) = port["number"].as_i64()
+    if b["service"].is_object()
+        && port["number"].as_i64().unwrap_or(0) == 0
+        && port["name"].as_str().unwrap_or("").is_empty()
+    {
+        // 0 is no port at all to the API server.
+        out.push(format!("{at}: Required value: port name or number is required"));
+    } else if let Some(n) = port["number"].as_i64()
         && !(1..=65535).contains(&n)
     {
         out.push(format!(
@@ -88,9 +94,11 @@ fn host_ok(host: &str) -> Result<(), &'static str> {
         return Err("must be a DNS name, not an IP address");
     }
     let name = host.strip_prefix("*.").unwrap_or(host);
+    // As the API server checks an Ingress host (IsDNS1123Subdomain): 253 characters at most,
+    // labels of lowercase letters, digits and '-', not starting or ending with '-' (no label
+    // length limit).
     let label_ok = |l: &str| {
         !l.is_empty()
-            && l.len() <= 63
             && l.bytes()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
             && !l.starts_with('-')
@@ -174,6 +182,10 @@ mod tests {
             ),
             (
                 one("a.b", "/", json!("Exact"), json!({"number": 0})),
+                "spec.rules[0].http.paths[0].backend",
+            ),
+            (
+                one("a.b", "/", json!("Exact"), json!({"number": 65536})),
                 "spec.rules[0].http.paths[0].backend.service.port.number",
             ),
             (
@@ -186,10 +198,16 @@ mod tests {
             assert_eq!(errors.len(), 1, "{doc}: {errors:?}");
             assert!(errors[0].starts_with(&format!("{field}: ")), "{errors:?}");
         }
-        let long = format!("{}.b", "a".repeat(64));
-        assert_eq!(
-            ingress(&one(&long, "/", json!("Prefix"), json!({"number": 80}))).len(),
-            1
-        );
+        // 254 characters; a trailing dot.
+        let long = format!("{}.b", "a".repeat(252));
+        for host in [long.as_str(), "a.b."] {
+            assert_eq!(
+                ingress(&one(host, "/", json!("Prefix"), json!({"number": 80}))).len(),
+                1
+            );
+        }
+        // A 64-character label is fine (the API server checks the name's length, not labels').
+        let label = format!("{}.b", "a".repeat(64));
+        assert!(ingress(&one(&label, "/", json!("Prefix"), json!({"number": 80}))).is_empty());
     }
 }

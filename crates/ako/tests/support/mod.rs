@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod bad_inputs;
+
 use std::path::Path;
 
 use serde_json::{Value, json};

@@ -1,0 +1,145 @@
+//! The bad inputs of `tests/bad_input.rs`, through `ako run` against the real API server: what
+//! the API server refuses never reaches ako-rs (and `ako plan`'s admission agrees with it, case by
+//! case); every other bad Ingress gets a Warning Event saying what is wrong, while the good
+//! Ingress is served and the process keeps running.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kube::api::{Api, DynamicObject, PostParams};
+use kube::core::GroupVersionKind;
+use kube::discovery::pinned_kind;
+use serde_json::Value;
+use support::bad_inputs::{BASE, cases};
+use support::{AkoRun, eventually, scoped_namespace};
+
+const PASSWORD: &str = "Bad-Input-Pw1";
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The documents of `text` for namespace `ns`, names (but Services') suffixed with `-<n>` so
+/// that every case lives in one namespace: `None` when it is not YAML.
+fn documents(text: &str, ns: &str, n: usize) -> Option<Vec<Value>> {
+    let text = text.replace("secretName: cert", &format!("secretName: cert-{n}"));
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).ok()?;
+    Some(
+        docs.into_iter()
+            .filter(|d| d.is_object())
+            .map(|mut d| {
+                d["metadata"]["namespace"] = ns.into();
+                // The Service `web` every case's backend names keeps its name.
+                if d["kind"] != "Service" {
+                    let name = d["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                    d["metadata"]["name"] = format!("{name}-{n}").into();
+                }
+                d
+            })
+            .collect(),
+    )
+}
+
+/// Create `doc` through the API (any kind); the API server's error when it refuses.
+async fn create(client: &kube::Client, doc: &Value) -> Result<(), String> {
+    let (group, version) = match doc["apiVersion"].as_str().unwrap_or("v1").split_once('/') {
+        Some((g, v)) => (g.to_owned(), v.to_owned()),
+        None => (String::new(), doc["apiVersion"].as_str().unwrap_or("v1").to_owned()),
+    };
+    let gvk = GroupVersionKind::gvk(&group, &version, doc["kind"].as_str().unwrap_or_default());
+    let (ar, _) = pinned_kind(client, &gvk).await.map_err(|e| e.to_string())?;
+    let ns = doc["metadata"]["namespace"].as_str().unwrap_or_default();
+    let api = Api::<DynamicObject>::namespaced_with(client.clone(), ns, &ar);
+    // Sent as raw JSON: a typed body would refuse what the API server must be asked about.
+    let obj: DynamicObject = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
+    api.create(&PostParams::default(), &obj)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
+    let (sim, _avi) = support::avisim(PASSWORD).await;
+    let ns = scoped_namespace("run-bad").await;
+    let client = ns.client();
+    for doc in documents(BASE, ns.name(), 0).unwrap() {
+        create(&client, &doc).await.expect("the good objects");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ako = AkoRun::with_values(dir.path(), "ako", "bad", ns.name(), &sim.url(), &sim.ca_pem(), PASSWORD);
+
+    // Each case's objects: the API server refuses, or accepts and ako-rs must explain.
+    let mut explain: BTreeMap<String, (&'static str, Vec<String>)> = BTreeMap::new();
+    let mut table = Vec::new();
+    for (n, c) in cases().into_iter().enumerate() {
+        let n = n + 1;
+        let Some(docs) = documents(&c.manifest, ns.name(), n) else {
+            assert!(c.fails, "{}: not YAML, yet ako plan read it", c.name);
+            continue;
+        };
+        let mut refusal = None;
+        for doc in &docs {
+            if let Err(e) = create(&client, doc).await {
+                refusal = Some(e);
+            }
+        }
+        match (c.refused, refusal) {
+            (true, Some(e)) => {
+                // The field ako plan names is the one the API server names.
+                for field in c.says.iter().filter(|s| s.contains("spec.") || s.contains("port.")) {
+                    assert!(
+                        e.contains(field),
+                        "{}: the API server says {e}, ako plan {field}",
+                        c.name
+                    );
+                }
+                table.push(format!("| {} | refused by the API server: {e} |", c.name));
+            }
+            (true, None) => panic!("{}: ako plan refuses it, the API server accepts it", c.name),
+            (false, Some(e)) => panic!("{}: the API server refuses it ({e}), ako plan does not", c.name),
+            (false, None) => {
+                // In this test's namespace, with this case's names.
+                let messages: Vec<String> = c
+                    .says
+                    .iter()
+                    .filter(|s| !s.starts_with("Ingress shop/bad") && !s.contains("not translated by ako-rs"))
+                    .map(|s| {
+                        s.replace("shop/", &format!("{}/", ns.name()))
+                            .replace("/cert", &format!("/cert-{n}"))
+                    })
+                    .collect();
+                if docs.iter().any(|d| d["kind"] == "Ingress") && !messages.is_empty() {
+                    explain.insert(format!("bad-{n}"), (c.name, messages));
+                }
+            }
+        }
+    }
+    assert!(!explain.is_empty());
+
+    // Each accepted bad Ingress: a Warning Event that says what is wrong.
+    let events = ns.api::<k8s_openapi::api::events::v1::Event>();
+    for (ingress, (name, messages)) in &explain {
+        let note = eventually(&format!("the Event on {ingress} ({name})"), WAIT, &ako, || async {
+            let list = events.list(&Default::default()).await.ok()?.items;
+            list.into_iter()
+                .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(ingress.as_str()))
+                .filter(|e| e.type_.as_deref() == Some("Warning"))
+                .filter_map(|e| e.note)
+                .find(|note| messages.iter().all(|m| note.contains(m)))
+        })
+        .await;
+        table.push(format!("| {name} | Warning Event: {note} |"));
+    }
+    // The good Ingress is served all the same, and the process never stopped.
+    let ingresses = ns.api::<k8s_openapi::api::networking::v1::Ingress>();
+    eventually("the good Ingress served", WAIT, &ako, || async {
+        let ing = ingresses.get("good-0").await.ok()?;
+        (!ing.status?.load_balancer?.ingress?.is_empty()).then_some(())
+    })
+    .await;
+    assert!(ako.exited().is_none());
+    assert!(!ako.log_text().contains("panicked"));
+    for row in table {
+        println!("{row}");
+    }
+}

@@ -1,0 +1,149 @@
+//! The bad inputs `tests/bad_input.rs` runs through `ako plan` and `tests/run_e2e_bad_input.rs`
+//! through `ako run`: each one bad object (an Ingress `shop/bad`, with what it needs) next to a
+//! good Ingress.
+
+/// The good objects every case runs beside.
+pub const BASE: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{name: http, port: 80, targetPort: 8080}], selector: {app: web}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: good, namespace: shop}
+spec:
+  rules:
+  - host: good.avi.internal
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+"#;
+
+pub const VALUES: &str = "AKOSettings:\n  clusterName: c1\nNetworkSettings:\n  vipNetworkList: [{networkName: vip-net}]\nL7Settings:\n  shardVSSize: SMALL\n";
+
+/// An Ingress `shop/bad` with one rule: `host`, one path `path` of `path_type` to `service`'s
+/// `port` (YAML flow text).
+fn ingress(host: &str, path: &str, path_type: &str, service: &str, port: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: bad, namespace: shop}}\nspec:\n  rules:\n  \
+         - host: \"{host}\"\n    http: {{paths: [{{path: \"{path}\", pathType: {path_type}, backend: {{service: {{name: {service}, port: {port}}}}}}}]}}\n"
+    )
+}
+
+/// A TLS Ingress `shop/bad` for `tls.avi.internal` with Secret `secret`, and `secret_yaml`.
+fn tls_ingress(secret_yaml: &str) -> String {
+    format!(
+        "{secret_yaml}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: bad, namespace: shop}}\nspec:\n  \
+         tls: [{{hosts: [tls.avi.internal], secretName: cert}}]\n  rules:\n  - host: tls.avi.internal\n    \
+         http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: {{name: web, port: {{number: 80}}}}}}}}]}}\n"
+    )
+}
+
+pub struct Case {
+    pub name: &'static str,
+    pub manifest: String,
+    /// Substrings of stderr: the object, and what is wrong.
+    pub says: &'static [&'static str],
+    /// `ako plan` exits non-zero (the file cannot be read at all).
+    pub fails: bool,
+    /// The bad object still gets Avi objects (as AKO serves it: a pool without servers).
+    pub served: bool,
+    /// The API server refuses it (so `ako run` never sees it).
+    pub refused: bool,
+}
+
+fn case(name: &'static str, manifest: String, says: &'static [&'static str]) -> Case {
+    Case {
+        name,
+        manifest,
+        says,
+        fails: false,
+        served: false,
+        refused: false,
+    }
+}
+
+/// A case the API server refuses (`ako plan` leaves it out, naming the field).
+fn refused(name: &'static str, manifest: String, says: &'static [&'static str]) -> Case {
+    Case {
+        refused: true,
+        ..case(name, manifest, says)
+    }
+}
+
+/// A case AKO serves all the same, with the warning.
+fn served(name: &'static str, manifest: String, says: &'static [&'static str]) -> Case {
+    Case {
+        served: true,
+        ..case(name, manifest, says)
+    }
+}
+
+pub fn cases() -> Vec<Case> {
+    let port80 = "{number: 80}";
+    // 253 characters, the most a host may have: AKO's pool name for it is over 255.
+    let long_name = format!(
+        "{}.{}.{}.{}.avi.internal",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(48)
+    );
+    vec![
+        refused("invalid host", ingress("bad_host!.avi.internal", "/", "Prefix", "web", port80), &["Ingress shop/bad", "spec.rules[0].host", "RFC 1123"]),
+        refused("upper-case host", ingress("Shop.avi.internal", "/", "Prefix", "web", port80), &["Ingress shop/bad", "spec.rules[0].host"]),
+        refused("non-ASCII host", ingress("bücher.avi.internal", "/", "Prefix", "web", port80), &["Ingress shop/bad", "spec.rules[0].host"]),
+        refused("IP address as host", ingress("10.1.2.3", "/", "Prefix", "web", port80), &["Ingress shop/bad", "spec.rules[0].host", "not an IP address"]),
+        refused("host ending with a dot", ingress("shop.avi.internal.", "/", "Prefix", "web", port80), &["Ingress shop/bad", "spec.rules[0].host"]),
+        case("host outside the cloud's DNS domains", ingress("x.example.org", "/", "Prefix", "web", port80), &["Ingress shop/bad", "x.example.org", "not under any DNS sub-domain"]),
+        case("object name over the controller's limit", ingress(&long_name, "/", "Prefix", "web", port80), &["Ingress shop/bad", "over the limit of 255"]),
+        refused("path without a leading /", ingress("p.avi.internal", "api", "Prefix", "web", port80), &["Ingress shop/bad", "spec.rules[0].http.paths[0].path", "absolute path"]),
+        refused("path with //", ingress("p.avi.internal", "/a//b", "Prefix", "web", port80), &["Ingress shop/bad", "spec.rules[0].http.paths[0].path", "'//'"]),
+        refused("path ending in /..", ingress("p.avi.internal", "/a/..", "Exact", "web", port80), &["Ingress shop/bad", "spec.rules[0].http.paths[0].path"]),
+        refused("unknown pathType", ingress("p.avi.internal", "/", "Regex", "web", port80), &["Ingress shop/bad", "spec.rules[0].http.paths[0].pathType", "Unsupported value"]),
+        refused("no pathType", ingress("p.avi.internal", "/", "null", "web", port80), &["Ingress shop/bad", "spec.rules[0].http.paths[0].pathType", "Required"]),
+        served("unknown backend Service", ingress("u.avi.internal", "/", "Prefix", "nosuch", port80), &["Ingress shop/bad", "Service shop/nosuch", "does not exist"]),
+        served("backend port name the Service lacks", ingress("n.avi.internal", "/", "Prefix", "web", "{name: metrics}"), &["Ingress shop/bad", "no port named \"metrics\""]),
+        served("backend port number the Service lacks", ingress("n.avi.internal", "/", "Prefix", "web", "{number: 81}"), &["Ingress shop/bad", "no port 81"]),
+        refused("backend port 0", ingress("z.avi.internal", "/", "Prefix", "web", "{number: 0}"), &["Ingress shop/bad", "spec.rules[0].http.paths[0].backend", "port name or number is required"]),
+        refused("backend port 65536", ingress("z.avi.internal", "/", "Prefix", "web", "{number: 65536}"), &["Ingress shop/bad", "port.number", "between 1 and 65535"]),
+        refused("backend port name not a valid name", ingress("z.avi.internal", "/", "Prefix", "web", "{name: HTTP_PORT}"), &["Ingress shop/bad", "port.name"]),
+        case("TLS Secret missing", tls_ingress(""), &["Ingress shop/bad", "cert"]),
+        case(
+            // Opaque: the API server refuses a kubernetes.io/tls Secret without it.
+            "TLS Secret without tls.key",
+            tls_ingress("apiVersion: v1\nkind: Secret\nmetadata: {name: cert, namespace: shop}\ntype: Opaque\nstringData: {tls.crt: x}"),
+            &["Ingress shop/bad", "cert"],
+        ),
+        case(
+            "TLS Secret not PEM",
+            tls_ingress("apiVersion: v1\nkind: Secret\nmetadata: {name: cert, namespace: shop}\ntype: kubernetes.io/tls\nstringData: {tls.crt: not-pem, tls.key: not-pem}"),
+            &["Ingress shop/bad", "cert"],
+        ),
+        case(
+            "Ingress of another class",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad, namespace: shop}\nspec:\n  ingressClassName: nginx\n  rules: [{host: o.avi.internal, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n".into(),
+            &[],
+        ),
+        case(
+            "kind ako-rs does not read",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad, namespace: shop}\ndata: {a: b}\n".into(),
+            &["ConfigMap shop/bad is not translated by ako-rs"],
+        ),
+        Case {
+            name: "not YAML",
+            manifest: "kind: Ingress\nmetadata: {name: bad\n  : [\n".into(),
+            says: &["case.yaml", "not valid YAML"],
+            fails: true,
+            served: false,
+            refused: true,
+        },
+        Case {
+            name: "a Service with ports of the wrong type",
+            manifest: "apiVersion: v1\nkind: Service\nmetadata: {name: bad, namespace: shop}\nspec: {ports: 7}\n".into(),
+            says: &["case.yaml", "Service shop/bad is not a valid Service"],
+            fails: true,
+            served: false,
+            refused: true,
+        },
+    ]
+}
