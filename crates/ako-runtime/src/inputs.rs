@@ -7,9 +7,13 @@ use std::path::{Path, PathBuf};
 use ako_translate::{Settings, Snapshot, Values, load_manifests};
 use anyhow::{Context, bail};
 
-/// AKO's settings from a values.yaml; the error names the file and every bad key.
+/// AKO's settings from a values.yaml; the error names the file and every bad key. Keys AKO's
+/// chart does not have (a typo) are warned about, with the key meant when it is near.
 pub fn read_settings(values: &Path) -> anyhow::Result<Settings> {
     let text = std::fs::read_to_string(values).with_context(|| format!("cannot read {}", values.display()))?;
+    for unknown in ako_translate::unknown_keys::unknown_keys(&text) {
+        tracing::warn!("{}: {unknown}", values.display());
+    }
     let parsed = Values::from_yaml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", values.display()))?;
     Settings::from_values(&parsed).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();

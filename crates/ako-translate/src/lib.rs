@@ -34,6 +34,7 @@ pub mod small_set;
 pub mod snapshot;
 pub mod translate;
 pub mod units;
+pub mod unknown_keys;
 pub mod vsvip;
 
 pub use deps::Deps;

@@ -81,6 +81,8 @@ struct RoutesPlan {
 
 /// Run `ako plan`.
 pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
+    // Warnings (a values key AKO's chart does not have) go to stderr.
+    ako_runtime::logging::init("warn");
     let settings = read_settings(&args.values)?;
     let snapshot = read_inputs(&args.manifests, &settings)?;
     if args.controller.controller.is_some() {

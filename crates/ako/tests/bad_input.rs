@@ -13,14 +13,15 @@ use support::bad_inputs::{BASE, VALUES, cases};
 #[test]
 fn each_bad_input_is_named_and_the_rest_is_planned() {
     let dir = tempfile::tempdir().unwrap();
-    let values = dir.path().join("values.yaml");
-    std::fs::write(&values, VALUES).unwrap();
+
     let mut report = Vec::new();
     for (n, c) in cases().into_iter().enumerate() {
         let m = dir.path().join(format!("case-{n}"));
         std::fs::create_dir_all(&m).unwrap();
         std::fs::write(m.join("base.yaml"), BASE).unwrap();
         std::fs::write(m.join("case.yaml"), &c.manifest).unwrap();
+        let values = dir.path().join(format!("values-{n}.yaml"));
+        std::fs::write(&values, c.values.as_deref().unwrap_or(VALUES)).unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_ako"))
             .args(["plan", "--dns-domain", "avi.internal", "-o", "json", "--manifests"])
             .arg(&m)
@@ -35,7 +36,12 @@ fn each_bad_input_is_named_and_the_rest_is_planned() {
         }
         if c.fails {
             assert!(!out.status.success(), "{}: exit 0", c.name);
-            let said = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+            let said = stderr
+                .lines()
+                .skip_while(|l| !l.starts_with("error:"))
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
             report.push((c.name, said.to_owned()));
             continue;
         }
@@ -55,7 +61,8 @@ fn each_bad_input_is_named_and_the_rest_is_planned() {
         );
         let said = stderr
             .lines()
-            .find(|l| l.contains("bad") && !l.contains("as installed by AKO's chart"))
+            .find(|l| (l.contains("bad") || l.contains("WARN")) && !l.contains("as installed by AKO's chart"))
+            .map(|l| l.split_once(".yaml: ").map_or(l, |(_, rest)| rest))
             .unwrap_or("(no message: not ako-rs's Ingress)");
         report.push((c.name, said.to_owned()));
     }
@@ -63,5 +70,5 @@ fn each_bad_input_is_named_and_the_rest_is_planned() {
     for (name, said) in &report {
         println!("| {name} | {} |", said.replace('|', "\\|"));
     }
-    assert!(report.len() >= 25);
+    assert!(report.len() >= 34);
 }

@@ -49,6 +49,8 @@ pub struct Case {
     pub served: bool,
     /// The API server refuses it (so `ako run` never sees it).
     pub refused: bool,
+    /// The values.yaml instead of [`VALUES`] (a bad setting; the manifest is the good one).
+    pub values: Option<String>,
 }
 
 fn case(name: &'static str, manifest: String, says: &'static [&'static str]) -> Case {
@@ -59,6 +61,19 @@ fn case(name: &'static str, manifest: String, says: &'static [&'static str]) -> 
         fails: false,
         served: false,
         refused: false,
+        values: None,
+    }
+}
+
+/// A bad values.yaml: `AKOSettings` lines `settings` (indented), the rest as [`VALUES`]; `ako plan`
+/// fails naming the key, unless `fails` is false (a warning only).
+fn setting(name: &'static str, settings: &str, says: &'static [&'static str], fails: bool) -> Case {
+    Case {
+        fails,
+        values: Some(format!(
+            "AKOSettings:\n{settings}NetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n"
+        )),
+        ..case(name, String::new(), says)
     }
 }
 
@@ -129,6 +144,21 @@ pub fn cases() -> Vec<Case> {
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad, namespace: shop}\ndata: {a: b}\n".into(),
             &["ConfigMap shop/bad is not translated by ako-rs"],
         ),
+        setting("values key misspelt", "  clusterName: c1\n  clusterNam: c2\n", &["AKOSettings.clusterNam is not a key", "did you mean AKOSettings.clusterName?"], false),
+        setting("values section misspelt", "  clusterName: c1\nL7Setings: {shardVSSize: SMALL}\n", &["L7Setings is not a key", "did you mean L7Settings?"], false),
+        setting("clusterName missing", "  cniPlugin: calico\n", &["AKOSettings.clusterName", "is required"], true),
+        setting("shardVSSize not a size", "  clusterName: c1\nL7Settings: {shardVSSize: HUGE}\n", &["L7Settings.shardVSSize", "\"HUGE\" is not one of"], true),
+        setting("serviceType unknown", "  clusterName: c1\nL7Settings: {serviceType: Bogus}\n", &["L7Settings.serviceType", "\"Bogus\" is not one of"], true),
+        setting("fullSyncFrequency not a number", "  clusterName: c1\n  fullSyncFrequency: soon\n", &["AKOSettings.fullSyncFrequency", "number of seconds"], true),
+        setting("logLevel unknown", "  clusterName: c1\n  logLevel: LOUD\n", &["AKOSettings.logLevel", "\"LOUD\" is not one of"], true),
+        setting("boolean not a boolean", "  clusterName: c1\n  enableEVH: maybe\n", &["AKOSettings.enableEVH", "true or false"], true),
+        Case {
+            name: "vipNetworkList not a list",
+            values: Some("AKOSettings:\n  clusterName: c1\nNetworkSettings:\n  vipNetworkList: vip-net\n".into()),
+            says: &["line 4", "expected sequence"],
+            fails: true,
+            ..case("", String::new(), &[])
+        },
         Case {
             name: "not YAML",
             manifest: "kind: Ingress\nmetadata: {name: bad\n  : [\n".into(),
@@ -136,6 +166,7 @@ pub fn cases() -> Vec<Case> {
             fails: true,
             served: false,
             refused: true,
+            values: None,
         },
         Case {
             name: "a Service with ports of the wrong type",
@@ -144,6 +175,7 @@ pub fn cases() -> Vec<Case> {
             fails: true,
             served: false,
             refused: true,
+            values: None,
         },
     ]
 }
