@@ -91,6 +91,14 @@ impl Default for ElectionOptions {
 }
 
 impl ElectionOptions {
+    /// The durations nest (retry period < renew deadline < lease duration), when electing.
+    pub fn validate(&self) -> Result<(), String> {
+        match self.settings(Some("-"), "-") {
+            Some(lease) => lease.validate(),
+            None => Ok(()),
+        }
+    }
+
     /// The lease in `namespace` held as `identity`; `None` without a namespace or when off.
     fn settings(&self, namespace: Option<&str>, identity: &str) -> Option<LeaseSettings> {
         let namespace = namespace.filter(|_| self.enabled)?;
@@ -375,4 +383,27 @@ async fn kube_client(path: Option<&Path>, identity: &str) -> anyhow::Result<kube
         config.headers.push((USER_AGENT, value));
     }
     kube::Client::try_from(config).context("cannot build the Kubernetes client")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_durations_must_nest_when_electing() {
+        let ok = ElectionOptions::default();
+        assert_eq!(ok.validate(), Ok(()));
+        let bad = ElectionOptions {
+            renew_deadline: Duration::from_secs(20),
+            ..ElectionOptions::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("renew deadline"));
+        let off = ElectionOptions { enabled: false, ..bad };
+        assert_eq!(off.validate(), Ok(()));
+        let retry = ElectionOptions {
+            retry_period: Duration::from_secs(10),
+            ..ElectionOptions::default()
+        };
+        assert!(retry.validate().unwrap_err().contains("retry period"));
+    }
 }

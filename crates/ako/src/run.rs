@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ako_runtime::leader::LeaseSettings;
 use ako_runtime::{ElectionOptions, RunOptions};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
@@ -73,16 +72,9 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
         renew_deadline: Duration::from_secs(args.lease_renew_deadline_seconds),
         retry_period: Duration::from_secs(args.lease_retry_period_seconds),
     };
-    if election.enabled {
-        LeaseSettings {
-            lease_duration: election.lease_duration,
-            renew_deadline: election.renew_deadline,
-            retry_period: election.retry_period,
-            ..LeaseSettings::new("", "")
-        }
+    election
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid lease durations: {e}"))?;
-    }
     let options = RunOptions {
         kubeconfig: args.kubeconfig,
         values: args.values,
