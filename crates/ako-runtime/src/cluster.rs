@@ -139,6 +139,22 @@ impl ApiServer {
     }
 }
 
+/// Merge patches under ako-rs's field manager.
+fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
+    }
+}
+
+/// A write's outcome: an object that is gone (404) needs nothing written.
+fn gone_is_ok<T>(result: Result<T, kube::Error>) -> Result<(), ClusterError> {
+    match result {
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        other => other.map(drop).map_err(ClusterError::from),
+    }
+}
+
 /// The API resource of `kind`, and whether it is namespaced.
 fn api_resource(kind: Kind) -> (ApiResource, bool) {
     struct R(Option<(ApiResource, bool)>);
@@ -207,10 +223,7 @@ impl Cluster for ApiServer {
     async fn patch_status(&self, object: &ObjRef, entries: Option<&BTreeSet<LbEntry>>) -> Result<(), ClusterError> {
         self.may_write()?;
         let body = status_patch(entries);
-        let params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.to_owned()),
-            ..PatchParams::default()
-        };
+        let params = patch_params();
         let (ns, name) = (object.namespace(), object.name());
         let result = match object.kind {
             Kind::Ingress => Api::<Ingress>::namespaced(self.client.clone(), ns)
@@ -228,25 +241,16 @@ impl Cluster for ApiServer {
                 });
             }
         };
-        match result {
-            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-            other => other.map_err(ClusterError::from),
-        }
+        gone_is_ok(result)
     }
 
     async fn patch_rule_status(&self, object: &ObjRef, status: &str, error: &str) -> Result<(), ClusterError> {
         self.may_write()?;
         let (resource, _) = api_resource(object.kind);
         let api = Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource);
-        let params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.to_owned()),
-            ..PatchParams::default()
-        };
+        let params = patch_params();
         let body = rule_status_patch(status, error);
-        match api.patch_status(object.name(), &params, &Patch::Merge(&body)).await {
-            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-            other => other.map(drop).map_err(ClusterError::from),
-        }
+        gone_is_ok(api.patch_status(object.name(), &params, &Patch::Merge(&body)).await)
     }
 
     async fn publish(&self, regarding: &ObjectReference, note: &Note) -> Result<(), ClusterError> {
@@ -274,16 +278,10 @@ impl Cluster for ApiServer {
         self.may_write()?;
         let (resource, _) = api_resource(object.kind);
         let api = Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource);
-        let params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.to_owned()),
-            ..PatchParams::default()
-        };
+        let params = patch_params();
         // A merge patch with `null` removes an annotation.
         let body = json!({"metadata": {"annotations": annotations}});
-        match api.patch(object.name(), &params, &Patch::Merge(&body)).await {
-            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-            other => other.map(drop).map_err(ClusterError::from),
-        }
+        gone_is_ok(api.patch(object.name(), &params, &Patch::Merge(&body)).await)
     }
 
     async fn annotate_statefulset(
@@ -294,18 +292,13 @@ impl Cluster for ApiServer {
         value: Option<&str>,
     ) -> Result<(), ClusterError> {
         self.may_write()?;
-        let params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.to_owned()),
-            ..PatchParams::default()
-        };
+        let params = patch_params();
         // A merge patch with `null` removes the annotation.
         let body = json!({"metadata": {"annotations": {key: value}}});
-        match Api::<StatefulSet>::namespaced(self.client.clone(), namespace)
-            .patch(name, &params, &Patch::Merge(&body))
-            .await
-        {
-            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-            other => other.map(drop).map_err(ClusterError::from),
-        }
+        gone_is_ok(
+            Api::<StatefulSet>::namespaced(self.client.clone(), namespace)
+                .patch(name, &params, &Patch::Merge(&body))
+                .await,
+        )
     }
 }

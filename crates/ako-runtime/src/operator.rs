@@ -378,8 +378,7 @@ async fn kube_client(path: Option<&Path>, identity: &str) -> anyhow::Result<kube
             .await
             .context("no in-cluster config or kubeconfig")?,
     };
-    let agent = format!("ako-rs/{} ({identity})", env!("CARGO_PKG_VERSION"));
-    if let Ok(value) = HeaderValue::from_str(&agent) {
+    if let Ok(value) = HeaderValue::from_str(&avi_client::user_agent(Some(identity))) {
         config.headers.push((USER_AGENT, value));
     }
     kube::Client::try_from(config).context("cannot build the Kubernetes client")

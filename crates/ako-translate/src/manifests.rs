@@ -118,15 +118,22 @@ fn add_object(snapshot: &mut Snapshot, doc: Value, notes: &mut Vec<String>) -> R
             .and_then(Value::as_str)
             .unwrap_or("<no name>")
     );
-    match kind_of(&doc) {
-        None => notes.push(format!("{id} is not translated by ako-rs")),
-        Some(Kind::Ingress) if !crate::admission::ingress(&doc).is_empty() => notes.push(format!(
+    let Some(kind) = kind_of(&doc) else {
+        notes.push(format!("{id} is not translated by ako-rs"));
+        return Ok(());
+    };
+    let refusals = match kind {
+        Kind::Ingress => crate::admission::ingress(&doc),
+        _ => Vec::new(),
+    };
+    if !refusals.is_empty() {
+        notes.push(format!(
             "{id} would be refused by the Kubernetes API server, so it is left out: {}",
-            crate::admission::ingress(&doc).join("; ")
-        )),
-        Some(kind) => insert_value(snapshot, kind, doc).map_err(|e| format!("{id} is not a valid {kind}: {e}"))?,
+            refusals.join("; ")
+        ));
+        return Ok(());
     }
-    Ok(())
+    insert_value(snapshot, kind, doc).map_err(|e| format!("{id} is not a valid {kind}: {e}"))
 }
 
 /// Add one object of `kind`, as JSON, to `snapshot`.

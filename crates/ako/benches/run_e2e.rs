@@ -40,7 +40,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use kube::Api;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{AkoRun, USER, eventually_every, scoped_namespace};
+use support::{AkoRun, eventually_every, scoped_namespace};
 
 const PASSWORD: &str = "Bench-Run-Pw1";
 const CLUSTER: &str = "bench";
@@ -144,27 +144,15 @@ fn servers(pool: &Value) -> Vec<String> {
 /// `ako run` named `name` (warnings only: logging every pass would be part of what is
 /// measured); with `elect`, a replica electing a leader on a Lease in namespace `ns`.
 fn start_ako(dir: &Path, sim: &Avisim, ns: &str, name: &str, elect: bool) -> AkoRun {
-    let values = dir.join("values.yaml");
     // AKO_BENCH_SHARD: shardVSSize (SMALL: every Ingress in one parent VS, the worst case for
     // a change; LARGE: AKO's default, 8 parent VSes).
     let shard = std::env::var("AKO_BENCH_SHARD").unwrap_or_else(|_| "SMALL".to_owned());
     let text = support::values_yaml(CLUSTER, ns).replace("shardVSSize: SMALL", &format!("shardVSSize: {shard}"));
-    std::fs::write(&values, text).unwrap();
-    let ca = dir.join("ca.pem");
-    std::fs::write(&ca, sim.ca_pem()).unwrap();
-    AkoRun::start(dir, name, |cmd| {
+    AkoRun::with_yaml(dir, name, &text, &sim.url(), &sim.ca_pem(), PASSWORD, |cmd| {
         if elect {
             cmd.env("POD_NAMESPACE", ns).env("POD_NAME", name);
         }
-        cmd.arg("--values")
-            .arg(&values)
-            .arg("--controller")
-            .arg(sim.url())
-            .arg("--ca-file")
-            .arg(&ca)
-            .env("AKO_CONTROLLER_USERNAME", USER)
-            .env("AKO_CONTROLLER_PASSWORD", PASSWORD)
-            .env("RUST_LOG", "warn");
+        cmd.env("RUST_LOG", "warn");
     })
 }
 
@@ -202,10 +190,9 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     let followers = env_usize("AKO_BENCH_FOLLOWERS", 0);
     let ako = start_ako(dir.path(), &sim, ns.name(), "ako", followers > 0);
     let pid = ako.pid();
-    let port_file = dir.path().join("ako.port");
     let every = Duration::from_millis(20);
     let port: u16 = eventually_every("the admin port", timeout, every, &ako, || async {
-        support::read_port(&port_file)
+        support::read_port(ako.port_file())
     })
     .await;
     eventually_every("/readyz 200", timeout, every, &ako, || async {

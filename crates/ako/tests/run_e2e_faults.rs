@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use avi_client::Query;
 use avisim::{Fault, FaultAction};
-use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Patch, PatchParams};
@@ -107,13 +106,7 @@ impl World {
 async fn controller_faults_degrade_then_converge_without_a_restart_or_a_loss() {
     let (sim, avi) = support::avisim(PASSWORD).await;
     let ns = scoped_namespace("run-faults").await;
-    support::create::<Service>(
-        &ns,
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-            "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}}),
-    )
-    .await;
-    support::create::<EndpointSlice>(&ns, support::slice("web-1", "web", &["10.9.0.1"])).await;
+    support::web_backend(&ns, &["10.9.0.1"]).await;
     let dir = tempfile::tempdir().unwrap();
     let ako = AkoRun::with_values(
         dir.path(),

@@ -56,6 +56,11 @@ fn audited() -> &'static Audited {
     })
 }
 
+/// The replica (`POD_NAME`) a `User-Agent` of ako-rs names: `ako-rs/<version> (<replica>)`.
+fn replica_of(agent: &str) -> Option<&str> {
+    agent.strip_prefix("ako-rs/")?.split_once(" (")?.1.strip_suffix(')')
+}
+
 /// A Kubernetes write the API server accepted, as its audit log has it.
 #[derive(Debug)]
 struct K8sWrite {
@@ -74,7 +79,7 @@ fn k8s_writes(namespace: &str) -> Vec<K8sWrite> {
         .filter(|e| e["responseStatus"]["code"].as_u64().is_some_and(|c| c < 400))
         .filter_map(|e| {
             let agent = e["userAgent"].as_str()?;
-            let replica = agent.strip_prefix("ako-rs/")?.split_once(" (")?.1.strip_suffix(')')?;
+            let replica = replica_of(agent)?;
             Some(K8sWrite {
                 replica: replica.to_owned(),
                 resource: e["objectRef"]["resource"].as_str()?.to_owned(),
@@ -127,23 +132,18 @@ impl World {
     /// Replica `name` (its `POD_NAME`) of `ako run`, its lease in this namespace; `more`
     /// arguments.
     fn replica_with(&self, name: &str, more: &[&str]) -> AkoRun {
-        let values = self.dir.path().join("values.yaml");
-        std::fs::write(&values, support::values_yaml(CLUSTER, &self.ns)).unwrap();
-        let ca = self.dir.path().join("ca.pem");
-        std::fs::write(&ca, self.sim.ca_pem()).unwrap();
-        AkoRun::start_on(audited().env.kubeconfig(), self.dir.path(), name, |cmd| {
-            cmd.arg("--values")
-                .arg(&values)
-                .arg("--controller")
-                .arg(self.sim.url())
-                .arg("--ca-file")
-                .arg(&ca)
-                .env("AKO_CONTROLLER_USERNAME", support::USER)
-                .env("AKO_CONTROLLER_PASSWORD", PASSWORD)
-                .env("POD_NAMESPACE", &self.ns)
-                .env("POD_NAME", name)
-                .args(more);
-        })
+        AkoRun::with_yaml_on(
+            audited().env.kubeconfig(),
+            self.dir.path(),
+            name,
+            &support::values_yaml(CLUSTER, &self.ns),
+            &self.sim.url(),
+            &self.sim.ca_pem(),
+            PASSWORD,
+            |cmd| {
+                cmd.env("POD_NAMESPACE", &self.ns).env("POD_NAME", name).args(more);
+            },
+        )
     }
 
     /// Replica `name` with the default arguments.
@@ -236,14 +236,7 @@ impl World {
         self.sim
             .writes_by_client()
             .into_iter()
-            .map(|(agent, n)| {
-                let name = agent
-                    .strip_prefix("ako-rs/")
-                    .and_then(|a| a.split_once(" ("))
-                    .and_then(|(_, r)| r.strip_suffix(')'))
-                    .map(str::to_owned);
-                (name, n)
-            })
+            .map(|(agent, n)| (replica_of(&agent).map(str::to_owned), n))
             .collect()
     }
 }

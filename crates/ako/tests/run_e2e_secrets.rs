@@ -8,8 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Secret, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Patch, PatchParams, PostParams};
@@ -75,13 +74,7 @@ async fn no_password_token_key_or_secret_data_in_logs_events_status_or_metrics()
     let opaque: Secret =
         serde_json::from_value(json!({"metadata": {"name": "unrelated"}, "stringData": {"value": OPAQUE}})).unwrap();
     secrets.create(&PostParams::default(), &opaque).await.unwrap();
-    support::create::<Service>(
-        &ns,
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-            "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}}),
-    )
-    .await;
-    support::create::<EndpointSlice>(&ns, support::slice("web-1", "web", &["10.1.0.1"])).await;
+    support::web_backend(&ns, &["10.1.0.1"]).await;
     support::create::<Ingress>(
         &ns,
         json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
@@ -92,20 +85,11 @@ async fn no_password_token_key_or_secret_data_in_logs_events_status_or_metrics()
     .await;
 
     let dir = tempfile::tempdir().unwrap();
-    let values = dir.path().join("values.yaml");
-    std::fs::write(&values, support::values_yaml("secrets", ns.name())).unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, sim.ca_pem()).unwrap();
+    let values = support::values_yaml("secrets", ns.name());
     let start = |name: &str| {
-        AkoRun::start(dir.path(), name, |cmd| {
-            cmd.arg("--values")
-                .arg(&values)
-                .arg("--controller")
-                .arg(sim.url())
-                .arg("--ca-file")
-                .arg(&ca)
-                // Credentials from the Secret only; every line of every crate logged.
-                .env_remove("AKO_CONTROLLER_USERNAME")
+        AkoRun::with_yaml(dir.path(), name, &values, &sim.url(), &sim.ca_pem(), PASSWORD, |cmd| {
+            // Credentials from the Secret only; every line of every crate logged.
+            cmd.env_remove("AKO_CONTROLLER_USERNAME")
                 .env_remove("AKO_CONTROLLER_PASSWORD")
                 .env("POD_NAMESPACE", ns.name())
                 .env("POD_NAME", name)

@@ -33,3 +33,4 @@ pub use query::{DEFAULT_PAGE_SIZE, Query};
 pub use reqwest::Method;
 pub use retry::backoff;
 pub use tenant::Tenant;
+pub use transport::user_agent;

@@ -12,8 +12,9 @@ use crate::error::Error;
 /// Trust: system roots by default; only the configured CA bundle when `ca_pem` is set; else
 /// the certificate's fingerprint when a `pin` is set (trust on first use); no verification at
 /// all only when `insecure` is explicitly set.
-/// `ako-rs/<version>`, with ` (<instance>)` when the client says who it is.
-fn user_agent(instance: Option<&str>) -> String {
+/// `ako-rs/<version>`, with ` (<instance>)` when the client says who it is: the `User-Agent` of
+/// every request ako-rs makes (the operator's Kubernetes client uses it too).
+pub fn user_agent(instance: Option<&str>) -> String {
     let base = concat!("ako-rs/", env!("CARGO_PKG_VERSION"));
     match instance {
         Some(i) => format!("{base} ({i})"),

@@ -146,6 +146,20 @@ where
         .expect("create")
 }
 
+/// The backend the e2e tests' Ingresses use: Service `web` (port 80 → 8080) and its
+/// EndpointSlice `web-1` with `ips`, in the test's namespace.
+pub async fn web_backend(ns: &ako_testenv::TestNamespace, ips: &[&str]) {
+    use k8s_openapi::api::core::v1::Service;
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    create::<Service>(
+        ns,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}}),
+    )
+    .await;
+    create::<EndpointSlice>(ns, slice("web-1", "web", ips)).await;
+}
+
 /// AKO values for cluster `cluster`, serving only the namespace `scoped_namespace` made. Static
 /// routes are off: Nodes are cluster-wide in the shared testenv, and a test about something else
 /// must not write routes for the Nodes another test creates (the routes tests turn them on).
@@ -236,11 +250,27 @@ impl AkoRun {
         password: &str,
         more: impl FnOnce(&mut std::process::Command),
     ) -> AkoRun {
+        let kubeconfig = ako_testenv::testenv().kubeconfig();
+        AkoRun::with_yaml_on(kubeconfig, dir, name, values_text, controller, ca_pem, password, more)
+    }
+
+    /// [`AkoRun::with_yaml`] against the API server of `kubeconfig`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_yaml_on(
+        kubeconfig: &Path,
+        dir: &Path,
+        name: &str,
+        values_text: &str,
+        controller: &str,
+        ca_pem: &str,
+        password: &str,
+        more: impl FnOnce(&mut std::process::Command),
+    ) -> AkoRun {
         let values = dir.join(format!("{name}-values.yaml"));
         std::fs::write(&values, values_text).unwrap();
         let ca = dir.join(format!("{name}-ca.pem"));
         std::fs::write(&ca, ca_pem).unwrap();
-        AkoRun::start(dir, name, |cmd| {
+        AkoRun::start_on(kubeconfig, dir, name, |cmd| {
             cmd.arg("--values")
                 .arg(&values)
                 .arg("--controller")
