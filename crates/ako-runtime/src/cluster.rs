@@ -246,8 +246,12 @@ impl Cluster for ApiServer {
 
     async fn patch_rule_status(&self, object: &ObjRef, status: &str, error: &str) -> Result<(), ClusterError> {
         self.may_write()?;
-        let (resource, _) = api_resource(object.kind);
-        let api = Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource);
+        let (resource, namespaced) = api_resource(object.kind);
+        let api = if namespaced {
+            Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource)
+        } else {
+            Api::<DynamicObject>::all_with(self.client.clone(), &resource)
+        };
         let params = patch_params();
         let body = rule_status_patch(status, error);
         gone_is_ok(api.patch_status(object.name(), &params, &Patch::Merge(&body)).await)

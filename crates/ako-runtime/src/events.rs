@@ -5,7 +5,8 @@
 //! * `Warning SyncFailed`: a model the object feeds failed on the controller (the controller's
 //!   message); a model is attributed to its objects through the status intents;
 //! * `Normal Synced`: every model of the object is on the controller and its VIP has an address;
-//! * `Warning Rejected` / `Normal Accepted`: the verdict on a HostRule or HTTPRule.
+//! * `Warning Rejected` / `Normal Accepted`: the verdict on a HostRule, HTTPRule or
+//!   AviInfraSetting.
 //!
 //! An Event is sent only when an object's `(type, reason, message)` changes from what was last
 //! sent for it, not on every pass. Objects the pass cannot judge (the sync stopped without a
@@ -19,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ako_sync::Summary;
 use ako_translate::kinds::{InputKind, KindVisitor, with_kind};
 use ako_translate::rules::Verdict;
-use ako_translate::{ModelKey, ObjRef, Snapshot, StatusIntent, Translation};
+use ako_translate::{Kind, ModelKey, ObjRef, Snapshot, StatusIntent, Translation};
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::events::EventType;
 
@@ -63,14 +64,18 @@ pub fn desired(
 ) -> BTreeMap<ObjRef, Option<Note>> {
     let mut out = BTreeMap::new();
 
-    // HostRules and HTTPRules: their verdict.
+    // HostRules, HTTPRules and AviInfraSettings: their verdict.
     for (r, verdict) in rules.verdicts {
+        let applied = match r.kind {
+            Kind::AviInfraSetting => "places the Ingresses and Services that name it",
+            _ => "applied to the objects of its hosts",
+        };
         let note = match verdict {
             Verdict::Accepted => Some(match rules.notes.get(r) {
                 None => Note {
                     type_: EventType::Normal,
                     reason: "Accepted",
-                    message: format!("{} accepted: applied to the objects of its hosts", r.kind),
+                    message: format!("{} accepted: {applied}", r.kind),
                 },
                 Some(n) => Note {
                     type_: EventType::Warning,

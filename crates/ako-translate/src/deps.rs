@@ -8,6 +8,7 @@
 //! |-----------------------|------------------------------------------------------------------------|
 //! | a root itself         | its units before and after; the units reading it; under Strict, those of every root sharing a host with it, transitively |
 //! | [`Touch::Readers`]    | the units of the roots naming it (a Secret), and the hosts of the rules reading it |
+//! | [`Touch::ReadersMove`] | the roots naming it, as if they changed themselves (an AviInfraSetting) |
 //! | [`Touch::PartOf`]     | as a change of the owner's input, the owner before and after (an EndpointSlice of its Service) |
 //! | [`Touch::InputOf`]    | as a change of each object's input (a Pod: the Services of its namespace) |
 //! | [`Touch::RootsIn`]    | every root of the namespace, as if it changed itself, and what its rules touch (a Namespace) |
@@ -171,6 +172,19 @@ impl Deps {
                     for p in self.patterns.get(&rule).into_iter().flatten() {
                         self.pattern_units(ctx, p, out);
                     }
+                }
+            }
+            Touch::ReadersMove => {
+                let mut roots: Vec<ObjRef> = self
+                    .readers
+                    .get(&Dep::Object(me.clone()))
+                    .into_iter()
+                    .flat_map(SmallSet::iter)
+                    .cloned()
+                    .collect();
+                roots.sort();
+                for r in &roots {
+                    self.root_changed(ctx, r, out);
                 }
             }
             Touch::PartOf(owner) => {

@@ -189,9 +189,6 @@ fn class_decision(snap: &Snapshot, ing: &Ingress) -> Class {
                 "IngressClass {class:?} does not exist: create it (spec.controller {AVI_INGRESS_CONTROLLER}) or fix spec.ingressClassName"
             )),
             Some(c) if !is_ours(c) => Class::NotOurs,
-            Some(c) if c.spec.as_ref().and_then(|s| s.parameters.as_ref()).is_some() => Class::Problem(format!(
-                "IngressClass {class:?} has spec.parameters (AviInfraSetting), which ako-rs does not support yet"
-            )),
             Some(_) => Class::Ours,
         },
     }

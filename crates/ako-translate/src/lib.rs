@@ -12,6 +12,7 @@ pub mod crds;
 pub mod deps;
 pub mod desired;
 pub mod fqdn;
+pub mod infra;
 pub mod ingress;
 pub mod key;
 pub mod kinds;

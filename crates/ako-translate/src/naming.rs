@@ -2,8 +2,11 @@
 //! so ako-rs adopts what Go AKO created instead of re-creating it. A name over 255 characters
 //! is an error, never truncated.
 //!
-//! `infra` is the AviInfraSetting name, present only when one is attached through the
-//! IngressClass and is not namespace-scoped.
+//! A [`Namer`] made [`for_infra`](Namer::for_infra) puts the AviInfraSetting's name into the
+//! names of L7 objects (`<cluster>--<infra>-…`); L4 names never carry it.
+
+/// How the name of a DEDICATED-mode VS ends.
+pub const DEDICATED_SUFFIX: &str = "-L7-dedicated";
 
 /// The controller's limit on object names.
 pub const MAX_NAME_LEN: usize = 255;
@@ -22,6 +25,9 @@ pub struct NameTooLong {
 #[derive(Clone, Debug)]
 pub struct Namer {
     cluster: String,
+    /// The AviInfraSetting name L7 names carry, when the objects are placed with a setting that
+    /// is not namespace-scoped.
+    infra: Option<String>,
 }
 
 impl Namer {
@@ -29,7 +35,23 @@ impl Namer {
     pub fn new(cluster: impl Into<String>) -> Self {
         Namer {
             cluster: cluster.into(),
+            infra: None,
         }
+    }
+
+    /// Names for the L7 objects placed with the AviInfraSetting `infra` (none: the global
+    /// placement, or a namespace-scoped setting).
+    pub fn for_infra(&self, infra: Option<&str>) -> Self {
+        Namer {
+            cluster: self.cluster.clone(),
+            infra: infra.map(str::to_owned),
+        }
+    }
+
+    /// The AviInfraSetting name these names carry (the `InfrasettingName` marker of the objects
+    /// named with it).
+    pub fn infra(&self) -> Option<&str> {
+        self.infra.as_deref()
     }
 
     /// `created_by` on every object AKO owns: `ako-<cluster>`.
@@ -42,8 +64,8 @@ impl Namer {
         format!("{}--", self.cluster)
     }
 
-    fn with_infra(&self, infra: Option<&str>) -> String {
-        match infra {
+    fn with_infra(&self) -> String {
+        match &self.infra {
             Some(i) => format!("{}{i}-", self.prefix()),
             None => self.prefix(),
         }
@@ -51,75 +73,46 @@ impl Namer {
 
     /// Shared L7 parent VS (also its VsVip, PoolGroup, DataScript set and redirect policy):
     /// `<cluster>--Shared-L7-[<infra>-]<n>`.
-    pub fn shared_vs(&self, shard: u32, infra: Option<&str>) -> Result<String, NameTooLong> {
-        let infra = infra.map(|i| format!("{i}-")).unwrap_or_default();
+    pub fn shared_vs(&self, shard: u32) -> Result<String, NameTooLong> {
+        let infra = self.infra.as_ref().map(|i| format!("{i}-")).unwrap_or_default();
         checked(format!("{}Shared-L7-{infra}{shard}", self.prefix()))
     }
 
     /// DEDICATED-mode VS: `<cluster>--[<infra>-]<host>-L7-dedicated`.
-    pub fn dedicated_vs(&self, host: &str, infra: Option<&str>) -> Result<String, NameTooLong> {
-        checked(format!("{}{host}-L7-dedicated", self.with_infra(infra)))
+    pub fn dedicated_vs(&self, host: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{host}{DEDICATED_SUFFIX}", self.with_infra()))
     }
 
     /// Pool of an insecure host/path on the shared VS: `<cluster>--[<infra>-]<host><path_>-<ns>-<ing>`.
-    pub fn l7_pool(
-        &self,
-        host: &str,
-        path: &str,
-        ns: &str,
-        ingress: &str,
-        infra: Option<&str>,
-    ) -> Result<String, NameTooLong> {
-        checked(format!(
-            "{}{host}{}-{ns}-{ingress}",
-            self.with_infra(infra),
-            path_part(path)
-        ))
+    pub fn l7_pool(&self, host: &str, path: &str, ns: &str, ingress: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{host}{}-{ns}-{ingress}", self.with_infra(), path_part(path)))
     }
 
     /// SNI child VS (and its SSLKeyAndCertificate): `<cluster>--[<infra>-]<host>`.
-    pub fn sni_child(&self, host: &str, infra: Option<&str>) -> Result<String, NameTooLong> {
-        checked(format!("{}{host}", self.with_infra(infra)))
+    pub fn sni_child(&self, host: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{host}", self.with_infra()))
     }
 
     /// SNI pool group: `<cluster>--[<infra>-]<ns>-<host><path_>-<ing>`.
-    pub fn sni_pool_group(
-        &self,
-        ns: &str,
-        host: &str,
-        path: &str,
-        ingress: &str,
-        infra: Option<&str>,
-    ) -> Result<String, NameTooLong> {
-        checked(format!(
-            "{}{ns}-{host}{}-{ingress}",
-            self.with_infra(infra),
-            path_part(path)
-        ))
+    pub fn sni_pool_group(&self, ns: &str, host: &str, path: &str, ingress: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{ns}-{host}{}-{ingress}", self.with_infra(), path_part(path)))
     }
 
     /// SNI pool: the same as its pool group for Ingresses.
-    pub fn sni_pool(
-        &self,
-        ns: &str,
-        host: &str,
-        path: &str,
-        ingress: &str,
-        infra: Option<&str>,
-    ) -> Result<String, NameTooLong> {
-        self.sni_pool_group(ns, host, path, ingress, infra)
+    pub fn sni_pool(&self, ns: &str, host: &str, path: &str, ingress: &str) -> Result<String, NameTooLong> {
+        self.sni_pool_group(ns, host, path, ingress)
     }
 
     /// HTTP policy set switching paths on an SNI child: `<cluster>--[<infra>-]<ns>-<host>`.
-    pub fn sni_http_policy_set(&self, ns: &str, host: &str, infra: Option<&str>) -> Result<String, NameTooLong> {
-        checked(format!("{}{ns}-{host}", self.with_infra(infra)))
+    pub fn sni_http_policy_set(&self, ns: &str, host: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{ns}-{host}", self.with_infra()))
     }
 
     /// SSLKeyAndCertificate of a TLS host: `<cluster>--[<infra>-]<host>`, with `-alt` appended when
     /// the Secret's name ends in `-alt` (AKO's naming of alternate certificates).
-    pub fn tls_key_cert(&self, host: &str, secret: &str, infra: Option<&str>) -> Result<String, NameTooLong> {
+    pub fn tls_key_cert(&self, host: &str, secret: &str) -> Result<String, NameTooLong> {
         let alt = if secret.ends_with("-alt") { "-alt" } else { "" };
-        checked(format!("{}{host}{alt}", self.with_infra(infra)))
+        checked(format!("{}{host}{alt}", self.with_infra()))
     }
 
     /// Check a name built elsewhere against the controller's length limit.
@@ -221,23 +214,26 @@ mod tests {
     fn names_match_akos_table() {
         let n = Namer::new("cluster");
         assert_eq!(n.ako_user(), "ako-cluster");
-        assert_eq!(n.shared_vs(0, None).unwrap(), "cluster--Shared-L7-0");
-        assert_eq!(n.shared_vs(3, Some("infra1")).unwrap(), "cluster--Shared-L7-infra1-3");
+        assert_eq!(n.shared_vs(0).unwrap(), "cluster--Shared-L7-0");
         assert_eq!(
-            n.dedicated_vs("foo.com", None).unwrap(),
-            "cluster--foo.com-L7-dedicated"
+            n.for_infra(Some("infra1")).shared_vs(3).unwrap(),
+            "cluster--Shared-L7-infra1-3"
         );
+        assert_eq!(n.dedicated_vs("foo.com").unwrap(), "cluster--foo.com-L7-dedicated");
         assert_eq!(
-            n.l7_pool("foo.com", "/foo/bar", "default", "ing", None).unwrap(),
+            n.l7_pool("foo.com", "/foo/bar", "default", "ing").unwrap(),
             "cluster--foo.com_foo_bar-default-ing"
         );
-        assert_eq!(n.sni_child("foo.com", Some("i")).unwrap(), "cluster--i-foo.com");
         assert_eq!(
-            n.sni_pool_group("default", "foo.com", "/", "ing", None).unwrap(),
+            n.for_infra(Some("i")).sni_child("foo.com").unwrap(),
+            "cluster--i-foo.com"
+        );
+        assert_eq!(
+            n.sni_pool_group("default", "foo.com", "/", "ing").unwrap(),
             "cluster--default-foo.com_-ing"
         );
         assert_eq!(
-            n.sni_http_policy_set("default", "foo.com", None).unwrap(),
+            n.sni_http_policy_set("default", "foo.com").unwrap(),
             "cluster--default-foo.com"
         );
         assert_eq!(n.l4_vs("red-ns", "testsvc").unwrap(), "cluster--red-ns-testsvc");
@@ -257,10 +253,10 @@ mod tests {
     fn long_names_are_errors_not_truncations() {
         let n = Namer::new("c");
         let host = format!("{}.example.com", "a".repeat(250));
-        let err = n.sni_child(&host, None).unwrap_err();
+        let err = n.sni_child(&host).unwrap_err();
         assert_eq!(err.len, 3 + host.len());
         assert!(err.to_string().contains("over the limit of 255"));
-        assert!(n.sni_child(&"a".repeat(252), None).is_ok(), "exactly 255 is allowed");
+        assert!(n.sni_child(&"a".repeat(252)).is_ok(), "exactly 255 is allowed");
     }
 
     proptest! {

@@ -4,7 +4,7 @@
 use crate::ingress::rule_hosts;
 use crate::key::{Kind, ModelKey};
 use crate::l4::shared_vip_key;
-use crate::l7::model_of;
+use crate::l7::place_of;
 use crate::model::{CloudFacts, Failure};
 use crate::namespaces::tenant_of;
 use crate::naming::Namer;
@@ -36,9 +36,10 @@ pub fn models_of_failure(
         Kind::Ingress if !ns.is_empty() => {
             let ing = snap.ingresses.get(&f.object.key)?;
             let tenant = tenant_of(snap, settings, ns);
+            let place = place_of(snap, settings, cloud, ns, ing);
             rule_hosts(ns, name, ing, cloud)
                 .iter()
-                .map(|h| model_of(&namer, settings, &tenant, h))
+                .map(|h| place.model_of(&tenant, h))
                 .collect()
         }
         _ => None,

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
-use crate::crds::{FqdnType, HostRule, HttpRule};
+use crate::crds::{AviInfraSetting, FqdnType, HostRule, HttpRule};
 use crate::key::NsName;
 use crate::kinds::{BlockAffinity, CiliumNode, HostSubnet, InputKind, Store};
 
@@ -47,6 +47,8 @@ pub struct Snapshot {
     http_rules: Store<HttpRule>,
     /// HTTPRules by `spec.fqdn`.
     http_rules_by_fqdn: BTreeMap<String, BTreeSet<NsName>>,
+    /// AviInfraSettings (cluster-scoped).
+    pub infra_settings: Store<AviInfraSetting>,
     /// Calico's BlockAffinities (cluster-scoped; `cniPlugin: calico`).
     pub block_affinities: Store<BlockAffinity>,
     /// OpenShift SDN's HostSubnets (cluster-scoped; `cniPlugin: openshift`).

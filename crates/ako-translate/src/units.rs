@@ -11,10 +11,9 @@ use std::collections::BTreeSet;
 use crate::ingress::rule_hosts;
 use crate::key::{ModelKey, NsName, ObjRef};
 use crate::l4::{add_service, shared_vip_key, translate_l4_shared_vip};
-use crate::l7::{model_of, translate_l7_ingress_failures, translate_l7_model_among};
+use crate::l7::{place_of, translate_l7_ingress_failures, translate_l7_model_among};
 use crate::model::{CloudFacts, Translation};
 use crate::namespaces::tenant_of;
-use crate::naming::Namer;
 use crate::settings::Settings;
 use crate::small_set::SmallSet;
 use crate::snapshot::Snapshot;
@@ -48,13 +47,13 @@ pub fn units_of_ingress(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts
     let Some(ing) = snap.ingresses.get(key) else {
         return BTreeSet::new();
     };
-    let namer = Namer::new(settings.cluster_name.as_str());
+    let place = place_of(snap, settings, cloud, &key.namespace, ing);
     let tenant = tenant_of(snap, settings, &key.namespace);
     let hosts = rule_hosts(&key.namespace, &key.name, ing, cloud);
     let mut out = BTreeSet::new();
     let mut unplaced = hosts.is_empty();
     for host in &hosts {
-        match model_of(&namer, settings, &tenant, host) {
+        match place.model_of(&tenant, host) {
             Some(model) => {
                 out.insert(Unit::L7(model));
             }

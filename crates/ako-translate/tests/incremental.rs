@@ -27,7 +27,17 @@ const HOSTS: &[&str] = &[
     "d.avi.internal",
     "",
 ];
-const CLASSES: &[Option<&str>] = &[None, Some("avi-lb"), Some("other"), Some("missing")];
+const CLASSES: &[Option<&str>] = &[
+    None,
+    Some("avi-lb"),
+    Some("other"),
+    Some("missing"),
+    Some("infra-class"),
+];
+/// AviInfraSettings: the first two exist when put, the third never does.
+const INFRAS: &[&str] = &["inf0", "inf1", "inf-missing"];
+/// Their shard sizes (`None`: the global one).
+const INFRA_SHARDS: &[Option<&str>] = &[None, Some("SMALL"), Some("MEDIUM"), Some("DEDICATED")];
 const RULES: &[&str] = &["r0", "r1"];
 /// HostRule FQDNs: hosts, patterns, shared parents (`inc--Shared-L7-<n>.admin.avi.internal`).
 const RULE_FQDNS: &[(&str, &str)] = &[
@@ -57,6 +67,7 @@ enum Op {
         lb: bool,
         shared: usize,
         port: i32,
+        infra: Option<usize>,
     },
     DelService(usize, usize),
     PutSlice(usize, usize, u8),
@@ -67,7 +78,18 @@ enum Op {
         ns: usize,
         selected: bool,
         tenant: bool,
+        /// The AviInfraSetting it names (`None`: none).
+        infra: Option<usize>,
     },
+    PutInfra {
+        name: usize,
+        shard: usize,
+        /// Invalid (BGP peer labels without RHI): Rejected.
+        rejected: bool,
+    },
+    DelInfra(usize),
+    /// IngressClass `infra-class` (AKO's), naming an AviInfraSetting or none.
+    InfraClass(Option<usize>),
     Node(u8, bool),
     DefaultClass(bool),
     PutHostRule {
@@ -101,19 +123,24 @@ fn op() -> impl Strategy<Value = Op> {
             0..INGRESSES.len(),
             proptest::collection::vec((0..HOSTS.len(), 0..SERVICES.len()), 0..3),
             proptest::option::of((0..HOSTS.len(), 0..SECRETS.len())),
-            prop_oneof![4 => Just(0usize), 4 => Just(1usize), 1 => Just(2usize), 1 => Just(3usize)],
+            prop_oneof![4 => Just(0usize), 4 => Just(1usize), 1 => Just(2usize), 1 => Just(3usize), 2 => Just(4usize)],
             0u8..5,
         )
             .prop_map(|(ns, name, rules, tls, class, created)| Op::PutIngress { ns, name, rules, tls, class, created }),
         1 => (ns.clone(), 0..INGRESSES.len()).prop_map(|(n, i)| Op::DelIngress(n, i)),
-        3 => (ns.clone(), 0..SERVICES.len(), any::<bool>(), 0usize..3, prop_oneof![Just(80), Just(443)])
-            .prop_map(|(ns, name, lb, shared, port)| Op::PutService { ns, name, lb, shared, port }),
+        3 => (ns.clone(), 0..SERVICES.len(), any::<bool>(), 0usize..3, prop_oneof![Just(80), Just(443)], proptest::option::weighted(0.3, 0..INFRAS.len()))
+            .prop_map(|(ns, name, lb, shared, port, infra)| Op::PutService { ns, name, lb, shared, port, infra }),
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelService(n, s)),
         2 => (ns.clone(), 0..SERVICES.len(), 1u8..4).prop_map(|(n, s, ip)| Op::PutSlice(n, s, ip)),
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelSlice(n, s)),
         2 => (ns.clone(), 0..SECRETS.len(), any::<bool>()).prop_map(|(n, s, v)| Op::PutSecret(n, s, v)),
         1 => (ns.clone(), 0..SECRETS.len()).prop_map(|(n, s)| Op::DelSecret(n, s)),
-        1 => (ns.clone(), any::<bool>(), any::<bool>()).prop_map(|(ns, selected, tenant)| Op::Namespace { ns, selected, tenant }),
+        1 => (ns.clone(), any::<bool>(), any::<bool>(), proptest::option::weighted(0.3, 0..INFRAS.len()))
+            .prop_map(|(ns, selected, tenant, infra)| Op::Namespace { ns, selected, tenant, infra }),
+        2 => (0..2usize, 0..INFRA_SHARDS.len(), proptest::bool::weighted(0.2))
+            .prop_map(|(name, shard, rejected)| Op::PutInfra { name, shard, rejected }),
+        1 => (0..2usize).prop_map(Op::DelInfra),
+        1 => proptest::option::of(0..INFRAS.len()).prop_map(Op::InfraClass),
         1 => (1u8..4, any::<bool>()).prop_map(|(n, up)| Op::Node(n, up)),
         1 => any::<bool>().prop_map(Op::DefaultClass),
         2 => (
@@ -197,14 +224,18 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             lb,
             shared,
             port,
+            infra,
         } => {
             let mut svc = json!({"apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": SERVICES[*name], "namespace": NS[*ns]},
+                "metadata": {"name": SERVICES[*name], "namespace": NS[*ns], "annotations": {}},
                 "spec": {"type": if *lb {"LoadBalancer"} else {"ClusterIP"},
                     "ports": [{"name": "web", "port": port, "targetPort": 8080, "protocol": "TCP", "nodePort": 30000 + port}]}});
             let group = [None, Some("grp"), Some("lb0")][*shared];
             if let Some(g) = group {
-                svc["metadata"]["annotations"] = json!({"ako.vmware.com/enable-shared-vip": g});
+                svc["metadata"]["annotations"]["ako.vmware.com/enable-shared-vip"] = json!(g);
+            }
+            if let Some(i) = infra {
+                svc["metadata"]["annotations"]["aviinfrasetting.ako.vmware.com/name"] = json!(INFRAS[*i]);
             }
             load(snap, svc);
             (Kind::Service, key(*ns, SERVICES[*name]))
@@ -250,14 +281,53 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             snap.secrets.remove(&key(*ns, SECRETS[*name]));
             (Kind::Secret, key(*ns, SECRETS[*name]))
         }
-        Op::Namespace { ns, selected, tenant } => {
+        Op::Namespace {
+            ns,
+            selected,
+            tenant,
+            infra,
+        } => {
             let mut doc = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS[*ns],
-                "labels": {"serve": if *selected {"yes"} else {"no"}}}});
+                "labels": {"serve": if *selected {"yes"} else {"no"}}, "annotations": {}}});
             if *tenant {
-                doc["metadata"]["annotations"] = json!({"ako.vmware.com/tenant-name": format!("t-{}", NS[*ns])});
+                doc["metadata"]["annotations"]["ako.vmware.com/tenant-name"] = json!(format!("t-{}", NS[*ns]));
+            }
+            if let Some(i) = infra {
+                doc["metadata"]["annotations"]["aviinfrasetting.ako.vmware.com/name"] = json!(INFRAS[*i]);
             }
             load(snap, doc);
             (Kind::Namespace, NsName::cluster(NS[*ns]))
+        }
+        Op::PutInfra { name, shard, rejected } => {
+            let mut spec = json!({"seGroup": {"name": format!("seg-{name}")},
+                "network": {"vipNetworks": [{"networkName": format!("net-{name}")}], "enableRhi": !*rejected,
+                    "bgpPeerLabels": ["peer"]}});
+            if let Some(size) = INFRA_SHARDS[*shard] {
+                spec["l7Settings"] = json!({"shardSize": size});
+            }
+            load(
+                snap,
+                json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "AviInfraSetting",
+                    "metadata": {"name": INFRAS[*name]}, "spec": spec}),
+            );
+            (Kind::AviInfraSetting, NsName::cluster(INFRAS[*name]))
+        }
+        Op::DelInfra(name) => {
+            snap.remove::<ako_translate::crds::AviInfraSetting>(&NsName::cluster(INFRAS[*name]));
+            (Kind::AviInfraSetting, NsName::cluster(INFRAS[*name]))
+        }
+        Op::InfraClass(infra) => {
+            let mut spec = json!({"controller": "ako.vmware.com/avi-lb"});
+            if let Some(i) = infra {
+                spec["parameters"] =
+                    json!({"apiGroup": "ako.vmware.com", "kind": "AviInfraSetting", "name": INFRAS[*i]});
+            }
+            load(
+                snap,
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                    "metadata": {"name": "infra-class"}, "spec": spec}),
+            );
+            (Kind::IngressClass, NsName::cluster("infra-class"))
         }
         Op::Node(n, up) => {
             let name = format!("n{n}");

@@ -72,14 +72,20 @@ fn compare_case(dir: &Path) -> Vec<String> {
     let env = std::fs::read_to_string(dir.join("../environment.yaml")).unwrap();
     let snap = load_snapshot(&format!("{env}\n---\n{input}"), None);
     let t = translate(&snap, &settings, &cloud);
-    let ours: BTreeMap<(String, String), Value> = t
+    // Keyed by (type, tenant, name): two tenants may hold objects of the same name.
+    let ours: BTreeMap<(String, String, String), Value> = t
         .models
         .values()
         .flat_map(|m| &m.objects)
-        .map(|o| ((o.kind.path().to_owned(), o.name.clone()), o.body.to_value()))
+        .map(|o| {
+            (
+                (o.kind.path().to_owned(), o.tenant.clone(), o.name.clone()),
+                o.body.to_value(),
+            )
+        })
         .collect();
     let ako_list: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("ako.json")).unwrap()).unwrap();
-    let ako: BTreeMap<(String, String), &Value> = ako_list
+    let ako: BTreeMap<(String, String, String), &Value> = ako_list
         .iter()
         // AKO also labels the SE group at boot: that belongs to the operator runtime.
         .filter(|o| TRANSLATED.contains(&o["type"].as_str().unwrap()))
@@ -87,6 +93,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
             (
                 (
                     o["type"].as_str().unwrap().to_owned(),
+                    o["tenant"].as_str().unwrap_or("admin").to_owned(),
                     o["name"].as_str().unwrap().to_owned(),
                 ),
                 &o["body"],
@@ -95,7 +102,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
         .collect();
     let mut out = Vec::new();
     for key in ours.keys().chain(ako.keys()).collect::<BTreeSet<_>>() {
-        let label = format!("{case} {} {}", key.0, key.1);
+        let label = format!("{case} {} {}/{}", key.0, key.1, key.2);
         match (ours.get(key), ako.get(key)) {
             (Some(a), Some(b)) => {
                 let mut d = Vec::new();
@@ -213,6 +220,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
             let key = NsName::new(s["namespace"].as_str().unwrap(), s["name"].as_str().unwrap());
             let verdict = match kind {
                 "HostRule" => host_rule_verdict(&snap, &settings, &cloud, &key),
+                "AviInfraSetting" => ako_translate::infra::infra_verdict(&snap, &settings, &cloud, &key.name),
                 _ => http_rule_verdict(&snap, &settings, &cloud, &key),
             };
             let ours = verdict.status().map(|(st, e)| (st.to_owned(), e.to_owned()));

@@ -83,7 +83,7 @@ fn run(args: &SyncArgs) -> anyhow::Result<bool> {
     let snapshot = plan::read_inputs(&args.manifests, &settings)?;
     crate::runtime()?.block_on(async {
         let client = args.controller.access().connect().await?;
-        let cloud = ako_sync::cloud_facts(&client, &settings.cloud_name).await?;
+        let cloud = cloud_facts(&client, &settings, &snapshot).await?;
         let translation = plan::translate(&snapshot, &settings, &cloud);
         let options = sync_options(args, &snapshot, &settings, &cloud, &translation);
         let owner = Owner::new(&settings.cluster_name);
@@ -115,7 +115,7 @@ pub fn plan_against(
     ako_runtime::logging::init("warn");
     crate::runtime()?.block_on(async {
         let client = controller.access().connect().await?;
-        let cloud = ako_sync::cloud_facts(&client, &settings.cloud_name).await?;
+        let cloud = cloud_facts(&client, settings, snapshot).await?;
         let translation = plan::translate(snapshot, settings, &cloud);
         let observed = ako_sync::load_observed(&client, &Owner::new(&settings.cluster_name))
             .await
@@ -186,4 +186,21 @@ fn sync_options(
         deadline: Some(Duration::from_secs(args.timeout)),
         ..SyncOptions::default()
     }
+}
+
+/// The cloud facts, and what the controller holds of the objects the rules and AviInfraSettings
+/// of `snapshot` name (as `ako run` looks them up before translating).
+async fn cloud_facts(
+    client: &avi_client::Client,
+    settings: &Settings,
+    snapshot: &ako_translate::Snapshot,
+) -> anyhow::Result<ako_translate::CloudFacts> {
+    let mut cloud = ako_sync::cloud_facts(client, &settings.cloud_name).await?;
+    let wanted = ako_translate::rules::named_refs(snapshot, settings)
+        .into_keys()
+        .collect();
+    for (tenant, r, state) in ako_sync::lookup_refs(client, wanted).await {
+        cloud.refs.record(&tenant, r, state);
+    }
+    Ok(cloud)
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ako_testenv::{TestNamespace, install_crd, shared_path};
-use ako_translate::crds::{HostRule, HttpRule};
+use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule};
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
@@ -27,7 +27,11 @@ fn chart_crds() -> PathBuf {
 }
 
 /// The CRDs AKO's chart publishes that ako-rs ships too.
-const SHIPPED: &[&str] = &["ako.vmware.com_hostrules.yaml", "ako.vmware.com_httprules.yaml"];
+const SHIPPED: &[&str] = &[
+    "ako.vmware.com_aviinfrasettings.yaml",
+    "ako.vmware.com_hostrules.yaml",
+    "ako.vmware.com_httprules.yaml",
+];
 
 fn read_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -201,6 +205,7 @@ fn round_trips<T: serde::de::DeserializeOwned + serde::Serialize>(object: &Value
 fn every_field_of_the_examples_is_read_by_the_rust_types() {
     round_trips::<HostRule>(&example("hostrule-every-field.yaml"));
     round_trips::<HttpRule>(&example("httprule-every-field.yaml"));
+    round_trips::<AviInfraSetting>(&example("aviinfrasetting-every-field.yaml"));
 }
 
 /// Creating `object` must fail with 422 Invalid, naming `field`.
@@ -304,6 +309,40 @@ async fn the_api_server_accepts_every_field_and_refuses_invalid_values() {
         let bad = with(http.clone(), pointer, value, &format!("bad-http-{i}"));
         assert_invalid(&httprules, dynamic(bad), field).await;
     }
+
+    // AviInfraSettings are cluster-scoped: named after the test namespace, removed at the end.
+    let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1beta1", "AviInfraSetting");
+    let infras = Api::<DynamicObject>::all_with(
+        ns.client(),
+        &ApiResource::from_gvk_with_plural(&gvk, "aviinfrasettings"),
+    );
+    let mut infra = example("aviinfrasetting-every-field.yaml");
+    let prefix = ns.name().to_owned();
+    infra["metadata"]["name"] = json!(format!("{prefix}-every-field"));
+    let created = infras
+        .create(&PostParams::default(), &dynamic(infra.clone()))
+        .await
+        .expect("an AviInfraSetting with every field is accepted");
+    round_trips::<AviInfraSetting>(&serde_json::to_value(&created).unwrap());
+    let invalid_infras = [
+        ("/spec/l7Settings/shardSize", json!("HUGE"), "shardSize"),
+        ("/spec/network/listeners/0/port", json!(0), "port"),
+        ("/spec/network/enableRhi", json!("yes"), "enableRhi"),
+        (
+            "/spec/network/vipNetworks/1",
+            json!({"cidr": "10.0.0.0/24"}),
+            "vipNetworks",
+        ),
+        ("/spec/seGroup", json!({}), "name"),
+    ];
+    for (i, (pointer, value, field)) in invalid_infras.into_iter().enumerate() {
+        let bad = with(infra.clone(), pointer, value, &format!("{prefix}-bad-infra-{i}"));
+        assert_invalid(&infras, dynamic(bad), field).await;
+    }
+    infras
+        .delete(&format!("{prefix}-every-field"), &Default::default())
+        .await
+        .expect("delete the AviInfraSetting");
 
     // An object written against v1alpha1, as older AKO users have them, is served too.
     let alpha = json!({"apiVersion": "ako.vmware.com/v1alpha1", "kind": "HostRule",

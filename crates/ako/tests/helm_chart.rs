@@ -253,6 +253,7 @@ fn needs(npl: bool, cni: &str) -> Vec<(&'static str, &'static str, &'static str,
         ("", "secrets"),
         ("ako.vmware.com", "hostrules"),
         ("ako.vmware.com", "httprules"),
+        ("ako.vmware.com", "aviinfrasettings"),
     ];
     if npl {
         watched.push(("", "pods"));
@@ -276,6 +277,7 @@ fn needs(npl: bool, cni: &str) -> Vec<(&'static str, &'static str, &'static str,
         ("", "services/status", "patch", None),
         ("ako.vmware.com", "hostrules/status", "patch", None),
         ("ako.vmware.com", "httprules/status", "patch", None),
+        ("ako.vmware.com", "aviinfrasettings/status", "patch", None),
         ("events.k8s.io", "events", "create", None),
         ("events.k8s.io", "events", "patch", None),
         ("", "configmaps", "get", Some("avi-k8s-config")),

@@ -1,13 +1,15 @@
-//! A rule whose new version is Rejected keeps its last Accepted version in effect, as in AKO
-//! (which leaves the virtual service as the accepted version built it): a typo in an update
-//! never strips a WAF policy or a certificate from a live service. The version in effect is
+//! A rule (or AviInfraSetting) whose new version is Rejected keeps its last Accepted version in
+//! effect, as in AKO (which leaves the virtual service as the accepted version built it): a typo
+//! in an update never strips a WAF policy or a certificate from a live service, nor moves it to
+//! another SE group. The version in effect is
 //! what the snapshot holds for translation; the Rejected one is kept here for its status and
 //! Event, and is judged again whenever the rule or what it names changes. Kept in memory: after
 //! a restart a Rejected rule applies nothing, as in AKO.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ako_translate::crds::{HostRule, HttpRule, RuleStatus};
+use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, RuleStatus};
+use ako_translate::infra::infra_verdict;
 use ako_translate::rules::{Verdict, host_rule_verdict, http_rule_verdict};
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
 use kube::ResourceExt;
@@ -19,6 +21,8 @@ pub enum RuleVersion {
     Host(Box<HostRule>),
     /// An HTTPRule.
     Http(Box<HttpRule>),
+    /// An AviInfraSetting.
+    Infra(Box<AviInfraSetting>),
 }
 
 impl RuleVersion {
@@ -35,6 +39,11 @@ impl RuleVersion {
                 .get(&r.key)
                 .cloned()
                 .map(|h| RuleVersion::Http(Box::new(h))),
+            Kind::AviInfraSetting => snap
+                .infra_settings
+                .get(&r.key)
+                .cloned()
+                .map(|i| RuleVersion::Infra(Box::new(i))),
             _ => None,
         }
     }
@@ -44,6 +53,9 @@ impl RuleVersion {
         match self {
             RuleVersion::Host(rule) => snap.insert_host_rule(r.key.clone(), (**rule).clone()),
             RuleVersion::Http(rule) => snap.insert_http_rule(r.key.clone(), (**rule).clone()),
+            RuleVersion::Infra(setting) => {
+                snap.infra_settings.insert(r.key.clone(), (**setting).clone());
+            }
         }
     }
 
@@ -51,6 +63,7 @@ impl RuleVersion {
         match self {
             RuleVersion::Host(rule) => rule.uid(),
             RuleVersion::Http(rule) => rule.uid(),
+            RuleVersion::Infra(setting) => setting.uid(),
         }
     }
 
@@ -58,6 +71,7 @@ impl RuleVersion {
         match self {
             RuleVersion::Host(rule) => rule.resource_version(),
             RuleVersion::Http(rule) => rule.resource_version(),
+            RuleVersion::Infra(setting) => setting.resource_version(),
         }
     }
 
@@ -66,6 +80,7 @@ impl RuleVersion {
         match (self, other) {
             (RuleVersion::Host(a), RuleVersion::Host(b)) => a.spec == b.spec,
             (RuleVersion::Http(a), RuleVersion::Http(b)) => a.spec == b.spec,
+            (RuleVersion::Infra(a), RuleVersion::Infra(b)) => a.spec == b.spec,
             _ => false,
         }
     }
@@ -75,6 +90,7 @@ impl RuleVersion {
         match self {
             RuleVersion::Host(rule) => rule.status.as_ref(),
             RuleVersion::Http(rule) => rule.status.as_ref(),
+            RuleVersion::Infra(setting) => setting.status.as_ref(),
         }
     }
 }
@@ -83,6 +99,7 @@ impl RuleVersion {
 pub fn verdict_of(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, r: &ObjRef) -> Verdict {
     match r.kind {
         Kind::HostRule => host_rule_verdict(snap, settings, cloud, &r.key),
+        Kind::AviInfraSetting => infra_verdict(snap, settings, cloud, &r.key.name),
         _ => http_rule_verdict(snap, settings, cloud, &r.key),
     }
 }

@@ -433,22 +433,34 @@ async fn controller_uuid(avi: &Client) -> Option<String> {
     }
 }
 
-/// AKO's `clustername` label on the SE group (at start and for another cluster or group); a
-/// failure is logged and does not stop the operator.
+/// AKO's `clustername` label on the global SE group (at start and for another cluster or
+/// group); a failure is logged and does not stop the operator.
 async fn label_se_group(avi: &Client, settings: &Settings) {
-    let (group, cluster) = (&settings.se_group, &settings.cluster_name);
+    label_group(avi, &settings.se_group, &settings.cluster_name).await;
+}
+
+/// AKO's `clustername=<cluster>` label on the SE group `group`; whether it carries it now. A
+/// failure, or a group labelled for another cluster, is logged and stops nothing.
+async fn label_group(avi: &Client, group: &str, cluster: &str) -> bool {
     match ako_sync::label_se_group(avi, group, cluster).await {
-        Ok(ako_sync::SeGroupLabel::Present) => {}
+        Ok(ako_sync::SeGroupLabel::Present) => true,
         Ok(ako_sync::SeGroupLabel::Added) => {
-            tracing::info!(group, "labelled the Service Engine group clustername={cluster}")
+            tracing::info!(group, "labelled the Service Engine group clustername={cluster}");
+            true
         }
-        Ok(ako_sync::SeGroupLabel::Foreign(labels)) => tracing::warn!(
-            group,
-            ?labels,
-            "the Service Engine group carries other labels than clustername={cluster} (another cluster's?): left as it is; \
-             AKO refuses to run on such a group, ako-rs places its virtual services on it anyway"
-        ),
-        Err(e) => tracing::warn!(group, "{e}"),
+        Ok(ako_sync::SeGroupLabel::Foreign(labels)) => {
+            tracing::warn!(
+                group,
+                ?labels,
+                "the Service Engine group carries other labels than clustername={cluster} (another cluster's?): left as it is; \
+                 AKO refuses to run on such a group, ako-rs places its virtual services on it anyway"
+            );
+            false
+        }
+        Err(e) => {
+            tracing::warn!(group, "{e}");
+            false
+        }
     }
 }
 

@@ -184,6 +184,7 @@ impl<C: Cluster> Reconciler<C> {
         let statuses_ok = self.statuses(targets.as_ref()).await;
         self.annotations(targets.as_ref()).await;
         self.rule_statuses().await;
+        self.label_infra_se_groups().await;
         let events_summary = Summary {
             failed: self.failed.values().flatten().cloned().collect(),
             converged: summary.converged,
@@ -238,7 +239,7 @@ impl<C: Cluster> Reconciler<C> {
         }
         let mut rules: BTreeSet<ObjRef> = objects
             .iter()
-            .filter(|r| matches!(r.kind, ako_translate::Kind::HostRule | ako_translate::Kind::HttpRule))
+            .filter(|r| rules::is_rule_kind(r.kind))
             .cloned()
             .collect();
         if work.full {
@@ -367,6 +368,45 @@ impl<C: Cluster> Reconciler<C> {
                     }
                 }
             }
+        }
+    }
+
+    /// Stage 8c: AKO's `clustername=<cluster>` label on the SE groups AviInfraSettings place
+    /// virtual services on (once per group and process; a group labelled for another cluster is
+    /// reported and left alone), and off again from a group no setting in effect names any more
+    /// (never the global group, which [`super::label_se_group`] keeps).
+    async fn label_infra_se_groups(&mut self) {
+        let wanted = {
+            let index = self.shared.lock();
+            rules::infra_se_groups(&index.snapshot, self.rules.current(), self.rules.last_good.held())
+        };
+        let cluster = self.settings.cluster_name.clone();
+        let new: Vec<String> = wanted.difference(&self.rules.labelled_se_groups).cloned().collect();
+        for group in new {
+            if group == self.settings.se_group {
+                self.rules.labelled_se_groups.insert(group);
+                continue;
+            }
+            if super::label_group(&self.avi, &group, &cluster).await {
+                self.rules.labelled_se_groups.insert(group);
+            }
+        }
+        let unused: Vec<String> = self.rules.labelled_se_groups.difference(&wanted).cloned().collect();
+        for group in unused {
+            if group != self.settings.se_group {
+                match ako_sync::unlabel_se_group(&self.avi, &group, &cluster).await {
+                    Ok(removed) => tracing::info!(
+                        group,
+                        removed,
+                        "no AviInfraSetting names the Service Engine group any more: label clustername={cluster} removed"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(group, "{e}");
+                        continue;
+                    }
+                }
+            }
+            self.rules.labelled_se_groups.remove(&group);
         }
     }
 
@@ -752,7 +792,7 @@ impl<C: Cluster> Reconciler<C> {
 /// A rule, or a Namespace (its filters and tenant decide which rules apply and where).
 fn is_rule(r: &ObjRef) -> bool {
     use ako_translate::Kind;
-    matches!(r.kind, Kind::HostRule | Kind::HttpRule | Kind::Namespace)
+    rules::is_rule_kind(r.kind) || r.kind == Kind::Namespace
 }
 
 fn is_root(r: &ObjRef) -> bool {

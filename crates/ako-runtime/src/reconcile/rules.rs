@@ -1,4 +1,4 @@
-//! HostRules and HTTPRules in the reconcile loop: the controller objects they name are looked up
+//! HostRules, HTTPRules and AviInfraSettings in the reconcile loop: the controller objects they name are looked up
 //! before translation (and again on every full resync, so a WAF policy created later makes a
 //! Rejected rule Accepted without anyone touching it), their verdicts are computed once per
 //! change, and the `status` AKO writes on them (`Accepted`, or `Rejected` with the reason) is
@@ -9,10 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use ako_translate::NsName;
 use ako_translate::crds::RuleStatus;
-use ako_translate::namespaces::{namespace_accepted, tenant_of};
-use ako_translate::rules::{ControllerRef, Verdict, host_rule_ignored, host_rule_refs, http_rule_refs};
+use ako_translate::namespaces::namespace_accepted;
+use ako_translate::rules::{Verdict, host_rule_ignored};
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
 use tokio::time::Instant;
 
@@ -34,10 +33,11 @@ pub struct Rules {
     retry_at: Option<Instant>,
     /// The versions in effect.
     pub last_good: LastGood,
+    /// The SE groups of AviInfraSettings labelled `clustername=<cluster>` by this process.
+    pub labelled_se_groups: BTreeSet<String>,
 }
 
-/// A (tenant, controller object) a rule names.
-pub type NamedRef = (String, ControllerRef);
+pub use ako_translate::rules::{NamedRef, named_refs};
 
 impl Rules {
     /// A rule, the catalog or the settings changed: compute the verdicts again.
@@ -74,7 +74,7 @@ impl Rules {
     pub fn verdicts(&mut self, snap: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> &BTreeMap<ObjRef, Verdict> {
         if self.stale {
             self.verdicts = every_rule(snap)
-                .filter(|r| namespace_accepted(snap, settings, &r.key.namespace))
+                .filter(|r| served(snap, settings, r))
                 .map(|r| {
                     let v = verdict_of(snap, settings, cloud, &r);
                     (r, v)
@@ -111,7 +111,18 @@ impl Rules {
     }
 }
 
-/// Every HostRule and HTTPRule of `snap`.
+/// Whether `kind` is judged Accepted or Rejected with a status (HostRule, HTTPRule,
+/// AviInfraSetting).
+pub fn is_rule_kind(kind: Kind) -> bool {
+    matches!(kind, Kind::HostRule | Kind::HttpRule | Kind::AviInfraSetting)
+}
+
+/// Whether this instance judges the rule: one of a namespace it serves, or a cluster-scoped one.
+fn served(snap: &Snapshot, settings: &Settings, r: &ObjRef) -> bool {
+    r.key.namespace.is_empty() || namespace_accepted(snap, settings, &r.key.namespace)
+}
+
+/// Every HostRule, HTTPRule and AviInfraSetting of `snap`.
 pub fn every_rule(snap: &Snapshot) -> impl Iterator<Item = ObjRef> + '_ {
     let host = snap
         .host_rules()
@@ -121,29 +132,11 @@ pub fn every_rule(snap: &Snapshot) -> impl Iterator<Item = ObjRef> + '_ {
         .http_rules()
         .keys()
         .map(|k| ObjRef::new(Kind::HttpRule, &k.namespace, &k.name));
-    host.chain(http)
-}
-
-/// Every controller object the rules of `snap` name, with the tenant it is looked up in, and
-/// the rules naming each.
-pub fn named_refs(snap: &Snapshot, settings: &Settings) -> BTreeMap<NamedRef, BTreeSet<ObjRef>> {
-    let mut out: BTreeMap<NamedRef, BTreeSet<ObjRef>> = BTreeMap::new();
-    let mut add = |kind: Kind, ns: &str, name: &str, refs: Vec<ControllerRef>| {
-        let tenant = tenant_of(snap, settings, ns);
-        for r in refs {
-            out.entry((tenant.clone(), r))
-                .or_default()
-                .insert(ObjRef::new(kind, ns, name));
-        }
-    };
-    let served = |k: &NsName| namespace_accepted(snap, settings, &k.namespace);
-    for (k, rule) in snap.host_rules().iter().filter(|(k, _)| served(k)) {
-        add(Kind::HostRule, &k.namespace, &k.name, host_rule_refs(rule));
-    }
-    for (k, rule) in snap.http_rules().iter().filter(|(k, _)| served(k)) {
-        add(Kind::HttpRule, &k.namespace, &k.name, http_rule_refs(rule));
-    }
-    out
+    let infra = snap
+        .infra_settings
+        .keys()
+        .map(|k| ObjRef::new(Kind::AviInfraSetting, "", &k.name));
+    host.chain(http).chain(infra)
 }
 
 /// The status writes `verdicts` call for: the rules whose (latest version's) status differs.
@@ -159,6 +152,7 @@ pub fn status_changes(
         match r.kind {
             Kind::HostRule => snap.host_rules().get(&r.key)?.status.as_ref(),
             Kind::HttpRule => snap.http_rules().get(&r.key)?.status.as_ref(),
+            Kind::AviInfraSetting => snap.infra_settings.get(&r.key)?.status.as_ref(),
             _ => None,
         }
     };
@@ -171,5 +165,23 @@ pub fn status_changes(
                 now.is_some_and(|s| s.status.as_deref() == Some(status) && s.error.as_deref().unwrap_or("") == error);
             (!same).then(|| (r.clone(), status.to_owned(), error.to_owned()))
         })
+        .collect()
+}
+
+/// The SE groups the AviInfraSettings in effect place virtual services on: those of the
+/// Accepted ones and of the ones held at their last Accepted version.
+pub fn infra_se_groups(
+    snap: &Snapshot,
+    verdicts: &BTreeMap<ObjRef, Verdict>,
+    held: &BTreeMap<ObjRef, Held>,
+) -> BTreeSet<String> {
+    snap.infra_settings
+        .iter()
+        .filter(|(k, _)| {
+            let r = ObjRef::new(Kind::AviInfraSetting, "", &k.name);
+            held.contains_key(&r) || verdicts.get(&r).is_some_and(Verdict::is_accepted)
+        })
+        .filter_map(|(_, s)| s.spec.se_group.as_ref().map(|g| g.name.clone()))
+        .filter(|g| !g.is_empty())
         .collect()
 }

@@ -3,6 +3,7 @@
 //! `ako crds`, never written by hand). Field names, types, enums and defaults are AKO's, so
 //! the objects AKO users have keep working unchanged.
 
+mod avi_infra_setting;
 mod host_rule;
 mod http_rule;
 
@@ -11,6 +12,7 @@ use kube_core::CustomResourceExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use avi_infra_setting::*;
 pub use host_rule::*;
 pub use http_rule::*;
 
@@ -32,7 +34,7 @@ pub struct RuleStatus {
 /// `v1beta1` (stored) and, like AKO's, as `v1alpha1` (served only, the same schema: a superset
 /// of AKO's `v1alpha1`), so objects written against either keep working.
 pub fn definitions() -> Vec<CustomResourceDefinition> {
-    [HostRule::crd(), HttpRule::crd()]
+    [AviInfraSetting::crd(), HostRule::crd(), HttpRule::crd()]
         .into_iter()
         .map(|crd| with_alpha(spec_optional(crd)))
         .collect()

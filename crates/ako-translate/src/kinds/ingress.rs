@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::networking::v1::Ingress;
 
 use super::{Dep, InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_served_meta};
+use crate::infra::ingress_setting;
 use crate::ingress::is_served;
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
@@ -36,11 +37,16 @@ impl InputKind for Ingress {
         units_of_ingress(snap, settings, cloud, key)
     }
 
-    /// The Services of its rules' backends, the Secrets of `spec.tls` and its hosts as written
-    /// (empty for a rule without host); nothing when AKO does not serve it (namespace filters,
-    /// another class).
+    /// The Services of its rules' backends, the Secrets of `spec.tls`, its AviInfraSetting and its
+    /// hosts as written (empty for a rule without host); only its AviInfraSetting when AKO does
+    /// not serve it (namespace filters, another class).
     fn dependencies(key: &NsName, object: &Self, snap: &Snapshot, settings: &Settings) -> BTreeSet<Dep> {
         let mut deps = BTreeSet::new();
+        // Its AviInfraSetting names the models it feeds, served or not (a failure is reported
+        // in them).
+        if let Some(infra) = ingress_setting(snap, &key.namespace, object) {
+            deps.insert(Dep::Object(ObjRef::new(Kind::AviInfraSetting, "", infra)));
+        }
         if !is_served(snap, settings, &key.namespace, object) {
             return deps;
         }

@@ -8,6 +8,7 @@
 //! Adding a kind: a module here implementing [`InputKind`], a line in the `kinds!` list below, a
 //! store in [`Snapshot`] — and its translation.
 
+mod avi_infra_setting;
 mod cni;
 mod endpoint_slice;
 mod host_rule;
@@ -30,7 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::crds::{HostRule, HttpRule};
+use crate::crds::{AviInfraSetting, HostRule, HttpRule};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -113,6 +114,7 @@ kinds! {
     Secret: Secret, "v1 Secret (the ones Ingresses name).";
     HostRule: HostRule, "ako.vmware.com/v1beta1 HostRule (optional CRD).";
     HttpRule = "HTTPRule": HttpRule, "ako.vmware.com/v1beta1 HTTPRule (optional CRD).";
+    AviInfraSetting: AviInfraSetting, "ako.vmware.com/v1beta1 AviInfraSetting (cluster-scoped; optional CRD).";
     BlockAffinity: BlockAffinity, "crd.projectcalico.org/v1 BlockAffinity (Calico; optional CRD).";
     HostSubnet: HostSubnet, "network.openshift.io/v1 HostSubnet (OpenShift SDN; optional CRD).";
     CiliumNode: CiliumNode, "cilium.io/v2 CiliumNode (Cilium; optional CRD).";
@@ -143,6 +145,9 @@ pub enum Touch {
     Nothing,
     /// The roots that name this object (a Secret: the Ingresses with it in `spec.tls`).
     Readers,
+    /// The roots that name this object are re-indexed, as when they change themselves: it
+    /// decides which models they feed (an AviInfraSetting: its shard size and name).
+    ReadersMove,
     /// The object is part of another one's input (an EndpointSlice of its Service). The owner is
     /// remembered, so a change of owner touches the old one too.
     PartOf(Option<ObjRef>),
@@ -336,6 +341,6 @@ mod tests {
         for (kind, name) in &names.0 {
             assert_eq!(kind.as_str(), name);
         }
-        assert_eq!(kinds.len(), 13);
+        assert_eq!(kinds.len(), 14);
     }
 }

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::Service;
 
-use super::{InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_served_meta};
-use crate::key::NsName;
+use super::{Dep, InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_served_meta};
+use crate::infra::service_setting;
+use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
@@ -32,5 +33,16 @@ impl InputKind for Service {
 
     fn units(snap: &Snapshot, _settings: &Settings, _cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {
         units_of_service(snap, key)
+    }
+
+    /// Its AviInfraSetting (its annotation's, else its Namespace's), when it is a LoadBalancer
+    /// Service.
+    fn dependencies(key: &NsName, object: &Self, snap: &Snapshot, _settings: &Settings) -> BTreeSet<Dep> {
+        let lb = object.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer");
+        lb.then(|| service_setting(snap, &key.namespace, object))
+            .flatten()
+            .map(|name| Dep::Object(ObjRef::new(Kind::AviInfraSetting, "", name)))
+            .into_iter()
+            .collect()
     }
 }

@@ -36,8 +36,7 @@ pub const SKIP_NODE_PORT_ANNOTATION: &str = "skipnodeport.ako.vmware.com/enabled
 /// Shared-VIP key: LoadBalancer Services of one namespace with the same (non-empty) value share
 /// one VS and VIP ([`shared_vip`]).
 pub const SHARED_VIP_ANNOTATION: &str = "ako.vmware.com/enable-shared-vip";
-/// AviInfraSetting of a LoadBalancer Service.
-pub const INFRA_SETTING_ANNOTATION: &str = "aviinfrasetting.ako.vmware.com/name";
+pub use crate::infra::INFRA_SETTING_ANNOTATION;
 /// L4Rule of a LoadBalancer Service.
 pub const L4_RULE_ANNOTATION: &str = "ako.vmware.com/l4rule";
 
@@ -208,5 +207,28 @@ pub(crate) fn preferred_vip(svc: &Service) -> Result<Option<String>, String> {
     match from_spec.or_else(from_annotation) {
         Some((ip, source)) if ip.parse::<IpAddr>().is_err() => Err(format!("{source} {ip:?} is not an IP address")),
         found => Ok(found.map(|(ip, _)| ip)),
+    }
+}
+
+/// The settings a LoadBalancer Service is placed with: those of its AviInfraSetting (its
+/// annotation's, else its Namespace's), or the global ones — also when the setting it names
+/// cannot be used, as AKO falls back; `warn` is told why.
+pub(crate) fn placed_settings<'s>(
+    snap: &Snapshot,
+    settings: &'s Settings,
+    cloud: &CloudFacts,
+    ns: &str,
+    svc: &Service,
+    warn: &mut dyn FnMut(String),
+) -> std::borrow::Cow<'s, Settings> {
+    match crate::infra::for_service(snap, settings, cloud, ns, svc) {
+        crate::infra::Attached::Global => std::borrow::Cow::Borrowed(settings),
+        crate::infra::Attached::Setting(infra) => std::borrow::Cow::Owned(infra.apply(settings)),
+        crate::infra::Attached::Unusable(problem) => {
+            warn(format!(
+                "{problem} — the Service is placed with the global settings (SE group, VIP network) until it is fixed"
+            ));
+            std::borrow::Cow::Borrowed(settings)
+        }
     }
 }

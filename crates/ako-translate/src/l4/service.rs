@@ -46,6 +46,9 @@ pub(crate) fn add_service(
         )));
         return;
     }
+    let settings = &*super::placed_settings(snapshot, settings, cloud, ns, svc, &mut |m| {
+        out.failures.push(failure(m))
+    });
     match translate_service(snapshot, settings, cloud, ns, name, svc) {
         Ok((key, model, status)) => {
             out.models.insert(key, model);

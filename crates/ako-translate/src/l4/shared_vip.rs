@@ -74,10 +74,21 @@ pub(crate) fn add_group(
     if ours.is_empty() {
         return;
     }
+    // The group's Services agree on their setting (checked): the first one's places the group.
+    let mut warnings = Vec::new();
+    let settings = match members.first() {
+        Some((_, svc)) => super::placed_settings(snap, settings, cloud, ns, svc, &mut |m| warnings.push(m)),
+        None => std::borrow::Cow::Borrowed(settings),
+    };
+    let settings = &*settings;
     match translate_group(snap, settings, cloud, ns, key, &members) {
         Ok((model_key, model, status)) => {
             out.models.insert(model_key, model);
             out.status.extend(status);
+            for (name, message) in ours.iter().flat_map(|n| warnings.iter().map(move |m| (*n, m))) {
+                out.failures
+                    .push(Failure::new(Kind::Service, ns, name, message.clone()));
+            }
         }
         Err(message) => out.failures.extend(ours.into_iter().map(|name| {
             let message = format!("shared-VIP group {key:?} of namespace {ns} is not built: {message}");

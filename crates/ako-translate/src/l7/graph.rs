@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::checksum::{HostPathRule, PgMember};
 use crate::ingress::{HostPaths, ParsedIngress, PathBackend};
-use crate::naming::{Namer, priority_label};
+use crate::naming::{DEDICATED_SUFFIX, Namer, priority_label};
 use crate::settings::Settings;
 
 use super::INGRESS_WEIGHT;
@@ -104,7 +104,7 @@ impl HostVs {
     ) -> bool {
         let host = &hp.host;
         let ns = &ing.namespace;
-        let policy_name = match namer.sni_http_policy_set(ns, host, None) {
+        let policy_name = match namer.sni_http_policy_set(ns, host) {
             Ok(n) => n,
             Err(e) => {
                 fail(e.to_string());
@@ -114,7 +114,7 @@ impl HostVs {
         // The last Ingress to name the host decides the namespace marker.
         self.namespace = ns.clone();
         self.ingresses.insert(format!("{ns}/{}", ing.name));
-        let suffix = if self.dedicated { "-L7-dedicated" } else { "" };
+        let suffix = if self.dedicated { DEDICATED_SUFFIX } else { "" };
         let policy = self.policies.entry(policy_name).or_insert_with(|| PolicySet {
             namespace: ns.clone(),
             rules: Vec::new(),
@@ -125,7 +125,7 @@ impl HostVs {
             let built = (|| {
                 let pg = namer.checked(format!(
                     "{}{suffix}",
-                    namer.sni_pool_group(ns, host, &b.path, &ing.name, None)?
+                    namer.sni_pool_group(ns, host, &b.path, &ing.name)?
                 ))?;
                 let pool = if settings.no_pg_for_sni {
                     namer.checked(format!("{pg}--policy-to-pool"))?
@@ -247,7 +247,7 @@ impl Parent {
     ) {
         self.add_host(&hp.host);
         for b in &hp.paths {
-            let name = match namer.l7_pool(&hp.host, &b.path, &ing.namespace, &ing.name, None) {
+            let name = match namer.l7_pool(&hp.host, &b.path, &ing.namespace, &ing.name) {
                 Ok(n) => n,
                 Err(e) => {
                     fail(e.to_string());
@@ -281,9 +281,9 @@ impl Parent {
         fail: &mut impl FnMut(String),
     ) -> bool {
         let host = &hp.host;
-        let names = namer.sni_child(host, None).and_then(|c| {
+        let names = namer.sni_child(host).and_then(|c| {
             let cert = match cert {
-                Some((secret, cert)) => Some((namer.tls_key_cert(host, secret, None)?, cert)),
+                Some((secret, cert)) => Some((namer.tls_key_cert(host, secret)?, cert)),
                 None => None,
             };
             Ok((c, cert))

@@ -15,12 +15,15 @@ use std::collections::BTreeMap;
 use graph::{Cert, HostVs, Parent};
 use objects::Ctx;
 
+use k8s_openapi::api::networking::v1::Ingress;
+
 use crate::fqdn::shared_vs_fqdn;
+use crate::infra::{Attached, Infra, ingress_setting};
 use crate::ingress::{HostPaths, ParsedIngress, accepted_ingresses, rule_hosts};
 use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
 use crate::namespaces::tenant_of;
-use crate::naming::Namer;
+use crate::naming::{DEDICATED_SUFFIX, Namer};
 use crate::rules::{VsRule, host_rule_for};
 use crate::settings::Settings;
 use crate::shard::ShardSize;
@@ -114,9 +117,10 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                 return false;
             }
             let tenant = tenant_of(snap, settings, &key.namespace);
+            let place = place_of(snap, settings, cloud, &key.namespace, ing);
             rule_hosts(&key.namespace, &key.name, ing, cloud)
                 .iter()
-                .any(|h| model_of(&namer, settings, &tenant, h).is_some_and(|k| k == *model))
+                .any(|h| place.model_of(&tenant, h).is_some_and(|k| k == *model))
         }
     };
     let only = match scope {
@@ -133,24 +137,41 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
     }
     let mut failures = Vec::new();
     let ingresses = accepted_ingresses(snap, settings, cloud, &keep, &mut failures);
-    if settings.shard_size == ShardSize::Dedicated {
-        build_dedicated(snap, settings, cloud, &namer, &ingresses, only, &mut out, &mut failures);
-        failures.sort();
-        failures.dedup();
-        out.failures = failures;
-        out.normalize();
-        return out;
-    }
-    let mut parents: BTreeMap<ModelKey, Parent> = BTreeMap::new();
+    // Each Ingress with its placement; those whose AviInfraSetting cannot be used are not served.
+    let mut placed: Vec<(&ParsedIngress, Place<'_>)> = Vec::new();
     for ing in &ingresses {
+        let Some(object) = snap.ingresses.get(&NsName::new(&ing.namespace, &ing.name)) else {
+            continue;
+        };
+        let place = place_of(snap, settings, cloud, &ing.namespace, object);
+        match &place.problem {
+            Some(problem) => failures.push(Failure::new(
+                Kind::Ingress,
+                &ing.namespace,
+                &ing.name,
+                format!(
+                    "{problem} — the Ingress is not served (what it has on the controller is kept); fix the setting, or name another in its IngressClass or Namespace"
+                ),
+            )),
+            None => placed.push((ing, place)),
+        }
+    }
+    let mut placements = Placements::new(settings);
+    placements.prepare(placed.iter().map(|(_, p)| p));
+    let (dedicated, shared): (Vec<_>, Vec<_>) = placed.iter().partition(|(_, p)| p.shard_size == ShardSize::Dedicated);
+    build_dedicated(snap, cloud, &placements, &dedicated, only, &mut out, &mut failures);
+    let mut parents: BTreeMap<ModelKey, (Parent, Option<Infra<'_>>)> = BTreeMap::new();
+    for (ing, place) in shared {
         let tenant = tenant_of(snap, settings, &ing.namespace);
+        let namer = &place.namer;
+        let effective = placements.settings(place.infra);
         let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
         for hp in &ing.insecure {
-            let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
+            let Some(parent) = parent_for(&mut parents, place, &tenant, &hp.host, only, &mut fail) else {
                 continue;
             };
-            parent.add_insecure(&namer, ing, hp, &mut fail);
-            out.status.extend(status_of(ing, parent, hp, &namer));
+            parent.add_insecure(namer, ing, hp, &mut fail);
+            out.status.extend(status_of(ing, parent, hp, namer));
         }
         for (secret, hp) in &ing.tls {
             let cert = match certificate(snap, secret) {
@@ -160,24 +181,25 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                     continue;
                 }
             };
-            let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
+            let Some(parent) = parent_for(&mut parents, place, &tenant, &hp.host, only, &mut fail) else {
                 continue;
             };
-            if parent.add_tls(&namer, settings, ing, Some((&secret.name, cert)), hp, &mut fail) {
-                out.status.extend(status_of(ing, parent, hp, &namer));
+            if parent.add_tls(namer, effective, ing, Some((&secret.name, cert)), hp, &mut fail) {
+                out.status.extend(status_of(ing, parent, hp, namer));
             }
         }
         for hp in &ing.rule_tls {
-            let Some(parent) = parent_for(&mut parents, &namer, settings, &tenant, &hp.host, only, &mut fail) else {
+            let Some(parent) = parent_for(&mut parents, place, &tenant, &hp.host, only, &mut fail) else {
                 continue;
             };
-            if parent.add_tls(&namer, settings, ing, None, hp, &mut fail) {
-                out.status.extend(status_of(ing, parent, hp, &namer));
+            if parent.add_tls(namer, effective, ing, None, hp, &mut fail) {
+                out.status.extend(status_of(ing, parent, hp, namer));
             }
         }
     }
-    for (key, parent) in parents {
-        let model = parent.objects(snap, settings, cloud, &namer);
+    for (key, (parent, infra)) in parents {
+        let namer = namer.for_infra(infra.as_ref().and_then(Infra::name_part));
+        let model = parent.objects(snap, placements.settings(infra), settings, cloud, &namer);
         out.models.insert(key, model);
     }
     // A failure names an Ingress once per problem, whatever the number of hosts it hit.
@@ -190,20 +212,21 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
 
 /// DEDICATED mode: one normal VS per host (`BuildDedicatedL7VSGraphHostNameShard`, and the
 /// SNI builders with the VS itself as the "child").
-#[allow(clippy::too_many_arguments)]
 fn build_dedicated(
     snap: &Snapshot,
-    settings: &Settings,
     cloud: &CloudFacts,
-    namer: &Namer,
-    ingresses: &[ParsedIngress],
+    placements: &Placements<'_>,
+    ingresses: &[&(&ParsedIngress, Place<'_>)],
     only: Option<&ModelKey>,
     out: &mut Translation,
     failures: &mut Vec<Failure>,
 ) {
-    let mut vses: BTreeMap<ModelKey, HostVs> = BTreeMap::new();
-    for ing in ingresses {
-        let tenant = tenant_of(snap, settings, &ing.namespace);
+    let global = placements.global;
+    let mut vses: BTreeMap<ModelKey, (HostVs, &Place<'_>)> = BTreeMap::new();
+    for (ing, place) in ingresses.iter().map(|p| (p.0, &p.1)) {
+        let tenant = tenant_of(snap, global, &ing.namespace);
+        let namer = &place.namer;
+        let settings = placements.settings(place.infra);
         let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
         // (Secret, secured by its HostRule's certificate, host)
         let hosts = ing
@@ -218,7 +241,7 @@ fn build_dedicated(
                     fail(format!("TLS host {}: {message}; the host is not served", hp.host));
                     continue;
                 }
-                Some(Ok((s, c))) => match namer.tls_key_cert(&hp.host, s, None) {
+                Some(Ok((s, c))) => match namer.tls_key_cert(&hp.host, s) {
                     Ok(name) => Some((name, c)),
                     Err(e) => {
                         fail(e.to_string());
@@ -227,7 +250,7 @@ fn build_dedicated(
                 },
                 None => None,
             };
-            let name = match namer.dedicated_vs(&hp.host, None) {
+            let name = match namer.dedicated_vs(&hp.host) {
                 Ok(n) => n,
                 Err(e) => {
                     fail(e.to_string());
@@ -238,9 +261,9 @@ fn build_dedicated(
             if only.is_some_and(|m| *m != key) {
                 continue;
             }
-            let vs = vses
+            let (vs, _) = vses
                 .entry(key.clone())
-                .or_insert_with(|| HostVs::new(name.clone(), &hp.host, true, &ing.namespace));
+                .or_insert_with(|| (HostVs::new(name.clone(), &hp.host, true, &ing.namespace), place));
             // Insecure pools get lower-cased priority labels (`buildPoolNode`), secure ones not.
             if !vs.add_paths(namer, settings, ing, hp, cert.is_none() && !rule_secured, &mut fail) {
                 continue;
@@ -260,10 +283,11 @@ fn build_dedicated(
             }
         }
     }
-    for (key, vs) in vses {
-        let ctx = Ctx::new(snap, settings, cloud, namer, &key.tenant);
+    for (key, (vs, place)) in vses {
+        let settings = placements.settings(place.infra);
+        let ctx = Ctx::new(snap, settings, global, cloud, &place.namer, &key.tenant);
         let mut objects = Vec::new();
-        let rule = host_rule_for(snap, settings, cloud, &key.tenant, &vs.host).map(|(k, r)| VsRule::of(k, r));
+        let rule = host_rule_for(snap, global, cloud, &key.tenant, &vs.host).map(|(k, r)| VsRule::of(k, r));
         ctx.host_vs_objects(None, &key.tenant, &vs, rule.as_ref(), &mut objects);
         let mut model = Model { objects };
         model.sort();
@@ -271,19 +295,114 @@ fn build_dedicated(
     }
 }
 
-/// The model a host is served by.
-pub(crate) fn model_of(namer: &Namer, settings: &Settings, tenant: &str, host: &str) -> Option<ModelKey> {
-    let vs = match settings.shard_size.shard_of(host) {
-        Some(shard) => namer.shared_vs(shard, None),
-        None => namer.dedicated_vs(host, None),
-    };
-    vs.ok().map(|vs| ModelKey::new(tenant, vs))
+/// Where an Ingress's hosts are placed: with its AviInfraSetting, or globally.
+pub(crate) struct Place<'a> {
+    /// Names of its L7 objects (carrying the setting's name unless it is namespace-scoped).
+    pub(crate) namer: Namer,
+    /// How its hosts are sharded.
+    pub(crate) shard_size: ShardSize,
+    /// The Accepted setting it is placed with.
+    pub(crate) infra: Option<Infra<'a>>,
+    /// Why the setting it names cannot be used: it is not served. Its names and shard size are
+    /// then those the setting would give, so the models it may have fed are still found (and
+    /// kept: a failure is not a deletion).
+    pub(crate) problem: Option<String>,
+}
+
+impl Place<'_> {
+    /// The model a host is served by.
+    pub(crate) fn model_of(&self, tenant: &str, host: &str) -> Option<ModelKey> {
+        let vs = match self.shard_size.shard_of(host) {
+            Some(shard) => self.namer.shared_vs(shard),
+            None => self.namer.dedicated_vs(host),
+        };
+        vs.ok().map(|vs| ModelKey::new(tenant, vs))
+    }
+}
+
+/// The placement of the Ingress `ing` of namespace `ns`.
+pub(crate) fn place_of<'a>(
+    snap: &'a Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    ns: &str,
+    ing: &Ingress,
+) -> Place<'a> {
+    let namer = Namer::new(settings.cluster_name.as_str());
+    match crate::infra::for_ingress(snap, settings, cloud, ns, ing) {
+        Attached::Global => Place {
+            namer,
+            shard_size: settings.shard_size,
+            infra: None,
+            problem: None,
+        },
+        Attached::Setting(infra) => Place {
+            namer: namer.for_infra(infra.name_part()),
+            shard_size: infra.shard_size(settings),
+            infra: Some(infra),
+            problem: None,
+        },
+        Attached::Unusable(problem) => {
+            // Named as the setting would name it, whatever its state.
+            let name = ingress_setting(snap, ns, ing);
+            let spec = name.and_then(|n| snap.infra_settings.get(&NsName::cluster(n)));
+            let as_if = spec.map(|s| Infra {
+                name: name.unwrap_or_default(),
+                spec: &s.spec,
+                ns_scoped: crate::infra::namespace_setting(snap, ns) == name,
+            });
+            Place {
+                namer: namer.for_infra(as_if.as_ref().and_then(Infra::name_part)),
+                shard_size: as_if.map_or(settings.shard_size, |i| i.shard_size(settings)),
+                infra: None,
+                problem: Some(problem),
+            }
+        }
+    }
+}
+
+/// The settings each placement builds with: the global ones, or those an AviInfraSetting
+/// overrides, computed once per setting.
+struct Placements<'a> {
+    global: &'a Settings,
+    by_setting: BTreeMap<(&'a str, bool), Settings>,
+}
+
+impl<'a> Placements<'a> {
+    fn new(global: &'a Settings) -> Self {
+        Placements {
+            global,
+            by_setting: BTreeMap::new(),
+        }
+    }
+
+    /// Computes the settings of every setting in `places`, so [`Placements::settings`] finds them.
+    fn prepare<'p>(&mut self, places: impl IntoIterator<Item = &'p Place<'a>>)
+    where
+        'a: 'p,
+    {
+        for p in places {
+            if let Some(i) = p.infra {
+                self.by_setting
+                    .entry((i.name, i.ns_scoped))
+                    .or_insert_with(|| i.apply(self.global));
+            }
+        }
+    }
+
+    fn settings(&self, infra: Option<Infra<'a>>) -> &Settings {
+        match infra {
+            Some(i) => &self.by_setting[&(i.name, i.ns_scoped)],
+            None => self.global,
+        }
+    }
 }
 
 /// The FQDN HostRules know a shared parent VS by: its auto-FQDN, else its name (AKO's
 /// `configuredSharedVSFqdn`); `None` for a DEDICATED VS.
 pub fn parent_fqdn(settings: &Settings, cloud: &CloudFacts, model: &ModelKey) -> Option<String> {
-    if settings.shard_size == ShardSize::Dedicated {
+    // By its name, not the global shard size: an AviInfraSetting may shard its hosts otherwise.
+    if model.vs.ends_with(DEDICATED_SUFFIX) {
         return None;
     }
     Some(
@@ -313,10 +432,7 @@ fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths, namer: &Namer
     if hp.generated || host.starts_with('*') {
         return None;
     }
-    let child = namer
-        .sni_child(host, None)
-        .ok()
-        .filter(|c| parent.children.contains_key(c));
+    let child = namer.sni_child(host).ok().filter(|c| parent.children.contains_key(c));
     Some(StatusIntent {
         object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
         model: ModelKey::new(&parent.tenant, &parent.name),
@@ -326,18 +442,16 @@ fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths, namer: &Namer
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn parent_for<'a>(
-    parents: &'a mut BTreeMap<ModelKey, Parent>,
-    namer: &Namer,
-    settings: &Settings,
+fn parent_for<'a, 's>(
+    parents: &'a mut BTreeMap<ModelKey, (Parent, Option<Infra<'s>>)>,
+    place: &Place<'s>,
     tenant: &str,
     host: &str,
     only: Option<&ModelKey>,
     fail: &mut impl FnMut(String),
 ) -> Option<&'a mut Parent> {
-    let shard = settings.shard_size.shard_of(host).unwrap_or(0);
-    let name = match namer.shared_vs(shard, None) {
+    let shard = place.shard_size.shard_of(host).unwrap_or(0);
+    let name = match place.namer.shared_vs(shard) {
         Ok(n) => n,
         Err(e) => {
             fail(e.to_string());
@@ -348,11 +462,17 @@ fn parent_for<'a>(
     if only.is_some_and(|m| *m != key) {
         return None;
     }
-    Some(parents.entry(key).or_insert_with(|| Parent {
-        name,
-        tenant: tenant.to_owned(),
-        ..Parent::default()
-    }))
+    // A namespace-scoped setting names its parents like the global ones: the first placement to
+    // reach a parent decides how it is built.
+    let (parent, _) = parents.entry(key).or_insert_with(|| {
+        let parent = Parent {
+            name,
+            tenant: tenant.to_owned(),
+            ..Parent::default()
+        };
+        (parent, place.infra)
+    });
+    Some(parent)
 }
 
 fn certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {

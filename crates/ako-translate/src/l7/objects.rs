@@ -36,10 +36,19 @@ const SECURE_HTTP_PROFILE: &str = "System-Secure-HTTP";
 const POLICY_INDEX_BASE: i64 = 11;
 
 impl Parent {
-    /// The Avi objects of a shared parent's model, children included.
-    pub(super) fn objects(&self, snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, namer: &Namer) -> Model {
+    /// The Avi objects of a shared parent's model, children included: placed with `settings`
+    /// (those of its AviInfraSetting, or the global ones), but for what AKO always takes from
+    /// the `global` settings.
+    pub(super) fn objects(
+        &self,
+        snap: &Snapshot,
+        settings: &Settings,
+        global: &Settings,
+        cloud: &CloudFacts,
+        namer: &Namer,
+    ) -> Model {
         let cluster = settings.cluster_name.as_str();
-        let ctx = Ctx::new(snap, settings, cloud, namer, &self.tenant);
+        let ctx = Ctx::new(snap, settings, global, cloud, namer, &self.tenant);
         let mut objects = Vec::new();
         let model = ModelKey::new(&self.tenant, &self.name);
         let rule = super::parent_fqdn(settings, cloud, &model)
@@ -223,8 +232,13 @@ fn policy_refs<S: AsRef<str>>(names: &[S]) -> Vec<Value> {
 /// What every object of one model shares.
 pub(super) struct Ctx<'a> {
     snap: &'a Snapshot,
+    /// The settings the model is placed with (its AviInfraSetting's, or the global ones).
     settings: &'a Settings,
+    /// The global settings: SNI children always take their SE group from them.
+    global: &'a Settings,
     cloud: &'a CloudFacts,
+    /// The `InfrasettingName` marker of the objects whose names carry the setting's name.
+    infra: String,
     cluster: &'a str,
     tenant: String,
     tenant_ref: String,
@@ -235,6 +249,7 @@ impl<'a> Ctx<'a> {
     pub(super) fn new(
         snap: &'a Snapshot,
         settings: &'a Settings,
+        global: &'a Settings,
         cloud: &'a CloudFacts,
         namer: &Namer,
         tenant: &str,
@@ -242,7 +257,9 @@ impl<'a> Ctx<'a> {
         Ctx {
             snap,
             settings,
+            global,
             cloud,
+            infra: namer.infra().unwrap_or_default().to_owned(),
             cluster: settings.cluster_name.as_str(),
             tenant: tenant.to_owned(),
             tenant_ref: format!("/api/tenant/?name={}", query_escape(tenant)),
@@ -307,6 +324,7 @@ impl<'a> Ctx<'a> {
             },
         };
         let markers = Markers {
+            infra_setting: self.infra.clone(),
             namespace: p.namespace.clone(),
             host: vec![p.host.clone()],
             service_name: p.service_marker.clone(),
@@ -546,6 +564,7 @@ impl<'a> Ctx<'a> {
         };
         let overwrite = rule.is_some_and(|r| r.overwrite);
         let host_markers = Markers {
+            infra_setting: self.infra.clone(),
             host: vec![vs.host.clone()],
             ..Markers::default()
         };
@@ -572,6 +591,7 @@ impl<'a> Ctx<'a> {
         }
         for (name, pg) in &vs.pool_groups {
             let markers = Markers {
+                infra_setting: self.infra.clone(),
                 namespace: pg.namespace.clone(),
                 host: vec![pg.host.clone()],
                 path: vec![pg.path.clone()],
@@ -600,6 +620,7 @@ impl<'a> Ctx<'a> {
         }
         let hostnames = vec![vs.host.clone()];
         let markers = Markers {
+            infra_setting: self.infra.clone(),
             namespace: vs.namespace.clone(),
             host: vh_domains.clone(),
             ..Markers::default()
@@ -625,6 +646,7 @@ impl<'a> Ctx<'a> {
             refs.push(format!("VSVIP{}", vs.name));
             if redirect {
                 let redirect_markers = Markers {
+                    infra_setting: self.infra.clone(),
                     namespace: vs.namespace.clone(),
                     host: vh_domains.clone(),
                     ..Markers::default()
@@ -643,6 +665,11 @@ impl<'a> Ctx<'a> {
             refs.push(format!("SSLKeyCert{cert_name}"));
         }
         refs.extend(vh_domains.iter().map(|d| format!("VHDomain{d}")));
+        // SNI children are always placed in the global SE group (AKO's `BuildL7VSGraphHostNameShard`).
+        let se_group = match parent {
+            Some(_) => &self.global.se_group,
+            None => &self.settings.se_group,
+        };
         let (app_profile, net_profile, enable_rhi) = match parent {
             Some(_) => ("", "", None),
             None if secure => (SECURE_HTTP_PROFILE, TCP_PROXY, Some(self.settings.enable_rhi)),
@@ -651,7 +678,7 @@ impl<'a> Ctx<'a> {
         let mut inputs = VsChecksum {
             refs,
             application_profile: app_profile,
-            se_group: &self.settings.se_group,
+            se_group,
             network_profile: net_profile,
             ports: &ports,
             hostnames: &hostnames,
@@ -678,7 +705,7 @@ impl<'a> Ctx<'a> {
             "network_profile_ref": format!("/api/networkprofile/?name={TCP_PROXY}"),
             "east_west_placement": false,
             "cloud_ref": format!("/api/cloud?name={}", self.settings.cloud_name),
-            "se_group_ref": format!("/api/serviceenginegroup?name={}", self.settings.se_group),
+            "se_group_ref": format!("/api/serviceenginegroup?name={se_group}"),
             "service_metadata": metadata.to_go_json(),
             "error_page_profile_ref": "",
             "vrf_context_ref": format!("/api/vrfcontext?name={}", self.settings.vrf()),
@@ -739,6 +766,7 @@ impl<'a> Ctx<'a> {
         ordered.sort_by_key(|r| std::cmp::Reverse(r.path.as_ref().map_or(0, String::len)));
         ordered.extend(policy.rules.iter().filter(|r| r.path.is_none()));
         let markers = Markers {
+            infra_setting: self.infra.clone(),
             namespace: policy.namespace.clone(),
             host: host.to_vec(),
             path: paths,

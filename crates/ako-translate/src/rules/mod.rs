@@ -4,12 +4,14 @@
 
 pub mod catalog;
 pub mod matching;
+pub mod named;
 pub mod pool_rule;
 pub mod verdict;
 pub mod vs_rule;
 
 pub use catalog::{ControllerRef, RefCatalog, RefState};
 pub use matching::{PathRule, host_rule_for, path_rules_for, shared_vs_rule_for};
+pub use named::{NamedRef, named_refs};
 pub use pool_rule::PoolRule;
 pub use verdict::{Verdict, host_rule_ignored, host_rule_refs, host_rule_verdict, http_rule_refs, http_rule_verdict};
 pub use vs_rule::VsRule;

@@ -295,7 +295,7 @@ pub fn http_rule_verdict(snap: &Snapshot, settings: &Settings, cloud: &CloudFact
 }
 
 /// AKO's checks of the controller objects a rule names (`checkRefOnController`).
-fn check_refs(cloud: &CloudFacts, settings: &Settings, tenant: &str, refs: &[ControllerRef]) -> Verdict {
+pub(crate) fn check_refs(cloud: &CloudFacts, settings: &Settings, tenant: &str, refs: &[ControllerRef]) -> Verdict {
     let mut unresolved = Vec::new();
     let ako_user = format!("ako-{}", settings.cluster_name);
     for r in refs {

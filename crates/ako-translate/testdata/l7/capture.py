@@ -49,7 +49,8 @@ MIN_UP = float(os.environ.get("CAPTURE_MIN_UP", "20"))
 DEADLINE = float(os.environ.get("CAPTURE_DEADLINE", "240"))
 
 # AKO's rule CRs: AKO validates each and writes Accepted/Rejected (+ error) into its .status.
-RULE_KINDS = [("HostRule", "hostrules.ako.vmware.com"), ("HTTPRule", "httprules.ako.vmware.com")]
+RULE_KINDS = [("HostRule", "hostrules.ako.vmware.com"), ("HTTPRule", "httprules.ako.vmware.com"),
+              ("AviInfraSetting", "aviinfrasettings.ako.vmware.com")]
 SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease", "avi-system"}
 NAMESPACED_KINDS = ["ingresses.networking.k8s.io", "services", "endpointslices.discovery.k8s.io", "secrets",
                     "configmaps", "events", "events.events.k8s.io", "pods",
@@ -215,7 +216,7 @@ spec:
 def cmd_setup():
     for f in sorted(os.listdir(CRD_DIR)):
         if f.endswith(".yaml"):
-            kubectl("apply", "--server-side", "-f", os.path.join(CRD_DIR, f))
+            kubectl("apply", "--server-side", "--force-conflicts", "-f", os.path.join(CRD_DIR, f))
     kubectl("apply", "-f", "-", input=SETUP % {"user": SIM_USER, "password": SIM_PASSWORD})
 
 
@@ -237,6 +238,7 @@ def cmd_cleanup():
     # A fresh AKO would otherwise wait for the previous run's leader lease to expire.
     kubectl("delete", "lease", "ako-lease-lock", "-n", "avi-system", "--ignore-not-found", check=False)
     kubectl("delete", "nodes", "--all", "--ignore-not-found")
+    kubectl("delete", "aviinfrasettings.ako.vmware.com", "--all", "--ignore-not-found", check=False)
     for group, _, _, plural in CNI_CRDS.values():
         kubectl("delete", f"{plural}.{group}", "--all", "--ignore-not-found", check=False)
     for ic in kget("ingressclasses")["items"]:
@@ -585,7 +587,7 @@ def cmd_dump(case, out_dir):
         field = {"vrfcontext": "static_routes", "serviceenginegroup": "labels"}.get(t)
         if field:
             seeds.append({"type": t, "name": name, field: body.get(field, [])})
-    if any(e["type"] == "vrfcontext" for e in seeds):
+    if seeds:
         write_json(os.path.join(out_dir, "seed_updates.json"), seeds)
     status = []
     lb_services = []
@@ -601,7 +603,7 @@ def cmd_dump(case, out_dir):
     rules = []
     for kind, plural in RULE_KINDS:
         for o in kget(plural, "-A")["items"]:
-            rules.append({"kind": kind, "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"],
+            rules.append({"kind": kind, "namespace": o["metadata"].get("namespace", ""), "name": o["metadata"]["name"],
                           "status": o.get("status", {})})
     if rules:
         rules.sort(key=lambda e: (e["kind"], e["namespace"], e["name"]))
