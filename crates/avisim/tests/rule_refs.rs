@@ -192,7 +192,7 @@ async fn a_body_naming_a_missing_rule_object_is_refused() {
 async fn tenant_scoped_rule_objects_stay_in_admin() {
     let sim = start().await;
     let admin = Session::login(&sim).await;
-    admin.create("tenant", json!({"name": "team-a"})).await;
+    // Tenant team-a is in the default seed.
     let team = admin.in_tenant("team-a");
     for (kind, name, shared) in [
         ("icapprofile", "icap-custom", false),

@@ -10,7 +10,7 @@ use serde_json::json;
 async fn objects_are_scoped_to_their_tenant() {
     let sim = start().await;
     let admin = Session::login(&sim).await;
-    admin.create("tenant", json!({"name": "team-a"})).await;
+    // Tenant team-a is in the default seed.
     let team = admin.in_tenant("team-a");
 
     let pool = team.create("pool", json!({"name": "p"})).await;
@@ -44,7 +44,7 @@ async fn objects_are_scoped_to_their_tenant() {
 async fn admin_infrastructure_is_usable_from_other_tenants() {
     let sim = start().await;
     let admin = Session::login(&sim).await;
-    admin.create("tenant", json!({"name": "team-a"})).await;
+    // Tenant team-a is in the default seed.
     let team = admin.in_tenant("team-a");
     assert_eq!(team.list("/api/cloud?name=Default-Cloud").await.len(), 1);
     let vip = team
