@@ -75,6 +75,8 @@ pub struct PortProto {
     pub name: String,
     /// `EnableSSL` (the L7 parent's 443).
     pub enable_ssl: bool,
+    /// `EnableHTTP2` (an AviInfraSetting's listener).
+    pub enable_http2: bool,
 }
 
 /// `intstr.IntOrString`.
@@ -107,11 +109,12 @@ impl PortProto {
     /// Go's JSON of the struct, field order as declared.
     fn go_json(&self) -> String {
         format!(
-            "{{\"PortMap\":null,\"Port\":{},\"TargetPort\":{},\"Protocol\":{},\"Hosts\":null,\"Secret\":\"\",\"Passthrough\":false,\"Redirect\":false,\"EnableSSL\":{},\"EnableHTTP2\":false,\"Name\":{}}}",
+            "{{\"PortMap\":null,\"Port\":{},\"TargetPort\":{},\"Protocol\":{},\"Hosts\":null,\"Secret\":\"\",\"Passthrough\":false,\"Redirect\":false,\"EnableSSL\":{},\"EnableHTTP2\":{},\"Name\":{}}}",
             self.port,
             self.target_port.go_json(),
             go_json_string(&self.protocol),
             self.enable_ssl,
+            self.enable_http2,
             go_json_string(&self.name)
         )
     }
@@ -643,6 +646,7 @@ mod tests {
             protocol: "TCP".into(),
             name: "http".into(),
             enable_ssl: false,
+            enable_http2: false,
         };
         assert_eq!(
             p.go_json(),

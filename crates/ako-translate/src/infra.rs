@@ -18,7 +18,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 
 use avi_model::ObjectType;
 
-use crate::crds::{AviInfraSetting, AviInfraSettingSpec, GROUP};
+use crate::crds::{AviInfraSetting, AviInfraSettingSpec, GROUP, InfraListener};
 use crate::key::NsName;
 use crate::model::CloudFacts;
 use crate::rules::verdict::check_refs;
@@ -101,6 +101,15 @@ impl Infra<'_> {
         }
         s.shard_size = self.shard_size(global);
         s
+    }
+
+    /// `network.listeners`: the ports of the shared parents and DEDICATED VSes it places.
+    pub fn listeners(&self) -> &[InfraListener] {
+        self.spec
+            .network
+            .as_ref()
+            .and_then(|n| n.listeners.as_deref())
+            .unwrap_or_default()
     }
 
     /// The L7 shard size of the hosts placed with this setting.

@@ -436,6 +436,7 @@ endpoints:
             protocol: "TCP".into(),
             name: "http".into(),
             enable_ssl: false,
+            enable_http2: false,
         };
         let sp = ServicePort {
             svc,

@@ -182,6 +182,7 @@ pub(crate) fn port_protos(svc: &Service, settings: &Settings) -> Result<Vec<Port
                 protocol,
                 name: p.name.clone().unwrap_or_default(),
                 enable_ssl: false,
+                enable_http2: false,
             })
         })
         .collect()

@@ -355,6 +355,7 @@ impl<'a> Group<'a> {
                 protocol: p.pp.protocol.clone(),
                 name: format!("{}-{}", p.pp.protocol, p.pp.port),
                 enable_ssl: false,
+                enable_http2: false,
             })
             .collect();
         vs_ports.sort_by(|a, b| a.name.cmp(&b.name));

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::checksum::{PortProto, TargetPort, VsChecksum};
+use crate::crds::InfraListener;
 use crate::rules::VsRule;
 
 /// First index of a HostRule's HTTP policy sets after AKO's own (`len + 11 + 5`).
@@ -81,6 +82,21 @@ pub(super) fn ports(rule: Option<&VsRule>, default: Vec<PortProto>) -> Vec<PortP
     }
 }
 
+/// The ports of a shared parent or DEDICATED VS with its AviInfraSetting's listeners
+/// (`buildListenerPortsWithInfraSetting`): each replaces the port of the same number, or is added
+/// after them.
+pub(super) fn with_listeners(listeners: &[InfraListener], mut ports: Vec<PortProto>) -> Vec<PortProto> {
+    for l in listeners {
+        let mut pp = l7_port(l.port, l.enable_ssl == Some(true));
+        pp.enable_http2 = l.enable_http2 == Some(true);
+        match ports.iter_mut().find(|p| p.port == l.port) {
+            Some(p) => *p = pp,
+            None => ports.push(pp),
+        }
+    }
+    ports
+}
+
 /// An L7 listener as AKO's model holds it.
 pub(super) fn l7_port(port: i32, ssl: bool) -> PortProto {
     PortProto {
@@ -89,6 +105,7 @@ pub(super) fn l7_port(port: i32, ssl: bool) -> PortProto {
         protocol: "HTTP".to_owned(),
         name: String::new(),
         enable_ssl: ssl,
+        enable_http2: false,
     }
 }
 

@@ -199,7 +199,8 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
     }
     for (key, (parent, infra)) in parents {
         let namer = namer.for_infra(infra.as_ref().and_then(Infra::name_part));
-        let model = parent.objects(snap, placements.settings(infra), settings, cloud, &namer);
+        let listeners = infra.as_ref().map_or(&[][..], Infra::listeners);
+        let model = parent.objects(snap, placements.settings(infra), settings, cloud, &namer, listeners);
         out.models.insert(key, model);
     }
     // A failure names an Ingress once per problem, whatever the number of hosts it hit.
@@ -285,7 +286,8 @@ fn build_dedicated(
     }
     for (key, (vs, place)) in vses {
         let settings = placements.settings(place.infra);
-        let ctx = Ctx::new(snap, settings, global, cloud, &place.namer, &key.tenant);
+        let listeners = place.infra.as_ref().map_or(&[][..], Infra::listeners);
+        let ctx = Ctx::new(snap, settings, global, cloud, &place.namer, &key.tenant, listeners);
         let mut objects = Vec::new();
         let rule = host_rule_for(snap, global, cloud, &key.tenant, &vs.host).map(|(k, r)| VsRule::of(k, r));
         ctx.host_vs_objects(None, &key.tenant, &vs, rule.as_ref(), &mut objects);

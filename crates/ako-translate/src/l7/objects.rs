@@ -9,6 +9,7 @@ use avi_model::ObjectType;
 use serde_json::{Value, json};
 
 use crate::checksum::{self, HostPathRule, PgMember, PortProto, VsChecksum};
+use crate::crds::InfraListener;
 use crate::fqdn::shared_vs_fqdn;
 use crate::key::ModelKey;
 use crate::markers::{Markers, ServiceMetadata};
@@ -46,9 +47,10 @@ impl Parent {
         global: &Settings,
         cloud: &CloudFacts,
         namer: &Namer,
+        listeners: &[InfraListener],
     ) -> Model {
         let cluster = settings.cluster_name.as_str();
-        let ctx = Ctx::new(snap, settings, global, cloud, namer, &self.tenant);
+        let ctx = Ctx::new(snap, settings, global, cloud, namer, &self.tenant, listeners);
         let mut objects = Vec::new();
         let model = ModelKey::new(&self.tenant, &self.name);
         let rule = super::parent_fqdn(settings, cloud, &model)
@@ -57,7 +59,9 @@ impl Parent {
         let rule = rule.as_ref();
         let children: Vec<(&HostVs, Option<VsRule>)> =
             self.children.values().map(|c| (c, ctx.vs_rule(&c.host))).collect();
-        let parent_ports = host_rule::ports(rule, vec![l7_port(80, false), l7_port(443, true)]);
+        // The setting's listeners first, a HostRule's replace them (AKO applies the rule later).
+        let defaults = host_rule::with_listeners(listeners, vec![l7_port(80, false), l7_port(443, true)]);
+        let parent_ports = host_rule::ports(rule, defaults);
 
         // Insecure pools and the shared pool group.
         let mut pools: Vec<&(u64, PoolNode)> = self.pools.values().collect();
@@ -213,7 +217,7 @@ fn services(ports: &[PortProto]) -> Value {
     Value::Array(
         ports
             .iter()
-            .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "port_range_end": p.port, "enable_http2": false}))
+            .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "port_range_end": p.port, "enable_http2": p.enable_http2}))
             .collect(),
     )
 }
@@ -239,6 +243,8 @@ pub(super) struct Ctx<'a> {
     cloud: &'a CloudFacts,
     /// The `InfrasettingName` marker of the objects whose names carry the setting's name.
     infra: String,
+    /// The listeners of the AviInfraSetting the model is placed with.
+    listeners: &'a [InfraListener],
     cluster: &'a str,
     tenant: String,
     tenant_ref: String,
@@ -253,6 +259,7 @@ impl<'a> Ctx<'a> {
         cloud: &'a CloudFacts,
         namer: &Namer,
         tenant: &str,
+        listeners: &'a [InfraListener],
     ) -> Self {
         Ctx {
             snap,
@@ -260,6 +267,7 @@ impl<'a> Ctx<'a> {
             global,
             cloud,
             infra: namer.infra().unwrap_or_default().to_owned(),
+            listeners,
             cluster: settings.cluster_name.as_str(),
             tenant: tenant.to_owned(),
             tenant_ref: format!("/api/tenant/?name={}", query_escape(tenant)),
@@ -288,6 +296,7 @@ impl<'a> Ctx<'a> {
             protocol: "TCP".to_owned(),
             name: b.port_name.clone(),
             enable_ssl: false,
+            enable_http2: false,
         };
         let svc = self.snap.service(&p.namespace, &b.service);
         let svc_type = svc
@@ -630,6 +639,10 @@ impl<'a> Ctx<'a> {
         if secure || parent.is_some() {
             ports.push(l7_port(443, true));
         }
+        if parent.is_some() {
+            // An SNI child takes its parent's ports as the setting made them (not a HostRule's).
+            ports = host_rule::with_listeners(self.listeners, ports);
+        }
         let redirect = parent.is_none() && secure && !overwrite;
         if parent.is_none() {
             // DEDICATED: own VsVip (the host and its aliases, no auto-FQDN), own redirect when
@@ -655,7 +668,7 @@ impl<'a> Ctx<'a> {
                 hosts.extend(gslb.cloned());
                 objects.push(self.redirect_policy(tenant, &vs.name, &hosts, &redirect_markers));
             }
-            ports = host_rule::ports(rule, ports);
+            ports = host_rule::ports(rule, host_rule::with_listeners(self.listeners, ports));
         }
         refs.extend(policy_names.iter().map(|p| format!("HttpPolicy{p}")));
         if redirect {
