@@ -68,6 +68,7 @@ pub fn desired(
     for (r, verdict) in rules.verdicts {
         let applied = match r.kind {
             Kind::AviInfraSetting => "places the Ingresses and Services that name it",
+            Kind::L4Rule => "applied to the LoadBalancer Services that name it",
             _ => "applied to the objects of its hosts",
         };
         let note = match verdict {

@@ -1,6 +1,7 @@
-//! Looking up the controller objects HostRules and HTTPRules name (WAF policies, profiles,
-//! certificates, health monitors, ...), as AKO does before accepting a rule
-//! (`GET /api/<type>?name=<name>&fields=name,type,created_by` in the rule's tenant).
+//! Looking up the controller objects HostRules, HTTPRules, L4Rules and AviInfraSettings name (WAF
+//! policies, profiles, certificates, health monitors, SE groups, networks, ...), as AKO does
+//! before accepting a rule (`GET /api/<type>?name=<name>&fields=name,type,created_by` in the
+//! rule's tenant; a network profile's type is `profile.type`).
 
 use ako_translate::rules::{ControllerRef, RefState};
 use avi_client::{Client, Query};
@@ -15,14 +16,17 @@ const CONCURRENT_LOOKUPS: usize = 8;
 pub async fn lookup_refs(avi: &Client, wanted: Vec<(String, ControllerRef)>) -> Vec<(String, ControllerRef, RefState)> {
     futures::stream::iter(wanted)
         .map(|(tenant, r)| async move {
-            let query = Query::new().name(&r.name).fields(["name", "type", "created_by"]);
+            let query = Query::new()
+                .name(&r.name)
+                .fields(["name", "type", "profile", "created_by"]);
             match avi.tenant(tenant.as_str()).list_page::<Value>(r.kind.path(), &query).await {
                 Ok(page) => {
                     let state = match page.results.first() {
                         Some(found) => {
                             let text = |k: &str| found.get(k).and_then(Value::as_str).map(str::to_owned);
+                            let profile_type = found.pointer("/profile/type").and_then(Value::as_str);
                             RefState::Present {
-                                type_: text("type"),
+                                type_: text("type").or(profile_type.map(str::to_owned)),
                                 created_by: text("created_by"),
                             }
                         }

@@ -57,11 +57,6 @@ pub fn markers_checksum(cluster: &str, values: &[&str]) -> u32 {
     own.wrapping_add(cluster_label_checksum(cluster))
 }
 
-/// `CalculateCheckSumOfGeneratedCode` with no generated field set: the hash of the empty string.
-pub fn empty_generated_fields() -> u32 {
-    hash("")
-}
-
 /// One Service port as AKO's `AviPortHostProtocol` (only the fields L4 sets).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortProto {
@@ -317,6 +312,15 @@ pub struct PoolRuleChecksum<'a> {
     pub own_pki_profile: Option<u32>,
     /// `application_persistence_profile_ref`.
     pub persistence: Option<&'a str>,
+    /// `ssl_key_and_certificate_ref`.
+    pub ssl_key_and_certificate: Option<&'a str>,
+    /// AKO's generated pool fields, in its order: `analytics_policy.enable_realtime_metrics`,
+    /// `enabled`, `min_servers_up`.
+    pub realtime_metrics: Option<bool>,
+    /// `enabled`.
+    pub enabled: Option<bool>,
+    /// `min_servers_up`.
+    pub min_servers_up: Option<u32>,
 }
 
 /// AKO's pool checksum.
@@ -345,6 +349,7 @@ pub fn pool_checksum(p: &PoolChecksum<'_>) -> u32 {
     canonical.push(p.priority_label.to_owned());
     canonical.push(p.placement_json.to_owned());
     canonical.extend(r.pki_profile.map(str::to_owned));
+    canonical.extend(r.ssl_key_and_certificate.map(str::to_owned));
     for list in [p.namespace_svc_name, p.hostnames] {
         if !list.is_empty() {
             let mut sorted = list.to_vec();
@@ -363,7 +368,11 @@ pub fn pool_checksum(p: &PoolChecksum<'_>) -> u32 {
     if let Some(ref_) = r.persistence {
         sum = sum.wrapping_add(hash(ref_));
     }
-    sum.wrapping_add(p.markers).wrapping_add(empty_generated_fields())
+    let mut generated = Vec::new();
+    generated.extend(r.realtime_metrics.map(|m| format!("{{\"enableRealtimeMetrics\":{m}}}")));
+    generated.extend(r.enabled.map(|e| e.to_string()));
+    generated.extend(r.min_servers_up.map(|m| m.to_string()));
+    sum.wrapping_add(p.markers).wrapping_add(hash(&generated.join(":")))
 }
 
 /// A VIP network as the VsVip checksum sees it.

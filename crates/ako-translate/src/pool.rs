@@ -158,6 +158,10 @@ fn rule_checksum<'a>(rule: Option<&'a PoolRule>, own_pki: Option<(&str, u32)>) -
         health_monitors: &r.health_monitors,
         own_pki_profile: own_pki.map(|(_, cksum)| cksum),
         persistence: r.persistence.as_deref(),
+        ssl_key_and_certificate: r.ssl_key_and_certificate.as_deref(),
+        realtime_metrics: r.realtime_metrics,
+        enabled: r.enabled,
+        min_servers_up: r.min_servers_up,
     }
 }
 
@@ -188,6 +192,18 @@ fn rule_fields(body: &mut Value, r: &PoolRule, own_pki: Option<&str>) {
     }
     if let Some(h2) = r.enable_http2 {
         body["enable_http2"] = json!(h2);
+    }
+    if let Some(c) = &r.ssl_key_and_certificate {
+        body["ssl_key_and_certificate_ref"] = json!(c);
+    }
+    if let Some(m) = r.realtime_metrics {
+        body["analytics_policy"] = json!({"enable_realtime_metrics": m});
+    }
+    if let Some(e) = r.enabled {
+        body["enabled"] = json!(e);
+    }
+    if let Some(m) = r.min_servers_up {
+        body["min_servers_up"] = json!(m);
     }
 }
 

@@ -68,6 +68,7 @@ enum Op {
         shared: usize,
         port: i32,
         infra: Option<usize>,
+        l4rule: bool,
     },
     DelService(usize, usize),
     PutSlice(usize, usize, u8),
@@ -90,6 +91,13 @@ enum Op {
     DelInfra(usize),
     /// IngressClass `infra-class` (AKO's), naming an AviInfraSetting or none.
     InfraClass(Option<usize>),
+    /// L4Rule `l4r` of a namespace: its algorithm, and whether it is valid (else Rejected).
+    PutL4Rule {
+        ns: usize,
+        round_robin: bool,
+        valid: bool,
+    },
+    DelL4Rule(usize),
     Node(u8, bool),
     DefaultClass(bool),
     PutHostRule {
@@ -128,8 +136,11 @@ fn op() -> impl Strategy<Value = Op> {
         )
             .prop_map(|(ns, name, rules, tls, class, created)| Op::PutIngress { ns, name, rules, tls, class, created }),
         1 => (ns.clone(), 0..INGRESSES.len()).prop_map(|(n, i)| Op::DelIngress(n, i)),
-        3 => (ns.clone(), 0..SERVICES.len(), any::<bool>(), 0usize..3, prop_oneof![Just(80), Just(443)], proptest::option::weighted(0.3, 0..INFRAS.len()))
-            .prop_map(|(ns, name, lb, shared, port, infra)| Op::PutService { ns, name, lb, shared, port, infra }),
+        3 => (ns.clone(), 0..SERVICES.len(), any::<bool>(), 0usize..3, prop_oneof![Just(80), Just(443)], proptest::option::weighted(0.3, 0..INFRAS.len()), proptest::bool::weighted(0.3))
+            .prop_map(|(ns, name, lb, shared, port, infra, l4rule)| Op::PutService { ns, name, lb, shared, port, infra, l4rule }),
+        1 => (ns.clone(), any::<bool>(), proptest::bool::weighted(0.8))
+            .prop_map(|(ns, round_robin, valid)| Op::PutL4Rule { ns, round_robin, valid }),
+        1 => ns.clone().prop_map(Op::DelL4Rule),
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelService(n, s)),
         2 => (ns.clone(), 0..SERVICES.len(), 1u8..4).prop_map(|(n, s, ip)| Op::PutSlice(n, s, ip)),
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelSlice(n, s)),
@@ -225,6 +236,7 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             shared,
             port,
             infra,
+            l4rule,
         } => {
             let mut svc = json!({"apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": SERVICES[*name], "namespace": NS[*ns], "annotations": {}},
@@ -236,6 +248,9 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             }
             if let Some(i) = infra {
                 svc["metadata"]["annotations"]["aviinfrasetting.ako.vmware.com/name"] = json!(INFRAS[*i]);
+            }
+            if *l4rule {
+                svc["metadata"]["annotations"]["ako.vmware.com/l4rule"] = json!("l4r");
             }
             load(snap, svc);
             (Kind::Service, key(*ns, SERVICES[*name]))
@@ -315,6 +330,29 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
         Op::DelInfra(name) => {
             snap.remove::<ako_translate::crds::AviInfraSetting>(&NsName::cluster(INFRAS[*name]));
             (Kind::AviInfraSetting, NsName::cluster(INFRAS[*name]))
+        }
+        Op::PutL4Rule { ns, round_robin, valid } => {
+            let algorithm = if *round_robin {
+                "LB_ALGORITHM_ROUND_ROBIN"
+            } else {
+                "LB_ALGORITHM_CONSISTENT_HASH"
+            };
+            let mut backend =
+                json!({"port": 80, "protocol": "TCP", "lbAlgorithm": algorithm, "healthMonitorRefs": ["hm"]});
+            if *valid && !*round_robin {
+                backend["lbAlgorithmHash"] = json!("LB_ALGORITHM_CONSISTENT_HASH_SOURCE_IP_ADDRESS");
+            }
+            load(
+                snap,
+                json!({"apiVersion": "ako.vmware.com/v1alpha2", "kind": "L4Rule",
+                    "metadata": {"name": "l4r", "namespace": NS[*ns]},
+                    "spec": {"backendProperties": [backend], "performanceLimits": {"maxThroughput": 10}}}),
+            );
+            (Kind::L4Rule, key(*ns, "l4r"))
+        }
+        Op::DelL4Rule(ns) => {
+            snap.remove::<ako_translate::crds::L4Rule>(&key(*ns, "l4r"));
+            (Kind::L4Rule, key(*ns, "l4r"))
         }
         Op::InfraClass(infra) => {
             let mut spec = json!({"controller": "ako.vmware.com/avi-lb"});

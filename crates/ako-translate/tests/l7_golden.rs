@@ -221,6 +221,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
             let verdict = match kind {
                 "HostRule" => host_rule_verdict(&snap, &settings, &cloud, &key),
                 "AviInfraSetting" => ako_translate::infra::infra_verdict(&snap, &settings, &cloud, &key.name),
+                "L4Rule" => ako_translate::l4::rule::l4_rule_verdict(&snap, &settings, &cloud, &key),
                 _ => http_rule_verdict(&snap, &settings, &cloud, &key),
             };
             let ours = verdict.status().map(|(st, e)| (st.to_owned(), e.to_owned()));

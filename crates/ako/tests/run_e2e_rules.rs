@@ -13,6 +13,10 @@
 //!   certificate, following the Secret's updates; a HostRule with a GSLB FQDN on an insecure host
 //!   gets the parent's host-header rewrite policy, removed with the rule.
 //!
+//! * An L4Rule's backend properties (health monitor, algorithm) and VS fields (analytics profile)
+//!   reach the LoadBalancer Service's pool and VS, and it is Accepted; an edit naming an analytics
+//!   profile the controller lacks is Rejected (status, Warning Event) and changes nothing.
+//!
 //! Everything is polled with a deadline.
 
 mod support;
@@ -46,7 +50,11 @@ async fn world(prefix: &str) -> (ako_testenv::TestNamespace, Avisim, Client) {
 /// The chart's CRDs, installed once per test binary (idempotent).
 async fn install_crds(client: &kube::Client) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/helm/ako/crds");
-    for file in ["ako.vmware.com_hostrules.yaml", "ako.vmware.com_httprules.yaml"] {
+    for file in [
+        "ako.vmware.com_hostrules.yaml",
+        "ako.vmware.com_httprules.yaml",
+        "ako.vmware.com_l4rules.yaml",
+    ] {
         ako_testenv::install_crd(client, dir.join(file))
             .await
             .expect("install the chart's CRD");
@@ -54,7 +62,8 @@ async fn install_crds(client: &kube::Client) {
 }
 
 fn rule_api(ns: &ako_testenv::TestNamespace, kind: &str) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1beta1", kind);
+    let version = if kind == "L4Rule" { "v1alpha2" } else { "v1beta1" };
+    let gvk = GroupVersionKind::gvk("ako.vmware.com", version, kind);
     let plural = format!("{}s", kind.to_lowercase());
     Api::namespaced_with(
         ns.client(),
@@ -65,7 +74,8 @@ fn rule_api(ns: &ako_testenv::TestNamespace, kind: &str) -> Api<DynamicObject> {
 
 /// Create the rule `kind`/`name` with `spec`.
 async fn create_rule(ns: &ako_testenv::TestNamespace, kind: &str, name: &str, spec: Value) {
-    let body = json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": kind, "metadata": {"name": name}, "spec": spec});
+    let version = if kind == "L4Rule" { "v1alpha2" } else { "v1beta1" };
+    let body = json!({"apiVersion": format!("ako.vmware.com/{version}"), "kind": kind, "metadata": {"name": name}, "spec": spec});
     let obj: DynamicObject = serde_json::from_value(body).expect("a rule");
     rule_api(ns, kind)
         .create(&PostParams::default(), &obj)
@@ -572,4 +582,89 @@ async fn regex_paths_and_an_application_root_through_string_groups() {
         avi_object(&avi, "stringgroup", &group).await.is_none().then_some(())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_l4rule_reaches_the_pool_and_a_rejected_edit_changes_nothing() {
+    let (ns, sim, avi) = world("run-l4rule").await;
+    create_rule(
+        &ns,
+        "L4Rule",
+        "tune",
+        json!({"analyticsProfileRef": "analytics-custom",
+               "backendProperties": [{"port": 53, "protocol": "TCP", "healthMonitorRefs": ["hm-tcp-custom"],
+                                      "lbAlgorithm": "LB_ALGORITHM_ROUND_ROBIN", "minServersUp": 1}]}),
+    )
+    .await;
+    create::<Service>(
+        &ns,
+        json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "dns", "annotations": {"ako.vmware.com/l4rule": "tune"}},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 53, "targetPort": 5353, "protocol": "TCP"}]}}),
+    )
+    .await;
+    create::<EndpointSlice>(&ns, slice("dns-1", "dns", &["10.7.0.9"])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = ako(dir.path(), "ako-0", ns.name(), &sim, 3);
+
+    let status = eventually("the L4Rule Accepted", WAIT, &run, || rule_status(&ns, "L4Rule", "tune")).await;
+    assert_eq!(status, ("Accepted".to_owned(), String::new()));
+    let pool_name = format!("{CLUSTER}--{}-dns-TCP-53", ns.name());
+    let pool = eventually("the L4Rule on the pool", WAIT, &run, || async {
+        let p = avi_object(&avi, "pool", &pool_name).await?;
+        (p["lb_algorithm"] == "LB_ALGORITHM_ROUND_ROBIN").then_some(p)
+    })
+    .await;
+    let hms: Vec<&str> = pool["health_monitor_refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(ref_name)
+        .collect();
+    assert_eq!(hms, ["hm-tcp-custom"], "{pool}");
+    assert_eq!(pool["min_servers_up"], 1);
+    let vs_name = format!("{CLUSTER}--{}-dns", ns.name());
+    let vs = avi_object(&avi, "virtualservice", &vs_name).await.expect("the VS");
+    assert_eq!(ref_name(&vs["analytics_profile_ref"]), Some("analytics-custom"), "{vs}");
+
+    // A bad edit: Rejected with a Warning Event, the pool and VS as they were.
+    patch_rule(
+        &ns,
+        "L4Rule",
+        "tune",
+        json!({"spec": {"analyticsProfileRef": "no-such-profile"}}),
+    )
+    .await;
+    let status = eventually("the edit Rejected", WAIT, &run, || async {
+        rule_status(&ns, "L4Rule", "tune")
+            .await
+            .filter(|(s, _)| s == "Rejected")
+    })
+    .await;
+    assert_eq!(status.1, "analyticsprofile \"no-such-profile\" not found on controller");
+    let events = ns.api::<k8s_openapi::api::events::v1::Event>();
+    eventually("a Warning Event on the L4Rule", WAIT, &run, || async {
+        let list = events.list(&Default::default()).await.ok()?.items;
+        list.iter()
+            .find(|e| {
+                e.regarding.as_ref().and_then(|r| r.kind.as_deref()) == Some("L4Rule")
+                    && e.type_.as_deref() == Some("Warning")
+                    && e.note.as_deref().is_some_and(|n| n.contains("no-such-profile"))
+            })
+            .map(drop)
+    })
+    .await;
+    let port = run.admin_port(WAIT).await;
+    let passes = |text: &str| sample(text, "ako_reconcile_passes_total{result=\"converged\"}");
+    let now = passes(&get(port, "/metrics").await.unwrap().1).unwrap_or(0.0);
+    eventually("two more passes", WAIT, &run, || async {
+        let (_, text) = get(port, "/metrics").await?;
+        (passes(&text)? >= now + 2.0).then_some(())
+    })
+    .await;
+    let after = avi_object(&avi, "virtualservice", &vs_name).await.expect("the VS");
+    assert_eq!(
+        after["_last_modified"], vs["_last_modified"],
+        "a Rejected edit changes nothing"
+    );
 }

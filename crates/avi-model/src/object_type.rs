@@ -72,6 +72,7 @@ object_types! {
     WafProfile => "wafprofile", "WafProfile";
     IcapProfile => "icapprofile", "IcapProfile";
     NetworkSecurityPolicy => "networksecuritypolicy", "NetworkSecurityPolicy";
+    SecurityPolicy => "securitypolicy", "SecurityPolicy";
 }
 
 impl ObjectType {

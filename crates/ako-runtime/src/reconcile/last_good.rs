@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, RuleStatus};
+use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, RuleStatus};
 use ako_translate::infra::infra_verdict;
 use ako_translate::rules::{Verdict, host_rule_verdict, http_rule_verdict};
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
@@ -21,6 +21,8 @@ pub enum RuleVersion {
     Host(Box<HostRule>),
     /// An HTTPRule.
     Http(Box<HttpRule>),
+    /// An L4Rule.
+    L4(Box<L4Rule>),
     /// An AviInfraSetting.
     Infra(Box<AviInfraSetting>),
 }
@@ -39,6 +41,7 @@ impl RuleVersion {
                 .get(&r.key)
                 .cloned()
                 .map(|h| RuleVersion::Http(Box::new(h))),
+            Kind::L4Rule => snap.l4_rules.get(&r.key).cloned().map(|l| RuleVersion::L4(Box::new(l))),
             Kind::AviInfraSetting => snap
                 .infra_settings
                 .get(&r.key)
@@ -53,6 +56,9 @@ impl RuleVersion {
         match self {
             RuleVersion::Host(rule) => snap.insert_host_rule(r.key.clone(), (**rule).clone()),
             RuleVersion::Http(rule) => snap.insert_http_rule(r.key.clone(), (**rule).clone()),
+            RuleVersion::L4(rule) => {
+                snap.l4_rules.insert(r.key.clone(), (**rule).clone());
+            }
             RuleVersion::Infra(setting) => {
                 snap.infra_settings.insert(r.key.clone(), (**setting).clone());
             }
@@ -63,6 +69,7 @@ impl RuleVersion {
         match self {
             RuleVersion::Host(rule) => rule.uid(),
             RuleVersion::Http(rule) => rule.uid(),
+            RuleVersion::L4(rule) => rule.uid(),
             RuleVersion::Infra(setting) => setting.uid(),
         }
     }
@@ -71,6 +78,7 @@ impl RuleVersion {
         match self {
             RuleVersion::Host(rule) => rule.resource_version(),
             RuleVersion::Http(rule) => rule.resource_version(),
+            RuleVersion::L4(rule) => rule.resource_version(),
             RuleVersion::Infra(setting) => setting.resource_version(),
         }
     }
@@ -80,6 +88,7 @@ impl RuleVersion {
         match (self, other) {
             (RuleVersion::Host(a), RuleVersion::Host(b)) => a.spec == b.spec,
             (RuleVersion::Http(a), RuleVersion::Http(b)) => a.spec == b.spec,
+            (RuleVersion::L4(a), RuleVersion::L4(b)) => a.spec == b.spec,
             (RuleVersion::Infra(a), RuleVersion::Infra(b)) => a.spec == b.spec,
             _ => false,
         }
@@ -90,6 +99,7 @@ impl RuleVersion {
         match self {
             RuleVersion::Host(rule) => rule.status.as_ref(),
             RuleVersion::Http(rule) => rule.status.as_ref(),
+            RuleVersion::L4(rule) => rule.status.as_ref(),
             RuleVersion::Infra(setting) => setting.status.as_ref(),
         }
     }
@@ -100,6 +110,7 @@ pub fn verdict_of(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, r: &
     match r.kind {
         Kind::HostRule => host_rule_verdict(snap, settings, cloud, &r.key),
         Kind::AviInfraSetting => infra_verdict(snap, settings, cloud, &r.key.name),
+        Kind::L4Rule => ako_translate::l4::rule::l4_rule_verdict(snap, settings, cloud, &r.key),
         _ => http_rule_verdict(snap, settings, cloud, &r.key),
     }
 }

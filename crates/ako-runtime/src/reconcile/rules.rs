@@ -1,4 +1,4 @@
-//! HostRules, HTTPRules and AviInfraSettings in the reconcile loop: the controller objects they name are looked up
+//! HostRules, HTTPRules, L4Rules and AviInfraSettings in the reconcile loop: the controller objects they name are looked up
 //! before translation (and again on every full resync, so a WAF policy created later makes a
 //! Rejected rule Accepted without anyone touching it), their verdicts are computed once per
 //! change, and the `status` AKO writes on them (`Accepted`, or `Rejected` with the reason) is
@@ -111,10 +111,13 @@ impl Rules {
     }
 }
 
-/// Whether `kind` is judged Accepted or Rejected with a status (HostRule, HTTPRule,
+/// Whether `kind` is judged Accepted or Rejected with a status (HostRule, HTTPRule, L4Rule,
 /// AviInfraSetting).
 pub fn is_rule_kind(kind: Kind) -> bool {
-    matches!(kind, Kind::HostRule | Kind::HttpRule | Kind::AviInfraSetting)
+    matches!(
+        kind,
+        Kind::HostRule | Kind::HttpRule | Kind::L4Rule | Kind::AviInfraSetting
+    )
 }
 
 /// Whether this instance judges the rule: one of a namespace it serves, or a cluster-scoped one.
@@ -122,7 +125,7 @@ fn served(snap: &Snapshot, settings: &Settings, r: &ObjRef) -> bool {
     r.key.namespace.is_empty() || namespace_accepted(snap, settings, &r.key.namespace)
 }
 
-/// Every HostRule, HTTPRule and AviInfraSetting of `snap`.
+/// Every HostRule, HTTPRule, L4Rule and AviInfraSetting of `snap`.
 pub fn every_rule(snap: &Snapshot) -> impl Iterator<Item = ObjRef> + '_ {
     let host = snap
         .host_rules()
@@ -132,11 +135,15 @@ pub fn every_rule(snap: &Snapshot) -> impl Iterator<Item = ObjRef> + '_ {
         .http_rules()
         .keys()
         .map(|k| ObjRef::new(Kind::HttpRule, &k.namespace, &k.name));
+    let l4 = snap
+        .l4_rules
+        .keys()
+        .map(|k| ObjRef::new(Kind::L4Rule, &k.namespace, &k.name));
     let infra = snap
         .infra_settings
         .keys()
         .map(|k| ObjRef::new(Kind::AviInfraSetting, "", &k.name));
-    host.chain(http).chain(infra)
+    host.chain(http).chain(l4).chain(infra)
 }
 
 /// The status writes `verdicts` call for: the rules whose (latest version's) status differs.
@@ -153,6 +160,7 @@ pub fn status_changes(
             Kind::HostRule => snap.host_rules().get(&r.key)?.status.as_ref(),
             Kind::HttpRule => snap.http_rules().get(&r.key)?.status.as_ref(),
             Kind::AviInfraSetting => snap.infra_settings.get(&r.key)?.status.as_ref(),
+            Kind::L4Rule => snap.l4_rules.get(&r.key)?.status.as_ref(),
             _ => None,
         }
     };

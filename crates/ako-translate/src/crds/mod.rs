@@ -6,6 +6,7 @@
 mod avi_infra_setting;
 mod host_rule;
 mod http_rule;
+mod l4_rule;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube_core::CustomResourceExt;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use avi_infra_setting::*;
 pub use host_rule::*;
 pub use http_rule::*;
+pub use l4_rule::*;
 
 /// The API group of AKO's custom resources.
 pub const GROUP: &str = "ako.vmware.com";
@@ -30,13 +32,15 @@ pub struct RuleStatus {
     pub error: Option<String>,
 }
 
-/// Every CustomResourceDefinition ako-rs installs, as the chart ships them. Each is served as
-/// `v1beta1` (stored) and, like AKO's, as `v1alpha1` (served only, the same schema: a superset
-/// of AKO's `v1alpha1`), so objects written against either keep working.
+/// Every CustomResourceDefinition ako-rs installs, as the chart ships them. Those AKO serves as
+/// `v1beta1` (stored) are, like AKO's, also served as `v1alpha1` (served only, the same schema: a
+/// superset of AKO's `v1alpha1`), so objects written against either keep working; L4Rule is
+/// `v1alpha2` only, as in AKO.
 pub fn definitions() -> Vec<CustomResourceDefinition> {
     [AviInfraSetting::crd(), HostRule::crd(), HttpRule::crd()]
         .into_iter()
         .map(|crd| with_alpha(spec_optional(crd)))
+        .chain([spec_optional(L4Rule::crd())])
         .collect()
 }
 

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::Service;
 use super::{Dep, InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_served_meta};
 use crate::infra::service_setting;
 use crate::key::{NsName, ObjRef};
+use crate::l4::rule::l4_rule_key;
 use crate::model::CloudFacts;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
@@ -35,14 +36,19 @@ impl InputKind for Service {
         units_of_service(snap, key)
     }
 
-    /// Its AviInfraSetting (its annotation's, else its Namespace's), when it is a LoadBalancer
-    /// Service.
+    /// Its AviInfraSetting (its annotation's, else its Namespace's) and its L4Rule, when it is a
+    /// LoadBalancer Service.
     fn dependencies(key: &NsName, object: &Self, snap: &Snapshot, _settings: &Settings) -> BTreeSet<Dep> {
-        let lb = object.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer");
-        lb.then(|| service_setting(snap, &key.namespace, object))
-            .flatten()
-            .map(|name| Dep::Object(ObjRef::new(Kind::AviInfraSetting, "", name)))
-            .into_iter()
-            .collect()
+        let mut deps = BTreeSet::new();
+        if object.spec.as_ref().and_then(|s| s.type_.as_deref()) != Some("LoadBalancer") {
+            return deps;
+        }
+        if let Some(name) = service_setting(snap, &key.namespace, object) {
+            deps.insert(Dep::Object(ObjRef::new(Kind::AviInfraSetting, "", name)));
+        }
+        if let Some(rule) = l4_rule_key(&key.namespace, object) {
+            deps.insert(Dep::Object(ObjRef::of::<crate::crds::L4Rule>(&rule)));
+        }
+        deps
     }
 }

@@ -8,6 +8,7 @@
 //! Services through it and build objects through [`objects`]; neither uses the other.
 
 mod objects;
+pub mod rule;
 mod service;
 mod shared_vip;
 

@@ -162,6 +162,10 @@ pub(crate) struct L4VsParts<'a> {
     pub services: Vec<Value>,
     pub network_profile: &'a str,
     pub markers: &'a Markers,
+    /// The Service's Accepted L4Rule.
+    pub rule: Option<&'a super::rule::Applied<'a>>,
+    /// The pool the VS sends to directly (an L4Rule's SSL listener): no L4 policy set then.
+    pub pool: Option<&'a str>,
 }
 
 /// The L4 VS as AKO POSTs it (`rest/avi_obj_vs.go:AviVsBuild`): VsVip and L4 policy set named
@@ -190,8 +194,17 @@ pub(crate) fn l4_vs_object(p: L4VsParts<'_>) -> DesiredObject {
     vs["services"] = Value::Array(p.services);
     vs["network_profile_ref"] = json!(format!("/api/networkprofile/?name={}", p.network_profile));
     vs["markers"] = p.markers.to_json(cluster);
-    vs["remove_listening_port_on_vs_down"] = json!(true);
-    vs["l4_policies"] = json!([{"l4_policy_set_ref": format!("/api/l4policyset/?name={}", p.name), "index": 0}]);
+    match p.pool {
+        Some(pool) => vs["pool_ref"] = json!(format!("/api/pool/?name={pool}")),
+        None => {
+            vs["remove_listening_port_on_vs_down"] = json!(true);
+            vs["l4_policies"] =
+                json!([{"l4_policy_set_ref": format!("/api/l4policyset/?name={}", p.name), "index": 0}]);
+        }
+    }
+    if let Some(r) = p.rule {
+        r.vs_fields(&mut vs);
+    }
     DesiredObject {
         kind: ObjectType::VirtualService,
         tenant: p.tenant.to_owned(),
@@ -211,6 +224,8 @@ pub(crate) struct PortPool<'a> {
     /// Its `service_metadata` and markers.
     pub metadata: ServiceMetadata,
     pub markers: Markers,
+    /// What an L4Rule's backend properties set on it.
+    pub rule: Option<crate::rules::PoolRule>,
 }
 
 /// The pool of one Service port (members in AKO's `serviceType`) and the L4 policy rule that
@@ -235,7 +250,7 @@ pub(crate) fn port_pool(
         priority_label: "",
         metadata: &p.metadata,
         markers: &p.markers,
-        rule: None,
+        rule: p.rule.as_ref(),
         own_pki: None,
     });
     let rule = PolicyRule {

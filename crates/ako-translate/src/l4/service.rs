@@ -46,10 +46,11 @@ pub(crate) fn add_service(
         )));
         return;
     }
-    let settings = &*super::placed_settings(snapshot, settings, cloud, ns, svc, &mut |m| {
-        out.failures.push(failure(m))
-    });
-    match translate_service(snapshot, settings, cloud, ns, name, svc) {
+    let mut warnings = Vec::new();
+    let settings = &*super::placed_settings(snapshot, settings, cloud, ns, svc, &mut |m| warnings.push(m));
+    let built = translate_service(snapshot, settings, cloud, ns, name, svc, &mut |m| warnings.push(m));
+    out.failures.extend(warnings.into_iter().map(failure));
+    match built {
         Ok((key, model, status)) => {
             out.models.insert(key, model);
             out.status.push(status);
@@ -67,6 +68,7 @@ fn translate_service(
     ns: &str,
     name: &str,
     svc: &Service,
+    warn: &mut dyn FnMut(String),
 ) -> Result<(ModelKey, Model, StatusIntent), String> {
     unsupported(settings)?;
     let ann = svc.metadata.annotations.as_ref();
@@ -92,6 +94,7 @@ fn translate_service(
         .unwrap_or("System-L4-Application")
         .to_owned();
     let profiles = network_profiles(&ports, cloud);
+    let rule = super::rule::applied(snap, settings, cloud, ns, svc, profiles.model, warn);
 
     // Pools and L4 policy rules, in Service port order.
     let mut objects = Vec::new();
@@ -114,6 +117,7 @@ fn translate_service(
                     port: pp.port.to_string(),
                     ..Markers::default()
                 },
+                rule: rule.as_ref().and_then(|r| r.pool_rule(pp.port, &pp.protocol)),
             },
         );
         objects.push(pool);
@@ -130,7 +134,15 @@ fn translate_service(
         protocol: protocol_set.join(","),
         ..Markers::default()
     };
-    objects.push(l4_policy_object(settings, &tenant, &vs_name, &policy_markers, &rules)?);
+    // An L4Rule's SSL listener: the VS sends to the (single) pool itself, no L4 policy set.
+    let ssl_pool = rule
+        .as_ref()
+        .filter(|r| r.ssl)
+        .and_then(|_| rules.first())
+        .map(|r| r.pool.clone());
+    if ssl_pool.is_none() {
+        objects.push(l4_policy_object(settings, &tenant, &vs_name, &policy_markers, &rules)?);
+    }
     objects.push(vsvip_object(settings, &tenant, &vs_name, &fqdns, &lb_ip));
 
     // VirtualService: services in port-name order, as AKO's checksum sorts them in place.
@@ -140,9 +152,12 @@ fn translate_service(
         service_name: name.to_owned(),
         ..Markers::default()
     };
-    let mut refs = vec![format!("VSVIP{vs_name}"), format!("L4Policy{vs_name}")];
+    let mut refs = vec![format!("VSVIP{vs_name}")];
+    if ssl_pool.is_none() {
+        refs.push(format!("L4Policy{vs_name}"));
+    }
     refs.extend(rules.iter().map(|r| format!("Pool{}", r.pool)));
-    let vs_cksum = checksum::vs_checksum(&VsChecksum {
+    let mut inputs = VsChecksum {
         refs,
         application_profile: &app_profile,
         se_group: &settings.se_group,
@@ -153,7 +168,11 @@ fn translate_service(
         enable_rhi: Some(settings.enable_rhi),
         markers: vs_markers.checksum(cluster),
         ..VsChecksum::default()
-    });
+    };
+    if let Some(r) = &rule {
+        r.checksum(&mut inputs, cluster);
+    }
+    let vs_cksum = checksum::vs_checksum(&inputs);
     let mut sorted_fqdns = fqdns.clone();
     sorted_fqdns.sort();
     objects.push(l4_vs_object(L4VsParts {
@@ -168,9 +187,14 @@ fn translate_service(
             ..ServiceMetadata::default()
         },
         traffic_enabled: Some(traffic_enabled),
-        services: vs_services(&ports, profiles.mixed),
+        services: match &rule {
+            Some(r) => r.services(vs_services(&ports, profiles.mixed)),
+            None => vs_services(&ports, profiles.mixed),
+        },
         network_profile: profiles.sent,
         markers: &vs_markers,
+        rule: rule.as_ref(),
+        pool: ssl_pool.as_deref(),
     }));
 
     let mut model = Model { objects };

@@ -81,6 +81,14 @@ pub(crate) fn add_group(
         None => std::borrow::Cow::Borrowed(settings),
     };
     let settings = &*settings;
+    if members
+        .first()
+        .is_some_and(|(_, svc)| !annotation(svc, L4_RULE_ANNOTATION).is_empty())
+    {
+        warnings.push(format!(
+            "the L4Rule of shared-VIP group {key:?} is not applied: ako-rs does not apply L4Rules to shared-VIP groups yet"
+        ));
+    }
     match translate_group(snap, settings, cloud, ns, key, &members) {
         Ok((model_key, model, status)) => {
             out.models.insert(model_key, model);
@@ -314,6 +322,7 @@ impl<'a> Group<'a> {
                         gateway_name: key.to_owned(),
                         ..Markers::default()
                     },
+                    rule: None,
                 },
             );
             objects.push(pool);
@@ -387,6 +396,8 @@ impl<'a> Group<'a> {
             services: vs_services(&vs_ports, profiles.mixed),
             network_profile: profiles.sent,
             markers: &self.markers,
+            rule: None,
+            pool: None,
         })
     }
 

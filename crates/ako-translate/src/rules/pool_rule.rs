@@ -1,4 +1,4 @@
-//! What Accepted HTTPRules set on the pools of their host (`BuildPoolHTTPRule` in AKO's
+//! What Accepted HTTPRules (and L4Rules, [`crate::l4::rule`]) set on the pools of their host (`BuildPoolHTTPRule` in AKO's
 //! `internal/nodes/crd_translator.go`): load balancing, health monitors, persistence,
 //! re-encryption to the backends (with a PKI profile of its own for a `destinationCA`),
 //! HTTP/2.
@@ -41,6 +41,14 @@ pub struct PoolRule {
     pub lb_algorithm_hash: Option<String>,
     /// `lb_algorithm_consistent_hash_hdr`.
     pub lb_algorithm_consistent_hash_hdr: Option<String>,
+    /// `ssl_key_and_certificate_ref` (an L4Rule's client certificate).
+    pub ssl_key_and_certificate: Option<String>,
+    /// `analytics_policy.enable_realtime_metrics` (an L4Rule's).
+    pub realtime_metrics: Option<bool>,
+    /// `enabled` (an L4Rule's).
+    pub enabled: Option<bool>,
+    /// `min_servers_up` (an L4Rule's).
+    pub min_servers_up: Option<u32>,
 }
 
 /// Whether the rule target `target` covers a pool built for Ingress path `path` (both as AKO
@@ -115,7 +123,7 @@ impl PoolRule {
 }
 
 /// The name serde gives an enum variant (the controller's spelling).
-fn enum_name<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn enum_name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

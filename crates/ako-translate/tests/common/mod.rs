@@ -70,7 +70,11 @@ pub fn seed_catalog() -> RefCatalog {
             "admin",
             ControllerRef::new(kind, body["name"].as_str().unwrap()),
             RefState::Present {
-                type_: text("type"),
+                type_: text("type").or_else(|| {
+                    body.pointer("/profile/type")
+                        .and_then(|t| t.as_str())
+                        .map(str::to_owned)
+                }),
                 created_by: text("created_by"),
             },
         );
