@@ -226,6 +226,8 @@ pub(crate) struct Applied<'a> {
     vs: bool,
     /// SSL on the (single) listener: the pool hangs on the VS, no L4 policy set.
     pub(crate) ssl: bool,
+    /// Applied to a shared-VIP group's VS: no `revokeVipRoute`, always an L4 policy set.
+    shared: bool,
 }
 
 /// The L4Rule of Service `ns/svc` as AKO applies it: `None` without one, or when it is missing,
@@ -299,10 +301,26 @@ pub(crate) fn applied<'a>(
         spec: s,
         vs,
         ssl: ssl && vs,
+        shared: false,
     })
 }
 
 impl Applied<'_> {
+    /// The rule as it applies to a shared-VIP group's VS (AKO's `isSharedVip`): `revokeVipRoute`
+    /// dropped, the L4 policy set kept.
+    pub(crate) fn shared(self) -> Self {
+        Applied {
+            ssl: false,
+            shared: true,
+            ..self
+        }
+    }
+
+    /// The rule's `loadBalancerIP`.
+    pub(crate) fn load_balancer_ip(&self) -> Option<&str> {
+        self.spec.load_balancer_ip.as_deref().filter(|ip| !ip.is_empty())
+    }
+
     fn app_profile(&self) -> &str {
         match app_profile(self.spec) {
             DEFAULT_APP_PROFILE if self.ssl => DEFAULT_SSL_APP_PROFILE,
@@ -390,7 +408,10 @@ impl Applied<'_> {
                     .collect(),
             );
         }
-        vs["revoke_vip_route"] = json!(s.revoke_vip_route.unwrap_or(false));
+        let revoke = s.revoke_vip_route.unwrap_or(false);
+        if !(self.shared && revoke) {
+            vs["revoke_vip_route"] = json!(revoke);
+        }
         vs["network_profile_ref"] = json!(Self::api(
             "networkprofile",
             s.network_profile_ref.as_deref().unwrap_or(DEFAULT_NETWORK_PROFILE)

@@ -81,15 +81,7 @@ pub(crate) fn add_group(
         None => std::borrow::Cow::Borrowed(settings),
     };
     let settings = &*settings;
-    if members
-        .first()
-        .is_some_and(|(_, svc)| !annotation(svc, L4_RULE_ANNOTATION).is_empty())
-    {
-        warnings.push(format!(
-            "the L4Rule of shared-VIP group {key:?} is not applied: ako-rs does not apply L4Rules to shared-VIP groups yet"
-        ));
-    }
-    match translate_group(snap, settings, cloud, ns, key, &members) {
+    match translate_group(snap, settings, cloud, ns, key, &members, &mut |m| warnings.push(m)) {
         Ok((model_key, model, status)) => {
             out.models.insert(model_key, model);
             out.status.extend(status);
@@ -152,13 +144,23 @@ fn translate_group(
     ns: &str,
     key: &str,
     members: &[(&str, &Service)],
+    warn: &mut dyn FnMut(String),
 ) -> Result<GroupOutput, String> {
     unsupported(settings)?;
-    let lb_ip = check_agreement(settings, members)?;
+    let mut lb_ip = check_agreement(settings, members)?;
     let ports = group_ports(settings, members)?;
     let group = Group::new(settings, cloud, ns, key)?;
+    // The first Service's L4Rule (they agree: checked) applies to the group, its VIP over theirs.
+    let pps: Vec<PortProto> = ports.iter().map(|p| p.pp.clone()).collect();
+    let model_profile = network_profiles(&pps, cloud).model;
+    let rule = members.first().and_then(|(_, svc)| {
+        super::rule::applied(snap, settings, cloud, ns, svc, model_profile, warn).map(super::rule::Applied::shared)
+    });
+    if let Some(ip) = rule.as_ref().and_then(super::rule::Applied::load_balancer_ip) {
+        lb_ip = ip.to_owned();
+    }
     let mut objects = Vec::new();
-    let rules = group.pools(snap, &ports, &mut objects)?;
+    let rules = group.pools(snap, &ports, rule.as_ref(), &mut objects)?;
     objects.push(l4_policy_object(
         settings,
         &group.tenant,
@@ -168,7 +170,7 @@ fn translate_group(
     )?);
     let fqdns = group.fqdns(members);
     objects.push(vsvip_object(settings, &group.tenant, &group.vs_name, &fqdns, &lb_ip));
-    objects.push(group.vs(&ports, &fqdns));
+    objects.push(group.vs(&ports, &fqdns, rule.as_ref()));
     let mut model = Model { objects };
     model.sort();
     Ok((group.model_key(), model, group.status(members)))
@@ -288,6 +290,7 @@ impl<'a> Group<'a> {
         &self,
         snap: &Snapshot,
         ports: &[GroupPort<'_>],
+        l4_rule: Option<&super::rule::Applied<'_>>,
         objects: &mut Vec<DesiredObject>,
     ) -> Result<Vec<PolicyRule>, String> {
         let (ns, key) = (self.ns, self.key);
@@ -322,7 +325,7 @@ impl<'a> Group<'a> {
                         gateway_name: key.to_owned(),
                         ..Markers::default()
                     },
-                    rule: None,
+                    rule: l4_rule.and_then(|r| r.pool_rule(pp.port, &pp.protocol)),
                 },
             );
             objects.push(pool);
@@ -354,7 +357,7 @@ impl<'a> Group<'a> {
     }
 
     /// The VS: ports named `<PROTOCOL>-<port>`, no target port, sorted by name.
-    fn vs(&self, ports: &[GroupPort<'_>], fqdns: &[String]) -> DesiredObject {
+    fn vs(&self, ports: &[GroupPort<'_>], fqdns: &[String], rule: Option<&super::rule::Applied<'_>>) -> DesiredObject {
         let settings = self.settings;
         let mut vs_ports: Vec<PortProto> = ports
             .iter()
@@ -370,7 +373,7 @@ impl<'a> Group<'a> {
         vs_ports.sort_by(|a, b| a.name.cmp(&b.name));
         let profiles = network_profiles(&vs_ports, self.cloud);
         let vs_name = &self.vs_name;
-        let cksum = checksum::vs_checksum(&VsChecksum {
+        let mut inputs = VsChecksum {
             refs: vec![format!("VSVIP{vs_name}"), format!("L4Policy{vs_name}")],
             application_profile: APP_PROFILE,
             se_group: &settings.se_group,
@@ -381,7 +384,12 @@ impl<'a> Group<'a> {
             enable_rhi: Some(settings.enable_rhi),
             markers: self.markers.checksum(&settings.cluster_name),
             ..VsChecksum::default()
-        });
+        };
+        if let Some(r) = rule {
+            r.checksum(&mut inputs, &settings.cluster_name);
+        }
+        let cksum = checksum::vs_checksum(&inputs);
+        let services = vs_services(&vs_ports, profiles.mixed);
         l4_vs_object(L4VsParts {
             settings,
             tenant: &self.tenant,
@@ -393,10 +401,13 @@ impl<'a> Group<'a> {
                 ..ServiceMetadata::default()
             },
             traffic_enabled: None,
-            services: vs_services(&vs_ports, profiles.mixed),
+            services: match rule {
+                Some(r) => r.services(services),
+                None => services,
+            },
             network_profile: profiles.sent,
             markers: &self.markers,
-            rule: None,
+            rule,
             pool: None,
         })
     }
