@@ -171,11 +171,7 @@ impl World {
             + serde::Serialize
             + serde::de::DeserializeOwned,
     {
-        let obj: K = serde_json::from_value(body).expect("valid object");
-        self.api::<K>()
-            .create(&PostParams::default(), &obj)
-            .await
-            .expect("create");
+        support::create_in(&self.api::<K>(), body).await;
     }
 
     /// Apply the IngressClass `body` (cluster-scoped: idempotent, the tests share `avi-lb`).

@@ -48,10 +48,21 @@ fn ssl_listener(spec: &L4RuleSpec) -> bool {
         .any(|l| l.enable_ssl == Some(true))
 }
 
-/// The controller objects an L4Rule names (its application profile first: its type decides).
+/// The controller objects an L4Rule names: its application profile (whose type the verdict
+/// reads), then [`checked_refs`].
 pub fn l4_rule_refs(rule: &L4Rule) -> Vec<ControllerRef> {
+    let mut refs = vec![ControllerRef::new(
+        ObjectType::ApplicationProfile,
+        app_profile(&rule.spec),
+    )];
+    refs.extend(checked_refs(rule));
+    refs
+}
+
+/// The objects whose existence the verdict checks (AKO's `checkRefsOnController`), each once.
+fn checked_refs(rule: &L4Rule) -> Vec<ControllerRef> {
     let s = &rule.spec;
-    let mut refs = vec![ControllerRef::new(ObjectType::ApplicationProfile, app_profile(s))];
+    let mut refs: Vec<ControllerRef> = Vec::new();
     let mut add = |kind: ObjectType, name: Option<&str>| {
         if let Some(n) = name.filter(|n| !n.is_empty()) {
             let r = ControllerRef::new(kind, n);
@@ -182,8 +193,7 @@ pub fn l4_rule_verdict(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts,
             ));
         }
     }
-    let refs: Vec<ControllerRef> = l4_rule_refs(rule).into_iter().skip(1).collect();
-    match crate::rules::verdict::check_refs(cloud, settings, &tenant, &refs) {
+    match crate::rules::verdict::check_refs(cloud, settings, &tenant, &checked_refs(rule)) {
         Verdict::Accepted => {}
         other => return other,
     }
@@ -216,6 +226,23 @@ fn lb_algorithm_error(b: &BackendProperties) -> Option<String> {
     } else {
         None
     }
+}
+
+/// The reference to `name` of `kind` as AKO writes an L4Rule's (`/api/<type>?name=<name>`).
+fn api(kind: ObjectType, name: &str) -> String {
+    ControllerRef::new(kind, name).api_ref()
+}
+
+/// [`api`] of each of `names`, each once, in order.
+fn api_list<'n>(kind: ObjectType, names: impl IntoIterator<Item = &'n String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let r = api(kind, n);
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// An Accepted L4Rule as it applies to one Service.
@@ -338,30 +365,18 @@ impl Applied<'_> {
         })
     }
 
-    fn api(kind: &str, name: &str) -> String {
-        format!("/api/{kind}?name={name}")
-    }
-
     fn certificates(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for c in self.spec.ssl_key_and_certificate_refs.iter().flatten() {
-            let r = Self::api("sslkeyandcertificate", c);
-            if !out.contains(&r) {
-                out.push(r);
-            }
-        }
-        out
+        api_list(
+            ObjectType::SslKeyAndCertificate,
+            self.spec.ssl_key_and_certificate_refs.iter().flatten(),
+        )
     }
 
     fn datascripts(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for d in self.spec.vs_datascript_refs.iter().flatten() {
-            let r = Self::api("vsdatascriptset", d);
-            if !out.contains(&r) {
-                out.push(r);
-            }
-        }
-        out
+        api_list(
+            ObjectType::VsDataScriptSet,
+            self.spec.vs_datascript_refs.iter().flatten(),
+        )
     }
 
     /// The VS `services` with the listeners in place of the Service's ports, by position.
@@ -383,16 +398,16 @@ impl Applied<'_> {
             return;
         }
         let s = self.spec;
-        vs["application_profile_ref"] = json!(Self::api("applicationprofile", self.app_profile()));
-        vs["analytics_profile_ref"] = json!(Self::api(
-            "analyticsprofile",
+        vs["application_profile_ref"] = json!(api(ObjectType::ApplicationProfile, self.app_profile()));
+        vs["analytics_profile_ref"] = json!(api(
+            ObjectType::AnalyticsProfile,
             s.analytics_profile_ref.as_deref().unwrap_or(DEFAULT_ANALYTICS_PROFILE)
         ));
         if let Some(a) = self.analytics() {
             vs["analytics_policy"] = a.to_json();
         }
         if let Some(p) = &s.ssl_profile_ref {
-            vs["ssl_profile_ref"] = json!(Self::api("sslprofile", p));
+            vs["ssl_profile_ref"] = json!(api(ObjectType::SslProfile, p));
         }
         let certs = self.certificates();
         if !certs.is_empty() {
@@ -412,15 +427,15 @@ impl Applied<'_> {
         if !(self.shared && revoke) {
             vs["revoke_vip_route"] = json!(revoke);
         }
-        vs["network_profile_ref"] = json!(Self::api(
-            "networkprofile",
+        vs["network_profile_ref"] = json!(api(
+            ObjectType::NetworkProfile,
             s.network_profile_ref.as_deref().unwrap_or(DEFAULT_NETWORK_PROFILE)
         ));
         if let Some(p) = &s.network_security_policy_ref {
-            vs["network_security_policy_ref"] = json!(Self::api("networksecuritypolicy", p));
+            vs["network_security_policy_ref"] = json!(api(ObjectType::NetworkSecurityPolicy, p));
         }
         if let Some(p) = &s.security_policy_ref {
-            vs["security_policy_ref"] = json!(Self::api("securitypolicy", p));
+            vs["security_policy_ref"] = json!(api(ObjectType::SecurityPolicy, p));
         }
         if let Some(l) = &s.performance_limits {
             let mut pl = json!({});
@@ -442,13 +457,13 @@ impl Applied<'_> {
         let s = self.spec;
         c.refs
             .extend(self.certificates().iter().map(|r| format!("SslKeyAndCertificate{r}")));
-        let mut refs = Self::api("applicationprofile", self.app_profile());
-        refs.push_str(&Self::api(
-            "analyticsprofile",
+        let mut refs = api(ObjectType::ApplicationProfile, self.app_profile());
+        refs.push_str(&api(
+            ObjectType::AnalyticsProfile,
             s.analytics_profile_ref.as_deref().unwrap_or(DEFAULT_ANALYTICS_PROFILE),
         ));
         if let Some(p) = &s.ssl_profile_ref {
-            refs.push_str(&Self::api("sslprofile", p));
+            refs.push_str(&api(ObjectType::SslProfile, p));
         }
         let scripts = self.datascripts();
         if !scripts.is_empty() {
@@ -459,14 +474,14 @@ impl Applied<'_> {
         // The generated fields, in AKO's order.
         let mut g = Vec::new();
         g.extend(s.load_balancer_ip.clone());
-        g.push(Self::api(
-            "networkprofile",
+        g.push(api(
+            ObjectType::NetworkProfile,
             s.network_profile_ref.as_deref().unwrap_or(DEFAULT_NETWORK_PROFILE),
         ));
         g.extend(
             s.network_security_policy_ref
                 .as_ref()
-                .map(|p| Self::api("networksecuritypolicy", p)),
+                .map(|p| api(ObjectType::NetworkSecurityPolicy, p)),
         );
         if let Some(l) = &s.performance_limits {
             let mut parts = Vec::new();
@@ -478,7 +493,11 @@ impl Applied<'_> {
             }
             g.push(format!("{{{}}}", parts.join(",")));
         }
-        g.extend(s.security_policy_ref.as_ref().map(|p| Self::api("securitypolicy", p)));
+        g.extend(
+            s.security_policy_ref
+                .as_ref()
+                .map(|p| api(ObjectType::SecurityPolicy, p)),
+        );
         if let Some(ls) = s.listener_properties.as_ref().filter(|l| !l.is_empty()) {
             let items: Vec<String> = ls
                 .iter()
@@ -503,20 +522,17 @@ impl Applied<'_> {
             .iter()
             .flatten()
             .find(|b| b.port == port && enum_name(&b.protocol) == protocol)?;
-        let api = |kind: &str, n: &Option<String>| n.as_ref().map(|n| Self::api(kind, n));
-        let mut monitors: Vec<String> = Vec::new();
-        for hm in b.health_monitor_refs.iter().flatten() {
-            let r = Self::api("healthmonitor", hm);
-            if !monitors.contains(&r) {
-                monitors.push(r);
-            }
-        }
+        let api = |kind: ObjectType, n: &Option<String>| n.as_deref().map(|n| api(kind, n));
+        let monitors = api_list(ObjectType::HealthMonitor, b.health_monitor_refs.iter().flatten());
         Some(PoolRule {
-            ssl_profile: api("sslprofile", &b.ssl_profile_ref),
-            pki_profile: api("pkiprofile", &b.pki_profile_ref),
-            ssl_key_and_certificate: api("sslkeyandcertificate", &b.ssl_key_and_certificate_ref),
+            ssl_profile: api(ObjectType::SslProfile, &b.ssl_profile_ref),
+            pki_profile: api(ObjectType::PkiProfile, &b.pki_profile_ref),
+            ssl_key_and_certificate: api(ObjectType::SslKeyAndCertificate, &b.ssl_key_and_certificate_ref),
             health_monitors: monitors,
-            persistence: api("applicationpersistenceprofile", &b.application_persistence_profile_ref),
+            persistence: api(
+                ObjectType::ApplicationPersistenceProfile,
+                &b.application_persistence_profile_ref,
+            ),
             lb_algorithm: Some(
                 b.lb_algorithm
                     .as_ref()

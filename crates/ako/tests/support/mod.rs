@@ -139,9 +139,16 @@ where
         + serde::Serialize
         + serde::de::DeserializeOwned,
 {
+    create_in(&ns.api::<K>(), body).await
+}
+
+/// Create `body` (an object of kind `K`) through `api`.
+pub async fn create_in<K>(api: &kube::Api<K>, body: Value) -> K
+where
+    K: Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+{
     let obj: K = serde_json::from_value(body).expect("valid object");
-    ns.api::<K>()
-        .create(&kube::api::PostParams::default(), &obj)
+    api.create(&kube::api::PostParams::default(), &obj)
         .await
         .expect("create")
 }
