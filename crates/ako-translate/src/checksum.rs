@@ -149,6 +149,9 @@ pub struct VsChecksum<'a> {
     pub analytics_policy: Option<u32>,
     /// The generated fields AKO hashes (a network security policy ref), in its order.
     pub generated: Vec<String>,
+    /// EVH mode (`AviEvhVsNode.CalculateCheckSum`): the VS's host (empty for a parent), hashed
+    /// after the ports; `hostnames` are then not hashed.
+    pub evh_host: Option<&'a str>,
 }
 
 /// AKO's VS checksum.
@@ -164,18 +167,19 @@ pub fn vs_checksum(v: &VsChecksum<'_>) -> u32 {
         format!("[{}]", ports.join(","))
     };
     let mut sum = hash(&format!(
-        "{}{}{}{}{}",
+        "{}{}{}{}{}{}",
         refs.join(":"),
         v.application_profile,
         v.se_group,
         v.network_profile,
-        ports
+        ports,
+        v.evh_host.unwrap_or_default()
     ));
-    // vsRefs: a HostRule's references, then the hostnames.
+    // vsRefs: a HostRule's references, then (SNI mode) the hostnames.
     let mut vs_refs = v.rule_refs.clone();
     let mut hostnames = v.hostnames.to_vec();
     hostnames.sort();
-    if !hostnames.is_empty() {
+    if !hostnames.is_empty() && v.evh_host.is_none() {
         vs_refs.push_str(&go_json_strings(&hostnames));
     }
     if !vs_refs.is_empty() {

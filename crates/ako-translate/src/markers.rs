@@ -110,13 +110,18 @@ pub struct ServiceMetadata {
     /// `crd_status` of the rule applied to the object, as (`type`, `value`); its status is
     /// `ACTIVE`.
     pub crd_status: Option<(&'static str, String)>,
+    /// `crd_status.status` is `INACTIVE` instead: what AKO leaves on an EVH host VS whose
+    /// HostRule applies when no SSORule does (its SSORule pass marks the status inactive).
+    pub crd_inactive: bool,
+    /// `host_namespace_ingress_name` (EVH host VSes): `ns/ingress` of the Ingresses of each host.
+    pub host_namespace_ingress_name: Vec<(String, Vec<String>)>,
 }
 
 impl ServiceMetadata {
     /// The JSON string AKO stores (no omitempty, declaration order, `null` for empty lists).
     pub fn to_go_json(&self) -> String {
         format!(
-            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":\"\",\"passthrough_child_ref\":\"\",\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":null}}",
+            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":\"\",\"passthrough_child_ref\":\"\",\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":{}}}",
             go_json_strings(&self.namespace_ingress_name),
             go_json_string(&self.ingress_name),
             go_json_string(&self.namespace),
@@ -124,9 +129,28 @@ impl ServiceMetadata {
             go_json_strings(&self.namespace_svc_name),
             go_json_string(self.crd_status.as_ref().map_or("", |c| c.0)),
             go_json_string(self.crd_status.as_ref().map_or("", |c| c.1.as_str())),
-            go_json_string(if self.crd_status.is_some() { "ACTIVE" } else { "" }),
+            go_json_string(match &self.crd_status {
+                None => "",
+                Some(_) if self.crd_inactive => "INACTIVE",
+                Some(_) => "ACTIVE",
+            }),
             self.pool_ratio,
+            self.host_ingresses_json(),
         )
+    }
+
+    /// A Go map: keys sorted, `null` when empty.
+    fn host_ingresses_json(&self) -> String {
+        if self.host_namespace_ingress_name.is_empty() {
+            return "null".to_owned();
+        }
+        let mut entries: Vec<&(String, Vec<String>)> = self.host_namespace_ingress_name.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let items: Vec<String> = entries
+            .iter()
+            .map(|(h, v)| format!("{}:{}", go_json_string(h), go_json_strings(v)))
+            .collect();
+        format!("{{{}}}", items.join(","))
     }
 }
 

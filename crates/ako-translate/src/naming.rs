@@ -1,12 +1,21 @@
-//! Avi object names exactly as AKO 2.2 builds them in SNI mode (notes/ako-behaviour.md §2.2),
-//! so ako-rs adopts what Go AKO created instead of re-creating it. A name over 255 characters
-//! is an error, never truncated.
+//! Avi object names exactly as AKO 2.2 builds them (notes/ako-behaviour.md §2), so ako-rs adopts
+//! what Go AKO created instead of re-creating it. A name over 255 characters is an error, never
+//! truncated.
 //!
 //! A [`Namer`] made [`for_infra`](Namer::for_infra) puts the AviInfraSetting's name into the
-//! names of L7 objects (`<cluster>--<infra>-…`); L4 names never carry it.
+//! names of L7 objects (`<cluster>--<infra>-…`); L4 names never carry it. In EVH mode
+//! ([`Namer::for_settings`] with `enableEVH`) every name AKO passes through its `Encode` becomes
+//! `<cluster>--<sha1 hex of the SNI-mode name>`: the shared parents keep readable names.
+
+use sha1::{Digest, Sha1};
+
+use crate::settings::Settings;
 
 /// How the name of a DEDICATED-mode VS ends.
 pub const DEDICATED_SUFFIX: &str = "-L7-dedicated";
+
+/// How the name of an EVH-mode DEDICATED VS ends (after the encoded name).
+pub const EVH_SUFFIX: &str = "-EVH";
 
 /// The controller's limit on object names.
 pub const MAX_NAME_LEN: usize = 255;
@@ -28,6 +37,8 @@ pub struct Namer {
     /// The AviInfraSetting name L7 names carry, when the objects are placed with a setting that
     /// is not namespace-scoped.
     infra: Option<String>,
+    /// EVH mode: the names AKO encodes are hashed.
+    evh: bool,
 }
 
 impl Namer {
@@ -36,7 +47,21 @@ impl Namer {
         Namer {
             cluster: cluster.into(),
             infra: None,
+            evh: false,
         }
+    }
+
+    /// Names for the cluster and mode (`enableEVH`) of `settings`.
+    pub fn for_settings(settings: &Settings) -> Self {
+        Namer {
+            evh: settings.enable_evh,
+            ..Namer::new(settings.cluster_name.as_str())
+        }
+    }
+
+    /// Whether the names are EVH mode's.
+    pub fn evh(&self) -> bool {
+        self.evh
     }
 
     /// Names for the L7 objects placed with the AviInfraSetting `infra` (none: the global
@@ -45,6 +70,7 @@ impl Namer {
         Namer {
             cluster: self.cluster.clone(),
             infra: infra.map(str::to_owned),
+            evh: self.evh,
         }
     }
 
@@ -71,48 +97,119 @@ impl Namer {
         }
     }
 
-    /// Shared L7 parent VS (also its VsVip, PoolGroup, DataScript set and redirect policy):
-    /// `<cluster>--Shared-L7-[<infra>-]<n>`.
+    /// AKO's `Encode`: in EVH mode `<cluster>--<sha1 hex of name>` (which always fits), else
+    /// `name` itself, checked against the length limit.
+    fn encode(&self, name: String) -> Result<String, NameTooLong> {
+        if self.evh {
+            Ok(format!(
+                "{}{}",
+                self.prefix(),
+                hex::encode(Sha1::digest(name.as_bytes()))
+            ))
+        } else {
+            checked(name)
+        }
+    }
+
+    /// Shared L7 parent VS (also its VsVip, and in SNI mode its PoolGroup, DataScript set and
+    /// redirect policy): `<cluster>--Shared-L7-[<infra>-]<n>`, in EVH mode
+    /// `<cluster>--Shared-L7-EVH-[<infra>-]<n>`.
     pub fn shared_vs(&self, shard: u32) -> Result<String, NameTooLong> {
         let infra = self.infra.as_ref().map(|i| format!("{i}-")).unwrap_or_default();
-        checked(format!("{}Shared-L7-{infra}{shard}", self.prefix()))
+        let evh = if self.evh { "EVH-" } else { "" };
+        checked(format!("{}Shared-L7-{evh}{infra}{shard}", self.prefix()))
     }
 
-    /// DEDICATED-mode VS: `<cluster>--[<infra>-]<host>-L7-dedicated`.
+    /// The EVH parent of namespace `ns` under `vipPerNamespace`:
+    /// `<cluster>--Shared-L7-EVH-[<infra>-]NS-<ns>`.
+    pub fn namespace_vs(&self, ns: &str) -> Result<String, NameTooLong> {
+        let infra = self.infra.as_ref().map(|i| format!("{i}-")).unwrap_or_default();
+        checked(format!("{}Shared-L7-EVH-{infra}NS-{ns}", self.prefix()))
+    }
+
+    /// DEDICATED-mode VS (also its VsVip and redirect policy):
+    /// `<cluster>--[<infra>-]<host>-L7-dedicated`, in EVH mode that encoded and `-EVH` appended.
     pub fn dedicated_vs(&self, host: &str) -> Result<String, NameTooLong> {
-        checked(format!("{}{host}{DEDICATED_SUFFIX}", self.with_infra()))
+        let name = format!("{}{host}{DEDICATED_SUFFIX}", self.with_infra());
+        if self.evh {
+            checked(format!("{}{EVH_SUFFIX}", self.encode(name)?))
+        } else {
+            checked(name)
+        }
     }
 
-    /// Pool of an insecure host/path on the shared VS: `<cluster>--[<infra>-]<host><path_>-<ns>-<ing>`.
+    /// Whether the model `vs` is a DEDICATED-mode VS (in either mode).
+    pub fn is_dedicated(vs: &str) -> bool {
+        vs.ends_with(DEDICATED_SUFFIX) || (vs.ends_with(EVH_SUFFIX) && !vs.contains("--Shared-L7-EVH-"))
+    }
+
+    /// Pool of an insecure host/path on the shared VS (SNI mode):
+    /// `<cluster>--[<infra>-]<host><path_>-<ns>-<ing>`.
     pub fn l7_pool(&self, host: &str, path: &str, ns: &str, ingress: &str) -> Result<String, NameTooLong> {
-        checked(format!("{}{host}{}-{ns}-{ingress}", self.with_infra(), path_part(path)))
+        self.encode(format!("{}{host}{}-{ns}-{ingress}", self.with_infra(), path_part(path)))
     }
 
-    /// SNI child VS (and its SSLKeyAndCertificate): `<cluster>--[<infra>-]<host>`.
+    /// SNI or EVH child VS: `<cluster>--[<infra>-]<host>` (encoded; in EVH mode also the name of
+    /// its redirect policy).
     pub fn sni_child(&self, host: &str) -> Result<String, NameTooLong> {
-        checked(format!("{}{host}", self.with_infra()))
+        self.encode(format!("{}{host}", self.with_infra()))
     }
 
-    /// SNI pool group: `<cluster>--[<infra>-]<ns>-<host><path_>-<ing>`.
-    pub fn sni_pool_group(&self, ns: &str, host: &str, path: &str, ingress: &str) -> Result<String, NameTooLong> {
-        checked(format!("{}{ns}-{host}{}-{ingress}", self.with_infra(), path_part(path)))
+    /// Pool group of a host's path: `<cluster>--[<infra>-]<ns>-<host><path_>-<ing>`, with
+    /// `-L7-dedicated` on a DEDICATED VS (encoded).
+    pub fn sni_pool_group(
+        &self,
+        ns: &str,
+        host: &str,
+        path: &str,
+        ingress: &str,
+        dedicated: bool,
+    ) -> Result<String, NameTooLong> {
+        let suffix = if dedicated { DEDICATED_SUFFIX } else { "" };
+        self.encode(format!(
+            "{}{ns}-{host}{}-{ingress}{suffix}",
+            self.with_infra(),
+            path_part(path)
+        ))
     }
 
-    /// SNI pool: the same as its pool group for Ingresses.
-    pub fn sni_pool(&self, ns: &str, host: &str, path: &str, ingress: &str) -> Result<String, NameTooLong> {
-        self.sni_pool_group(ns, host, path, ingress)
+    /// Pool of a host's path backend: in SNI mode the same as its pool group; in EVH mode
+    /// `<cluster>--[<infra>-]<ns>-<host><path_>-<ing>-<svc>[-L7-dedicated]`, encoded.
+    pub fn sni_pool(
+        &self,
+        ns: &str,
+        host: &str,
+        path: &str,
+        ingress: &str,
+        service: &str,
+        dedicated: bool,
+    ) -> Result<String, NameTooLong> {
+        if !self.evh {
+            return self.sni_pool_group(ns, host, path, ingress, dedicated);
+        }
+        let suffix = if dedicated { DEDICATED_SUFFIX } else { "" };
+        self.encode(format!(
+            "{}{ns}-{host}{}-{ingress}-{service}{suffix}",
+            self.with_infra(),
+            path_part(path)
+        ))
     }
 
-    /// HTTP policy set switching paths on an SNI child: `<cluster>--[<infra>-]<ns>-<host>`.
+    /// HTTP policy set switching paths on a host VS: `<cluster>--[<infra>-]<ns>-<host>` (encoded).
     pub fn sni_http_policy_set(&self, ns: &str, host: &str) -> Result<String, NameTooLong> {
-        checked(format!("{}{ns}-{host}", self.with_infra()))
+        self.encode(format!("{}{ns}-{host}", self.with_infra()))
     }
 
     /// SSLKeyAndCertificate of a TLS host: `<cluster>--[<infra>-]<host>`, with `-alt` appended when
-    /// the Secret's name ends in `-alt` (AKO's naming of alternate certificates).
+    /// the Secret's name ends in `-alt` (AKO's naming of alternate certificates), encoded.
     pub fn tls_key_cert(&self, host: &str, secret: &str) -> Result<String, NameTooLong> {
         let alt = if secret.ends_with("-alt") { "-alt" } else { "" };
-        checked(format!("{}{host}{alt}", self.with_infra()))
+        self.encode(format!("{}{host}{alt}", self.with_infra()))
+    }
+
+    /// PKI profile of a re-encrypting pool: `<pool>-pkiprofile` (encoded).
+    pub fn pki_profile(&self, pool: &str) -> Result<String, NameTooLong> {
+        self.encode(format!("{pool}-pkiprofile"))
     }
 
     /// Check a name built elsewhere against the controller's length limit.
@@ -122,7 +219,7 @@ impl Namer {
 
     /// L4 VS of a LoadBalancer Service (also its VsVip and L4 policy set): `<cluster>--<ns>-<svc>`.
     pub fn l4_vs(&self, ns: &str, service: &str) -> Result<String, NameTooLong> {
-        checked(format!("{}{ns}-{service}", self.prefix()))
+        self.encode(format!("{}{ns}-{service}", self.prefix()))
     }
 
     /// VS of a shared-VIP group of LoadBalancer Services (also its VsVip and L4 policy set):
@@ -130,7 +227,7 @@ impl Namer {
     /// (`lib.GetL4VSName(key, ns)`). The same shape as a Service's own VS, so a Service named like
     /// the key collides with the group.
     pub fn l4_shared_vs(&self, ns: &str, key: &str) -> Result<String, NameTooLong> {
-        checked(format!("{}{ns}-{key}", self.prefix()))
+        self.encode(format!("{}{ns}-{key}", self.prefix()))
     }
 
     /// Pool of one port of a Service in a shared-VIP group:
@@ -144,12 +241,12 @@ impl Namer {
         protocol: &str,
         port: i32,
     ) -> Result<String, NameTooLong> {
-        checked(format!("{}{ns}-{service}-{key}-{protocol}-{port}", self.prefix()))
+        self.encode(format!("{}{ns}-{service}-{key}-{protocol}-{port}", self.prefix()))
     }
 
     /// L4 pool, one per Service port: `<cluster>--<ns>-<svc>-<PROTOCOL>-<port>`.
     pub fn l4_pool(&self, ns: &str, service: &str, protocol: &str, port: i32) -> Result<String, NameTooLong> {
-        checked(format!(
+        self.encode(format!(
             "{}{ns}-{service}-{}-{port}",
             self.prefix(),
             protocol.to_ascii_uppercase()
@@ -229,8 +326,12 @@ mod tests {
             "cluster--i-foo.com"
         );
         assert_eq!(
-            n.sni_pool_group("default", "foo.com", "/", "ing").unwrap(),
+            n.sni_pool_group("default", "foo.com", "/", "ing", false).unwrap(),
             "cluster--default-foo.com_-ing"
+        );
+        assert_eq!(
+            n.sni_pool_group("default", "foo.com", "/", "ing", true).unwrap(),
+            "cluster--default-foo.com_-ing-L7-dedicated"
         );
         assert_eq!(
             n.sni_http_policy_set("default", "foo.com").unwrap(),
@@ -247,6 +348,36 @@ mod tests {
             "cluster--red-ns-dns-vip1-UDP-53"
         );
         assert_eq!(priority_label("Foo.com", "/Bar"), "foo.com/bar");
+    }
+
+    #[test]
+    fn evh_names_are_encoded_as_akos() {
+        // AKO's own example (`Encode("cluster--foo.com")`, notes/ako-behaviour.md §2.1).
+        use crate::settings::{Settings, Values};
+        let values = Values::from_yaml(
+            "AKOSettings: {clusterName: cluster, enableEVH: true}\nNetworkSettings: {vipNetworkList: [{networkName: n}]}",
+        )
+        .unwrap();
+        let settings = Settings::from_values(&values).unwrap();
+        let n = Namer::for_settings(&settings);
+        assert_eq!(
+            n.sni_child("foo.com").unwrap(),
+            "cluster--532fd312059d5096118cb0bc3d1135a36cc4f826"
+        );
+        assert_eq!(n.shared_vs(1).unwrap(), "cluster--Shared-L7-EVH-1");
+        assert_eq!(
+            n.for_infra(Some("i")).shared_vs(0).unwrap(),
+            "cluster--Shared-L7-EVH-i-0"
+        );
+        assert_eq!(n.namespace_vs("shop").unwrap(), "cluster--Shared-L7-EVH-NS-shop");
+        let dedicated = n.dedicated_vs("foo.com").unwrap();
+        assert!(dedicated.ends_with("-EVH") && Namer::is_dedicated(&dedicated));
+        assert!(!Namer::is_dedicated("cluster--Shared-L7-EVH-0"));
+        // The pool carries the Service's name, its group does not.
+        let pool = n.sni_pool("ns", "foo.com", "/", "ing", "svc", false).unwrap();
+        assert_ne!(pool, n.sni_pool_group("ns", "foo.com", "/", "ing", false).unwrap());
+        // Every encoded name fits, however long the host.
+        assert!(n.sni_child(&"a".repeat(300)).is_ok());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub fn models_of_failure(
     cloud: &CloudFacts,
     f: &Failure,
 ) -> Option<Vec<ModelKey>> {
-    let namer = Namer::new(settings.cluster_name.as_str());
+    let namer = Namer::for_settings(settings);
     let (ns, name) = (f.object.namespace(), f.object.name());
     match f.object.kind {
         Kind::Service if !ns.is_empty() => {
@@ -39,7 +39,7 @@ pub fn models_of_failure(
             let place = place_of(snap, settings, cloud, ns, ing);
             rule_hosts(ns, name, ing, cloud)
                 .iter()
-                .map(|h| place.model_of(&tenant, h))
+                .map(|h| place.model_of(&tenant, ns, h))
                 .collect()
         }
         _ => None,

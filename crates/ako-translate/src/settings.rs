@@ -53,6 +53,8 @@ pub struct AkoSettings {
     /// `enableEVH`.
     #[serde(rename = "enableEVH")]
     pub enable_evh: Option<LooseBool>,
+    /// `vipPerNamespace`.
+    pub vip_per_namespace: Option<LooseBool>,
     /// `layer7Only`.
     pub layer7_only: Option<LooseBool>,
     /// `namespaceSelector`.
@@ -350,6 +352,8 @@ pub struct Settings {
     pub ip_family: IpFamily,
     /// `enableEVH`.
     pub enable_evh: bool,
+    /// `vipPerNamespace`: in EVH mode, one shared parent per namespace (no effect otherwise).
+    pub vip_per_namespace: bool,
     /// `primaryInstance`.
     pub primary_instance: bool,
     /// `fullSyncFrequency`, seconds.
@@ -464,6 +468,7 @@ impl Settings {
         let allow_mass_deletion = flag("AKOSettings.allowMassDeletion", a.allow_mass_deletion, false);
         let enable_events = flag("AKOSettings.enableEvents", a.enable_events, true);
         let enable_evh = flag("AKOSettings.enableEVH", a.enable_evh, false);
+        let vip_per_namespace = flag("AKOSettings.vipPerNamespace", a.vip_per_namespace, false);
         let layer7_only = flag("AKOSettings.layer7Only", a.layer7_only, false);
         let enable_rhi = flag("NetworkSettings.enableRHI", v.network_settings.enable_rhi, false);
         let default_ing_controller = flag(
@@ -665,6 +670,7 @@ impl Settings {
             fqdn_reuse_policy,
             ip_family,
             enable_evh,
+            vip_per_namespace,
             primary_instance,
             full_sync_seconds,
             api_server_port,

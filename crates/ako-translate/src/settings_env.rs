@@ -94,6 +94,12 @@ const KEYS: &[Key] = &[
     k("ENABLE_RHI", "enableRHI", "NetworkSettings.enableRHI", Ty::Bool),
     k("ENABLE_EVH", "enableEVH", "AKOSettings.enableEVH", Ty::Bool),
     k(
+        "VIP_PER_NAMESPACE",
+        "vipPerNamespace",
+        "AKOSettings.vipPerNamespace",
+        Ty::Bool,
+    ),
+    k(
         "DEFAULT_DOMAIN",
         "defaultDomain",
         "NetworkSettings.defaultDomain",
@@ -187,12 +193,6 @@ const KEYS: &[Key] = &[
         "ISTIO_ENABLED",
         "istioEnabled",
         "AKOSettings.istioEnabled",
-        Ty::UnsupportedBool,
-    ),
-    k(
-        "VIP_PER_NAMESPACE",
-        "vipPerNamespace",
-        "AKOSettings.vipPerNamespace",
         Ty::UnsupportedBool,
     ),
     k(
@@ -414,6 +414,7 @@ fn apply(v: &mut Values, key: &Key, raw: &str) -> Result<(), String> {
             match key.key {
                 "primaryInstance" => a.primary_instance = b,
                 "enableEVH" => a.enable_evh = b,
+                "vipPerNamespace" => a.vip_per_namespace = b,
                 "disableStaticRouteSync" => a.disable_static_route_sync = b,
                 "deleteConfig" => a.delete_config = b,
                 "layer7Only" => a.layer7_only = b,

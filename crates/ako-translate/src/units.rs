@@ -53,7 +53,7 @@ pub fn units_of_ingress(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts
     let mut out = BTreeSet::new();
     let mut unplaced = hosts.is_empty();
     for host in &hosts {
-        match place.model_of(&tenant, host) {
+        match place.model_of(&tenant, &key.namespace, host) {
             Some(model) => {
                 out.insert(Unit::L7(model));
             }

@@ -458,14 +458,20 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
     }
 }
 
-fn settings(shard: &str, strict: bool, selector: bool, node_port: bool) -> Settings {
+/// `mode`: 0 SNI, 1 EVH, 2 EVH with `vipPerNamespace`.
+fn settings(shard: &str, strict: bool, selector: bool, node_port: bool, mode: usize) -> Settings {
     let selector = if selector {
         "  namespaceSelector:\n    labelKey: serve\n    labelValue: \"yes\"\n"
     } else {
         ""
     };
+    let evh = [
+        "",
+        "  enableEVH: true\n",
+        "  enableEVH: true\n  vipPerNamespace: true\n",
+    ][mode];
     let text = format!(
-        "AKOSettings:\n  clusterName: inc\n{selector}NetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n\
+        "AKOSettings:\n  clusterName: inc\n{evh}{selector}NetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n\
          L7Settings:\n  shardVSSize: {shard}\n  serviceType: {}\n  fqdnReusePolicy: {}\n",
         if node_port { "NodePort" } else { "ClusterIP" },
         if strict { "Strict" } else { "InterNamespaceAllowed" },
@@ -509,8 +515,9 @@ proptest! {
         strict in any::<bool>(),
         selector in any::<bool>(),
         node_port in any::<bool>(),
+        mode in 0..3usize,
     ) {
-        let settings = settings(shard, strict, selector, node_port);
+        let settings = settings(shard, strict, selector, node_port, mode);
         // Every object rules name exists: their verdicts turn on the rules alone.
         let cloud = CloudFacts { refs: RefCatalog::unchecked(), ..cloud() };
         let mut snap = Snapshot::new();

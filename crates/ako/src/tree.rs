@@ -131,6 +131,15 @@ fn details(kind: &str, b: &Value) -> Vec<String> {
                 })
                 .collect();
             match b["type"].as_str() {
+                Some("VS_TYPE_VH_CHILD") if b["vh_matches"].is_array() => {
+                    let hosts: Vec<String> = b["vh_matches"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|m| m["host"].as_str().map(str::to_owned))
+                        .collect();
+                    vec![format!("EVH child for {}", hosts.join(", "))]
+                }
                 Some("VS_TYPE_VH_CHILD") => vec![format!("SNI child for {}", list(&b["vh_domain_name"]).join(", "))],
                 Some("VS_TYPE_VH_PARENT") => vec![format!("shared parent, ports {}", ports.join(", "))],
                 _ => vec![format!("ports {}", ports.join(", "))],

@@ -7,93 +7,16 @@ mod support;
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{AkoRun, USER, eventually, scoped_namespace};
+use support::chart_config::{ako_in, configured_namespace, set_data};
+use support::{AkoRun, USER, eventually};
 
 const PASSWORD: &str = "Run-Config-Pw1";
 const CLUSTER: &str = "e2ecfg";
 const WAIT: Duration = Duration::from_secs(40);
-
-fn configmap(ns: &str, sim_url: &str, shard: &str) -> ConfigMap {
-    serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "avi-k8s-config"},
-        "data": {
-            "controllerIP": sim_url,
-            "clusterName": CLUSTER,
-            "cloudName": "Default-Cloud",
-            "serviceEngineGroupName": "Default-Group",
-            "tenantName": "admin",
-            "serviceType": "ClusterIP",
-            "shardVSSize": shard,
-            "vipNetworkList": r#"[{"networkName":"vip-net"}]"#,
-            "nodeNetworkList": "[]",
-            "bgpPeerLabels": "[]",
-            "blockedNamespaceList": "[]",
-            "nsSyncLabelKey": "ako-e2e",
-            "nsSyncLabelValue": ns,
-            "fullSyncFrequency": "1800",
-            "apiServerPort": "8080",
-            "enableEVH": "false",
-            "layer7Only": "false",
-            "noPGForSNI": "false",
-            "autoFQDN": "default",
-            "fqdnReusePolicy": "InterNamespaceAllowed",
-            "defaultIngController": "true",
-            "defaultLBController": "true",
-            "logLevel": "WARN",
-            "deleteConfig": "false",
-            // Nodes are cluster-wide in the shared testenv: routes only where a test asks.
-            "disableStaticRouteSync": "true",
-            "allowMassDeletion": "false",
-            "massDeletionHoldSeconds": "600"
-        }
-    }))
-    .unwrap()
-}
-
-/// The chart's Secret `avi-secret` for `sim`.
-fn secret(sim: &avisim::Avisim) -> Secret {
-    serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "avi-secret"},
-        "stringData": {"username": USER, "password": PASSWORD, "certificateAuthorityData": sim.ca_pem()}
-    }))
-    .unwrap()
-}
-
-/// A scoped namespace holding the chart's Secret for `sim` and its ConfigMap with `shard`.
-async fn configured_namespace(
-    prefix: &str,
-    sim: &avisim::Avisim,
-    shard: &str,
-) -> (ako_testenv::TestNamespace, kube::Api<ConfigMap>) {
-    let ns = scoped_namespace(prefix).await;
-    ns.api::<Secret>()
-        .create(&PostParams::default(), &secret(sim))
-        .await
-        .expect("create the Secret");
-    let configmaps = ns.api::<ConfigMap>();
-    configmaps
-        .create(&PostParams::default(), &configmap(ns.name(), &sim.url(), shard))
-        .await
-        .expect("create the ConfigMap");
-    (ns, configmaps)
-}
-
-/// Merge `data` into the ConfigMap `avi-k8s-config`.
-async fn set_data(configmaps: &kube::Api<ConfigMap>, data: Value) {
-    configmaps
-        .patch(
-            "avi-k8s-config",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"data": data})),
-        )
-        .await
-        .expect("change the ConfigMap");
-}
 
 /// A LoadBalancer Service `name` on port 80.
 fn lb_service(name: &str) -> Value {
@@ -116,27 +39,11 @@ async fn pod_event(
     .await
 }
 
-/// `ako run` configured by the ConfigMap and Secret of `ns` only, as the chart's pod `ako-0`.
-fn ako_in(dir: &std::path::Path, name: &str, ns: &str) -> AkoRun {
-    let configmap = format!("{ns}/avi-k8s-config");
-    AkoRun::start(dir, name, |cmd| {
-        cmd.arg("--configmap").arg(&configmap);
-        for name in ako_translate::settings_env::env_var_names().chain([
-            "AKO_CONTROLLER",
-            "AKO_CONTROLLER_USERNAME",
-            "AKO_CONTROLLER_PASSWORD",
-        ]) {
-            cmd.env_remove(name);
-        }
-        cmd.env("POD_NAMESPACE", ns).env("POD_NAME", "ako-0");
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converges() {
     let (sim, avi) = support::avisim(PASSWORD).await;
     // The chart's Secret and a ConfigMap with a bad shardVSSize.
-    let (ns, configmaps) = configured_namespace("run-cfg", &sim, "HUGE").await;
+    let (ns, configmaps) = configured_namespace("run-cfg", CLUSTER, &sim, PASSWORD, "HUGE").await;
 
     let dir = tempfile::tempdir().unwrap();
     let ako = ako_in(dir.path(), "ako", ns.name());
@@ -200,7 +107,7 @@ async fn a_restart_against_an_emptied_cluster_holds_deletes_until_the_configmap_
     use kube::api::{DeleteParams, ListParams};
 
     let (sim, avi) = support::avisim(PASSWORD).await;
-    let (ns, configmaps) = configured_namespace("run-hold", &sim, "SMALL").await;
+    let (ns, configmaps) = configured_namespace("run-hold", CLUSTER, &sim, PASSWORD, "SMALL").await;
     let dir = tempfile::tempdir().unwrap();
     let names: Vec<String> = (0..6).map(|i| format!("lb{i}")).collect();
     for name in &names {
@@ -271,7 +178,7 @@ async fn log_level_and_events_follow_the_configmap_without_a_restart() {
     use kube::api::ListParams;
 
     let (sim, avi) = support::avisim(PASSWORD).await;
-    let (ns, configmaps) = configured_namespace("run-live", &sim, "SMALL").await;
+    let (ns, configmaps) = configured_namespace("run-live", CLUSTER, &sim, PASSWORD, "SMALL").await;
     set_data(&configmaps, json!({"logLevel": "WARN", "enableEvents": "false"})).await;
     let dir = tempfile::tempdir().unwrap();
     let ako = AkoRun::start(dir.path(), "ako", |cmd| {
@@ -354,7 +261,7 @@ async fn delete_config_removes_only_this_clusters_objects_and_false_brings_them_
     use kube::api::{DeleteParams, ListParams};
 
     let (sim, avi) = support::avisim(PASSWORD).await;
-    let (ns, configmaps) = configured_namespace("run-del", &sim, "SMALL").await;
+    let (ns, configmaps) = configured_namespace("run-del", CLUSTER, &sim, PASSWORD, "SMALL").await;
     set_data(&configmaps, json!({"disableStaticRouteSync": "false"})).await;
     // The chart's StatefulSet (no controller runs it in testenv: only its annotations matter).
     support::create::<StatefulSet>(
@@ -503,7 +410,7 @@ async fn a_self_signed_controller_is_trusted_on_first_use_and_another_certificat
     let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let sim = support::start_avisim(support::persistent_avisim(PASSWORD, first.path(), 0)).await;
     let port = sim.addr().port();
-    let (ns, _) = configured_namespace("run-tofu", &sim, "SMALL").await;
+    let (ns, _) = configured_namespace("run-tofu", CLUSTER, &sim, PASSWORD, "SMALL").await;
     // No CA: the chart's Secret without certificateAuthorityData, and the chart's empty
     // avi-controller-trust.
     let secrets = ns.api::<Secret>();
@@ -559,7 +466,7 @@ async fn a_self_signed_controller_is_trusted_on_first_use_and_another_certificat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_near_its_expiry_is_refreshed_in_the_secret() {
     let (sim, avi) = support::avisim(PASSWORD).await;
-    let (ns, _) = configured_namespace("run-token", &sim, "SMALL").await;
+    let (ns, _) = configured_namespace("run-token", CLUSTER, &sim, PASSWORD, "SMALL").await;
     // A token with an hour left, instead of the password.
     let issued: Value = avi
         .request(

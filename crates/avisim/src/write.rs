@@ -215,8 +215,8 @@ fn resolve_in_place(store: &Store, tenant: &str, field: &str, r: &mut String) ->
     Ok(())
 }
 
-/// SNI typing: a child needs a parent of type `VS_TYPE_VH_PARENT`; a parent with children
-/// cannot stop being one.
+/// Virtual hosting: a child needs a parent of type `VS_TYPE_VH_PARENT` and of its `vh_type` (SNI
+/// or enhanced); a parent with children cannot stop being one.
 fn check_virtual_service(
     store: &Store,
     uuid: &str,
@@ -237,6 +237,21 @@ fn check_virtual_service(
             return Err(ApiError::bad_request(format!(
                 "Parent virtual service {} is not of type VS_TYPE_VH_PARENT",
                 parent.name()
+            )));
+        }
+        // An enhanced (EVH) child needs an enhanced parent, an SNI child an SNI one.
+        let vh_type = |b: &Map<String, Value>| {
+            b.get("vh_type")
+                .and_then(Value::as_str)
+                .unwrap_or("VS_TYPE_VH_SNI")
+                .to_owned()
+        };
+        if vh_type(body) != vh_type(&parent.body) {
+            return Err(ApiError::bad_request(format!(
+                "Child virtual service vh_type {} does not match parent virtual service {} vh_type {}",
+                vh_type(body),
+                parent.name(),
+                vh_type(&parent.body)
             )));
         }
     }

@@ -258,6 +258,16 @@ async fn sni_children_need_a_vh_parent_and_the_parent_lists_them() {
         &s.create("virtualservice", json!({"name": "parent", "type": "VS_TYPE_VH_PARENT"}))
             .await,
     );
+    // An enhanced (EVH) child cannot hang off an SNI parent.
+    let mismatched = s
+        .post(
+            "/api/virtualservice",
+            json!({"name": "e0", "type": "VS_TYPE_VH_CHILD", "vh_type": "VS_TYPE_VH_ENHANCED",
+                "vh_parent_vs_ref": "/api/virtualservice/?name=parent"}),
+        )
+        .await;
+    assert_eq!(mismatched.status, StatusCode::BAD_REQUEST);
+    assert!(mismatched.error().contains("vh_type"), "{}", mismatched.error());
     let mut kids: Vec<String> = Vec::new();
     for i in 0..2 {
         let child = s

@@ -127,14 +127,6 @@ pub fn group_members<'a>(
         .map(|(k, svc)| (k.name.as_str(), svc))
 }
 
-/// What neither L4 shape supports yet: a failure rather than objects AKO would not build.
-pub(crate) fn unsupported(settings: &Settings) -> Result<(), String> {
-    if settings.enable_evh {
-        return Err("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs L4 translation yet".to_owned());
-    }
-    Ok(())
-}
-
 /// Type LoadBalancer, and our class (or no class while AKO is the default LB controller).
 pub fn is_ours(svc: &Service, settings: &Settings) -> bool {
     let Some(spec) = svc.spec.as_ref() else { return false };

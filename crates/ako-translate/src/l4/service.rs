@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Service;
 use super::objects::{L4VsParts, PortPool, l4_policy_object, l4_vs_object, network_profiles, port_pool, vs_services};
 use super::{
     APP_PROFILE_ANNOTATION, DISABLE_TRAFFIC_ANNOTATION, SHARED_VIP_ANNOTATION, group_members, is_ours, port_protos,
-    preferred_vip, unsupported,
+    preferred_vip,
 };
 use crate::checksum::{self, VsChecksum};
 use crate::fqdn::service_fqdns;
@@ -70,11 +70,10 @@ fn translate_service(
     svc: &Service,
     warn: &mut dyn FnMut(String),
 ) -> Result<(ModelKey, Model, StatusIntent), String> {
-    unsupported(settings)?;
     let ann = svc.metadata.annotations.as_ref();
     let annotation = |k: &str| ann.and_then(|a| a.get(k)).map(String::as_str);
     let cluster = settings.cluster_name.as_str();
-    let namer = Namer::new(cluster);
+    let namer = Namer::for_settings(settings);
     let vs_name = namer.l4_vs(ns, name).map_err(|e| e.to_string())?;
     let tenant = tenant_of(snap, settings, ns);
     let mut ports = port_protos(svc, settings)?;

@@ -36,7 +36,6 @@ use super::objects::{
 };
 use super::{
     AVI_LB_CLASS, INFRA_SETTING_ANNOTATION, L4_RULE_ANNOTATION, group_members, is_ours, port_protos, preferred_vip,
-    unsupported,
 };
 use crate::checksum::{self, PortProto, TargetPort, VsChecksum};
 use crate::fqdn::{auto_fqdn, shared_vip_fqdn};
@@ -146,7 +145,6 @@ fn translate_group(
     members: &[(&str, &Service)],
     warn: &mut dyn FnMut(String),
 ) -> Result<GroupOutput, String> {
-    unsupported(settings)?;
     let mut lb_ip = check_agreement(settings, members)?;
     let ports = group_ports(settings, members)?;
     let group = Group::new(settings, cloud, ns, key)?;
@@ -250,7 +248,7 @@ struct Group<'a> {
 
 impl<'a> Group<'a> {
     fn new(settings: &'a Settings, cloud: &'a CloudFacts, ns: &'a str, key: &'a str) -> Result<Self, String> {
-        let namer = Namer::new(settings.cluster_name.as_str());
+        let namer = Namer::for_settings(settings);
         Ok(Group {
             vs_name: namer.l4_shared_vs(ns, key).map_err(|e| e.to_string())?,
             namer,

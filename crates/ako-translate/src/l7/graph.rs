@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::checksum::{HostPathRule, PgMember};
 use crate::ingress::{HostPaths, ParsedIngress, PathBackend};
-use crate::naming::{DEDICATED_SUFFIX, Namer, priority_label};
+use crate::naming::{Namer, priority_label};
 use crate::settings::Settings;
 
 use super::INGRESS_WEIGHT;
@@ -38,6 +38,10 @@ pub(super) struct PoolNode {
 pub(super) struct Parent {
     pub(super) name: String,
     pub(super) tenant: String,
+    /// An EVH parent of one namespace (`vipPerNamespace`): no auto-FQDN.
+    pub(super) per_namespace: bool,
+    /// Placed with an AviInfraSetting.
+    pub(super) with_setting: bool,
     /// VsVip FQDNs (every host).
     pub(super) hosts: BTreeSet<String>,
     /// Insecure pools by name, with the sequence number of their last (re)build.
@@ -114,7 +118,6 @@ impl HostVs {
         // The last Ingress to name the host decides the namespace marker.
         self.namespace = ns.clone();
         self.ingresses.insert(format!("{ns}/{}", ing.name));
-        let suffix = if self.dedicated { DEDICATED_SUFFIX } else { "" };
         let policy = self.policies.entry(policy_name).or_insert_with(|| PolicySet {
             namespace: ns.clone(),
             rules: Vec::new(),
@@ -123,14 +126,11 @@ impl HostVs {
         let mut seen_pgs = BTreeSet::new();
         for b in &hp.paths {
             let built = (|| {
-                let pg = namer.checked(format!(
-                    "{}{suffix}",
-                    namer.sni_pool_group(ns, host, &b.path, &ing.name)?
-                ))?;
+                let pg = namer.sni_pool_group(ns, host, &b.path, &ing.name, self.dedicated)?;
                 let pool = if settings.no_pg_for_sni {
                     namer.checked(format!("{pg}--policy-to-pool"))?
                 } else {
-                    pg.clone()
+                    namer.sni_pool(ns, host, &b.path, &ing.name, &b.service, self.dedicated)?
                 };
                 Ok::<_, crate::naming::NameTooLong>((pool, pg))
             })();
@@ -150,7 +150,10 @@ impl HostVs {
                     ingress: ing.name.clone(),
                     host: host.clone(),
                     backend: b.clone(),
-                    priority_label: if insecure_dedicated {
+                    // EVH pools carry none.
+                    priority_label: if namer.evh() {
+                        String::new()
+                    } else if insecure_dedicated {
                         label.to_lowercase()
                     } else {
                         label
@@ -190,8 +193,8 @@ impl HostVs {
                     pool_group,
                     if b.exact { "EQUALS" } else { "BEGINS_WITH" },
                     ing.name.clone(),
-                    // AKO's insecure DEDICATED builder leaves the rule's service port unset.
-                    if insecure_dedicated { 0 } else { b.port },
+                    // AKO's insecure DEDICATED builder (SNI mode) leaves the rule's service port unset.
+                    if insecure_dedicated && !namer.evh() { 0 } else { b.port },
                 );
                 match policy.rules.iter_mut().find(|r| r.name == rule.name) {
                     Some(r) => *r = rule,
@@ -269,7 +272,34 @@ impl Parent {
         }
     }
 
-    /// Add a TLS host as an SNI child: with the certificate of its Secret (`secret`, `cert`),
+    /// EVH mode: add an insecure host as a child of its own (path switching, no certificate).
+    pub(super) fn add_evh_insecure(
+        &mut self,
+        namer: &Namer,
+        settings: &Settings,
+        ing: &ParsedIngress,
+        hp: &HostPaths,
+        fail: &mut impl FnMut(String),
+    ) -> bool {
+        let child_name = match namer.sni_child(&hp.host) {
+            Ok(n) => n,
+            Err(e) => {
+                fail(e.to_string());
+                return false;
+            }
+        };
+        let child = self
+            .children
+            .entry(child_name.clone())
+            .or_insert_with(|| HostVs::new(child_name, &hp.host, false, &ing.namespace));
+        if !child.add_paths(namer, settings, ing, hp, false, fail) {
+            return false;
+        }
+        self.add_host(&hp.host);
+        true
+    }
+
+    /// Add a TLS host as an SNI (or EVH) child: with the certificate of its Secret (`secret`, `cert`),
     /// or (`None`) with the controller certificate its HostRule names.
     pub(super) fn add_tls(
         &mut self,

@@ -112,9 +112,17 @@ pub(super) fn l7_port(port: i32, ssl: bool) -> PortProto {
 /// The VS checksum's inputs `rule` decides: its references (refs list and `vsRefs`),
 /// `enabled`, the analytics policy and the generated fields.
 pub(super) fn checksum(c: &mut VsChecksum<'_>, rule: &VsRule, kind: VsKind, cluster: &str) {
-    c.refs
-        .extend(rule.certificates.iter().map(|r| format!("SslKeyAndCertificate{r}")));
     c.rule_refs = rule.checksum_refs();
+    // SNI mode lists the certificates among the references, EVH mode hashes them with the rule's.
+    if c.evh_host.is_some() {
+        if !rule.certificates.is_empty() {
+            c.rule_refs
+                .push_str(&crate::checksum::go_json_strings(&rule.certificates));
+        }
+    } else {
+        c.refs
+            .extend(rule.certificates.iter().map(|r| format!("SslKeyAndCertificate{r}")));
+    }
     c.enabled = rule.enabled;
     c.analytics_policy = rule.analytics_policy.as_ref().map(|a| a.checksum(cluster));
     if kind != VsKind::Child {

@@ -5,6 +5,7 @@
 //! (`internal/nodes/avi_model_l7_*.go`, `internal/rest/avi_obj_{vs,pool,httpps}.go`,
 //! `avi_pool_group.go`, `avi_datascript.go`, `ssl_key_certificate.go`).
 
+mod evh;
 mod graph;
 mod host_rule;
 mod objects;
@@ -13,7 +14,7 @@ mod regex;
 use std::collections::BTreeMap;
 
 use graph::{Cert, HostVs, Parent};
-use objects::Ctx;
+use objects::{Ctx, Shape};
 
 use k8s_openapi::api::networking::v1::Ingress;
 
@@ -23,7 +24,7 @@ use crate::ingress::{HostPaths, ParsedIngress, accepted_ingresses, rule_hosts};
 use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
 use crate::namespaces::tenant_of;
-use crate::naming::{DEDICATED_SUFFIX, Namer};
+use crate::naming::Namer;
 use crate::rules::{VsRule, host_rule_for};
 use crate::settings::Settings;
 use crate::shard::ShardSize;
@@ -107,7 +108,7 @@ enum Scope<'a> {
 
 fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<'_>) -> Translation {
     let mut out = Translation::default();
-    let namer = Namer::new(settings.cluster_name.as_str());
+    let namer = Namer::for_settings(settings);
     // For one model, only Ingresses with a host in it matter.
     let keep = |key: &NsName, ing: &k8s_openapi::api::networking::v1::Ingress| match scope {
         Scope::All => true,
@@ -120,21 +121,13 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
             let place = place_of(snap, settings, cloud, &key.namespace, ing);
             rule_hosts(&key.namespace, &key.name, ing, cloud)
                 .iter()
-                .any(|h| place.model_of(&tenant, h).is_some_and(|k| k == *model))
+                .any(|h| place.model_of(&tenant, &key.namespace, h).is_some_and(|k| k == *model))
         }
     };
     let only = match scope {
         Scope::Model { model, .. } => Some(model),
         Scope::All | Scope::Ingress(_) => None,
     };
-    if let Some(reason) = unsupported(settings) {
-        for (key, _) in snap.ingresses.iter().filter(|(k, i)| keep(k, i)) {
-            out.failures
-                .push(Failure::new(Kind::Ingress, &key.namespace, &key.name, reason.clone()));
-        }
-        out.normalize();
-        return out;
-    }
     let mut failures = Vec::new();
     let ingresses = accepted_ingresses(snap, settings, cloud, &keep, &mut failures);
     // Each Ingress with its placement; those whose AviInfraSetting cannot be used are not served.
@@ -167,10 +160,18 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
         let effective = placements.settings(place.infra);
         let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
         for hp in &ing.insecure {
-            let Some(parent) = parent_for(&mut parents, place, &tenant, &hp.host, only, &mut fail) else {
+            let Some(parent) = parent_for(&mut parents, place, &tenant, &ing.namespace, &hp.host, only, &mut fail)
+            else {
                 continue;
             };
-            parent.add_insecure(namer, ing, hp, &mut fail);
+            // EVH serves every host through a child of its own; SNI insecure hosts as pools of the parent.
+            if namer.evh() {
+                if !parent.add_evh_insecure(namer, effective, ing, hp, &mut fail) {
+                    continue;
+                }
+            } else {
+                parent.add_insecure(namer, ing, hp, &mut fail);
+            }
             out.status.extend(status_of(ing, parent, hp, namer));
         }
         for (secret, hp) in &ing.tls {
@@ -181,7 +182,8 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                     continue;
                 }
             };
-            let Some(parent) = parent_for(&mut parents, place, &tenant, &hp.host, only, &mut fail) else {
+            let Some(parent) = parent_for(&mut parents, place, &tenant, &ing.namespace, &hp.host, only, &mut fail)
+            else {
                 continue;
             };
             if parent.add_tls(namer, effective, ing, Some((&secret.name, cert)), hp, &mut fail) {
@@ -189,7 +191,8 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
             }
         }
         for hp in &ing.rule_tls {
-            let Some(parent) = parent_for(&mut parents, place, &tenant, &hp.host, only, &mut fail) else {
+            let Some(parent) = parent_for(&mut parents, place, &tenant, &ing.namespace, &hp.host, only, &mut fail)
+            else {
                 continue;
             };
             if parent.add_tls(namer, effective, ing, None, hp, &mut fail) {
@@ -287,10 +290,11 @@ fn build_dedicated(
     for (key, (vs, place)) in vses {
         let settings = placements.settings(place.infra);
         let listeners = place.infra.as_ref().map_or(&[][..], Infra::listeners);
-        let ctx = Ctx::new(snap, settings, global, cloud, &place.namer, &key.tenant, listeners);
+        let mut ctx = Ctx::new(snap, settings, global, cloud, &place.namer, &key.tenant, listeners);
+        ctx.with_setting = place.infra.is_some();
         let mut objects = Vec::new();
         let rule = host_rule_for(snap, global, cloud, &key.tenant, &vs.host).map(|(k, r)| VsRule::of(k, r));
-        ctx.host_vs_objects(None, &key.tenant, &vs, rule.as_ref(), &mut objects);
+        ctx.host_vs_objects(Shape::Dedicated, &key.tenant, &vs, rule.as_ref(), &mut objects);
         let mut model = Model { objects };
         model.sort();
         out.models.insert(key, model);
@@ -303,6 +307,8 @@ pub(crate) struct Place<'a> {
     pub(crate) namer: Namer,
     /// How its hosts are sharded.
     pub(crate) shard_size: ShardSize,
+    /// EVH `vipPerNamespace`: one shared parent per namespace instead of hostname shards.
+    pub(crate) per_namespace: bool,
     /// The Accepted setting it is placed with.
     pub(crate) infra: Option<Infra<'a>>,
     /// Why the setting it names cannot be used: it is not served. Its names and shard size are
@@ -312,13 +318,19 @@ pub(crate) struct Place<'a> {
 }
 
 impl Place<'_> {
-    /// The model a host is served by.
-    pub(crate) fn model_of(&self, tenant: &str, host: &str) -> Option<ModelKey> {
-        let vs = match self.shard_size.shard_of(host) {
-            Some(shard) => self.namer.shared_vs(shard),
+    /// The model a host of namespace `ns` is served by.
+    pub(crate) fn model_of(&self, tenant: &str, ns: &str, host: &str) -> Option<ModelKey> {
+        self.vs_of(ns, host).ok().map(|vs| ModelKey::new(tenant, vs))
+    }
+
+    /// The VS serving a host of namespace `ns`: its DEDICATED VS, its namespace's EVH parent
+    /// (`vipPerNamespace`), or the shared parent of its hostname shard.
+    fn vs_of(&self, ns: &str, host: &str) -> Result<String, crate::naming::NameTooLong> {
+        match self.shard_size.shard_of(host) {
             None => self.namer.dedicated_vs(host),
-        };
-        vs.ok().map(|vs| ModelKey::new(tenant, vs))
+            Some(_) if self.per_namespace => self.namer.namespace_vs(ns),
+            Some(shard) => self.namer.shared_vs(shard),
+        }
     }
 }
 
@@ -330,17 +342,20 @@ pub(crate) fn place_of<'a>(
     ns: &str,
     ing: &Ingress,
 ) -> Place<'a> {
-    let namer = Namer::new(settings.cluster_name.as_str());
+    let namer = Namer::for_settings(settings);
+    let per_namespace = settings.enable_evh && settings.vip_per_namespace;
     match crate::infra::for_ingress(snap, settings, cloud, ns, ing) {
         Attached::Global => Place {
             namer,
             shard_size: settings.shard_size,
+            per_namespace,
             infra: None,
             problem: None,
         },
         Attached::Setting(infra) => Place {
             namer: namer.for_infra(infra.name_part()),
             shard_size: infra.shard_size(settings),
+            per_namespace,
             infra: Some(infra),
             problem: None,
         },
@@ -356,6 +371,7 @@ pub(crate) fn place_of<'a>(
             Place {
                 namer: namer.for_infra(as_if.as_ref().and_then(Infra::name_part)),
                 shard_size: as_if.map_or(settings.shard_size, |i| i.shard_size(settings)),
+                per_namespace,
                 infra: None,
                 problem: Some(problem),
             }
@@ -404,7 +420,7 @@ impl<'a> Placements<'a> {
 /// `configuredSharedVSFqdn`); `None` for a DEDICATED VS.
 pub fn parent_fqdn(settings: &Settings, cloud: &CloudFacts, model: &ModelKey) -> Option<String> {
     // By its name, not the global shard size: an AviInfraSetting may shard its hosts otherwise.
-    if model.vs.ends_with(DEDICATED_SUFFIX) {
+    if Namer::is_dedicated(&model.vs) {
         return None;
     }
     Some(
@@ -417,13 +433,6 @@ pub fn parent_fqdn(settings: &Settings, cloud: &CloudFacts, model: &ModelKey) ->
         )
         .unwrap_or_else(|| model.vs.clone()),
     )
-}
-
-fn unsupported(settings: &Settings) -> Option<String> {
-    if settings.enable_evh {
-        return Some("EVH mode (AKOSettings.enableEVH) is not supported by ako-rs yet".to_owned());
-    }
-    None
 }
 
 /// The status entry of a served host (on the parent, or on its SNI child when it has one). AKO
@@ -448,12 +457,12 @@ fn parent_for<'a, 's>(
     parents: &'a mut BTreeMap<ModelKey, (Parent, Option<Infra<'s>>)>,
     place: &Place<'s>,
     tenant: &str,
+    ns: &str,
     host: &str,
     only: Option<&ModelKey>,
     fail: &mut impl FnMut(String),
 ) -> Option<&'a mut Parent> {
-    let shard = place.shard_size.shard_of(host).unwrap_or(0);
-    let name = match place.namer.shared_vs(shard) {
+    let name = match place.vs_of(ns, host) {
         Ok(n) => n,
         Err(e) => {
             fail(e.to_string());
@@ -470,6 +479,8 @@ fn parent_for<'a, 's>(
         let parent = Parent {
             name,
             tenant: tenant.to_owned(),
+            per_namespace: place.per_namespace,
+            with_setting: place.infra.is_some(),
             ..Parent::default()
         };
         (parent, place.infra)

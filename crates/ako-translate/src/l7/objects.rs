@@ -30,8 +30,8 @@ use super::regex;
 
 /// The datascript of every shared parent: picks the pool by `lower(host/first-path-token)`.
 const HTTP_DS_SCRIPT: &str = "host = avi.http.get_host_tokens(\"MODIFIED\", 1)\npath = avi.http.get_path_tokens(1)\nif string.contains(host, \":\") then\nfor match in string.gmatch(host, \".*:\") do\nhost = string.sub(match,0,-2)\nend\nend\nif host and path then\nlbl = host..\"/\"..path\nelse\nlbl = host..\"/\"\nend\navi.poolgroup.select(\"%s\", string.lower(lbl) )";
-const TCP_PROXY: &str = "System-TCP-Proxy";
-const HTTP_PROFILE: &str = "System-HTTP";
+pub(super) const TCP_PROXY: &str = "System-TCP-Proxy";
+pub(super) const HTTP_PROFILE: &str = "System-HTTP";
 const SECURE_HTTP_PROFILE: &str = "System-Secure-HTTP";
 /// First index of AKO's own HTTP policies on a VS.
 const POLICY_INDEX_BASE: i64 = 11;
@@ -49,6 +49,9 @@ impl Parent {
         namer: &Namer,
         listeners: &[InfraListener],
     ) -> Model {
+        if namer.evh() {
+            return self.evh_objects(snap, settings, global, cloud, namer, listeners);
+        }
         let cluster = settings.cluster_name.as_str();
         let ctx = Ctx::new(snap, settings, global, cloud, namer, &self.tenant, listeners);
         let mut objects = Vec::new();
@@ -143,8 +146,11 @@ impl Parent {
 
         // SNI children.
         for (child, child_rule) in &children {
-            let parent = Some((self.name.as_str(), parent_ports.as_slice()));
-            ctx.host_vs_objects(parent, &self.tenant, child, child_rule.as_ref(), &mut objects);
+            let shape = Shape::Child {
+                parent: &self.name,
+                ports: &parent_ports,
+            };
+            ctx.host_vs_objects(shape, &self.tenant, child, child_rule.as_ref(), &mut objects);
         }
 
         // The parent VS.
@@ -185,7 +191,7 @@ impl Parent {
             "vrf_context_ref": format!("/api/vrfcontext?name={}", settings.vrf()),
             "vsvip_ref": format!("/api/vsvip/?name={}", self.name),
             "type": "VS_TYPE_VH_PARENT",
-            "services": services(&parent_ports),
+            "services": services(&parent_ports, true),
             "network_profile_ref": format!("/api/networkprofile/?name={TCP_PROXY}"),
             "vs_datascripts": [{"index": 0, "vs_datascript_set_ref": format!("/api/vsdatascriptset/?name={}", self.name)}],
             "markers": Markers::default().to_json(cluster),
@@ -212,14 +218,36 @@ impl Parent {
     }
 }
 
-/// `services` of a VS from its listeners.
-fn services(ports: &[PortProto]) -> Value {
+/// `services` of a VS from its listeners (EVH mode sends no `port_range_end`).
+pub(super) fn services(ports: &[PortProto], port_range_end: bool) -> Value {
     Value::Array(
         ports
             .iter()
-            .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "port_range_end": p.port, "enable_http2": p.enable_http2}))
+            .map(|p| {
+                let mut v = json!({"port": p.port, "enable_ssl": p.enable_ssl, "enable_http2": p.enable_http2});
+                if port_range_end {
+                    v["port_range_end"] = json!(p.port);
+                }
+                v
+            })
             .collect(),
     )
+}
+
+/// An EVH child's match of one of its domains: every path.
+fn vh_match(host: &str) -> Value {
+    json!({"host": host, "rules": [{"name": "VHMATCHRULENAME",
+        "matches": {"path": {"match_criteria": "BEGINS_WITH", "match_case": "SENSITIVE", "match_str": ["/"]}}}]})
+}
+
+/// What kind of VS serves a host.
+#[derive(Clone, Copy)]
+pub(super) enum Shape<'a> {
+    /// A child (SNI or EVH, as the namer's mode) of the shared parent `parent`, which listens
+    /// on `ports`.
+    Child { parent: &'a str, ports: &'a [PortProto] },
+    /// A DEDICATED-mode normal VS.
+    Dedicated,
 }
 
 /// `http_policies` entries for AKO's own policy sets, in order from index 11.
@@ -241,6 +269,10 @@ pub(super) struct Ctx<'a> {
     /// The global settings: SNI children always take their SE group from them.
     global: &'a Settings,
     cloud: &'a CloudFacts,
+    /// Names (of PKI profiles), in the model's mode.
+    namer: Namer,
+    /// Placed with an AviInfraSetting (EVH VSes then carry its RHI flag).
+    pub(super) with_setting: bool,
     /// The `InfrasettingName` marker of the objects whose names carry the setting's name.
     infra: String,
     /// The listeners of the AviInfraSetting the model is placed with.
@@ -267,6 +299,8 @@ impl<'a> Ctx<'a> {
             global,
             cloud,
             infra: namer.infra().unwrap_or_default().to_owned(),
+            namer: namer.clone(),
+            with_setting: false,
             listeners,
             cluster: settings.cluster_name.as_str(),
             tenant: tenant.to_owned(),
@@ -276,14 +310,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// The VsVip of a parent or dedicated VS: its FQDNs sorted, the preferred IP if any.
-    fn vsvip(&self, tenant: &str, name: &str, fqdns: &[String], ip: &str) -> DesiredObject {
+    pub(super) fn vsvip(&self, tenant: &str, name: &str, fqdns: &[String], ip: &str) -> DesiredObject {
         let mut fqdns = fqdns.to_vec();
         fqdns.sort();
         vsvip_object(self.settings, tenant, name, &fqdns, ip)
     }
 
     /// The HostRule of the VS serving `host`, if one applies.
-    fn vs_rule(&self, host: &str) -> Option<VsRule> {
+    pub(super) fn vs_rule(&self, host: &str) -> Option<VsRule> {
         host_rule_for(self.snap, self.settings, self.cloud, &self.tenant, host).map(|(k, r)| VsRule::of(k, r))
     }
 
@@ -380,7 +414,8 @@ impl<'a> Ctx<'a> {
     /// The PKI profile of a pool re-encrypting to backends with certificates of CA `ca`
     /// (`AviPkiProfileBuild`): named after the pool, marked with the rule `target` that set it.
     fn pki_profile(&self, tenant: &str, p: &PoolNode, ca: &str, target: &str) -> DesiredObject {
-        let name = format!("{}-pkiprofile", p.name);
+        // Over-long only when its pool nearly is: the controller then refuses it, as it would AKO's.
+        let name = self.namer.pki_profile(&p.name).unwrap_or_else(|e| e.name);
         let markers = Markers {
             namespace: p.namespace.clone(),
             host: vec![p.host.clone()],
@@ -528,11 +563,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// The objects of a host VS: its certificate, pools, pool groups and policy sets, then the
-    /// VS itself — an SNI child of `parent`, or (DEDICATED mode, `parent` None) a normal VS
-    /// with its own VsVip and redirect policy — with what its HostRule (`rule`) sets.
+    /// VS itself — an SNI or EVH child, or a DEDICATED-mode normal VS with its own VsVip
+    /// (`shape`) — with what its HostRule (`rule`) sets.
     pub(super) fn host_vs_objects(
         &self,
-        parent: Option<(&str, &[PortProto])>,
+        shape: Shape<'_>,
         tenant: &str,
         vs: &HostVs,
         rule: Option<&VsRule>,
@@ -540,8 +575,11 @@ impl<'a> Ctx<'a> {
     ) {
         let cluster = self.cluster;
         let secure = vs.secure();
-        let parent_ports = parent.map(|(_, ports)| ports);
-        let parent = parent.map(|(name, _)| name);
+        let evh = self.namer.evh();
+        let (parent, parent_ports) = match shape {
+            Shape::Child { parent, ports } => (Some(parent), Some(ports)),
+            Shape::Dedicated => (None, None),
+        };
         // Regex paths and the application root: on SNI children and secure DEDICATED VSes, not
         // when the rule replaces AKO's policies.
         let regexed;
@@ -570,6 +608,19 @@ impl<'a> Ctx<'a> {
             VsKind::Child
         } else {
             VsKind::Dedicated
+        };
+        let evh_child = evh && parent.is_some();
+        // An EVH child's SSL profile moves to its parent (`manipulateEvhNodeForSSL`).
+        let moved;
+        let rule = match rule {
+            Some(r) if evh_child && r.ssl_profile.is_some() => {
+                moved = VsRule {
+                    ssl_profile: None,
+                    ..r.clone()
+                };
+                Some(&moved)
+            }
+            r => r,
         };
         let overwrite = rule.is_some_and(|r| r.overwrite);
         let host_markers = Markers {
@@ -614,7 +665,12 @@ impl<'a> Ctx<'a> {
         // A secure host also serves its GSLB FQDN (not in its VsVip's DNS: the GSLB service owns
         // that name).
         let gslb = rule.and_then(|r| r.gslb_fqdn.as_ref()).filter(|_| secure);
-        let mut vh_domains: Vec<String> = if secure { vec![vs.host.clone()] } else { Vec::new() };
+        // (EVH VSes match their host whether secure or not.)
+        let mut vh_domains: Vec<String> = if secure || evh {
+            vec![vs.host.clone()]
+        } else {
+            Vec::new()
+        };
         for alias in gslb.into_iter().chain(rule.iter().flat_map(|r| &r.aliases)) {
             if !vh_domains.contains(alias) {
                 vh_domains.push(alias.clone());
@@ -643,7 +699,12 @@ impl<'a> Ctx<'a> {
             // An SNI child takes its parent's ports as the setting made them (not a HostRule's).
             ports = host_rule::with_listeners(self.listeners, ports);
         }
-        let redirect = parent.is_none() && secure && !overwrite;
+        // SNI children are redirected by their parent; EVH children and DEDICATED VSes redirect
+        // on their own, with a policy named after the VS.
+        let redirect = (parent.is_none() || evh) && secure && !overwrite;
+        if redirect && parent.is_some() {
+            objects.push(self.redirect_policy(tenant, &vs.name, &vh_domains, &markers));
+        }
         if parent.is_none() {
             // DEDICATED: own VsVip (the host and its aliases, no auto-FQDN), own redirect when
             // secure, and the HostRule's listeners.
@@ -674,7 +735,7 @@ impl<'a> Ctx<'a> {
         if redirect {
             refs.push(format!("HttpPolicy{}", vs.name));
         }
-        if let Some((cert_name, _)) = &vs.cert {
+        if let Some((cert_name, _)) = vs.cert.as_ref().filter(|_| !evh_child) {
             refs.push(format!("SSLKeyCert{cert_name}"));
         }
         refs.extend(vh_domains.iter().map(|d| format!("VHDomain{d}")));
@@ -683,10 +744,23 @@ impl<'a> Ctx<'a> {
             Some(_) => &self.global.se_group,
             None => &self.settings.se_group,
         };
+        // EVH nodes hash the RHI flag only when an AviInfraSetting set it.
+        let placed_rhi = if evh {
+            self.with_setting.then_some(self.settings.enable_rhi)
+        } else {
+            Some(self.settings.enable_rhi)
+        };
         let (app_profile, net_profile, enable_rhi) = match parent {
+            Some(_) if evh => (HTTP_PROFILE, "", None),
             Some(_) => ("", "", None),
-            None if secure => (SECURE_HTTP_PROFILE, TCP_PROXY, Some(self.settings.enable_rhi)),
-            None => (HTTP_PROFILE, TCP_PROXY, Some(self.settings.enable_rhi)),
+            None if secure => (SECURE_HTTP_PROFILE, TCP_PROXY, placed_rhi),
+            None => (HTTP_PROFILE, TCP_PROXY, placed_rhi),
+        };
+        // An EVH child hashes its host; a DEDICATED EVH VS has none in AKO's model.
+        let evh_host = match parent {
+            _ if !evh => None,
+            Some(_) => Some(vs.host.as_str()),
+            None => Some(""),
         };
         let mut inputs = VsChecksum {
             refs,
@@ -698,6 +772,7 @@ impl<'a> Ctx<'a> {
             traffic_enabled: None,
             enable_rhi,
             markers: markers.checksum(cluster),
+            evh_host,
             ..VsChecksum::default()
         };
         if let Some(r) = rule {
@@ -709,6 +784,12 @@ impl<'a> Ctx<'a> {
             namespace: vs.namespace.clone(),
             hostnames: hostnames.clone(),
             crd_status: rule.map(|r| ("HostRule", r.rule.to_string())),
+            crd_inactive: evh,
+            host_namespace_ingress_name: if evh {
+                vec![(vs.host.clone(), vs.ingresses.iter().cloned().collect())]
+            } else {
+                Vec::new()
+            },
             ..ServiceMetadata::default()
         };
         let mut body = json!({
@@ -724,10 +805,27 @@ impl<'a> Ctx<'a> {
             "vrf_context_ref": format!("/api/vrfcontext?name={}", self.settings.vrf()),
             "markers": markers.to_json(cluster),
         });
-        if let Some((cert_name, _)) = &vs.cert {
+        // An EVH child's certificate is on its parent.
+        if let Some((cert_name, _)) = vs.cert.as_ref().filter(|_| !(evh && parent.is_some())) {
             body["ssl_key_and_certificate_refs"] = json!([format!("/api/sslkeyandcertificate/?name={cert_name}")]);
         }
+        if evh {
+            body["min_pools_up"] = json!(1);
+        }
         match parent {
+            Some(parent) if evh => {
+                // The redirect first, then the path policies in name order.
+                if redirect {
+                    policy_names.insert(0, &vs.name);
+                }
+                body["application_profile_ref"] = json!(format!("/api/applicationprofile/?name={HTTP_PROFILE}"));
+                body["type"] = json!("VS_TYPE_VH_CHILD");
+                body["vh_type"] = json!("VS_TYPE_VH_ENHANCED");
+                body["vh_parent_vs_ref"] = json!(format!("/api/virtualservice/?name={parent}"));
+                body["vh_matches"] = Value::Array(vh_domains.iter().map(|d| vh_match(d)).collect());
+                body["ign_pool_net_reach"] = json!(false);
+                body.as_object_mut().map(|b| b.remove("tenant_ref"));
+            }
             Some(parent) => {
                 // Policies with paths are ordered by their first path, after those without.
                 policy_names.sort_by_key(|n| {
@@ -748,7 +846,7 @@ impl<'a> Ctx<'a> {
                 body["type"] = json!("VS_TYPE_NORMAL");
                 body["tenant_ref"] = json!(self.tenant_ref);
                 body["vsvip_ref"] = json!(format!("/api/vsvip/?name={}", vs.name));
-                body["services"] = services(&ports);
+                body["services"] = services(&ports, !evh);
                 if self.settings.enable_rhi {
                     body["enable_rhi"] = json!(true);
                 }
@@ -759,6 +857,10 @@ impl<'a> Ctx<'a> {
         }
         if let Some(r) = rule {
             host_rule::apply(&mut body, r, kind);
+            if evh_child {
+                // Its parent presents the rule's certificates.
+                body.as_object_mut().map(|b| b.remove("ssl_key_and_certificate_refs"));
+            }
         }
         if let Some(list) = host_rule::http_policies(policy_refs(&policy_names), rule) {
             body["http_policies"] = list;

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod bad_inputs;
+pub mod chart_config;
 
 use std::path::Path;
 
