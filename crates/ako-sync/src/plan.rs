@@ -25,6 +25,7 @@ use std::fmt;
 use ako_translate::{Body, DesiredObject, ModelKey, Translation};
 use avi_model::ObjectType;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::compare::{self, DriftCheck, UpdateReason};
 use crate::key::ObjectKey;
@@ -436,6 +437,13 @@ fn order_batch(model: ModelKey, pending: Vec<Pending<'_>>) -> Batch<'_> {
     Batch { model, steps }
 }
 
+/// The 443 VS a passthrough `-insecure` VS names in its `service_metadata`.
+fn passthrough_parent(body: &Value, tenant: &str) -> Option<ObjectKey> {
+    let metadata: Value = serde_json::from_str(body["service_metadata"].as_str()?).ok()?;
+    let parent = metadata["passthrough_parent_ref"].as_str().filter(|p| !p.is_empty())?;
+    Some(ObjectKey::new(ObjectType::VirtualService, tenant, parent))
+}
+
 /// Which model an observed object belongs to (for garbage: the model whose batch deletes it).
 struct Attribution<'a> {
     observed: &'a Observed,
@@ -475,16 +483,15 @@ impl<'a> Attribution<'a> {
         } else if depth > 16 {
             ModelKey::new(&key.tenant, UNREFERENCED)
         } else if key.kind == ObjectType::VirtualService {
-            // An SNI child belongs to its parent's model.
-            let parent = self
-                .observed
-                .get(key)
-                .and_then(|o| {
-                    o.refs
-                        .iter()
-                        .find(|r| r.kind == ObjectType::VirtualService && *r != key)
-                })
-                .cloned();
+            // An SNI or EVH child belongs to its parent's model, a passthrough `-insecure` VS to
+            // its 443 VS's (AKO links them only in `service_metadata`).
+            let parent = self.observed.get(key).and_then(|o| {
+                o.refs
+                    .iter()
+                    .find(|r| r.kind == ObjectType::VirtualService && *r != key)
+                    .cloned()
+                    .or_else(|| passthrough_parent(&o.body(), &key.tenant))
+            });
             match parent {
                 Some(p) => self.resolve(&p, depth + 1),
                 None => ModelKey::new(&key.tenant, &key.name),

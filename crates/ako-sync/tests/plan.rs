@@ -296,3 +296,39 @@ fn a_scoped_plan_touches_only_its_models() {
         "the unscoped plan does the rest"
     );
 }
+
+/// A passthrough VS's `-insecure` companion refers to no other VS (AKO links them in
+/// `service_metadata` only): deleted, both go in one batch, the companion before the VsVip
+/// they share.
+#[test]
+fn a_passthrough_vs_and_its_companion_are_deleted_together() {
+    let mut snap = ako_translate::Snapshot::new();
+    let ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "tunnel", "namespace": "shop", "annotations": {"passthrough.ako.vmware.com/enabled": "true"}},
+        "spec": {"rules": [{"host": "tunnel.avi.internal", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 443}}}}]}}]}});
+    let class = json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+        "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+        "spec": {"controller": "ako.vmware.com/avi-lb"}});
+    ako_translate::load_document(&mut snap, class).expect("an IngressClass");
+    ako_translate::load_document(&mut snap, ingress).expect("an Ingress");
+    let before = ako_translate::translate(&snap, &support::desired::settings(), &support::desired::cloud());
+    let vs = "c1--Shared-Passthrough-0";
+    assert!(before.models.contains_key(&model(vs)), "{:?}", before.models.keys());
+    let mem = Mem::holding(&before);
+    let nothing = ako_translate::Translation::default();
+    let observed = mem.observed();
+    let p = plan(&nothing, &observed, &gc());
+    assert_eq!(p.batches.len(), 1, "one batch:\n{p}");
+    let order: Vec<String> = steps(&p, vs).concat();
+    let at = |what: &str| {
+        order
+            .iter()
+            .position(|o| o == what)
+            .unwrap_or_else(|| panic!("{what} in {order:?}"))
+    };
+    assert!(
+        at("delete virtualservice c1--Shared-Passthrough-0-insecure") < at("delete vsvip c1--Shared-Passthrough-0")
+    );
+    assert!(at("delete virtualservice c1--Shared-Passthrough-0") < at("delete vsvip c1--Shared-Passthrough-0"));
+}

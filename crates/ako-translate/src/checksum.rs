@@ -154,6 +154,13 @@ pub struct VsChecksum<'a> {
     pub evh_host: Option<&'a str>,
 }
 
+/// The reference an EVH VS's checksum takes under `fqdnReusePolicy: Strict`: the hash of its
+/// `host=[ingresses]` map as Go prints it (empty for a parent), in decimal.
+pub fn evh_strict_ref(host_ingresses: Option<(&str, &[String])>) -> String {
+    let text = host_ingresses.map_or(String::new(), |(h, ings)| format!("{h}=[{}]", ings.join(" ")));
+    hash(&text).to_string()
+}
+
 /// AKO's VS checksum.
 pub fn vs_checksum(v: &VsChecksum<'_>) -> u32 {
     let mut refs = v.refs.clone();

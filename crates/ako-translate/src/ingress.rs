@@ -65,6 +65,21 @@ pub struct ParsedIngress {
     /// Hosts served over HTTPS with the controller certificate of their HostRule, whether or
     /// not `spec.tls` names them (AKO's "additional secure hosts").
     pub rule_tls: Vec<HostPaths>,
+    /// Hosts whose TLS passes through to the backends (annotation
+    /// `passthrough.ako.vmware.com/enabled`): all of the Ingress's, and then nothing else.
+    pub passthrough: Vec<HostPaths>,
+}
+
+/// The annotation asking for TLS passthrough.
+pub const PASSTHROUGH_ANNOTATION: &str = "passthrough.ako.vmware.com/enabled";
+
+/// Whether `ing` asks for TLS passthrough (AKO compares the value case-insensitively).
+pub fn is_passthrough(ing: &Ingress) -> bool {
+    ing.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(PASSTHROUGH_ANNOTATION))
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// Every Ingress AKO would serve (of those `keep` selects), parsed, in the order AKO's Strict
@@ -277,6 +292,17 @@ fn parse(
             None => hosts.push(HostPaths { host, paths, generated }),
         }
     }
+    // Passthrough takes every host, before anything else (`ParseHostPathForIngress`).
+    if is_passthrough(ing) {
+        return Some(ParsedIngress {
+            namespace: ns.to_owned(),
+            name: name.to_owned(),
+            insecure: Vec::new(),
+            tls: Vec::new(),
+            rule_tls: Vec::new(),
+            passthrough: hosts,
+        });
+    }
     // A HostRule's certificate decides first: the controller's, or a Secret of its own.
     let mut rule_tls = Vec::new();
     let mut tls = Vec::new();
@@ -306,6 +332,7 @@ fn parse(
         insecure: hosts,
         tls,
         rule_tls,
+        passthrough: Vec::new(),
     })
 }
 

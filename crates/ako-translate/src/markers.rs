@@ -110,6 +110,10 @@ pub struct ServiceMetadata {
     /// `crd_status` of the rule applied to the object, as (`type`, `value`); its status is
     /// `ACTIVE`.
     pub crd_status: Option<(&'static str, String)>,
+    /// `passthrough_parent_ref`: the 443 VS of a passthrough `-insecure` VS.
+    pub passthrough_parent_ref: String,
+    /// `passthrough_child_ref`: the `-insecure` VS of a passthrough VS.
+    pub passthrough_child_ref: String,
     /// `crd_status.status` is `INACTIVE` instead: what AKO leaves on an EVH host VS whose
     /// HostRule applies when no SSORule does (its SSORule pass marks the status inactive).
     pub crd_inactive: bool,
@@ -121,7 +125,7 @@ impl ServiceMetadata {
     /// The JSON string AKO stores (no omitempty, declaration order, `null` for empty lists).
     pub fn to_go_json(&self) -> String {
         format!(
-            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":\"\",\"passthrough_child_ref\":\"\",\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":{}}}",
+            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":{},\"passthrough_child_ref\":{},\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":{}}}",
             go_json_strings(&self.namespace_ingress_name),
             go_json_string(&self.ingress_name),
             go_json_string(&self.namespace),
@@ -135,6 +139,8 @@ impl ServiceMetadata {
                 Some(_) => "ACTIVE",
             }),
             self.pool_ratio,
+            go_json_string(&self.passthrough_parent_ref),
+            go_json_string(&self.passthrough_child_ref),
             self.host_ingresses_json(),
         )
     }

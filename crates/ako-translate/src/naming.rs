@@ -120,6 +120,23 @@ impl Namer {
         checked(format!("{}Shared-L7-{evh}{infra}{shard}", self.prefix()))
     }
 
+    /// Shared TLS passthrough VS (also its VsVip and datascript set):
+    /// `<cluster>--Shared-Passthrough-[<infra>-]<n>`; its port-80 companion appends `-insecure`.
+    pub fn passthrough_vs(&self, shard: u32) -> Result<String, NameTooLong> {
+        let infra = self.infra.as_ref().map(|i| format!("{i}-")).unwrap_or_default();
+        checked(format!("{}Shared-Passthrough-{infra}{shard}", self.prefix()))
+    }
+
+    /// Pool group of a passthrough host: `<cluster>--[<infra>-]<host>` (never encoded).
+    pub fn passthrough_pool_group(&self, host: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{host}", self.with_infra()))
+    }
+
+    /// Pool of a passthrough host's Service: `<cluster>--[<infra>-]<host>-<svc>` (never encoded).
+    pub fn passthrough_pool(&self, host: &str, service: &str) -> Result<String, NameTooLong> {
+        checked(format!("{}{host}-{service}", self.with_infra()))
+    }
+
     /// The EVH parent of namespace `ns` under `vipPerNamespace`:
     /// `<cluster>--Shared-L7-EVH-[<infra>-]NS-<ns>`.
     pub fn namespace_vs(&self, ns: &str) -> Result<String, NameTooLong> {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ako_testenv::{TestNamespace, install_crd, shared_path};
-use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule};
+use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule};
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
@@ -32,6 +32,7 @@ const SHIPPED: &[&str] = &[
     "ako.vmware.com_hostrules.yaml",
     "ako.vmware.com_httprules.yaml",
     "ako.vmware.com_l4rules.yaml",
+    "ako.vmware.com_l7rules.yaml",
 ];
 
 fn read_yaml(path: &Path) -> Value {
@@ -208,6 +209,7 @@ fn every_field_of_the_examples_is_read_by_the_rust_types() {
     round_trips::<HttpRule>(&example("httprule-every-field.yaml"));
     round_trips::<AviInfraSetting>(&example("aviinfrasetting-every-field.yaml"));
     round_trips::<L4Rule>(&example("l4rule-every-field.yaml"));
+    round_trips::<L7Rule>(&example("l7rule-every-field.yaml"));
 }
 
 /// Creating `object` must fail with 422 Invalid, naming `field`.

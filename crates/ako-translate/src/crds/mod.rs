@@ -7,6 +7,7 @@ mod avi_infra_setting;
 mod host_rule;
 mod http_rule;
 mod l4_rule;
+mod l7_rule;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube_core::CustomResourceExt;
@@ -17,6 +18,7 @@ pub use avi_infra_setting::*;
 pub use host_rule::*;
 pub use http_rule::*;
 pub use l4_rule::*;
+pub use l7_rule::*;
 
 /// The API group of AKO's custom resources.
 pub const GROUP: &str = "ako.vmware.com";
@@ -40,7 +42,7 @@ pub fn definitions() -> Vec<CustomResourceDefinition> {
     [AviInfraSetting::crd(), HostRule::crd(), HttpRule::crd()]
         .into_iter()
         .map(|crd| with_alpha(spec_optional(crd)))
-        .chain([spec_optional(L4Rule::crd())])
+        .chain([spec_optional(L4Rule::crd()), spec_optional(L7Rule::crd())])
         .collect()
 }
 

@@ -17,7 +17,7 @@ use crate::markers::{Markers, ServiceMetadata};
 use crate::model::{Body, CloudFacts, DesiredObject, Model};
 use crate::naming::Namer;
 use crate::rules::{VsRule, shared_vs_rule_for};
-use crate::settings::Settings;
+use crate::settings::{FqdnReusePolicy, Settings};
 use crate::snapshot::Snapshot;
 
 impl Parent {
@@ -76,6 +76,9 @@ impl Parent {
         let mut certs: Vec<&str> = Vec::new();
         let mut rule_certs: Vec<&str> = Vec::new();
         let mut refs = vec![format!("VSVIP{}", self.name)];
+        if settings.fqdn_reuse_policy == FqdnReusePolicy::Strict {
+            refs.push(checksum::evh_strict_ref(None));
+        }
         let mut ssl_profile = None;
         for (child, child_rule) in &children {
             let shape = Shape::Child {

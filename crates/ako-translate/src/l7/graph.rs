@@ -32,6 +32,8 @@ pub(super) struct PoolNode {
     pub(super) priority_label: String,
     /// `ServiceName` marker (SNI pools only).
     pub(super) service_marker: String,
+    /// A pool of a passthrough host: marked with its host and Service only, no HTTPRule.
+    pub(super) passthrough: bool,
 }
 
 #[derive(Default)]
@@ -159,6 +161,7 @@ impl HostVs {
                         label
                     },
                     service_marker: b.service.clone(),
+                    passthrough: false,
                 },
             );
             let first = seen_pgs.insert(pg_name.clone());
@@ -267,6 +270,7 @@ impl Parent {
                 backend: b.clone(),
                 priority_label: priority_label(&hp.host, &b.path),
                 service_marker: String::new(),
+                passthrough: false,
             };
             self.pools.insert(name, (self.next_seq, node));
         }

@@ -9,12 +9,14 @@ mod evh;
 mod graph;
 mod host_rule;
 mod objects;
+mod passthrough;
 mod regex;
 
 use std::collections::BTreeMap;
 
 use graph::{Cert, HostVs, Parent};
 use objects::{Ctx, Shape};
+use passthrough::PassthroughVs;
 
 use k8s_openapi::api::networking::v1::Ingress;
 
@@ -153,6 +155,9 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
     placements.prepare(placed.iter().map(|(_, p)| p));
     let (dedicated, shared): (Vec<_>, Vec<_>) = placed.iter().partition(|(_, p)| p.shard_size == ShardSize::Dedicated);
     build_dedicated(snap, cloud, &placements, &dedicated, only, &mut out, &mut failures);
+    // Passthrough hosts are sharded on their own, whatever the shard size.
+    let all: Vec<_> = placed.iter().collect();
+    build_passthrough(snap, cloud, &placements, &all, only, &mut out, &mut failures);
     let mut parents: BTreeMap<ModelKey, (Parent, Option<Infra<'_>>)> = BTreeMap::new();
     for (ing, place) in shared {
         let tenant = tenant_of(snap, settings, &ing.namespace);
@@ -301,6 +306,56 @@ fn build_dedicated(
     }
 }
 
+/// TLS passthrough: the shared passthrough VSes of the Ingresses that ask for it.
+fn build_passthrough(
+    snap: &Snapshot,
+    cloud: &CloudFacts,
+    placements: &Placements<'_>,
+    ingresses: &[&(&ParsedIngress, Place<'_>)],
+    only: Option<&ModelKey>,
+    out: &mut Translation,
+    failures: &mut Vec<Failure>,
+) {
+    let global = placements.global;
+    let mut vses: BTreeMap<ModelKey, (PassthroughVs, &Place<'_>)> = BTreeMap::new();
+    for (ing, place) in ingresses.iter().map(|p| (p.0, &p.1)) {
+        let tenant = tenant_of(snap, global, &ing.namespace);
+        let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
+        for hp in &ing.passthrough {
+            let name = match place.vs_of(&ing.namespace, &hp.host) {
+                Ok(n) => n,
+                Err(e) => {
+                    fail(e.to_string());
+                    continue;
+                }
+            };
+            let key = ModelKey::new(&tenant, &name);
+            if only.is_some_and(|m| *m != key) {
+                continue;
+            }
+            let (vs, _) = vses
+                .entry(key.clone())
+                .or_insert_with(|| (PassthroughVs::new(name.clone(), &tenant), place));
+            vs.add(&place.namer, ing, hp, &mut fail);
+            if !hp.generated && !hp.host.starts_with('*') {
+                out.status.push(StatusIntent {
+                    object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
+                    model: key,
+                    vsvip: name.clone(),
+                    vs: name,
+                    hostname: Some(hp.host.clone()),
+                });
+            }
+        }
+    }
+    for (key, (vs, place)) in vses {
+        let settings = placements.settings(place.infra);
+        let mut ctx = Ctx::new(snap, settings, global, cloud, &place.namer, &key.tenant, &[]);
+        ctx.with_setting = place.infra.is_some();
+        out.models.insert(key, vs.objects(&ctx));
+    }
+}
+
 /// Where an Ingress's hosts are placed: with its AviInfraSetting, or globally.
 pub(crate) struct Place<'a> {
     /// Names of its L7 objects (carrying the setting's name unless it is namespace-scoped).
@@ -309,6 +364,8 @@ pub(crate) struct Place<'a> {
     pub(crate) shard_size: ShardSize,
     /// EVH `vipPerNamespace`: one shared parent per namespace instead of hostname shards.
     pub(crate) per_namespace: bool,
+    /// TLS passthrough: its hosts go to the shared passthrough VSes, sharded by this size.
+    pub(crate) passthrough: Option<ShardSize>,
     /// The Accepted setting it is placed with.
     pub(crate) infra: Option<Infra<'a>>,
     /// Why the setting it names cannot be used: it is not served. Its names and shard size are
@@ -326,6 +383,9 @@ impl Place<'_> {
     /// The VS serving a host of namespace `ns`: its DEDICATED VS, its namespace's EVH parent
     /// (`vipPerNamespace`), or the shared parent of its hostname shard.
     fn vs_of(&self, ns: &str, host: &str) -> Result<String, crate::naming::NameTooLong> {
+        if let Some(size) = self.passthrough {
+            return self.namer.passthrough_vs(size.shard_of(host).unwrap_or(0));
+        }
         match self.shard_size.shard_of(host) {
             None => self.namer.dedicated_vs(host),
             Some(_) if self.per_namespace => self.namer.namespace_vs(ns),
@@ -344,11 +404,20 @@ pub(crate) fn place_of<'a>(
 ) -> Place<'a> {
     let namer = Namer::for_settings(settings);
     let per_namespace = settings.enable_evh && settings.vip_per_namespace;
+    // Passthrough hosts are sharded by `passthroughShardSize`, or an AviInfraSetting's shard size.
+    let passthrough = |infra: Option<&Infra<'_>>| {
+        crate::ingress::is_passthrough(ing).then(|| {
+            infra
+                .and_then(|i| i.spec.l7_settings.as_ref())
+                .map_or(settings.passthrough_shard_size, |l| l.shard_size.into())
+        })
+    };
     match crate::infra::for_ingress(snap, settings, cloud, ns, ing) {
         Attached::Global => Place {
             namer,
             shard_size: settings.shard_size,
             per_namespace,
+            passthrough: passthrough(None),
             infra: None,
             problem: None,
         },
@@ -356,6 +425,7 @@ pub(crate) fn place_of<'a>(
             namer: namer.for_infra(infra.name_part()),
             shard_size: infra.shard_size(settings),
             per_namespace,
+            passthrough: passthrough(Some(&infra)),
             infra: Some(infra),
             problem: None,
         },
@@ -372,6 +442,7 @@ pub(crate) fn place_of<'a>(
                 namer: namer.for_infra(as_if.as_ref().and_then(Infra::name_part)),
                 shard_size: as_if.map_or(settings.shard_size, |i| i.shard_size(settings)),
                 per_namespace,
+                passthrough: passthrough(as_if.as_ref()),
                 infra: None,
                 problem: Some(problem),
             }

@@ -19,7 +19,7 @@ use crate::naming::Namer;
 use crate::naming::query_escape;
 use crate::pool::{PoolParts, pool_object};
 use crate::rules::{PoolRule, VsRule, host_rule_for, path_rules_for, shared_vs_rule_for};
-use crate::settings::{ServiceType, Settings};
+use crate::settings::{FqdnReusePolicy, ServiceType, Settings};
 use crate::snapshot::Snapshot;
 use crate::vsvip::vsvip_object;
 
@@ -29,7 +29,7 @@ use super::host_rule::{self, VsKind, l7_port};
 use super::regex;
 
 /// The datascript of every shared parent: picks the pool by `lower(host/first-path-token)`.
-const HTTP_DS_SCRIPT: &str = "host = avi.http.get_host_tokens(\"MODIFIED\", 1)\npath = avi.http.get_path_tokens(1)\nif string.contains(host, \":\") then\nfor match in string.gmatch(host, \".*:\") do\nhost = string.sub(match,0,-2)\nend\nend\nif host and path then\nlbl = host..\"/\"..path\nelse\nlbl = host..\"/\"\nend\navi.poolgroup.select(\"%s\", string.lower(lbl) )";
+pub(super) const HTTP_DS_SCRIPT: &str = "host = avi.http.get_host_tokens(\"MODIFIED\", 1)\npath = avi.http.get_path_tokens(1)\nif string.contains(host, \":\") then\nfor match in string.gmatch(host, \".*:\") do\nhost = string.sub(match,0,-2)\nend\nend\nif host and path then\nlbl = host..\"/\"..path\nelse\nlbl = host..\"/\"\nend\navi.poolgroup.select(\"%s\", string.lower(lbl) )";
 pub(super) const TCP_PROXY: &str = "System-TCP-Proxy";
 pub(super) const HTTP_PROFILE: &str = "System-HTTP";
 const SECURE_HTTP_PROFILE: &str = "System-Secure-HTTP";
@@ -251,7 +251,7 @@ pub(super) enum Shape<'a> {
 }
 
 /// `http_policies` entries for AKO's own policy sets, in order from index 11.
-fn policy_refs<S: AsRef<str>>(names: &[S]) -> Vec<Value> {
+pub(super) fn policy_refs<S: AsRef<str>>(names: &[S]) -> Vec<Value> {
     names
         .iter()
         .enumerate()
@@ -265,7 +265,7 @@ fn policy_refs<S: AsRef<str>>(names: &[S]) -> Vec<Value> {
 pub(super) struct Ctx<'a> {
     snap: &'a Snapshot,
     /// The settings the model is placed with (its AviInfraSetting's, or the global ones).
-    settings: &'a Settings,
+    pub(super) settings: &'a Settings,
     /// The global settings: SNI children always take their SE group from them.
     global: &'a Settings,
     cloud: &'a CloudFacts,
@@ -277,10 +277,10 @@ pub(super) struct Ctx<'a> {
     infra: String,
     /// The listeners of the AviInfraSetting the model is placed with.
     listeners: &'a [InfraListener],
-    cluster: &'a str,
+    pub(super) cluster: &'a str,
     tenant: String,
-    tenant_ref: String,
-    created_by: String,
+    pub(super) tenant_ref: String,
+    pub(super) created_by: String,
 }
 
 impl<'a> Ctx<'a> {
@@ -309,6 +309,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The `InfrasettingName` marker of the objects whose names carry the setting's name (empty
+    /// without one).
+    pub(super) fn namer_infra(&self) -> String {
+        self.infra.clone()
+    }
+
     /// The VsVip of a parent or dedicated VS: its FQDNs sorted, the preferred IP if any.
     pub(super) fn vsvip(&self, tenant: &str, name: &str, fqdns: &[String], ip: &str) -> DesiredObject {
         let mut fqdns = fqdns.to_vec();
@@ -322,7 +328,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A pool (and the PKI profile of its HTTPRule's `destinationCA`, if any).
-    fn pool(&self, tenant: &str, p: &PoolNode, objects: &mut Vec<DesiredObject>) {
+    pub(super) fn pool(&self, tenant: &str, p: &PoolNode, objects: &mut Vec<DesiredObject>) {
         let b = &p.backend;
         let pp = PortProto {
             port: b.port,
@@ -366,17 +372,30 @@ impl<'a> Ctx<'a> {
                 servers: Vec::new(),
             },
         };
-        let markers = Markers {
-            infra_setting: self.infra.clone(),
-            namespace: p.namespace.clone(),
-            host: vec![p.host.clone()],
-            service_name: p.service_marker.clone(),
-            path: vec![b.path.clone()],
-            ingress_name: vec![p.ingress.clone()],
-            ..Markers::default()
+        let markers = if p.passthrough {
+            Markers {
+                infra_setting: self.infra.clone(),
+                host: vec![p.host.clone()],
+                service_name: p.service_marker.clone(),
+                ..Markers::default()
+            }
+        } else {
+            Markers {
+                infra_setting: self.infra.clone(),
+                namespace: p.namespace.clone(),
+                host: vec![p.host.clone()],
+                service_name: p.service_marker.clone(),
+                path: vec![b.path.clone()],
+                ingress_name: vec![p.ingress.clone()],
+                ..Markers::default()
+            }
         };
-        let rules = path_rules_for(self.snap, self.settings, self.cloud, &self.tenant, &p.host);
-        let rule = PoolRule::of(&rules, &p.namespace, &b.path);
+        let rule = if p.passthrough {
+            None
+        } else {
+            let rules = path_rules_for(self.snap, self.settings, self.cloud, &self.tenant, &p.host);
+            PoolRule::of(&rules, &p.namespace, &b.path)
+        };
         let own_pki = rule
             .as_ref()
             .and_then(|r| r.destination_ca.as_ref())
@@ -440,7 +459,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn pool_group(
+    pub(super) fn pool_group(
         &self,
         tenant: &str,
         name: &str,
@@ -485,7 +504,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn redirect_policy(&self, tenant: &str, name: &str, hosts: &[String], markers: &Markers) -> DesiredObject {
+    pub(super) fn redirect_policy(
+        &self,
+        tenant: &str,
+        name: &str,
+        hosts: &[String],
+        markers: &Markers,
+    ) -> DesiredObject {
         // Sorted: AKO's checksum sorts the redirect hosts in place before the body is built.
         let mut hosts = hosts.to_vec();
         hosts.sort();
@@ -594,6 +619,7 @@ impl<'a> Ctx<'a> {
                 let paths = regex::Paths {
                     use_regex: r.use_regex,
                     app_root: r.app_root.as_deref(),
+                    rename_pools: !evh,
                 };
                 let (changed, groups) = regex::apply(vs, &paths, cluster, &ports);
                 for g in groups {
@@ -739,6 +765,10 @@ impl<'a> Ctx<'a> {
             refs.push(format!("SSLKeyCert{cert_name}"));
         }
         refs.extend(vh_domains.iter().map(|d| format!("VHDomain{d}")));
+        let ingresses: Vec<String> = vs.ingresses.iter().cloned().collect();
+        if evh && self.settings.fqdn_reuse_policy == FqdnReusePolicy::Strict {
+            refs.push(checksum::evh_strict_ref(Some((&vs.host, &ingresses))));
+        }
         // SNI children are always placed in the global SE group (AKO's `BuildL7VSGraphHostNameShard`).
         let se_group = match parent {
             Some(_) => &self.global.se_group,
@@ -786,7 +816,7 @@ impl<'a> Ctx<'a> {
             crd_status: rule.map(|r| ("HostRule", r.rule.to_string())),
             crd_inactive: evh,
             host_namespace_ingress_name: if evh {
-                vec![(vs.host.clone(), vs.ingresses.iter().cloned().collect())]
+                vec![(vs.host.clone(), ingresses)]
             } else {
                 Vec::new()
             },

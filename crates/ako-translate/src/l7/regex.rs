@@ -19,6 +19,8 @@ pub(super) struct RegexGroup {
 pub(super) struct Paths<'a> {
     pub(super) use_regex: bool,
     pub(super) app_root: Option<&'a str>,
+    /// Regex paths rename their pools and pool groups (SNI mode; EVH keeps the names).
+    pub(super) rename_pools: bool,
 }
 
 fn sha1_hex(text: &str) -> String {
@@ -76,7 +78,7 @@ pub(super) fn apply(vs: &HostVs, rule: &Paths<'_>, cluster: &str, ports: &[PortP
                     });
                 }
                 for name in [&mut r.pool, &mut r.pool_group] {
-                    if !name.is_empty() {
+                    if !name.is_empty() && rule.rename_pools {
                         *name = encoded(cluster, name);
                     }
                 }
@@ -91,7 +93,7 @@ pub(super) fn apply(vs: &HostVs, rule: &Paths<'_>, cluster: &str, ports: &[PortP
             policy.root_redirects = root_redirects;
         }
     }
-    if rule.use_regex {
+    if rule.use_regex && rule.rename_pools {
         out.pools = std::mem::take(&mut out.pools)
             .into_values()
             .map(|mut p| {
