@@ -69,6 +69,7 @@ pub fn desired(
         let applied = match r.kind {
             Kind::AviInfraSetting => "places the Ingresses and Services that name it",
             Kind::L4Rule => "applied to the LoadBalancer Services that name it",
+            Kind::L7Rule => "applied (EVH mode) to the hosts whose HostRule names it",
             _ => "applied to the objects of its hosts",
         };
         let note = match verdict {

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
-use crate::crds::{AviInfraSetting, FqdnType, HostRule, HttpRule, L4Rule};
+use crate::crds::{AviInfraSetting, FqdnType, HostRule, HttpRule, L4Rule, L7Rule};
 use crate::key::NsName;
 use crate::kinds::{BlockAffinity, CiliumNode, HostSubnet, InputKind, Store};
 
@@ -51,6 +51,8 @@ pub struct Snapshot {
     pub infra_settings: Store<AviInfraSetting>,
     /// L4Rules.
     pub l4_rules: Store<L4Rule>,
+    /// L7Rules.
+    pub l7_rules: Store<L7Rule>,
     /// Calico's BlockAffinities (cluster-scoped; `cniPlugin: calico`).
     pub block_affinities: Store<BlockAffinity>,
     /// OpenShift SDN's HostSubnets (cluster-scoped; `cniPlugin: openshift`).

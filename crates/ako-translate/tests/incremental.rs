@@ -98,6 +98,12 @@ enum Op {
         valid: bool,
     },
     DelL4Rule(usize),
+    /// L7Rule `l7r` of a namespace (what a HostRule may name): its `minPoolsUp`.
+    PutL7Rule {
+        ns: usize,
+        min_pools_up: u32,
+    },
+    DelL7Rule(usize),
     Node(u8, bool),
     DefaultClass(bool),
     PutHostRule {
@@ -110,6 +116,8 @@ enum Op {
         regex: bool,
         alias: Option<usize>,
         listener: bool,
+        /// Names the L7Rule `l7r` of its namespace.
+        l7: bool,
         created: u8,
     },
     DelHostRule(usize, usize),
@@ -141,6 +149,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (ns.clone(), any::<bool>(), proptest::bool::weighted(0.8))
             .prop_map(|(ns, round_robin, valid)| Op::PutL4Rule { ns, round_robin, valid }),
         1 => ns.clone().prop_map(Op::DelL4Rule),
+        1 => (ns.clone(), 1u32..4).prop_map(|(ns, min_pools_up)| Op::PutL7Rule { ns, min_pools_up }),
+        1 => ns.clone().prop_map(Op::DelL7Rule),
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelService(n, s)),
         2 => (ns.clone(), 0..SERVICES.len(), 1u8..4).prop_map(|(n, s, ip)| Op::PutSlice(n, s, ip)),
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelSlice(n, s)),
@@ -163,9 +173,9 @@ fn op() -> impl Strategy<Value = Op> {
             any::<bool>(),
             proptest::option::of(0..ALIASES.len()),
             any::<bool>(),
-            0u8..5,
+            (any::<bool>(), 0u8..5),
         )
-            .prop_map(|(ns, name, fqdn, cert, gslb, regex, alias, listener, created)| Op::PutHostRule {
+            .prop_map(|(ns, name, fqdn, cert, gslb, regex, alias, listener, (l7, created))| Op::PutHostRule {
                 ns,
                 name,
                 fqdn,
@@ -174,6 +184,7 @@ fn op() -> impl Strategy<Value = Op> {
                 regex,
                 alias,
                 listener,
+                l7,
                 created
             }),
         1 => (ns.clone(), 0..RULES.len()).prop_map(|(n, r)| Op::DelHostRule(n, r)),
@@ -350,6 +361,20 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             );
             (Kind::L4Rule, key(*ns, "l4r"))
         }
+        Op::PutL7Rule { ns, min_pools_up } => {
+            load(
+                snap,
+                json!({"apiVersion": "ako.vmware.com/v1alpha2", "kind": "L7Rule",
+                    "metadata": {"name": "l7r", "namespace": NS[*ns]},
+                    "spec": {"minPoolsUp": min_pools_up, "ignPoolNetReach": true,
+                             "applicationProfile": {"kind": "AviRef", "name": "app"}}}),
+            );
+            (Kind::L7Rule, key(*ns, "l7r"))
+        }
+        Op::DelL7Rule(ns) => {
+            snap.remove::<ako_translate::crds::L7Rule>(&key(*ns, "l7r"));
+            (Kind::L7Rule, key(*ns, "l7r"))
+        }
         Op::DelL4Rule(ns) => {
             snap.remove::<ako_translate::crds::L4Rule>(&key(*ns, "l4r"));
             (Kind::L4Rule, key(*ns, "l4r"))
@@ -389,6 +414,7 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             regex,
             alias,
             listener,
+            l7,
             created,
         } => {
             let (f, t) = RULE_FQDNS[*fqdn];
@@ -407,6 +433,9 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             }
             if let Some(a) = alias {
                 vh["aliases"] = json!([ALIASES[*a]]);
+            }
+            if *l7 {
+                vh["l7Rule"] = json!("l7r");
             }
             if *listener {
                 vh["tcpSettings"] =
@@ -505,7 +534,7 @@ fn retranslate(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn touched_units_retranslated_equal_the_whole(

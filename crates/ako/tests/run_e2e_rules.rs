@@ -54,6 +54,7 @@ async fn install_crds(client: &kube::Client) {
         "ako.vmware.com_hostrules.yaml",
         "ako.vmware.com_httprules.yaml",
         "ako.vmware.com_l4rules.yaml",
+        "ako.vmware.com_l7rules.yaml",
     ] {
         ako_testenv::install_crd(client, dir.join(file))
             .await
@@ -62,7 +63,7 @@ async fn install_crds(client: &kube::Client) {
 }
 
 fn rule_api(ns: &ako_testenv::TestNamespace, kind: &str) -> Api<DynamicObject> {
-    let version = if kind == "L4Rule" { "v1alpha2" } else { "v1beta1" };
+    let version = if kind.starts_with('L') { "v1alpha2" } else { "v1beta1" };
     let gvk = GroupVersionKind::gvk("ako.vmware.com", version, kind);
     let plural = format!("{}s", kind.to_lowercase());
     Api::namespaced_with(
@@ -74,7 +75,7 @@ fn rule_api(ns: &ako_testenv::TestNamespace, kind: &str) -> Api<DynamicObject> {
 
 /// Create the rule `kind`/`name` with `spec`.
 async fn create_rule(ns: &ako_testenv::TestNamespace, kind: &str, name: &str, spec: Value) {
-    let version = if kind == "L4Rule" { "v1alpha2" } else { "v1beta1" };
+    let version = if kind.starts_with('L') { "v1alpha2" } else { "v1beta1" };
     let body = json!({"apiVersion": format!("ako.vmware.com/{version}"), "kind": kind, "metadata": {"name": name}, "spec": spec});
     let obj: DynamicObject = serde_json::from_value(body).expect("a rule");
     rule_api(ns, kind)
@@ -667,4 +668,108 @@ async fn an_l4rule_reaches_the_pool_and_a_rejected_edit_changes_nothing() {
         after["_last_modified"], vs["_last_modified"],
         "a Rejected edit changes nothing"
     );
+}
+
+/// Issue 18: in EVH mode, a HostRule naming an Accepted L7Rule brings its fields to the host's EVH
+/// child (not those AKO keeps for parents); an L7Rule naming a missing bot policy is Rejected with
+/// AKO's message and a HostRule switched to it applies nothing of it; a HostRule naming an L7Rule
+/// that does not exist is Rejected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_l7rule_reaches_the_evh_child_and_a_rejected_one_applies_nothing() {
+    let (ns, sim, avi) = world("run-l7rule").await;
+    let host = format!("l7.{}.avi.internal", ns.name());
+    create_rule(
+        &ns,
+        "L7Rule",
+        "good",
+        json!({"minPoolsUp": 2, "ignPoolNetReach": true, "hostNameXlate": "app.example.com",
+               "applicationProfile": {"kind": "AviRef", "name": "app-http-custom"}}),
+    )
+    .await;
+    create_rule(&ns, "L7Rule", "bad", json!({"botPolicyRef": "no-such-bot-policy"})).await;
+    create_rule(
+        &ns,
+        "HostRule",
+        "hr",
+        json!({"virtualhost": {"fqdn": host, "l7Rule": "good"}}),
+    )
+    .await;
+    create_rule(
+        &ns,
+        "HostRule",
+        "dangling",
+        json!({"virtualhost": {"fqdn": "other.avi.internal", "l7Rule": "nope"}}),
+    )
+    .await;
+    application(&ns, std::slice::from_ref(&host)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let values =
+        support::values_yaml(CLUSTER, ns.name()).replacen("AKOSettings:\n", "AKOSettings:\n  enableEVH: true\n", 1);
+    let run = AkoRun::with_yaml(
+        dir.path(),
+        "ako-0",
+        &values,
+        &sim.url(),
+        &sim.ca_pem(),
+        PASSWORD,
+        |cmd| {
+            cmd.arg("--resync-seconds").arg("3");
+        },
+    );
+
+    let status = eventually("the L7Rule Accepted", WAIT, &run, || rule_status(&ns, "L7Rule", "good")).await;
+    assert_eq!(status, ("Accepted".to_owned(), String::new()));
+    let (verdict, error) = eventually("the bad L7Rule judged", WAIT, &run, || {
+        rule_status(&ns, "L7Rule", "bad")
+    })
+    .await;
+    assert_eq!(verdict, "Rejected");
+    assert!(
+        error.contains("no-such-bot-policy") && error.contains("not found on controller"),
+        "{error}"
+    );
+    let (verdict, error) = eventually("the dangling HostRule judged", WAIT, &run, || {
+        rule_status(&ns, "HostRule", "dangling")
+    })
+    .await;
+    assert_eq!(
+        (verdict.as_str(), error.as_str()),
+        ("Rejected", "l7rule.ako.vmware.com \"nope\" not found")
+    );
+    // The child of the host: found by what it matches.
+    let child_of = || async {
+        avi.list_page::<Value>("virtualservice", &Query::new().include_name().page_size(200))
+            .await
+            .ok()?
+            .results
+            .into_iter()
+            .find(|v| v["vh_matches"][0]["host"] == host.as_str())
+    };
+    let child = eventually("the L7Rule on the EVH child", WAIT, &run, || async {
+        child_of().await.filter(|c| c["min_pools_up"] == 2)
+    })
+    .await;
+    assert_eq!(child["ign_pool_net_reach"], true, "{child}");
+    assert_eq!(
+        ref_name(&child["application_profile_ref"]),
+        Some("app-http-custom"),
+        "{child}"
+    );
+    assert!(child.get("host_name_xlate").is_none(), "a parent-only field: {child}");
+
+    // Switched to the Rejected L7Rule: the child goes back to AKO's defaults.
+    patch_rule(
+        &ns,
+        "HostRule",
+        "hr",
+        json!({"spec": {"virtualhost": {"l7Rule": "bad"}}}),
+    )
+    .await;
+    let child = eventually("the L7Rule's fields gone", WAIT, &run, || async {
+        child_of().await.filter(|c| c["min_pools_up"] == 1)
+    })
+    .await;
+    assert_eq!(child["ign_pool_net_reach"], false, "{child}");
+    assert!(child.get("bot_policy_ref").is_none(), "{child}");
+    assert!(run.exited().is_none(), "ako run keeps running");
 }

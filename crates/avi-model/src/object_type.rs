@@ -73,6 +73,8 @@ object_types! {
     IcapProfile => "icapprofile", "IcapProfile";
     NetworkSecurityPolicy => "networksecuritypolicy", "NetworkSecurityPolicy";
     SecurityPolicy => "securitypolicy", "SecurityPolicy";
+    BotDetectionPolicy => "botdetectionpolicy", "BotDetectionPolicy";
+    TrafficCloneProfile => "trafficcloneprofile", "TrafficCloneProfile";
 }
 
 impl ObjectType {

@@ -7,10 +7,10 @@ use kube_derive::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{AnalyticsPolicy, HttpPolicy, RuleStatus};
+use super::{AnalyticsPolicy, HttpPolicy, PerformanceLimits, RuleStatus};
 
 /// `spec` of an L7Rule.
-#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[kube(
     group = "ako.vmware.com",
     version = "v1alpha2",
@@ -57,7 +57,7 @@ pub struct L7RuleSpec {
     pub min_pools_up: Option<u32>,
     /// Connection and throughput limits (parents and DEDICATED VSes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub performance_limits: Option<L7PerformanceLimits>,
+    pub performance_limits: Option<PerformanceLimits>,
     /// Stop listening while the VS is down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("default" = false))]
@@ -93,20 +93,6 @@ pub struct L7RuleSpec {
     /// HTTP policy sets, unless the HostRule sets some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_policy: Option<HttpPolicy>,
-}
-
-/// `spec.performanceLimits`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct L7PerformanceLimits {
-    /// Concurrent connections allowed to the VS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0, max = 65535))]
-    pub max_concurrent_connections: Option<u32>,
-    /// Throughput allowed through the client side of the VS, per SE.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0, max = 65535))]
-    pub max_throughput: Option<u32>,
 }
 
 /// A reference to a controller object: its kind (only `AviRef`) and name.

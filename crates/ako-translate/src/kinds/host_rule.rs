@@ -47,11 +47,17 @@ impl InputKind for HostRule {
         }
         // What a rule of a namespace this instance does not serve names is never fetched.
         let served = namespace_accepted(snap, settings, &key.namespace);
+        // The Secrets of its certificates, and its L7Rule.
         let reads = object
             .filter(|_| served)
             .into_iter()
-            .flat_map(certificate_secrets)
-            .map(|name| ObjRef::new(Kind::Secret, &key.namespace, name))
+            .flat_map(|r| {
+                let secrets = certificate_secrets(r)
+                    .into_iter()
+                    .map(|name| ObjRef::new(Kind::Secret, &key.namespace, name));
+                let l7 = r.spec.virtualhost.l7_rule.as_deref().filter(|n| !n.is_empty());
+                secrets.chain(l7.map(|name| ObjRef::new(Kind::L7Rule, &key.namespace, name)))
+            })
             .collect();
         Touch::Hosts(patterns, reads)
     }

@@ -16,6 +16,7 @@ mod http_rule;
 mod ingress;
 mod ingress_class;
 mod l4_rule;
+mod l7_rule;
 mod namespace;
 mod node;
 mod pod;
@@ -32,7 +33,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule};
+use crate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -117,6 +118,7 @@ kinds! {
     HttpRule = "HTTPRule": HttpRule, "ako.vmware.com/v1beta1 HTTPRule (optional CRD).";
     AviInfraSetting: AviInfraSetting, "ako.vmware.com/v1beta1 AviInfraSetting (cluster-scoped; optional CRD).";
     L4Rule: L4Rule, "ako.vmware.com/v1alpha2 L4Rule (optional CRD).";
+    L7Rule: L7Rule, "ako.vmware.com/v1alpha2 L7Rule (optional CRD).";
     BlockAffinity: BlockAffinity, "crd.projectcalico.org/v1 BlockAffinity (Calico; optional CRD).";
     HostSubnet: HostSubnet, "network.openshift.io/v1 HostSubnet (OpenShift SDN; optional CRD).";
     CiliumNode: CiliumNode, "cilium.io/v2 CiliumNode (Cilium; optional CRD).";
@@ -343,6 +345,6 @@ mod tests {
         for (kind, name) in &names.0 {
             assert_eq!(kind.as_str(), name);
         }
-        assert_eq!(kinds.len(), 15);
+        assert_eq!(kinds.len(), 16);
     }
 }

@@ -38,7 +38,7 @@ impl Parent {
         let model = ModelKey::new(&self.tenant, &self.name);
         let rule = super::parent_fqdn(settings, cloud, &model)
             .and_then(|fqdn| shared_vs_rule_for(snap, settings, cloud, &self.tenant, &fqdn))
-            .map(|(k, r)| VsRule::of(k, r));
+            .map(|(k, r)| ctx.rule_of(k, r));
         let rule = rule.as_ref();
         let children: Vec<(&HostVs, Option<VsRule>)> =
             self.children.values().map(|c| (c, ctx.vs_rule(&c.host))).collect();

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::checksum::{PortProto, TargetPort, VsChecksum};
 use crate::crds::InfraListener;
 use crate::rules::VsRule;
+use crate::rules::l7_rule::L7Fields;
 
 /// First index of a HostRule's HTTP policy sets after AKO's own (`len + 11 + 5`).
 const RULE_POLICY_GAP: i64 = 16;
@@ -57,6 +58,9 @@ pub(super) fn apply(body: &mut Value, rule: &VsRule, kind: VsKind) {
     }
     if kind != VsKind::Child {
         set(body, "network_security_policy_ref", &rule.network_security_policy);
+    }
+    if let Some(l7) = &rule.l7 {
+        l7.apply(body, kind == VsKind::Child);
     }
 }
 
@@ -125,7 +129,9 @@ pub(super) fn checksum(c: &mut VsChecksum<'_>, rule: &VsRule, kind: VsKind, clus
     }
     c.enabled = rule.enabled;
     c.analytics_policy = rule.analytics_policy.as_ref().map(|a| a.checksum(cluster));
-    if kind != VsKind::Child {
-        c.generated.extend(rule.network_security_policy.iter().cloned());
-    }
+    let nsp = rule
+        .network_security_policy
+        .as_deref()
+        .filter(|_| kind != VsKind::Child);
+    c.generated = L7Fields::generated(rule.l7.as_ref(), nsp, kind == VsKind::Child);
 }

@@ -27,7 +27,7 @@ use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
 use crate::namespaces::tenant_of;
 use crate::naming::Namer;
-use crate::rules::{VsRule, host_rule_for};
+use crate::rules::host_rule_for;
 use crate::settings::Settings;
 use crate::shard::ShardSize;
 use crate::small_set::SmallSet;
@@ -298,7 +298,7 @@ fn build_dedicated(
         let mut ctx = Ctx::new(snap, settings, global, cloud, &place.namer, &key.tenant, listeners);
         ctx.with_setting = place.infra.is_some();
         let mut objects = Vec::new();
-        let rule = host_rule_for(snap, global, cloud, &key.tenant, &vs.host).map(|(k, r)| VsRule::of(k, r));
+        let rule = host_rule_for(snap, global, cloud, &key.tenant, &vs.host).map(|(k, r)| ctx.rule_of(k, r));
         ctx.host_vs_objects(Shape::Dedicated, &key.tenant, &vs, rule.as_ref(), &mut objects);
         let mut model = Model { objects };
         model.sort();

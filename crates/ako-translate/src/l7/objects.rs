@@ -9,16 +9,18 @@ use avi_model::ObjectType;
 use serde_json::{Value, json};
 
 use crate::checksum::{self, HostPathRule, PgMember, PortProto, VsChecksum};
+use crate::crds::HostRule;
 use crate::crds::InfraListener;
 use crate::fqdn::shared_vs_fqdn;
 use crate::key::ModelKey;
+use crate::key::NsName;
 use crate::markers::{Markers, ServiceMetadata};
 use crate::members::{Members, ServicePort, port_members};
 use crate::model::{Body, CloudFacts, DesiredObject, Model};
 use crate::naming::Namer;
 use crate::naming::query_escape;
 use crate::pool::{PoolParts, pool_object};
-use crate::rules::{PoolRule, VsRule, host_rule_for, path_rules_for, shared_vs_rule_for};
+use crate::rules::{PoolRule, VsRule, host_rule_for, l7_rule_of, path_rules_for, shared_vs_rule_for};
 use crate::settings::{FqdnReusePolicy, ServiceType, Settings};
 use crate::snapshot::Snapshot;
 use crate::vsvip::vsvip_object;
@@ -322,9 +324,22 @@ impl<'a> Ctx<'a> {
         vsvip_object(self.settings, tenant, name, &fqdns, ip)
     }
 
+    /// What the Accepted HostRule `key` sets, with (EVH mode) its Accepted L7Rule.
+    pub(super) fn rule_of(&self, key: &NsName, rule: &HostRule) -> VsRule {
+        let vs = VsRule::of(key, rule);
+        if !self.namer.evh() {
+            return vs;
+        }
+        let name = rule.spec.virtualhost.l7_rule.as_deref();
+        match l7_rule_of(self.snap, self.settings, self.cloud, &key.namespace, name) {
+            Some(l7) => vs.with_l7(l7),
+            None => vs,
+        }
+    }
+
     /// The HostRule of the VS serving `host`, if one applies.
     pub(super) fn vs_rule(&self, host: &str) -> Option<VsRule> {
-        host_rule_for(self.snap, self.settings, self.cloud, &self.tenant, host).map(|(k, r)| VsRule::of(k, r))
+        host_rule_for(self.snap, self.settings, self.cloud, &self.tenant, host).map(|(k, r)| self.rule_of(k, r))
     }
 
     /// A pool (and the PKI profile of its HTTPRule's `destinationCA`, if any).

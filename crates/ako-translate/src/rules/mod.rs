@@ -3,6 +3,7 @@
 //! a virtual service ([`vs_rule`]) or a pool ([`pool_rule`]).
 
 pub mod catalog;
+pub mod l7_rule;
 pub mod matching;
 pub mod named;
 pub mod pool_rule;
@@ -10,6 +11,7 @@ pub mod verdict;
 pub mod vs_rule;
 
 pub use catalog::{ControllerRef, RefCatalog, RefState};
+pub use l7_rule::{l7_rule_of, l7_rule_refs, l7_rule_verdict};
 pub use matching::{PathRule, host_rule_for, path_rules_for, shared_vs_rule_for};
 pub use named::{NamedRef, named_refs};
 pub use pool_rule::PoolRule;

@@ -206,6 +206,12 @@ fn own_checks(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &Ns
         Verdict::Accepted => {}
         other => return other,
     }
+    // The L7Rule it names must exist (AKO asks its lister, in either mode).
+    if let Some(l7) = vh.l7_rule.as_deref().filter(|l| !l.is_empty())
+        && !snap.l7_rules.contains_key(&NsName::new(&key.namespace, l7))
+    {
+        return Verdict::Rejected(format!("l7rule.ako.vmware.com \"{l7}\" not found"));
+    }
     if vh.fqdn.contains(SHARED_VS_SUBSTRING) && vh.use_regex == Some(true) {
         return Verdict::Rejected(format!(
             "hostrule useRegex with fqdn {} cannot be applied to shared virtualservices",
@@ -253,9 +259,6 @@ fn unsupported(rule: &HostRule) -> Option<&'static str> {
             .is_some_and(|a| a.type_ == CertificateType::Secret && !a.name.is_empty())
     }) {
         return Some("tls.sslKeyCertificate.alternateCertificate of type secret");
-    }
-    if vh.l7_rule.as_deref().is_some_and(|l| !l.is_empty()) {
-        return Some("l7Rule (an EVH feature)");
     }
     None
 }

@@ -54,6 +54,8 @@ pub struct VsRule {
     pub load_balancer_ip: Option<String>,
     /// `network_security_policy_ref` (shared parent, dedicated VS).
     pub network_security_policy: Option<String>,
+    /// What the Accepted L7Rule the HostRule names sets on the VS itself (EVH mode).
+    pub l7: Option<super::l7_rule::L7Fields>,
 }
 
 /// `analytics_policy` as AKO builds it from `analyticsPolicy`.
@@ -100,7 +102,7 @@ impl AnalyticsPolicyOut {
     }
 }
 
-fn throttle_value(t: Option<Throttle>) -> u32 {
+pub(crate) fn throttle_value(t: Option<Throttle>) -> u32 {
     match t {
         Some(Throttle::High) => 10,
         Some(Throttle::Medium) => 30,
@@ -183,6 +185,7 @@ impl VsRule {
             }),
             load_balancer_ip: tcp.and_then(|t| t.load_balancer_ip.clone()).filter(|ip| !ip.is_empty()),
             network_security_policy: api(ObjectType::NetworkSecurityPolicy, &vh.network_security_policy),
+            l7: None,
         }
     }
 
