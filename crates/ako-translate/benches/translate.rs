@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench -p ako-translate --bench translate` (I from `AKO_BENCH_INGRESSES`, default
 //! 10000; S from `AKO_BENCH_SERVICES`, default 2000; `AKO_BENCH_SHARD` LARGE/MEDIUM/SMALL,
-//! default LARGE as in AKO's chart).
+//! default LARGE as in AKO's chart; `AKO_BENCH_EVH=1` for EVH mode).
 
 use std::time::{Duration, Instant};
 
@@ -135,9 +135,10 @@ fn main() {
     let n_ing = env("AKO_BENCH_INGRESSES", 10_000);
     let n_svc = env("AKO_BENCH_SERVICES", 2_000);
     let shard = std::env::var("AKO_BENCH_SHARD").unwrap_or_else(|_| "LARGE".into());
+    let evh = env("AKO_BENCH_EVH", 0) == 1;
     let settings = Settings::from_values(
         &Values::from_yaml(&format!(
-            "AKOSettings: {{clusterName: bench}}\nNetworkSettings: {{vipNetworkList: [{{networkName: vip-net}}]}}\nL7Settings: {{shardVSSize: {shard}}}\n"
+            "AKOSettings: {{clusterName: bench, enableEVH: {evh}}}\nNetworkSettings: {{vipNetworkList: [{{networkName: vip-net}}]}}\nL7Settings: {{shardVSSize: {shard}}}\n"
         ))
         .unwrap(),
     )

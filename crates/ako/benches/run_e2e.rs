@@ -20,7 +20,8 @@
 //! (default 0: no leader election; otherwise the measured process and that many more replicas
 //! elect a leader on a Lease in the bench namespace, the followers start once the leader is
 //! ready, their peak RSS is reported too, and at the end the leader is killed with SIGKILL: the
-//! time until a follower holds the lease and until it has applied the next change). Needs the testenv API server (`AKO_TESTENV_BIN`,
+//! time until a follower holds the lease and until it has applied the next change), `AKO_BENCH_EVH`
+//! (default 0; 1: `enableEVH: true`). Needs the testenv API server (`AKO_TESTENV_BIN`,
 //! as for the e2e tests).
 
 #[path = "../tests/support/mod.rs"]
@@ -147,13 +148,21 @@ fn start_ako(dir: &Path, sim: &Avisim, ns: &str, name: &str, elect: bool) -> Ako
     // AKO_BENCH_SHARD: shardVSSize (SMALL: every Ingress in one parent VS, the worst case for
     // a change; LARGE: AKO's default, 8 parent VSes).
     let shard = std::env::var("AKO_BENCH_SHARD").unwrap_or_else(|_| "SMALL".to_owned());
-    let text = support::values_yaml(CLUSTER, ns).replace("shardVSSize: SMALL", &format!("shardVSSize: {shard}"));
+    let mut text = support::values_yaml(CLUSTER, ns).replace("shardVSSize: SMALL", &format!("shardVSSize: {shard}"));
+    if evh() {
+        text = text.replacen("AKOSettings:\n", "AKOSettings:\n  enableEVH: true\n", 1);
+    }
     AkoRun::with_yaml(dir, name, &text, &sim.url(), &sim.ca_pem(), PASSWORD, |cmd| {
         if elect {
             cmd.env("POD_NAMESPACE", ns).env("POD_NAME", name);
         }
         cmd.env("RUST_LOG", "warn");
     })
+}
+
+/// `AKO_BENCH_EVH=1`: EVH mode.
+fn evh() -> bool {
+    env_usize("AKO_BENCH_EVH", 0) == 1
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -234,10 +243,13 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     .await;
     let annotated = started.elapsed();
     let rss_boot = peak_rss_mib(pid).unwrap_or(f64::NAN);
-    let pools = avi
-        .list_raw("pool", &Query::new().name_contains(ns.name()))
-        .await
-        .expect("list pools");
+    // EVH names are hashed: every pool of the (fresh) simulator is this run's.
+    let query = if evh() {
+        Query::new()
+    } else {
+        Query::new().name_contains(ns.name())
+    };
+    let pools = avi.list_raw("pool", &query).await.expect("list pools");
     println!(
         "bootstrap N={n}: ready {:.2} s, converged {:.2} s, annotated {:.2} s, {} pools on avisim, peak RSS {rss_boot:.1} MiB",
         ready.as_secs_f64(),

@@ -348,6 +348,66 @@ async fn the_api_server_accepts_every_field_and_refuses_invalid_values() {
         .await
         .expect("delete the AviInfraSetting");
 
+    // L4Rules and L7Rules (v1alpha2 only): every field accepted, values at their invalid edges refused.
+    let alpha2 = |kind: &str, plural: &str| {
+        let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1alpha2", kind);
+        Api::<DynamicObject>::namespaced_with(ns.client(), ns.name(), &ApiResource::from_gvk_with_plural(&gvk, plural))
+    };
+    let (l4rules, l7rules) = (alpha2("L4Rule", "l4rules"), alpha2("L7Rule", "l7rules"));
+    let l4 = example("l4rule-every-field.yaml");
+    let created = l4rules
+        .create(&PostParams::default(), &dynamic(l4.clone()))
+        .await
+        .expect("an L4Rule with every field is accepted");
+    round_trips::<L4Rule>(&serde_json::to_value(&created).unwrap());
+    let invalid_l4 = [
+        ("/spec/backendProperties/0/port", json!(0), "port"),
+        ("/spec/backendProperties/0/protocol", json!("HTTP"), "protocol"),
+        (
+            "/spec/backendProperties/0/lbAlgorithm",
+            json!("LB_ALGORITHM_BOGUS"),
+            "lbAlgorithm",
+        ),
+        ("/spec/listenerProperties/0/port", json!(65536), "port"),
+        ("/spec/performanceLimits/maxThroughput", json!(65536), "maxThroughput"),
+    ];
+    for (i, (pointer, value, field)) in invalid_l4.into_iter().enumerate() {
+        let bad = with(l4.clone(), pointer, value, &format!("bad-l4-{i}"));
+        assert_invalid(&l4rules, dynamic(bad), field).await;
+    }
+    let l7 = example("l7rule-every-field.yaml");
+    let created = l7rules
+        .create(&PostParams::default(), &dynamic(l7.clone()))
+        .await
+        .expect("an L7Rule with every field is accepted");
+    round_trips::<L7Rule>(&serde_json::to_value(&created).unwrap());
+    let invalid_l7 = [
+        ("/spec/minPoolsUp", json!(65536), "minPoolsUp"),
+        ("/spec/sslSessCacheAvgSize", json!(512), "sslSessCacheAvgSize"),
+        ("/spec/wafPolicy/kind", json!("Secret"), "kind"),
+        (
+            "/spec/analyticsPolicy/fullClientLogs/throttle",
+            json!("SOMETIMES"),
+            "throttle",
+        ),
+        (
+            "/spec/performanceLimits/maxConcurrentConnections",
+            json!(-1),
+            "maxConcurrentConnections",
+        ),
+        ("/spec/allowInvalidClientCert", json!("yes"), "allowInvalidClientCert"),
+    ];
+    for (i, (pointer, value, field)) in invalid_l7.into_iter().enumerate() {
+        let bad = with(l7.clone(), pointer, value, &format!("bad-l7-{i}"));
+        assert_invalid(&l7rules, dynamic(bad), field).await;
+    }
+    // Defaults come from the schema: what `ako plan` assumes for an L7Rule written without them.
+    let minimal = json!({"apiVersion": "ako.vmware.com/v1alpha2", "kind": "L7Rule",
+        "metadata": {"name": "minimal"}, "spec": {"minPoolsUp": 2}});
+    let created = l7rules.create(&PostParams::default(), &dynamic(minimal)).await.unwrap();
+    assert_eq!(created.data["spec"]["sslSessCacheAvgSize"], 1024);
+    assert_eq!(created.data["spec"]["allowInvalidClientCert"], false);
+
     // An object written against v1alpha1, as older AKO users have them, is served too.
     let alpha = json!({"apiVersion": "ako.vmware.com/v1alpha1", "kind": "HostRule",
         "metadata": {"name": "alpha"}, "spec": {"virtualhost": {"fqdn": "b.avi.internal", "wafPolicy": "w"}}});

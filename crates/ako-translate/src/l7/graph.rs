@@ -1,5 +1,5 @@
 //! The L7 graph as it is built up from Ingresses, before it becomes Avi objects: shared
-//! parents with their insecure pools and redirect hosts, and host VSes (SNI children or
+//! parents with their insecure pools and redirect hosts, and host VSes (SNI or EVH children, or
 //! DEDICATED VSes) with their certificate, policy sets, pool groups and pools, in the order AKO
 //! adds them (`BuildL7VSGraphHostNameShard`, `BuildPolicyPGPoolsForSNI`,
 //! `BuildPoolPGPolicyForDedicatedVS`).

@@ -1,9 +1,11 @@
-//! Ingresses → AKO 2.2's L7 objects in SNI mode: per hostname shard a shared parent VS with its
+//! Ingresses → AKO 2.2's L7 objects. SNI mode: per hostname shard a shared parent VS with its
 //! VsVip, pool group, datascript set and HTTP→HTTPS redirect policy; insecure host/paths as
 //! pools on the parent; TLS hosts as SNI child VSes with their certificate, one HTTP policy
 //! set per (namespace, host), and a pool group and pool per path
 //! (`internal/nodes/avi_model_l7_*.go`, `internal/rest/avi_obj_{vs,pool,httpps}.go`,
-//! `avi_pool_group.go`, `avi_datascript.go`, `ssl_key_certificate.go`).
+//! `avi_pool_group.go`, `avi_datascript.go`, `ssl_key_certificate.go`). EVH mode (`evh`):
+//! every host an EVH child of an enhanced parent (per shard, or per namespace). DEDICATED: a VS
+//! per host. TLS passthrough (`passthrough`): shared L4 VSes selecting by SNI.
 
 mod evh;
 mod graph;
@@ -281,15 +283,7 @@ fn build_dedicated(
                 vs.cert = cert;
             }
             vs.rule_secured |= rule_secured;
-            if !hp.generated && !hp.host.starts_with('*') {
-                out.status.push(StatusIntent {
-                    object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
-                    model: key,
-                    vsvip: name.clone(),
-                    vs: name,
-                    hostname: Some(hp.host.clone()),
-                });
-            }
+            out.status.extend(own_vs_status(ing, hp, key, name));
         }
     }
     for (key, (vs, place)) in vses {
@@ -337,15 +331,7 @@ fn build_passthrough(
                 .entry(key.clone())
                 .or_insert_with(|| (PassthroughVs::new(name.clone(), &tenant), place));
             vs.add(&place.namer, ing, hp, &mut fail);
-            if !hp.generated && !hp.host.starts_with('*') {
-                out.status.push(StatusIntent {
-                    object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
-                    model: key,
-                    vsvip: name.clone(),
-                    vs: name,
-                    hostname: Some(hp.host.clone()),
-                });
-            }
+            out.status.extend(own_vs_status(ing, hp, key, name));
         }
     }
     for (key, (vs, place)) in vses {
@@ -504,6 +490,18 @@ pub fn parent_fqdn(settings: &Settings, cloud: &CloudFacts, model: &ModelKey) ->
         )
         .unwrap_or_else(|| model.vs.clone()),
     )
+}
+
+/// The status entry of a host served by a VS of its own (DEDICATED, passthrough): its VsVip is
+/// named like it. As [`status_of`], none for generated or wildcard hosts.
+fn own_vs_status(ing: &ParsedIngress, hp: &HostPaths, model: ModelKey, vs: String) -> Option<StatusIntent> {
+    (!hp.generated && !hp.host.starts_with('*')).then(|| StatusIntent {
+        object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
+        model,
+        vsvip: vs.clone(),
+        vs,
+        hostname: Some(hp.host.clone()),
+    })
 }
 
 /// The status entry of a served host (on the parent, or on its SNI child when it has one). AKO
