@@ -125,11 +125,13 @@ impl HostVs {
             rules: Vec::new(),
             root_redirects: Vec::new(),
         });
+        // `noPGForSNI` is an SNI-mode setting: EVH always switches to pool groups.
+        let no_pg = settings.no_pg_for_sni && !namer.evh();
         let mut seen_pgs = BTreeSet::new();
         for b in &hp.paths {
             let built = (|| {
                 let pg = namer.sni_pool_group(ns, host, &b.path, &ing.name, self.dedicated)?;
-                let pool = if settings.no_pg_for_sni {
+                let pool = if no_pg {
                     namer.checked(format!("{pg}--policy-to-pool"))?
                 } else {
                     namer.sni_pool(ns, host, &b.path, &ing.name, &b.service, self.dedicated)?
@@ -165,7 +167,7 @@ impl HostVs {
                 },
             );
             let first = seen_pgs.insert(pg_name.clone());
-            if !settings.no_pg_for_sni {
+            if !no_pg {
                 let pg = self.pool_groups.entry(pg_name.clone()).or_insert_with(|| PoolGroup {
                     namespace: ns.clone(),
                     host: host.clone(),
@@ -184,7 +186,7 @@ impl HostVs {
             }
             if first {
                 // The rule's identity is the pool group's name (`GetSniHppMapName`).
-                let (pool, pool_group) = if settings.no_pg_for_sni {
+                let (pool, pool_group) = if no_pg {
                     (pool_name, String::new())
                 } else {
                     (String::new(), pg_name.clone())
