@@ -545,6 +545,9 @@ impl<C: Cluster> Reconciler<C> {
         for f in &summary.failed {
             tracing::warn!("sync failure: {f}");
         }
+        for p in &summary.problems {
+            tracing::warn!("sync problem: {p}");
+        }
         (scope, summary)
     }
 

@@ -387,24 +387,21 @@ impl<'a> Ctx<'a> {
                 servers: Vec::new(),
             },
         };
-        let markers = if p.passthrough {
-            Markers {
-                infra_setting: self.infra.clone(),
-                host: vec![p.host.clone()],
-                service_name: p.service_marker.clone(),
-                ..Markers::default()
-            }
-        } else {
-            Markers {
-                infra_setting: self.infra.clone(),
-                namespace: p.namespace.clone(),
-                host: vec![p.host.clone()],
-                service_name: p.service_marker.clone(),
-                path: vec![b.path.clone()],
-                ingress_name: vec![p.ingress.clone()],
-                ..Markers::default()
-            }
+        let mut markers = Markers {
+            infra_setting: self.infra.clone(),
+            namespace: p.namespace.clone(),
+            host: vec![p.host.clone()],
+            service_name: p.service_marker.clone(),
+            path: vec![b.path.clone()],
+            ingress_name: vec![p.ingress.clone()],
+            ..Markers::default()
         };
+        if p.passthrough {
+            // A passthrough pool is marked with its host and Service only.
+            markers.namespace.clear();
+            markers.path.clear();
+            markers.ingress_name.clear();
+        }
         let rule = if p.passthrough {
             None
         } else {
