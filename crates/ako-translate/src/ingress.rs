@@ -148,8 +148,15 @@ pub fn accepted_ingresses(
             continue;
         }
         let tenant = tenant_of(snap, settings, ns);
+        // SNI mode drops a rule's Secret certificate when it also names a controller one; EVH
+        // mode uploads it and presents both on the parent.
         let rule_cert = |host: &str| match host_rule_for(snap, settings, cloud, &tenant, host) {
-            Some((k, r)) if VsRule::of(k, r).has_certificate() => RuleCert::Controller,
+            Some((k, r))
+                if VsRule::of(k, r).has_certificate()
+                    && (!settings.enable_evh || certificate_secrets(r).is_empty()) =>
+            {
+                RuleCert::Controller
+            }
             Some((k, r)) => certificate_secrets(r)
                 .first()
                 .map_or(RuleCert::None, |s| RuleCert::Secret(NsName::new(&k.namespace, *s))),

@@ -702,7 +702,8 @@ impl<'a> Ctx<'a> {
         // never gets it), and its HostRule's aliases. AKO marks the VS and its policy sets with them.
         // A secure host also serves its GSLB FQDN (not in its VsVip's DNS: the GSLB service owns
         // that name).
-        let gslb = rule.and_then(|r| r.gslb_fqdn.as_ref()).filter(|_| secure);
+        // (An EVH host serves its GSLB FQDN whether secure or not.)
+        let gslb = rule.and_then(|r| r.gslb_fqdn.as_ref()).filter(|_| secure || evh);
         // (EVH VSes match their host whether secure or not.)
         let mut vh_domains: Vec<String> = if secure || evh {
             vec![vs.host.clone()]
@@ -864,7 +865,10 @@ impl<'a> Ctx<'a> {
                 body["type"] = json!("VS_TYPE_VH_CHILD");
                 body["vh_type"] = json!("VS_TYPE_VH_ENHANCED");
                 body["vh_parent_vs_ref"] = json!(format!("/api/virtualservice/?name={parent}"));
-                body["vh_matches"] = Value::Array(vh_domains.iter().map(|d| vh_match(d)).collect());
+                // Sorted, as `vh_domain_name`: AKO's checksum sorts the slice they share.
+                let mut domains = vh_domains.clone();
+                domains.sort();
+                body["vh_matches"] = Value::Array(domains.iter().map(|d| vh_match(d)).collect());
                 body["ign_pool_net_reach"] = json!(false);
                 body.as_object_mut().map(|b| b.remove("tenant_ref"));
             }
