@@ -70,6 +70,7 @@ pub fn desired(
             Kind::AviInfraSetting => "places the Ingresses and Services that name it",
             Kind::L4Rule => "applied to the LoadBalancer Services that name it",
             Kind::L7Rule => "applied (EVH mode) to the hosts whose HostRule names it",
+            Kind::SsoRule => "applied (EVH mode) to the virtual service of its FQDN",
             _ => "applied to the objects of its hosts",
         };
         let note = match verdict {

@@ -23,7 +23,8 @@
 //! the checksum kinds should a real controller normalise something.
 //!
 //! The private key of an SSLKeyAndCertificate is never returned by the controller, so `key` is
-//! not compared (a new key comes with a new certificate, which is).
+//! not compared (a new key comes with a new certificate, which is); nor are the OAuth secrets of
+//! a VS (`client_secret`, `server_secret`), which the VS checksum covers.
 
 use std::fmt;
 
@@ -148,8 +149,16 @@ fn join(field: &str, sub: &str) -> String {
     }
 }
 
+/// Secrets inside bodies (an SSORule's OAuth client and resource server secrets), wherever they
+/// are: a controller keeps them encrypted and does not answer them in clear, so they are never
+/// compared. A changed secret still reaches the controller: it changes the VS checksum.
+const SECRET_FIELDS: [&str; 2] = ["client_secret", "server_secret"];
+
 /// The difference inside field `key` (`""` for the field itself), if any.
 fn field_difference(key: &str, want: &Value, have: Option<&Value>) -> Option<String> {
+    if SECRET_FIELDS.contains(&key) {
+        return None;
+    }
     let have = match have {
         Some(h) => h,
         None if is_empty(want) => return None,
@@ -167,6 +176,22 @@ fn field_difference(key: &str, want: &Value, have: Option<&Value>) -> Option<Str
         if w.len() != h.len() {
             return Some(String::new());
         }
+        if UNORDERED_REFS.contains(&key) {
+            let mut left: Vec<&Value> = h.iter().collect();
+            return w
+                .iter()
+                .position(|w| {
+                    let w = w.as_str().unwrap_or_default();
+                    match left.iter().position(|h| ref_equal(w, h)) {
+                        Some(i) => {
+                            left.swap_remove(i);
+                            false
+                        }
+                        None => true,
+                    }
+                })
+                .map(|i| format!("[{i}]"));
+        }
         return w
             .iter()
             .zip(h)
@@ -175,6 +200,12 @@ fn field_difference(key: &str, want: &Value, have: Option<&Value>) -> Option<Str
     }
     difference(want, have)
 }
+
+/// Reference lists whose order carries nothing, compared as sets: a VS presents the certificate
+/// that matches the client's SNI and key type, wherever it is in the list. (Go AKO lists an EVH
+/// parent's certificates in the order it happened to process the children: a takeover must not
+/// rewrite a parent for that.)
+const UNORDERED_REFS: [&str; 1] = ["ssl_key_and_certificate_refs"];
 
 /// Structural difference of two values below a field.
 fn difference(want: &Value, have: &Value) -> Option<String> {
@@ -378,6 +409,47 @@ mod tests {
             ),
             Some("servers".into())
         );
+    }
+
+    #[test]
+    fn certificate_refs_compare_as_a_set() {
+        let d = desired(
+            ObjectType::VirtualService,
+            7,
+            json!({"name": "vs", "ssl_key_and_certificate_refs": ["/api/sslkeyandcertificate?name=a", "/api/sslkeyandcertificate?name=b"]}),
+        );
+        let observed =
+            |refs: Value| json!({"name": "vs", "cloud_config_cksum": "7", "ssl_key_and_certificate_refs": refs});
+        let swapped = observed(json!([
+            "https://c/api/sslkeyandcertificate/sslkeyandcertificate-2#b",
+            "https://c/api/sslkeyandcertificate/sslkeyandcertificate-1#a"
+        ]));
+        assert_eq!(update_reason(&d, &swapped, DriftCheck::Fields), None);
+        let other = observed(json!([
+            "https://c/api/sslkeyandcertificate/sslkeyandcertificate-2#b",
+            "https://c/api/sslkeyandcertificate/sslkeyandcertificate-3#c"
+        ]));
+        assert!(matches!(
+            update_reason(&d, &other, DriftCheck::Fields),
+            Some(UpdateReason::Drift { .. })
+        ));
+    }
+
+    #[test]
+    fn oauth_secrets_are_not_compared_wherever_they_are() {
+        let body = |secret: &str| {
+            json!({"name": "vs", "oauth_vs_config": {"oauth_settings": [{"auth_profile_ref": "/api/authprofile?name=a",
+                "app_settings": {"client_id": "c", "client_secret": secret}}]}})
+        };
+        let d = desired(ObjectType::VirtualService, 7, body("plain"));
+        let mut observed = body("<sensitive>");
+        observed["cloud_config_cksum"] = json!("7");
+        assert_eq!(update_reason(&d, &observed, DriftCheck::Fields), None);
+        observed["oauth_vs_config"]["oauth_settings"][0]["app_settings"]["client_id"] = json!("other");
+        assert!(matches!(
+            update_reason(&d, &observed, DriftCheck::Fields),
+            Some(UpdateReason::Drift { .. })
+        ));
     }
 
     #[test]

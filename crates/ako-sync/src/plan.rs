@@ -186,30 +186,6 @@ pub enum PlanProblem {
         /// The model whose copy was ignored.
         ignored_in: ModelKey,
     },
-    /// A virtual service on the controller carries single sign-on settings (an SSORule Go AKO
-    /// applied) that ako-rs does not manage: it is not updated, so that replacing it never
-    /// strips them.
-    UnmanagedSso {
-        /// The virtual service.
-        key: ObjectKey,
-        /// The fields it carries.
-        fields: Vec<&'static str>,
-    },
-}
-
-/// A virtual service's single sign-on fields, which only an SSORule sets.
-const SSO_FIELDS: [&str; 3] = ["oauth_vs_config", "saml_sp_config", "sso_policy_ref"];
-
-/// The SSO fields `observed` holds and `desired` does not.
-fn unmanaged_sso(desired: &DesiredObject, observed: &Value) -> Vec<&'static str> {
-    if desired.kind != ObjectType::VirtualService {
-        return Vec::new();
-    }
-    let body = desired.body.to_value();
-    SSO_FIELDS
-        .into_iter()
-        .filter(|f| !observed[*f].is_null() && body[*f].is_null())
-        .collect()
 }
 
 impl fmt::Display for PlanProblem {
@@ -222,11 +198,6 @@ impl fmt::Display for PlanProblem {
             } => write!(
                 f,
                 "{key} is wanted by models {kept_in} and {ignored_in}; {ignored_in}'s copy is ignored"
-            ),
-            PlanProblem::UnmanagedSso { key, fields } => write!(
-                f,
-                "{key} carries single sign-on settings ({}) that ako-rs does not manage (SSORules are not supported yet): it is left as it is on the controller",
-                fields.join(", ")
             ),
         }
     }
@@ -349,12 +320,6 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
                     op: operation(key.clone(), Action::Create { body: &object.body }),
                     node: node(key, false, wants, Vec::new()),
                 },
-                Some(found) if !unmanaged_sso(object, &found.body()).is_empty() => {
-                    let fields = unmanaged_sso(object, &found.body());
-                    out.problems.push(PlanProblem::UnmanagedSso { key, fields });
-                    out.unchanged += 1;
-                    continue;
-                }
                 Some(found) => match compare::update_reason(object, &found.body(), options.drift) {
                     None => {
                         out.unchanged += 1;

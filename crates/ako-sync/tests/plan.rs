@@ -332,28 +332,3 @@ fn a_passthrough_vs_and_its_companion_are_deleted_together() {
     );
     assert!(at("delete virtualservice c1--Shared-Passthrough-0") < at("delete vsvip c1--Shared-Passthrough-0"));
 }
-
-/// A virtual service carrying single sign-on settings (an SSORule Go AKO applied, which ako-rs
-/// does not manage) is not replaced, even when its checksum differs: a PUT would strip them.
-/// The plan says why.
-#[test]
-fn a_virtual_service_with_sso_settings_is_left_alone() {
-    let before = l4(&services(1));
-    let mut mem = Mem::holding(&before);
-    let vs = mem
-        .objects
-        .iter_mut()
-        .find(|(k, _)| k.kind == ObjectType::VirtualService)
-        .map(|(_, v)| v)
-        .expect("the VS");
-    vs["sso_policy_ref"] = json!("https://controller/api/ssopolicy/ssopolicy-1#sso");
-    vs["cloud_config_cksum"] = json!("1");
-    let observed = mem.observed();
-    let p = plan(&before, &observed, &gc());
-    assert!(p.batches.is_empty(), "nothing is written:\n{p}");
-    assert!(
-        p.problems.iter().any(|pr| pr.to_string().contains("sso_policy_ref")),
-        "the plan says why: {:?}",
-        p.problems
-    );
-}

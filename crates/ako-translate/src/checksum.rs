@@ -33,6 +33,20 @@ pub fn go_json_string(s: &str) -> String {
     out
 }
 
+/// `utils.Stringify` (Go's `json.Marshal`) of a value whose serde form has Go's field names and
+/// order: serde's JSON with Go's HTML-safe escapes, which only occur inside strings.
+pub fn go_json(v: &impl serde::Serialize) -> String {
+    let plain = serde_json::to_string(v).unwrap_or_default();
+    let mut out = String::with_capacity(plain.len());
+    for c in plain.chars() {
+        match c {
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `utils.Stringify` of a `[]string`; `null` for an empty (nil) slice.
 pub fn go_json_strings<S: AsRef<str>>(items: &[S]) -> String {
     if items.is_empty() {
@@ -645,6 +659,10 @@ mod tests {
     #[test]
     fn go_json_escapes_like_encoding_json() {
         assert_eq!(go_json_string("a<b>&\"c"), r#""a\u003cb\u003e\u0026\"c""#);
+        assert_eq!(
+            go_json(&serde_json::json!({"a": "x&y<z>"})),
+            r#"{"a":"x\u0026y\u003cz\u003e"}"#
+        );
         assert_eq!(go_json_strings::<String>(&[]), "null");
         assert_eq!(go_json_strings(&["x", "y"]), r#"["x","y"]"#);
     }

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
-use crate::crds::{AviInfraSetting, FqdnType, HostRule, HttpRule, L4Rule, L7Rule};
+use crate::crds::{AviInfraSetting, FqdnType, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
 use crate::key::NsName;
 use crate::kinds::{BlockAffinity, CiliumNode, HostSubnet, InputKind, Store};
 
@@ -53,6 +53,8 @@ pub struct Snapshot {
     pub l4_rules: Store<L4Rule>,
     /// L7Rules.
     pub l7_rules: Store<L7Rule>,
+    /// SSORules.
+    pub sso_rules: Store<SsoRule>,
     /// Calico's BlockAffinities (cluster-scoped; `cniPlugin: calico`).
     pub block_affinities: Store<BlockAffinity>,
     /// OpenShift SDN's HostSubnets (cluster-scoped; `cniPlugin: openshift`).

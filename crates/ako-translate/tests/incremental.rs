@@ -104,6 +104,17 @@ enum Op {
         min_pools_up: u32,
     },
     DelL7Rule(usize),
+    /// SSORule `sso-<name>` of a namespace for a host: SAML, or OAuth with its client secret in
+    /// one of the Secrets (whose `clientSecret` key only valid Secrets have); two rules may name
+    /// one host.
+    PutSsoRule {
+        ns: usize,
+        name: usize,
+        host: usize,
+        secret: Option<usize>,
+        created: u8,
+    },
+    DelSsoRule(usize, usize),
     Node(u8, bool),
     DefaultClass(bool),
     PutHostRule {
@@ -151,6 +162,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => ns.clone().prop_map(Op::DelL4Rule),
         1 => (ns.clone(), 1u32..4).prop_map(|(ns, min_pools_up)| Op::PutL7Rule { ns, min_pools_up }),
         1 => ns.clone().prop_map(Op::DelL7Rule),
+        3 => (ns.clone(), 0..2usize, 0..HOSTS.len(), proptest::option::of(0..SECRETS.len()), 0u8..5)
+            .prop_map(|(ns, name, host, secret, created)| Op::PutSsoRule { ns, name, host, secret, created }),
+        1 => (ns.clone(), 0..2usize).prop_map(|(n, i)| Op::DelSsoRule(n, i)),
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelService(n, s)),
         2 => (ns.clone(), 0..SERVICES.len(), 1u8..4).prop_map(|(n, s, ip)| Op::PutSlice(n, s, ip)),
         1 => (ns.clone(), 0..SERVICES.len()).prop_map(|(n, s)| Op::DelSlice(n, s)),
@@ -196,6 +210,18 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn key(ns: usize, name: &str) -> NsName {
     NsName::new(NS[ns], name)
+}
+
+/// An SSORule's spec for `host`: OAuth with the client secret in Secret `secret`, or SAML.
+fn sso_spec(host: &str, secret: Option<usize>) -> Value {
+    match secret {
+        Some(s) => json!({"fqdn": host, "ssoPolicyRef": "sso",
+            "oauthVsConfig": {"oauthSettings": [{"authProfileRef": "auth",
+                "appSettings": {"clientID": "app", "clientSecret": SECRETS[s]}}]}}),
+        None => json!({"fqdn": host, "ssoPolicyRef": "sso",
+            "samlSpConfig": {"authnReqAcsType": "SAML_AUTHN_REQ_ACS_TYPE_NONE",
+                "entityID": "https://sp", "singleSignonURL": "https://sp/acs"}}),
+    }
 }
 
 fn load(snap: &mut Snapshot, doc: Value) {
@@ -299,7 +325,7 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
                 snap,
                 json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
                 "metadata": {"name": SECRETS[*name], "namespace": NS[*ns]},
-                "stringData": {"tls.crt": crt, "tls.key": k}}),
+                "stringData": {"tls.crt": crt, "tls.key": k, "clientSecret": if *valid { "s3cr3t" } else { "" }}}),
             );
             (Kind::Secret, key(*ns, SECRETS[*name]))
         }
@@ -370,6 +396,28 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
                              "applicationProfile": {"kind": "AviRef", "name": "app"}}}),
             );
             (Kind::L7Rule, key(*ns, "l7r"))
+        }
+        Op::PutSsoRule {
+            ns,
+            name,
+            host,
+            secret,
+            created,
+        } => {
+            let name = format!("sso-{name}");
+            load(
+                snap,
+                json!({"apiVersion": "ako.vmware.com/v1alpha2", "kind": "SSORule",
+                    "metadata": {"name": name, "namespace": NS[*ns],
+                        "creationTimestamp": format!("2026-01-01T00:00:0{created}Z")},
+                    "spec": sso_spec(HOSTS[*host], *secret)}),
+            );
+            (Kind::SsoRule, key(*ns, &name))
+        }
+        Op::DelSsoRule(ns, name) => {
+            let name = format!("sso-{name}");
+            snap.remove::<ako_translate::crds::SsoRule>(&key(*ns, &name));
+            (Kind::SsoRule, key(*ns, &name))
         }
         Op::DelL7Rule(ns) => {
             snap.remove::<ako_translate::crds::L7Rule>(&key(*ns, "l7r"));

@@ -223,6 +223,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
                 "AviInfraSetting" => ako_translate::infra::infra_verdict(&snap, &settings, &cloud, &key.name),
                 "L4Rule" => ako_translate::l4::rule::l4_rule_verdict(&snap, &settings, &cloud, &key),
                 "L7Rule" => ako_translate::rules::l7_rule_verdict(&snap, &settings, &cloud, &key),
+                "SSORule" => ako_translate::rules::sso_rule_verdict(&snap, &settings, &cloud, &key),
                 _ => http_rule_verdict(&snap, &settings, &cloud, &key),
             };
             let ours = verdict.status().map(|(st, e)| (st.to_owned(), e.to_owned()));

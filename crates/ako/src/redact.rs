@@ -1,18 +1,31 @@
-//! What `ako plan` prints never holds a private key: a PEM private key anywhere in a body (the
-//! `key` of an `sslkeyandcertificate`, from an Ingress's TLS Secret) is shown as its SHA-256
-//! fingerprint, enough to tell two keys apart and to match one against its Secret.
+//! What `ako plan` prints never holds a private key or a secret: a PEM private key anywhere in a
+//! body (the `key` of an `sslkeyandcertificate`, from an Ingress's TLS Secret) and the OAuth
+//! secrets of a VS (`client_secret`, `server_secret`, from an SSORule's Secrets) are shown as
+//! their SHA-256 fingerprint, enough to tell two apart and to match one against its Secret.
 
 use serde_json::Value;
 
+/// The fields of a body that hold a secret in clear, wherever they are.
+const SECRET_FIELDS: [&str; 2] = ["client_secret", "server_secret"];
+
 /// Replace every PEM private key in `value` with `<private key sha256:HEX>` (the SHA-256 of the
-/// PEM text as given).
+/// PEM text as given), and every secret field with `<secret sha256:HEX>`.
 pub fn private_keys(value: &mut Value) {
     match value {
         Value::String(s) if is_private_key(s) => {
             *s = format!("<private key sha256:{}>", avi_client::fingerprint(s.as_bytes()));
         }
         Value::Array(items) => items.iter_mut().for_each(private_keys),
-        Value::Object(fields) => fields.values_mut().for_each(private_keys),
+        Value::Object(fields) => {
+            for (name, v) in fields.iter_mut() {
+                match v {
+                    Value::String(s) if SECRET_FIELDS.contains(&name.as_str()) => {
+                        *s = format!("<secret sha256:{}>", avi_client::fingerprint(s.as_bytes()));
+                    }
+                    v => private_keys(v),
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -40,5 +53,20 @@ mod tests {
         assert_eq!(v["body"]["list"][0], shown.as_str());
         assert_eq!(v["body"]["certificate"]["certificate"], cert);
         assert!(!v.to_string().contains("PRIVATE KEY-----"));
+    }
+
+    #[test]
+    fn oauth_secrets_become_fingerprints() {
+        let mut v = json!({"oauth_vs_config": {"oauth_settings": [{"app_settings": {"client_id": "app",
+            "client_secret": "marker-client"}, "resource_server": {"opaque_token_params":
+            {"server_id": "s", "server_secret": "marker-server"}}}]}});
+        private_keys(&mut v);
+        let text = v.to_string();
+        assert!(!text.contains("marker-"), "{text}");
+        assert!(text.contains(&format!(
+            "<secret sha256:{}>",
+            avi_client::fingerprint(b"marker-client")
+        )));
+        assert!(text.contains("\"client_id\":\"app\""), "{text}");
     }
 }

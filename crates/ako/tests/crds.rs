@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ako_testenv::{TestNamespace, install_crd, shared_path};
-use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule};
+use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
@@ -33,6 +33,7 @@ const SHIPPED: &[&str] = &[
     "ako.vmware.com_httprules.yaml",
     "ako.vmware.com_l4rules.yaml",
     "ako.vmware.com_l7rules.yaml",
+    "ako.vmware.com_ssorules.yaml",
 ];
 
 fn read_yaml(path: &Path) -> Value {
@@ -210,6 +211,8 @@ fn every_field_of_the_examples_is_read_by_the_rust_types() {
     round_trips::<AviInfraSetting>(&example("aviinfrasetting-every-field.yaml"));
     round_trips::<L4Rule>(&example("l4rule-every-field.yaml"));
     round_trips::<L7Rule>(&example("l7rule-every-field.yaml"));
+    round_trips::<SsoRule>(&example("ssorule-oauth-every-field.yaml"));
+    round_trips::<SsoRule>(&example("ssorule-saml-every-field.yaml"));
 }
 
 /// Creating `object` must fail with 422 Invalid, naming `field`.
@@ -233,9 +236,21 @@ async fn assert_invalid(api: &Api<DynamicObject>, object: DynamicObject, field: 
     }
 }
 
+/// `object` named `name`, with `value` at `pointer` (a new field of an existing object, or a
+/// replaced value; `null` removes the field).
 fn with(mut object: Value, pointer: &str, value: Value, name: &str) -> Value {
     object["metadata"]["name"] = json!(name);
-    *object.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer}")) = value;
+    let (parent, field) = pointer.rsplit_once('/').unwrap_or_else(|| panic!("{pointer}"));
+    match object.pointer_mut(parent).unwrap_or_else(|| panic!("{pointer}")) {
+        Value::Object(map) if value.is_null() => {
+            map.remove(field).unwrap_or_else(|| panic!("{pointer}: no such field"));
+        }
+        Value::Object(map) => {
+            map.insert(field.to_owned(), value);
+        }
+        Value::Array(items) => items[field.parse::<usize>().expect("an index")] = value,
+        _ => panic!("{pointer}: not in an object or a list"),
+    }
     object
 }
 
@@ -407,6 +422,96 @@ async fn the_api_server_accepts_every_field_and_refuses_invalid_values() {
     let created = l7rules.create(&PostParams::default(), &dynamic(minimal)).await.unwrap();
     assert_eq!(created.data["spec"]["sslSessCacheAvgSize"], 1024);
     assert_eq!(created.data["spec"]["allowInvalidClientCert"], false);
+
+    // SSORules (v1alpha2 only): every field of either kind accepted, invalid values refused.
+    let ssorules = alpha2("SSORule", "ssorules");
+    let oauth = example("ssorule-oauth-every-field.yaml");
+    let saml = example("ssorule-saml-every-field.yaml");
+    for sso in [&oauth, &saml] {
+        let created = ssorules
+            .create(&PostParams::default(), &dynamic(sso.clone()))
+            .await
+            .expect("an SSORule with every field is accepted");
+        round_trips::<SsoRule>(&serde_json::to_value(&created).unwrap());
+    }
+    let settings = "/spec/oauthVsConfig/oauthSettings";
+    let invalid_sso = [
+        (
+            oauth.clone(),
+            "/spec/samlSpConfig",
+            saml["spec"]["samlSpConfig"].clone(),
+            "spec",
+        ),
+        (oauth.clone(), "/spec/oauthVsConfig", Value::Null, "spec"),
+        (oauth.clone(), "/spec/fqdn", Value::Null, "fqdn"),
+        (oauth.clone(), "/spec/ssoPolicyRef", Value::Null, "ssoPolicyRef"),
+        (
+            oauth.clone(),
+            "/spec/oauthVsConfig/cookieTimeout",
+            json!(0),
+            "cookieTimeout",
+        ),
+        (
+            oauth.clone(),
+            &format!("{settings}/0/resourceServer/accessType"),
+            json!("ACCESS_TOKEN_TYPE_BEARER"),
+            "accessType",
+        ),
+        (
+            oauth.clone(),
+            &format!("{settings}/0/resourceServer/jwtParams"),
+            Value::Null,
+            "resourceServer",
+        ),
+        (
+            oauth.clone(),
+            &format!("{settings}/1/resourceServer/introspectionDataTimeout"),
+            json!(1441),
+            "introspectionDataTimeout",
+        ),
+        (
+            oauth.clone(),
+            &format!("{settings}/0/authProfileRef"),
+            Value::Null,
+            "authProfileRef",
+        ),
+        (
+            oauth.clone(),
+            &format!("{settings}/0/appSettings/clientSecret"),
+            Value::Null,
+            "clientSecret",
+        ),
+        (saml.clone(), "/spec/samlSpConfig/acsIndex", json!(65), "acsIndex"),
+        (
+            saml.clone(),
+            "/spec/samlSpConfig/authnReqAcsType",
+            json!("SAML_AUTHN_REQ_ACS_TYPE_ANY"),
+            "authnReqAcsType",
+        ),
+        (saml.clone(), "/spec/samlSpConfig/entityID", Value::Null, "entityID"),
+    ];
+    for (i, (base, pointer, value, field)) in invalid_sso.into_iter().enumerate() {
+        let bad = with(base, pointer, value, &format!("bad-sso-{i}"));
+        assert_invalid(&ssorules, dynamic(bad), field).await;
+    }
+    // The schema's defaults, which the translation assumes for a rule written without them.
+    let minimal = json!({"apiVersion": "ako.vmware.com/v1alpha2", "kind": "SSORule",
+        "metadata": {"name": "sso-minimal"}, "spec": {"fqdn": "m.avi.internal", "ssoPolicyRef": "sso-oauth",
+        "oauthVsConfig": {"oauthSettings": [{"authProfileRef": "auth-oauth",
+            "appSettings": {"clientID": "c", "clientSecret": "s", "oidcConfig": {"oidcEnable": true}},
+            "resourceServer": {"accessType": "ACCESS_TOKEN_TYPE_OPAQUE",
+                "opaqueTokenParams": {"serverID": "i", "serverSecret": "t"}}}]}}});
+    let created = ssorules
+        .create(&PostParams::default(), &dynamic(minimal))
+        .await
+        .unwrap();
+    let config = &created.data["spec"]["oauthVsConfig"];
+    assert_eq!(config["cookieTimeout"], 60);
+    assert_eq!(config["oauthSettings"][0]["appSettings"]["oidcConfig"]["profile"], true);
+    assert_eq!(
+        config["oauthSettings"][0]["resourceServer"]["introspectionDataTimeout"],
+        0
+    );
 
     // An object written against v1alpha1, as older AKO users have them, is served too.
     let alpha = json!({"apiVersion": "ako.vmware.com/v1alpha1", "kind": "HostRule",

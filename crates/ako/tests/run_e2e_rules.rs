@@ -17,6 +17,11 @@
 //!   reach the LoadBalancer Service's pool and VS, and it is Accepted; an edit naming an analytics
 //!   profile the controller lacks is Rejected (status, Warning Event) and changes nothing.
 //!
+//! * In EVH mode, an L7Rule named by a HostRule reaches the host's child; an SSORule brings OAuth
+//!   single sign-on with the client secret read from its Secret, follows the Secret's updates,
+//!   leaves a no-change resync without writes, and its deletion takes SSO off the child; an
+//!   SSORule naming a missing Secret is Rejected.
+//!
 //! Everything is polled with a deadline.
 
 mod support;
@@ -55,6 +60,7 @@ async fn install_crds(client: &kube::Client) {
         "ako.vmware.com_httprules.yaml",
         "ako.vmware.com_l4rules.yaml",
         "ako.vmware.com_l7rules.yaml",
+        "ako.vmware.com_ssorules.yaml",
     ] {
         ako_testenv::install_crd(client, dir.join(file))
             .await
@@ -62,8 +68,17 @@ async fn install_crds(client: &kube::Client) {
     }
 }
 
+/// The version a rule kind is written in: L4Rule, L7Rule and SSORule are `v1alpha2` only.
+fn alpha2_or_beta1(kind: &str) -> &'static str {
+    if matches!(kind, "L4Rule" | "L7Rule" | "SSORule") {
+        "v1alpha2"
+    } else {
+        "v1beta1"
+    }
+}
+
 fn rule_api(ns: &ako_testenv::TestNamespace, kind: &str) -> Api<DynamicObject> {
-    let version = if kind.starts_with('L') { "v1alpha2" } else { "v1beta1" };
+    let version = alpha2_or_beta1(kind);
     let gvk = GroupVersionKind::gvk("ako.vmware.com", version, kind);
     let plural = format!("{}s", kind.to_lowercase());
     Api::namespaced_with(
@@ -75,7 +90,7 @@ fn rule_api(ns: &ako_testenv::TestNamespace, kind: &str) -> Api<DynamicObject> {
 
 /// Create the rule `kind`/`name` with `spec`.
 async fn create_rule(ns: &ako_testenv::TestNamespace, kind: &str, name: &str, spec: Value) {
-    let version = if kind.starts_with('L') { "v1alpha2" } else { "v1beta1" };
+    let version = alpha2_or_beta1(kind);
     let body = json!({"apiVersion": format!("ako.vmware.com/{version}"), "kind": kind, "metadata": {"name": name}, "spec": spec});
     let obj: DynamicObject = serde_json::from_value(body).expect("a rule");
     rule_api(ns, kind)
@@ -771,5 +786,137 @@ async fn an_l7rule_reaches_the_evh_child_and_a_rejected_one_applies_nothing() {
     .await;
     assert_eq!(child["ign_pool_net_reach"], false, "{child}");
     assert!(child.get("bot_policy_ref").is_none(), "{child}");
+    assert!(run.exited().is_none(), "ako run keeps running");
+}
+
+/// Issue 18: in EVH mode an SSORule brings OAuth single sign-on to the EVH child of its host (the
+/// SSO policy and auth profile by reference, the client secret from its Secret) and is Accepted;
+/// an update of the Secret reaches the controller; full resyncs with nothing changed write
+/// nothing (secrets are not compared field by field); an SSORule naming a missing Secret is
+/// Rejected with AKO's message; deleting the rule takes SSO off the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssorule_brings_oauth_to_the_evh_child_with_its_secret() {
+    let (ns, sim, avi) = world("run-ssorule").await;
+    let host = format!("sso.{}.avi.internal", ns.name());
+    create::<Secret>(
+        &ns,
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "oauth-client"},
+            "type": "Opaque", "stringData": {"clientSecret": "first-secret"}}),
+    )
+    .await;
+    let oauth = |secret: &str| {
+        json!({"authProfileRef": "auth-oauth",
+            "appSettings": {"clientID": "app", "clientSecret": secret, "scopes": ["email"]},
+            "resourceServer": {"accessType": "ACCESS_TOKEN_TYPE_JWT", "jwtParams": {"audience": "api"}}})
+    };
+    create_rule(
+        &ns,
+        "SSORule",
+        "sso",
+        json!({"fqdn": host, "ssoPolicyRef": "sso-oauth",
+            "oauthVsConfig": {"cookieName": "S", "oauthSettings": [oauth("oauth-client")]}}),
+    )
+    .await;
+    create_rule(
+        &ns,
+        "SSORule",
+        "no-secret",
+        json!({"fqdn": "other.avi.internal", "ssoPolicyRef": "sso-oauth",
+            "oauthVsConfig": {"oauthSettings": [oauth("missing")]}}),
+    )
+    .await;
+    application(&ns, std::slice::from_ref(&host)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let values =
+        support::values_yaml(CLUSTER, ns.name()).replacen("AKOSettings:\n", "AKOSettings:\n  enableEVH: true\n", 1);
+    let run = AkoRun::with_yaml(
+        dir.path(),
+        "ako-0",
+        &values,
+        &sim.url(),
+        &sim.ca_pem(),
+        PASSWORD,
+        |cmd| {
+            cmd.arg("--resync-seconds").arg("3");
+        },
+    );
+
+    let status = eventually("the SSORule Accepted", WAIT, &run, || {
+        rule_status(&ns, "SSORule", "sso")
+    })
+    .await;
+    assert_eq!(status, ("Accepted".to_owned(), String::new()));
+    let (verdict, error) = eventually("the SSORule without its Secret judged", WAIT, &run, || {
+        rule_status(&ns, "SSORule", "no-secret")
+    })
+    .await;
+    assert_eq!(
+        (verdict.as_str(), error.as_str()),
+        (
+            "Rejected",
+            "Got error while fetching missing secret : secret \"missing\" not found"
+        )
+    );
+    let child_of = || async {
+        avi.list_page::<Value>("virtualservice", &Query::new().include_name().page_size(200))
+            .await
+            .ok()?
+            .results
+            .into_iter()
+            .find(|v| v["vh_matches"][0]["host"] == host.as_str())
+    };
+    let secret_of = |c: &Value| c["oauth_vs_config"]["oauth_settings"][0]["app_settings"]["client_secret"].clone();
+    let child = eventually("SSO on the EVH child", WAIT, &run, || async {
+        child_of().await.filter(|c| secret_of(c) == "first-secret")
+    })
+    .await;
+    assert_eq!(ref_name(&child["sso_policy_ref"]), Some("sso-oauth"), "{child}");
+    let setting = &child["oauth_vs_config"]["oauth_settings"][0];
+    assert_eq!(ref_name(&setting["auth_profile_ref"]), Some("auth-oauth"), "{child}");
+    assert_eq!(setting["app_settings"]["client_id"], "app", "{child}");
+    assert_eq!(setting["resource_server"]["jwt_params"]["audience"], "api", "{child}");
+    assert_eq!(
+        child["oauth_vs_config"]["cookie_timeout"], 60,
+        "the CRD's default: {child}"
+    );
+    let crd_status: Value = serde_json::from_str(child["service_metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(crd_status["crd_status"]["type"], "SSORule");
+    assert_eq!(crd_status["crd_status"]["status"], "ACTIVE");
+
+    // Full resyncs with nothing changed write nothing.
+    let resyncs = |log: String| log.matches("periodic full resync").count();
+    let writes = sim.counters().writes();
+    let seen = resyncs(run.log_text());
+    eventually("two periodic full syncs", WAIT, &run, || async {
+        (resyncs(run.log_text()) >= seen + 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        sim.counters().writes(),
+        writes,
+        "a full sync with nothing changed writes nothing"
+    );
+
+    // The Secret updated: the new client secret reaches the child.
+    Api::<Secret>::namespaced(ns.client(), ns.name())
+        .patch(
+            "oauth-client",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"stringData": {"clientSecret": "second-secret"}})),
+        )
+        .await
+        .expect("update the Secret");
+    eventually("the new client secret on the child", WAIT, &run, || async {
+        child_of().await.filter(|c| secret_of(c) == "second-secret")
+    })
+    .await;
+
+    // The rule deleted: SSO leaves the child.
+    delete_rule(&ns, "SSORule", "sso").await;
+    let child = eventually("SSO off the child", WAIT, &run, || async {
+        child_of().await.filter(|c| c.get("sso_policy_ref").is_none())
+    })
+    .await;
+    assert!(child.get("oauth_vs_config").is_none(), "{child}");
     assert!(run.exited().is_none(), "ako run keeps running");
 }

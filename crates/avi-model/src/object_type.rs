@@ -75,6 +75,8 @@ object_types! {
     SecurityPolicy => "securitypolicy", "SecurityPolicy";
     BotDetectionPolicy => "botdetectionpolicy", "BotDetectionPolicy";
     TrafficCloneProfile => "trafficcloneprofile", "TrafficCloneProfile";
+    SsoPolicy => "ssopolicy", "SSOPolicy";
+    AuthProfile => "authprofile", "AuthProfile";
 }
 
 impl ObjectType {

@@ -10,7 +10,9 @@
 //! `app-http-custom`; `analytics-custom`; `errorpage-custom`; ICAP profile `icap-custom`;
 //! network security policy `nsp-custom`; HTTP policy set `hps-custom`; datascript set
 //! `ds-custom`; health monitors `hm-http-custom` (HTTP) and `hm-tcp-custom` (TCP); persistence
-//! profile `persistence-custom`; PKI profile `pki-custom` (a throwaway CA).
+//! profile `persistence-custom`; PKI profile `pki-custom` (a throwaway CA); auth profiles
+//! `auth-oauth` (OAuth) and `auth-saml` (SAML) and the SSO policies using them, `sso-oauth` and
+//! `sso-saml`.
 
 use avi_model::ObjectType;
 use serde::{Deserialize, Serialize};

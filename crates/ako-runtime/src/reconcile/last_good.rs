@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule, RuleStatus};
+use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule, RuleStatus, SsoRule};
 use ako_translate::infra::infra_verdict;
 use ako_translate::rules::{Verdict, host_rule_verdict, http_rule_verdict};
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
@@ -25,6 +25,8 @@ pub enum RuleVersion {
     L4(Box<L4Rule>),
     /// An L7Rule.
     L7(Box<L7Rule>),
+    /// An SSORule.
+    Sso(Box<SsoRule>),
     /// An AviInfraSetting.
     Infra(Box<AviInfraSetting>),
 }
@@ -45,6 +47,11 @@ impl RuleVersion {
                 .map(|h| RuleVersion::Http(Box::new(h))),
             Kind::L4Rule => snap.l4_rules.get(&r.key).cloned().map(|l| RuleVersion::L4(Box::new(l))),
             Kind::L7Rule => snap.l7_rules.get(&r.key).cloned().map(|l| RuleVersion::L7(Box::new(l))),
+            Kind::SsoRule => snap
+                .sso_rules
+                .get(&r.key)
+                .cloned()
+                .map(|s| RuleVersion::Sso(Box::new(s))),
             Kind::AviInfraSetting => snap
                 .infra_settings
                 .get(&r.key)
@@ -65,6 +72,9 @@ impl RuleVersion {
             RuleVersion::L7(rule) => {
                 snap.l7_rules.insert(r.key.clone(), (**rule).clone());
             }
+            RuleVersion::Sso(rule) => {
+                snap.sso_rules.insert(r.key.clone(), (**rule).clone());
+            }
             RuleVersion::Infra(setting) => {
                 snap.infra_settings.insert(r.key.clone(), (**setting).clone());
             }
@@ -77,6 +87,7 @@ impl RuleVersion {
             RuleVersion::Http(rule) => rule.uid(),
             RuleVersion::L4(rule) => rule.uid(),
             RuleVersion::L7(rule) => rule.uid(),
+            RuleVersion::Sso(rule) => rule.uid(),
             RuleVersion::Infra(setting) => setting.uid(),
         }
     }
@@ -87,6 +98,7 @@ impl RuleVersion {
             RuleVersion::Http(rule) => rule.resource_version(),
             RuleVersion::L4(rule) => rule.resource_version(),
             RuleVersion::L7(rule) => rule.resource_version(),
+            RuleVersion::Sso(rule) => rule.resource_version(),
             RuleVersion::Infra(setting) => setting.resource_version(),
         }
     }
@@ -98,6 +110,7 @@ impl RuleVersion {
             (RuleVersion::Http(a), RuleVersion::Http(b)) => a.spec == b.spec,
             (RuleVersion::L4(a), RuleVersion::L4(b)) => a.spec == b.spec,
             (RuleVersion::L7(a), RuleVersion::L7(b)) => a.spec == b.spec,
+            (RuleVersion::Sso(a), RuleVersion::Sso(b)) => a.spec == b.spec,
             (RuleVersion::Infra(a), RuleVersion::Infra(b)) => a.spec == b.spec,
             _ => false,
         }
@@ -110,6 +123,7 @@ impl RuleVersion {
             RuleVersion::Http(rule) => rule.status.as_ref(),
             RuleVersion::L4(rule) => rule.status.as_ref(),
             RuleVersion::L7(rule) => rule.status.as_ref(),
+            RuleVersion::Sso(rule) => rule.status.as_ref(),
             RuleVersion::Infra(setting) => setting.status.as_ref(),
         }
     }
@@ -122,6 +136,7 @@ pub fn verdict_of(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, r: &
         Kind::AviInfraSetting => infra_verdict(snap, settings, cloud, &r.key.name),
         Kind::L4Rule => ako_translate::l4::rule::l4_rule_verdict(snap, settings, cloud, &r.key),
         Kind::L7Rule => ako_translate::rules::l7_rule_verdict(snap, settings, cloud, &r.key),
+        Kind::SsoRule => ako_translate::rules::sso_rule_verdict(snap, settings, cloud, &r.key),
         _ => http_rule_verdict(snap, settings, cloud, &r.key),
     }
 }

@@ -1,4 +1,4 @@
-//! HostRules, HTTPRules, L4Rules, L7Rules and AviInfraSettings in the reconcile loop: the controller objects they name are looked up
+//! HostRules, HTTPRules, L4Rules, L7Rules, SSORules and AviInfraSettings in the reconcile loop: the controller objects they name are looked up
 //! before translation (and again on every full resync, so a WAF policy created later makes a
 //! Rejected rule Accepted without anyone touching it), their verdicts are computed once per
 //! change, and the `status` AKO writes on them (`Accepted`, or `Rejected` with the reason) is
@@ -112,11 +112,11 @@ impl Rules {
 }
 
 /// Whether `kind` is judged Accepted or Rejected with a status (HostRule, HTTPRule, L4Rule,
-/// L7Rule, AviInfraSetting).
+/// L7Rule, SSORule, AviInfraSetting).
 pub fn is_rule_kind(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::HostRule | Kind::HttpRule | Kind::L4Rule | Kind::L7Rule | Kind::AviInfraSetting
+        Kind::HostRule | Kind::HttpRule | Kind::L4Rule | Kind::L7Rule | Kind::SsoRule | Kind::AviInfraSetting
     )
 }
 
@@ -125,7 +125,7 @@ fn served(snap: &Snapshot, settings: &Settings, r: &ObjRef) -> bool {
     r.key.namespace.is_empty() || namespace_accepted(snap, settings, &r.key.namespace)
 }
 
-/// Every HostRule, HTTPRule, L4Rule, L7Rule and AviInfraSetting of `snap`.
+/// Every HostRule, HTTPRule, L4Rule, L7Rule, SSORule and AviInfraSetting of `snap`.
 pub fn every_rule(snap: &Snapshot) -> impl Iterator<Item = ObjRef> + '_ {
     let host = snap
         .host_rules()
@@ -143,11 +143,15 @@ pub fn every_rule(snap: &Snapshot) -> impl Iterator<Item = ObjRef> + '_ {
         .l7_rules
         .keys()
         .map(|k| ObjRef::new(Kind::L7Rule, &k.namespace, &k.name));
+    let sso = snap
+        .sso_rules
+        .keys()
+        .map(|k| ObjRef::new(Kind::SsoRule, &k.namespace, &k.name));
     let infra = snap
         .infra_settings
         .keys()
         .map(|k| ObjRef::new(Kind::AviInfraSetting, "", &k.name));
-    host.chain(http).chain(l4).chain(l7).chain(infra)
+    host.chain(http).chain(l4).chain(l7).chain(sso).chain(infra)
 }
 
 /// The status writes `verdicts` call for: the rules whose (latest version's) status differs.
@@ -166,6 +170,7 @@ pub fn status_changes(
             Kind::AviInfraSetting => snap.infra_settings.get(&r.key)?.status.as_ref(),
             Kind::L4Rule => snap.l4_rules.get(&r.key)?.status.as_ref(),
             Kind::L7Rule => snap.l7_rules.get(&r.key)?.status.as_ref(),
+            Kind::SsoRule => snap.sso_rules.get(&r.key)?.status.as_ref(),
             _ => None,
         }
     };

@@ -8,6 +8,7 @@ mod host_rule;
 mod http_rule;
 mod l4_rule;
 mod l7_rule;
+mod sso_rule;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube_core::CustomResourceExt;
@@ -19,6 +20,7 @@ pub use host_rule::*;
 pub use http_rule::*;
 pub use l4_rule::*;
 pub use l7_rule::*;
+pub use sso_rule::*;
 
 /// The API group of AKO's custom resources.
 pub const GROUP: &str = "ako.vmware.com";
@@ -37,12 +39,12 @@ pub struct RuleStatus {
 /// Every CustomResourceDefinition ako-rs installs, as the chart ships them. Those AKO serves as
 /// `v1beta1` (stored) are, like AKO's, also served as `v1alpha1` (served only, the same schema: a
 /// superset of AKO's `v1alpha1`), so objects written against either keep working; L4Rule is
-/// `v1alpha2` only, as in AKO.
+/// `v1alpha2` only, as in AKO, and so are L7Rule and SSORule.
 pub fn definitions() -> Vec<CustomResourceDefinition> {
     [AviInfraSetting::crd(), HostRule::crd(), HttpRule::crd()]
         .into_iter()
         .map(|crd| with_alpha(spec_optional(crd)))
-        .chain([spec_optional(L4Rule::crd()), spec_optional(L7Rule::crd())])
+        .chain([L4Rule::crd(), L7Rule::crd(), SsoRule::crd()].map(spec_optional))
         .collect()
 }
 

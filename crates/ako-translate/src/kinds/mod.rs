@@ -22,6 +22,7 @@ mod node;
 mod pod;
 mod secret;
 mod service;
+mod sso_rule;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -33,7 +34,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule};
+use crate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -113,12 +114,13 @@ kinds! {
     Namespace: Namespace, "v1 Namespace.";
     Node: Node, "v1 Node.";
     Pod: Pod, "v1 Pod (NodePortLocal).";
-    Secret: Secret, "v1 Secret (the ones Ingresses name).";
+    Secret: Secret, "v1 Secret (the ones Ingresses and rules name).";
     HostRule: HostRule, "ako.vmware.com/v1beta1 HostRule (optional CRD).";
     HttpRule = "HTTPRule": HttpRule, "ako.vmware.com/v1beta1 HTTPRule (optional CRD).";
     AviInfraSetting: AviInfraSetting, "ako.vmware.com/v1beta1 AviInfraSetting (cluster-scoped; optional CRD).";
     L4Rule: L4Rule, "ako.vmware.com/v1alpha2 L4Rule (optional CRD).";
     L7Rule: L7Rule, "ako.vmware.com/v1alpha2 L7Rule (optional CRD).";
+    SsoRule = "SSORule": SsoRule, "ako.vmware.com/v1alpha2 SSORule (optional CRD).";
     BlockAffinity: BlockAffinity, "crd.projectcalico.org/v1 BlockAffinity (Calico; optional CRD).";
     HostSubnet: HostSubnet, "network.openshift.io/v1 HostSubnet (OpenShift SDN; optional CRD).";
     CiliumNode: CiliumNode, "cilium.io/v2 CiliumNode (Cilium; optional CRD).";
@@ -345,6 +347,6 @@ mod tests {
         for (kind, name) in &names.0 {
             assert_eq!(kind.as_str(), name);
         }
-        assert_eq!(kinds.len(), 16);
+        assert_eq!(kinds.len(), 17);
     }
 }

@@ -118,7 +118,7 @@ impl Parent {
         };
         if let Some(r) = rule {
             inputs.refs.extend(r.aliases.iter().map(|a| format!("VHDomain{a}")));
-            host_rule::checksum(&mut inputs, r, VsKind::Parent, cluster);
+            host_rule::checksum(&mut inputs, r, VsKind::Parent, None, cluster);
         }
         if let Some(p) = ssl_profile {
             inputs.rule_refs.push_str(p);

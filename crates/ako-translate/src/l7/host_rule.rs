@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use crate::checksum::{PortProto, TargetPort, VsChecksum};
 use crate::crds::InfraListener;
+use crate::rules::SsoFields;
 use crate::rules::VsRule;
-use crate::rules::l7_rule::L7Fields;
+use crate::rules::generated::generated_fields;
 
 /// First index of a HostRule's HTTP policy sets after AKO's own (`len + 11 + 5`).
 const RULE_POLICY_GAP: i64 = 16;
@@ -114,8 +115,8 @@ pub(super) fn l7_port(port: i32, ssl: bool) -> PortProto {
 }
 
 /// The VS checksum's inputs `rule` decides: its references (refs list and `vsRefs`),
-/// `enabled`, the analytics policy and the generated fields.
-pub(super) fn checksum(c: &mut VsChecksum<'_>, rule: &VsRule, kind: VsKind, cluster: &str) {
+/// `enabled`, the analytics policy and the generated fields (with those of the SSORule `sso`).
+pub(super) fn checksum(c: &mut VsChecksum<'_>, rule: &VsRule, kind: VsKind, sso: Option<&SsoFields>, cluster: &str) {
     c.rule_refs = rule.checksum_refs();
     // SNI mode lists the certificates among the references, EVH mode hashes them with the rule's.
     if c.evh_host.is_some() {
@@ -133,5 +134,5 @@ pub(super) fn checksum(c: &mut VsChecksum<'_>, rule: &VsRule, kind: VsKind, clus
         .network_security_policy
         .as_deref()
         .filter(|_| kind != VsKind::Child);
-    c.generated = L7Fields::generated(rule.l7.as_ref(), nsp, kind == VsKind::Child);
+    c.generated = generated_fields(rule.l7.as_ref(), nsp, sso, kind == VsKind::Child);
 }

@@ -20,7 +20,10 @@ use crate::model::{Body, CloudFacts, DesiredObject, Model};
 use crate::naming::Namer;
 use crate::naming::query_escape;
 use crate::pool::{PoolParts, pool_object};
-use crate::rules::{PoolRule, VsRule, host_rule_for, l7_rule_of, path_rules_for, shared_vs_rule_for};
+use crate::rules::generated::generated_fields;
+use crate::rules::{
+    HostSso, PoolRule, VsRule, host_rule_for, l7_rule_of, path_rules_for, shared_vs_rule_for, sso_for_host,
+};
 use crate::settings::{FqdnReusePolicy, ServiceType, Settings};
 use crate::snapshot::Snapshot;
 use crate::vsvip::vsvip_object;
@@ -173,7 +176,7 @@ impl Parent {
         };
         if let Some(r) = rule {
             inputs.refs.extend(r.aliases.iter().map(|a| format!("VHDomain{a}")));
-            host_rule::checksum(&mut inputs, r, VsKind::Parent, cluster);
+            host_rule::checksum(&mut inputs, r, VsKind::Parent, None, cluster);
         }
         let cksum = checksum::vs_checksum(&inputs);
         let metadata = ServiceMetadata {
@@ -818,16 +821,33 @@ impl<'a> Ctx<'a> {
             evh_host,
             ..VsChecksum::default()
         };
-        if let Some(r) = rule {
-            host_rule::checksum(&mut inputs, r, kind, cluster);
+        // An EVH host VS takes the single sign-on settings of the SSORule naming its host.
+        let sso = if evh {
+            sso_for_host(self.snap, self.settings, self.cloud, &vs.host, tenant)
+        } else {
+            HostSso::None
+        };
+        let applied = match &sso {
+            HostSso::Applied(f) => Some(&**f),
+            _ => None,
+        };
+        match rule {
+            Some(r) => host_rule::checksum(&mut inputs, r, kind, applied, cluster),
+            None => inputs.generated = generated_fields(None, None, applied, kind == VsKind::Child),
         }
         let cksum = checksum::vs_checksum(&inputs);
+        // The SSORule's status replaces the HostRule's; without one AKO marks the HostRule's
+        // inactive (EVH).
+        let crd_status = match applied {
+            Some(f) => Some(("SSORule", f.rule.to_string())),
+            None => rule.map(|r| ("HostRule", r.rule.to_string())),
+        };
         let metadata = ServiceMetadata {
             namespace_ingress_name: vs.ingresses.iter().cloned().collect(),
             namespace: vs.namespace.clone(),
             hostnames: hostnames.clone(),
-            crd_status: rule.map(|r| ("HostRule", r.rule.to_string())),
-            crd_inactive: evh,
+            crd_status,
+            crd_inactive: evh && sso == HostSso::None,
             host_namespace_ingress_name: if evh {
                 vec![(vs.host.clone(), ingresses)]
             } else {
@@ -910,6 +930,9 @@ impl<'a> Ctx<'a> {
         }
         if let Some(list) = host_rule::http_policies(policy_refs(&policy_names), rule) {
             body["http_policies"] = list;
+        }
+        if let Some(f) = applied {
+            f.apply(&mut body);
         }
         objects.push(DesiredObject {
             kind: ObjectType::VirtualService,

@@ -72,7 +72,7 @@ pub fn l7_rule_of<'a>(
 /// applied as the API server applies them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct L7Fields {
-    spec: L7RuleSpec,
+    pub(super) spec: L7RuleSpec,
 }
 
 impl L7Fields {
@@ -114,50 +114,10 @@ impl L7Fields {
             body["performance_limits"] = limits;
         }
     }
-
-    /// The generated fields AKO hashes, in its order, with `nsp` (a HostRule's network security
-    /// policy ref) where it falls among them.
-    pub fn generated(this: Option<&Self>, nsp: Option<&str>, child: bool) -> Vec<String> {
-        let Some(s) = this.map(|f| &f.spec) else {
-            return nsp.map(str::to_owned).into_iter().collect();
-        };
-        let flag = |b: Option<bool>| b.unwrap_or(false).to_string();
-        let mut g = vec![flag(s.allow_invalid_client_cert)];
-        g.extend(s.bot_policy_ref.as_ref().map(|b| format!("/api/botpolicy?name={b}")));
-        g.push(flag(s.close_client_conn_on_config_update));
-        g.extend(s.host_name_xlate.clone().filter(|_| !child));
-        g.push(flag(s.ign_pool_net_reach));
-        g.extend(s.min_pools_up.map(|m| m.to_string()));
-        g.extend(nsp.map(str::to_owned));
-        if let Some(l) = s.performance_limits.as_ref().filter(|_| !child) {
-            let mut parts = Vec::new();
-            if let Some(c) = l.max_concurrent_connections {
-                parts.push(format!("\"maxConcurrentConnections\":{c}"));
-            }
-            if let Some(t) = l.max_throughput {
-                parts.push(format!("\"maxThroughput\":{t}"));
-            }
-            g.push(format!("{{{}}}", parts.join(",")));
-        }
-        g.push(flag(s.remove_listening_port_on_vs_down));
-        g.extend(
-            s.security_policy_ref
-                .as_ref()
-                .filter(|_| !child)
-                .map(|p| format!("/api/securitypolicy?name={p}")),
-        );
-        g.push(s.ssl_sess_cache_avg_size.unwrap_or(DEFAULT_SSL_SESS_CACHE).to_string());
-        g.extend(
-            s.traffic_clone_profile_ref
-                .as_ref()
-                .map(|t| format!("/api/trafficcloneprofile?name={t}")),
-        );
-        g
-    }
 }
 
 /// The CRD's default `sslSessCacheAvgSize`.
-const DEFAULT_SSL_SESS_CACHE: u32 = 1024;
+pub(super) const DEFAULT_SSL_SESS_CACHE: u32 = 1024;
 
 impl VsRule {
     /// The rule with what the L7Rule `l7` adds: its own fields, and the profiles and policies the

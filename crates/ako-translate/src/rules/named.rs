@@ -1,4 +1,4 @@
-//! Which controller objects the rules (HostRules, HTTPRules, L4Rules, L7Rules) and AviInfraSettings of a snapshot
+//! Which controller objects the rules (HostRules, HTTPRules, L4Rules, L7Rules, SSORules) and AviInfraSettings of a snapshot
 //! name, and in which tenant each is looked up: what `ako run` (and `ako plan --controller`) asks
 //! the controller about before translating.
 
@@ -39,6 +39,14 @@ pub fn named_refs(snap: &Snapshot, settings: &Settings) -> BTreeMap<NamedRef, BT
     }
     for (k, rule) in snap.l7_rules.iter().filter(|(k, _)| served(k)) {
         add(Kind::L7Rule, &k.namespace, &k.name, super::l7_rule::l7_rule_refs(rule));
+    }
+    for (k, rule) in snap.sso_rules.iter().filter(|(k, _)| served(k)) {
+        add(
+            Kind::SsoRule,
+            &k.namespace,
+            &k.name,
+            super::sso_rule::sso_rule_refs(rule),
+        );
     }
     // AKO looks an AviInfraSetting's SE group and networks up in the tenant of `tenantName`.
     for (k, setting) in &snap.infra_settings {

@@ -51,7 +51,7 @@ DEADLINE = float(os.environ.get("CAPTURE_DEADLINE", "240"))
 # AKO's rule CRs: AKO validates each and writes Accepted/Rejected (+ error) into its .status.
 RULE_KINDS = [("HostRule", "hostrules.ako.vmware.com"), ("HTTPRule", "httprules.ako.vmware.com"),
               ("AviInfraSetting", "aviinfrasettings.ako.vmware.com"), ("L4Rule", "l4rules.ako.vmware.com"),
-              ("L7Rule", "l7rules.ako.vmware.com")]
+              ("L7Rule", "l7rules.ako.vmware.com"), ("SSORule", "ssorules.ako.vmware.com")]
 SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease", "avi-system"}
 NAMESPACED_KINDS = ["ingresses.networking.k8s.io", "services", "endpointslices.discovery.k8s.io", "secrets",
                     "configmaps", "events", "events.events.k8s.io", "pods",

@@ -30,7 +30,7 @@ deadline=${MIGRATE_DEADLINE:-120}
 
 sim() { curl -sf --cacert "$AVISIM_CA" -X "$1" "$AVISIM_URL$2"; }
 versions() {
-	for kind in ingresses.networking.k8s.io services hostrules.ako.vmware.com httprules.ako.vmware.com aviinfrasettings.ako.vmware.com l4rules.ako.vmware.com l7rules.ako.vmware.com; do
+	for kind in ingresses.networking.k8s.io services hostrules.ako.vmware.com httprules.ako.vmware.com aviinfrasettings.ako.vmware.com l4rules.ako.vmware.com l7rules.ako.vmware.com ssorules.ako.vmware.com; do
 		"$KUBECTL" get "$kind" -A -o jsonpath='{range .items[*]}{.kind} {.metadata.namespace}/{.metadata.name} {.metadata.resourceVersion}{"\n"}{end}'
 	done | sort
 }
