@@ -2,7 +2,8 @@
 //! Secret `avi-secret`, first wrong then right; an API token; a TLS private key an Ingress uses;
 //! an extra field of that TLS Secret; an Opaque Secret nobody references) and everything the
 //! process emits is searched for them: its log at TRACE for every crate, the Events in its
-//! namespace, `/api/status` and `/metrics`.
+//! namespace, `/api/status` and `/metrics`. The same for the OAuth client and server secrets an
+//! SSORule reads from Secrets (EVH mode), which go to the controller and nowhere else.
 
 mod support;
 
@@ -174,6 +175,88 @@ async fn no_password_token_key_or_secret_data_in_logs_events_status_or_metrics()
     .await;
     markers.push(("the API token", token));
     let text = emitted(&ako, &ns).await;
+    assert_eq!(leaks(&text, &markers), Vec::<&str>::new());
+    drop(ako);
+    ns.delete().await;
+}
+
+const CLIENT_SECRET: &str = "Oauth-Client-Marker-31c9";
+const SERVER_SECRET: &str = "Oauth-Server-Marker-c02e";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_oauth_secret_of_an_ssorule_in_logs_events_status_or_metrics() {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let ns = scoped_namespace("run-sso-secrets").await;
+    let crd = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/helm/ako/crds/ako.vmware.com_ssorules.yaml");
+    ako_testenv::install_crd(&ns.client(), crd)
+        .await
+        .expect("install the SSORule CRD");
+    let secrets = ns.api::<Secret>();
+    for (name, field, value) in [
+        ("oauth-client", "clientSecret", CLIENT_SECRET),
+        ("oauth-server", "serverSecret", SERVER_SECRET),
+    ] {
+        let secret: Secret =
+            serde_json::from_value(json!({"metadata": {"name": name}, "stringData": {field: value}})).unwrap();
+        secrets.create(&PostParams::default(), &secret).await.unwrap();
+    }
+    let host = "sso.avi.internal";
+    let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1alpha2", "SSORule");
+    let rules = kube::Api::<DynamicObject>::namespaced_with(
+        ns.client(),
+        ns.name(),
+        &ApiResource::from_gvk_with_plural(&gvk, "ssorules"),
+    );
+    let rule: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "ako.vmware.com/v1alpha2", "kind": "SSORule", "metadata": {"name": "sso"},
+        "spec": {"fqdn": host, "ssoPolicyRef": "sso-oauth", "oauthVsConfig": {"oauthSettings": [
+            {"authProfileRef": "auth-oauth", "appSettings": {"clientID": "app", "clientSecret": "oauth-client"}},
+            {"authProfileRef": "auth-oauth", "resourceServer": {"accessType": "ACCESS_TOKEN_TYPE_OPAQUE",
+                "opaqueTokenParams": {"serverID": "srv", "serverSecret": "oauth-server"}}}]}}}))
+    .unwrap();
+    rules.create(&PostParams::default(), &rule).await.unwrap();
+    support::web_backend(&ns, &["10.1.0.2"]).await;
+    support::create::<Ingress>(
+        &ns,
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+            "spec": {"rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}),
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let values = support::values_yaml("ssosecrets", ns.name()).replacen(
+        "AKOSettings:\n",
+        "AKOSettings:\n  enableEVH: true\n",
+        1,
+    );
+    let ako = AkoRun::with_yaml(
+        dir.path(),
+        "ako-sso",
+        &values,
+        &sim.url(),
+        &sim.ca_pem(),
+        PASSWORD,
+        |cmd| {
+            cmd.env("RUST_LOG", "trace");
+        },
+    );
+    // Both secrets did reach the controller (so the search would see them if they were echoed).
+    eventually("the SSORule's secrets on the controller", WAIT, &ako, || async {
+        let vses = avi.list_raw("virtualservice", &avi_client::Query::new()).await.ok()?;
+        let text = serde_json::to_string(&vses).ok()?;
+        (text.contains(CLIENT_SECRET) && text.contains(SERVER_SECRET)).then_some(())
+    })
+    .await;
+    let markers: Vec<(&str, String)> = vec![
+        ("the OAuth client secret", CLIENT_SECRET.to_owned()),
+        ("the OAuth server secret", SERVER_SECRET.to_owned()),
+    ];
+    let text = emitted(&ako, &ns).await;
+    assert!(text.contains("TRACE"), "the log is at TRACE");
     assert_eq!(leaks(&text, &markers), Vec::<&str>::new());
     drop(ako);
     ns.delete().await;

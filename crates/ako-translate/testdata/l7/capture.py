@@ -56,7 +56,7 @@ SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease",
 NAMESPACED_KINDS = ["ingresses.networking.k8s.io", "services", "endpointslices.discovery.k8s.io", "secrets",
                     "configmaps", "events", "events.events.k8s.io", "pods",
                     "hostrules.ako.vmware.com", "httprules.ako.vmware.com", "l4rules.ako.vmware.com",
-                    "l7rules.ako.vmware.com", "ssorules.ako.vmware.com"]
+                    "l7rules.ako.vmware.com", "ssorules.ako.vmware.com", "routes.route.openshift.io"]
 
 
 # CNIs with which Go AKO runs as on OpenShift (serving Routes, not Ingresses).
@@ -362,6 +362,10 @@ ENV_KEYS = [
 ]
 
 
+def has_routes(case):
+    return any(d.get("kind") == "Route" for d in load_docs(case))
+
+
 def sh_quote(v):
     return "'" + v.replace("'", "'\\''") + "'"
 
@@ -375,10 +379,11 @@ def cmd_config(case):
     data = configmap_data(values)
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "avi-k8s-config", "namespace": "avi-system"},
           "data": data}
-    if values["AKOSettings"].get("cniPlugin") in OPENSHIFT_CNIS:
-        # Go AKO with an OpenShift CNI needs the Route API (it exits without it); a schemaless
-        # stand-in is enough, the cases create no Routes.
+    if values["AKOSettings"].get("cniPlugin") in OPENSHIFT_CNIS or has_routes(case):
+        # Go AKO with an OpenShift CNI needs the Route API (it exits without it), and with it
+        # serves Routes; a schemaless stand-in is enough (AKO reads the fields it knows).
         kubectl("apply", "-f", "-", input=json.dumps(ROUTE_CRD))
+        kubectl("wait", "--for=condition=Established", "crd/routes.route.openshift.io", "--timeout=30s")
     else:
         # With the Route API present Go AKO serves Routes instead of Ingresses.
         kubectl("delete", "crd", ROUTE_CRD["metadata"]["name"], "--ignore-not-found")
@@ -466,9 +471,15 @@ def write_docs(case, docs):
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def route_api():
+    return any(c["metadata"]["name"] == ROUTE_CRD["metadata"]["name"]
+               for c in kget("customresourcedefinitions")["items"])
+
+
 def k8s_status_fingerprint():
     out = []
-    for kind in ("ingresses.networking.k8s.io", "services", *(plural for _, plural in RULE_KINDS)):
+    routes = ("routes.route.openshift.io",) if route_api() else ()
+    for kind in ("ingresses.networking.k8s.io", "services", *routes, *(plural for _, plural in RULE_KINDS)):
         for o in kget(kind, "-A")["items"]:
             out.append((kind, o["metadata"].get("namespace"), o["metadata"]["name"],
                         json.dumps(o.get("status", {}), sort_keys=True)))
@@ -612,6 +623,15 @@ def cmd_dump(case, out_dir):
     if lb_services:
         lb_services.sort(key=lambda e: (e["namespace"], e["name"]))
         write_json(os.path.join(out_dir, "status_services.json"), lb_services)
+    if route_api():
+        routes = [{"namespace": r["metadata"]["namespace"], "name": r["metadata"]["name"],
+                   "annotations": {k: v for k, v in r["metadata"].get("annotations", {}).items()
+                                   if k.startswith("ako.vmware.com/")},
+                   "status": r.get("status", {})}
+                  for r in kget("routes.route.openshift.io", "-A")["items"]]
+        if routes:
+            routes.sort(key=lambda e: (e["namespace"], e["name"]))
+            write_json(os.path.join(out_dir, "status_routes.json"), routes)
     # Raw material for whoever wants to look deeper: the sequence of writes and the objects as
     # avisim stored them (kept in the work dir; capture.sh copies them to _captured/ when small).
     raw_dir = os.path.join(os.environ.get("WORK", "/tmp/akol7"), "raw", os.path.basename(os.path.normpath(out_dir)))
