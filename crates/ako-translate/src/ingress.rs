@@ -75,11 +75,16 @@ pub const PASSTHROUGH_ANNOTATION: &str = "passthrough.ako.vmware.com/enabled";
 
 /// Whether `ing` asks for TLS passthrough (AKO compares the value case-insensitively).
 pub fn is_passthrough(ing: &Ingress) -> bool {
+    passthrough_value(ing).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The value of the passthrough annotation, if set.
+fn passthrough_value(ing: &Ingress) -> Option<&str> {
     ing.metadata
         .annotations
         .as_ref()
         .and_then(|a| a.get(PASSTHROUGH_ANNOTATION))
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        .map(String::as_str)
 }
 
 /// Every Ingress AKO would serve (of those `keep` selects), parsed, in the order AKO's Strict
@@ -250,6 +255,21 @@ fn parse(
     let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, ns, name, message));
     let spec = ing.spec.as_ref()?;
     let rules = spec.rules.as_deref().unwrap_or_default();
+    // AKO serves rules only: a default backend is ignored, which the user is told.
+    if spec.default_backend.is_some() {
+        fail(if rules.is_empty() {
+            "spec.defaultBackend is not served (AKO serves only the rules' hosts and paths) and the Ingress has no rules: nothing is served; add rules".to_owned()
+        } else {
+            "spec.defaultBackend is not served (AKO serves only the rules' hosts and paths); the rules are".to_owned()
+        });
+    }
+    if let Some(value) =
+        passthrough_value(ing).filter(|v| !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false"))
+    {
+        fail(format!(
+            "annotation {PASSTHROUGH_ANNOTATION}: {value:?} is neither \"true\" nor \"false\": the Ingress is not passthrough"
+        ));
+    }
     if let Some(r) = rules.iter().find(|r| r.http.is_none()) {
         fail(format!(
             "rule for host {:?} has no http paths: AKO does not serve an Ingress with such a rule; add paths or remove the rule",

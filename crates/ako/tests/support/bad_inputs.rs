@@ -38,6 +38,45 @@ fn tls_ingress(secret_yaml: &str) -> String {
     )
 }
 
+/// An Ingress `shop/bad` for host `host` whose one path goes to `service` port `port` (a number),
+/// with `extra` YAML lines in its spec and `annotations` (YAML flow map).
+fn ingress_with(host: &str, service: &str, port: u32, extra: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: bad, namespace: shop, annotations: {annotations}}}\nspec:\n{extra}  rules:\n  \
+         - host: {host}\n    http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: {{name: {service}, port: {{number: {port}}}}}}}}}]}}\n"
+    )
+}
+
+/// A Service `name` with `ports` ports (80, 81, …) and `endpoints` ready endpoints in slices of
+/// at most 1,000 (the API server's limit per slice).
+fn big_service(name: &str, ports: u32, endpoints: u32) -> String {
+    let port_list: Vec<String> = (0..ports)
+        .map(|i| format!("{{name: p{i}, port: {}, targetPort: {}}}", 80 + i, 8080 + i))
+        .collect();
+    let mut out = format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{ports: [{}], selector: {{app: {name}}}}}\n",
+        port_list.join(", ")
+    );
+    for slice in 0..endpoints.div_ceil(1000) {
+        let addresses: Vec<String> = (slice * 1000..endpoints.min((slice + 1) * 1000))
+            .map(|i| {
+                format!(
+                    "{{addresses: [10.{}.{}.{}], conditions: {{ready: true}}}}",
+                    20 + i / 65536,
+                    (i / 256) % 256,
+                    i % 256
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {{name: {name}-{slice}, namespace: shop, labels: {{kubernetes.io/service-name: {name}}}}}\n\
+             addressType: IPv4\nports: [{{name: p0, port: 8080, protocol: TCP}}]\nendpoints: [{}]\n",
+            addresses.join(", ")
+        ));
+    }
+    out
+}
+
 pub struct Case {
     pub name: &'static str,
     pub manifest: String,
@@ -133,6 +172,56 @@ pub fn cases() -> Vec<Case> {
             "TLS Secret not PEM",
             tls_ingress("apiVersion: v1\nkind: Secret\nmetadata: {name: cert, namespace: shop}\ntype: kubernetes.io/tls\nstringData: {tls.crt: not-pem, tls.key: not-pem}"),
             &["Ingress shop/bad", "cert"],
+        ),
+        served(
+            "TLS Secret of type Opaque with a certificate",
+            {
+                let (crt, key) = super::certificate("tls.avi.internal");
+                let indent = |pem: &str| pem.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
+                tls_ingress(&format!(
+                    "apiVersion: v1\nkind: Secret\nmetadata: {{name: cert, namespace: shop}}\ntype: Opaque\nstringData:\n  tls.crt: |\n{}\n  tls.key: |\n{}",
+                    indent(&crt),
+                    indent(&key)
+                ))
+            },
+            &[],
+        ),
+        served("wildcard host", ingress("*.w.avi.internal", "/", "Prefix", "web", port80), &[]),
+        case(
+            "rule without http paths",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad, namespace: shop}\nspec:\n  rules: [{host: h.avi.internal}]\n".into(),
+            &["Ingress shop/bad", "has no http paths"],
+        ),
+        case(
+            "resource backend",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad, namespace: shop}\nspec:\n  rules:\n  - host: r.avi.internal\n    \
+             http: {paths: [{path: /, pathType: Prefix, backend: {resource: {apiGroup: k8s.example.com, kind: StorageBucket, name: b}}}]}\n".into(),
+            &["Ingress shop/bad", "resource backend", "only service backends"],
+        ),
+        case(
+            "default backend only",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad, namespace: shop}\nspec:\n  defaultBackend: {service: {name: web, port: {number: 80}}}\n".into(),
+            &["Ingress shop/bad", "spec.defaultBackend is not served", "nothing is served"],
+        ),
+        served(
+            "default backend beside rules",
+            ingress_with("db.avi.internal", "web", 80, "  defaultBackend: {service: {name: web, port: {number: 80}}}\n", "{}"),
+            &["Ingress shop/bad", "spec.defaultBackend is not served", "the rules are"],
+        ),
+        served(
+            "passthrough annotation neither true nor false",
+            ingress_with("pt.avi.internal", "web", 80, "", "{passthrough.ako.vmware.com/enabled: \"yes\"}"),
+            &["Ingress shop/bad", "passthrough.ako.vmware.com/enabled", "neither \"true\" nor \"false\""],
+        ),
+        served(
+            "Service with 1,000 ports",
+            format!("{}---\n{}", big_service("wide", 1000, 1), ingress_with("wide.avi.internal", "wide", 1079, "", "{}")),
+            &[],
+        ),
+        served(
+            "EndpointSlices with 10,000 endpoints",
+            format!("{}---\n{}", big_service("many", 1, 10_000), ingress_with("many.avi.internal", "many", 80, "", "{}")),
+            &[],
         ),
         case(
             "Ingress of another class",
