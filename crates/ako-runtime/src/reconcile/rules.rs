@@ -105,6 +105,26 @@ impl Rules {
                     })
                 })
                 .collect();
+            // L7Rules and SSORules apply in EVH mode only (as AKO): in SNI mode they are judged
+            // but change nothing, which their Event says.
+            if !settings.enable_evh {
+                let evh_only = snap
+                    .l7_rules
+                    .keys()
+                    .map(|k| ObjRef::new(Kind::L7Rule, &k.namespace, &k.name))
+                    .chain(
+                        snap.sso_rules
+                            .keys()
+                            .map(|k| ObjRef::new(Kind::SsoRule, &k.namespace, &k.name)),
+                    );
+                for r in evh_only {
+                    self.notes.insert(
+                        r,
+                        "it changes nothing here: AKO applies it in EVH mode only (AKOSettings.enableEVH is false)"
+                            .to_owned(),
+                    );
+                }
+            }
             self.stale = false;
         }
         &self.verdicts
@@ -202,4 +222,53 @@ pub fn infra_se_groups(
         .filter_map(|(_, s)| s.spec.se_group.as_ref().map(|g| g.name.clone()))
         .filter(|g| !g.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use ako_translate::rules::RefCatalog;
+    use ako_translate::{Values, load_document};
+    use serde_json::json;
+
+    use super::*;
+
+    fn settings(evh: bool) -> Settings {
+        let text = format!(
+            "AKOSettings:\n  clusterName: c1\n  enableEVH: {evh}\nNetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n"
+        );
+        Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
+    }
+
+    /// An Accepted SSORule and L7Rule say, in SNI mode, that they change nothing.
+    #[test]
+    fn evh_only_rules_say_they_change_nothing_in_sni_mode() {
+        let mut snap = Snapshot::new();
+        for doc in [
+            json!({"apiVersion": "ako.vmware.com/v1alpha2", "kind": "SSORule",
+                "metadata": {"name": "sso", "namespace": "ns"},
+                "spec": {"fqdn": "a.avi.internal", "ssoPolicyRef": "p", "samlSpConfig": {
+                    "authnReqAcsType": "SAML_AUTHN_REQ_ACS_TYPE_NONE", "entityID": "e", "singleSignonURL": "u"}}}),
+            json!({"apiVersion": "ako.vmware.com/v1alpha2", "kind": "L7Rule",
+                "metadata": {"name": "l7", "namespace": "ns"}, "spec": {"minPoolsUp": 2}}),
+        ] {
+            load_document(&mut snap, doc).unwrap();
+        }
+        let cloud = CloudFacts {
+            refs: RefCatalog::unchecked(),
+            ..CloudFacts::default()
+        };
+        let sso = ObjRef::new(Kind::SsoRule, "ns", "sso");
+        let l7 = ObjRef::new(Kind::L7Rule, "ns", "l7");
+        for (evh, noted) in [(false, true), (true, false)] {
+            let mut rules = Rules::default();
+            rules.invalidate();
+            let verdicts = rules.verdicts(&snap, &settings(evh), &cloud);
+            assert_eq!(verdicts.get(&sso), Some(&Verdict::Accepted));
+            for r in [&sso, &l7] {
+                let note = rules.notes().get(r);
+                assert_eq!(note.is_some(), noted, "EVH {evh}: {r} {note:?}");
+                assert!(note.is_none_or(|n| n.contains("EVH mode only")));
+            }
+        }
+    }
 }
