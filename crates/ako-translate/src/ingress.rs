@@ -319,6 +319,21 @@ fn parse(
             None => hosts.push(HostPaths { host, paths, generated }),
         }
     }
+    // A path listed again with another backend: AKO serves the last one, silently.
+    for h in &hosts {
+        for (i, p) in h.paths.iter().enumerate() {
+            let later = h.paths[i + 1..]
+                .iter()
+                .rfind(|q| q.path == p.path && q.exact == p.exact && (q.service != p.service || q.port != p.port));
+            let first = !h.paths[..i].iter().any(|q| q.path == p.path && q.exact == p.exact);
+            if let (Some(last), true) = (later, first) {
+                fail(format!(
+                    "path {:?} of host {:?} is listed more than once with different backends: only the last (Service {} port {}) is served",
+                    p.path, h.host, last.service, last.port
+                ));
+            }
+        }
+    }
     // Passthrough takes every host, before anything else (`ParseHostPathForIngress`).
     if is_passthrough(ing) {
         return Some(ParsedIngress {

@@ -214,6 +214,13 @@ pub fn cases() -> Vec<Case> {
             &["Ingress shop/bad", "passthrough.ako.vmware.com/enabled", "neither \"true\" nor \"false\""],
         ),
         served(
+            "the same path twice with different backends",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad, namespace: shop}\nspec:\n  rules:\n  - host: d.avi.internal\n    \
+             http: {paths: [{path: /a, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}, \
+             {path: /a, pathType: Prefix, backend: {service: {name: nosuch, port: {number: 80}}}}]}\n".into(),
+            &["Ingress shop/bad", "listed more than once with different backends", "only the last (Service nosuch port 80)"],
+        ),
+        served(
             "Service with 1,000 ports",
             format!("{}---\n{}", big_service("wide", 1000, 1), ingress_with("wide.avi.internal", "wide", 1079, "", "{}")),
             &[],
