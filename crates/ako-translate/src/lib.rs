@@ -33,6 +33,7 @@ pub mod settings_env;
 pub mod shard;
 pub mod small_set;
 pub mod snapshot;
+pub mod tls_pair;
 pub mod translate;
 pub mod units;
 pub mod unknown_keys;

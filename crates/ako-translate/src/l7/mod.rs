@@ -577,5 +577,10 @@ fn certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {
     if !certificate.contains("-----BEGIN") || !key.contains("-----BEGIN") {
         return Err(format!("Secret {ns}/{secret}: tls.crt and tls.key must be PEM"));
     }
+    if crate::tls_pair::key_mismatch(&certificate, &key) {
+        return Err(format!(
+            "Secret {ns}/{secret}: tls.key is not the private key of tls.crt (the controller would refuse the pair)"
+        ));
+    }
     Ok(Cert { certificate, key })
 }

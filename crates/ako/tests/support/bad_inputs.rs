@@ -77,6 +77,16 @@ fn big_service(name: &str, ports: u32, endpoints: u32) -> String {
     out
 }
 
+/// The Secret `shop/cert` of `type_` with PEM `crt` and `key`.
+fn pem_secret(type_: &str, crt: &str, key: &str) -> String {
+    let indent = |pem: &str| pem.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: cert, namespace: shop}}\ntype: {type_}\nstringData:\n  tls.crt: |\n{}\n  tls.key: |\n{}",
+        indent(crt),
+        indent(key)
+    )
+}
+
 pub struct Case {
     pub name: &'static str,
     pub manifest: String,
@@ -177,14 +187,17 @@ pub fn cases() -> Vec<Case> {
             "TLS Secret of type Opaque with a certificate",
             {
                 let (crt, key) = super::certificate("tls.avi.internal");
-                let indent = |pem: &str| pem.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
-                tls_ingress(&format!(
-                    "apiVersion: v1\nkind: Secret\nmetadata: {{name: cert, namespace: shop}}\ntype: Opaque\nstringData:\n  tls.crt: |\n{}\n  tls.key: |\n{}",
-                    indent(&crt),
-                    indent(&key)
-                ))
+                tls_ingress(&pem_secret("Opaque", &crt, &key))
             },
             &[],
+        ),
+        case(
+            "TLS key not matching its certificate",
+            {
+                let ((crt, _), (_, other_key)) = (super::certificate("tls.avi.internal"), super::certificate("x"));
+                tls_ingress(&pem_secret("kubernetes.io/tls", &crt, &other_key))
+            },
+            &["Ingress shop/bad", "cert", "tls.key is not the private key of tls.crt"],
         ),
         served("wildcard host", ingress("*.w.avi.internal", "/", "Prefix", "web", port80), &[]),
         case(
