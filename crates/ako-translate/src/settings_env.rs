@@ -254,6 +254,8 @@ pub fn chart_keys() -> impl Iterator<Item = (&'static str, Option<&'static str>)
 pub struct ChartConfig {
     env: BTreeMap<&'static str, String>,
     configmap: BTreeMap<&'static str, String>,
+    /// ConfigMap keys AKO does not read (a typo, most often).
+    unknown: Vec<String>,
 }
 
 impl ChartConfig {
@@ -272,13 +274,19 @@ impl ChartConfig {
         self
     }
 
-    /// Read the `avi-k8s-config` ConfigMap's data (unknown keys are ignored, as AKO does).
+    /// Read the `avi-k8s-config` ConfigMap's data. Keys AKO does not read are ignored, as AKO
+    /// does, and reported by [`ChartConfig::warnings`] (AKO says nothing of a misspelt key).
     pub fn add_configmap(&mut self, data: &BTreeMap<String, String>) -> &mut Self {
         for key in KEYS {
             if let Some(value) = data.get(key.key) {
                 self.configmap.insert(key.key, value.clone());
             }
         }
+        self.unknown = data
+            .keys()
+            .filter(|k| !KEYS.iter().any(|key| key.key == k.as_str()))
+            .cloned()
+            .collect();
         self
     }
 
@@ -358,19 +366,29 @@ impl ChartConfig {
         }
     }
 
-    /// AKO features asked for that ako-rs does not implement (one line each, naming the key).
+    /// ConfigMap keys AKO does not read, and AKO features asked for that ako-rs does not
+    /// implement (one line each, naming the key).
     pub fn warnings(&self) -> Vec<String> {
-        self.resolved()
-            .filter_map(|(key, raw, name)| match key.ty {
-                Ty::UnsupportedBool if raw.trim().eq_ignore_ascii_case("true") => {
-                    Some(format!("{name}: true is not supported by ako-rs and is ignored"))
-                }
-                Ty::UnsupportedText if !raw.trim().is_empty() => {
-                    Some(format!("{name}: {raw:?} is not supported by ako-rs and is ignored"))
-                }
-                _ => None,
-            })
-            .collect()
+        let unknown = self.unknown.iter().map(|k| {
+            let meant = KEYS
+                .iter()
+                .map(|key| (strsim::damerau_levenshtein(key.key, k), key.key))
+                .filter(|(d, _)| *d <= 2)
+                .min()
+                .map(|(_, m)| format!(" (did you mean {m}?)"))
+                .unwrap_or_default();
+            format!("{k} is not a key AKO reads: it is ignored{meant}")
+        });
+        let unsupported = self.resolved().filter_map(|(key, raw, name)| match key.ty {
+            Ty::UnsupportedBool if raw.trim().eq_ignore_ascii_case("true") => {
+                Some(format!("{name}: true is not supported by ako-rs and is ignored"))
+            }
+            Ty::UnsupportedText if !raw.trim().is_empty() => {
+                Some(format!("{name}: {raw:?} is not supported by ako-rs and is ignored"))
+            }
+            _ => None,
+        });
+        unknown.chain(unsupported).collect()
     }
 }
 
@@ -514,6 +532,32 @@ mod tests {
 
     fn keys(errors: &[SettingsError]) -> BTreeSet<&str> {
         errors.iter().map(|e| e.key.as_str()).collect()
+    }
+
+    #[test]
+    fn configmap_keys_ako_does_not_read_are_named_with_the_key_meant() {
+        let mut data = chart_configmap();
+        let mut config = ChartConfig::new();
+        config.add_configmap(&data);
+        assert!(
+            !config.warnings().iter().any(|w| w.contains("not a key")),
+            "every key of AKO's chart is read: {:?}",
+            config.warnings()
+        );
+        data.insert("shardVsSize".to_owned(), "SMALL".to_owned());
+        data.insert("colour".to_owned(), "blue".to_owned());
+        let mut config = ChartConfig::new();
+        config.add_configmap(&data);
+        let warnings = config.warnings();
+        assert!(
+            warnings
+                .contains(&"shardVsSize is not a key AKO reads: it is ignored (did you mean shardVSSize?)".to_owned()),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.contains(&"colour is not a key AKO reads: it is ignored".to_owned()),
+            "{warnings:?}"
+        );
     }
 
     #[test]

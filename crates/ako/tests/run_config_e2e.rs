@@ -79,8 +79,9 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
     let none: Option<Value> = avi.get_by_name("virtualservice", &vs_name).await.unwrap();
     assert!(none.is_none(), "nothing is synced with a bad configuration");
 
-    // Fixed: the next re-read converges, without a restart.
-    set_data(&configmaps, json!({"shardVSSize": "SMALL"})).await;
+    // Fixed (beside a misspelt key, which is named with the key meant): the next re-read
+    // converges, without a restart.
+    set_data(&configmaps, json!({"shardVSSize": "SMALL", "enableRhi": "true"})).await;
     let vs: Value = eventually("the L4 VS", WAIT, &ako, || async {
         avi.get_by_name("virtualservice", &vs_name).await.ok()?
     })
@@ -94,6 +95,11 @@ async fn configured_by_configmap_and_secret_bad_key_is_logged_then_fixed_converg
     .await;
     let ip = status[0].ip.clone().unwrap_or_default();
     assert!(ip.starts_with("127.100."), "{status:?}");
+    assert!(
+        ako.log_text()
+            .contains("enableRhi is not a key AKO reads: it is ignored (did you mean enableRHI?)"),
+        "the misspelt key is named"
+    );
     assert!(ako.exited().is_none(), "ako run still running");
     assert!(!ako.log_text().contains(PASSWORD), "the password is never logged");
 }
