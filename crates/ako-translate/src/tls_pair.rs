@@ -3,8 +3,8 @@
 //! log; ako-rs says it on the Ingress instead. Only a definite mismatch counts: a pair that
 //! cannot be read here (a key type or PEM layout rustls does not parse) is sent as AKO sends it.
 //!
-//! Loading a key costs more than the rest of a host's translation (an RSA 2048 pair 0.11 ms, an
-//! EC P-256 pair 0.02 ms: BENCHMARKS.md), and a model is translated again on every change of it:
+//! Loading a key costs more than the rest of a host's translation (tens of microseconds:
+//! `benches/tls_pair.rs`, BENCHMARKS.md), and a model is translated again on every change of it:
 //! the answer is remembered per pair (by a digest of both PEM texts), so each pair is checked
 //! once per process.
 
