@@ -149,14 +149,11 @@ fn join(field: &str, sub: &str) -> String {
     }
 }
 
-/// Secrets inside bodies (an SSORule's OAuth client and resource server secrets), wherever they
-/// are: a controller keeps them encrypted and does not answer them in clear, so they are never
-/// compared. A changed secret still reaches the controller: it changes the VS checksum.
-const SECRET_FIELDS: [&str; 2] = ["client_secret", "server_secret"];
-
-/// The difference inside field `key` (`""` for the field itself), if any.
+/// The difference inside field `key` (`""` for the field itself), if any. Secrets inside bodies
+/// are never compared (the controller does not answer them in clear); a changed secret still
+/// reaches the controller: it changes the VS checksum.
 fn field_difference(key: &str, want: &Value, have: Option<&Value>) -> Option<String> {
-    if SECRET_FIELDS.contains(&key) {
+    if avi_model::SECRET_FIELDS.contains(&key) {
         return None;
     }
     let have = match have {

@@ -321,17 +321,22 @@ fn parse(
     }
     // A path listed again with another backend: AKO serves the last one, silently.
     for h in &hosts {
-        for (i, p) in h.paths.iter().enumerate() {
-            let later = h.paths[i + 1..]
-                .iter()
-                .rfind(|q| q.path == p.path && q.exact == p.exact && (q.service != p.service || q.port != p.port));
-            let first = !h.paths[..i].iter().any(|q| q.path == p.path && q.exact == p.exact);
-            if let (Some(last), true) = (later, first) {
-                fail(format!(
-                    "path {:?} of host {:?} is listed more than once with different backends: only the last (Service {} port {}) is served",
-                    p.path, h.host, last.service, last.port
-                ));
+        let mut last: BTreeMap<(&str, bool), &PathBackend> = BTreeMap::new();
+        let mut mixed = BTreeSet::new();
+        for p in &h.paths {
+            let key = (p.path.as_str(), p.exact);
+            if let Some(before) = last.insert(key, p)
+                && (before.service != p.service || before.port != p.port)
+            {
+                mixed.insert(key);
             }
+        }
+        for key in mixed {
+            let served = last[&key];
+            fail(format!(
+                "path {:?} of host {:?} is listed more than once with different backends: only the last (Service {} port {}) is served",
+                key.0, h.host, served.service, served.port
+            ));
         }
     }
     // Passthrough takes every host, before anything else (`ParseHostPathForIngress`).
@@ -477,5 +482,29 @@ mod tests {
             ["ns"],
             "a bad class is reported only where ako-rs looks: {failures:?}"
         );
+    }
+
+    /// A path listed with backends `a`, `b`, `a`: one warning, naming `a` (the last, served).
+    #[test]
+    fn a_path_listed_again_names_the_backend_served() {
+        let text = "AKOSettings:\n  clusterName: c\nNetworkSettings:\n  vipNetworkList: [{networkName: n}]\n";
+        let settings = Settings::from_values(&Values::from_yaml(text).unwrap()).unwrap();
+        let path = |svc: &str| json!({"path": "/x", "pathType": "Prefix", "backend": {"service": {"name": svc, "port": {"number": 80}}}});
+        let class: IngressClass = serde_json::from_value(json!({"metadata": {"name": "avi",
+            "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}}, "spec": {"controller": AVI_INGRESS_CONTROLLER}}))
+        .unwrap();
+        let ingress: Ingress = serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "ns"},
+            "spec": {"rules": [{"host": "h.avi.internal", "http": {"paths": [path("a"), path("b"), path("a")]}}]}}))
+        .unwrap();
+        let snap = Snapshot::new().with(class).with(ingress);
+        let mut failures = Vec::new();
+        accepted_ingresses(&snap, &settings, &CloudFacts::default(), &|_, _| true, &mut failures);
+        let listed: Vec<&str> = failures
+            .iter()
+            .map(|f| f.message.as_str())
+            .filter(|m| m.contains("listed more than once"))
+            .collect();
+        assert_eq!(listed.len(), 1, "{failures:?}");
+        assert!(listed[0].contains("only the last (Service a port 80)"), "{listed:?}");
     }
 }

@@ -370,12 +370,8 @@ impl ChartConfig {
     /// implement (one line each, naming the key).
     pub fn warnings(&self) -> Vec<String> {
         let unknown = self.unknown.iter().map(|k| {
-            let meant = KEYS
-                .iter()
-                .map(|key| (strsim::damerau_levenshtein(key.key, k), key.key))
-                .filter(|(d, _)| *d <= 2)
-                .min()
-                .map(|(_, m)| format!(" (did you mean {m}?)"))
+            let meant = crate::unknown_keys::closest(KEYS.iter().map(|key| key.key), k)
+                .map(|m| format!(" (did you mean {m}?)"))
                 .unwrap_or_default();
             format!("{k} is not a key AKO reads: it is ignored{meant}")
         });

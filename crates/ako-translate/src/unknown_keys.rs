@@ -40,6 +40,15 @@ pub fn unknown_keys(text: &str) -> Vec<UnknownKey> {
     out
 }
 
+/// The key of `known` `key` was most likely meant to be (at most two edits away), if any.
+pub fn closest<'a>(known: impl Iterator<Item = &'a str>, key: &str) -> Option<&'a str> {
+    known
+        .map(|k| (strsim::damerau_levenshtein(k, key), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
+}
+
 /// Keys of `given` missing in `known`, below `prefix`; maps are compared key by key, anything
 /// else is a value (a list of networks is one value).
 fn compare(prefix: &str, given: &Value, known: &Value, out: &mut Vec<UnknownKey>) {
@@ -51,12 +60,7 @@ fn compare(prefix: &str, given: &Value, known: &Value, out: &mut Vec<UnknownKey>
         match known.get(key) {
             Some(k) => compare(&format!("{path}."), value, k, out),
             None => {
-                let did_you_mean = known
-                    .keys()
-                    .map(|k| (strsim::damerau_levenshtein(k, key), k))
-                    .filter(|(d, _)| *d <= 2)
-                    .min()
-                    .map(|(_, k)| format!("{prefix}{k}"));
+                let did_you_mean = closest(known.keys().map(String::as_str), key).map(|k| format!("{prefix}{k}"));
                 out.push(UnknownKey {
                     key: path,
                     did_you_mean,

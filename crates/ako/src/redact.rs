@@ -5,9 +5,6 @@
 
 use serde_json::Value;
 
-/// The fields of a body that hold a secret in clear, wherever they are.
-const SECRET_FIELDS: [&str; 2] = ["client_secret", "server_secret"];
-
 /// Replace every PEM private key in `value` with `<private key sha256:HEX>` (the SHA-256 of the
 /// PEM text as given), and every secret field with `<secret sha256:HEX>`.
 pub fn private_keys(value: &mut Value) {
@@ -19,7 +16,7 @@ pub fn private_keys(value: &mut Value) {
         Value::Object(fields) => {
             for (name, v) in fields.iter_mut() {
                 match v {
-                    Value::String(s) if SECRET_FIELDS.contains(&name.as_str()) => {
+                    Value::String(s) if avi_model::SECRET_FIELDS.contains(&name.as_str()) => {
                         *s = format!("<secret sha256:{}>", avi_client::fingerprint(s.as_bytes()));
                     }
                     v => private_keys(v),

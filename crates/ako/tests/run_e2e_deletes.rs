@@ -142,18 +142,7 @@ async fn the_periodic_full_sync_repairs_drift_and_otherwise_writes_nothing() {
     .await;
 
     // Two full syncs with nothing changed: not one write.
-    let resyncs = |log: String| log.matches("periodic full resync").count();
-    let writes = sim.counters().writes();
-    let seen = resyncs(run.log_text());
-    eventually("two periodic full syncs", WAIT, &run, || async {
-        (resyncs(run.log_text()) >= seen + 2).then_some(())
-    })
-    .await;
-    assert_eq!(
-        sim.counters().writes(),
-        writes,
-        "a full sync with nothing changed writes nothing"
-    );
+    support::no_writes_over_two_resyncs(&run, &sim, WAIT).await;
 
     // The VS deleted on the controller behind ako's back: the next full sync puts it back.
     let found: Value = avi

@@ -15,12 +15,12 @@ mod support;
 
 use std::time::Duration;
 
-use avi_client::{Client, Query};
+use avi_client::Client;
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use serde_json::{Value, json};
 use support::chart_config::{ako_in, configured_namespace, set_data};
-use support::{create, eventually};
+use support::{avi_objects, create, eventually, ref_name};
 
 const PASSWORD: &str = "Run-Evh-Pw1";
 const CLUSTER: &str = "e2eevh";
@@ -39,14 +39,6 @@ const TYPES: [&str; 8] = [
     "vsdatascriptset",
 ];
 
-/// Every object of Avi type `kind`, references with their `#name`.
-async fn avi_objects(avi: &Client, kind: &str) -> Vec<Value> {
-    avi.list_page::<Value>(kind, &Query::new().include_name().page_size(200))
-        .await
-        .map(|p| p.results)
-        .unwrap_or_default()
-}
-
 /// `(type, name)` of every object this cluster created (VsVips have no `created_by`: by name).
 async fn owned(avi: &Client) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -60,11 +52,6 @@ async fn owned(avi: &Client) -> Vec<(String, String)> {
     }
     out.sort();
     out
-}
-
-/// The name a reference ends with (`https://host/api/x/<uuid>#<name>`).
-fn ref_name(v: &Value) -> &str {
-    v.as_str().and_then(|r| r.rsplit_once('#')).map_or("", |(_, n)| n)
 }
 
 /// A name AKO's `Encode` made: `<cluster>--` and 40 lower-case hex digits.
@@ -139,7 +126,7 @@ async fn evh_mode_serves_every_host_through_enhanced_children_and_switching_it_o
         let kids: Vec<Value> = avi_objects(&avi, "virtualservice")
             .await
             .into_iter()
-            .filter(|v| ref_name(&v["vh_parent_vs_ref"]) == parent_name)
+            .filter(|v| ref_name(&v["vh_parent_vs_ref"]) == Some(parent_name.as_str()))
             .collect();
         (kids.len() == 2).then_some(kids)
     })
@@ -176,7 +163,7 @@ async fn evh_mode_serves_every_host_through_enhanced_children_and_switching_it_o
         .as_array()
         .expect("the parent's certificates")
         .iter()
-        .map(ref_name)
+        .map(|r| ref_name(r).unwrap_or_default())
         .collect();
     assert_eq!(
         certs,
@@ -188,7 +175,7 @@ async fn evh_mode_serves_every_host_through_enhanced_children_and_switching_it_o
             .as_array()
             .into_iter()
             .flatten()
-            .map(|p| ref_name(&p["http_policy_set_ref"]).to_owned())
+            .map(|p| ref_name(&p["http_policy_set_ref"]).unwrap_or_default().to_owned())
             .collect()
     };
     assert_eq!(policies(&secure).len(), 2, "redirect + paths");
@@ -216,7 +203,7 @@ async fn evh_mode_serves_every_host_through_enhanced_children_and_switching_it_o
     })
     .await;
     let l4_vip = eventually("the Service's VIP", WAIT, &ako, || async {
-        vip_of(&avi, ref_name(&l4["vsvip_ref"])).await
+        vip_of(&avi, ref_name(&l4["vsvip_ref"]).unwrap_or_default()).await
     })
     .await;
     eventually("the Service's status", WAIT, &ako, || async {

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use avi_client::{Client, Query};
+use avi_client::Client;
 use avisim::Avisim;
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -32,7 +32,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::Api;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{AkoRun, eventually};
+use support::{AkoRun, avi_object, avi_objects, eventually, ref_name};
 
 const PASSWORD: &str = "Run-Infra-Pw1";
 const CLUSTER: &str = "infra";
@@ -73,24 +73,6 @@ async fn patch_infra(client: &kube::Client, name: &str, spec: Value) {
         .patch(name, &PatchParams::default(), &Patch::Merge(&json!({"spec": spec})))
         .await
         .expect("update the AviInfraSetting");
-}
-
-/// Every object of Avi type `kind`, references with their `#name`.
-async fn avi_objects(avi: &Client, kind: &str) -> Vec<Value> {
-    avi.list_page::<Value>(kind, &Query::new().include_name().page_size(200))
-        .await
-        .map(|p| p.results)
-        .unwrap_or_default()
-}
-
-/// The object of Avi type `kind` named `name`.
-async fn avi_object(avi: &Client, kind: &str, name: &str) -> Option<Value> {
-    avi_objects(avi, kind).await.into_iter().find(|o| o["name"] == name)
-}
-
-/// The name a reference ends with (`https://host/api/x/<uuid>#<name>`).
-fn ref_name(v: &Value) -> Option<&str> {
-    v.as_str()?.rsplit_once('#').map(|(_, n)| n)
 }
 
 /// The names of the virtual services whose name starts with `prefix`.

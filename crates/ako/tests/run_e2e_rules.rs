@@ -29,7 +29,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use avi_client::{Client, Query};
+use avi_client::Client;
 use avisim::Avisim;
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -37,7 +37,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use kube::Api;
 use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, PostParams};
 use serde_json::{Value, json};
-use support::{AkoRun, create, eventually, get, sample, scoped_namespace, slice};
+use support::{AkoRun, avi_object, avi_objects, create, eventually, get, ref_name, sample, scoped_namespace, slice};
 
 const PASSWORD: &str = "Run-Rules-Pw1";
 const CLUSTER: &str = "rules";
@@ -129,26 +129,29 @@ async fn rule_status(ns: &ako_testenv::TestNamespace, kind: &str, name: &str) ->
     ))
 }
 
-/// The object of Avi type `kind` named `name`, references with their `#name`.
-async fn avi_object(avi: &Client, kind: &str, name: &str) -> Option<Value> {
-    let page = avi
-        .list_page::<Value>(kind, &Query::new().name(name).include_name())
-        .await
-        .ok()?;
-    page.results.into_iter().next()
-}
-
-/// The name a reference ends with (`https://host/api/x/<uuid>#<name>`).
-fn ref_name(v: &Value) -> Option<&str> {
-    v.as_str()?.rsplit_once('#').map(|(_, n)| n)
-}
-
 /// `ako run` (resyncing every `resync` seconds) against `sim`.
 fn ako(dir: &Path, name: &str, ns: &str, sim: &Avisim, resync: u64) -> AkoRun {
     let values = support::values_yaml(CLUSTER, ns);
     AkoRun::with_yaml(dir, name, &values, &sim.url(), &sim.ca_pem(), PASSWORD, |cmd| {
         cmd.arg("--resync-seconds").arg(resync.to_string());
     })
+}
+
+/// `ako run` in EVH mode (resyncing every 3 seconds) against `sim`.
+fn evh_ako(dir: &Path, ns: &str, sim: &Avisim) -> AkoRun {
+    let values = support::values_yaml(CLUSTER, ns).replacen("AKOSettings:\n", "AKOSettings:\n  enableEVH: true\n", 1);
+    AkoRun::with_yaml(dir, "ako-0", &values, &sim.url(), &sim.ca_pem(), PASSWORD, |cmd| {
+        cmd.arg("--resync-seconds").arg("3");
+    })
+}
+
+/// The EVH child of `host` on the controller (found by what it matches), references with
+/// their `#name`.
+async fn evh_child(avi: &Client, host: &str) -> Option<Value> {
+    avi_objects(avi, "virtualservice")
+        .await
+        .into_iter()
+        .find(|v| v["vh_matches"][0]["host"] == host)
 }
 
 /// A Service `web` with one endpoint, a TLS Secret and an Ingress serving `hosts` over TLS.
@@ -718,19 +721,7 @@ async fn an_l7rule_reaches_the_evh_child_and_a_rejected_one_applies_nothing() {
     .await;
     application(&ns, std::slice::from_ref(&host)).await;
     let dir = tempfile::tempdir().unwrap();
-    let values =
-        support::values_yaml(CLUSTER, ns.name()).replacen("AKOSettings:\n", "AKOSettings:\n  enableEVH: true\n", 1);
-    let run = AkoRun::with_yaml(
-        dir.path(),
-        "ako-0",
-        &values,
-        &sim.url(),
-        &sim.ca_pem(),
-        PASSWORD,
-        |cmd| {
-            cmd.arg("--resync-seconds").arg("3");
-        },
-    );
+    let run = evh_ako(dir.path(), ns.name(), &sim);
 
     let status = eventually("the L7Rule Accepted", WAIT, &run, || rule_status(&ns, "L7Rule", "good")).await;
     assert_eq!(status, ("Accepted".to_owned(), String::new()));
@@ -752,14 +743,7 @@ async fn an_l7rule_reaches_the_evh_child_and_a_rejected_one_applies_nothing() {
         ("Rejected", "l7rule.ako.vmware.com \"nope\" not found")
     );
     // The child of the host: found by what it matches.
-    let child_of = || async {
-        avi.list_page::<Value>("virtualservice", &Query::new().include_name().page_size(200))
-            .await
-            .ok()?
-            .results
-            .into_iter()
-            .find(|v| v["vh_matches"][0]["host"] == host.as_str())
-    };
+    let child_of = || evh_child(&avi, &host);
     let child = eventually("the L7Rule on the EVH child", WAIT, &run, || async {
         child_of().await.filter(|c| c["min_pools_up"] == 2)
     })
@@ -827,19 +811,7 @@ async fn an_ssorule_brings_oauth_to_the_evh_child_with_its_secret() {
     .await;
     application(&ns, std::slice::from_ref(&host)).await;
     let dir = tempfile::tempdir().unwrap();
-    let values =
-        support::values_yaml(CLUSTER, ns.name()).replacen("AKOSettings:\n", "AKOSettings:\n  enableEVH: true\n", 1);
-    let run = AkoRun::with_yaml(
-        dir.path(),
-        "ako-0",
-        &values,
-        &sim.url(),
-        &sim.ca_pem(),
-        PASSWORD,
-        |cmd| {
-            cmd.arg("--resync-seconds").arg("3");
-        },
-    );
+    let run = evh_ako(dir.path(), ns.name(), &sim);
 
     let status = eventually("the SSORule Accepted", WAIT, &run, || {
         rule_status(&ns, "SSORule", "sso")
@@ -857,14 +829,7 @@ async fn an_ssorule_brings_oauth_to_the_evh_child_with_its_secret() {
             "Got error while fetching missing secret : secret \"missing\" not found"
         )
     );
-    let child_of = || async {
-        avi.list_page::<Value>("virtualservice", &Query::new().include_name().page_size(200))
-            .await
-            .ok()?
-            .results
-            .into_iter()
-            .find(|v| v["vh_matches"][0]["host"] == host.as_str())
-    };
+    let child_of = || evh_child(&avi, &host);
     let secret_of = |c: &Value| c["oauth_vs_config"]["oauth_settings"][0]["app_settings"]["client_secret"].clone();
     let child = eventually("SSO on the EVH child", WAIT, &run, || async {
         child_of().await.filter(|c| secret_of(c) == "first-secret")
@@ -884,18 +849,7 @@ async fn an_ssorule_brings_oauth_to_the_evh_child_with_its_secret() {
     assert_eq!(crd_status["crd_status"]["status"], "ACTIVE");
 
     // Full resyncs with nothing changed write nothing.
-    let resyncs = |log: String| log.matches("periodic full resync").count();
-    let writes = sim.counters().writes();
-    let seen = resyncs(run.log_text());
-    eventually("two periodic full syncs", WAIT, &run, || async {
-        (resyncs(run.log_text()) >= seen + 2).then_some(())
-    })
-    .await;
-    assert_eq!(
-        sim.counters().writes(),
-        writes,
-        "a full sync with nothing changed writes nothing"
-    );
+    support::no_writes_over_two_resyncs(&run, &sim, WAIT).await;
 
     // The Secret updated: the new client secret reaches the child.
     Api::<Secret>::namespaced(ns.client(), ns.name())

@@ -18,3 +18,8 @@ pub mod reference;
 pub use collection::Collection;
 pub use object_type::{AviObject, ObjectType};
 pub use reference::{ObjectRef, Ref, RefError, RefTarget};
+
+/// Fields of the bodies ako-rs sends that hold a secret in clear, wherever they are (the OAuth
+/// client and resource server secrets of a virtual service): the controller keeps them
+/// encrypted and does not answer them in clear, and ako-rs never shows them.
+pub const SECRET_FIELDS: [&str; 2] = ["client_secret", "server_secret"];

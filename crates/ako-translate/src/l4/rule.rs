@@ -483,16 +483,7 @@ impl Applied<'_> {
                 .as_ref()
                 .map(|p| api(ObjectType::NetworkSecurityPolicy, p)),
         );
-        if let Some(l) = &s.performance_limits {
-            let mut parts = Vec::new();
-            if let Some(c) = l.max_concurrent_connections {
-                parts.push(format!("\"maxConcurrentConnections\":{c}"));
-            }
-            if let Some(t) = l.max_throughput {
-                parts.push(format!("\"maxThroughput\":{t}"));
-            }
-            g.push(format!("{{{}}}", parts.join(",")));
-        }
+        g.extend(s.performance_limits.as_ref().map(crate::checksum::go_json));
         g.extend(
             s.security_policy_ref
                 .as_ref()

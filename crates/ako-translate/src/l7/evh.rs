@@ -3,7 +3,6 @@
 //! every host (insecure ones too) served by an EVH child of its own; no pool group, datascript
 //! or redirect policy on the parent.
 
-use avi_model::ObjectType;
 use serde_json::json;
 
 use super::graph::{HostVs, Parent};
@@ -14,7 +13,7 @@ use crate::crds::InfraListener;
 use crate::fqdn::shared_vs_fqdn;
 use crate::key::ModelKey;
 use crate::markers::{Markers, ServiceMetadata};
-use crate::model::{Body, CloudFacts, DesiredObject, Model};
+use crate::model::{CloudFacts, Model};
 use crate::naming::Namer;
 use crate::rules::{VsRule, shared_vs_rule_for};
 use crate::settings::{FqdnReusePolicy, Settings};
@@ -154,24 +153,6 @@ impl Parent {
         if let Some(p) = ssl_profile {
             vs["ssl_profile_ref"] = json!(p);
         }
-        if settings.enable_rhi {
-            vs["enable_rhi"] = json!(true);
-        }
-        if let Some(r) = rule {
-            host_rule::apply(&mut vs, r, VsKind::Parent);
-        }
-        if let Some(list) = host_rule::http_policies(Vec::new(), rule) {
-            vs["http_policies"] = list;
-        }
-        objects.push(DesiredObject {
-            kind: ObjectType::VirtualService,
-            tenant: self.tenant.clone(),
-            name: self.name.clone(),
-            checksum: cksum,
-            body: Body::from(vs),
-        });
-        let mut model = Model { objects };
-        model.sort();
-        model
+        self.finish(vs, cksum, settings, rule, Vec::new(), objects)
     }
 }

@@ -294,15 +294,32 @@ impl Parent {
                 return false;
             }
         };
-        let child = self
-            .children
-            .entry(child_name.clone())
-            .or_insert_with(|| HostVs::new(child_name, &hp.host, false, &ing.namespace));
-        if !child.add_paths(namer, settings, ing, hp, false, fail) {
+        if self
+            .child_with_paths(child_name, namer, settings, ing, hp, fail)
+            .is_none()
+        {
             return false;
         }
         self.add_host(&hp.host);
         true
+    }
+
+    /// The child `name` of `hp`'s host (made when new) with `hp`'s paths added, or `None` (the
+    /// failure reported) when they cannot be.
+    fn child_with_paths(
+        &mut self,
+        name: String,
+        namer: &Namer,
+        settings: &Settings,
+        ing: &ParsedIngress,
+        hp: &HostPaths,
+        fail: &mut impl FnMut(String),
+    ) -> Option<&mut HostVs> {
+        let child = self
+            .children
+            .entry(name.clone())
+            .or_insert_with(|| HostVs::new(name, &hp.host, false, &ing.namespace));
+        child.add_paths(namer, settings, ing, hp, false, fail).then_some(child)
     }
 
     /// Add a TLS host as an SNI (or EVH) child: with the certificate of its Secret (`secret`, `cert`),
@@ -331,13 +348,9 @@ impl Parent {
                 return false;
             }
         };
-        let child = self
-            .children
-            .entry(child_name.clone())
-            .or_insert_with(|| HostVs::new(child_name, host, false, &ing.namespace));
-        if !child.add_paths(namer, settings, ing, hp, false, fail) {
+        let Some(child) = self.child_with_paths(child_name, namer, settings, ing, hp, fail) else {
             return false;
-        }
+        };
         // The last Ingress to name the host decides the certificate.
         child.rule_secured = cert.is_none();
         child.cert = cert;

@@ -183,7 +183,7 @@ impl Parent {
             crd_status: rule.map(|r| ("HostRule", r.rule.to_string())),
             ..ServiceMetadata::default()
         };
-        let mut vs = json!({
+        let vs = json!({
             "name": self.name,
             "cloud_config_cksum": cksum.to_string(),
             "created_by": ctx.created_by,
@@ -201,13 +201,28 @@ impl Parent {
             "vs_datascripts": [{"index": 0, "vs_datascript_set_ref": format!("/api/vsdatascriptset/?name={}", self.name)}],
             "markers": Markers::default().to_json(cluster),
         });
+        self.finish(vs, cksum, settings, rule, policy_refs(&parent_policies), objects)
+    }
+
+    /// The model of the parent: `objects`, then the parent VS `vs` with what every parent (SNI
+    /// or EVH) ends with — RHI, its HostRule's fields and its HTTP policy sets after
+    /// `policies`.
+    pub(super) fn finish(
+        &self,
+        mut vs: Value,
+        cksum: u32,
+        settings: &Settings,
+        rule: Option<&VsRule>,
+        policies: Vec<Value>,
+        mut objects: Vec<DesiredObject>,
+    ) -> Model {
         if settings.enable_rhi {
             vs["enable_rhi"] = json!(true);
         }
         if let Some(r) = rule {
             host_rule::apply(&mut vs, r, VsKind::Parent);
         }
-        if let Some(list) = host_rule::http_policies(policy_refs(&parent_policies), rule) {
+        if let Some(list) = host_rule::http_policies(policies, rule) {
             vs["http_policies"] = list;
         }
         objects.push(DesiredObject {

@@ -4,6 +4,7 @@
 
 use super::l7_rule::{DEFAULT_SSL_SESS_CACHE, L7Fields};
 use super::sso_rule::SsoFields;
+use crate::checksum::go_json;
 
 /// The generated fields of a VS, in AKO's order: the L7Rule's (`l7`; on a `child`, not those
 /// AKO keeps for parents and DEDICATED VSes), the network security policy ref `nsp`, and the
@@ -23,16 +24,7 @@ pub fn generated_fields(l7: Option<&L7Fields>, nsp: Option<&str>, sso: Option<&S
     g.extend(nsp.map(str::to_owned));
     g.extend(sso.and_then(SsoFields::oauth_checksum));
     if let Some(s) = s {
-        if let Some(l) = s.performance_limits.as_ref().filter(|_| !child) {
-            let mut parts = Vec::new();
-            if let Some(c) = l.max_concurrent_connections {
-                parts.push(format!("\"maxConcurrentConnections\":{c}"));
-            }
-            if let Some(t) = l.max_throughput {
-                parts.push(format!("\"maxThroughput\":{t}"));
-            }
-            g.push(format!("{{{}}}", parts.join(",")));
-        }
+        g.extend(s.performance_limits.as_ref().filter(|_| !child).map(go_json));
         g.push(flag(s.remove_listening_port_on_vs_down));
     }
     g.extend(sso.and_then(SsoFields::saml_checksum));

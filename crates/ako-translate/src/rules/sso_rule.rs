@@ -100,19 +100,12 @@ fn own_checks(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &Ns
         return Verdict::Rejected("SsoPolicyRef is not specified".to_owned());
     }
     for o in oauth_settings(rule) {
-        if let Some(app) = &o.app_settings {
-            let name = &app.client_secret;
-            match secret_value(snap, &key.namespace, name, CLIENT_SECRET_KEY) {
-                None => {
-                    return Verdict::Rejected(format!(
-                        "Got error while fetching {name} secret : secret \"{name}\" not found"
-                    ));
-                }
-                Some(v) if v.is_empty() => {
-                    return Verdict::Rejected(format!("clientSecret field not found in {name} secret"));
-                }
-                Some(_) => {}
-            }
+        if let Some(e) = o
+            .app_settings
+            .as_ref()
+            .and_then(|app| secret_error(snap, &key.namespace, &app.client_secret, CLIENT_SECRET_KEY, "secret"))
+        {
+            return Verdict::Rejected(e);
         }
         if let Some(server) = &o.resource_server {
             let access = &server.access_type;
@@ -126,25 +119,30 @@ fn own_checks(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &Ns
                     "Access Type is {access}, but Opaque Token Params have not been specified"
                 ));
             }
-            if let Some(p) = &server.opaque_token_params {
-                let name = &p.server_secret;
-                // AKO reads this one from the API server, not its cache: the message differs.
-                match secret_value(snap, &key.namespace, name, SERVER_SECRET_KEY) {
-                    None => {
-                        return Verdict::Rejected(format!(
-                            "Got error while fetching {name} secret : secrets \"{name}\" not found"
-                        ));
-                    }
-                    Some(v) if v.is_empty() => {
-                        return Verdict::Rejected(format!("serverSecret field not found in {name} secret"));
-                    }
-                    Some(_) => {}
-                }
+            // AKO reads this one from the API server, not its cache: the message differs.
+            if let Some(e) = server
+                .opaque_token_params
+                .as_ref()
+                .and_then(|p| secret_error(snap, &key.namespace, &p.server_secret, SERVER_SECRET_KEY, "secrets"))
+            {
+                return Verdict::Rejected(e);
             }
         }
     }
     let tenant = tenant_of(snap, settings, &key.namespace);
     check_refs(cloud, settings, &tenant, &sso_rule_refs(rule))
+}
+
+/// AKO's complaint about the Secret `ns/name` an SSORule reads, if any: missing (worded as the
+/// lookup of `resource` words it), or without a value under `field`.
+fn secret_error(snap: &Snapshot, ns: &str, name: &str, field: &str, resource: &str) -> Option<String> {
+    match secret_value(snap, ns, name, field) {
+        None => Some(format!(
+            "Got error while fetching {name} secret : {resource} \"{name}\" not found"
+        )),
+        Some(v) if v.is_empty() => Some(format!("{field} field not found in {name} secret")),
+        Some(_) => None,
+    }
 }
 
 /// The value under `field` of the Secret `ns/name` (empty when the key is missing), `None`

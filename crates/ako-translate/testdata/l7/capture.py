@@ -19,6 +19,7 @@ Subcommands (all read their settings from the environment capture.sh exports):
 """
 
 import copy
+import functools
 import http.cookiejar
 import json
 import os
@@ -471,7 +472,9 @@ def write_docs(case, docs):
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+@functools.lru_cache(maxsize=None)
 def route_api():
+    # One question per capture.py command: `config` installs or removes the API before any other.
     return any(c["metadata"]["name"] == ROUTE_CRD["metadata"]["name"]
                for c in kget("customresourcedefinitions")["items"])
 

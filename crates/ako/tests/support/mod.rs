@@ -343,6 +343,45 @@ impl Drop for AkoRun {
     }
 }
 
+/// Every object of Avi type `kind`, references with their `#name`.
+pub async fn avi_objects(avi: &avi_client::Client, kind: &str) -> Vec<Value> {
+    avi.list_page::<Value>(kind, &avi_client::Query::new().include_name().page_size(200))
+        .await
+        .map(|p| p.results)
+        .unwrap_or_default()
+}
+
+/// The object of Avi type `kind` named `name`, references with their `#name`.
+pub async fn avi_object(avi: &avi_client::Client, kind: &str, name: &str) -> Option<Value> {
+    let page = avi
+        .list_page::<Value>(kind, &avi_client::Query::new().name(name).include_name())
+        .await
+        .ok()?;
+    page.results.into_iter().next()
+}
+
+/// The name a reference ends with (`https://host/api/x/<uuid>#<name>`).
+pub fn ref_name(v: &Value) -> Option<&str> {
+    v.as_str()?.rsplit_once('#').map(|(_, n)| n)
+}
+
+/// Two periodic full syncs of `run` pass (its log says so) and `sim` receives no write in
+/// between: a full sync with nothing changed writes nothing.
+pub async fn no_writes_over_two_resyncs(run: &AkoRun, sim: &avisim::Avisim, wait: std::time::Duration) {
+    let resyncs = |log: String| log.matches("periodic full resync").count();
+    let writes = sim.counters().writes();
+    let seen = resyncs(run.log_text());
+    eventually("two periodic full syncs", wait, run, || async {
+        (resyncs(run.log_text()) >= seen + 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        sim.counters().writes(),
+        writes,
+        "a full sync with nothing changed writes nothing"
+    );
+}
+
 /// What a wait watches: the `ako run` process(es) under test and their logs.
 pub trait Watched {
     /// How the process under test ended, if it did.
