@@ -61,6 +61,14 @@ pub trait Cluster: Send + Sync + 'static {
         entries: Option<&BTreeSet<LbEntry>>,
     ) -> impl Future<Output = Result<(), ClusterError>> + Send;
 
+    /// Merge `patch` (a whole `status.ingress`, [`crate::status::route_status_patch`]) into an
+    /// OpenShift Route's status. A Route that is gone is not an error.
+    fn patch_route_status(
+        &self,
+        object: &ObjRef,
+        patch: &Value,
+    ) -> impl Future<Output = Result<(), ClusterError>> + Send;
+
     /// Set `status` of a HostRule or HTTPRule to `{status, error}`, as AKO writes it. A rule
     /// that is gone is not an error.
     fn patch_rule_status(
@@ -144,6 +152,22 @@ fn patch_params() -> PatchParams {
     PatchParams {
         field_manager: Some(FIELD_MANAGER.to_owned()),
         ..PatchParams::default()
+    }
+}
+
+impl ApiServer {
+    /// Merge `body` into the status of `object`, of any kind (through the dynamic API).
+    async fn merge_status(&self, object: &ObjRef, body: &Value) -> Result<(), ClusterError> {
+        let (resource, namespaced) = api_resource(object.kind);
+        let api = if namespaced {
+            Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource)
+        } else {
+            Api::<DynamicObject>::all_with(self.client.clone(), &resource)
+        };
+        gone_is_ok(
+            api.patch_status(object.name(), &patch_params(), &Patch::Merge(body))
+                .await,
+        )
     }
 }
 
@@ -244,17 +268,14 @@ impl Cluster for ApiServer {
         gone_is_ok(result)
     }
 
+    async fn patch_route_status(&self, object: &ObjRef, patch: &Value) -> Result<(), ClusterError> {
+        self.may_write()?;
+        self.merge_status(object, patch).await
+    }
+
     async fn patch_rule_status(&self, object: &ObjRef, status: &str, error: &str) -> Result<(), ClusterError> {
         self.may_write()?;
-        let (resource, namespaced) = api_resource(object.kind);
-        let api = if namespaced {
-            Api::<DynamicObject>::namespaced_with(self.client.clone(), object.namespace(), &resource)
-        } else {
-            Api::<DynamicObject>::all_with(self.client.clone(), &resource)
-        };
-        let params = patch_params();
-        let body = rule_status_patch(status, error);
-        gone_is_ok(api.patch_status(object.name(), &params, &Patch::Merge(&body)).await)
+        self.merge_status(object, &rule_status_patch(status, error)).await
     }
 
     async fn publish(&self, regarding: &ObjectReference, note: &Note) -> Result<(), ClusterError> {

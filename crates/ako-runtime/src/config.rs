@@ -85,7 +85,7 @@ impl Source {
     /// Keep `settings` current while the process runs: every change of the ConfigMap is read
     /// (a new version that is invalid is logged, naming its keys, and ignored: the last valid
     /// settings stay). Nothing to watch with `--values` or without a ConfigMap.
-    pub async fn watch(&self, kube: kube::Client, settings: watch::Sender<Settings>) {
+    pub async fn watch(&self, kube: kube::Client, settings: watch::Sender<Settings>, facts: ClusterFacts) {
         let Source::Chart(Some(label)) = self else {
             return;
         };
@@ -95,7 +95,8 @@ impl Source {
         while let Some(item) = events.next().await {
             match item {
                 Ok(cm) => match chart_settings(Some((label, &cm))) {
-                    Ok(new) => {
+                    Ok(mut new) => {
+                        facts.apply(&mut new);
                         settings.send_if_modified(|old| {
                             let differs = *old != new;
                             if differs {
@@ -109,6 +110,38 @@ impl Source {
                 },
                 Err(e) => tracing::warn!(configmap = %label, "watch failed; retrying with backoff: {e}"),
             }
+        }
+    }
+}
+
+/// What ako-rs finds out about the cluster at start, kept in every version of the settings.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterFacts {
+    /// The namespace it runs in, when known.
+    pub namespace: Option<String>,
+    /// The cluster serves OpenShift's Route API.
+    pub route_api: bool,
+}
+
+impl ClusterFacts {
+    /// Find out: the Route API is there when Routes can be listed (AKO's test).
+    pub async fn discover(kube: &kube::Client, namespace: Option<String>) -> ClusterFacts {
+        use ako_translate::openshift::Route;
+        let routes = Api::<Route>::all(kube.clone());
+        let route_api = routes.list(&kube::api::ListParams::default().limit(1)).await.is_ok();
+        if route_api {
+            tracing::info!(
+                "the Route API (route.openshift.io/v1) is served: Routes are served, Ingresses are not (as AKO on OpenShift)"
+            );
+        }
+        ClusterFacts { namespace, route_api }
+    }
+
+    /// Put them in `settings`.
+    pub fn apply(&self, settings: &mut Settings) {
+        settings.route_api = self.route_api;
+        if let Some(ns) = &self.namespace {
+            settings.ako_namespace = ns.clone();
         }
     }
 }

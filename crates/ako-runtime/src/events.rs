@@ -325,6 +325,7 @@ mod tests {
         Failure {
             object: t(kind, name),
             message: message.to_owned(),
+            keeps_objects: true,
         }
     }
 

@@ -298,6 +298,21 @@ impl Cluster for MemoryCluster {
         })
     }
 
+    async fn patch_route_status(&self, object: &ObjRef, patch: &Value) -> Result<(), ClusterError> {
+        let updated = {
+            let mut inner = self.lock();
+            let Some(current) = inner.objects.get_mut(object) else {
+                return Ok(());
+            };
+            current["status"] = patch["status"].clone();
+            current.clone()
+        };
+        self.apply(updated).map(drop).map_err(|message| ClusterError {
+            forbidden: false,
+            message,
+        })
+    }
+
     async fn patch_rule_status(&self, object: &ObjRef, status: &str, error: &str) -> Result<(), ClusterError> {
         let updated = {
             let mut inner = self.lock();

@@ -180,12 +180,14 @@ impl Operator {
             kube_client(options.kubeconfig.as_deref(), &identity)
         })
         .await;
-        let settings = retry_forever("invalid configuration", || async {
+        let facts = crate::config::ClusterFacts::discover(&kube, source.namespace()).await;
+        let mut settings = retry_forever("invalid configuration", || async {
             let r = source.settings(&kube).await;
             admin.config(&r);
             r
         })
         .await;
+        facts.apply(&mut settings);
         crate::logging::set_level(settings.log_level);
         tracing::info!(cluster = %settings.cluster_name, "configuration read");
         if options.admin_listen.is_none() && settings.api_server_port != addr.port() {
@@ -219,7 +221,7 @@ impl Operator {
         let (settings_tx, settings_rx) = watch::channel(settings.clone());
         {
             let (source, kube) = (source.clone(), kube.clone());
-            tokio::spawn(async move { source.watch(kube, settings_tx).await });
+            tokio::spawn(async move { source.watch(kube, settings_tx, facts).await });
         }
         {
             // Kinds new settings call for are watched from then on.

@@ -4,6 +4,10 @@
 //! * Ingress: one `{ip, hostname}` per address and host (all hosts of one Ingress merged).
 //! * Service: `{ip}` per address, with the hostname (the first FQDN) when there is one.
 //!
+//! * Route (OpenShift): `status.ingress[]`, one entry per address and host, as AKO writes it:
+//!   `routerName` `ako-<cluster>`, an `Admitted` condition `True` with the address as message and
+//!   AKO's three annotations (as JSON) as reason. Other routers' entries are kept as they are.
+//!
 //! A patch is sent only when the entries differ from what the object carries. An object we
 //! wrote status to (in this process, or whose status holds one of our VIPs when we started) and
 //! that translation no longer serves gets its entries removed. Objects we never served are not
@@ -12,10 +16,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ako_sync::{ObjectKey, Observed};
-use ako_translate::kinds::{InputKind, KindVisitor, LbEntry, with_kind};
+use ako_translate::kinds::{
+    CONTROLLER_UUID_ANNOTATION, InputKind, KindVisitor, LbEntry, TENANT_ANNOTATION, VS_MAP_ANNOTATION, with_kind,
+};
+use ako_translate::openshift::Route;
+use ako_translate::openshift::api::{RouteCondition, RouteIngress};
 use ako_translate::{Kind, ObjRef, Snapshot, StatusIntent};
 use avi_model::ObjectType;
 use avi_model::objects::VsVip;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde_json::{Value, json};
 
 /// What to do to one object's status: `Some(entries)` to set, `None` to clear.
 pub type Change = (ObjRef, Option<BTreeSet<LbEntry>>);
@@ -82,9 +92,9 @@ pub fn desired<'a>(
     out
 }
 
-/// The entries an object carries now, or `None` when it is not in the snapshot or its kind
-/// has no load-balancer status.
-pub fn current(snap: &Snapshot, target: &ObjRef) -> Option<BTreeSet<LbEntry>> {
+/// The entries an object carries now (a Route: those of `router`), or `None` when it is not in
+/// the snapshot or its kind has no load-balancer status.
+pub fn current(snap: &Snapshot, target: &ObjRef, router: &str) -> Option<BTreeSet<LbEntry>> {
     struct Current<'a> {
         snap: &'a Snapshot,
         target: &'a ObjRef,
@@ -95,6 +105,9 @@ pub fn current(snap: &Snapshot, target: &ObjRef) -> Option<BTreeSet<LbEntry>> {
             self.out = self.snap.get::<K>(&self.target.key).and_then(K::lb_status);
         }
     }
+    if target.kind == Kind::Route {
+        return snap.routes.get(&target.key).map(|r| route_current(r, router));
+    }
     let mut c = Current {
         snap,
         target,
@@ -104,22 +117,91 @@ pub fn current(snap: &Snapshot, target: &ObjRef) -> Option<BTreeSet<LbEntry>> {
     c.out
 }
 
-/// Ingresses and Services whose status holds one of our VIP addresses: what a previous run of
-/// ours wrote, so ours to clear when they are no longer served.
-pub fn ours_at_start(snap: &Snapshot, vips: &Vips) -> BTreeSet<ObjRef> {
+/// Ingresses, Services and Routes whose status holds one of our VIP addresses (a Route: in an
+/// entry of `router`): what a previous run of ours wrote, so ours to clear when they are no
+/// longer served.
+pub fn ours_at_start(snap: &Snapshot, vips: &Vips, router: &str) -> BTreeSet<ObjRef> {
     let ips: BTreeSet<&String> = vips.all().collect();
-    let ingresses = snap.ingresses.keys().map(|k| ObjRef {
-        kind: Kind::Ingress,
-        key: k.clone(),
-    });
-    let services = snap.services.keys().map(|k| ObjRef {
-        kind: Kind::Service,
-        key: k.clone(),
-    });
-    ingresses
-        .chain(services)
-        .filter(|t| current(snap, t).is_some_and(|c| c.iter().any(|(ip, _)| ips.contains(ip))))
+    let keys = |kind: Kind, keys: &mut dyn Iterator<Item = &ako_translate::NsName>| -> Vec<ObjRef> {
+        keys.map(|k| ObjRef { kind, key: k.clone() }).collect()
+    };
+    let mut all = keys(Kind::Ingress, &mut snap.ingresses.keys());
+    all.extend(keys(Kind::Service, &mut snap.services.keys()));
+    all.extend(keys(Kind::Route, &mut snap.routes.keys()));
+    all.into_iter()
+        .filter(|t| current(snap, t, router).is_some_and(|c| c.iter().any(|(ip, _)| ips.contains(ip))))
         .collect()
+}
+
+/// The `Admitted` entries of `router` in a Route's status: (address, host).
+pub fn route_current(route: &Route, router: &str) -> BTreeSet<LbEntry> {
+    route
+        .status
+        .iter()
+        .flat_map(|s| &s.ingress)
+        .filter(|i| i.router_name == router)
+        .flat_map(|i| {
+            i.conditions
+                .iter()
+                .filter(|c| c.type_ == "Admitted" && c.status == "True")
+                .map(|c| (c.message.clone().unwrap_or_default(), Some(i.host.clone())))
+        })
+        .collect()
+}
+
+/// The reason AKO gives an admitted Route entry: its three annotations for the host, as Go's
+/// JSON writes a map (keys sorted, compact).
+pub fn route_reason(controller_uuid: &str, host: &str, vs_uuid: &str, tenant: &str) -> String {
+    let map: BTreeMap<&str, String> = BTreeMap::from([
+        (CONTROLLER_UUID_ANNOTATION, controller_uuid.to_owned()),
+        (VS_MAP_ANNOTATION, json!({host: vs_uuid}).to_string()),
+        (TENANT_ANNOTATION, tenant.to_owned()),
+    ]);
+    serde_json::to_string(&map).unwrap_or_default()
+}
+
+/// The merge patch of a Route's `status`: other routers' entries as they are; ours (`router`)
+/// one `Admitted` entry per (address, host) of `entries` (none for `None`), with the reason
+/// `reasons` has for the host. An entry already there keeps its transition time.
+pub fn route_status_patch(
+    route: &Route,
+    entries: Option<&BTreeSet<LbEntry>>,
+    router: &str,
+    reasons: &BTreeMap<String, String>,
+    now: Time,
+) -> Value {
+    let existing: Vec<&RouteIngress> = route.status.iter().flat_map(|s| &s.ingress).collect();
+    let mut list: Vec<RouteIngress> = existing
+        .iter()
+        .filter(|i| i.router_name != router)
+        .map(|i| (*i).clone())
+        .collect();
+    for (ip, host) in entries.into_iter().flatten() {
+        let host = host.clone().unwrap_or_default();
+        let since = existing
+            .iter()
+            .filter(|i| i.router_name == router && i.host == host)
+            .flat_map(|i| &i.conditions)
+            .find(|c| c.type_ == "Admitted" && c.status == "True" && c.message.as_deref() == Some(ip))
+            .and_then(|c| c.last_transition_time.clone());
+        list.push(RouteIngress {
+            conditions: vec![RouteCondition {
+                type_: "Admitted".to_owned(),
+                status: "True".to_owned(),
+                reason: reasons.get(&host).cloned(),
+                message: Some(ip.clone()),
+                last_transition_time: Some(since.unwrap_or_else(|| now.clone())),
+            }],
+            host,
+            router_name: router.to_owned(),
+            wildcard_policy: None,
+            router_canonical_hostname: None,
+        });
+    }
+    if list.is_empty() {
+        return json!({"status": {"ingress": null}});
+    }
+    json!({"status": {"ingress": list}})
 }
 
 /// The patches to send: served objects whose entries differ, and objects in `ours` no longer
@@ -130,12 +212,13 @@ pub fn changes(
     want: &BTreeMap<ObjRef, Option<BTreeSet<LbEntry>>>,
     ours: &mut BTreeSet<ObjRef>,
     only: Option<&BTreeSet<ObjRef>>,
+    router: &str,
 ) -> Vec<Change> {
     let looked_at = |t: &ObjRef| only.is_none_or(|o| o.contains(t));
     let mut out = Vec::new();
     for (target, entries) in want.iter().filter(|(t, _)| looked_at(t)) {
         ours.insert(target.clone());
-        let (Some(entries), Some(now)) = (entries, current(snap, target)) else {
+        let (Some(entries), Some(now)) = (entries, current(snap, target, router)) else {
             continue;
         };
         if &now != entries {
@@ -146,7 +229,7 @@ pub fn changes(
         if want.contains_key(target) || !looked_at(target) {
             return true;
         }
-        match current(snap, target) {
+        match current(snap, target, router) {
             None => false,
             Some(now) if now.is_empty() => false,
             Some(_) => {
@@ -209,12 +292,12 @@ mod tests {
         let mut snap = Snapshot::new();
         snap.insert(ingress("a", &[]));
         let mut ours = BTreeSet::new();
-        let ch = changes(&snap, &want, &mut ours, None);
+        let ch = changes(&snap, &want, &mut ours, None, "ako-c");
         assert_eq!(ch.len(), 1);
         let entries = ch[0].1.clone().unwrap();
         assert_eq!(entries.len(), 2);
         snap.insert(ingress("a", &[("1.1.1.1", "y.com"), ("1.1.1.1", "x.com")]));
-        assert!(changes(&snap, &want, &mut ours, None).is_empty());
+        assert!(changes(&snap, &want, &mut ours, None, "ako-c").is_empty());
         assert_eq!(ours.len(), 2);
     }
 
@@ -223,12 +306,12 @@ mod tests {
         let mut snap = Snapshot::new();
         snap.insert(ingress("ours", &[("1.1.1.1", "x.com")]));
         snap.insert(ingress("theirs", &[("9.9.9.9", "z.com")]));
-        let mut ours = ours_at_start(&snap, &vips("vs"));
+        let mut ours = ours_at_start(&snap, &vips("vs"), "ako-c");
         assert_eq!(ours, BTreeSet::from([t(Kind::Ingress, "ours")]));
-        let ch = changes(&snap, &BTreeMap::new(), &mut ours, None);
+        let ch = changes(&snap, &BTreeMap::new(), &mut ours, None, "ako-c");
         assert_eq!(ch, vec![(t(Kind::Ingress, "ours"), None)]);
         snap.insert(ingress("ours", &[]));
-        assert!(changes(&snap, &BTreeMap::new(), &mut ours, None).is_empty());
+        assert!(changes(&snap, &BTreeMap::new(), &mut ours, None, "ako-c").is_empty());
         assert!(ours.is_empty());
     }
 

@@ -177,7 +177,7 @@ impl fmt::Display for GuardRefusal {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum PlanProblem {
-    /// Two models want the same object; the first (in model order) wins.
+    /// Two models want the same object, differently; the first (in model order) wins.
     DuplicateDesired {
         /// The object.
         key: ObjectKey,
@@ -302,12 +302,16 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
     for (model, m) in &desired.models {
         for object in &m.objects {
             let key = ObjectKey::new(object.kind, &object.tenant, &object.name);
-            if let Some((kept_in, _)) = wanted.get(&key) {
-                out.problems.push(PlanProblem::DuplicateDesired {
-                    key,
-                    kept_in: (*kept_in).clone(),
-                    ignored_in: model.clone(),
-                });
+            if let Some((kept_in, kept)) = wanted.get(&key) {
+                // Models may share an object (Routes' default certificate on every shard):
+                // only copies that differ are a problem.
+                if kept.body != object.body {
+                    out.problems.push(PlanProblem::DuplicateDesired {
+                        key,
+                        kept_in: (*kept_in).clone(),
+                        ignored_in: model.clone(),
+                    });
+                }
                 continue;
             }
             wanted.insert(key.clone(), (model, object));

@@ -21,7 +21,7 @@ impl Protection {
     /// The protection of `translation`'s failures.
     pub fn of(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts, translation: &Translation) -> Self {
         let mut out = Protection::default();
-        for f in &translation.failures {
+        for f in translation.failures.iter().filter(|f| f.keeps_objects) {
             match models_of_failure(snapshot, settings, cloud, f) {
                 Some(models) => out.models.extend(models),
                 None => out.unmapped.push(f.object.clone()),

@@ -5,7 +5,7 @@
 mod support;
 
 use ako_sync::{Action, DeletionGuard, DriftCheck, PlanOptions, PlanProblem, UpdateReason, plan};
-use ako_translate::ModelKey;
+use ako_translate::{ModelKey, Translation};
 use avi_model::ObjectType;
 use serde_json::json;
 use support::desired::{Svc, l4, merge};
@@ -216,12 +216,26 @@ fn drift_is_repaired_unless_checksum_only() {
 }
 
 #[test]
-fn an_object_wanted_by_two_models_is_a_problem() {
+fn an_object_wanted_by_two_models_differently_is_a_problem() {
     let a = l4(&services(1));
     let mut b = a.clone();
     let moved = b.models.remove(&model("c1--shop-svc0")).unwrap();
-    b.models.insert(model("zz-other"), moved);
-    let desired = merge(a, b);
+    b.models.insert(model("zz-other"), moved.clone());
+    // The same copies in two models (a shared object): not a problem.
+    let desired = merge(a.clone(), b);
+    let p = plan(&desired, &Mem::default().observed(), &gc());
+    assert_eq!(p.counts(), (4, 0, 0));
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    // Copies that differ: the first model's is kept, the other reported.
+    let mut other = moved;
+    for o in &mut other.objects {
+        let mut body = o.body.to_value();
+        body["description"] = "another copy".into();
+        o.body = body.into();
+    }
+    let mut c = Translation::default();
+    c.models.insert(model("zz-other"), other);
+    let desired = merge(a, c);
     let p = plan(&desired, &Mem::default().observed(), &gc());
     assert_eq!(p.counts(), (4, 0, 0));
     assert_eq!(p.problems.len(), 4);

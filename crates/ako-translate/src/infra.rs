@@ -175,7 +175,8 @@ pub fn for_service<'a>(
     attach(snap, settings, cloud, ns, service_setting(snap, ns, svc))
 }
 
-fn attach<'a>(
+/// The placement of an object of namespace `ns` that names the setting `name` (or none).
+pub fn attach<'a>(
     snap: &'a Snapshot,
     settings: &Settings,
     cloud: &CloudFacts,

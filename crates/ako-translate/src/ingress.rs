@@ -8,7 +8,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::checksum::TargetPort;
-use crate::key::{Kind, NsName};
+use crate::key::{Kind, NsName, ObjRef};
 use crate::model::{CloudFacts, Failure};
 use crate::namespaces::{namespace_accepted, tenant_of};
 use crate::rules::verdict::certificate_secrets;
@@ -37,6 +37,9 @@ pub struct PathBackend {
     /// The Service port's `targetPort` (0 when the Service or port is unknown, or the Service is
     /// of type NodePort).
     pub target_port: TargetPort,
+    /// Its share of the path's traffic: the ratio of its pool in the pool group (an Ingress's
+    /// backends 100, a Route's their weight).
+    pub weight: u32,
 }
 
 /// A host with its paths, in the order of the Ingress rules.
@@ -50,24 +53,62 @@ pub struct HostPaths {
     pub generated: bool,
 }
 
-/// An Ingress as AKO reads it.
+/// Where a TLS host's certificate comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertSource {
+    /// A TLS Secret (an Ingress's `spec.tls`, a HostRule's `type: secret`).
+    Secret(NsName),
+    /// A Route's own certificate and key, with its CA chain.
+    Inline {
+        /// PEM.
+        certificate: String,
+        /// PEM.
+        key: String,
+        /// PEM, empty when none.
+        ca: String,
+    },
+    /// Routes' default certificate: the Secret `router-certs-default` of the AKO namespace.
+    RouterDefault(NsName),
+}
+
+/// A Route re-encrypting to its backends: their pools speak TLS, checked against this CA when
+/// one is given (`destinationCACertificate`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reencrypt {
+    /// PEM, empty when none.
+    pub destination_ca: String,
+}
+
+/// An Ingress (or an OpenShift Route) as AKO reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedIngress {
+    /// `Ingress` or `Route`.
+    pub kind: Kind,
     /// Namespace.
     pub namespace: String,
     /// Name.
     pub name: String,
     /// Hosts served over HTTP on the shared VS.
     pub insecure: Vec<HostPaths>,
-    /// Hosts served over HTTPS, with their Secret: the Ingress's (`spec.tls`), or the one its
-    /// HostRule names (`type: secret`, in the rule's namespace), which takes precedence.
-    pub tls: Vec<(NsName, HostPaths)>,
+    /// Hosts served over HTTPS, with their certificate: the Ingress's Secret (`spec.tls`), or
+    /// the one its HostRule names (`type: secret`, in the rule's namespace), which takes
+    /// precedence; a Route's own, or the default one.
+    pub tls: Vec<(CertSource, HostPaths)>,
     /// Hosts served over HTTPS with the controller certificate of their HostRule, whether or
     /// not `spec.tls` names them (AKO's "additional secure hosts").
     pub rule_tls: Vec<HostPaths>,
     /// Hosts whose TLS passes through to the backends (annotation
     /// `passthrough.ako.vmware.com/enabled`): all of the Ingress's, and then nothing else.
     pub passthrough: Vec<HostPaths>,
+    /// A Route re-encrypting (`tls.termination: reencrypt`).
+    pub reencrypt: Option<Reencrypt>,
+}
+
+impl ParsedIngress {
+    /// The object it was read from.
+    pub fn object(&self) -> ObjRef {
+        ObjRef::new(self.kind, &self.namespace, &self.name)
+    }
 }
 
 /// The annotation asking for TLS passthrough.
@@ -153,20 +194,7 @@ pub fn accepted_ingresses(
             continue;
         }
         let tenant = tenant_of(snap, settings, ns);
-        // SNI mode drops a rule's Secret certificate when it also names a controller one; EVH
-        // mode uploads it and presents both on the parent.
-        let rule_cert = |host: &str| match host_rule_for(snap, settings, cloud, &tenant, host) {
-            Some((k, r))
-                if VsRule::of(k, r).has_certificate()
-                    && (!settings.enable_evh || certificate_secrets(r).is_empty()) =>
-            {
-                RuleCert::Controller
-            }
-            Some((k, r)) => certificate_secrets(r)
-                .first()
-                .map_or(RuleCert::None, |s| RuleCert::Secret(NsName::new(&k.namespace, *s))),
-            None => RuleCert::None,
-        };
+        let rule_cert = |host: &str| rule_cert(snap, settings, cloud, &tenant, host);
         if let Some(p) = parse(snap, ns, name, ing, &domains, &rule_cert, failures) {
             out.push(p);
         }
@@ -174,8 +202,31 @@ pub fn accepted_ingresses(
     out
 }
 
+/// What the HostRule of `host` says about its certificate. SNI mode drops a rule's Secret
+/// certificate when it also names a controller one; EVH mode uploads it and presents both on the
+/// parent.
+pub(crate) fn rule_cert(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    tenant: &str,
+    host: &str,
+) -> RuleCert {
+    match host_rule_for(snap, settings, cloud, tenant, host) {
+        Some((k, r))
+            if VsRule::of(k, r).has_certificate() && (!settings.enable_evh || certificate_secrets(r).is_empty()) =>
+        {
+            RuleCert::Controller
+        }
+        Some((k, r)) => certificate_secrets(r)
+            .first()
+            .map_or(RuleCert::None, |s| RuleCert::Secret(NsName::new(&k.namespace, *s))),
+        None => RuleCert::None,
+    }
+}
+
 /// What the HostRule of a host says about its certificate.
-enum RuleCert {
+pub(crate) enum RuleCert {
     /// Nothing: the Ingress's `spec.tls` decides.
     None,
     /// Certificates on the controller (`type: ref`).
@@ -342,12 +393,14 @@ fn parse(
     // Passthrough takes every host, before anything else (`ParseHostPathForIngress`).
     if is_passthrough(ing) {
         return Some(ParsedIngress {
+            kind: Kind::Ingress,
             namespace: ns.to_owned(),
             name: name.to_owned(),
             insecure: Vec::new(),
             tls: Vec::new(),
             rule_tls: Vec::new(),
             passthrough: hosts,
+            reencrypt: None,
         });
     }
     // A HostRule's certificate decides first: the controller's, or a Secret of its own.
@@ -357,7 +410,7 @@ fn parse(
     for h in hosts {
         match rule_cert(&h.host) {
             RuleCert::Controller => rule_tls.push(h),
-            RuleCert::Secret(secret) => tls.push((secret, h)),
+            RuleCert::Secret(secret) => tls.push((CertSource::Secret(secret), h)),
             RuleCert::None => rest.push(h),
         }
     }
@@ -369,17 +422,19 @@ fn parse(
                 continue;
             }
             if let Some(i) = hosts.iter().position(|h| &h.host == host) {
-                tls.push((secret.clone(), hosts.remove(i)));
+                tls.push((CertSource::Secret(secret.clone()), hosts.remove(i)));
             }
         }
     }
     Some(ParsedIngress {
+        kind: Kind::Ingress,
         namespace: ns.to_owned(),
         name: name.to_owned(),
         insecure: hosts,
         tls,
         rule_tls,
         passthrough: Vec::new(),
+        reencrypt: None,
     })
 }
 
@@ -453,8 +508,12 @@ fn backend(
         port: if number == 0 { 80 } else { number },
         port_name,
         target_port,
+        weight: INGRESS_WEIGHT,
     }
 }
+
+/// The ratio of every Ingress backend.
+pub const INGRESS_WEIGHT: u32 = 100;
 
 #[cfg(test)]
 mod tests {

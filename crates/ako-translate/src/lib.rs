@@ -24,6 +24,7 @@ pub mod members;
 pub mod model;
 pub mod namespaces;
 pub mod naming;
+pub mod openshift;
 pub mod pool;
 pub mod protect;
 pub mod routes;

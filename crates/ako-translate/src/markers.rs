@@ -119,13 +119,15 @@ pub struct ServiceMetadata {
     pub crd_inactive: bool,
     /// `host_namespace_ingress_name` (EVH host VSes): `ns/ingress` of the Ingresses of each host.
     pub host_namespace_ingress_name: Vec<(String, Vec<String>)>,
+    /// `insecureedgetermallow`: the HTTP pool of a Route's TLS host (`Allow`).
+    pub insecure_edge_term_allow: bool,
 }
 
 impl ServiceMetadata {
     /// The JSON string AKO stores (no omitempty, declaration order, `null` for empty lists).
     pub fn to_go_json(&self) -> String {
         format!(
-            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":{},\"passthrough_child_ref\":{},\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":false,\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":{}}}",
+            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":{},\"passthrough_child_ref\":{},\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":{},\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":{}}}",
             go_json_strings(&self.namespace_ingress_name),
             go_json_string(&self.ingress_name),
             go_json_string(&self.namespace),
@@ -141,6 +143,7 @@ impl ServiceMetadata {
             self.pool_ratio,
             go_json_string(&self.passthrough_parent_ref),
             go_json_string(&self.passthrough_child_ref),
+            self.insecure_edge_term_allow,
             self.host_ingresses_json(),
         )
     }

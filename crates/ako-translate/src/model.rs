@@ -106,6 +106,8 @@ impl Model {
     pub fn sort(&mut self) {
         self.objects
             .sort_by(|a, b| (kind_rank(a.kind), &a.name).cmp(&(kind_rank(b.kind), &b.name)));
+        // An object several of the model's VSes refer to (Routes' default certificate) once.
+        self.objects.dedup_by(|a, b| a == b);
     }
 }
 
@@ -129,14 +131,29 @@ pub struct Failure {
     pub object: ObjRef,
     /// What is wrong and how to fix it.
     pub message: String,
+    /// What the object has on the controller is kept while it fails (AKO's "fail safe on
+    /// deletes"): the sync engine deletes nothing in the models it could own objects in. False
+    /// where AKO itself removes the object's objects (a Route it does not serve).
+    #[serde(skip)]
+    pub keeps_objects: bool,
 }
 
 impl Failure {
-    /// `object` could not be translated because of `message`.
+    /// `object` could not be translated because of `message`; what it has on the controller is
+    /// kept.
     pub fn new(kind: Kind, namespace: impl Into<String>, name: impl Into<String>, message: impl Into<String>) -> Self {
         Failure {
             object: ObjRef::new(kind, namespace, name),
             message: message.into(),
+            keeps_objects: true,
+        }
+    }
+
+    /// The same failure, without keeping what the object has on the controller.
+    pub fn not_keeping(self) -> Self {
+        Failure {
+            keeps_objects: false,
+            ..self
         }
     }
 

@@ -166,6 +166,23 @@ impl Namer {
         self.encode(format!("{}{host}{}-{ns}-{ingress}", self.with_infra(), path_part(path)))
     }
 
+    /// Insecure pool of one Service of a Route's host and path on a shared VS:
+    /// `<cluster>--[<infra>-]<host><path_>-<ns>-<route>-<svc>` (encoded).
+    pub fn l7_route_pool(
+        &self,
+        host: &str,
+        path: &str,
+        ns: &str,
+        route: &str,
+        svc: &str,
+    ) -> Result<String, NameTooLong> {
+        self.encode(format!(
+            "{}{host}{}-{ns}-{route}-{svc}",
+            self.with_infra(),
+            path_part(path)
+        ))
+    }
+
     /// SNI or EVH child VS: `<cluster>--[<infra>-]<host>` (encoded; in EVH mode also the name of
     /// its redirect policy).
     pub fn sni_child(&self, host: &str) -> Result<String, NameTooLong> {
@@ -190,8 +207,10 @@ impl Namer {
         ))
     }
 
-    /// Pool of a host's path backend: in SNI mode the same as its pool group; in EVH mode
+    /// Pool of a host's path backend: an Ingress's in SNI mode the same as its pool group; in
+    /// EVH mode, and a Route's (`per_service`: one pool per Service of a path),
     /// `<cluster>--[<infra>-]<ns>-<host><path_>-<ing>-<svc>[-L7-dedicated]`, encoded.
+    #[allow(clippy::too_many_arguments)]
     pub fn sni_pool(
         &self,
         ns: &str,
@@ -200,8 +219,9 @@ impl Namer {
         ingress: &str,
         service: &str,
         dedicated: bool,
+        per_service: bool,
     ) -> Result<String, NameTooLong> {
-        if !self.evh {
+        if !self.evh && !per_service {
             return self.sni_pool_group(ns, host, path, ingress, dedicated);
         }
         let suffix = if dedicated { DEDICATED_SUFFIX } else { "" };
@@ -391,7 +411,7 @@ mod tests {
         assert!(dedicated.ends_with("-EVH") && Namer::is_dedicated(&dedicated));
         assert!(!Namer::is_dedicated("cluster--Shared-L7-EVH-0"));
         // The pool carries the Service's name, its group does not.
-        let pool = n.sni_pool("ns", "foo.com", "/", "ing", "svc", false).unwrap();
+        let pool = n.sni_pool("ns", "foo.com", "/", "ing", "svc", false, false).unwrap();
         assert_ne!(pool, n.sni_pool_group("ns", "foo.com", "/", "ing", false).unwrap());
         // Every encoded name fits, however long the host.
         assert!(n.sni_child(&"a".repeat(300)).is_ok());

@@ -1,10 +1,9 @@
 //! Which models a translation failure may own objects in. A failure is not a deletion: the sync
 //! engine must keep the objects of those models as they are (AKO's rule "fail safe on deletes").
 
-use crate::ingress::rule_hosts;
 use crate::key::{Kind, ModelKey};
 use crate::l4::shared_vip_key;
-use crate::l7::place_of;
+use crate::l7::{L7Root, place_of};
 use crate::model::{CloudFacts, Failure};
 use crate::namespaces::tenant_of;
 use crate::naming::Namer;
@@ -33,11 +32,11 @@ pub fn models_of_failure(
             }
             Some(models)
         }
-        Kind::Ingress if !ns.is_empty() => {
-            let ing = snap.ingresses.get(&f.object.key)?;
+        Kind::Ingress | Kind::Route if !ns.is_empty() => {
+            let root = L7Root::find(snap, f.object.kind, &f.object.key)?;
             let tenant = tenant_of(snap, settings, ns);
-            let place = place_of(snap, settings, cloud, ns, ing);
-            rule_hosts(ns, name, ing, cloud)
+            let place = place_of(snap, settings, cloud, ns, root);
+            root.hosts(&f.object.key, settings, cloud)
                 .iter()
                 .map(|h| place.model_of(&tenant, ns, h))
                 .collect()

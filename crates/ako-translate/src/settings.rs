@@ -378,7 +378,16 @@ pub struct Settings {
     pub log_level: Option<LogLevel>,
     /// `enableEvents` (live): whether Kubernetes Events are written.
     pub enable_events: bool,
+    /// The namespace AKO runs in (`POD_NAMESPACE`; the chart's `avi-system` by default): where
+    /// Routes' default certificate, the Secret `router-certs-default`, is read.
+    pub ako_namespace: String,
+    /// The cluster serves OpenShift's Route API: as AKO does there, Routes are served instead
+    /// of Ingresses. Not a setting: `ako run` finds it out at start.
+    pub route_api: bool,
 }
+
+/// The namespace of the chart's release, where AKO runs unless told otherwise.
+pub const DEFAULT_AKO_NAMESPACE: &str = "avi-system";
 
 /// AKO's `logLevel`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -682,6 +691,8 @@ impl Settings {
             deletion_hold_seconds,
             log_level,
             enable_events,
+            ako_namespace: DEFAULT_AKO_NAMESPACE.to_owned(),
+            route_api: false,
         })
     }
 }

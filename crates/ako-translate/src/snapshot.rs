@@ -11,6 +11,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use crate::crds::{AviInfraSetting, FqdnType, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
 use crate::key::NsName;
 use crate::kinds::{BlockAffinity, CiliumNode, HostSubnet, InputKind, Store};
+use crate::openshift::Route;
 
 /// The label linking an EndpointSlice to its Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -61,6 +62,8 @@ pub struct Snapshot {
     pub host_subnets: Store<HostSubnet>,
     /// Cilium's CiliumNodes (cluster-scoped; `cniPlugin: cilium`).
     pub cilium_nodes: Store<CiliumNode>,
+    /// OpenShift Routes.
+    pub routes: Store<Route>,
 }
 
 /// The key of an object of kind `K`: a namespaced object without a namespace is in `default`

@@ -8,10 +8,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::ingress::rule_hosts;
-use crate::key::{ModelKey, NsName, ObjRef};
+use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::l4::{add_service, shared_vip_key, translate_l4_shared_vip};
-use crate::l7::{place_of, translate_l7_ingress_failures, translate_l7_model_among};
+use crate::l7::{L7Root, place_of, translate_l7_model_among, translate_l7_root_failures};
 use crate::model::{CloudFacts, Translation};
 use crate::namespaces::tenant_of;
 use crate::settings::Settings;
@@ -28,8 +27,8 @@ pub enum Unit {
     SharedVip(NsName),
     /// One L7 model: a shared parent VS, or a dedicated VS.
     L7(ModelKey),
-    /// An Ingress none of whose hosts can be placed in a model: its failures only.
-    Ingress(NsName),
+    /// An Ingress or Route a host of which cannot be placed in a model: its failures only.
+    Root(ObjRef),
 }
 
 impl Unit {
@@ -44,16 +43,28 @@ impl Unit {
 /// The units an Ingress feeds: the L7 models of its hosts, or (when a host cannot be placed,
 /// or it has none) its own failure unit. Empty when the Ingress is not in the snapshot.
 pub fn units_of_ingress(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {
-    let Some(ing) = snap.ingresses.get(key) else {
+    units_of_root(
+        snap,
+        settings,
+        cloud,
+        &ObjRef::new(Kind::Ingress, &key.namespace, &key.name),
+    )
+}
+
+/// The units an Ingress or Route feeds: the L7 models of its hosts, or (when a host cannot be
+/// placed, or it has none) its own failure unit. Empty when it is not in the snapshot.
+pub fn units_of_root(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, root: &ObjRef) -> BTreeSet<Unit> {
+    let Some(object) = L7Root::find(snap, root.kind, &root.key) else {
         return BTreeSet::new();
     };
-    let place = place_of(snap, settings, cloud, &key.namespace, ing);
-    let tenant = tenant_of(snap, settings, &key.namespace);
-    let hosts = rule_hosts(&key.namespace, &key.name, ing, cloud);
+    let ns = root.namespace();
+    let place = place_of(snap, settings, cloud, ns, object);
+    let tenant = tenant_of(snap, settings, ns);
+    let hosts = object.hosts(&root.key, settings, cloud);
     let mut out = BTreeSet::new();
     let mut unplaced = hosts.is_empty();
     for host in &hosts {
-        match place.model_of(&tenant, &key.namespace, host) {
+        match place.model_of(&tenant, ns, host) {
             Some(model) => {
                 out.insert(Unit::L7(model));
             }
@@ -61,7 +72,7 @@ pub fn units_of_ingress(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts
         }
     }
     if unplaced {
-        out.insert(Unit::Ingress(key.clone()));
+        out.insert(Unit::Root(root.clone()));
     }
     out
 }
@@ -109,11 +120,11 @@ pub fn translate_unit(
                 None => crate::l7::translate_l7_model(snap, settings, cloud, model),
             };
         }
-        Unit::Ingress(key) => {
-            // Only while the Ingress has a host no model takes: once all its hosts are placed,
+        Unit::Root(root) => {
+            // Only while the root has a host no model takes: once all its hosts are placed,
             // its L7 units report its failures, and this unit must become empty.
-            if units_of_ingress(snap, settings, cloud, key).contains(unit) {
-                return translate_l7_ingress_failures(snap, settings, cloud, key);
+            if units_of_root(snap, settings, cloud, root).contains(unit) {
+                return translate_l7_root_failures(snap, settings, cloud, root);
             }
         }
     }

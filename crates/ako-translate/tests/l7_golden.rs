@@ -211,6 +211,42 @@ fn compare_case(dir: &Path) -> Vec<String> {
             ));
         }
     }
+    // Route status: the hosts AKO admitted per Route (`status.ingress[]` with `Admitted` true).
+    // A Route AKO wrote nothing for must have no status intent: ako-rs reports its failure
+    // instead (an Event), which the case's known differences do not need to list.
+    if let Ok(text) = std::fs::read_to_string(dir.join("status_routes.json")) {
+        let status: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let mut ako_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for s in &status {
+            let key = (
+                s["namespace"].as_str().unwrap().to_owned(),
+                s["name"].as_str().unwrap().to_owned(),
+            );
+            let admitted = s["status"]["ingress"].as_array().into_iter().flatten().filter(|i| {
+                i["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Admitted" && c["status"] == "True")
+            });
+            let hosts: BTreeSet<String> = admitted.filter_map(|i| i["host"].as_str().map(str::to_owned)).collect();
+            if !hosts.is_empty() {
+                ako_hosts.insert(key, hosts);
+            }
+        }
+        let mut our_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for s in t.status.iter().filter(|s| s.object.kind == ako_translate::Kind::Route) {
+            our_hosts
+                .entry((s.object.namespace().to_owned(), s.object.name().to_owned()))
+                .or_default()
+                .extend(s.hostname.clone());
+        }
+        if ako_hosts != our_hosts {
+            out.push(format!(
+                "{case} Route status hosts: ours {our_hosts:?} != AKO's {ako_hosts:?}"
+            ));
+        }
+    }
     // HostRule and HTTPRule status: what AKO wrote (`status.status`, `status.error`) against
     // our verdict for the same rule.
     if let Ok(text) = std::fs::read_to_string(dir.join("status_rules.json")) {

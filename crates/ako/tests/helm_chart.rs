@@ -257,6 +257,7 @@ fn needs(npl: bool, cni: &str) -> Vec<(&'static str, &'static str, &'static str,
         ("ako.vmware.com", "l7rules"),
         ("ako.vmware.com", "ssorules"),
         ("ako.vmware.com", "aviinfrasettings"),
+        ("route.openshift.io", "routes"),
     ];
     if npl {
         watched.push(("", "pods"));
@@ -276,6 +277,8 @@ fn needs(npl: bool, cni: &str) -> Vec<(&'static str, &'static str, &'static str,
     needs.extend([
         ("networking.k8s.io", "ingresses/status", "patch", None),
         ("networking.k8s.io", "ingresses", "patch", None),
+        ("route.openshift.io", "routes", "patch", None),
+        ("route.openshift.io", "routes/status", "patch", None),
         ("", "services", "patch", None),
         ("", "services/status", "patch", None),
         ("ako.vmware.com", "hostrules/status", "patch", None),

@@ -168,7 +168,8 @@ impl<C: Cluster> Reconciler<C> {
         let (cloud, observed) = load_controller(&s.avi, &settings, &s.admin).await;
         let controller_uuid = controller_uuid(&s.avi).await;
         let vips = Vips::of(&observed);
-        let status_owned = crate::status::ours_at_start(&s.shared.lock().snapshot, &vips);
+        let router = ako_translate::Namer::for_settings(&settings).ako_user();
+        let status_owned = crate::status::ours_at_start(&s.shared.lock().snapshot, &vips, &router);
         let (reports, _) = broadcast::channel(16);
         Reconciler {
             avi: s.avi,

@@ -13,15 +13,16 @@
 //!    [rules' statuses](Reconciler::rule_statuses) and Events of the objects concerned;
 //! 9. [`report`](Reconciler::report): metrics, `/api/status`, listeners.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use ako_sync::{DeletionGuard, ExecuteOptions, ObjectKey, PlanOptions, Protection, Retry, Summary, SyncOptions};
 use ako_translate::kinds::InputKind;
 use ako_translate::settings::ServiceType;
-use ako_translate::{Deps, ModelKey, ObjRef, Translation, Unit, translate_unit};
+use ako_translate::{Deps, Kind, ModelKey, ObjRef, StatusIntent, Translation, Unit, translate_unit};
 use avi_model::ObjectType;
 use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::events::EventType;
 use tokio::time::Instant;
 
@@ -618,10 +619,41 @@ impl<C: Cluster> Reconciler<C> {
             .status
             .iter()
             .filter(|s| only.is_none_or(|o| o.contains(&s.object)));
-        let want = status::desired(intents, &self.vips);
-        let changes = {
+        let intents: Vec<&StatusIntent> = intents.collect();
+        let want = status::desired(intents.iter().copied(), &self.vips);
+        let router = ako_translate::Namer::for_settings(&self.settings).ako_user();
+        let (changes, route_patches) = {
             let index = self.shared.lock();
-            status::changes(&index.snapshot, &want, &mut self.status_owned, only)
+            let changes = status::changes(&index.snapshot, &want, &mut self.status_owned, only, &router);
+            // A Route's status is its whole list of routers' entries, with AKO's annotations
+            // as the reason of each of ours.
+            let routes: Vec<&StatusIntent> = intents
+                .iter()
+                .copied()
+                .filter(|s| s.object.kind == Kind::Route && changes.iter().any(|(t, _)| *t == s.object))
+                .collect();
+            let wanted = annotations::desired(routes, &self.vips, &self.observed);
+            let now = Time(jiff::Timestamp::now());
+            let controller = self.controller_uuid.as_deref().unwrap_or_default();
+            let route_patches: BTreeMap<ObjRef, serde_json::Value> = changes
+                .iter()
+                .filter(|(t, _)| t.kind == Kind::Route)
+                .filter_map(|(t, entries)| {
+                    let route = index.snapshot.routes.get(&t.key)?;
+                    let reasons: BTreeMap<String, String> = wanted
+                        .get(t)
+                        .map(|w| {
+                            w.hosts
+                                .iter()
+                                .map(|(h, uuid)| (h.clone(), status::route_reason(controller, h, uuid, &w.tenant)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let patch = status::route_status_patch(route, entries.as_ref(), &router, &reasons, now.clone());
+                    Some((t.clone(), patch))
+                })
+                .collect();
+            (changes, route_patches)
         };
         for t in only.into_iter().flatten() {
             if !changes.iter().any(|(c, _)| c == t) {
@@ -631,9 +663,16 @@ impl<C: Cluster> Reconciler<C> {
         let mut ok = true;
         let cluster = &self.cluster;
         for batch in changes.chunks(super::CONCURRENT_WRITES) {
-            let writes = batch
-                .iter()
-                .map(|(t, entries)| async move { (t, entries, cluster.patch_status(t, entries.as_ref()).await) });
+            let writes = batch.iter().map(|(t, entries)| {
+                let route = route_patches.get(t);
+                async move {
+                    let result = match route {
+                        Some(patch) => cluster.patch_route_status(t, patch).await,
+                        None => cluster.patch_status(t, entries.as_ref()).await,
+                    };
+                    (t, entries, result)
+                }
+            });
             for (t, entries, result) in futures::future::join_all(writes).await {
                 match result {
                     Ok(()) => {

@@ -19,6 +19,11 @@ impl InputKind for Ingress {
     const KIND: Kind = Kind::Ingress;
     const ROOT: bool = true;
 
+    /// Not where the Route API exists: AKO serves Routes there.
+    fn watched(settings: &Settings) -> bool {
+        !settings.route_api
+    }
+
     plain_store!(ingresses);
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {

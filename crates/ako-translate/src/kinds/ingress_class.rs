@@ -12,6 +12,11 @@ impl InputKind for IngressClass {
     const KIND: Kind = Kind::IngressClass;
     const NAMESPACED: bool = false;
 
+    /// Not where the Route API exists: AKO serves Routes there.
+    fn watched(settings: &Settings) -> bool {
+        !settings.route_api
+    }
+
     plain_store!(ingress_classes);
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {

@@ -20,6 +20,7 @@ mod l7_rule;
 mod namespace;
 mod node;
 mod pod;
+mod route;
 mod secret;
 mod service;
 mod sso_rule;
@@ -37,6 +38,7 @@ use serde::de::DeserializeOwned;
 use crate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
+use crate::openshift::Route;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::units::Unit;
@@ -124,6 +126,7 @@ kinds! {
     BlockAffinity: BlockAffinity, "crd.projectcalico.org/v1 BlockAffinity (Calico; optional CRD).";
     HostSubnet: HostSubnet, "network.openshift.io/v1 HostSubnet (OpenShift SDN; optional CRD).";
     CiliumNode: CiliumNode, "cilium.io/v2 CiliumNode (Cilium; optional CRD).";
+    Route: Route, "route.openshift.io/v1 Route: a root of L7 translation where the Route API exists (OpenShift).";
 }
 
 impl fmt::Display for Kind {
@@ -347,6 +350,6 @@ mod tests {
         for (kind, name) in &names.0 {
             assert_eq!(kind.as_str(), name);
         }
-        assert_eq!(kinds.len(), 17);
+        assert_eq!(kinds.len(), 18);
     }
 }

@@ -7,17 +7,20 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::checksum::{HostPathRule, PgMember};
-use crate::ingress::{HostPaths, ParsedIngress, PathBackend};
+use crate::ingress::{HostPaths, ParsedIngress, PathBackend, Reencrypt};
+use crate::key::Kind;
 use crate::naming::{Namer, priority_label};
 use crate::settings::Settings;
 
-use super::INGRESS_WEIGHT;
-
-/// A TLS Secret's certificate and key, as PEM text.
+/// A TLS certificate and key (and the CA chain a Route gives), as PEM text.
 #[derive(Clone)]
 pub(super) struct Cert {
     pub(super) certificate: String,
     pub(super) key: String,
+    /// Empty when none.
+    pub(super) ca: String,
+    /// Routes' default certificate, shared by every host.
+    pub(super) shared: bool,
 }
 
 /// A pool as the model holds it, before its members are computed.
@@ -34,6 +37,10 @@ pub(super) struct PoolNode {
     pub(super) service_marker: String,
     /// A pool of a passthrough host: marked with its host and Service only, no HTTPRule.
     pub(super) passthrough: bool,
+    /// The HTTP pool of a Route's TLS host (`insecureEdgeTerminationPolicy: Allow`).
+    pub(super) insecure_allow: bool,
+    /// A Route re-encrypting to this pool's backends.
+    pub(super) reencrypt: Option<Reencrypt>,
 }
 
 #[derive(Default)]
@@ -134,7 +141,15 @@ impl HostVs {
                 let pool = if no_pg {
                     namer.checked(format!("{pg}--policy-to-pool"))?
                 } else {
-                    namer.sni_pool(ns, host, &b.path, &ing.name, &b.service, self.dedicated)?
+                    namer.sni_pool(
+                        ns,
+                        host,
+                        &b.path,
+                        &ing.name,
+                        &b.service,
+                        self.dedicated,
+                        ing.kind == Kind::Route,
+                    )?
                 };
                 Ok::<_, crate::naming::NameTooLong>((pool, pg))
             })();
@@ -164,6 +179,8 @@ impl HostVs {
                     },
                     service_marker: b.service.clone(),
                     passthrough: false,
+                    insecure_allow: false,
+                    reencrypt: ing.reencrypt.clone(),
                 },
             );
             let first = seen_pgs.insert(pg_name.clone());
@@ -181,7 +198,7 @@ impl HostVs {
                 pg.members.push(PgMember {
                     pool_ref: format!("/api/pool?name={pool_name}"),
                     priority_label: None,
-                    ratio: INGRESS_WEIGHT,
+                    ratio: b.weight,
                 });
             }
             if first {
@@ -254,8 +271,15 @@ impl Parent {
         fail: &mut impl FnMut(String),
     ) {
         self.add_host(&hp.host);
+        let route = ing.kind == Kind::Route;
         for b in &hp.paths {
-            let name = match namer.l7_pool(&hp.host, &b.path, &ing.namespace, &ing.name) {
+            // A Route has a pool per Service (`…-<route>-<svc>`), and marks it with the Service.
+            let name = if route {
+                namer.l7_route_pool(&hp.host, &b.path, &ing.namespace, &ing.name, &b.service)
+            } else {
+                namer.l7_pool(&hp.host, &b.path, &ing.namespace, &ing.name)
+            };
+            let name = match name {
                 Ok(n) => n,
                 Err(e) => {
                     fail(e.to_string());
@@ -271,8 +295,10 @@ impl Parent {
                 host: hp.host.clone(),
                 backend: b.clone(),
                 priority_label: priority_label(&hp.host, &b.path),
-                service_marker: String::new(),
+                service_marker: if route { b.service.clone() } else { String::new() },
                 passthrough: false,
+                insecure_allow: route && ing.tls.iter().any(|(_, t)| t.host == hp.host),
+                reencrypt: None,
             };
             self.pools.insert(name, (self.next_seq, node));
         }
@@ -322,26 +348,19 @@ impl Parent {
         child.add_paths(namer, settings, ing, hp, false, fail).then_some(child)
     }
 
-    /// Add a TLS host as an SNI (or EVH) child: with the certificate of its Secret (`secret`, `cert`),
-    /// or (`None`) with the controller certificate its HostRule names.
+    /// Add a TLS host as an SNI (or EVH) child: with its certificate (name and content), or
+    /// (`None`) with the controller certificate its HostRule names.
     pub(super) fn add_tls(
         &mut self,
         namer: &Namer,
         settings: &Settings,
         ing: &ParsedIngress,
-        cert: Option<(&str, Cert)>,
+        cert: Option<(String, Cert)>,
         hp: &HostPaths,
         fail: &mut impl FnMut(String),
     ) -> bool {
         let host = &hp.host;
-        let names = namer.sni_child(host).and_then(|c| {
-            let cert = match cert {
-                Some((secret, cert)) => Some((namer.tls_key_cert(host, secret)?, cert)),
-                None => None,
-            };
-            Ok((c, cert))
-        });
-        let (child_name, cert) = match names {
+        let child_name = match namer.sni_child(host) {
             Ok(n) => n,
             Err(e) => {
                 fail(e.to_string());

@@ -13,18 +13,18 @@ mod host_rule;
 mod objects;
 mod passthrough;
 mod regex;
+mod root;
 
 use std::collections::BTreeMap;
 
 use graph::{Cert, HostVs, Parent};
 use objects::{Ctx, Shape};
 use passthrough::PassthroughVs;
-
-use k8s_openapi::api::networking::v1::Ingress;
+pub use root::L7Root;
 
 use crate::fqdn::shared_vs_fqdn;
-use crate::infra::{Attached, Infra, ingress_setting};
-use crate::ingress::{HostPaths, ParsedIngress, accepted_ingresses, rule_hosts};
+use crate::infra::{Attached, Infra};
+use crate::ingress::{CertSource, HostPaths, ParsedIngress, accepted_ingresses};
 use crate::key::{Kind, ModelKey, NsName, ObjRef};
 use crate::model::{CloudFacts, Failure, Model, StatusIntent, Translation};
 use crate::namespaces::tenant_of;
@@ -34,9 +34,6 @@ use crate::settings::Settings;
 use crate::shard::ShardSize;
 use crate::small_set::SmallSet;
 use crate::snapshot::Snapshot;
-
-/// Ratio of every Ingress backend.
-const INGRESS_WEIGHT: u32 = 100;
 
 /// Translate every Ingress AKO would serve.
 pub fn translate_l7(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
@@ -62,8 +59,8 @@ pub fn translate_l7_model(
     )
 }
 
-/// [`translate_l7_model`] when the caller knows a superset of the Ingresses with a host in
-/// `model` (a dependency index): the others are not looked at.
+/// [`translate_l7_model`] when the caller knows a superset of the Ingresses and Routes with a
+/// host in `model` (a dependency index): the others are not looked at.
 pub fn translate_l7_model_among(
     snapshot: &Snapshot,
     settings: &Settings,
@@ -82,15 +79,15 @@ pub fn translate_l7_model_among(
     )
 }
 
-/// The failures of one Ingress that are not tied to a model (it has no host AKO can place):
-/// no objects, no status.
-pub fn translate_l7_ingress_failures(
+/// The failures of one Ingress or Route that are not tied to a model (it has no host AKO can
+/// place): no objects, no status.
+pub fn translate_l7_root_failures(
     snapshot: &Snapshot,
     settings: &Settings,
     cloud: &CloudFacts,
-    key: &NsName,
+    root: &ObjRef,
 ) -> Translation {
-    let mut out = build(snapshot, settings, cloud, Scope::Ingress(key));
+    let mut out = build(snapshot, settings, cloud, Scope::Root(root));
     out.models.clear();
     out.status.clear();
     out
@@ -99,55 +96,71 @@ pub fn translate_l7_ingress_failures(
 /// What one call of [`build`] covers.
 #[derive(Clone, Copy)]
 enum Scope<'a> {
-    /// Every Ingress, every model.
+    /// Every Ingress and Route, every model.
     All,
-    /// One model, from the Ingresses with a host in it (only among `candidates` when given).
+    /// One model, from the Ingresses and Routes with a host in it (only among `candidates`
+    /// when given).
     Model {
         model: &'a ModelKey,
         candidates: Option<&'a SmallSet<ObjRef>>,
     },
-    /// One Ingress.
-    Ingress(&'a NsName),
+    /// One Ingress or Route.
+    Root(&'a ObjRef),
 }
 
 fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<'_>) -> Translation {
     let mut out = Translation::default();
     let namer = Namer::for_settings(settings);
-    // For one model, only Ingresses with a host in it matter.
-    let keep = |key: &NsName, ing: &k8s_openapi::api::networking::v1::Ingress| match scope {
+    // For one model, only Ingresses and Routes with a host in it matter.
+    let keep = |kind: Kind, key: &NsName, root: L7Root<'_>| match scope {
         Scope::All => true,
-        Scope::Ingress(k) => k == key,
+        Scope::Root(r) => r.kind == kind && r.key == *key,
         Scope::Model { model, candidates } => {
-            if candidates.is_some_and(|c| !c.contains(&ObjRef::of::<k8s_openapi::api::networking::v1::Ingress>(key))) {
+            if candidates.is_some_and(|c| !c.contains(&ObjRef::new(kind, &key.namespace, &key.name))) {
                 return false;
             }
             let tenant = tenant_of(snap, settings, &key.namespace);
-            let place = place_of(snap, settings, cloud, &key.namespace, ing);
-            rule_hosts(&key.namespace, &key.name, ing, cloud)
+            let place = place_of(snap, settings, cloud, &key.namespace, root);
+            root.hosts(key, settings, cloud)
                 .iter()
                 .any(|h| place.model_of(&tenant, &key.namespace, h).is_some_and(|k| k == *model))
         }
     };
     let only = match scope {
         Scope::Model { model, .. } => Some(model),
-        Scope::All | Scope::Ingress(_) => None,
+        Scope::All | Scope::Root(_) => None,
     };
     let mut failures = Vec::new();
-    let ingresses = accepted_ingresses(snap, settings, cloud, &keep, &mut failures);
-    // Each Ingress with its placement; those whose AviInfraSetting cannot be used are not served.
+    let mut parsed = accepted_ingresses(
+        snap,
+        settings,
+        cloud,
+        &|k, i| keep(Kind::Ingress, k, L7Root::Ingress(i)),
+        &mut failures,
+    );
+    parsed.extend(crate::openshift::accepted_routes(
+        snap,
+        settings,
+        cloud,
+        &|k, r| keep(Kind::Route, k, L7Root::Route(r)),
+        &mut failures,
+    ));
+    // Each root with its placement; those whose AviInfraSetting cannot be used are not served.
     let mut placed: Vec<(&ParsedIngress, Place<'_>)> = Vec::new();
-    for ing in &ingresses {
-        let Some(object) = snap.ingresses.get(&NsName::new(&ing.namespace, &ing.name)) else {
+    for ing in &parsed {
+        let Some(object) = L7Root::find(snap, ing.kind, &NsName::new(&ing.namespace, &ing.name)) else {
             continue;
         };
         let place = place_of(snap, settings, cloud, &ing.namespace, object);
         match &place.problem {
             Some(problem) => failures.push(Failure::new(
-                Kind::Ingress,
+                ing.kind,
                 &ing.namespace,
                 &ing.name,
                 format!(
-                    "{problem} — the Ingress is not served (what it has on the controller is kept); fix the setting, or name another in its IngressClass or Namespace"
+                    "{problem} — the {} is not served (what it has on the controller is kept); fix the setting, or name another in its {} or Namespace",
+                    ing.kind,
+                    if ing.kind == Kind::Route { "annotation" } else { "IngressClass" }
                 ),
             )),
             None => placed.push((ing, place)),
@@ -165,7 +178,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
         let tenant = tenant_of(snap, settings, &ing.namespace);
         let namer = &place.namer;
         let effective = placements.settings(place.infra);
-        let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
+        let mut fail = |message: String| failures.push(served_failure(ing, message));
         for hp in &ing.insecure {
             let Some(parent) = parent_for(&mut parents, place, &tenant, &ing.namespace, &hp.host, only, &mut fail)
             else {
@@ -179,10 +192,13 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
             } else {
                 parent.add_insecure(namer, ing, hp, &mut fail);
             }
-            out.status.extend(status_of(ing, parent, hp, namer));
+            // A Route's host also served over TLS (`Allow`) reports the TLS VS.
+            if !ing.tls.iter().any(|(_, t)| t.host == hp.host) {
+                out.status.extend(status_of(ing, parent, hp, namer));
+            }
         }
-        for (secret, hp) in &ing.tls {
-            let cert = match certificate(snap, secret) {
+        for (source, hp) in &ing.tls {
+            let cert = match certificate(snap, namer, &hp.host, source) {
                 Ok(c) => c,
                 Err(message) => {
                     fail(format!("TLS host {}: {message}; the host is not served", hp.host));
@@ -193,7 +209,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
             else {
                 continue;
             };
-            if parent.add_tls(namer, effective, ing, Some((&secret.name, cert)), hp, &mut fail) {
+            if parent.add_tls(namer, effective, ing, Some(cert), hp, &mut fail) {
                 out.status.extend(status_of(ing, parent, hp, namer));
             }
         }
@@ -221,6 +237,17 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
     out
 }
 
+/// A problem with what an Ingress or Route serves. An Ingress's keeps what it has on the
+/// controller; a Route's does not: AKO removes what a Route it does not serve had.
+fn served_failure(ing: &ParsedIngress, message: String) -> Failure {
+    let failure = Failure::new(ing.kind, &ing.namespace, &ing.name, message);
+    if ing.kind == Kind::Route {
+        failure.not_keeping()
+    } else {
+        failure
+    }
+}
+
 /// DEDICATED mode: one normal VS per host (`BuildDedicatedL7VSGraphHostNameShard`, and the
 /// SNI builders with the VS itself as the "child").
 fn build_dedicated(
@@ -238,27 +265,21 @@ fn build_dedicated(
         let tenant = tenant_of(snap, global, &ing.namespace);
         let namer = &place.namer;
         let settings = placements.settings(place.infra);
-        let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
-        // (Secret, secured by its HostRule's certificate, host)
+        let mut fail = |message: String| failures.push(served_failure(ing, message));
+        // (certificate source, secured by its HostRule's certificate, host)
         let hosts = ing
             .insecure
             .iter()
             .map(|hp| (None, false, hp))
-            .chain(ing.tls.iter().map(|(secret, hp)| (Some(secret), false, hp)))
+            .chain(ing.tls.iter().map(|(source, hp)| (Some(source), false, hp)))
             .chain(ing.rule_tls.iter().map(|hp| (None, true, hp)));
-        for (secret, rule_secured, hp) in hosts {
-            let cert = match secret.map(|s| certificate(snap, s).map(|c| (&s.name, c))) {
+        for (source, rule_secured, hp) in hosts {
+            let cert = match source.map(|s| certificate(snap, namer, &hp.host, s)) {
                 Some(Err(message)) => {
                     fail(format!("TLS host {}: {message}; the host is not served", hp.host));
                     continue;
                 }
-                Some(Ok((s, c))) => match namer.tls_key_cert(&hp.host, s) {
-                    Ok(name) => Some((name, c)),
-                    Err(e) => {
-                        fail(e.to_string());
-                        continue;
-                    }
-                },
+                Some(Ok(c)) => Some(c),
                 None => None,
             };
             let name = match namer.dedicated_vs(&hp.host) {
@@ -314,7 +335,7 @@ fn build_passthrough(
     let mut vses: BTreeMap<ModelKey, (PassthroughVs, &Place<'_>)> = BTreeMap::new();
     for (ing, place) in ingresses.iter().map(|p| (p.0, &p.1)) {
         let tenant = tenant_of(snap, global, &ing.namespace);
-        let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, &ing.namespace, &ing.name, message));
+        let mut fail = |message: String| failures.push(served_failure(ing, message));
         for hp in &ing.passthrough {
             let name = match place.vs_of(&ing.namespace, &hp.host) {
                 Ok(n) => n,
@@ -380,25 +401,26 @@ impl Place<'_> {
     }
 }
 
-/// The placement of the Ingress `ing` of namespace `ns`.
+/// The placement of the Ingress or Route `root` of namespace `ns`.
 pub(crate) fn place_of<'a>(
     snap: &'a Snapshot,
     settings: &Settings,
     cloud: &CloudFacts,
     ns: &str,
-    ing: &Ingress,
+    root: L7Root<'a>,
 ) -> Place<'a> {
     let namer = Namer::for_settings(settings);
     let per_namespace = settings.enable_evh && settings.vip_per_namespace;
     // Passthrough hosts are sharded by `passthroughShardSize`, or an AviInfraSetting's shard size.
     let passthrough = |infra: Option<&Infra<'_>>| {
-        crate::ingress::is_passthrough(ing).then(|| {
+        root.passthrough().then(|| {
             infra
                 .and_then(|i| i.spec.l7_settings.as_ref())
                 .map_or(settings.passthrough_shard_size, |l| l.shard_size.into())
         })
     };
-    match crate::infra::for_ingress(snap, settings, cloud, ns, ing) {
+    let setting = root.setting(snap, ns);
+    match crate::infra::attach(snap, settings, cloud, ns, setting) {
         Attached::Global => Place {
             namer,
             shard_size: settings.shard_size,
@@ -417,7 +439,7 @@ pub(crate) fn place_of<'a>(
         },
         Attached::Unusable(problem) => {
             // Named as the setting would name it, whatever its state.
-            let name = ingress_setting(snap, ns, ing);
+            let name = setting;
             let spec = name.and_then(|n| snap.infra_settings.get(&NsName::cluster(n)));
             let as_if = spec.map(|s| Infra {
                 name: name.unwrap_or_default(),
@@ -496,7 +518,7 @@ pub fn parent_fqdn(settings: &Settings, cloud: &CloudFacts, model: &ModelKey) ->
 /// named like it. As [`status_of`], none for generated or wildcard hosts.
 fn own_vs_status(ing: &ParsedIngress, hp: &HostPaths, model: ModelKey, vs: String) -> Option<StatusIntent> {
     (!hp.generated && !hp.host.starts_with('*')).then(|| StatusIntent {
-        object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
+        object: ing.object(),
         model,
         vsvip: vs.clone(),
         vs,
@@ -514,7 +536,7 @@ fn status_of(ing: &ParsedIngress, parent: &Parent, hp: &HostPaths, namer: &Namer
     }
     let child = namer.sni_child(host).ok().filter(|c| parent.children.contains_key(c));
     Some(StatusIntent {
-        object: ObjRef::new(Kind::Ingress, &ing.namespace, &ing.name),
+        object: ing.object(),
         model: ModelKey::new(&parent.tenant, &parent.name),
         vsvip: parent.name.clone(),
         vs: child.unwrap_or_else(|| parent.name.clone()),
@@ -557,7 +579,35 @@ fn parent_for<'a, 's>(
     Some(parent)
 }
 
-fn certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {
+/// The name and content of a TLS host's certificate: a Secret's (named after the host), a
+/// Route's own (likewise), or Routes' default one (named after its Secret, shared by every host).
+fn certificate(snap: &Snapshot, namer: &Namer, host: &str, source: &CertSource) -> Result<(String, Cert), String> {
+    let named = |name: Result<String, crate::naming::NameTooLong>| name.map_err(|e| e.to_string());
+    match source {
+        CertSource::Secret(key) => Ok((
+            named(namer.tls_key_cert(host, &key.name))?,
+            secret_certificate(snap, key)?,
+        )),
+        CertSource::Inline { certificate, key, ca } => Ok((
+            named(namer.tls_key_cert(host, ""))?,
+            Cert {
+                certificate: certificate.clone(),
+                key: key.clone(),
+                ca: ca.clone(),
+                shared: false,
+            },
+        )),
+        CertSource::RouterDefault(key) => Ok((
+            named(namer.checked(format!("{}{}", namer.prefix(), key.name)))?,
+            Cert {
+                shared: true,
+                ..secret_certificate(snap, key)?
+            },
+        )),
+    }
+}
+
+fn secret_certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {
     let (ns, secret) = (&key.namespace, &key.name);
     if secret.is_empty() {
         return Err("spec.tls[] entry has no secretName".to_owned());
@@ -582,5 +632,10 @@ fn certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {
             "Secret {ns}/{secret}: tls.key is not the private key of tls.crt (the controller would refuse the pair)"
         ));
     }
-    Ok(Cert { certificate, key })
+    Ok(Cert {
+        certificate,
+        key,
+        ca: String::new(),
+        shared: false,
+    })
 }

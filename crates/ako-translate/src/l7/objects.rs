@@ -28,8 +28,7 @@ use crate::settings::{FqdnReusePolicy, ServiceType, Settings};
 use crate::snapshot::Snapshot;
 use crate::vsvip::vsvip_object;
 
-use super::INGRESS_WEIGHT;
-use super::graph::{HostVs, Parent, PolicySet, PoolNode};
+use super::graph::{Cert, HostVs, Parent, PolicySet, PoolNode};
 use super::host_rule::{self, VsKind, l7_port};
 use super::regex;
 
@@ -80,7 +79,7 @@ impl Parent {
             members.push(PgMember {
                 pool_ref: format!("/api/pool?name={}", p.name),
                 priority_label: Some(p.priority_label.clone()),
-                ratio: INGRESS_WEIGHT,
+                ratio: p.backend.weight,
             });
         }
         objects.push(ctx.pool_group(&self.tenant, &self.name, &members, true, &Markers::default()));
@@ -424,7 +423,11 @@ impl<'a> Ctx<'a> {
             None
         } else {
             let rules = path_rules_for(self.snap, self.settings, self.cloud, &self.tenant, &p.host);
-            PoolRule::of(&rules, &p.namespace, &b.path)
+            let rule = PoolRule::of(&rules, &p.namespace, &b.path);
+            match &p.reencrypt {
+                Some(r) => Some(PoolRule::route_reencrypt(rule, &r.destination_ca, &b.path)),
+                None => rule,
+            }
         };
         let own_pki = rule
             .as_ref()
@@ -439,7 +442,8 @@ impl<'a> Ctx<'a> {
             ingress_name: p.ingress.clone(),
             namespace: p.namespace.clone(),
             hostnames: vec![p.host.clone()],
-            pool_ratio: INGRESS_WEIGHT,
+            pool_ratio: p.backend.weight,
+            insecure_edge_term_allow: p.insecure_allow,
             crd_status: rule.as_ref().and_then(|r| r.applied.clone()).map(|a| ("HTTPRule", a)),
             ..ServiceMetadata::default()
         };
@@ -458,6 +462,61 @@ impl<'a> Ctx<'a> {
             rule: rule.as_ref(),
             own_pki: own_pki.as_ref().map(|(n, c)| (n.as_str(), *c)),
         }));
+    }
+
+    /// A host's certificate, and the CA certificate of a Route that gives its chain
+    /// (`<certificate>-cacert`, referred to by the certificate). Routes' default certificate is
+    /// shared by every host: not marked with one.
+    fn certificates(
+        &self,
+        tenant: &str,
+        name: &str,
+        cert: &Cert,
+        host_markers: &Markers,
+        objects: &mut Vec<DesiredObject>,
+    ) {
+        let cluster = self.cluster;
+        let markers = if cert.shared {
+            Markers::default()
+        } else {
+            host_markers.clone()
+        };
+        let mut body = json!({
+            "name": name,
+            "created_by": self.created_by,
+            "tenant_ref": self.tenant_ref,
+            "certificate": {"certificate": cert.certificate},
+            "key": cert.key,
+            "type": "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
+            "markers": markers.to_json(cluster),
+        });
+        if !cert.ca.is_empty() {
+            let ca_name = format!("{name}-cacert");
+            body["ca_certs"] =
+                json!([{"name": ca_name, "ca_ref": format!("/api/sslkeyandcertificate/?name={ca_name}")}]);
+            objects.push(DesiredObject {
+                kind: ObjectType::SslKeyAndCertificate,
+                tenant: tenant.to_owned(),
+                checksum: checksum::ssl_checksum(&ca_name, &cert.ca, "", markers.checksum(cluster)),
+                body: Body::from(json!({
+                    "name": ca_name,
+                    "created_by": self.created_by,
+                    "tenant_ref": self.tenant_ref,
+                    "certificate": {"certificate": cert.ca},
+                    "key": "",
+                    "type": "SSL_CERTIFICATE_TYPE_CA",
+                    "markers": markers.to_json(cluster),
+                })),
+                name: ca_name,
+            });
+        }
+        objects.push(DesiredObject {
+            kind: ObjectType::SslKeyAndCertificate,
+            tenant: tenant.to_owned(),
+            name: name.to_owned(),
+            checksum: checksum::ssl_checksum(name, &cert.certificate, &cert.ca, markers.checksum(cluster)),
+            body: Body::from(body),
+        });
     }
 
     /// The PKI profile of a pool re-encrypting to backends with certificates of CA `ca`
@@ -685,22 +744,7 @@ impl<'a> Ctx<'a> {
             ..Markers::default()
         };
         if let Some((cert_name, cert)) = &vs.cert {
-            let ssl_cksum = checksum::ssl_checksum(cert_name, &cert.certificate, "", host_markers.checksum(cluster));
-            objects.push(DesiredObject {
-                kind: ObjectType::SslKeyAndCertificate,
-                tenant: tenant.to_owned(),
-                name: cert_name.clone(),
-                checksum: ssl_cksum,
-                body: Body::from(json!({
-                    "name": cert_name,
-                    "created_by": self.created_by,
-                    "tenant_ref": self.tenant_ref,
-                    "certificate": {"certificate": cert.certificate},
-                    "key": cert.key,
-                    "type": "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
-                    "markers": host_markers.to_json(cluster),
-                })),
-            });
+            self.certificates(tenant, cert_name, cert, &host_markers, objects);
         }
         for pool in vs.pools.values() {
             self.pool(tenant, pool, objects);
@@ -792,7 +836,10 @@ impl<'a> Ctx<'a> {
         if redirect {
             refs.push(format!("HttpPolicy{}", vs.name));
         }
-        if let Some((cert_name, _)) = vs.cert.as_ref().filter(|_| !evh_child) {
+        if let Some((cert_name, cert)) = vs.cert.as_ref().filter(|_| !evh_child) {
+            if !cert.ca.is_empty() {
+                refs.push(format!("CACert{cert_name}-cacert"));
+            }
             refs.push(format!("SSLKeyCert{cert_name}"));
         }
         refs.extend(vh_domains.iter().map(|d| format!("VHDomain{d}")));

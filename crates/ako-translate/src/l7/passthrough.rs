@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use avi_model::ObjectType;
 use serde_json::json;
 
-use super::INGRESS_WEIGHT;
 use super::graph::PoolNode;
 use super::host_rule::l7_port;
 use super::objects::{Ctx, HTTP_DS_SCRIPT, HTTP_PROFILE, TCP_PROXY, policy_refs, services};
@@ -69,6 +68,8 @@ impl PassthroughVs {
                     priority_label: String::new(),
                     service_marker: b.service.clone(),
                     passthrough: true,
+                    insecure_allow: false,
+                    reencrypt: None,
                 },
             );
         }
@@ -88,7 +89,7 @@ impl PassthroughVs {
                 members.push(PgMember {
                     pool_ref: format!("/api/pool?name={}", p.name),
                     priority_label: None,
-                    ratio: INGRESS_WEIGHT,
+                    ratio: p.backend.weight,
                 });
             }
             let markers = Markers {

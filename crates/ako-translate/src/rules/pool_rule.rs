@@ -59,6 +59,20 @@ pub fn target_covers(target: &str, path: &str) -> bool {
 }
 
 impl PoolRule {
+    /// A Route re-encrypting to the pool of its path `path`, with the destination CA `ca` (empty:
+    /// none), under what HTTPRules set (`rule`): TLS to the backends with the default SSL
+    /// profile, and a PKI profile of its own for the CA — the rules' settings win.
+    pub fn route_reencrypt(rule: Option<PoolRule>, ca: &str, path: &str) -> PoolRule {
+        let mut out = rule.unwrap_or_default();
+        out.sni_enabled = true;
+        out.ssl_profile
+            .get_or_insert_with(|| ControllerRef::new(ObjectType::SslProfile, DEFAULT_POOL_SSL_PROFILE).api_ref());
+        if out.destination_ca.is_none() && out.pki_profile.is_none() && !ca.is_empty() {
+            out.destination_ca = Some((ca.to_owned(), path.to_owned()));
+        }
+        out
+    }
+
     /// The effect of `rules` (least specific first) on a pool of `namespace` for path `path`;
     /// `None` when none applies.
     pub fn of(rules: &[PathRule<'_>], namespace: &str, path: &str) -> Option<PoolRule> {

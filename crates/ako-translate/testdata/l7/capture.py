@@ -62,14 +62,14 @@ NAMESPACED_KINDS = ["ingresses.networking.k8s.io", "services", "endpointslices.d
 
 # CNIs with which Go AKO runs as on OpenShift (serving Routes, not Ingresses).
 OPENSHIFT_CNIS = {"openshift", "ovn-kubernetes"}
-ROUTE_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "routes.route.openshift.io"},
-    "spec": {"group": "route.openshift.io", "scope": "Namespaced",
-             "names": {"kind": "Route", "listKind": "RouteList", "plural": "routes", "singular": "route"},
-             "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-                           "schema": {"openAPIV3Schema": {"type": "object",
-                                                          "x-kubernetes-preserve-unknown-fields": True}}}]}}
+ROUTE_CRD_NAME = "routes.route.openshift.io"
+
+
+def route_crd_file():
+    """OpenShift's own Route CRD, from the OpenShift API Go module (scripts/route-crd.sh)."""
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+    return subprocess.run([os.path.join(repo, "scripts", "route-crd.sh")], check=True,
+                          capture_output=True, text=True).stdout.strip()
 
 
 # The CNI objects Go AKO reads pod CIDRs from, by cniPlugin: (group, version, kind, plural).
@@ -237,6 +237,8 @@ def cmd_cleanup():
     for kind in ["events"]:
         kubectl("delete", kind, "--all", "-n", "avi-system", "--ignore-not-found", check=False)
         kubectl("delete", kind, "--all", "-n", "default", "--ignore-not-found", check=False)
+    # Routes' default certificate lives in the AKO namespace (a case may bring its own).
+    kubectl("delete", "secret", "router-certs-default", "-n", "avi-system", "--ignore-not-found", check=False)
     # A fresh AKO would otherwise wait for the previous run's leader lease to expire.
     kubectl("delete", "lease", "ako-lease-lock", "-n", "avi-system", "--ignore-not-found", check=False)
     kubectl("delete", "nodes", "--all", "--ignore-not-found")
@@ -382,12 +384,12 @@ def cmd_config(case):
           "data": data}
     if values["AKOSettings"].get("cniPlugin") in OPENSHIFT_CNIS or has_routes(case):
         # Go AKO with an OpenShift CNI needs the Route API (it exits without it), and with it
-        # serves Routes; a schemaless stand-in is enough (AKO reads the fields it knows).
-        kubectl("apply", "-f", "-", input=json.dumps(ROUTE_CRD))
+        # serves Routes: OpenShift's Route CRD stands in for OpenShift's API server.
+        kubectl("apply", "--server-side", "-f", route_crd_file())
         kubectl("wait", "--for=condition=Established", "crd/routes.route.openshift.io", "--timeout=30s")
     else:
         # With the Route API present Go AKO serves Routes instead of Ingresses.
-        kubectl("delete", "crd", ROUTE_CRD["metadata"]["name"], "--ignore-not-found")
+        kubectl("delete", "crd", ROUTE_CRD_NAME, "--ignore-not-found")
     cni = CNI_CRDS.get(values["AKOSettings"].get("cniPlugin"))
     if cni:
         kubectl("apply", "-f", "-", input=json.dumps(stand_in_crd(*cni)))
@@ -475,7 +477,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 @functools.lru_cache(maxsize=None)
 def route_api():
     # One question per capture.py command: `config` installs or removes the API before any other.
-    return any(c["metadata"]["name"] == ROUTE_CRD["metadata"]["name"]
+    return any(c["metadata"]["name"] == ROUTE_CRD_NAME
                for c in kget("customresourcedefinitions")["items"])
 
 

@@ -29,15 +29,17 @@ deadline=${MIGRATE_DEADLINE:-120}
 [[ -x $AKO_RS ]] || { echo "migrate.sh: no ako binary at $AKO_RS" >&2; exit 1; }
 
 sim() { curl -sf --cacert "$AVISIM_CA" -X "$1" "$AVISIM_URL$2"; }
+# Routes only where the case installed the Route API.
+routes() { "$KUBECTL" get crd routes.route.openshift.io >/dev/null 2>&1 && echo routes.route.openshift.io; }
 versions() {
-	for kind in ingresses.networking.k8s.io services hostrules.ako.vmware.com httprules.ako.vmware.com aviinfrasettings.ako.vmware.com l4rules.ako.vmware.com l7rules.ako.vmware.com ssorules.ako.vmware.com; do
+	for kind in ingresses.networking.k8s.io services hostrules.ako.vmware.com httprules.ako.vmware.com aviinfrasettings.ako.vmware.com l4rules.ako.vmware.com l7rules.ako.vmware.com ssorules.ako.vmware.com $(routes); do
 		"$KUBECTL" get "$kind" -A -o jsonpath='{range .items[*]}{.kind} {.metadata.namespace}/{.metadata.name} {.metadata.resourceVersion}{"\n"}{end}'
 	done | sort
 }
 
 AKO_KEYS=(ako.vmware.com/host-fqdn-vs-uuid-map ako.vmware.com/controller-cluster-uuid ako.vmware.com/tenant-name)
 annotations() {
-	for kind in ingresses.networking.k8s.io services; do
+	for kind in ingresses.networking.k8s.io services $(routes); do
 		"$KUBECTL" get "$kind" -A -o json | python3 -c '
 import json, sys
 keys = sys.argv[1:]
@@ -46,6 +48,19 @@ for o in json.load(sys.stdin)["items"]:
     print(o["kind"], o["metadata"]["namespace"] + "/" + o["metadata"]["name"], json.dumps({k: a[k] for k in keys if k in a}, sort_keys=True))
 ' "${AKO_KEYS[@]}"
 	done | sort
+}
+# Routes' statuses as AKO writes them, transition times aside (they tell when, not what).
+route_statuses() {
+	[[ -n $(routes) ]] || return 0
+	"$KUBECTL" get routes.route.openshift.io -A -o json | python3 -c '
+import json, sys
+for o in json.load(sys.stdin)["items"]:
+    entries = (o.get("status") or {}).get("ingress") or []
+    for e in entries:
+        for c in e.get("conditions") or []:
+            c.pop("lastTransitionTime", None)
+    print(o["metadata"]["namespace"] + "/" + o["metadata"]["name"], json.dumps(entries, sort_keys=True))
+'
 }
 for c in "$@"; do
 	name=$(basename "$c")
@@ -91,7 +106,16 @@ for (m, t), n in sorted(writes.items()):
 	# AKO's annotations on Ingresses and Services (host -> VS uuid, controller cluster, tenant):
 	# Go AKO's are removed, and a restarted ako-rs must write them back byte for byte.
 	akos=$(annotations)
-	for kind in ingresses.networking.k8s.io services; do
+	# And Routes' statuses: Go AKO's removed, ako-rs must write them back alike.
+	statuses=$(route_statuses)
+	if [[ -n $(routes) ]]; then
+		"$KUBECTL" get routes.route.openshift.io -A -o jsonpath='{range .items[*]}{.metadata.namespace} {.metadata.name}{"\n"}{end}' |
+			while read -r ns obj; do
+				"$KUBECTL" patch routes.route.openshift.io -n "$ns" "$obj" --subresource=status --type=merge \
+					-p '{"status":null}' >/dev/null
+			done
+	fi
+	for kind in ingresses.networking.k8s.io services $(routes); do
 		"$KUBECTL" get "$kind" -A -o jsonpath='{range .items[*]}{.metadata.namespace} {.metadata.name}{"\n"}{end}' |
 			while read -r ns obj; do
 				"$KUBECTL" annotate "$kind" -n "$ns" "$obj" "${AKO_KEYS[@]/%/-}" >/dev/null 2>&1 || true
@@ -103,10 +127,11 @@ for (m, t), n in sorted(writes.items()):
 	pid=$!
 	trap 'kill $pid 2>/dev/null || true' EXIT
 	start=$(date +%s)
-	until [[ $(annotations) == "$akos" ]]; do
+	until [[ $(annotations) == "$akos" && $(route_statuses) == "$statuses" ]]; do
 		if (($(date +%s) - start >= deadline)); then
-			echo "$name: AKO's annotations not written back alike:" >&2
+			echo "$name: AKO's annotations or Route statuses not written back alike:" >&2
 			diff <(echo "$akos") <(annotations) >&2
+			diff <(echo "$statuses") <(route_statuses) >&2
 			exit 1
 		fi
 		sleep 0.5
@@ -114,4 +139,5 @@ for (m, t), n in sorted(writes.items()):
 	kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 	trap - EXIT
 	echo "  AKO's annotations (Go AKO's removed): written back identical by ako-rs, $(grep -c 'host-fqdn' <<<"$akos") objects"
+	[[ -z $statuses ]] || echo "  Route statuses (Go AKO's removed): written back identical by ako-rs, $(grep -c 'Admitted' <<<"$statuses") Routes"
 done

@@ -1,0 +1,218 @@
+//! Which Routes AKO serves and what it reads from them (`ParseHostPathForRoute`): the host
+//! (or `<subdomain>.<defaultDomain>`), one backend per Service with its weight, and the TLS
+//! termination, as a [`ParsedIngress`] of kind Route.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::api::{Route, RouteTarget};
+use crate::checksum::TargetPort;
+use crate::infra::INFRA_SETTING_ANNOTATION;
+use crate::ingress::{CertSource, HostPaths, ParsedIngress, PathBackend, Reencrypt, RuleCert, rule_cert};
+use crate::key::{Kind, NsName};
+use crate::model::{CloudFacts, Failure};
+use crate::namespaces::{namespace_accepted, tenant_of};
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+
+/// The Secret of the AKO namespace whose certificate serves TLS Routes without one of their own.
+pub const ROUTER_DEFAULT_SECRET: &str = "router-certs-default";
+
+/// The weight of a backend that sets none.
+const DEFAULT_WEIGHT: u32 = 100;
+
+/// The host a Route serves: `spec.host`, else `<subdomain>.<defaultDomain>`; `None` when it has
+/// neither.
+pub fn route_host(route: &Route, settings: &Settings) -> Option<String> {
+    let spec = &route.spec;
+    if let Some(h) = spec.host.as_deref().filter(|h| !h.is_empty()) {
+        return Some(h.to_owned());
+    }
+    let sub = spec.subdomain.as_deref().filter(|s| !s.is_empty())?;
+    let domain = settings.default_domain.as_deref().filter(|d| !d.is_empty())?;
+    Some(if domain.starts_with('.') {
+        format!("{sub}{domain}")
+    } else {
+        format!("{sub}.{domain}")
+    })
+}
+
+/// The AviInfraSetting a Route names (its annotation, else its Namespace's), if any.
+pub fn route_setting<'a>(snap: &'a Snapshot, ns: &str, route: &'a Route) -> Option<&'a str> {
+    route
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(INFRA_SETTING_ANNOTATION))
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .or_else(|| crate::infra::namespace_setting(snap, ns))
+}
+
+/// Every Route AKO would serve (of those `keep` selects), parsed, in namespace/name order;
+/// problems become failures.
+pub fn accepted_routes(
+    snap: &Snapshot,
+    settings: &Settings,
+    cloud: &CloudFacts,
+    keep: &dyn Fn(&NsName, &Route) -> bool,
+    failures: &mut Vec<Failure>,
+) -> Vec<ParsedIngress> {
+    let mut domains = cloud.dns_domains.clone();
+    domains.sort();
+    let mut out = Vec::new();
+    for (key, route) in snap.routes.iter().filter(|(k, r)| keep(k, r)) {
+        let ns = key.namespace.as_str();
+        if !namespace_accepted(snap, settings, ns) {
+            continue;
+        }
+        // AKO removes what a Route it does not serve had: its failures keep nothing.
+        let mut fail = |message: String| failures.push(Failure::new(Kind::Route, ns, &key.name, message).not_keeping());
+        let tenant = tenant_of(snap, settings, ns);
+        if let Some(p) = parse(snap, settings, key, route, &domains, &tenant, cloud, &mut fail) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parse(
+    snap: &Snapshot,
+    settings: &Settings,
+    key: &NsName,
+    route: &Route,
+    domains: &[String],
+    tenant: &str,
+    cloud: &CloudFacts,
+    fail: &mut impl FnMut(String),
+) -> Option<ParsedIngress> {
+    let (ns, name) = (key.namespace.as_str(), key.name.as_str());
+    let spec = &route.spec;
+    let Some(host) = route_host(route, settings) else {
+        fail(if spec.subdomain.as_deref().is_some_and(|s| !s.is_empty()) {
+            "spec.subdomain is set but there is no defaultDomain (NetworkSettings.defaultDomain) to put it under: the Route is not served; set spec.host or defaultDomain".to_owned()
+        } else {
+            "the Route has neither spec.host nor spec.subdomain: it is not served".to_owned()
+        });
+        return None;
+    };
+    if !domains.is_empty() && !domains.iter().any(|d| host.ends_with(d.as_str())) {
+        fail(format!(
+            "host {host:?} is not under any DNS sub-domain of the cloud ({}): it is not served",
+            domains.join(", ")
+        ));
+        return None;
+    }
+    // One Service may be named once: AKO serves none of a Route naming one twice.
+    let targets: Vec<&RouteTarget> = std::iter::once(&spec.to).chain(&spec.alternate_backends).collect();
+    let mut seen = BTreeSet::new();
+    if let Some(dup) = targets.iter().find(|t| !seen.insert(t.name.as_str())) {
+        fail(format!(
+            "MultipleBackendsWithSameServiceError: Service {:?} is named more than once in spec.to and spec.alternateBackends: the Route is not served; name each Service once",
+            dup.name
+        ));
+        return None;
+    }
+    for t in &targets {
+        if !t.kind.is_empty() && t.kind != "Service" {
+            fail(format!(
+                "backend {:?} is a {}: only Services are served (it is read as the Service of that name)",
+                t.name, t.kind
+            ));
+        }
+        if snap.service(ns, &t.name).is_none() {
+            fail(format!(
+                "Service {ns}/{} (backend of {host}) does not exist: its pool has no servers until it is created",
+                t.name
+            ));
+        }
+    }
+    let path = spec.path.clone().unwrap_or_default();
+    // The port applies to `spec.to` only (AKO does not carry it to the alternates).
+    let (port_name, target) = match spec.port.as_ref().map(|p| &p.target_port) {
+        Some(IntOrString::Int(i)) => (String::new(), *i),
+        Some(IntOrString::String(s)) => (s.clone(), 0),
+        None => (String::new(), 0),
+    };
+    let paths = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| PathBackend {
+            path: path.clone(),
+            exact: false,
+            service: t.name.clone(),
+            port: 0,
+            port_name: if i == 0 { port_name.clone() } else { String::new() },
+            target_port: TargetPort::Int(if i == 0 { target } else { 0 }),
+            weight: t.weight.map_or(DEFAULT_WEIGHT, |w| u32::try_from(w).unwrap_or(0)),
+        })
+        .collect();
+    let hp = HostPaths {
+        host: host.clone(),
+        paths,
+        generated: false,
+    };
+    let mut parsed = ParsedIngress {
+        kind: Kind::Route,
+        namespace: ns.to_owned(),
+        name: name.to_owned(),
+        insecure: Vec::new(),
+        tls: Vec::new(),
+        rule_tls: Vec::new(),
+        passthrough: Vec::new(),
+        reencrypt: None,
+    };
+    let Some(tls) = spec.tls.as_ref() else {
+        // A HostRule's certificate makes an insecure Route secure.
+        match rule_cert(snap, settings, cloud, tenant, &host) {
+            RuleCert::Controller => parsed.rule_tls.push(hp),
+            RuleCert::Secret(s) => parsed.tls.push((CertSource::Secret(s), hp)),
+            RuleCert::None => parsed.insecure.push(hp),
+        }
+        return Some(parsed);
+    };
+    let policy = tls.insecure_edge_termination_policy.as_deref().unwrap_or("");
+    let termination = tls.termination.to_ascii_lowercase();
+    if termination == "passthrough" {
+        parsed.passthrough.push(hp);
+        return Some(parsed);
+    }
+    if termination != "edge" && termination != "reencrypt" {
+        fail(format!(
+            "spec.tls.termination {:?} is not edge, reencrypt or passthrough: the Route is not served",
+            tls.termination
+        ));
+        return None;
+    }
+    // `Allow` also serves the host over HTTP, on the shared VS.
+    if policy.eq_ignore_ascii_case("Allow") {
+        parsed.insecure.push(hp.clone());
+    }
+    let text = |s: &Option<String>| s.clone().unwrap_or_default();
+    match rule_cert(snap, settings, cloud, tenant, &host) {
+        // A HostRule's certificate replaces the Route's, and its edge/reencrypt settings.
+        RuleCert::Controller => parsed.rule_tls.push(hp),
+        RuleCert::Secret(s) => parsed.tls.push((CertSource::Secret(s), hp)),
+        RuleCert::None => {
+            let (certificate, key) = (text(&tls.certificate), text(&tls.key));
+            let source = if certificate.is_empty() || key.is_empty() {
+                CertSource::RouterDefault(NsName::new(&settings.ako_namespace, ROUTER_DEFAULT_SECRET))
+            } else {
+                CertSource::Inline {
+                    certificate,
+                    key,
+                    ca: text(&tls.ca_certificate),
+                }
+            };
+            parsed.tls.push((source, hp));
+            if termination == "reencrypt" {
+                parsed.reencrypt = Some(Reencrypt {
+                    destination_ca: text(&tls.destination_ca_certificate),
+                });
+            }
+        }
+    }
+    Some(parsed)
+}
