@@ -324,4 +324,74 @@ mod tests {
         .unwrap();
         assert_eq!(v.reachable_addresses(), ["1.2.3.4", "10.0.0.2", "fd00::2"]);
     }
+
+    fn route(entries: Value) -> Route {
+        serde_json::from_value(json!({"metadata": {"name": "r", "namespace": "ns"},
+            "spec": {"host": "r.com", "to": {"kind": "Service", "name": "a"}},
+            "status": {"ingress": entries}}))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_route_status_keeps_other_routers_and_the_time_of_an_unchanged_entry() {
+        let since = "2026-01-02T03:04:05Z";
+        let r = route(json!([
+            {"host": "r.com", "routerName": "default", "conditions": [{"type": "Admitted", "status": "True"}]},
+            {"host": "r.com", "routerName": "ako-c", "conditions": [{"type": "Admitted", "status": "True",
+                "message": "1.1.1.1", "lastTransitionTime": since}]},
+            {"host": "old.com", "routerName": "ako-c", "conditions": [{"type": "Admitted", "status": "True",
+                "message": "1.1.1.1"}]}
+        ]));
+        assert_eq!(
+            route_current(&r, "ako-c"),
+            BTreeSet::from([
+                ("1.1.1.1".to_owned(), Some("r.com".to_owned())),
+                ("1.1.1.1".to_owned(), Some("old.com".to_owned()))
+            ])
+        );
+        let want = BTreeSet::from([
+            ("1.1.1.1".to_owned(), Some("r.com".to_owned())),
+            ("2.2.2.2".to_owned(), Some("r.com".to_owned())),
+        ]);
+        let reasons = BTreeMap::from([("r.com".to_owned(), route_reason("cluster-1", "r.com", "vs-1", "admin"))]);
+        let now = Time(jiff::Timestamp::from_second(1_800_000_000).unwrap());
+        let patch = route_status_patch(&r, Some(&want), "ako-c", &reasons, now.clone());
+        let list = patch["status"]["ingress"].as_array().unwrap();
+        let routers: Vec<&str> = list.iter().map(|e| e["routerName"].as_str().unwrap()).collect();
+        assert_eq!(
+            routers,
+            ["default", "ako-c", "ako-c"],
+            "the other router first, ours replaced"
+        );
+        let ours: Vec<(&str, &str, &str)> = list[1..]
+            .iter()
+            .map(|e| {
+                let c = &e["conditions"][0];
+                (
+                    e["host"].as_str().unwrap(),
+                    c["message"].as_str().unwrap(),
+                    c["lastTransitionTime"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ours,
+            [
+                ("r.com", "1.1.1.1", since),
+                ("r.com", "2.2.2.2", "2027-01-15T08:00:00Z")
+            ]
+        );
+        assert_eq!(
+            list[1]["conditions"][0]["reason"],
+            r#"{"ako.vmware.com/controller-cluster-uuid":"cluster-1","ako.vmware.com/host-fqdn-vs-uuid-map":"{\"r.com\":\"vs-1\"}","ako.vmware.com/tenant-name":"admin"}"#
+        );
+        // Ours cleared: the other router's entry alone; nothing left: the list removed.
+        let cleared = route_status_patch(&r, None, "ako-c", &reasons, now.clone());
+        assert_eq!(cleared["status"]["ingress"].as_array().unwrap().len(), 1);
+        let alone = route(json!([]));
+        assert_eq!(
+            route_status_patch(&alone, None, "ako-c", &reasons, now)["status"]["ingress"],
+            Value::Null
+        );
+    }
 }

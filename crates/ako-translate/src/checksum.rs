@@ -613,6 +613,15 @@ impl HostPathRule {
     }
 }
 
+/// AKO's checksum of an HTTPPolicySet of one security rule (`action` on connections to `port`,
+/// matched `IS_IN`).
+pub fn security_policy_checksum(action: &str, port: u32, markers: u32) -> u32 {
+    hash(action)
+        .wrapping_add(hash("IS_IN"))
+        .wrapping_add(port)
+        .wrapping_add(markers)
+}
+
 /// AKO's HTTPPolicySet checksum: the rules' checksums, the redirect hosts, the markers.
 pub fn http_policy_set_checksum(rules: &[HostPathRule], redirect_hosts: Option<&[String]>, markers: u32) -> u32 {
     path_policy_checksum(rules, 0, redirect_hosts, markers)

@@ -71,6 +71,20 @@ pub enum CertSource {
     RouterDefault(NsName),
 }
 
+/// HTTP to a TLS host (a Route's `insecureEdgeTerminationPolicy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InsecurePolicy {
+    /// Redirected to HTTPS (every TLS host of an Ingress).
+    #[default]
+    Redirect,
+    /// Served over HTTP too.
+    Allow,
+    /// Not served (EVH mode closes the connection; SNI mode redirects, as AKO 2.2).
+    None,
+    /// A Route that says nothing: EVH mode does nothing on HTTP (SNI mode redirects).
+    Unset,
+}
+
 /// A Route re-encrypting to its backends: their pools speak TLS, checked against this CA when
 /// one is given (`destinationCACertificate`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +116,8 @@ pub struct ParsedIngress {
     pub passthrough: Vec<HostPaths>,
     /// A Route re-encrypting (`tls.termination: reencrypt`).
     pub reencrypt: Option<Reencrypt>,
+    /// HTTP to its TLS hosts.
+    pub insecure_policy: InsecurePolicy,
 }
 
 impl ParsedIngress {
@@ -401,6 +417,7 @@ fn parse(
             rule_tls: Vec::new(),
             passthrough: hosts,
             reencrypt: None,
+            insecure_policy: InsecurePolicy::Redirect,
         });
     }
     // A HostRule's certificate decides first: the controller's, or a Secret of its own.
@@ -435,6 +452,7 @@ fn parse(
         rule_tls,
         passthrough: Vec::new(),
         reencrypt: None,
+        insecure_policy: InsecurePolicy::Redirect,
     })
 }
 

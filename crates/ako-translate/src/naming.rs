@@ -244,6 +244,17 @@ impl Namer {
         self.encode(format!("{}{host}{alt}", self.with_infra()))
     }
 
+    /// CA certificate of a Route's host: `<cluster>--[<infra>-]<host>-cacert` (encoded).
+    pub fn ca_cert(&self, host: &str) -> Result<String, NameTooLong> {
+        self.encode(format!("{}{host}-cacert", self.with_infra()))
+    }
+
+    /// Routes' default certificate, from the Secret `secret`: `<cluster>--<secret>` (encoded;
+    /// one for every host and setting).
+    pub fn router_default_cert(&self, secret: &str) -> Result<String, NameTooLong> {
+        self.encode(format!("{}{secret}", self.prefix()))
+    }
+
     /// PKI profile of a re-encrypting pool: `<pool>-pkiprofile` (encoded).
     pub fn pki_profile(&self, pool: &str) -> Result<String, NameTooLong> {
         self.encode(format!("{pool}-pkiprofile"))

@@ -85,8 +85,12 @@ impl Parent {
                 ports: &parent_ports,
             };
             ctx.host_vs_objects(shape, &self.tenant, child, child_rule.as_ref(), &mut objects);
-            if let Some((name, _)) = &child.cert {
+            if let Some((name, cert)) = &child.cert {
                 certs.push(name);
+                // The CA certificates of Routes' hosts are the parent's too.
+                if let Some((ca, _)) = &cert.ca {
+                    refs.push(format!("CACert{ca}"));
+                }
             }
             refs.push(format!("EVHNode{}", child.name));
             for c in child_rule.iter().flat_map(|r| &r.certificates) {

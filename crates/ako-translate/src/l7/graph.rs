@@ -7,18 +7,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::checksum::{HostPathRule, PgMember};
-use crate::ingress::{HostPaths, ParsedIngress, PathBackend, Reencrypt};
+use crate::ingress::{HostPaths, InsecurePolicy, ParsedIngress, PathBackend, Reencrypt};
 use crate::key::Kind;
 use crate::naming::{Namer, priority_label};
 use crate::settings::Settings;
 
-/// A TLS certificate and key (and the CA chain a Route gives), as PEM text.
+/// A TLS certificate and key (and the CA certificate a Route gives: its name and PEM), as PEM
+/// text.
 #[derive(Clone)]
 pub(super) struct Cert {
     pub(super) certificate: String,
     pub(super) key: String,
-    /// Empty when none.
-    pub(super) ca: String,
+    pub(super) ca: Option<(String, String)>,
     /// Routes' default certificate, shared by every host.
     pub(super) shared: bool,
 }
@@ -77,6 +77,8 @@ pub(super) struct HostVs {
     pub(super) cert: Option<(String, Cert)>,
     /// Served over TLS with the controller certificate of its HostRule.
     pub(super) rule_secured: bool,
+    /// A Route's host: what HTTP to it gets (EVH mode), and its policies' order.
+    pub(super) route_policy: Option<InsecurePolicy>,
     /// HTTP policy sets by name, each with its rules in the order they were added.
     pub(super) policies: BTreeMap<String, PolicySet>,
     pub(super) pool_groups: BTreeMap<String, PoolGroup>,
@@ -98,6 +100,7 @@ impl HostVs {
             ingresses: BTreeSet::new(),
             cert: None,
             rule_secured: false,
+            route_policy: None,
             policies: BTreeMap::new(),
             pool_groups: BTreeMap::new(),
             pools: BTreeMap::new(),
@@ -215,8 +218,13 @@ impl HostVs {
                     pool_group,
                     if b.exact { "EQUALS" } else { "BEGINS_WITH" },
                     ing.name.clone(),
-                    // AKO's insecure DEDICATED builder (SNI mode) leaves the rule's service port unset.
-                    if insecure_dedicated && !namer.evh() { 0 } else { b.port },
+                    match (insecure_dedicated, namer.evh()) {
+                        // AKO's insecure DEDICATED builder (SNI mode) leaves the rule's port unset.
+                        (true, false) => 0,
+                        // EVH takes a Route's target port when it has no Service port.
+                        (_, true) if b.port == 0 => b.target_port.int_val(),
+                        _ => b.port,
+                    },
                 );
                 match policy.rules.iter_mut().find(|r| r.name == rule.name) {
                     Some(r) => *r = rule,
@@ -372,6 +380,7 @@ impl Parent {
         };
         // The last Ingress to name the host decides the certificate.
         child.rule_secured = cert.is_none();
+        child.route_policy = (ing.kind == Kind::Route).then_some(ing.insecure_policy);
         child.cert = cert;
         self.add_host(host);
         if self.redirect_set.insert(host.clone()) {

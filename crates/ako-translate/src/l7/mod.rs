@@ -593,12 +593,15 @@ fn certificate(snap: &Snapshot, namer: &Namer, host: &str, source: &CertSource) 
             Cert {
                 certificate: certificate.clone(),
                 key: key.clone(),
-                ca: ca.clone(),
+                ca: match ca.as_str() {
+                    "" => None,
+                    ca => Some((named(namer.ca_cert(host))?, ca.to_owned())),
+                },
                 shared: false,
             },
         )),
         CertSource::RouterDefault(key) => Ok((
-            named(namer.checked(format!("{}{}", namer.prefix(), key.name)))?,
+            named(namer.router_default_cert(&key.name))?,
             Cert {
                 shared: true,
                 ..secret_certificate(snap, key)?
@@ -635,7 +638,7 @@ fn secret_certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {
     Ok(Cert {
         certificate,
         key,
-        ca: String::new(),
+        ca: None,
         shared: false,
     })
 }

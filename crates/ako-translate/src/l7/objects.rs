@@ -12,6 +12,7 @@ use crate::checksum::{self, HostPathRule, PgMember, PortProto, VsChecksum};
 use crate::crds::HostRule;
 use crate::crds::InfraListener;
 use crate::fqdn::shared_vs_fqdn;
+use crate::ingress::InsecurePolicy;
 use crate::key::ModelKey;
 use crate::key::NsName;
 use crate::markers::{Markers, ServiceMetadata};
@@ -490,31 +491,35 @@ impl<'a> Ctx<'a> {
             "type": "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
             "markers": markers.to_json(cluster),
         });
-        if !cert.ca.is_empty() {
-            let ca_name = format!("{name}-cacert");
+        if let Some((ca_name, ca)) = &cert.ca {
             body["ca_certs"] =
                 json!([{"name": ca_name, "ca_ref": format!("/api/sslkeyandcertificate/?name={ca_name}")}]);
             objects.push(DesiredObject {
                 kind: ObjectType::SslKeyAndCertificate,
                 tenant: tenant.to_owned(),
-                checksum: checksum::ssl_checksum(&ca_name, &cert.ca, "", markers.checksum(cluster)),
+                checksum: checksum::ssl_checksum(ca_name, ca, "", markers.checksum(cluster)),
                 body: Body::from(json!({
                     "name": ca_name,
                     "created_by": self.created_by,
                     "tenant_ref": self.tenant_ref,
-                    "certificate": {"certificate": cert.ca},
+                    "certificate": {"certificate": ca},
                     "key": "",
                     "type": "SSL_CERTIFICATE_TYPE_CA",
                     "markers": markers.to_json(cluster),
                 })),
-                name: ca_name,
+                name: ca_name.clone(),
             });
         }
         objects.push(DesiredObject {
             kind: ObjectType::SslKeyAndCertificate,
             tenant: tenant.to_owned(),
             name: name.to_owned(),
-            checksum: checksum::ssl_checksum(name, &cert.certificate, &cert.ca, markers.checksum(cluster)),
+            checksum: checksum::ssl_checksum(
+                name,
+                &cert.certificate,
+                cert.ca.as_ref().map_or("", |(_, pem)| pem.as_str()),
+                markers.checksum(cluster),
+            ),
             body: Body::from(body),
         });
     }
@@ -612,6 +617,33 @@ impl<'a> Ctx<'a> {
             "redirect_action": {"port": 443, "protocol": "HTTPS", "status_code": "HTTP_REDIRECT_STATUS_CODE_302"},
         });
         self.one_rule_policy(tenant, name, cksum, rule, markers)
+    }
+
+    /// The policy set closing HTTP connections to a VS (port 80), named after it.
+    fn close_http_policy(&self, tenant: &str, name: &str, markers: &Markers) -> DesiredObject {
+        const CLOSE: &str = "HTTP_SECURITY_ACTION_CLOSE_CONN";
+        let cksum = checksum::security_policy_checksum(CLOSE, 80, markers.checksum(self.cluster));
+        DesiredObject {
+            kind: ObjectType::HttpPolicySet,
+            tenant: tenant.to_owned(),
+            name: name.to_owned(),
+            checksum: cksum,
+            body: Body::from(json!({
+                "name": name,
+                "cloud_config_cksum": cksum.to_string(),
+                "created_by": self.created_by,
+                "tenant_ref": self.tenant_ref,
+                "http_request_policy": {},
+                "http_security_policy": {"rules": [{
+                    "name": format!("{name}-0"),
+                    "enable": true,
+                    "index": 0,
+                    "match": {"vs_port": {"match_criteria": "IS_IN", "ports": [80]}},
+                    "action": {"action": CLOSE},
+                }]},
+                "markers": markers.to_json(self.cluster),
+            })),
+        }
     }
 
     /// A policy set of one request rule (`rule`: its match and action).
@@ -801,10 +833,19 @@ impl<'a> Ctx<'a> {
             ports = host_rule::with_listeners(self.listeners, ports);
         }
         // SNI children are redirected by their parent; EVH children and DEDICATED VSes redirect
-        // on their own, with a policy named after the VS.
-        let redirect = (parent.is_none() || evh) && secure && !overwrite;
+        // on their own, with a policy named after the VS. An EVH child of a Route redirects only
+        // when the Route says so, and closes HTTP connections when it says `None`.
+        let route_policy = vs.route_policy.filter(|_| evh);
+        let redirect = (parent.is_none() || evh)
+            && secure
+            && !overwrite
+            && route_policy.is_none_or(|p| p == InsecurePolicy::Redirect);
+        let close_http = secure && !overwrite && route_policy == Some(InsecurePolicy::None);
         if redirect && parent.is_some() {
             objects.push(self.redirect_policy(tenant, &vs.name, &vh_domains, &markers));
+        }
+        if close_http {
+            objects.push(self.close_http_policy(tenant, &vs.name, &markers));
         }
         if parent.is_none() {
             // DEDICATED: own VsVip (the host and its aliases, no auto-FQDN), own redirect when
@@ -833,12 +874,12 @@ impl<'a> Ctx<'a> {
             ports = host_rule::ports(rule, host_rule::with_listeners(self.listeners, ports));
         }
         refs.extend(policy_names.iter().map(|p| format!("HttpPolicy{p}")));
-        if redirect {
+        if redirect || close_http {
             refs.push(format!("HttpPolicy{}", vs.name));
         }
         if let Some((cert_name, cert)) = vs.cert.as_ref().filter(|_| !evh_child) {
-            if !cert.ca.is_empty() {
-                refs.push(format!("CACert{cert_name}-cacert"));
+            if let Some((ca_name, _)) = &cert.ca {
+                refs.push(format!("CACert{ca_name}"));
             }
             refs.push(format!("SSLKeyCert{cert_name}"));
         }
@@ -939,9 +980,13 @@ impl<'a> Ctx<'a> {
         }
         match parent {
             Some(parent) if evh => {
-                // The redirect first, then the path policies in name order.
-                if redirect {
+                // An Ingress's redirect first, then the path policies in name order; a Route's
+                // redirect after them, its connection close before (the order Go AKO's second
+                // pass over a Route leaves).
+                if close_http || (redirect && route_policy.is_none()) {
                     policy_names.insert(0, &vs.name);
+                } else if redirect {
+                    policy_names.push(&vs.name);
                 }
                 body["application_profile_ref"] = json!(format!("/api/applicationprofile/?name={HTTP_PROFILE}"));
                 body["type"] = json!("VS_TYPE_VH_CHILD");

@@ -9,7 +9,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::api::{Route, RouteTarget};
 use crate::checksum::TargetPort;
 use crate::infra::INFRA_SETTING_ANNOTATION;
-use crate::ingress::{CertSource, HostPaths, ParsedIngress, PathBackend, Reencrypt, RuleCert, rule_cert};
+use crate::ingress::{
+    CertSource, HostPaths, InsecurePolicy, ParsedIngress, PathBackend, Reencrypt, RuleCert, rule_cert,
+};
 use crate::key::{Kind, NsName};
 use crate::model::{CloudFacts, Failure};
 use crate::namespaces::{namespace_accepted, tenant_of};
@@ -163,6 +165,7 @@ fn parse(
         rule_tls: Vec::new(),
         passthrough: Vec::new(),
         reencrypt: None,
+        insecure_policy: InsecurePolicy::Redirect,
     };
     let Some(tls) = spec.tls.as_ref() else {
         // A HostRule's certificate makes an insecure Route secure.
@@ -186,8 +189,14 @@ fn parse(
         ));
         return None;
     }
+    parsed.insecure_policy = match policy.to_ascii_lowercase().as_str() {
+        "redirect" => InsecurePolicy::Redirect,
+        "allow" => InsecurePolicy::Allow,
+        "none" => InsecurePolicy::None,
+        _ => InsecurePolicy::Unset,
+    };
     // `Allow` also serves the host over HTTP, on the shared VS.
-    if policy.eq_ignore_ascii_case("Allow") {
+    if parsed.insecure_policy == InsecurePolicy::Allow {
         parsed.insecure.push(hp.clone());
     }
     let text = |s: &Option<String>| s.clone().unwrap_or_default();
@@ -215,4 +224,107 @@ fn parse(
         }
     }
     Some(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::settings::Values;
+
+    fn settings(extra: &str) -> Settings {
+        let text = format!(
+            "AKOSettings:\n  clusterName: c\nNetworkSettings:\n  vipNetworkList: [{{networkName: n}}]\n{extra}"
+        );
+        Settings::from_values(&Values::from_yaml(&text).unwrap()).unwrap()
+    }
+
+    fn route(spec: serde_json::Value) -> Route {
+        serde_json::from_value(json!({"metadata": {"name": "r", "namespace": "ns"}, "spec": spec})).unwrap()
+    }
+
+    fn parsed(snap: &Snapshot, settings: &Settings) -> (Vec<ParsedIngress>, Vec<Failure>) {
+        let mut failures = Vec::new();
+        let cloud = CloudFacts::default();
+        let out = accepted_routes(snap, settings, &cloud, &|_, _| true, &mut failures);
+        (out, failures)
+    }
+
+    #[test]
+    fn a_subdomain_goes_under_the_default_domain() {
+        let r = route(json!({"subdomain": "app", "to": {"kind": "Service", "name": "a"}}));
+        assert_eq!(route_host(&r, &settings("")), None);
+        let dotted = settings("L4Settings:\n  defaultDomain: .example.com\n");
+        assert_eq!(route_host(&r, &dotted).as_deref(), Some("app.example.com"));
+        let plain = settings("L4Settings:\n  defaultDomain: example.com\n");
+        assert_eq!(route_host(&r, &plain).as_deref(), Some("app.example.com"));
+        // Without either, the Route is not served, and says so.
+        let (out, failures) = parsed(&Snapshot::new().with(r), &settings(""));
+        assert!(out.is_empty());
+        assert!(failures[0].message.contains("defaultDomain"), "{failures:?}");
+        assert!(!failures[0].keeps_objects);
+    }
+
+    #[test]
+    fn backends_carry_their_weights_and_a_service_named_twice_is_refused() {
+        let r = route(
+            json!({"host": "h.com", "to": {"kind": "Service", "name": "a", "weight": 0},
+            "port": {"targetPort": "web"},
+            "alternateBackends": [{"kind": "Service", "name": "b"}]}),
+        );
+        let (out, _) = parsed(&Snapshot::new().with(r), &settings(""));
+        let paths = &out[0].insecure[0].paths;
+        let got: Vec<(&str, u32, &str)> = paths
+            .iter()
+            .map(|p| (p.service.as_str(), p.weight, p.port_name.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("a", 0, "web"), ("b", 100, "")],
+            "the port is the first backend's only"
+        );
+        let twice = route(json!({"host": "h.com", "to": {"kind": "Service", "name": "a"},
+            "alternateBackends": [{"kind": "Service", "name": "a"}]}));
+        let (out, failures) = parsed(&Snapshot::new().with(twice), &settings(""));
+        assert!(out.is_empty());
+        assert!(
+            failures
+                .iter()
+                .any(|f| f.message.starts_with("MultipleBackendsWithSameServiceError"))
+        );
+    }
+
+    #[test]
+    fn tls_terminations_and_policies() {
+        let edge = |policy: &str, cert: bool| {
+            let mut tls = json!({"termination": "edge", "insecureEdgeTerminationPolicy": policy});
+            if cert {
+                tls["certificate"] = json!("-----BEGIN CERTIFICATE-----");
+                tls["key"] = json!("-----BEGIN PRIVATE KEY-----");
+            }
+            route(json!({"host": "h.com", "to": {"kind": "Service", "name": "a"}, "tls": tls}))
+        };
+        let one = |r: Route| parsed(&Snapshot::new().with(r), &settings("")).0.remove(0);
+        let allow = one(edge("Allow", true));
+        assert_eq!((allow.insecure.len(), allow.tls.len()), (1, 1), "Allow: HTTP and HTTPS");
+        assert!(matches!(allow.tls[0].0, CertSource::Inline { .. }));
+        let none = one(edge("None", false));
+        assert_eq!(none.insecure_policy, InsecurePolicy::None);
+        assert_eq!(
+            none.tls[0].0,
+            CertSource::RouterDefault(NsName::new("avi-system", ROUTER_DEFAULT_SECRET))
+        );
+        assert_eq!(one(edge("", true)).insecure_policy, InsecurePolicy::Unset);
+        let pass = route(json!({"host": "h.com", "to": {"kind": "Service", "name": "a"},
+            "tls": {"termination": "passthrough"}}));
+        assert_eq!(one(pass).passthrough.len(), 1);
+        let reenc = route(json!({"host": "h.com", "to": {"kind": "Service", "name": "a"},
+            "tls": {"termination": "reencrypt", "destinationCACertificate": "CA"}}));
+        assert_eq!(one(reenc).reencrypt.map(|r| r.destination_ca).as_deref(), Some("CA"));
+        let odd = route(json!({"host": "h.com", "to": {"kind": "Service", "name": "a"},
+            "tls": {"termination": "sideways"}}));
+        let (out, failures) = parsed(&Snapshot::new().with(odd), &settings(""));
+        assert!(out.is_empty() && failures.iter().any(|f| f.message.contains("\"sideways\"")));
+    }
 }
