@@ -81,13 +81,17 @@ impl PoolRule {
             .iter()
             .filter(|r| r.rule.namespace == namespace && target_covers(&r.path.target, path))
         {
-            out.get_or_insert_with(PoolRule::default).apply(r);
+            out.get_or_insert_with(PoolRule::default).apply(r, path);
         }
         out
     }
 
-    fn apply(&mut self, r: &PathRule<'_>) {
+    /// Apply the rule path `r` to a pool of path `pool_path`.
+    fn apply(&mut self, r: &PathRule<'_>, pool_path: &str) {
         let p = r.path;
+        // A Route's pool may have no path: target `/` is then read as that empty path (in
+        // `crd_status` and the PKI profile's marker).
+        let target = if pool_path.is_empty() && p.target == "/" { "" } else { p.target.as_str() };
         if let Some(tls) = &p.tls {
             self.sni_enabled = true;
             let profile = tls
@@ -100,7 +104,7 @@ impl PoolRule {
                 .destination_ca
                 .clone()
                 .filter(|c| !c.is_empty())
-                .map(|ca| (ca, p.target.clone()));
+                .map(|ca| (ca, target.to_owned()));
             if let Some(pki) = tls.pki_profile.as_ref().filter(|p| !p.is_empty()) {
                 self.pki_profile = Some(ControllerRef::new(ObjectType::PkiProfile, pki).api_ref());
             }
@@ -132,7 +136,7 @@ impl PoolRule {
                 self.lb_algorithm_consistent_hash_hdr = header;
             }
         }
-        self.applied = Some(format!("{}/{}", r.rule, p.target));
+        self.applied = Some(format!("{}/{target}", r.rule));
     }
 }
 
