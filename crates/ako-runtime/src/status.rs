@@ -149,6 +149,62 @@ pub fn route_current(route: &Route, router: &str) -> BTreeSet<LbEntry> {
         .collect()
 }
 
+/// Why ako-rs does not serve a Route: `(host, reason, message)` of its `Admitted: False` entry.
+pub type Refusal = (String, String, String);
+
+/// The refusal of a Route that fails and is not served: its host (as written), a reason (AKO's
+/// error name when the message starts with one, else `NotServed`) and the message.
+pub fn route_refusal(route: &Route, message: &str) -> Refusal {
+    let host = route.spec.host.clone().unwrap_or_default();
+    let reason = message
+        .split_once(':')
+        .map(|(head, _)| head)
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or("NotServed");
+    (host, reason.to_owned(), message.to_owned())
+}
+
+/// Whether a Route's status already holds exactly `refusal` as our router's only entry.
+pub fn route_refused(route: &Route, router: &str, refusal: &Refusal) -> bool {
+    let ours: Vec<&RouteIngress> = route
+        .status
+        .iter()
+        .flat_map(|s| &s.ingress)
+        .filter(|i| i.router_name == router)
+        .collect();
+    let (host, reason, message) = refusal;
+    matches!(ours.as_slice(), [i] if i.host == *host
+        && matches!(i.conditions.as_slice(), [c] if c.type_ == "Admitted" && c.status == "False"
+            && c.reason.as_deref() == Some(reason) && c.message.as_deref() == Some(message)))
+}
+
+/// The merge patch of a Route's `status` refusing it: other routers' entries as they are, ours
+/// one `Admitted: False` entry with the reason.
+pub fn route_refusal_patch(route: &Route, router: &str, refusal: &Refusal, now: Time) -> Value {
+    let mut list: Vec<RouteIngress> = route
+        .status
+        .iter()
+        .flat_map(|s| &s.ingress)
+        .filter(|i| i.router_name != router)
+        .cloned()
+        .collect();
+    let (host, reason, message) = refusal;
+    list.push(RouteIngress {
+        host: host.clone(),
+        router_name: router.to_owned(),
+        conditions: vec![RouteCondition {
+            type_: "Admitted".to_owned(),
+            status: "False".to_owned(),
+            reason: Some(reason.clone()),
+            message: Some(message.clone()),
+            last_transition_time: Some(now),
+        }],
+        wildcard_policy: None,
+        router_canonical_hostname: None,
+    });
+    json!({"status": {"ingress": list}})
+}
+
 /// The reason AKO gives an admitted Route entry: its three annotations for the host, as Go's
 /// JSON writes a map (keys sorted, compact).
 pub fn route_reason(controller_uuid: &str, host: &str, vs_uuid: &str, tenant: &str) -> String {
@@ -392,6 +448,33 @@ mod tests {
         assert_eq!(
             route_status_patch(&alone, None, "ako-c", &reasons, now)["status"]["ingress"],
             Value::Null
+        );
+    }
+
+    #[test]
+    fn a_route_not_served_is_refused_once_with_akos_error_name() {
+        let r = route(json!([{"host": "r.com", "routerName": "default"}]));
+        let refusal = route_refusal(&r, "MultipleBackendsWithSameServiceError: Service \"a\" is named twice");
+        assert_eq!(refusal.0, "r.com");
+        assert_eq!(refusal.1, "MultipleBackendsWithSameServiceError");
+        assert_eq!(
+            route_refusal(&r, "host \"x\" is not under any DNS sub-domain").1,
+            "NotServed"
+        );
+        assert!(!route_refused(&r, "ako-c", &refusal));
+        let now = Time(jiff::Timestamp::from_second(1_800_000_000).unwrap());
+        let patch = route_refusal_patch(&r, "ako-c", &refusal, now);
+        let refused: Route = serde_json::from_value(json!({"metadata": {"name": "r", "namespace": "ns"},
+            "spec": {"host": "r.com", "to": {"kind": "Service", "name": "a"}}, "status": patch["status"]}))
+        .unwrap();
+        assert!(
+            route_refused(&refused, "ako-c", &refusal),
+            "written once: then nothing to do"
+        );
+        assert_eq!(
+            refused.status.unwrap().ingress[0].router_name,
+            "default",
+            "the other router kept"
         );
     }
 }

@@ -12,7 +12,8 @@
 //! * An edge Route without certificate: the AKO namespace's `router-certs-default`.
 //! * Status: `status.ingress[]` with `routerName: ako-<cluster>`, the host, `Admitted` true with
 //!   the VIP; another router's entry is kept as it was.
-//! * A Route naming one Service twice: not served, a Warning Event saying why.
+//! * A Route naming one Service twice: not served, a Warning Event saying why, and our status
+//!   entry `Admitted: False` with AKO's error name as the reason; fixed, it is admitted.
 //! * Two resyncs with nothing changed write nothing; a deleted Route's objects go.
 //!
 //! Everything is polled with a deadline.
@@ -314,7 +315,21 @@ async fn routes_are_served_instead_of_ingresses_with_their_status() {
             .then_some(())
     })
     .await;
-    assert!(route_status(&routes, "twice").await.0.is_empty());
+    // And in its status: our entry `Admitted: False` with AKO's error name as the reason.
+    eventually("Route twice refused in its status", WAIT, &run, || async {
+        let r = routes.get("twice").await.ok()?;
+        let entries = r.status?.ingress;
+        let ours: Vec<_> = entries
+            .iter()
+            .filter(|e| e.router_name == format!("ako-{CLUSTER}"))
+            .collect();
+        let refused = matches!(ours.as_slice(), [e] if e.host == "twice.avi.internal"
+            && e.conditions.iter().any(|c| c.type_ == "Admitted" && c.status == "False"
+                && c.reason.as_deref() == Some("MultipleBackendsWithSameServiceError")));
+        refused.then_some(())
+    })
+    .await;
+    assert!(route_status(&routes, "twice").await.0.is_empty(), "not admitted");
     // The Ingress is not served.
     let pools = avi_objects(&avi, "pool").await;
     assert!(
@@ -325,6 +340,21 @@ async fn routes_are_served_instead_of_ingresses_with_their_status() {
     );
 
     support::no_writes_over_two_resyncs(&run, &sim, WAIT).await;
+
+    // Fixed, the refused Route is admitted: our False entry replaced by the VIP.
+    routes
+        .patch(
+            "twice",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"alternateBackends": [{"kind": "Service", "name": "b", "weight": 20}]}})),
+        )
+        .await
+        .expect("fix Route twice");
+    eventually("Route twice admitted", WAIT, &run, || async {
+        let (ours, _) = route_status(&routes, "twice").await;
+        (ours == [("twice.avi.internal".to_owned(), vip.clone())]).then_some(())
+    })
+    .await;
 
     // A new weight reaches the controller.
     routes

@@ -653,6 +653,32 @@ impl<C: Cluster> Reconciler<C> {
                     Some((t.clone(), patch))
                 })
                 .collect();
+            // A Route that fails and is served nowhere says why in its status (`Admitted: False`).
+            let mut route_patches = route_patches;
+            let mut refused: Vec<(ObjRef, Option<BTreeSet<ako_translate::kinds::LbEntry>>)> = Vec::new();
+            for f in &self.desired.view().failures {
+                let t = &f.object;
+                if t.kind != Kind::Route
+                    || want.contains_key(t)
+                    || route_patches.contains_key(t)
+                    || only.is_some_and(|o| !o.contains(t))
+                {
+                    continue;
+                }
+                let Some(route) = index.snapshot.routes.get(&t.key) else {
+                    continue;
+                };
+                let refusal = status::route_refusal(route, &f.message);
+                if !status::route_refused(route, &router, &refusal) {
+                    route_patches.insert(
+                        t.clone(),
+                        status::route_refusal_patch(route, &router, &refusal, now.clone()),
+                    );
+                    refused.push((t.clone(), None));
+                }
+            }
+            let mut changes = changes;
+            changes.extend(refused);
             (changes, route_patches)
         };
         for t in only.into_iter().flatten() {

@@ -91,7 +91,11 @@ impl PoolRule {
         let p = r.path;
         // A Route's pool may have no path: target `/` is then read as that empty path (in
         // `crd_status` and the PKI profile's marker).
-        let target = if pool_path.is_empty() && p.target == "/" { "" } else { p.target.as_str() };
+        let target = if pool_path.is_empty() && p.target == "/" {
+            ""
+        } else {
+            p.target.as_str()
+        };
         if let Some(tls) = &p.tls {
             self.sni_enabled = true;
             let profile = tls

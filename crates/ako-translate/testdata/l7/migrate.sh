@@ -49,13 +49,16 @@ for o in json.load(sys.stdin)["items"]:
 ' "${AKO_KEYS[@]}"
 	done | sort
 }
-# Routes' statuses as AKO writes them, transition times aside (they tell when, not what).
+# Routes' admitted statuses as AKO writes them, transition times aside (they tell when, not what).
+# ako-rs also refuses, in the status, a Route it does not serve (Admitted False), where Go AKO
+# writes nothing on a Route's creation: those show as changed objects above, not here.
 route_statuses() {
 	[[ -n $(routes) ]] || return 0
 	"$KUBECTL" get routes.route.openshift.io -A -o json | python3 -c '
 import json, sys
 for o in json.load(sys.stdin)["items"]:
-    entries = (o.get("status") or {}).get("ingress") or []
+    entries = [e for e in (o.get("status") or {}).get("ingress") or []
+               if any(c.get("type") == "Admitted" and c.get("status") == "True" for c in e.get("conditions") or [])]
     for e in entries:
         for c in e.get("conditions") or []:
             c.pop("lastTransitionTime", None)
