@@ -44,6 +44,8 @@ pub struct AkoSettings {
     pub api_server_port: Option<LooseU64>,
     /// `disableStaticRouteSync`.
     pub disable_static_route_sync: Option<LooseBool>,
+    /// `useDefaultSecretsOnly`.
+    pub use_default_secrets_only: Option<LooseBool>,
     /// `deleteConfig`.
     pub delete_config: Option<LooseBool>,
     /// `clusterName`.
@@ -384,6 +386,18 @@ pub struct Settings {
     /// The cluster serves OpenShift's Route API: as AKO does there, Routes are served instead
     /// of Ingresses. Not a setting: `ako run` finds it out at start.
     pub route_api: bool,
+    /// `useDefaultSecretsOnly`: where the Route API exists, the rules may name Secrets of the
+    /// AKO namespace only.
+    pub use_default_secrets_only: bool,
+}
+
+impl Settings {
+    /// Why a rule of namespace `ns` may not read its Secrets (`useDefaultSecretsOnly` where the
+    /// Route API exists, outside the AKO namespace), in AKO's words.
+    pub fn secrets_restricted(&self, ns: &str) -> Option<String> {
+        (self.route_api && self.use_default_secrets_only && ns != self.ako_namespace)
+            .then(|| format!("secret handling is restricted to {} namespace only", self.ako_namespace))
+    }
 }
 
 /// The namespace of the chart's release, where AKO runs unless told otherwise.
@@ -474,6 +488,7 @@ impl Settings {
         let primary_instance = flag("AKOSettings.primaryInstance", a.primary_instance, true);
         let disable_static_route_sync = flag("AKOSettings.disableStaticRouteSync", a.disable_static_route_sync, false);
         let delete_config = flag("AKOSettings.deleteConfig", a.delete_config, false);
+        let use_default_secrets_only = flag("AKOSettings.useDefaultSecretsOnly", a.use_default_secrets_only, false);
         let allow_mass_deletion = flag("AKOSettings.allowMassDeletion", a.allow_mass_deletion, false);
         let enable_events = flag("AKOSettings.enableEvents", a.enable_events, true);
         let enable_evh = flag("AKOSettings.enableEVH", a.enable_evh, false);
@@ -693,6 +708,7 @@ impl Settings {
             enable_events,
             ako_namespace: DEFAULT_AKO_NAMESPACE.to_owned(),
             route_api: false,
+            use_default_secrets_only,
         })
     }
 }

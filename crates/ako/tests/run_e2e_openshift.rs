@@ -14,6 +14,8 @@
 //!   the VIP; another router's entry is kept as it was.
 //! * A Route naming one Service twice: not served, a Warning Event saying why, and our status
 //!   entry `Admitted: False` with AKO's error name as the reason; fixed, it is admitted.
+//! * `useDefaultSecretsOnly`: a HostRule naming a Secret outside the AKO namespace is Rejected
+//!   with AKO's message.
 //! * Two resyncs with nothing changed write nothing; a deleted Route's objects go.
 //!
 //! Everything is polled with a deadline.
@@ -23,6 +25,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use ako_translate::crds::HostRule;
 use ako_translate::openshift::Route;
 use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -120,6 +123,11 @@ async fn routes_are_served_instead_of_ingresses_with_their_status() {
     ako_testenv::install_crd(&client, route_crd())
         .await
         .expect("install OpenShift's Route CRD");
+    let hostrules =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/helm/ako/crds/ako.vmware.com_hostrules.yaml");
+    ako_testenv::install_crd(&client, hostrules)
+        .await
+        .expect("install the chart's HostRule CRD");
     let ns = format!("route-{:06x}", rand::random::<u32>() & 0xff_ffff);
     for (name, labels) in [(ns.as_str(), json!({"ako-e2e": ns})), ("avi-system", json!({}))] {
         let namespace: Namespace =
@@ -194,6 +202,20 @@ async fn routes_are_served_instead_of_ingresses_with_their_status() {
         )
         .await
         .expect("another router's status");
+    // A HostRule naming a Secret of the Route's namespace: refused under useDefaultSecretsOnly.
+    create_in::<Secret>(
+        &Api::namespaced(client.clone(), &ns),
+        json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": "plain-tls"},
+            "stringData": {"tls.crt": cert, "tls.key": key}}),
+    )
+    .await;
+    create_in::<HostRule>(
+        &Api::namespaced(client.clone(), &ns),
+        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "plain-cert"},
+            "spec": {"virtualhost": {"fqdn": "plain.avi.internal",
+                "tls": {"sslKeyCertificate": {"name": "plain-tls", "type": "secret"}, "termination": "edge"}}}}),
+    )
+    .await;
     // An Ingress: not served where the Route API exists.
     create_in::<Ingress>(
         &Api::namespaced(client.clone(), &ns),
@@ -209,7 +231,7 @@ async fn routes_are_served_instead_of_ingresses_with_their_status() {
         env.kubeconfig(),
         dir.path(),
         "ako",
-        &support::values_yaml(CLUSTER, &ns),
+        &support::values_yaml(CLUSTER, &ns).replace("AKOSettings:\n", "AKOSettings:\n  useDefaultSecretsOnly: true\n"),
         &sim.url(),
         &sim.ca_pem(),
         PASSWORD,
@@ -298,6 +320,17 @@ async fn routes_are_served_instead_of_ingresses_with_their_status() {
         ["default"],
         "another router's entry is kept"
     );
+
+    // useDefaultSecretsOnly: the HostRule's Secret is outside the AKO namespace; plain stays
+    // insecure (its pool on the parent, checked above).
+    let rules = Api::<HostRule>::namespaced(client.clone(), &ns);
+    eventually("the HostRule refused", WAIT, &run, || async {
+        let status = rules.get("plain-cert").await.ok()?.status?;
+        (status.status.as_deref() == Some("Rejected")
+            && status.error.as_deref() == Some("secret handling is restricted to avi-system namespace only"))
+        .then_some(())
+    })
+    .await;
 
     // The Route naming a Service twice: a Warning Event, no objects, no status.
     let events = Api::<Event>::namespaced(client.clone(), &ns);

@@ -45,8 +45,10 @@ impl InputKind for HostRule {
                 patterns.push(p);
             }
         }
-        // What a rule of a namespace this instance does not serve names is never fetched.
+        // What a rule of a namespace this instance does not serve names is never fetched, nor
+        // a Secret `useDefaultSecretsOnly` keeps it from.
         let served = namespace_accepted(snap, settings, &key.namespace);
+        let secrets_allowed = settings.secrets_restricted(&key.namespace).is_none();
         // The Secrets of its certificates, and its L7Rule.
         let reads = object
             .filter(|_| served)
@@ -54,6 +56,7 @@ impl InputKind for HostRule {
             .flat_map(|r| {
                 let secrets = certificate_secrets(r)
                     .into_iter()
+                    .filter(|_| secrets_allowed)
                     .map(|name| ObjRef::new(Kind::Secret, &key.namespace, name));
                 let l7 = r.spec.virtualhost.l7_rule.as_deref().filter(|n| !n.is_empty());
                 secrets.chain(l7.map(|name| ObjRef::new(Kind::L7Rule, &key.namespace, name)))

@@ -32,9 +32,11 @@ impl InputKind for SsoRule {
             })
             .into_iter()
             .collect();
-        // What a rule of a namespace this instance does not serve names is never fetched.
+        // What a rule of a namespace this instance does not serve names is never fetched, nor
+        // a Secret `useDefaultSecretsOnly` keeps it from.
         let reads = object
             .filter(|_| namespace_accepted(snap, settings, &key.namespace))
+            .filter(|_| settings.secrets_restricted(&key.namespace).is_none())
             .into_iter()
             .flat_map(sso_rule_secrets)
             .map(|name| ObjRef::new(Kind::Secret, &key.namespace, name))

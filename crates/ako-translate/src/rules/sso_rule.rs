@@ -100,12 +100,14 @@ fn own_checks(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &Ns
         return Verdict::Rejected("SsoPolicyRef is not specified".to_owned());
     }
     for o in oauth_settings(rule) {
-        if let Some(e) = o
-            .app_settings
-            .as_ref()
-            .and_then(|app| secret_error(snap, &key.namespace, &app.client_secret, CLIENT_SECRET_KEY, "secret"))
-        {
-            return Verdict::Rejected(e);
+        if let Some(app) = o.app_settings.as_ref() {
+            let e = match settings.secrets_restricted(&key.namespace) {
+                Some(e) => Some(format!("Got error while fetching {} secret : {e}", app.client_secret)),
+                None => secret_error(snap, &key.namespace, &app.client_secret, CLIENT_SECRET_KEY, "secret"),
+            };
+            if let Some(e) = e {
+                return Verdict::Rejected(e);
+            }
         }
         if let Some(server) = &o.resource_server {
             let access = &server.access_type;

@@ -194,6 +194,9 @@ fn own_checks(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &Ns
         return Verdict::Rejected(e);
     }
     for name in certificate_secrets(rule) {
+        if let Some(e) = settings.secrets_restricted(&key.namespace) {
+            return Verdict::Rejected(e);
+        }
         if !snap.secrets.contains_key(&NsName::new(&key.namespace, name)) {
             return Verdict::Rejected(format!("secret \"{name}\" not found"));
         }
