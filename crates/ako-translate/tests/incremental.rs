@@ -49,6 +49,17 @@ const RULE_FQDNS: &[(&str, &str)] = &[
     ("Shared-L7", "Contains"),
 ];
 const ALIASES: &[&str] = &["x.avi.internal", "y.avi.internal"];
+const ROUTES: &[&str] = &["r0", "r1"];
+/// A Route's TLS: none, edge with its own certificate, edge or reencrypt with the default one,
+/// passthrough.
+const ROUTE_TLS: &[Option<(&str, bool)>] = &[
+    None,
+    Some(("edge", true)),
+    Some(("edge", false)),
+    Some(("reencrypt", false)),
+    Some(("passthrough", false)),
+];
+const ROUTE_POLICIES: &[&str] = &["", "Redirect", "Allow", "None"];
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -140,6 +151,20 @@ enum Op {
         created: u8,
     },
     DelHttpRule(usize, usize),
+    /// OpenShift Route `ROUTES[name]`: its host (or subdomain `sub` when none), Services with
+    /// weights, TLS, insecure policy, and the AviInfraSetting its annotation names.
+    PutRoute {
+        ns: usize,
+        name: usize,
+        host: usize,
+        backends: Vec<(usize, u8)>,
+        tls: usize,
+        policy: usize,
+        infra: Option<usize>,
+    },
+    DelRoute(usize, usize),
+    /// The AKO namespace's `router-certs-default`: valid, invalid, or deleted (`None`).
+    RouterCerts(Option<bool>),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -204,7 +229,19 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (ns.clone(), 0..RULES.len()).prop_map(|(n, r)| Op::DelHostRule(n, r)),
         2 => (ns.clone(), 0..RULES.len(), 0..HOSTS.len() - 1, any::<bool>(), 0u8..5)
             .prop_map(|(ns, name, host, target, created)| Op::PutHttpRule { ns, name, host, target, created }),
-        1 => (ns, 0..RULES.len()).prop_map(|(n, r)| Op::DelHttpRule(n, r)),
+        1 => (ns.clone(), 0..RULES.len()).prop_map(|(n, r)| Op::DelHttpRule(n, r)),
+        3 => (
+            ns.clone(),
+            0..ROUTES.len(),
+            0..HOSTS.len(),
+            proptest::collection::vec((0..SERVICES.len(), 0u8..3), 1..3),
+            0..ROUTE_TLS.len(),
+            0..ROUTE_POLICIES.len(),
+            proptest::option::weighted(0.2, 0..INFRAS.len()),
+        )
+            .prop_map(|(ns, name, host, backends, tls, policy, infra)| Op::PutRoute { ns, name, host, backends, tls, policy, infra }),
+        1 => (ns, 0..ROUTES.len()).prop_map(|(n, r)| Op::DelRoute(n, r)),
+        1 => proptest::option::of(any::<bool>()).prop_map(Op::RouterCerts),
     ]
 }
 
@@ -328,6 +365,71 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
                 "stringData": {"tls.crt": crt, "tls.key": k, "clientSecret": if *valid { "s3cr3t" } else { "" }}}),
             );
             (Kind::Secret, key(*ns, SECRETS[*name]))
+        }
+        Op::PutRoute {
+            ns,
+            name,
+            host,
+            backends,
+            tls,
+            policy,
+            infra,
+        } => {
+            let target = |(s, w): &(usize, u8)| json!({"kind": "Service", "name": SERVICES[*s], "weight": w * 50});
+            let mut spec = json!({"to": target(&backends[0]), "path": "/"});
+            match HOSTS[*host] {
+                "" => spec["subdomain"] = json!("sub"),
+                h => spec["host"] = json!(h),
+            }
+            if backends.len() > 1 {
+                spec["alternateBackends"] = backends[1..].iter().map(target).collect();
+            }
+            if let Some((termination, own)) = ROUTE_TLS[*tls] {
+                let mut t = json!({"termination": termination});
+                if !ROUTE_POLICIES[*policy].is_empty() {
+                    t["insecureEdgeTerminationPolicy"] = json!(ROUTE_POLICIES[*policy]);
+                }
+                if own {
+                    t["certificate"] = json!("-----BEGIN CERTIFICATE-----\nr\n-----END CERTIFICATE-----\n");
+                    t["key"] = json!("-----BEGIN PRIVATE KEY-----\nr\n-----END PRIVATE KEY-----\n");
+                }
+                spec["tls"] = t;
+            }
+            let mut meta = json!({"name": ROUTES[*name], "namespace": NS[*ns]});
+            if let Some(i) = infra {
+                meta["annotations"] = json!({"aviinfrasetting.ako.vmware.com/name": INFRAS[*i]});
+            }
+            load(
+                snap,
+                json!({"apiVersion": "route.openshift.io/v1", "kind": "Route", "metadata": meta, "spec": spec}),
+            );
+            (Kind::Route, key(*ns, ROUTES[*name]))
+        }
+        Op::DelRoute(ns, name) => {
+            snap.routes.remove(&key(*ns, ROUTES[*name]));
+            (Kind::Route, key(*ns, ROUTES[*name]))
+        }
+        Op::RouterCerts(state) => {
+            let key = NsName::new("avi-system", "router-certs-default");
+            match state {
+                None => {
+                    snap.secrets.remove(&key);
+                }
+                Some(valid) => {
+                    let crt = if *valid {
+                        "-----BEGIN CERTIFICATE-----\nd\n-----END CERTIFICATE-----\n"
+                    } else {
+                        "garbage"
+                    };
+                    load(
+                        snap,
+                        json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                            "metadata": {"name": "router-certs-default", "namespace": "avi-system"},
+                            "stringData": {"tls.crt": crt, "tls.key": "-----BEGIN PRIVATE KEY-----\nd\n-----END PRIVATE KEY-----\n"}}),
+                    );
+                }
+            }
+            (Kind::Secret, key)
         }
         Op::DelSecret(ns, name) => {
             snap.secrets.remove(&key(*ns, SECRETS[*name]));
@@ -548,7 +650,7 @@ fn settings(shard: &str, strict: bool, selector: bool, node_port: bool, mode: us
         "  enableEVH: true\n  vipPerNamespace: true\n",
     ][mode];
     let text = format!(
-        "AKOSettings:\n  clusterName: inc\n{evh}{selector}NetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n\
+        "AKOSettings:\n  clusterName: inc\n{evh}{selector}NetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n  defaultDomain: avi.internal\n\
          L7Settings:\n  shardVSSize: {shard}\n  serviceType: {}\n  fqdnReusePolicy: {}\n",
         if node_port { "NodePort" } else { "ClusterIP" },
         if strict { "Strict" } else { "InterNamespaceAllowed" },
