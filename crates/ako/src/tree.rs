@@ -193,7 +193,20 @@ fn details(kind: &str, b: &Value) -> Vec<String> {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|m| m["priority_label"].as_str().map(|l| format!("label {l}")))
+            .filter_map(|m| {
+                // A Route's weights: the ratio of each member that has another than AKO's 100.
+                let ratio = m["ratio"].as_u64().filter(|r| *r != 100);
+                let pool = m["pool_ref"]
+                    .as_str()
+                    .and_then(|r| r.split("name=").nth(1))
+                    .unwrap_or("?");
+                match (m["priority_label"].as_str(), ratio) {
+                    (Some(l), None) => Some(format!("label {l}")),
+                    (Some(l), Some(r)) => Some(format!("label {l}, ratio {r}: {pool}")),
+                    (None, Some(r)) => Some(format!("ratio {r}: {pool}")),
+                    (None, None) => None,
+                }
+            })
             .collect(),
         "pool" => {
             let servers: Vec<String> = b["servers"]

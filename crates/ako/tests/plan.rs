@@ -343,3 +343,34 @@ fn no_output_holds_the_private_key_only_its_fingerprint() {
             .contains("BEGIN CERTIFICATE")
     );
 }
+
+/// OpenShift Routes planned offline: the weights shown per pool, a Route that is not served
+/// named with why (`testdata/l7/ako_route_policies`, whose objects the golden test pins).
+#[test]
+fn routes_are_planned_with_their_weights_and_refusals() {
+    let case = repo().join("crates/ako-translate/testdata/l7/ako_route_policies");
+    // The case's input only (its directory also holds what Go AKO did).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(case.join("in.yaml"), dir.path().join("in.yaml")).unwrap();
+    let out = plan(&[
+        "--manifests",
+        dir.path().to_str().unwrap(),
+        "--values",
+        case.join("values.yaml").to_str().unwrap(),
+        "--dns-domain",
+        "avi.internal",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let all = format!("{text}{stderr}");
+    for want in [
+        "virtualservice c1--allow.avi.internal",
+        "ratio 30: c1--shop-allow.avi.internal-allow-a",
+        "ratio 70: c1--shop-allow.avi.internal-allow-b",
+        "sslkeyandcertificate c1--router-certs-default",
+        "Route shop/twice: MultipleBackendsWithSameServiceError",
+    ] {
+        assert!(all.contains(want), "{want:?} not in:\n{all}");
+    }
+}
