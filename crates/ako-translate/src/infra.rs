@@ -15,6 +15,7 @@
 
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use avi_model::ObjectType;
 
@@ -144,8 +145,13 @@ pub fn ingress_setting<'a>(snap: &'a Snapshot, ns: &str, ing: &Ingress) -> Optio
 
 /// The setting a LoadBalancer Service names (its annotation, else its Namespace's), if any.
 pub fn service_setting<'a>(snap: &'a Snapshot, ns: &str, svc: &'a Service) -> Option<&'a str> {
-    svc.metadata
-        .annotations
+    annotated_setting(snap, ns, &svc.metadata)
+}
+
+/// The setting an object of namespace `ns` names by annotation (a LoadBalancer Service, a
+/// Route), else its Namespace's, if any.
+pub fn annotated_setting<'a>(snap: &'a Snapshot, ns: &str, meta: &'a ObjectMeta) -> Option<&'a str> {
+    meta.annotations
         .as_ref()
         .and_then(|a| a.get(INFRA_SETTING_ANNOTATION))
         .map(String::as_str)

@@ -119,10 +119,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
         let status: Vec<Value> = serde_json::from_str(&text).unwrap();
         let mut ako_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
         for s in &status {
-            let key = (
-                s["namespace"].as_str().unwrap().to_owned(),
-                s["name"].as_str().unwrap().to_owned(),
-            );
+            let key = object_key(s);
             let hosts = ako_hosts.entry(key).or_default();
             for i in s["loadBalancer"]["ingress"].as_array().into_iter().flatten() {
                 if let Some(h) = i["hostname"].as_str() {
@@ -131,22 +128,9 @@ fn compare_case(dir: &Path) -> Vec<String> {
             }
         }
         ako_hosts.retain(|_, h| !h.is_empty());
-        let mut our_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-        for s in t
-            .status
-            .iter()
-            .filter(|s| s.object.kind == ako_translate::Kind::Ingress)
-        {
-            our_hosts
-                .entry((s.object.namespace().to_owned(), s.object.name().to_owned()))
-                .or_default()
-                .extend(s.hostname.clone());
-        }
-        our_hosts.retain(|_, h| !h.is_empty());
-        if ako_hosts != our_hosts {
-            out.push(format!(
-                "{case} status hostnames: ours {our_hosts:?} != AKO's {ako_hosts:?}"
-            ));
+        let ours = status_hosts(&t, ako_translate::Kind::Ingress);
+        if ako_hosts != ours {
+            out.push(format!("{case} status hostnames: ours {ours:?} != AKO's {ako_hosts:?}"));
         }
     }
     // Status of LoadBalancer Services: the hostname AKO wrote, and which Services share an
@@ -159,10 +143,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
             if first.is_null() {
                 continue;
             }
-            let key = (
-                s["namespace"].as_str().unwrap().to_owned(),
-                s["name"].as_str().unwrap().to_owned(),
-            );
+            let key = object_key(s);
             let text = |v: &Value| v.as_str().map(str::to_owned);
             ako.insert(key, (text(&first["hostname"]), text(&first["ip"])));
         }
@@ -212,16 +193,13 @@ fn compare_case(dir: &Path) -> Vec<String> {
         }
     }
     // Route status: the hosts AKO admitted per Route (`status.ingress[]` with `Admitted` true).
-    // A Route AKO wrote nothing for must have no status intent: ako-rs reports its failure
-    // instead (an Event), which the case's known differences do not need to list.
+    // A Route AKO wrote nothing for must have no status intent: ako-rs refuses it instead (an
+    // Event and an `Admitted: False` entry, not an intent).
     if let Ok(text) = std::fs::read_to_string(dir.join("status_routes.json")) {
         let status: Vec<Value> = serde_json::from_str(&text).unwrap();
         let mut ako_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
         for s in &status {
-            let key = (
-                s["namespace"].as_str().unwrap().to_owned(),
-                s["name"].as_str().unwrap().to_owned(),
-            );
+            let key = object_key(s);
             let admitted = s["status"]["ingress"].as_array().into_iter().flatten().filter(|i| {
                 i["conditions"]
                     .as_array()
@@ -234,16 +212,10 @@ fn compare_case(dir: &Path) -> Vec<String> {
                 ako_hosts.insert(key, hosts);
             }
         }
-        let mut our_hosts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-        for s in t.status.iter().filter(|s| s.object.kind == ako_translate::Kind::Route) {
-            our_hosts
-                .entry((s.object.namespace().to_owned(), s.object.name().to_owned()))
-                .or_default()
-                .extend(s.hostname.clone());
-        }
-        if ako_hosts != our_hosts {
+        let ours = status_hosts(&t, ako_translate::Kind::Route);
+        if ako_hosts != ours {
             out.push(format!(
-                "{case} Route status hosts: ours {our_hosts:?} != AKO's {ako_hosts:?}"
+                "{case} Route status hosts: ours {ours:?} != AKO's {ako_hosts:?}"
             ));
         }
     }
@@ -303,6 +275,30 @@ fn compare_case(dir: &Path) -> Vec<String> {
             out.extend(d.into_iter().map(|l| format!("{label}{l}")));
         }
     }
+    out
+}
+
+/// `(namespace, name)` of an entry of a captured status file.
+fn object_key(s: &Value) -> (String, String) {
+    (
+        s["namespace"].as_str().unwrap().to_owned(),
+        s["name"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The hostnames of our status intents per object of `kind` (namespace, name); objects with none
+/// left out.
+fn status_hosts(
+    t: &ako_translate::Translation,
+    kind: ako_translate::Kind,
+) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for s in t.status.iter().filter(|s| s.object.kind == kind) {
+        out.entry((s.object.namespace().to_owned(), s.object.name().to_owned()))
+            .or_default()
+            .extend(s.hostname.clone());
+    }
+    out.retain(|_, h| !h.is_empty());
     out
 }
 

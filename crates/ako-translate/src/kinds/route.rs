@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 
 use super::{Dep, InputKind, Kind, Store, plain_store, same_served_meta};
+use crate::infra::annotated_setting;
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::namespaces::namespace_accepted;
-use crate::openshift::{ROUTER_DEFAULT_SECRET, Route, route_host, route_setting};
+use crate::openshift::{ROUTER_DEFAULT_SECRET, Route, route_host};
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::units::{Unit, units_of_root};
@@ -42,7 +43,7 @@ impl InputKind for Route {
     /// Its Services, its AviInfraSetting, its host, and the default certificate when it uses it.
     fn dependencies(key: &NsName, object: &Self, snap: &Snapshot, settings: &Settings) -> BTreeSet<Dep> {
         let mut deps = BTreeSet::new();
-        if let Some(infra) = route_setting(snap, &key.namespace, object) {
+        if let Some(infra) = annotated_setting(snap, &key.namespace, &object.metadata) {
             deps.insert(Dep::Object(ObjRef::new(Kind::AviInfraSetting, "", infra)));
         }
         if !namespace_accepted(snap, settings, &key.namespace) {

@@ -623,55 +623,47 @@ impl<'a> Ctx<'a> {
     fn close_http_policy(&self, tenant: &str, name: &str, markers: &Markers) -> DesiredObject {
         const CLOSE: &str = "HTTP_SECURITY_ACTION_CLOSE_CONN";
         let cksum = checksum::security_policy_checksum(CLOSE, 80, markers.checksum(self.cluster));
-        DesiredObject {
-            kind: ObjectType::HttpPolicySet,
-            tenant: tenant.to_owned(),
-            name: name.to_owned(),
-            checksum: cksum,
-            body: Body::from(json!({
-                "name": name,
-                "cloud_config_cksum": cksum.to_string(),
-                "created_by": self.created_by,
-                "tenant_ref": self.tenant_ref,
-                "http_request_policy": {},
-                "http_security_policy": {"rules": [{
-                    "name": format!("{name}-0"),
-                    "enable": true,
-                    "index": 0,
-                    "match": {"vs_port": {"match_criteria": "IS_IN", "ports": [80]}},
-                    "action": {"action": CLOSE},
-                }]},
-                "markers": markers.to_json(self.cluster),
-            })),
-        }
+        let rule = json!({
+            "match": {"vs_port": {"match_criteria": "IS_IN", "ports": [80]}},
+            "action": {"action": CLOSE},
+        });
+        self.one_rule_set(tenant, name, cksum, ("http_security_policy", rule), markers)
     }
 
     /// A policy set of one request rule (`rule`: its match and action).
-    fn one_rule_policy(
+    fn one_rule_policy(&self, tenant: &str, name: &str, cksum: u32, rule: Value, markers: &Markers) -> DesiredObject {
+        self.one_rule_set(tenant, name, cksum, ("http_request_policy", rule), markers)
+    }
+
+    /// A policy set of one rule (`rule`: its match and action) in its request or security policy
+    /// (`policy`: the field).
+    fn one_rule_set(
         &self,
         tenant: &str,
         name: &str,
         cksum: u32,
-        mut rule: Value,
+        (policy, mut rule): (&str, Value),
         markers: &Markers,
     ) -> DesiredObject {
         rule["enable"] = json!(true);
         rule["index"] = json!(0);
         rule["name"] = json!(format!("{name}-0"));
+        let mut body = json!({
+            "name": name,
+            "created_by": self.created_by,
+            "tenant_ref": self.tenant_ref,
+            "cloud_config_cksum": cksum.to_string(),
+            "http_request_policy": {},
+            "http_security_policy": {},
+            "markers": markers.to_json(self.cluster),
+        });
+        body[policy] = json!({"rules": [rule]});
         DesiredObject {
             kind: ObjectType::HttpPolicySet,
             tenant: tenant.to_owned(),
             name: name.to_owned(),
             checksum: cksum,
-            body: Body::from(json!({
-                "name": name,
-                "created_by": self.created_by,
-                "tenant_ref": self.tenant_ref,
-                "cloud_config_cksum": cksum.to_string(),
-                "http_request_policy": {"rules": [rule]},
-                "http_security_policy": {},
-                "markers": markers.to_json(self.cluster),
-            })),
+            body: Body::from(body),
         }
     }
 

@@ -3,11 +3,11 @@
 
 use k8s_openapi::api::networking::v1::Ingress;
 
-use crate::infra::ingress_setting;
+use crate::infra::{annotated_setting, ingress_setting};
 use crate::ingress::{is_passthrough, rule_hosts};
 use crate::key::{Kind, NsName};
 use crate::model::CloudFacts;
-use crate::openshift::{Route, route_host, route_setting};
+use crate::openshift::{Route, route_host};
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 
@@ -35,7 +35,7 @@ impl<'a> L7Root<'a> {
     pub fn setting(&self, snap: &'a Snapshot, ns: &str) -> Option<&'a str> {
         match self {
             L7Root::Ingress(ing) => ingress_setting(snap, ns, ing),
-            L7Root::Route(route) => route_setting(snap, ns, route),
+            L7Root::Route(route) => annotated_setting(snap, ns, &route.metadata),
         }
     }
 

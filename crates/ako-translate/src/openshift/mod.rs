@@ -7,4 +7,4 @@ pub mod api;
 mod parse;
 
 pub use api::{Route, RouteSpec, RouteStatus};
-pub use parse::{ROUTER_DEFAULT_SECRET, accepted_routes, route_host, route_setting};
+pub use parse::{ROUTER_DEFAULT_SECRET, accepted_routes, route_host};

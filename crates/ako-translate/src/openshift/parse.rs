@@ -8,7 +8,6 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::api::{Route, RouteTarget};
 use crate::checksum::TargetPort;
-use crate::infra::INFRA_SETTING_ANNOTATION;
 use crate::ingress::{
     CertSource, HostPaths, InsecurePolicy, ParsedIngress, PathBackend, Reencrypt, RuleCert, rule_cert,
 };
@@ -38,18 +37,6 @@ pub fn route_host(route: &Route, settings: &Settings) -> Option<String> {
     } else {
         format!("{sub}.{domain}")
     })
-}
-
-/// The AviInfraSetting a Route names (its annotation, else its Namespace's), if any.
-pub fn route_setting<'a>(snap: &'a Snapshot, ns: &str, route: &'a Route) -> Option<&'a str> {
-    route
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(INFRA_SETTING_ANNOTATION))
-        .map(String::as_str)
-        .filter(|s| !s.is_empty())
-        .or_else(|| crate::infra::namespace_setting(snap, ns))
 }
 
 /// Every Route AKO would serve (of those `keep` selects), parsed, in namespace/name order;
