@@ -36,6 +36,7 @@ pub mod memory;
 pub mod metrics;
 pub mod operator;
 pub mod reconcile;
+pub mod route_status;
 pub mod status;
 pub mod token;
 pub mod trust;

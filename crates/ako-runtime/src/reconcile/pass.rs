@@ -13,13 +13,13 @@
 //!    [rules' statuses](Reconciler::rule_statuses) and Events of the objects concerned;
 //! 9. [`report`](Reconciler::report): metrics, `/api/status`, listeners.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use ako_sync::{DeletionGuard, ExecuteOptions, ObjectKey, PlanOptions, Protection, Retry, Summary, SyncOptions};
 use ako_translate::kinds::InputKind;
 use ako_translate::settings::ServiceType;
-use ako_translate::{Deps, Kind, ModelKey, ObjRef, StatusIntent, Translation, Unit, translate_unit};
+use ako_translate::{Deps, ModelKey, ObjRef, StatusIntent, Translation, Unit, translate_unit};
 use avi_model::ObjectType;
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -35,7 +35,7 @@ use crate::cluster::Cluster;
 use crate::events::Note;
 use crate::fetch;
 use crate::index::Changes;
-use crate::{annotations, status};
+use crate::{annotations, route_status, status};
 
 /// Longest a pass spends syncing before failed models go to their own retries.
 const SYNC_DEADLINE: Duration = Duration::from_secs(10);
@@ -624,62 +624,23 @@ impl<C: Cluster> Reconciler<C> {
         let router = ako_translate::Namer::for_settings(&self.settings).ako_user();
         let (changes, route_patches) = {
             let index = self.shared.lock();
-            let changes = status::changes(&index.snapshot, &want, &mut self.status_owned, only, &router);
-            // A Route's status is its whole list of routers' entries, with AKO's annotations
-            // as the reason of each of ours.
-            let routes: Vec<&StatusIntent> = intents
-                .iter()
-                .copied()
-                .filter(|s| s.object.kind == Kind::Route && changes.iter().any(|(t, _)| *t == s.object))
-                .collect();
-            let wanted = annotations::desired(routes, &self.vips, &self.observed);
-            let now = Time(jiff::Timestamp::now());
-            let controller = self.controller_uuid.as_deref().unwrap_or_default();
-            let route_patches: BTreeMap<ObjRef, serde_json::Value> = changes
-                .iter()
-                .filter(|(t, _)| t.kind == Kind::Route)
-                .filter_map(|(t, entries)| {
-                    let route = index.snapshot.routes.get(&t.key)?;
-                    let reasons: BTreeMap<String, String> = wanted
-                        .get(t)
-                        .map(|w| {
-                            w.hosts
-                                .iter()
-                                .map(|(h, uuid)| (h.clone(), status::route_reason(controller, h, uuid, &w.tenant)))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let patch = status::route_status_patch(route, entries.as_ref(), &router, &reasons, now.clone());
-                    Some((t.clone(), patch))
-                })
-                .collect();
-            // A Route that fails and is served nowhere says why in its status (`Admitted: False`).
-            let mut route_patches = route_patches;
-            let mut refused: Vec<(ObjRef, Option<BTreeSet<ako_translate::kinds::LbEntry>>)> = Vec::new();
-            for f in &self.desired.view().failures {
-                let t = &f.object;
-                if t.kind != Kind::Route
-                    || want.contains_key(t)
-                    || route_patches.contains_key(t)
-                    || only.is_some_and(|o| !o.contains(t))
-                {
-                    continue;
-                }
-                let Some(route) = index.snapshot.routes.get(&t.key) else {
-                    continue;
-                };
-                let refusal = status::route_refusal(route, &f.message);
-                if !status::route_refused(route, &router, &refusal) {
-                    route_patches.insert(
-                        t.clone(),
-                        status::route_refusal_patch(route, &router, &refusal, now.clone()),
-                    );
-                    refused.push((t.clone(), None));
-                }
-            }
-            let mut changes = changes;
-            changes.extend(refused);
-            (changes, route_patches)
+            let mut changes = status::changes(&index.snapshot, &want, &mut self.status_owned, only, &router);
+            let ctx = route_status::Context {
+                router: &router,
+                controller: self.controller_uuid.as_deref().unwrap_or_default(),
+                now: Time(jiff::Timestamp::now()),
+            };
+            let patches = route_status::patches(
+                &index.snapshot,
+                &mut changes,
+                &intents,
+                &self.desired.view().failures,
+                &want,
+                only,
+                (&self.vips, &self.observed),
+                &ctx,
+            );
+            (changes, patches)
         };
         for t in only.into_iter().flatten() {
             if !changes.iter().any(|(c, _)| c == t) {
