@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo bench -p ako-translate --bench translate` (I from `AKO_BENCH_INGRESSES`, default
 //! 10000; S from `AKO_BENCH_SERVICES`, default 2000; `AKO_BENCH_SHARD` LARGE/MEDIUM/SMALL,
-//! default LARGE as in AKO's chart; `AKO_BENCH_EVH=1` for EVH mode).
+//! default LARGE as in AKO's chart; `AKO_BENCH_EVH=1` for EVH mode; `AKO_BENCH_ROUTES=1` for as
+//! many OpenShift Routes instead of the Ingresses: one path, 30 % edge with an inline certificate).
 
 use std::time::{Duration, Instant};
 
@@ -51,29 +52,56 @@ fn add_ingresses(snap: &mut Snapshot, n: usize) {
             }))
             .unwrap(),
         );
-        snap.insert::<k8s_openapi::api::core::v1::Service>(
-            serde_json::from_value(json!({
-                "apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": name, "namespace": ns},
-                "spec": {"type": "ClusterIP", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}
-            }))
-            .unwrap(),
-        );
-        let endpoints: Vec<_> = (0..3)
-            .map(|e| json!({"addresses": [format!("10.{}.{}.{}", 100 + i / 65536 % 100, i / 256 % 256, i % 256)], "conditions": {"ready": e != 2}, "nodeName": format!("node-{e}")}))
-            .collect();
-        snap.insert_endpoint_slice(
-            serde_json::from_value(json!({
-                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                "metadata": {"name": format!("{name}-abcde"), "namespace": ns,
-                             "labels": {"kubernetes.io/service-name": name}},
-                "addressType": "IPv4",
-                "ports": [{"port": 8080, "protocol": "TCP"}],
-                "endpoints": endpoints
-            }))
-            .unwrap(),
-        );
+        add_backend(snap, &ns, &name, i);
     }
+}
+
+/// N OpenShift Routes shaped like [`add_ingresses`]'s Ingresses: one host, path `/`, their own
+/// Service; 30 % edge with their certificate inline.
+fn add_routes(snap: &mut Snapshot, n: usize) {
+    for i in 0..n {
+        let (ns, name) = (format!("team-{}", i % 50), format!("web-{i}"));
+        let mut spec = json!({"host": format!("app-{i}.avi.internal"), "path": "/",
+            "to": {"kind": "Service", "name": name}});
+        if i % 10 < 3 {
+            spec["tls"] = json!({"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect",
+                "certificate": PEM, "key": KEY});
+        }
+        snap.insert::<ako_translate::openshift::Route>(
+            serde_json::from_value(json!({
+                "apiVersion": "route.openshift.io/v1", "kind": "Route",
+                "metadata": {"name": name, "namespace": ns}, "spec": spec
+            }))
+            .unwrap(),
+        );
+        add_backend(snap, &ns, &name, i);
+    }
+}
+
+/// Service `ns/name` (port 80 → 8080) and its EndpointSlice of three endpoints.
+fn add_backend(snap: &mut Snapshot, ns: &str, name: &str, i: usize) {
+    snap.insert::<k8s_openapi::api::core::v1::Service>(
+        serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"type": "ClusterIP", "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}
+        }))
+        .unwrap(),
+    );
+    let endpoints: Vec<_> = (0..3)
+        .map(|e| json!({"addresses": [format!("10.{}.{}.{}", 100 + i / 65536 % 100, i / 256 % 256, i % 256)], "conditions": {"ready": e != 2}, "nodeName": format!("node-{e}")}))
+        .collect();
+    snap.insert_endpoint_slice(
+        serde_json::from_value(json!({
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": format!("{name}-abcde"), "namespace": ns,
+                         "labels": {"kubernetes.io/service-name": name}},
+            "addressType": "IPv4",
+            "ports": [{"port": 8080, "protocol": "TCP"}],
+            "endpoints": endpoints
+        }))
+        .unwrap(),
+    );
 }
 
 fn add_services(snap: &mut Snapshot, n: usize) {
@@ -136,6 +164,7 @@ fn main() {
     let n_svc = env("AKO_BENCH_SERVICES", 2_000);
     let shard = std::env::var("AKO_BENCH_SHARD").unwrap_or_else(|_| "LARGE".into());
     let evh = env("AKO_BENCH_EVH", 0) == 1;
+    let routes = env("AKO_BENCH_ROUTES", 0) == 1;
     let settings = Settings::from_values(
         &Values::from_yaml(&format!(
             "AKOSettings: {{clusterName: bench, enableEVH: {evh}}}\nNetworkSettings: {{vipNetworkList: [{{networkName: vip-net}}]}}\nL7Settings: {{shardVSSize: {shard}}}\n"
@@ -152,7 +181,11 @@ fn main() {
     };
     let rss_before = peak_rss_mib().unwrap_or_default();
     let mut snap = Snapshot::new();
-    add_ingresses(&mut snap, n_ing);
+    if routes {
+        add_routes(&mut snap, n_ing);
+    } else {
+        add_ingresses(&mut snap, n_ing);
+    }
     add_services(&mut snap, n_svc);
     let rss_snapshot = peak_rss_mib().unwrap_or_default();
 
@@ -189,7 +222,12 @@ fn main() {
     }
     let full = median(runs);
     println!(
-        "{n_ing} Ingresses (3 paths, 30 % TLS) + {n_svc} LoadBalancer Services, shardVSSize {shard} -> {models} models, {objects} Avi objects"
+        "{n_ing} {} + {n_svc} LoadBalancer Services, shardVSSize {shard} -> {models} models, {objects} Avi objects",
+        if routes {
+            "Routes (1 path, 30 % edge)"
+        } else {
+            "Ingresses (3 paths, 30 % TLS)"
+        }
     );
     println!("  full translation: median {full:.2?} over 3 runs");
     if !l7_one.is_empty() {
