@@ -16,7 +16,8 @@
 //!   entry `Admitted: False` with AKO's error name as the reason; fixed, it is admitted.
 //! * `useDefaultSecretsOnly`: a HostRule naming a Secret outside the AKO namespace is Rejected
 //!   with AKO's message.
-//! * Two resyncs with nothing changed write nothing; a deleted Route's objects go.
+//! * Two resyncs with nothing changed write nothing; the Routes' private keys are in no log line,
+//!   Event or `/api/status`; a deleted Route's objects go.
 //!
 //! Everything is polled with a deadline.
 
@@ -373,6 +374,25 @@ async fn routes_are_served_instead_of_ingresses_with_their_status() {
     );
 
     support::no_writes_over_two_resyncs(&run, &sim, WAIT).await;
+
+    // The Routes' private keys (inline, and the default certificate's) appear in nothing ako-rs
+    // emits: its log, the Events, its /api/status.
+    let port = run.admin_port(WAIT).await;
+    let (_, api_status) = support::get(port, "/api/status").await.expect("/api/status");
+    let events_text = serde_json::to_string(&events.list(&Default::default()).await.expect("events").items).unwrap();
+    for (what, pem) in [
+        ("the edge Route's key", &key),
+        ("router-certs-default's key", &default_key),
+    ] {
+        let body = pem.lines().find(|l| !l.starts_with("-----")).expect("a PEM body line");
+        for (place, text) in [
+            ("log", run.log_text()),
+            ("Events", events_text.clone()),
+            ("/api/status", api_status.clone()),
+        ] {
+            assert!(!text.contains(body), "{what} appears in the {place}");
+        }
+    }
 
     // Fixed, the refused Route is admitted: our False entry replaced by the VIP.
     routes
