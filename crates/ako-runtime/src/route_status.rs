@@ -28,12 +28,15 @@ pub struct Context<'a> {
 }
 
 /// The status patches of the Routes among `changes` (their admitted entries), and of the Routes
-/// `failures` name that are served nowhere (`want` has no entry for them) and not yet refused:
-/// those are added to `changes`. With `only`, just those objects are looked at.
+/// `failures` name that are served nowhere (`want` has no entry for them): those are refused
+/// (by their first failure) instead of cleared, added to `changes` when not refused yet, and
+/// counted as `ours` (so that their refusal is cleared once it no longer applies). With `only`,
+/// just those objects are looked at.
 #[allow(clippy::too_many_arguments)]
 pub fn patches(
     snap: &Snapshot,
     changes: &mut Vec<Change>,
+    ours: &mut BTreeSet<ObjRef>,
     intents: &[&StatusIntent],
     failures: &[Failure],
     want: &BTreeMap<ObjRef, Option<BTreeSet<LbEntry>>>,
@@ -65,15 +68,20 @@ pub fn patches(
             Some((t.clone(), patch))
         })
         .collect();
+    let mut refused = BTreeSet::new();
     for f in failures {
         let t = &f.object;
-        if t.kind != Kind::Route || want.contains_key(t) || out.contains_key(t) || only.is_some_and(|o| !o.contains(t))
-        {
+        if t.kind != Kind::Route || want.contains_key(t) || only.is_some_and(|o| !o.contains(t)) || !refused.insert(t) {
             continue;
         }
         let Some(route) = snap.routes.get(&t.key) else {
             continue;
         };
+        ours.insert(t.clone());
+        // Refused, not cleared.
+        if out.remove(t).is_some() {
+            changes.retain(|(c, _)| c != t);
+        }
         let refusal = route_refusal(route, &f.message);
         if !route_refused(route, ctx.router, &refusal) {
             out.insert(
@@ -94,10 +102,16 @@ pub fn route_current(route: &Route, router: &str) -> BTreeSet<LbEntry> {
         .flat_map(|s| &s.ingress)
         .filter(|i| i.router_name == router)
         .flat_map(|i| {
-            i.conditions
-                .iter()
-                .filter(|c| c.type_ == "Admitted" && c.status == "True")
-                .map(|c| (c.message.clone().unwrap_or_default(), Some(i.host.clone())))
+            i.conditions.iter().filter(|c| c.type_ == "Admitted").map(|c| {
+                // A refusal counts as an entry without address: ours, to clear when it no longer
+                // applies.
+                let address = if c.status == "True" {
+                    c.message.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                (address, Some(i.host.clone()))
+            })
         })
         .collect()
 }
@@ -312,5 +326,64 @@ mod tests {
             "default",
             "the other router kept"
         );
+    }
+
+    /// One pass of the status stage for the Routes: `changes`, then [`patches`].
+    fn pass(
+        snap: &Snapshot,
+        failures: &[Failure],
+        ours: &mut BTreeSet<ObjRef>,
+    ) -> (Vec<Change>, BTreeMap<ObjRef, Value>) {
+        let want = BTreeMap::new();
+        let mut changes = crate::status::changes(snap, &want, ours, None, "ako-c");
+        let ctx = Context {
+            router: "ako-c",
+            controller: "cluster-1",
+            now: Time(jiff::Timestamp::from_second(1_800_000_000).unwrap()),
+        };
+        let observed = Observed::new(ako_sync::Owner::new("c"));
+        let out = patches(
+            snap,
+            &mut changes,
+            ours,
+            &[],
+            failures,
+            &want,
+            None,
+            (&Vips::default(), &observed),
+            &ctx,
+        );
+        (changes, out)
+    }
+
+    #[test]
+    fn a_refusal_is_kept_while_it_applies_and_cleared_after() {
+        let mut snap = Snapshot::new();
+        let r = route(json!([{"host": "r.com", "routerName": "default"}]));
+        snap.insert(r.clone());
+        let target = ObjRef::new(Kind::Route, "ns", "r");
+        let failure = Failure::new(Kind::Route, "ns", "r", "MultipleBackendsWithSameServiceError: twice");
+        let mut ours = BTreeSet::new();
+        let (changes, out) = pass(&snap, std::slice::from_ref(&failure), &mut ours);
+        assert_eq!(changes, vec![(target.clone(), None)], "refused");
+        assert!(ours.contains(&target), "counted as ours");
+        // Written: the same failure again changes nothing.
+        let written: Route = serde_json::from_value(json!({"metadata": {"name": "r", "namespace": "ns"},
+            "spec": {"host": "r.com", "to": {"kind": "Service", "name": "a"}}, "status": out[&target]["status"]}))
+        .unwrap();
+        snap.insert(written);
+        let (changes, _) = pass(&snap, std::slice::from_ref(&failure), &mut ours);
+        assert!(changes.is_empty(), "{changes:?}");
+        // The failure gone and the Route served nowhere: our refusal is cleared, the other
+        // router's entry kept.
+        let (changes, out) = pass(&snap, &[], &mut ours);
+        assert_eq!(changes, vec![(target.clone(), None)]);
+        let routers: Vec<&str> = out[&target]["status"]["ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["routerName"].as_str().unwrap())
+            .collect();
+        assert_eq!(routers, ["default"]);
     }
 }

@@ -124,7 +124,13 @@ pub fn ours_at_start(snap: &Snapshot, vips: &Vips, router: &str) -> BTreeSet<Obj
     all.extend(keys(Kind::Service, &mut snap.services.keys()));
     all.extend(keys(Kind::Route, &mut snap.routes.keys()));
     all.into_iter()
-        .filter(|t| current(snap, t, router).is_some_and(|c| c.iter().any(|(ip, _)| ips.contains(ip))))
+        // A Route we refused holds an entry without address.
+        .filter(|t| {
+            current(snap, t, router).is_some_and(|c| {
+                c.iter()
+                    .any(|(ip, _)| ips.contains(ip) || (t.kind == Kind::Route && ip.is_empty()))
+            })
+        })
         .collect()
 }
 

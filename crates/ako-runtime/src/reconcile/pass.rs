@@ -633,6 +633,7 @@ impl<C: Cluster> Reconciler<C> {
             let patches = route_status::patches(
                 &index.snapshot,
                 &mut changes,
+                &mut self.status_owned,
                 &intents,
                 &self.desired.view().failures,
                 &want,
