@@ -302,6 +302,7 @@ fn build_dedicated(
             }
             if cert.is_some() {
                 vs.cert = cert;
+                vs.route_policy = (ing.kind == Kind::Route).then_some(ing.insecure_policy);
             }
             vs.rule_secured |= rule_secured;
             out.status.extend(own_vs_status(ing, hp, key, name));

@@ -824,15 +824,15 @@ impl<'a> Ctx<'a> {
             // An SNI child takes its parent's ports as the setting made them (not a HostRule's).
             ports = host_rule::with_listeners(self.listeners, ports);
         }
-        // SNI children are redirected by their parent; EVH children and DEDICATED VSes redirect
-        // on their own, with a policy named after the VS. An EVH child of a Route redirects only
-        // when the Route says so, and closes HTTP connections when it says `None`.
-        let route_policy = vs.route_policy.filter(|_| evh);
+        // SNI children are redirected by their parent (whatever a Route says); EVH children and
+        // DEDICATED VSes redirect on their own, with a policy named after the VS, a Route's only
+        // when it says so; an EVH child of a Route closes HTTP connections when it says `None`.
+        let route_policy = vs.route_policy.filter(|_| evh || parent.is_none());
         let redirect = (parent.is_none() || evh)
             && secure
             && !overwrite
             && route_policy.is_none_or(|p| p == InsecurePolicy::Redirect);
-        let close_http = secure && !overwrite && route_policy == Some(InsecurePolicy::None);
+        let close_http = evh && secure && !overwrite && route_policy == Some(InsecurePolicy::None);
         if redirect && parent.is_some() {
             objects.push(self.redirect_policy(tenant, &vs.name, &vh_domains, &markers));
         }
