@@ -189,7 +189,9 @@ impl World {
             testenv().kubeconfig(),
             self.dir.path(),
             "ako-0",
-            &support::values_yaml(CLUSTER, &self.ns),
+            // Static routes on (a testenv of its own, without Nodes: no route is written): AKO
+            // labels SE groups only where it routes to pods.
+            &support::values_yaml(CLUSTER, &self.ns).replace("  disableStaticRouteSync: true\n", ""),
             &self.sim.url(),
             &self.sim.ca_pem(),
             PASSWORD,

@@ -75,7 +75,11 @@ impl DeleteConfig {
                 annotate(cluster, me, None).await;
                 let message = "DeleteConfig unset in configmap, sync would be enabled";
                 event(cluster, me, settings, "AKODeleteConfigUnset", message).await;
-                super::label_se_group(avi, settings).await;
+                // (Without the cloud's type: on an NSX-T cloud with NCP, which AKO never labels,
+                // the label comes back.)
+                if ako_translate::routes::se_groups_labelled(settings, "") {
+                    super::label_se_group(avi, settings).await;
+                }
             }
             // At start: a report a previous run left is cleared, as AKO does.
             (false, Phase::Off) => annotate(cluster, me, None).await,

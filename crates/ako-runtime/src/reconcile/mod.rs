@@ -401,7 +401,7 @@ async fn load_controller(avi: &Client, settings: &Settings, admin: &admin::State
         r
     })
     .await;
-    if !settings.delete_config {
+    if !settings.delete_config && ako_translate::routes::se_groups_labelled(settings, &cloud.cloud_type) {
         label_se_group(avi, settings).await;
     }
     let observed = retry_forever(

@@ -377,6 +377,10 @@ impl<C: Cluster> Reconciler<C> {
     /// reported and left alone), and off again from a group no setting in effect names any more
     /// (never the global group, which [`super::label_se_group`] keeps).
     async fn label_infra_se_groups(&mut self) {
+        // Not where pods are not routed to (AKO labels no group then).
+        if !ako_translate::routes::se_groups_labelled(&self.settings, &self.cloud.cloud_type) {
+            return;
+        }
         let wanted = {
             let index = self.shared.lock();
             rules::infra_se_groups(&index.snapshot, self.rules.current(), self.rules.last_good.held())

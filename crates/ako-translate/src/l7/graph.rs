@@ -59,6 +59,9 @@ pub(super) struct Parent {
     /// Hosts redirected from HTTP to HTTPS, in the order AKO adds them, and as a set.
     pub(super) redirect_hosts: Vec<String>,
     pub(super) redirect_set: BTreeSet<String>,
+    /// Some TLS host asks for the redirect (every Ingress TLS host; a Route's with
+    /// `Redirect`): AKO then builds the policy and puts every TLS host of the parent in it.
+    pub(super) redirect_wanted: bool,
     /// SNI children by name.
     pub(super) children: BTreeMap<String, HostVs>,
 }
@@ -383,6 +386,7 @@ impl Parent {
         child.route_policy = (ing.kind == Kind::Route).then_some(ing.insecure_policy);
         child.cert = cert;
         self.add_host(host);
+        self.redirect_wanted |= ing.kind != Kind::Route || ing.insecure_policy == InsecurePolicy::Redirect;
         if self.redirect_set.insert(host.clone()) {
             self.redirect_hosts.push(host.clone());
         }

@@ -114,7 +114,9 @@ impl Parent {
             }
         }
 
-        // Redirect policy: the TLS hosts, their HostRules' aliases and GSLB FQDNs.
+        // Redirect policy: the TLS hosts, their HostRules' aliases and GSLB FQDNs — once one of
+        // them asks for it (AKO adds every SNI host to an existing redirect policy; a Route's
+        // host creates it only with `Redirect`).
         let mut redirect_hosts = self.redirect_hosts.clone();
         for (_, r) in &children {
             for extra in r.iter().flat_map(|r| r.aliases.iter().chain(&r.gslb_fqdn)) {
@@ -123,7 +125,7 @@ impl Parent {
                 }
             }
         }
-        if !redirect_hosts.is_empty() && !rule.is_some_and(|r| r.overwrite) {
+        if self.redirect_wanted && !redirect_hosts.is_empty() && !rule.is_some_and(|r| r.overwrite) {
             objects.push(ctx.redirect_policy(&self.tenant, &self.name, &redirect_hosts, &Markers::default()));
             parent_policies.push(self.name.clone());
         }

@@ -52,17 +52,29 @@ pub struct Route {
 /// Why static routes are not kept, when they are not: the settings' reasons, and (once the
 /// cloud is known; `""` before) an NSX-T cloud with NCP, whose pods are routed by NSX (AKO).
 pub fn disabled_because(settings: &Settings, cloud_type: &str) -> Option<&'static str> {
+    routing_off(settings, cloud_type).or_else(|| {
+        (!settings.primary_instance).then_some("primaryInstance is false: the primary AKO of the cluster keeps them")
+    })
+}
+
+/// Why no AKO instance of this cluster routes to pods (AKO's `GetDisableStaticRoute`), if so.
+fn routing_off(settings: &Settings, cloud_type: &str) -> Option<&'static str> {
     if cloud_type == "CLOUD_NSXT" && settings.cni_plugin == "ncp" {
         Some("an NSX-T cloud with the NCP CNI routes pods itself")
     } else if settings.disable_static_route_sync {
         Some("disableStaticRouteSync is true")
     } else if settings.service_type != ServiceType::ClusterIp {
         Some("pool members are node ports (NodePort, NodePortLocal), not pod addresses")
-    } else if !settings.primary_instance {
-        Some("primaryInstance is false: the primary AKO of the cluster keeps them")
     } else {
         None
     }
+}
+
+/// Whether AKO labels the SE groups it places virtual services on `clustername=<cluster>`
+/// (`validateAndConfigureSeGroup`): only where pods are routed to (the label tells the SEs' routes
+/// apart), whichever instance it is.
+pub fn se_groups_labelled(settings: &Settings, cloud_type: &str) -> bool {
+    routing_off(settings, cloud_type).is_none()
 }
 
 /// The routes `settings` call for in a cloud of `cloud_type` (`None`: static routes are off, see
