@@ -54,13 +54,10 @@ impl InputKind for Route {
         for t in std::iter::once(&spec.to).chain(&spec.alternate_backends) {
             deps.insert(Dep::Object(ObjRef::new(Kind::Service, &key.namespace, &t.name)));
         }
-        let own_certificate = |t: &crate::openshift::api::RouteTls| {
-            t.certificate.as_deref().is_some_and(|c| !c.is_empty()) && t.key.as_deref().is_some_and(|k| !k.is_empty())
-        };
         if spec
             .tls
             .as_ref()
-            .is_some_and(|t| !t.termination.eq_ignore_ascii_case("passthrough") && !own_certificate(t))
+            .is_some_and(|t| !t.termination.eq_ignore_ascii_case("passthrough") && !t.has_own_certificate())
         {
             deps.insert(Dep::Object(ObjRef::new(
                 Kind::Secret,

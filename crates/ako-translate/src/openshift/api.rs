@@ -101,6 +101,15 @@ pub struct RouteTls {
     pub insecure_edge_termination_policy: Option<String>,
 }
 
+impl RouteTls {
+    /// Both its certificate and key are given (else an edge or reencrypt Route uses the AKO
+    /// namespace's `router-certs-default`).
+    pub fn has_own_certificate(&self) -> bool {
+        let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+        given(&self.certificate) && given(&self.key)
+    }
+}
+
 /// `status` of a Route: one entry per router (and host) that admitted it, or refused it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RouteStatus {

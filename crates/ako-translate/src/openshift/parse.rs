@@ -192,15 +192,14 @@ fn parse(
         RuleCert::Controller => parsed.rule_tls.push(hp),
         RuleCert::Secret(s) => parsed.tls.push((CertSource::Secret(s), hp)),
         RuleCert::None => {
-            let (certificate, key) = (text(&tls.certificate), text(&tls.key));
-            let source = if certificate.is_empty() || key.is_empty() {
-                CertSource::RouterDefault(NsName::new(&settings.ako_namespace, ROUTER_DEFAULT_SECRET))
-            } else {
+            let source = if tls.has_own_certificate() {
                 CertSource::Inline {
-                    certificate,
-                    key,
+                    certificate: text(&tls.certificate),
+                    key: text(&tls.key),
                     ca: text(&tls.ca_certificate),
                 }
+            } else {
+                CertSource::RouterDefault(NsName::new(&settings.ako_namespace, ROUTER_DEFAULT_SECRET))
             };
             parsed.tls.push((source, hp));
             if termination == "reencrypt" {
