@@ -2,6 +2,8 @@
 //! fields AKO serves and the status it reports. OpenShift owns the API; this is a client-side
 //! view of it (unknown fields are ignored on read).
 
+use std::fmt;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube_derive::CustomResource;
@@ -73,8 +75,8 @@ pub struct RoutePort {
     pub target_port: IntOrString,
 }
 
-/// `spec.tls`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// `spec.tls`. Its `Debug` leaves the private key out.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteTls {
     /// `edge`, `reencrypt` or `passthrough`.
@@ -99,6 +101,22 @@ pub struct RouteTls {
     /// HTTP on a TLS host: `Allow`, `Redirect` or `None` (default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure_edge_termination_policy: Option<String>,
+}
+
+impl fmt::Debug for RouteTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteTls")
+            .field("termination", &self.termination)
+            .field("certificate", &self.certificate)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("ca_certificate", &self.ca_certificate)
+            .field("destination_ca_certificate", &self.destination_ca_certificate)
+            .field(
+                "insecure_edge_termination_policy",
+                &self.insecure_edge_termination_policy,
+            )
+            .finish()
+    }
 }
 
 impl RouteTls {
@@ -157,4 +175,21 @@ pub struct RouteCondition {
     /// When the status last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<Time>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_routes_debug_leaves_its_private_key_out() {
+        let route: Route = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "r", "namespace": "ns"},
+            "spec": {"host": "h", "to": {"kind": "Service", "name": "a"},
+                "tls": {"termination": "edge", "certificate": "CERT-BODY", "key": "KEY-MARKER-7f3a"}}}))
+        .unwrap();
+        let text = format!("{route:?}");
+        assert!(!text.contains("KEY-MARKER-7f3a"), "{text}");
+        assert!(text.contains("CERT-BODY") && text.contains("<redacted>"), "{text}");
+    }
 }
