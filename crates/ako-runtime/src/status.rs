@@ -117,13 +117,12 @@ pub fn current(snap: &Snapshot, target: &ObjRef, router: &str) -> Option<BTreeSe
 /// longer served.
 pub fn ours_at_start(snap: &Snapshot, vips: &Vips, router: &str) -> BTreeSet<ObjRef> {
     let ips: BTreeSet<&String> = vips.all().collect();
-    let keys = |kind: Kind, keys: &mut dyn Iterator<Item = &ako_translate::NsName>| -> Vec<ObjRef> {
-        keys.map(|k| ObjRef { kind, key: k.clone() }).collect()
-    };
-    let mut all = keys(Kind::Ingress, &mut snap.ingresses.keys());
-    all.extend(keys(Kind::Service, &mut snap.services.keys()));
-    all.extend(keys(Kind::Route, &mut snap.routes.keys()));
-    all.into_iter()
+    let of = |kind: Kind| move |key: &ako_translate::NsName| ObjRef { kind, key: key.clone() };
+    snap.ingresses
+        .keys()
+        .map(of(Kind::Ingress))
+        .chain(snap.services.keys().map(of(Kind::Service)))
+        .chain(snap.routes.keys().map(of(Kind::Route)))
         // A Route we refused holds an entry without address.
         .filter(|t| {
             current(snap, t, router).is_some_and(|c| {

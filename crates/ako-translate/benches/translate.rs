@@ -91,13 +91,24 @@ fn add_backend(snap: &mut Snapshot, ns: &str, name: &str, i: usize) {
     let endpoints: Vec<_> = (0..3)
         .map(|e| json!({"addresses": [format!("10.{}.{}.{}", 100 + i / 65536 % 100, i / 256 % 256, i % 256)], "conditions": {"ready": e != 2}, "nodeName": format!("node-{e}")}))
         .collect();
+    endpoint_slice(snap, ns, name, json!([{"port": 8080, "protocol": "TCP"}]), endpoints);
+}
+
+/// The EndpointSlice of Service `ns/name` with `ports` and `endpoints`.
+fn endpoint_slice(
+    snap: &mut Snapshot,
+    ns: &str,
+    name: &str,
+    ports: serde_json::Value,
+    endpoints: Vec<serde_json::Value>,
+) {
     snap.insert_endpoint_slice(
         serde_json::from_value(json!({
             "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
             "metadata": {"name": format!("{name}-abcde"), "namespace": ns,
                          "labels": {"kubernetes.io/service-name": name}},
             "addressType": "IPv4",
-            "ports": [{"port": 8080, "protocol": "TCP"}],
+            "ports": ports,
             "endpoints": endpoints
         }))
         .unwrap(),
@@ -123,17 +134,8 @@ fn add_services(snap: &mut Snapshot, n: usize) {
                             "conditions": {"ready": e != 2}, "nodeName": format!("node-{e}")})
             })
             .collect();
-        snap.insert_endpoint_slice(
-            serde_json::from_value(json!({
-                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                "metadata": {"name": format!("{name}-abcde"), "namespace": ns,
-                             "labels": {"kubernetes.io/service-name": name}},
-                "addressType": "IPv4",
-                "ports": [{"name": "https", "port": 8443, "protocol": "TCP"}, {"name": "dns", "port": 5353, "protocol": "UDP"}],
-                "endpoints": endpoints
-            }))
-            .unwrap(),
-        );
+        let ports = json!([{"name": "https", "port": 8443, "protocol": "TCP"}, {"name": "dns", "port": 5353, "protocol": "UDP"}]);
+        endpoint_slice(snap, &ns, &name, ports, endpoints);
     }
 }
 

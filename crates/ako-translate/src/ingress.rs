@@ -125,6 +125,11 @@ impl ParsedIngress {
     pub fn object(&self) -> ObjRef {
         ObjRef::new(self.kind, &self.namespace, &self.name)
     }
+
+    /// A Route whose TLS host is also served over HTTP (`insecureEdgeTerminationPolicy: Allow`).
+    pub fn http_beside_tls(&self) -> bool {
+        self.kind == Kind::Route && self.insecure_policy == InsecurePolicy::Allow
+    }
 }
 
 /// The annotation asking for TLS passthrough.

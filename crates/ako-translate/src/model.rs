@@ -149,11 +149,17 @@ impl Failure {
         }
     }
 
-    /// The same failure, without keeping what the object has on the controller.
-    pub fn not_keeping(self) -> Self {
+    /// A problem with what the Ingress or Route `kind ns/name` serves. An Ingress's keeps what it
+    /// has on the controller; a Route's does not: AKO removes what a Route it does not serve had.
+    pub fn of_served(
+        kind: Kind,
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Failure {
-            keeps_objects: false,
-            ..self
+            keeps_objects: kind != Kind::Route,
+            ..Failure::new(kind, namespace, name, message)
         }
     }
 

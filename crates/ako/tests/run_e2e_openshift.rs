@@ -138,13 +138,8 @@ async fn routes_are_served_instead_of_ingresses_with_their_status() {
             .await
             .expect("namespace");
     }
-    let api = |kind_ns: &str| {
-        (
-            Api::<Service>::namespaced(client.clone(), kind_ns),
-            Api::<EndpointSlice>::namespaced(client.clone(), kind_ns),
-        )
-    };
-    let (services, slices) = api(&ns);
+    let services = Api::<Service>::namespaced(client.clone(), &ns);
+    let slices = Api::<EndpointSlice>::namespaced(client.clone(), &ns);
     service(&services, &slices, "a", "10.1.0.1").await;
     service(&services, &slices, "b", "10.1.0.2").await;
     // Routes' default certificate, in the AKO namespace.

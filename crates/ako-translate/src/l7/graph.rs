@@ -308,7 +308,7 @@ impl Parent {
                 priority_label: priority_label(&hp.host, &b.path),
                 service_marker: if route { b.service.clone() } else { String::new() },
                 passthrough: false,
-                insecure_allow: route && ing.tls.iter().any(|(_, t)| t.host == hp.host),
+                insecure_allow: ing.http_beside_tls(),
                 reencrypt: None,
             };
             self.pools.insert(name, (self.next_seq, node));

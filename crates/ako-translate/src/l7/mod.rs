@@ -178,7 +178,8 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
         let tenant = tenant_of(snap, settings, &ing.namespace);
         let namer = &place.namer;
         let effective = placements.settings(place.infra);
-        let mut fail = |message: String| failures.push(served_failure(ing, message));
+        let mut fail =
+            |message: String| failures.push(Failure::of_served(ing.kind, &ing.namespace, &ing.name, message));
         for hp in &ing.insecure {
             let Some(parent) = parent_for(&mut parents, place, &tenant, &ing.namespace, &hp.host, only, &mut fail)
             else {
@@ -193,7 +194,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                 parent.add_insecure(namer, ing, hp, &mut fail);
             }
             // A Route's host also served over TLS (`Allow`) reports the TLS VS.
-            if !ing.tls.iter().any(|(_, t)| t.host == hp.host) {
+            if !ing.http_beside_tls() {
                 out.status.extend(status_of(ing, parent, hp, namer));
             }
         }
@@ -237,17 +238,6 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
     out
 }
 
-/// A problem with what an Ingress or Route serves. An Ingress's keeps what it has on the
-/// controller; a Route's does not: AKO removes what a Route it does not serve had.
-fn served_failure(ing: &ParsedIngress, message: String) -> Failure {
-    let failure = Failure::new(ing.kind, &ing.namespace, &ing.name, message);
-    if ing.kind == Kind::Route {
-        failure.not_keeping()
-    } else {
-        failure
-    }
-}
-
 /// DEDICATED mode: one normal VS per host (`BuildDedicatedL7VSGraphHostNameShard`, and the
 /// SNI builders with the VS itself as the "child").
 fn build_dedicated(
@@ -265,7 +255,8 @@ fn build_dedicated(
         let tenant = tenant_of(snap, global, &ing.namespace);
         let namer = &place.namer;
         let settings = placements.settings(place.infra);
-        let mut fail = |message: String| failures.push(served_failure(ing, message));
+        let mut fail =
+            |message: String| failures.push(Failure::of_served(ing.kind, &ing.namespace, &ing.name, message));
         // (certificate source, secured by its HostRule's certificate, host)
         let hosts = ing
             .insecure
@@ -336,7 +327,8 @@ fn build_passthrough(
     let mut vses: BTreeMap<ModelKey, (PassthroughVs, &Place<'_>)> = BTreeMap::new();
     for (ing, place) in ingresses.iter().map(|p| (p.0, &p.1)) {
         let tenant = tenant_of(snap, global, &ing.namespace);
-        let mut fail = |message: String| failures.push(served_failure(ing, message));
+        let mut fail =
+            |message: String| failures.push(Failure::of_served(ing.kind, &ing.namespace, &ing.name, message));
         for hp in &ing.passthrough {
             let name = match place.vs_of(&ing.namespace, &hp.host) {
                 Ok(n) => n,

@@ -56,8 +56,7 @@ pub fn accepted_routes(
         if !namespace_accepted(snap, settings, ns) {
             continue;
         }
-        // AKO removes what a Route it does not serve had: its failures keep nothing.
-        let mut fail = |message: String| failures.push(Failure::new(Kind::Route, ns, &key.name, message).not_keeping());
+        let mut fail = |message: String| failures.push(Failure::of_served(Kind::Route, ns, &key.name, message));
         let tenant = tenant_of(snap, settings, ns);
         if let Some(p) = parse(snap, settings, key, route, &domains, &tenant, cloud, &mut fail) {
             out.push(p);
