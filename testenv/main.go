@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	testenv [--data-dir DIR] [--port N] [--watch-pid PID] [-- extra kube-apiserver flags]
+//	testenv [--data-dir DIR] [--port N] [--watch-pid PID] [--restart] [-- extra kube-apiserver flags]
 //
 // Once /readyz answers 200 it writes DIR/kubeconfig and prints one line to stdout:
 //
@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/server/v3/embed"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -48,6 +49,7 @@ const (
 type options struct {
 	dataDir     string
 	removeData  bool
+	restart     bool
 	port        int
 	token       string
 	kubeconfig  string
@@ -100,6 +102,13 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "testenv: etcd:", err)
 		return 1
 	}
+	if opts.restart {
+		if err := compact(ctx, etcd); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: etcd compaction:", err)
+			etcd.Close()
+			return 1
+		}
+	}
 
 	server := fmt.Sprintf("https://127.0.0.1:%d", opts.port)
 	cmd.SetArgs(append(apiserverArgs(opts, files, etcdURL), opts.extraArgs...))
@@ -147,6 +156,7 @@ func parseFlags() (*options, error) {
 	fs := flag.NewFlagSet("testenv", flag.ContinueOnError)
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory for etcd data, certificates and the kubeconfig (default: a new temporary directory, removed on exit)")
 	fs.BoolVar(&o.removeData, "remove-data-dir", false, "remove --data-dir on exit (unless the apiserver never became ready)")
+	fs.BoolVar(&o.restart, "restart", false, "start again on the state a stopped (or killed) testenv left in --data-dir: its etcd data, certificates and token, on --port; etcd's history is compacted first, so that watches resumed from before the stop are answered 410 Gone")
 	fs.IntVar(&o.port, "port", 0, "apiserver secure port on 127.0.0.1 (0: a free port)")
 	fs.StringVar(&o.token, "token", adminUser, "bearer token of the admin user (group system:masters)")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "where to write the admin kubeconfig (default DATA-DIR/kubeconfig)")
@@ -157,6 +167,9 @@ func parseFlags() (*options, error) {
 	}
 	// Everything after "--" goes to kube-apiserver unchanged, and wins over our defaults.
 	o.extraArgs = fs.Args()
+	if o.restart && (o.port == 0 || o.dataDir == "") {
+		return nil, errors.New("--restart needs the --data-dir and --port of the testenv it restarts")
+	}
 
 	if o.dataDir == "" {
 		dir, err := os.MkdirTemp("", "ako-testenv-")
@@ -231,6 +244,17 @@ func startEtcd(dir string) (*embed.Etcd, string, error) {
 		e.Close()
 		return nil, "", errors.New("not ready within 1m")
 	}
+}
+
+// compact drops etcd's history up to its current revision: a client that resumes a watch from a
+// resource version it saw before the restart must list again (410 Gone), as after a long outage.
+func compact(ctx context.Context, e *embed.Etcd) error {
+	rev := e.Server.KV().Rev()
+	_, err := e.Server.Compact(ctx, &etcdserverpb.CompactionRequest{Revision: rev, Physical: true})
+	if err == nil {
+		fmt.Fprintf(os.Stderr, "testenv: etcd history compacted to revision %d\n", rev)
+	}
+	return err
 }
 
 func apiserverArgs(o *options, f *files, etcdURL string) []string {

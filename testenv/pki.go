@@ -31,8 +31,12 @@ type files struct {
 
 // prepareFiles makes a fresh CA, serving certificate, admin client certificate, service-account
 // key pair and token file. Everything is regenerated on each start: a data dir left behind by a
-// killed run must not hand out stale etcd state or certificates.
+// killed run must not hand out stale etcd state or certificates. Unless it is a --restart: then
+// the state is the point, and clients of the first start keep trusting and reaching the server.
 func prepareFiles(o *options) (*files, error) {
+	if o.restart {
+		return keptFiles(o)
+	}
 	for _, stale := range []string{"etcd", "pki", "tokens.csv", "kubeconfig"} {
 		if err := os.RemoveAll(filepath.Join(o.dataDir, stale)); err != nil {
 			return nil, err
@@ -129,6 +133,34 @@ func prepareFiles(o *options) (*files, error) {
 	// Static token file format: token,user,uid,"group,...".
 	line := fmt.Sprintf("%s,%s,%s,\"system:masters\"\n", o.token, adminUser, adminUser)
 	if err := os.WriteFile(f.tokens, []byte(line), 0o600); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// keptFiles are the files a previous start made in the data dir, for --restart.
+func keptFiles(o *options) (*files, error) {
+	pki := filepath.Join(o.dataDir, "pki")
+	f := &files{
+		pkiDir:      pki,
+		caCert:      filepath.Join(pki, "ca.crt"),
+		servingCert: filepath.Join(pki, "apiserver.crt"),
+		servingKey:  filepath.Join(pki, "apiserver.key"),
+		saPrivate:   filepath.Join(pki, "sa.key"),
+		saPublic:    filepath.Join(pki, "sa.pub"),
+		tokens:      filepath.Join(o.dataDir, "tokens.csv"),
+	}
+	for _, path := range []string{f.servingCert, f.servingKey, f.saPrivate, f.saPublic, f.tokens, filepath.Join(o.dataDir, "etcd")} {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("--restart: nothing to restart in %s: %w", o.dataDir, err)
+		}
+	}
+	var err error
+	if f.caPEM, err = os.ReadFile(f.caCert); err != nil {
+		return nil, fmt.Errorf("--restart: %w", err)
+	}
+	// Written again once ready: its appearance is the readiness signal.
+	if err := os.Remove(o.kubeconfig); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
 	return f, nil

@@ -220,6 +220,9 @@ impl State {
                 "connection_status": s.connection.unwrap_or(Connection::Initiating).as_str(),
                 "errors": s.errors.iter().map(|(e, t)| json!({"error": e, "timestamp": t})).collect::<Vec<_>>(),
             },
+            "kubernetes": {
+                "watches_failing": s.shared.as_ref().map_or_else(|| json!({}), |sh| sh.health.status()),
+            },
             "ready": ready.is_ok(),
             "reason": ready.err(),
             "watches_pending": progress.watches_pending,
@@ -258,8 +261,14 @@ pub fn router(state: Arc<State>) -> Router {
         .route(
             "/metrics",
             get(|AxState(s): AxState<Arc<State>>| async move {
-                if let Some(e) = &s.lock().election {
-                    s.metrics.set_leader(e.fence.is_open());
+                {
+                    let inner = s.lock();
+                    if let Some(e) = &inner.election {
+                        s.metrics.set_leader(e.fence.is_open());
+                    }
+                    if let Some(shared) = &inner.shared {
+                        s.metrics.watches_failing(&shared.health.failing_kinds());
+                    }
                 }
                 let headers = [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)];
                 (headers, s.metrics.render()).into_response()

@@ -41,6 +41,7 @@ pub mod status;
 pub mod token;
 pub mod trust;
 pub mod watch;
+pub mod watch_health;
 
 pub use cluster::{ApiServer, Cluster, ClusterError};
 pub use controller::{ControllerAccess, Redacted};

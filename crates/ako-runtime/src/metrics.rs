@@ -74,6 +74,7 @@ pub struct Metrics {
     rest: Family<RestLabel, Counter>,
     held: Family<HeldLabel, Gauge>,
     leader: Gauge,
+    watches_failing: Family<KindLabel, Gauge>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -97,6 +98,7 @@ impl Default for Metrics {
             rest: Family::default(),
             held: Family::default(),
             leader: Gauge::default(),
+            watches_failing: Family::default(),
         };
         // Both results exist from the start, so a dashboard sees zeros instead of no series.
         for result in ["converged", "not_converged"] {
@@ -156,6 +158,11 @@ impl Default for Metrics {
             m.leader.clone(),
         );
         r.register(
+            "ako_kubernetes_watch_failing",
+            "1 while the watch of a kind is failing (the API server unreachable, access denied), by kind",
+            m.watches_failing.clone(),
+        );
+        r.register(
             "ako_avi_rest_operations",
             "Requests sent to the Avi Controller by object type, method and result",
             m.rest.clone(),
@@ -192,6 +199,16 @@ impl Metrics {
             self.cached
                 .get_or_create(&KindLabel { kind: kind.to_string() })
                 .set(count(*n));
+        }
+    }
+
+    /// The kinds whose watch is failing now: a series at 1 each, none for a kind that watches.
+    pub fn watches_failing(&self, kinds: &[ako_translate::Kind]) {
+        self.watches_failing.clear();
+        for kind in kinds {
+            self.watches_failing
+                .get_or_create(&KindLabel { kind: kind.to_string() })
+                .set(1);
         }
     }
 

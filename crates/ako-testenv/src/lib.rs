@@ -59,6 +59,15 @@ pub struct TestEnv {
     // The shared testenv is a static, never dropped: its server exits by itself (--watch-pid)
     // when this process does. A private one is stopped on drop.
     child: Option<Mutex<Child>>,
+    // How a private one was started, to start it again ([`TestEnv::resume`]).
+    started: Option<Started>,
+}
+
+#[derive(Debug)]
+struct Started {
+    binary: PathBuf,
+    data: PathBuf,
+    apiserver_args: Vec<String>,
 }
 
 /// The testenv of this test binary, started on first use. Panics with the reason when there is
@@ -108,6 +117,7 @@ impl TestEnv {
             return Ok(Self {
                 kubeconfig: path,
                 child: None,
+                started: None,
             });
         }
         Self::start(&Self::binary()?, &[])
@@ -138,12 +148,6 @@ impl TestEnv {
     }
 
     fn start(binary: &Path, apiserver_args: &[String]) -> anyhow::Result<Self> {
-        let timeout = Duration::from_secs(
-            std::env::var("AKO_TESTENV_START_TIMEOUT")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(180),
-        );
         // Kept (not a TempDir guard): statics are never dropped, so testenv removes the dir itself
         // on a clean exit (--remove-data-dir), and keeps it, log included, if it never got ready.
         let data = tempfile::Builder::new()
@@ -151,26 +155,84 @@ impl TestEnv {
             .tempdir()
             .context("creating a temporary directory")?
             .keep();
-        let log_path = data.join("testenv.log");
-        let log = File::create(&log_path).context("creating testenv.log")?;
-        let mut child = Command::new(binary)
+        let started = Started {
+            binary: binary.to_owned(),
+            data,
+            apiserver_args: apiserver_args.to_vec(),
+        };
+        let child = started.spawn(&[])?;
+        Ok(Self {
+            kubeconfig: started.data.join("kubeconfig"),
+            child: Some(Mutex::new(child)),
+            started: Some(started),
+        })
+    }
+
+    /// Kill this private testenv's API server and etcd at once (SIGKILL, as a control plane that
+    /// crashes), keeping their state for [`TestEnv::resume`]. Clients see connections refused.
+    pub fn kill(&self) -> anyhow::Result<()> {
+        let child = self.child.as_ref().context("the shared testenv cannot be killed")?;
+        let mut child = child.lock().unwrap_or_else(|p| p.into_inner());
+        child.kill().context("killing testenv")?;
+        child.wait().context("waiting for testenv")?;
+        Ok(())
+    }
+
+    /// Start a [`TestEnv::kill`]ed testenv again on the same port, certificates, token and
+    /// objects, its etcd history compacted first: a client that resumes a watch from a resource
+    /// version it saw before is answered 410 Gone and must list again.
+    pub fn resume(&self) -> anyhow::Result<()> {
+        let (Some(child), Some(started)) = (&self.child, &self.started) else {
+            bail!("the shared testenv cannot be resumed");
+        };
+        let server = Kubeconfig::read_from(&self.kubeconfig)?
+            .clusters
+            .first()
+            .and_then(|c| c.cluster.as_ref()?.server.clone())
+            .context("no server in the kubeconfig")?;
+        let port = server.rsplit(':').next().unwrap_or_default().to_owned();
+        // Its appearance is the readiness signal (testenv removes it too, once it runs).
+        std::fs::remove_file(&self.kubeconfig).context("removing the old kubeconfig")?;
+        let new = started.spawn(&["--restart".to_owned(), "--port".to_owned(), port])?;
+        *child.lock().unwrap_or_else(|p| p.into_inner()) = new;
+        Ok(())
+    }
+}
+
+impl Started {
+    /// Start testenv on `self.data` with `flags` and wait until it has written its kubeconfig.
+    fn spawn(&self, flags: &[String]) -> anyhow::Result<Child> {
+        let timeout = Duration::from_secs(
+            std::env::var("AKO_TESTENV_START_TIMEOUT")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(180),
+        );
+        let log_path = self.data.join("testenv.log");
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .context("opening testenv.log")?;
+        let mut child = Command::new(&self.binary)
             .arg("--data-dir")
-            .arg(&data)
+            .arg(&self.data)
             .arg("--remove-data-dir")
             .arg("--watch-pid")
             .arg(std::process::id().to_string())
             .arg("--ready-timeout")
             .arg(format!("{}s", timeout.as_secs()))
+            .args(flags)
             .arg("--")
-            .args(apiserver_args)
+            .args(&self.apiserver_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
+            .with_context(|| format!("starting {}", self.binary.display()))?;
 
         // testenv writes the kubeconfig (atomically) only once /readyz is ok.
-        let kubeconfig = data.join("kubeconfig");
+        let kubeconfig = self.data.join("kubeconfig");
         let deadline = Instant::now() + timeout;
         while !kubeconfig.is_file() {
             if let Some(status) = child.try_wait()? {
@@ -191,10 +253,7 @@ impl TestEnv {
             // Polling a file the server writes; there is no event to wait on across processes.
             std::thread::sleep(Duration::from_millis(100));
         }
-        Ok(Self {
-            kubeconfig,
-            child: Some(Mutex::new(child)),
-        })
+        Ok(child)
     }
 }
 

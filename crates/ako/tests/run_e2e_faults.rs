@@ -145,9 +145,15 @@ async fn controller_faults_degrade_then_converge_without_a_restart_or_a_loss() {
         metrics.contains("result=\"server_error\""),
         "the 503s are counted: {metrics}"
     );
-    // The outage lasts 5 s by the clock (the retries back off meanwhile): the condition under
-    // test, not a wait for something to happen.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The outage lasts 30 s by the clock (the retries back off meanwhile, the state keeps saying
+    // why): the condition under test, not a wait for something to happen.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let s = w.status().await.unwrap();
+    assert!(
+        s["converged"] == false && s["avi_api"]["connection_status"] == "DISCONNECTED",
+        "{s}"
+    );
+    assert!(w.ako.exited().is_none(), "ako run exited during the outage");
     w.sim.clear_faults();
     eventually("converged after the 503s", WAIT, &w.ako, || w.served(endpoints)).await;
     eventually("the status converged again", WAIT, &w.ako, || async {
@@ -189,13 +195,16 @@ async fn controller_faults_degrade_then_converge_without_a_restart_or_a_loss() {
     .await;
     assert_eq!(w.answered("POST", "pool", 0), 3, "the connections were dropped");
 
-    // (5) A slow controller: every request takes 2 s.
+    // (5) A slow controller: every request takes 5 s.
     w.sim.clear_faults();
-    w.sim.set_latency(Duration::from_secs(2));
+    w.sim.set_latency(Duration::from_secs(5));
     w.add_ingress().await;
     endpoints += 1;
     w.endpoints(endpoints).await;
-    eventually("converged with a slow controller", WAIT, &w.ako, || w.served(endpoints)).await;
+    eventually("converged with a slow controller", 3 * WAIT, &w.ako, || {
+        w.served(endpoints)
+    })
+    .await;
     w.sim.set_latency(Duration::ZERO);
 
     // Nothing duplicated on the way: one pool per Ingress, and the process never restarted.

@@ -7,6 +7,7 @@ use ako_translate::kinds::Kind;
 use tokio::sync::Notify;
 
 use super::Index;
+use crate::watch_health::WatchHealth;
 
 /// The index and its change signal.
 #[derive(Clone, Debug)]
@@ -14,6 +15,8 @@ pub struct Shared {
     index: Arc<Mutex<Index>>,
     /// Notified on every change (and when a kind completes its initial list).
     pub changed: Arc<Notify>,
+    /// Which watches feeding the index are failing.
+    pub health: WatchHealth,
 }
 
 impl Shared {
@@ -22,6 +25,7 @@ impl Shared {
         Shared {
             index: Arc::new(Mutex::new(Index::new(kinds))),
             changed: Arc::new(Notify::new()),
+            health: WatchHealth::default(),
         }
     }
 
