@@ -53,6 +53,23 @@ pub fn ingress(doc: &Value) -> Vec<String> {
     out
 }
 
+/// The API server's objections to the SSORule `doc`: its CRD's schema wants exactly one of
+/// `oauthVsConfig` and `samlSpConfig` (`oneOf`).
+pub fn sso_rule(doc: &Value) -> Vec<String> {
+    let spec = &doc["spec"];
+    let set = ["oauthVsConfig", "samlSpConfig"]
+        .iter()
+        .filter(|k| !spec[**k].is_null())
+        .count();
+    if set == 1 {
+        return Vec::new();
+    }
+    vec![format!(
+        "spec: Invalid value: \"spec\" must validate one and only one schema (oneOf): \
+         set exactly one of spec.oauthVsConfig and spec.samlSpConfig ({set} set)"
+    )]
+}
+
 fn array(v: &Value) -> &[Value] {
     v.as_array().map_or(&[], Vec::as_slice)
 }

@@ -101,6 +101,7 @@ pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
         refs: ako_translate::rules::RefCatalog::unchecked(),
     };
     let translation = translate(&snapshot, &settings, &cloud);
+    print_rejected_rules(&snapshot, &settings, &cloud);
     let routes = ako_translate::routes::static_routes(&snapshot, &settings, &cloud.cloud_type)
         .filter(|r| !r.routes.is_empty() || !r.skipped.is_empty());
 
@@ -165,6 +166,19 @@ pub(crate) fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudF
         eprintln!("failure: {}: {}", f.object, f.message);
     }
     translation
+}
+
+/// The rules (HostRules, HTTPRules, L4Rules, L7Rules, SSORules, AviInfraSettings) `ako run`
+/// would mark Rejected, with AKO's reason, on stderr: they change nothing in the plan. Without a
+/// controller, what they name there is taken as present.
+fn print_rejected_rules(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) {
+    for rule in ako_translate::rules::every_rule(snapshot) {
+        if let ako_translate::rules::Verdict::Rejected(reason) =
+            ako_translate::rules::rule_verdict(snapshot, settings, cloud, &rule)
+        {
+            eprintln!("rejected: {rule}: {reason}");
+        }
+    }
 }
 
 /// Objects sorted by (model, type, name).

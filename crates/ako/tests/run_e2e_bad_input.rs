@@ -6,11 +6,12 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::core::GroupVersionKind;
-use kube::discovery::pinned_kind;
+use kube::discovery::{Scope, pinned_kind};
 use serde_json::Value;
 use support::bad_inputs::{BASE, cases};
 use support::{AkoRun, eventually, scoped_namespace};
@@ -19,7 +20,8 @@ const PASSWORD: &str = "Bad-Input-Pw1";
 const WAIT: Duration = Duration::from_secs(60);
 
 /// The documents of `text` for namespace `ns`, names (but Services') suffixed with `-<n>` so
-/// that every case lives in one namespace: `None` when it is not YAML.
+/// that every case lives in one namespace (a cluster-scoped AviInfraSetting's with `-<n>-<ns>`,
+/// unique to the run): `None` when it is not YAML.
 fn documents(text: &str, ns: &str, n: usize) -> Option<Vec<Value>> {
     let text = text.replace("secretName: cert", &format!("secretName: cert-{n}"));
     let docs: Vec<Value> = serde_saphyr::from_multiple(&text).ok()?;
@@ -27,11 +29,16 @@ fn documents(text: &str, ns: &str, n: usize) -> Option<Vec<Value>> {
         docs.into_iter()
             .filter(|d| d.is_object())
             .map(|mut d| {
-                d["metadata"]["namespace"] = ns.into();
-                // The Service `web` every case's backend names keeps its name.
-                if d["kind"] != "Service" {
-                    let name = d["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-                    d["metadata"]["name"] = format!("{name}-{n}").into();
+                let name = d["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                if d["kind"] == "AviInfraSetting" {
+                    d["metadata"].as_object_mut().map(|m| m.remove("namespace"));
+                    d["metadata"]["name"] = format!("{name}-{n}-{ns}").into();
+                } else {
+                    d["metadata"]["namespace"] = ns.into();
+                    // The Service `web` every case's backend names keeps its name.
+                    if d["kind"] != "Service" {
+                        d["metadata"]["name"] = format!("{name}-{n}").into();
+                    }
                 }
                 d
             })
@@ -46,9 +53,11 @@ async fn create(client: &kube::Client, doc: &Value) -> Result<(), String> {
         None => (String::new(), doc["apiVersion"].as_str().unwrap_or("v1").to_owned()),
     };
     let gvk = GroupVersionKind::gvk(&group, &version, doc["kind"].as_str().unwrap_or_default());
-    let (ar, _) = pinned_kind(client, &gvk).await.map_err(|e| e.to_string())?;
-    let ns = doc["metadata"]["namespace"].as_str().unwrap_or_default();
-    let api = Api::<DynamicObject>::namespaced_with(client.clone(), ns, &ar);
+    let (ar, caps) = pinned_kind(client, &gvk).await.map_err(|e| e.to_string())?;
+    let api = match doc["metadata"]["namespace"].as_str() {
+        Some(ns) if caps.scope == Scope::Namespaced => Api::<DynamicObject>::namespaced_with(client.clone(), ns, &ar),
+        _ => Api::<DynamicObject>::all_with(client.clone(), &ar),
+    };
     // Sent as raw JSON: a typed body would refuse what the API server must be asked about.
     let obj: DynamicObject = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
     api.create(&PostParams::default(), &obj)
@@ -62,14 +71,21 @@ async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
     let (sim, _avi) = support::avisim(PASSWORD).await;
     let ns = scoped_namespace("run-bad").await;
     let client = ns.client();
+    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/helm/ako/crds");
+    for crd in std::fs::read_dir(&crds).unwrap() {
+        ako_testenv::install_crd(&client, crd.unwrap().path())
+            .await
+            .expect("install the chart's CRDs");
+    }
     for doc in documents(BASE, ns.name(), 0).unwrap() {
         create(&client, &doc).await.expect("the good objects");
     }
     let dir = tempfile::tempdir().unwrap();
     let ako = AkoRun::with_values(dir.path(), "ako", "bad", ns.name(), &sim.url(), &sim.ca_pem(), PASSWORD);
 
-    // Each case's objects: the API server refuses, or accepts and ako-rs must explain.
-    let mut explain: BTreeMap<String, (&'static str, Vec<String>)> = BTreeMap::new();
+    // Each case's objects: the API server refuses, or accepts and ako-rs must explain. The object
+    // to explain, (kind, name), is the case's `bad` one.
+    let mut explain: BTreeMap<(String, String), (&'static str, Vec<String>)> = BTreeMap::new();
     let mut table = Vec::new();
     for (n, c) in cases().into_iter().enumerate() {
         let n = n + 1;
@@ -99,34 +115,59 @@ async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
             (false, Some(e)) => panic!("{}: the API server refuses it ({e}), ako plan does not", c.name),
             (false, None) => {
                 // In this test's namespace, with this case's names.
+                // What `ako plan` says of the object (its kind and name) is the Event's subject.
                 let messages: Vec<String> = c
                     .says
                     .iter()
-                    .filter(|s| !s.starts_with("Ingress shop/bad") && !s.contains("not translated by ako-rs"))
+                    .filter(|s| {
+                        !s.ends_with(" shop/bad") && !s.ends_with(" bad") && !s.contains("not translated by ako-rs")
+                    })
                     .map(|s| {
                         s.replace("shop/", &format!("{}/", ns.name()))
                             .replace("/cert", &format!("/cert-{n}"))
                     })
                     .collect();
-                if docs.iter().any(|d| d["kind"] == "Ingress") && !messages.is_empty() {
-                    explain.insert(format!("bad-{n}"), (c.name, messages));
+                let names = [format!("bad-{n}"), format!("bad-{n}-{}", ns.name())];
+                let bad = docs
+                    .iter()
+                    .find(|d| names.iter().any(|name| d["metadata"]["name"] == name.as_str()));
+                if let (Some(bad), false) = (bad, messages.is_empty()) {
+                    let kind = bad["kind"].as_str().unwrap_or_default().to_owned();
+                    let name = bad["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                    explain.insert((kind, name), (c.name, messages));
                 }
             }
         }
     }
     assert!(!explain.is_empty());
 
-    // Each accepted bad Ingress: a Warning Event that says what is wrong.
+    // Each accepted bad object: a Warning Event that says what is wrong (a cluster-scoped
+    // object's in `default`).
     let events = ns.api::<k8s_openapi::api::events::v1::Event>();
-    for (ingress, (name, messages)) in &explain {
-        let note = eventually(&format!("the Event on {ingress} ({name})"), WAIT, &ako, || async {
-            let list = events.list(&Default::default()).await.ok()?.items;
-            list.into_iter()
-                .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(ingress.as_str()))
-                .filter(|e| e.type_.as_deref() == Some("Warning"))
-                .filter_map(|e| e.note)
-                .find(|note| messages.iter().all(|m| note.contains(m)))
-        })
+    let default_events = Api::<k8s_openapi::api::events::v1::Event>::namespaced(client.clone(), "default");
+    for ((kind, object), (name, messages)) in &explain {
+        let events = if kind == "AviInfraSetting" {
+            &default_events
+        } else {
+            &events
+        };
+        let note = eventually(
+            &format!("the Event on {kind} {object} ({name})"),
+            WAIT,
+            &ako,
+            || async {
+                let list = events.list(&Default::default()).await.ok()?.items;
+                list.into_iter()
+                    .filter(|e| {
+                        e.regarding.as_ref().is_some_and(|r| {
+                            r.name.as_deref() == Some(object.as_str()) && r.kind.as_deref() == Some(kind.as_str())
+                        })
+                    })
+                    .filter(|e| e.type_.as_deref() == Some("Warning"))
+                    .filter_map(|e| e.note)
+                    .find(|note| messages.iter().all(|m| note.contains(m)))
+            },
+        )
         .await;
         table.push(format!("| {name} | Warning Event: {note} |"));
     }
@@ -139,6 +180,15 @@ async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
     .await;
     assert!(ako.exited().is_none());
     assert!(!ako.log_text().contains("panicked"));
+    // The AviInfraSettings are cluster-wide: gone, so that no later test's `ako run` judges them.
+    for ((kind, object), _) in explain.iter().filter(|((k, _), _)| k == "AviInfraSetting") {
+        let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1beta1", kind);
+        let (ar, _) = pinned_kind(&client, &gvk).await.unwrap();
+        Api::<DynamicObject>::all_with(client.clone(), &ar)
+            .delete(object, &Default::default())
+            .await
+            .expect("delete the AviInfraSetting");
+    }
     for row in table {
         println!("{row}");
     }

@@ -9,8 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ako_translate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule, RuleStatus, SsoRule};
-use ako_translate::infra::infra_verdict;
-use ako_translate::rules::{Verdict, host_rule_verdict, http_rule_verdict};
+use ako_translate::rules::{Verdict, rule_verdict as verdict_of};
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
 use kube::ResourceExt;
 
@@ -126,18 +125,6 @@ impl RuleVersion {
             RuleVersion::Sso(rule) => rule.status.as_ref(),
             RuleVersion::Infra(setting) => setting.status.as_ref(),
         }
-    }
-}
-
-/// The verdict of the version of `r` the snapshot holds.
-pub fn verdict_of(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, r: &ObjRef) -> Verdict {
-    match r.kind {
-        Kind::HostRule => host_rule_verdict(snap, settings, cloud, &r.key),
-        Kind::AviInfraSetting => infra_verdict(snap, settings, cloud, &r.key.name),
-        Kind::L4Rule => ako_translate::l4::rule::l4_rule_verdict(snap, settings, cloud, &r.key),
-        Kind::L7Rule => ako_translate::rules::l7_rule_verdict(snap, settings, cloud, &r.key),
-        Kind::SsoRule => ako_translate::rules::sso_rule_verdict(snap, settings, cloud, &r.key),
-        _ => http_rule_verdict(snap, settings, cloud, &r.key),
     }
 }
 

@@ -244,7 +244,7 @@ impl<C: Cluster> Reconciler<C> {
             .cloned()
             .collect();
         if work.full {
-            rules.extend(rules::every_rule(&index.snapshot));
+            rules.extend(ako_translate::rules::every_rule(&index.snapshot));
         }
         let mut units: BTreeSet<Unit> = std::mem::take(&mut self.pending_units);
         units.extend(work.units.iter().cloned());

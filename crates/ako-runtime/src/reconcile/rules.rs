@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use ako_translate::crds::RuleStatus;
 use ako_translate::namespaces::namespace_accepted;
-use ako_translate::rules::{Verdict, host_rule_ignored};
+use ako_translate::rules::every_rule;
+use ako_translate::rules::{Verdict, host_rule_ignored, rule_verdict};
 use ako_translate::{CloudFacts, Kind, ObjRef, Settings, Snapshot};
 use tokio::time::Instant;
 
-use super::last_good::{Held, LastGood, verdict_of};
+use super::last_good::{Held, LastGood};
 
 /// How long after a failed lookup (controller unreachable) it is tried again.
 const LOOKUP_RETRY: Duration = Duration::from_secs(10);
@@ -76,7 +77,7 @@ impl Rules {
             self.verdicts = every_rule(snap)
                 .filter(|r| served(snap, settings, r))
                 .map(|r| {
-                    let v = verdict_of(snap, settings, cloud, &r);
+                    let v = rule_verdict(snap, settings, cloud, &r);
                     (r, v)
                 })
                 .collect();
@@ -143,35 +144,6 @@ pub fn is_rule_kind(kind: Kind) -> bool {
 /// Whether this instance judges the rule: one of a namespace it serves, or a cluster-scoped one.
 fn served(snap: &Snapshot, settings: &Settings, r: &ObjRef) -> bool {
     r.key.namespace.is_empty() || namespace_accepted(snap, settings, &r.key.namespace)
-}
-
-/// Every HostRule, HTTPRule, L4Rule, L7Rule, SSORule and AviInfraSetting of `snap`.
-pub fn every_rule(snap: &Snapshot) -> impl Iterator<Item = ObjRef> + '_ {
-    let host = snap
-        .host_rules()
-        .keys()
-        .map(|k| ObjRef::new(Kind::HostRule, &k.namespace, &k.name));
-    let http = snap
-        .http_rules()
-        .keys()
-        .map(|k| ObjRef::new(Kind::HttpRule, &k.namespace, &k.name));
-    let l4 = snap
-        .l4_rules
-        .keys()
-        .map(|k| ObjRef::new(Kind::L4Rule, &k.namespace, &k.name));
-    let l7 = snap
-        .l7_rules
-        .keys()
-        .map(|k| ObjRef::new(Kind::L7Rule, &k.namespace, &k.name));
-    let sso = snap
-        .sso_rules
-        .keys()
-        .map(|k| ObjRef::new(Kind::SsoRule, &k.namespace, &k.name));
-    let infra = snap
-        .infra_settings
-        .keys()
-        .map(|k| ObjRef::new(Kind::AviInfraSetting, "", &k.name));
-    host.chain(http).chain(l4).chain(l7).chain(sso).chain(infra)
 }
 
 /// The status writes `verdicts` call for: the rules whose (latest version's) status differs.

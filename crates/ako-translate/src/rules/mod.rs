@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod generated;
+pub mod judge;
 pub mod l7_rule;
 pub mod matching;
 pub mod named;
@@ -14,6 +15,7 @@ pub mod verdict;
 pub mod vs_rule;
 
 pub use catalog::{ControllerRef, RefCatalog, RefState};
+pub use judge::{every_rule, rule_verdict};
 pub use l7_rule::{l7_rule_of, l7_rule_refs, l7_rule_verdict};
 pub use matching::{PathRule, host_rule_for, path_rules_for, shared_vs_rule_for};
 pub use named::{NamedRef, named_refs};

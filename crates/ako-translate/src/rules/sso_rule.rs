@@ -80,6 +80,8 @@ pub fn sso_rule_verdict(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts
     let fqdn = &rule.spec.fqdn;
     if let Some((first, _)) = claimants(snap, fqdn)
         .take_while(|(k, _)| *k != key)
+        // Rules of namespaces this instance does not serve claim nothing (AKO never sees them).
+        .filter(|(k, _)| crate::namespaces::namespace_accepted(snap, settings, &k.namespace))
         .find(|(k, r)| own_checks(snap, settings, cloud, k, r).is_accepted())
     {
         return Verdict::Rejected(format!("duplicate fqdn {fqdn} found in {first}"));

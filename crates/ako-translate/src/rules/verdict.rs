@@ -14,7 +14,7 @@ use super::catalog::{ControllerRef, RefState};
 use crate::crds::{CertificateType, FqdnType, HostRule, HttpRule};
 use crate::key::NsName;
 use crate::model::CloudFacts;
-use crate::namespaces::tenant_of;
+use crate::namespaces::{namespace_accepted, tenant_of};
 use crate::settings::Settings;
 use crate::shard::ShardSize;
 use crate::snapshot::Snapshot;
@@ -131,10 +131,12 @@ pub fn host_rule_verdict(snap: &Snapshot, settings: &Settings, cloud: &CloudFact
         return Verdict::Rejected("the HostRule does not exist".to_owned());
     };
     let vh = &rule.spec.virtualhost;
-    // A FQDN is claimed by the oldest HostRule that is valid on its own.
+    // A FQDN is claimed by the oldest HostRule that is valid on its own, in a namespace this
+    // instance serves (AKO never sees the others: another instance's rules claim nothing here).
+    let served = |k: &NsName| namespace_accepted(snap, settings, &k.namespace);
     if let Some(first) = snap
         .host_rules_claiming(&vh.fqdn)
-        .filter(|(k, r)| *k != key && older(r, rule, k, key))
+        .filter(|(k, r)| *k != key && served(k) && older(r, rule, k, key))
         .find(|(k, r)| own_checks(snap, settings, cloud, k, r).is_accepted())
     {
         return Verdict::Rejected(format!("duplicate fqdn {} found in {}", vh.fqdn, first.0));
@@ -148,7 +150,7 @@ pub fn host_rule_verdict(snap: &Snapshot, settings: &Settings, cloud: &CloudFact
             let taken = snap
                 .host_rules()
                 .iter()
-                .filter(|(k, r)| *k != key && r.spec.virtualhost.fqdn != vh.fqdn && older(r, rule, k, key))
+                .filter(|(k, r)| *k != key && served(k) && r.spec.virtualhost.fqdn != vh.fqdn && older(r, rule, k, key))
                 .find(|(k, r)| {
                     r.spec.virtualhost.aliases.iter().flatten().any(|a| a == alias)
                         && own_checks(snap, settings, cloud, k, r).is_accepted()

@@ -87,6 +87,24 @@ fn pem_secret(type_: &str, crt: &str, key: &str) -> String {
     )
 }
 
+/// A HostRule `shop/<name>` with `virtualhost` fields (YAML lines, indented 4).
+fn host_rule(name: &str, virtualhost: &str) -> String {
+    format!(
+        "apiVersion: ako.vmware.com/v1beta1\nkind: HostRule\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  virtualhost:\n{virtualhost}"
+    )
+}
+
+/// A rule of `kind` (`apiVersion` `version`) `bad`, namespaced in `shop` unless an
+/// AviInfraSetting, with `spec` (YAML flow map).
+fn rule_object(kind: &str, version: &str, spec: &str) -> String {
+    let ns = if kind == "AviInfraSetting" {
+        ""
+    } else {
+        ", namespace: shop"
+    };
+    format!("apiVersion: ako.vmware.com/{version}\nkind: {kind}\nmetadata: {{name: bad{ns}}}\nspec: {spec}\n")
+}
+
 pub struct Case {
     pub name: &'static str,
     pub manifest: String,
@@ -124,6 +142,12 @@ fn setting(name: &'static str, settings: &str, says: &'static [&'static str], fa
         )),
         ..case(name, String::new(), says)
     }
+}
+
+/// A rule (HostRule, HTTPRule, L4Rule, SSORule, AviInfraSetting) `ako run` marks Rejected:
+/// `ako plan` says `rejected: <Kind> <name>: <AKO's reason>`.
+fn rejected(name: &'static str, manifest: String, says: &'static [&'static str]) -> Case {
+    case(name, manifest, says)
 }
 
 /// A case the API server refuses (`ako plan` leaves it out, naming the field).
@@ -248,6 +272,72 @@ pub fn cases() -> Vec<Case> {
             "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad, namespace: shop}\nspec:\n  ingressClassName: nginx\n  rules: [{host: o.avi.internal, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n".into(),
             &[],
         ),
+        rejected("HostRule: TLS Secret missing", host_rule("bad", "    fqdn: hr1.avi.internal\n    tls: {sslKeyCertificate: {name: nosuch, type: secret}}\n"), &["HostRule shop/bad", "secret \"nosuch\" not found"]),
+        rejected(
+            "HostRule: an FQDN another HostRule claimed first",
+            format!("{}---\n{}", host_rule("a-first", "    fqdn: hr2.avi.internal\n"), host_rule("bad", "    fqdn: hr2.avi.internal\n")),
+            &["HostRule shop/bad", "duplicate fqdn hr2.avi.internal found in"],
+        ),
+        rejected("HostRule: loadBalancerIP not an IP", host_rule("bad", "    fqdn: hr3.avi.internal\n    tcpSettings: {loadBalancerIP: 10.1.2.300}\n"), &["HostRule shop/bad", "loadBalancerIP 10.1.2.300 is not a valid IP"]),
+        rejected("HostRule: GSLB FQDN the FQDN itself", host_rule("bad", "    fqdn: hr4.avi.internal\n    gslb: {fqdn: hr4.avi.internal}\n"), &["HostRule shop/bad", "GSLB FQDN and local FQDN are same"]),
+        rejected("HostRule: listeners without SSL", host_rule("bad", "    fqdn: hr5.avi.internal\n    tcpSettings: {listeners: [{port: 8080}]}\n"), &["HostRule shop/bad", "must have SSL enabled"]),
+        rejected("HostRule: aliases on a wildcard FQDN", host_rule("bad", "    fqdn: hr6.avi.internal\n    fqdnType: Wildcard\n    aliases: [x.avi.internal]\n"), &["HostRule shop/bad", "Aliases is supported only when FQDN type is set as Exact"]),
+        rejected("HostRule: the FQDN among its aliases", host_rule("bad", "    fqdn: hr7.avi.internal\n    aliases: [hr7.avi.internal]\n"), &["HostRule shop/bad", "Aliases field has same entry as the FQDN field"]),
+        rejected("HostRule: an alias twice", host_rule("bad", "    fqdn: hr8.avi.internal\n    aliases: [y.avi.internal, y.avi.internal]\n"), &["HostRule shop/bad", "Aliases must be unique"]),
+        rejected("HostRule: two ICAP profiles", host_rule("bad", "    fqdn: hr9.avi.internal\n    icapProfile: [icap-a, icap-b]\n"), &["HostRule shop/bad", "Can only have 1 ICAP profile"]),
+        rejected("HostRule: an L7Rule that does not exist", host_rule("bad", "    fqdn: hr10.avi.internal\n    l7Rule: nosuch\n"), &["HostRule shop/bad", "l7rule.ako.vmware.com \"nosuch\" not found"]),
+        rejected("HostRule: useRegex on a shared VS", host_rule("bad", "    fqdn: c1--Shared-L7-0.admin.avi.internal\n    fqdnType: Contains\n    useRegex: true\n"), &["HostRule shop/bad", "cannot be applied to shared virtualservices"]),
+        rejected(
+            "HostRule: alternate certificate Secret missing",
+            host_rule("bad", "    fqdn: hr12.avi.internal\n    tls: {sslKeyCertificate: {name: cert-a, type: ref, alternateCertificate: {name: cert-b, type: secret}}}\n"),
+            &["HostRule shop/bad", "secret \"cert-b\" not found"],
+        ),
+        rejected(
+            "HTTPRule: PKI profile and destination CA both",
+            "apiVersion: ako.vmware.com/v1beta1\nkind: HTTPRule\nmetadata: {name: bad, namespace: shop}\nspec:\n  fqdn: good.avi.internal\n  paths:\n  - target: /\n    \
+             tls: {type: reencrypt, pkiProfile: pki-a, destinationCA: \"-----BEGIN CERTIFICATE-----\"}\n".into(),
+            &["HTTPRule shop/bad", "PKIProfile and DestinationCA fields are set"],
+        ),
+        rejected("AviInfraSetting: BGP peer labels without RHI", rule_object("AviInfraSetting", "v1beta1", "{network: {bgpPeerLabels: [peer-1]}}"), &["AviInfraSetting bad", "BGPPeerLabels cannot be set if EnableRhi is false"]),
+        rejected("AviInfraSetting: VIP network CIDR /33", rule_object("AviInfraSetting", "v1beta1", "{network: {vipNetworks: [{networkName: vip-net, cidr: 10.0.0.0/33}]}}"), &["AviInfraSetting bad", "invalid CIDR configuration 10.0.0.0/33"]),
+        rejected("AviInfraSetting: listeners without SSL", rule_object("AviInfraSetting", "v1beta1", "{network: {listeners: [{port: 8443}]}}"), &["AviInfraSetting bad", "One of the port in aviInfraSetting must have SSL enabled"]),
+        rejected("L4Rule: loadBalancerIP not an IP", rule_object("L4Rule", "v1alpha2", "{loadBalancerIP: 10.1.2.300}"), &["L4Rule shop/bad", "loadBalancerIP 10.1.2.300 is not valid"]),
+        rejected(
+            "L4Rule: consistent hash without a hash",
+            rule_object("L4Rule", "v1alpha2", "{backendProperties: [{port: 80, protocol: TCP, lbAlgorithm: LB_ALGORITHM_CONSISTENT_HASH}]}"),
+            &["L4Rule shop/bad", "lbAlgorithmHash must be specified"],
+        ),
+        rejected(
+            "L4Rule: a HealthMonitor CRD",
+            rule_object("L4Rule", "v1alpha2", "{backendProperties: [{port: 80, protocol: TCP, healthMonitorCrdRefs: [hm-1]}]}"),
+            &["L4Rule shop/bad", "HealthMonitor CRD", "AKO CRD Operator is not enabled"],
+        ),
+        rejected("L4Rule: revokeVipRoute outside NSX-T", rule_object("L4Rule", "v1alpha2", "{revokeVipRoute: true}"), &["L4Rule shop/bad", "RevokeVipRoute is only supported in NSX-T Cloud"]),
+        rejected("SSORule: no SSO policy", rule_object("SSORule", "v1alpha2", "{fqdn: sso2.avi.internal, ssoPolicyRef: \"\", oauthVsConfig: {}}"), &["SSORule shop/bad", "SsoPolicyRef is not specified"]),
+        refused(
+            "SSORule: neither OAuth nor SAML",
+            rule_object("SSORule", "v1alpha2", "{fqdn: sso3.avi.internal, ssoPolicyRef: sso-a}"),
+            &["SSORule shop/bad", "one and only one schema (oneOf)"],
+        ),
+        Case {
+            fails: true,
+            refused: true,
+            ..case(
+                "HostRule: fqdnType not one of Exact, Wildcard, Contains",
+                host_rule("bad", "    fqdn: hr13.avi.internal\n    fqdnType: Regex\n"),
+                &["case.yaml", "HostRule shop/bad is not a valid HostRule", "unknown variant `Regex`"],
+            )
+        },
+        Case {
+            fails: true,
+            refused: true,
+            ..case(
+                "HTTPRule: unknown load-balancing algorithm",
+                "apiVersion: ako.vmware.com/v1beta1\nkind: HTTPRule\nmetadata: {name: bad, namespace: shop}\nspec:\n  fqdn: good.avi.internal\n  \
+                 paths: [{target: /, loadBalancerPolicy: {algorithm: LB_ALGORITHM_NOPE}}]\n".into(),
+                &["case.yaml", "HTTPRule shop/bad is not a valid HTTPRule", "unknown variant `LB_ALGORITHM_NOPE`"],
+            )
+        },
         case(
             "kind ako-rs does not read",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad, namespace: shop}\ndata: {a: b}\n".into(),
