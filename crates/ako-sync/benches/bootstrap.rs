@@ -122,6 +122,7 @@ fn translation(n: usize, ingresses: usize) -> Translation {
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
         refs: Default::default(),
+        now: None,
     };
     let mut snap = snapshot(n);
     add_ingresses(&mut snap, ingresses);

@@ -117,5 +117,6 @@ pub async fn cloud_facts(client: &Client, cloud_name: &str) -> Result<CloudFacts
         ipam_type,
         cloud_type: str_of(&cloud, "vtype"),
         refs: Default::default(),
+        now: Some(jiff::Timestamp::now()),
     })
 }

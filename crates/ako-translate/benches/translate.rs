@@ -180,6 +180,7 @@ fn main() {
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
         refs: Default::default(),
+        now: None,
     };
     let rss_before = peak_rss_mib().unwrap_or_default();
     let mut snap = Snapshot::new();

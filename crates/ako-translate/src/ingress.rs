@@ -324,21 +324,31 @@ fn parse(
     rule_cert: &dyn Fn(&str) -> RuleCert,
     failures: &mut Vec<Failure>,
 ) -> Option<ParsedIngress> {
-    let mut fail = |message: String| failures.push(Failure::new(Kind::Ingress, ns, name, message));
+    // `fail`: part of the Ingress is not served, so what it has on the controller is kept;
+    // `warn`: served all the same (its objects are all wanted), which the user is told.
+    let sink = std::cell::RefCell::new(failures);
+    let fail = |message: String| sink.borrow_mut().push(Failure::new(Kind::Ingress, ns, name, message));
+    let warn = |message: String| {
+        sink.borrow_mut()
+            .push(Failure::warning(Kind::Ingress, ns, name, message))
+    };
     let spec = ing.spec.as_ref()?;
     let rules = spec.rules.as_deref().unwrap_or_default();
     // AKO serves rules only: a default backend is ignored, which the user is told.
     if spec.default_backend.is_some() {
-        fail(if rules.is_empty() {
-            "spec.defaultBackend is not served (AKO serves only the rules' hosts and paths) and the Ingress has no rules: nothing is served; add rules".to_owned()
+        if rules.is_empty() {
+            fail("spec.defaultBackend is not served (AKO serves only the rules' hosts and paths) and the Ingress has no rules: nothing is served; add rules".to_owned());
         } else {
-            "spec.defaultBackend is not served (AKO serves only the rules' hosts and paths); the rules are".to_owned()
-        });
+            warn(
+                "spec.defaultBackend is not served (AKO serves only the rules' hosts and paths); the rules are"
+                    .to_owned(),
+            );
+        }
     }
     if let Some(value) =
         passthrough_value(ing).filter(|v| !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false"))
     {
-        fail(format!(
+        warn(format!(
             "annotation {PASSTHROUGH_ANNOTATION}: {value:?} is neither \"true\" nor \"false\": the Ingress is not passthrough"
         ));
     }
@@ -384,7 +394,7 @@ fn parse(
                 continue;
             };
             let path = p.path.as_deref().unwrap_or("");
-            paths.push(backend(snap, ns, &host, path, p.path_type == "Exact", svc, &mut fail));
+            paths.push(backend(snap, ns, &host, path, p.path_type == "Exact", svc, &warn));
         }
         match hosts.iter_mut().find(|h| h.host == host) {
             Some(h) => h.paths.extend(paths),
@@ -405,7 +415,7 @@ fn parse(
         }
         for key in mixed {
             let served = last[&key];
-            fail(format!(
+            warn(format!(
                 "path {:?} of host {:?} is listed more than once with different backends: only the last (Service {} port {}) is served",
                 key.0, h.host, served.service, served.port
             ));
@@ -468,7 +478,7 @@ fn backend(
     path: &str,
     exact: bool,
     svc: &k8s_openapi::api::networking::v1::IngressServiceBackend,
-    fail: &mut impl FnMut(String),
+    warn: &impl Fn(String),
 ) -> PathBackend {
     let number = svc.port.as_ref().and_then(|p| p.number).unwrap_or(0);
     let by_name = svc.port.as_ref().and_then(|p| p.name.clone()).unwrap_or_default();
@@ -477,7 +487,7 @@ fn backend(
     let svc_ports = svc_spec.and_then(|s| s.ports.clone()).unwrap_or_default();
     let mut target_port = TargetPort::Int(0);
     match service {
-        None => fail(format!(
+        None => warn(format!(
             "Service {ns}/{} (backend of {host}{path}) does not exist: its pool has no servers until it is created",
             svc.name
         )),
@@ -491,7 +501,7 @@ fn backend(
                 .iter()
                 .find(|p| p.port == number || p.name.as_deref().unwrap_or("") == by_name);
             if !strict {
-                fail(format!(
+                warn(format!(
                     "Service {ns}/{} has no port {} (backend of {host}{path}): fix the Ingress backend or the Service ports",
                     svc.name,
                     if by_name.is_empty() {

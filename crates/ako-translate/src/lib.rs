@@ -6,6 +6,7 @@
 //! golden-tested and reused offline by `ako plan`.
 
 pub mod admission;
+pub mod certificate_expiry;
 pub mod chart;
 pub mod checksum;
 pub mod crds;
@@ -21,6 +22,7 @@ pub mod l7;
 pub mod manifests;
 pub mod markers;
 pub mod members;
+pub mod memo;
 pub mod model;
 pub mod namespaces;
 pub mod naming;

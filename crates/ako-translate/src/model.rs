@@ -22,6 +22,10 @@ pub struct CloudFacts {
     pub cloud_type: String,
     /// The controller objects HostRules and HTTPRules name, as last looked up.
     pub refs: crate::rules::RefCatalog,
+    /// When TLS certificates are judged for expiry: the time these facts were read (`ako run`
+    /// reads them at start and at every full resync; `ako plan` when it runs). `None`: not
+    /// judged. Translation reads no clock of its own.
+    pub now: Option<k8s_openapi::jiff::Timestamp>,
 }
 
 impl CloudFacts {
@@ -146,6 +150,21 @@ impl Failure {
             object: ObjRef::new(kind, namespace, name),
             message: message.into(),
             keeps_objects: true,
+        }
+    }
+
+    /// `object` is served all the same (every object it has is wanted), with `message` for the
+    /// user: it keeps nothing from garbage collection, so a warning in a shared VS does not keep
+    /// what deleted Ingresses left there.
+    pub fn warning(
+        kind: Kind,
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Failure {
+            keeps_objects: false,
+            ..Failure::new(kind, namespace, name, message)
         }
     }
 

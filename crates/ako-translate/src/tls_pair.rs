@@ -4,43 +4,23 @@
 //! cannot be read here (a key type or PEM layout rustls does not parse) is sent as AKO sends it.
 //!
 //! Loading a key costs more than the rest of a host's translation (tens of microseconds:
-//! `benches/tls_pair.rs`, BENCHMARKS.md), and a model is translated again on every change of it:
-//! the answer is remembered per pair (by a digest of both PEM texts), so each pair is checked
-//! once per process.
+//! `benches/tls_pair.rs`, BENCHMARKS.md): the answer is remembered per pair ([`crate::memo`]).
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use rustls::sign::CertifiedKey;
 use rustls::{Error, InconsistentKeys};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use sha1::{Digest, Sha1};
 
-/// Pairs remembered at most; past it the memory starts afresh (a cluster has far fewer).
-const REMEMBERED: usize = 100_000;
+use crate::memo::Memo;
 
 /// True when the first certificate of `cert_pem` and the private key of `key_pem` are both
 /// readable and the key is not the certificate's.
 pub fn key_mismatch(cert_pem: &str, key_pem: &str) -> bool {
-    static SEEN: OnceLock<Mutex<HashMap<[u8; 20], bool>>> = OnceLock::new();
-    let digest: [u8; 20] = Sha1::new()
-        .chain_update(cert_pem.len().to_le_bytes())
-        .chain_update(cert_pem)
-        .chain_update(key_pem)
-        .finalize()
-        .into();
-    let seen = SEEN.get_or_init(Default::default);
-    if let Some(known) = seen.lock().unwrap_or_else(|e| e.into_inner()).get(&digest) {
-        return *known;
-    }
-    let mismatch = check(cert_pem, key_pem);
-    let mut map = seen.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= REMEMBERED {
-        map.clear();
-    }
-    map.insert(digest, mismatch);
-    mismatch
+    static SEEN: OnceLock<Memo<bool>> = OnceLock::new();
+    SEEN.get_or_init(Memo::default)
+        .get_or(&[cert_pem, key_pem], || check(cert_pem, key_pem))
 }
 
 fn check(cert_pem: &str, key_pem: &str) -> bool {

@@ -99,6 +99,7 @@ pub fn main(args: &PlanArgs) -> anyhow::Result<()> {
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: args.cloud_type.clone(),
         refs: ako_translate::rules::RefCatalog::unchecked(),
+        now: Some(k8s_openapi::jiff::Timestamp::now()),
     };
     let translation = translate(&snapshot, &settings, &cloud);
     print_rejected_rules(&snapshot, &settings, &cloud);

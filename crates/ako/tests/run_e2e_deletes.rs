@@ -124,6 +124,50 @@ async fn deleting_the_ingress_of_a_small_cluster_removes_its_objects() {
     assert!(!log.contains("deletions held"), "{log}");
 }
 
+/// A warning on an Ingress that is served all the same (its backend Service does not exist) keeps
+/// nothing of another Ingress of its shared VS from being deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warning_in_the_shared_vs_keeps_nothing_of_a_deleted_ingress() {
+    const CLUSTER: &str = "delw";
+    let ns = scoped_namespace("run-delw").await;
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = ako(dir.path(), &values_yaml(CLUSTER, ns.name()), &sim);
+    support::web_backend(&ns, &["10.5.0.1"]).await;
+    for (name, service) in [("warned", "nosuch"), ("gone", "web")] {
+        create::<Ingress>(
+            &ns,
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": name},
+                "spec": {"rules": [{"host": format!("{name}.{}.avi.internal", ns.name()), "http": {"paths": [
+                    {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": service, "port": {"number": 80}}}}]}}]}}),
+        )
+        .await;
+    }
+    let pool_of = |name: &str| format!("-{}-{name}", ns.name());
+    eventually("both Ingresses' pools", WAIT, &run, || async {
+        let pools = owned(&avi, CLUSTER, "pool").await;
+        (pools.iter().any(|p| p.ends_with(&pool_of("warned"))) && pools.iter().any(|p| p.ends_with(&pool_of("gone"))))
+            .then_some(())
+    })
+    .await;
+    ns.api::<Ingress>()
+        .delete("gone", &DeleteParams::default())
+        .await
+        .expect("delete the Ingress");
+    eventually(
+        "the deleted Ingress's pool removed, the warned one's kept",
+        WAIT,
+        &run,
+        || async {
+            let pools = owned(&avi, CLUSTER, "pool").await;
+            let warned = pools.iter().any(|p| p.ends_with(&pool_of("warned")));
+            let gone = pools.iter().any(|p| p.ends_with(&pool_of("gone")));
+            (warned && !gone).then_some(())
+        },
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_periodic_full_sync_repairs_drift_and_otherwise_writes_nothing() {
     const CLUSTER: &str = "resync";

@@ -70,6 +70,7 @@ pub fn cloud() -> CloudFacts {
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
         refs: Default::default(),
+        now: None,
     }
 }
 

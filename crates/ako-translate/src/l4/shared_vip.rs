@@ -447,6 +447,7 @@ mod tests {
             ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
             cloud_type: "CLOUD_NONE".into(),
             refs: Default::default(),
+            now: None,
         }
     }
 

@@ -178,6 +178,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
         let tenant = tenant_of(snap, settings, &ing.namespace);
         let namer = &place.namer;
         let effective = placements.settings(place.infra);
+        let mut expired = Vec::new();
         let mut fail =
             |message: String| failures.push(Failure::of_served(ing.kind, &ing.namespace, &ing.name, message));
         for hp in &ing.insecure {
@@ -206,6 +207,7 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                     continue;
                 }
             };
+            expired.extend(expiry_warning(cloud, &hp.host, source, &cert.1));
             let Some(parent) = parent_for(&mut parents, place, &tenant, &ing.namespace, &hp.host, only, &mut fail)
             else {
                 continue;
@@ -223,6 +225,11 @@ fn build(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, scope: Scope<
                 out.status.extend(status_of(ing, parent, hp, namer));
             }
         }
+        failures.extend(
+            expired
+                .into_iter()
+                .map(|m| Failure::warning(ing.kind, &ing.namespace, &ing.name, m)),
+        );
     }
     for (key, (parent, infra)) in parents {
         let namer = namer.for_infra(infra.as_ref().and_then(Infra::name_part));
@@ -255,6 +262,7 @@ fn build_dedicated(
         let tenant = tenant_of(snap, global, &ing.namespace);
         let namer = &place.namer;
         let settings = placements.settings(place.infra);
+        let mut expired = Vec::new();
         let mut fail =
             |message: String| failures.push(Failure::of_served(ing.kind, &ing.namespace, &ing.name, message));
         // (certificate source, secured by its HostRule's certificate, host)
@@ -273,6 +281,9 @@ fn build_dedicated(
                 Some(Ok(c)) => Some(c),
                 None => None,
             };
+            if let (Some(source), Some(cert)) = (source, &cert) {
+                expired.extend(expiry_warning(cloud, &hp.host, source, &cert.1));
+            }
             let name = match namer.dedicated_vs(&hp.host) {
                 Ok(n) => n,
                 Err(e) => {
@@ -298,6 +309,11 @@ fn build_dedicated(
             vs.rule_secured |= rule_secured;
             out.status.extend(own_vs_status(ing, hp, key, name));
         }
+        failures.extend(
+            expired
+                .into_iter()
+                .map(|m| Failure::warning(ing.kind, &ing.namespace, &ing.name, m)),
+        );
     }
     for (key, (vs, place)) in vses {
         let settings = placements.settings(place.infra);
@@ -601,6 +617,20 @@ fn certificate(snap: &Snapshot, namer: &Namer, host: &str, source: &CertSource) 
             },
         )),
     }
+}
+
+/// What to tell the user when a TLS host's certificate has expired (it is served all the same,
+/// as AKO serves it).
+fn expiry_warning(cloud: &CloudFacts, host: &str, source: &CertSource, cert: &Cert) -> Option<String> {
+    let end = crate::certificate_expiry::expired(&cert.certificate, cloud.now?)?;
+    let whose = match source {
+        CertSource::Secret(key) | CertSource::RouterDefault(key) => format!("of Secret {}/{}", key.namespace, key.name),
+        CertSource::Inline { .. } => "of the Route".to_owned(),
+    };
+    Some(format!(
+        "TLS host {host}: the certificate {whose} expired on {end}: clients refuse it; renew it \
+         (the host is served with it meanwhile, as AKO serves it)"
+    ))
 }
 
 fn secret_certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {

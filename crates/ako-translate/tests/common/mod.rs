@@ -50,6 +50,7 @@ pub fn load_case(dir: &Path) -> (String, Settings, CloudFacts) {
         ipam_type: s("ipam_type"),
         cloud_type: s("cloud_type"),
         refs: seed_catalog(),
+        now: None,
     };
     (input, settings, cloud)
 }
@@ -126,5 +127,6 @@ pub fn cloud() -> CloudFacts {
         ipam_type: "IPAMDNS_TYPE_INTERNAL".into(),
         cloud_type: "CLOUD_NONE".into(),
         refs: Default::default(),
+        now: None,
     }
 }

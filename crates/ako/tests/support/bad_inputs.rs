@@ -223,6 +223,14 @@ pub fn cases() -> Vec<Case> {
             },
             &["Ingress shop/bad", "cert", "tls.key is not the private key of tls.crt"],
         ),
+        served(
+            "TLS certificate expired",
+            {
+                let (crt, key) = super::expired_certificate("tls.avi.internal");
+                tls_ingress(&pem_secret("kubernetes.io/tls", &crt, &key))
+            },
+            &["Ingress shop/bad", "the certificate of Secret shop/cert expired on 2022-01-01T00:00:00Z", "renew it"],
+        ),
         served("wildcard host", ingress("*.w.avi.internal", "/", "Prefix", "web", port80), &[]),
         case(
             "rule without http paths",

@@ -56,6 +56,17 @@ pub fn certificate(host: &str) -> (String, String) {
     (cert.pem(), key.serialize_pem())
 }
 
+/// A self-signed certificate for `host` that expired at the end of 2021 (valid through 2021), and
+/// its key.
+pub fn expired_certificate(host: &str) -> (String, String) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params = rcgen::CertificateParams::new(vec![host.to_owned()]).expect("params");
+    params.not_before = rcgen::date_time_ymd(2021, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2022, 1, 1);
+    let cert = params.self_signed(&key).expect("self-signed certificate");
+    (cert.pem(), key.serialize_pem())
+}
+
 /// The Secret `name` with a self-signed certificate for `host` (`tls.crt`, `tls.key`), of `type_`.
 pub fn tls_secret(name: &str, host: &str, type_: &str) -> Value {
     let (cert, key) = certificate(host);
