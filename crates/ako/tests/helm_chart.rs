@@ -6,7 +6,10 @@
 //! rendered manifests are sent to a real kube-apiserver (testenv), whose authorizer is asked
 //! whether the ServiceAccount may do what `ako run` does; finally the real `ako` binary runs as
 //! the chart's pod would (its environment, its ConfigMap and Secret, the ServiceAccount's token
-//! and RBAC) against testenv and avisim, and serves a LoadBalancer Service.
+//! and RBAC) against testenv and avisim, serves a LoadBalancer Service, a TLS Ingress and a
+//! HostRule, and the API server's audit log of its calls is compared with what the chart grants
+//! (every call granted and listed; every grant called, but those for situations the run does
+//! not meet).
 
 mod support;
 
@@ -835,9 +838,8 @@ impl Drop for Pod {
     }
 }
 
-/// The admin kubeconfig of testenv with its user replaced by a bearer token.
-fn token_kubeconfig(token: &str) -> String {
-    let path = ako_testenv::testenv().kubeconfig();
+/// The admin kubeconfig `path` with its user replaced by a bearer token.
+fn token_kubeconfig(path: &Path, token: &str) -> String {
     let text = std::fs::read_to_string(path).expect("testenv's kubeconfig");
     let mut config: Value = serde_saphyr::from_str(&text).expect("a kubeconfig");
     config["users"] = json!([{"name": "ako-sa", "user": {"token": token}}]);
@@ -851,10 +853,10 @@ fn token_kubeconfig(token: &str) -> String {
 #[tokio::test]
 async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balancer() {
     use k8s_openapi::api::authentication::v1::TokenRequest;
-    use k8s_openapi::api::core::v1::{Service, ServiceAccount};
+    use k8s_openapi::api::core::v1::{Secret, Service, ServiceAccount};
     use k8s_openapi::api::discovery::v1::EndpointSlice;
-    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
-    use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
+    use k8s_openapi::api::networking::v1::Ingress;
+    use kube::api::{Api, DynamicObject, PostParams};
     use kube::discovery::pinned_kind;
     use std::time::Duration;
 
@@ -863,9 +865,55 @@ async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balan
     const WAIT: Duration = Duration::from_secs(60);
 
     let (sim, avi) = support::avisim(PASSWORD).await;
-    // Labelled for the namespaceSelector below: ako run ignores other tests' namespaces.
-    let ns = support::scoped_namespace("helm-e2e").await;
-    let client = ns.client();
+    // An API server of its own, with an audit log of every request: what ako-rs calls is read
+    // there and compared with what the chart grants.
+    let audit_dir = tempfile::tempdir().unwrap();
+    let policy = audit_dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n",
+    )
+    .unwrap();
+    let audit_log = audit_dir.path().join("audit.log");
+    let testenv = ako_testenv::TestEnv::start_private(&[
+        format!("--audit-policy-file={}", policy.display()),
+        format!("--audit-log-path={}", audit_log.display()),
+        "--audit-log-mode=blocking".to_owned(),
+    ])
+    .expect("a testenv with an audit log");
+    let client = testenv.client().await.expect("client");
+    let ns_name = format!("helm-e2e-{:06x}", rand::random::<u32>() & 0xff_ffff);
+    let ns = Scoped {
+        client: client.clone(),
+        name: ns_name.clone(),
+    };
+    // Labelled for the namespaceSelector below.
+    for doc in [
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name, "labels": {"ako-e2e": ns_name}}}),
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+            "spec": {"controller": "ako.vmware.com/avi-lb"}}),
+    ] {
+        let gvk = kube::core::GroupVersionKind::gvk(
+            doc["apiVersion"]
+                .as_str()
+                .unwrap()
+                .split_once('/')
+                .map_or("", |(g, _)| g),
+            doc["apiVersion"].as_str().unwrap().rsplit('/').next().unwrap(),
+            doc["kind"].as_str().unwrap(),
+        );
+        let (ar, _) = pinned_kind(&client, &gvk).await.unwrap();
+        Api::<DynamicObject>::all_with(client.clone(), &ar)
+            .create(&PostParams::default(), &serde_json::from_value(doc).unwrap())
+            .await
+            .expect("create");
+    }
+    for crd in std::fs::read_dir(chart_dir().join("crds")).unwrap() {
+        ako_testenv::install_crd(&client, crd.unwrap().path())
+            .await
+            .expect("install the chart's CRDs");
+    }
 
     // An AKO values file: the controller, its credentials and CA, and this test's scope.
     let dir = tempfile::tempdir().unwrap();
@@ -921,7 +969,7 @@ async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balan
         .expect("token status")
         .token;
     let kubeconfig = dir.path().join("ako-sa.kubeconfig");
-    std::fs::write(&kubeconfig, token_kubeconfig(&token)).unwrap();
+    std::fs::write(&kubeconfig, token_kubeconfig(testenv.kubeconfig(), &token)).unwrap();
 
     // The container: the StatefulSet's args after `ako`, its environment resolved as the kubelet
     // would (POD_NAMESPACE = this namespace), nothing else of AKO's from the test's environment.
@@ -996,6 +1044,49 @@ async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balan
         (status == 200).then_some(())
     })
     .await;
+    // A TLS Ingress and a HostRule on its host: the Secret fetched, the Ingress's status and
+    // annotations, the rule's status, all through the chart's RBAC.
+    let host = format!("web.{}.avi.internal", ns.name());
+    let secret: Secret = serde_json::from_value(support::tls_secret("web-tls", &host, "kubernetes.io/tls")).unwrap();
+    ns.api::<Secret>()
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create the Secret");
+    let ingress: Ingress = serde_json::from_value(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+        "spec": {"tls": [{"hosts": [host], "secretName": "web-tls"}],
+            "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "lb", "port": {"number": 80}}}}]}}]}
+    }))
+    .unwrap();
+    ns.api::<Ingress>()
+        .create(&PostParams::default(), &ingress)
+        .await
+        .expect("create the Ingress");
+    let (ar, _) = pinned_kind(
+        &client,
+        &kube::core::GroupVersionKind::gvk("ako.vmware.com", "v1beta1", "HostRule"),
+    )
+    .await
+    .unwrap();
+    let host_rules = Api::<DynamicObject>::namespaced_with(client.clone(), ns.name(), &ar);
+    let rule: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule", "metadata": {"name": "web"},
+        "spec": {"virtualhost": {"fqdn": host, "enableVirtualHost": true}}
+    }))
+    .unwrap();
+    host_rules
+        .create(&PostParams::default(), &rule)
+        .await
+        .expect("create the HostRule");
+    support::eventually("the Ingress status and the HostRule Accepted", WAIT, &pod, || async {
+        let ing = ns.api::<Ingress>().get("web").await.ok()?;
+        let served = !ing.status?.load_balancer?.ingress?.is_empty();
+        let rule = host_rules.get("web").await.ok()?;
+        (served && rule.data["status"]["status"] == "Accepted").then_some(())
+    })
+    .await;
+
     // Nothing it tried was refused by RBAC (events included, which never fail a pass).
     let text = support::Watched::log_text(&pod);
     assert!(
@@ -1004,12 +1095,88 @@ async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balan
     );
 
     drop(pod);
-    let _ = Api::<ClusterRoleBinding>::all(client.clone())
-        .delete(&format!("ako-crb-{suffix}"), &DeleteParams::default())
-        .await;
-    let _ = Api::<ClusterRole>::all(client.clone())
-        .delete(&format!("ako-cr-{suffix}"), &DeleteParams::default())
-        .await;
-    ns.delete().await;
+    check_calls_against_grants(&audit_log, &ns_name, &objects);
     drop(sim);
+}
+
+/// The test's namespace on a private API server.
+struct Scoped {
+    client: kube::Client,
+    name: String,
+}
+
+impl Scoped {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn api<K>(&self) -> kube::Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        kube::Api::namespaced(self.client.clone(), &self.name)
+    }
+}
+
+/// The calls ako-sa made (the audit log of the API server) against the chart's grants: every
+/// call is one the chart grants and `needs` lists, and every grant was called except those for
+/// situations this run does not meet (each with why).
+fn check_calls_against_grants(audit_log: &Path, ns: &str, objects: &[Value]) {
+    let user = format!("system:serviceaccount:{ns}:ako-sa");
+    let text = std::fs::read_to_string(audit_log).expect("the audit log");
+    let mut called: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for line in text.lines() {
+        let e: Value = serde_json::from_str(line).expect("an audit event");
+        if e["user"]["username"] != user.as_str() || e["objectRef"].is_null() {
+            continue;
+        }
+        let o = &e["objectRef"];
+        let mut resource = o["resource"].as_str().unwrap_or_default().to_owned();
+        if let Some(sub) = o["subresource"].as_str() {
+            resource = format!("{resource}/{sub}");
+        }
+        let group = o["apiGroup"].as_str().unwrap_or_default().to_owned();
+        let verb = e["verb"].as_str().unwrap_or_default().to_owned();
+        assert_ne!(e["responseStatus"]["code"], 403, "forbidden: {line}");
+        called.insert((group, resource, verb));
+    }
+    let cni = get(objects, "ConfigMap", "avi-k8s-config")["data"]["cniPlugin"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let granted: BTreeSet<(String, String, String)> = needs(false, &cni)
+        .into_iter()
+        .map(|(g, r, v, _)| (g.to_owned(), r.to_owned(), v.to_owned()))
+        .collect();
+    let unlisted: Vec<_> = called.difference(&granted).collect();
+    assert!(
+        unlisted.is_empty(),
+        "ako-rs called what `needs` does not list: {unlisted:?}"
+    );
+    // Granted, and called only in situations this run does not meet.
+    let elsewhere: BTreeSet<(String, String, String)> = [
+        // OpenShift: Routes are listed at start (here: 404, no such API), served only with it.
+        ("route.openshift.io", "routes", "watch"),
+        ("route.openshift.io", "routes", "patch"),
+        ("route.openshift.io", "routes/status", "patch"),
+        // Rules' statuses: only the kinds with an object here (a HostRule) are written.
+        ("ako.vmware.com", "httprules/status", "patch"),
+        ("ako.vmware.com", "l4rules/status", "patch"),
+        ("ako.vmware.com", "l7rules/status", "patch"),
+        ("ako.vmware.com", "ssorules/status", "patch"),
+        ("ako.vmware.com", "aviinfrasettings/status", "patch"),
+        // An Event patched: only when the same Event repeats.
+        ("events.k8s.io", "events", "patch"),
+        // The controller credentials: written back only when a token is refreshed or the
+        // controller's certificate is pinned (AKO's avi-secret and avi-controller-trust).
+        ("", "secrets", "patch"),
+    ]
+    .into_iter()
+    .map(|(g, r, v)| (g.to_owned(), r.to_owned(), v.to_owned()))
+    .collect();
+    let never: Vec<_> = granted
+        .difference(&called)
+        .filter(|g| !elsewhere.contains(*g))
+        .collect();
+    assert!(never.is_empty(), "granted but never called in this run: {never:?}");
 }
