@@ -70,6 +70,72 @@ pub fn sso_rule(doc: &Value) -> Vec<String> {
     )]
 }
 
+/// The API server's objections to the OpenShift Route `doc`, as OpenShift's Route CRD has them:
+/// the termination and insecure policy enums, backend kinds and weights, no path and no `Allow`
+/// with passthrough, the host's pattern.
+pub fn route(doc: &Value) -> Vec<String> {
+    let spec = &doc["spec"];
+    let mut out = Vec::new();
+    let tls = &spec["tls"];
+    let termination = tls["termination"].as_str();
+    if tls.is_object() {
+        match termination {
+            Some("edge" | "reencrypt" | "passthrough") => {}
+            Some(other) => out.push(format!(
+                "spec.tls.termination: Unsupported value: {other:?}: supported values: \"edge\", \"reencrypt\", \"passthrough\""
+            )),
+            None => out.push("spec.tls.termination: Required value".to_owned()),
+        }
+        match tls["insecureEdgeTerminationPolicy"].as_str() {
+            None | Some("Allow" | "None" | "Redirect") => {}
+            Some(other) => out.push(format!(
+                "spec.tls.insecureEdgeTerminationPolicy: Unsupported value: {other:?}: supported values: \"Allow\", \"None\", \"Redirect\""
+            )),
+        }
+        if termination == Some("passthrough") && tls["insecureEdgeTerminationPolicy"] == "Allow" {
+            out.push(
+                "spec.tls: Invalid value: cannot have both spec.tls.termination: passthrough and spec.tls.insecureEdgeTerminationPolicy: Allow"
+                    .to_owned(),
+            );
+        }
+    }
+    if termination == Some("passthrough") && spec["path"].as_str().is_some_and(|p| !p.is_empty()) {
+        out.push("spec.path: Invalid value: a passthrough Route has no path (spec.path must be empty)".to_owned());
+    }
+    let backends = std::iter::once(("spec.to".to_owned(), &spec["to"])).chain(
+        array(&spec["alternateBackends"])
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (format!("spec.alternateBackends[{i}]"), b)),
+    );
+    for (at, b) in backends {
+        if let Some(kind) = b["kind"].as_str().filter(|k| !matches!(*k, "Service" | "")) {
+            out.push(format!(
+                "{at}.kind: Unsupported value: {kind:?}: supported values: \"Service\", \"\""
+            ));
+        }
+        if let Some(w) = b["weight"].as_i64().filter(|w| !(0..=256).contains(w)) {
+            out.push(format!(
+                "{at}.weight: Invalid value: {w}: must be between 0 and 256, inclusive"
+            ));
+        }
+    }
+    if let Some(host) = spec["host"].as_str().filter(|h| !h.is_empty()) {
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.len() > 253 || !host.split('.').all(label_ok) {
+            out.push(format!(
+                "spec.host: Invalid value: {host:?}: labels of letters, digits and '-' (63 at most, not starting or ending with '-'), 253 characters in all"
+            ));
+        }
+    }
+    out
+}
+
 fn array(v: &Value) -> &[Value] {
     v.as_array().map_or(&[], Vec::as_slice)
 }

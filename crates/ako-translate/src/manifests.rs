@@ -125,6 +125,7 @@ fn add_object(snapshot: &mut Snapshot, doc: Value, notes: &mut Vec<String>) -> R
     let refusals = match kind {
         Kind::Ingress => crate::admission::ingress(&doc),
         Kind::SsoRule => crate::admission::sso_rule(&doc),
+        Kind::Route => crate::admission::route(&doc),
         _ => Vec::new(),
     };
     if !refusals.is_empty() {

@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use ako_translate::openshift::api::Route;
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::{Scope, pinned_kind};
 use serde_json::Value;
-use support::bad_inputs::{BASE, cases};
+use serde_json::json;
+use support::bad_inputs::{BASE, Case, GOOD_ROUTE, cases, is_route_case};
 use support::{AkoRun, eventually, scoped_namespace};
 
 const PASSWORD: &str = "Bad-Input-Pw1";
@@ -82,20 +84,91 @@ async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
     }
     let dir = tempfile::tempdir().unwrap();
     let ako = AkoRun::with_values(dir.path(), "ako", "bad", ns.name(), &sim.url(), &sim.ca_pem(), PASSWORD);
+    // Routes are served where the Route API is: their own test below.
+    let cases = cases().into_iter().filter(|c| !is_route_case(c)).collect();
+    let table = run_table(&client, ns.name(), cases, &ako).await;
 
+    // The good Ingress is served all the same, and the process never stopped.
+    let ingresses = ns.api::<k8s_openapi::api::networking::v1::Ingress>();
+    eventually("the good Ingress served", WAIT, &ako, || async {
+        let ing = ingresses.get("good-0").await.ok()?;
+        (!ing.status?.load_balancer?.ingress?.is_empty()).then_some(())
+    })
+    .await;
+    assert!(ako.exited().is_none());
+    assert!(!ako.log_text().contains("panicked"));
+    for row in table {
+        println!("{row}");
+    }
+}
+
+/// The Route cases where the Route API is served (OpenShift's Route CRD in an API server of its
+/// own): `ako run` serves Routes there, beside a good one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_routes_are_refused_by_the_api_server_or_explained_by_an_event() {
+    let (sim, _avi) = support::avisim(PASSWORD).await;
+    let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
+    let client = env.client().await.expect("client");
+    ako_testenv::install_crd(&client, support::route_crd())
+        .await
+        .expect("install OpenShift's Route CRD");
+    let ns = format!("bad-routes-{:06x}", rand::random::<u32>() & 0xff_ffff);
+    let namespace =
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"ako-e2e": ns}}});
+    create(&client, &namespace).await.expect("the namespace");
+    for doc in documents(&format!("{BASE}---\n{GOOD_ROUTE}"), &ns, 0).unwrap() {
+        create(&client, &doc).await.expect("the good objects");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ako = AkoRun::with_yaml_on(
+        env.kubeconfig(),
+        dir.path(),
+        "ako",
+        &support::values_yaml("badr", &ns),
+        &sim.url(),
+        &sim.ca_pem(),
+        PASSWORD,
+        |_| {},
+    );
+    let cases = cases().into_iter().filter(is_route_case).collect();
+    let table = run_table(&client, &ns, cases, &ako).await;
+
+    // The good Route is admitted all the same, and the process never stopped.
+    let routes = Api::<Route>::namespaced(client.clone(), &ns);
+    eventually("the good Route admitted", WAIT, &ako, || async {
+        let route = routes.get("good-route-0").await.ok()?;
+        let admitted = route
+            .status?
+            .ingress
+            .iter()
+            .any(|i| i.conditions.iter().any(|c| c.type_ == "Admitted" && c.status == "True"));
+        admitted.then_some(())
+    })
+    .await;
+    assert!(ako.exited().is_none());
+    assert!(!ako.log_text().contains("panicked"));
+    for row in table {
+        println!("{row}");
+    }
+}
+
+/// Create each case's objects in namespace `ns`: the API server refuses them (where `ako plan`
+/// does, naming the same field), or `ako` explains the case's bad object in a Warning Event.
+/// The table rows for RELIABILITY.md.
+async fn run_table(client: &kube::Client, ns: &str, cases: Vec<Case>, ako: &AkoRun) -> Vec<String> {
     // Each case's objects: the API server refuses, or accepts and ako-rs must explain. The object
     // to explain, (kind, name), is the case's `bad` one.
     let mut explain: BTreeMap<(String, String), (&'static str, Vec<String>)> = BTreeMap::new();
     let mut table = Vec::new();
-    for (n, c) in cases().into_iter().enumerate() {
+    for (n, c) in cases.into_iter().enumerate() {
         let n = n + 1;
-        let Some(docs) = documents(&c.manifest, ns.name(), n) else {
+        let Some(docs) = documents(&c.manifest, ns, n) else {
             assert!(c.fails, "{}: not YAML, yet ako plan read it", c.name);
             continue;
         };
         let mut refusal = None;
         for doc in &docs {
-            if let Err(e) = create(&client, doc).await {
+            if let Err(e) = create(client, doc).await {
                 refusal = Some(e);
             }
         }
@@ -123,11 +196,11 @@ async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
                         !s.ends_with(" shop/bad") && !s.ends_with(" bad") && !s.contains("not translated by ako-rs")
                     })
                     .map(|s| {
-                        s.replace("shop/", &format!("{}/", ns.name()))
+                        s.replace("shop/", &format!("{}/", ns))
                             .replace("/cert", &format!("/cert-{n}"))
                     })
                     .collect();
-                let names = [format!("bad-{n}"), format!("bad-{n}-{}", ns.name())];
+                let names = [format!("bad-{n}"), format!("bad-{n}-{}", ns)];
                 let bad = docs
                     .iter()
                     .find(|d| names.iter().any(|name| d["metadata"]["name"] == name.as_str()));
@@ -143,7 +216,7 @@ async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
 
     // Each accepted bad object: a Warning Event that says what is wrong (a cluster-scoped
     // object's in `default`).
-    let events = ns.api::<k8s_openapi::api::events::v1::Event>();
+    let events = Api::<k8s_openapi::api::events::v1::Event>::namespaced(client.clone(), ns);
     let default_events = Api::<k8s_openapi::api::events::v1::Event>::namespaced(client.clone(), "default");
     for ((kind, object), (name, messages)) in &explain {
         let events = if kind == "AviInfraSetting" {
@@ -151,45 +224,29 @@ async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
         } else {
             &events
         };
-        let note = eventually(
-            &format!("the Event on {kind} {object} ({name})"),
-            WAIT,
-            &ako,
-            || async {
-                let list = events.list(&Default::default()).await.ok()?.items;
-                list.into_iter()
-                    .filter(|e| {
-                        e.regarding.as_ref().is_some_and(|r| {
-                            r.name.as_deref() == Some(object.as_str()) && r.kind.as_deref() == Some(kind.as_str())
-                        })
+        let note = eventually(&format!("the Event on {kind} {object} ({name})"), WAIT, ako, || async {
+            let list = events.list(&Default::default()).await.ok()?.items;
+            list.into_iter()
+                .filter(|e| {
+                    e.regarding.as_ref().is_some_and(|r| {
+                        r.name.as_deref() == Some(object.as_str()) && r.kind.as_deref() == Some(kind.as_str())
                     })
-                    .filter(|e| e.type_.as_deref() == Some("Warning"))
-                    .filter_map(|e| e.note)
-                    .find(|note| messages.iter().all(|m| note.contains(m)))
-            },
-        )
+                })
+                .filter(|e| e.type_.as_deref() == Some("Warning"))
+                .filter_map(|e| e.note)
+                .find(|note| messages.iter().all(|m| note.contains(m)))
+        })
         .await;
         table.push(format!("| {name} | Warning Event: {note} |"));
     }
-    // The good Ingress is served all the same, and the process never stopped.
-    let ingresses = ns.api::<k8s_openapi::api::networking::v1::Ingress>();
-    eventually("the good Ingress served", WAIT, &ako, || async {
-        let ing = ingresses.get("good-0").await.ok()?;
-        (!ing.status?.load_balancer?.ingress?.is_empty()).then_some(())
-    })
-    .await;
-    assert!(ako.exited().is_none());
-    assert!(!ako.log_text().contains("panicked"));
     // The AviInfraSettings are cluster-wide: gone, so that no later test's `ako run` judges them.
     for ((kind, object), _) in explain.iter().filter(|((k, _), _)| k == "AviInfraSetting") {
         let gvk = GroupVersionKind::gvk("ako.vmware.com", "v1beta1", kind);
-        let (ar, _) = pinned_kind(&client, &gvk).await.unwrap();
+        let (ar, _) = pinned_kind(client, &gvk).await.unwrap();
         Api::<DynamicObject>::all_with(client.clone(), &ar)
             .delete(object, &Default::default())
             .await
             .expect("delete the AviInfraSetting");
     }
-    for row in table {
-        println!("{row}");
-    }
+    table
 }

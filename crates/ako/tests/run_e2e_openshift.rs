@@ -42,20 +42,6 @@ const CLUSTER: &str = "oshift";
 const WAIT: Duration = Duration::from_secs(60);
 
 /// OpenShift's Route CRD, from the OpenShift API Go module (downloaded through the Go proxy).
-fn route_crd() -> std::path::PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/route-crd.sh");
-    let out = std::process::Command::new(&script)
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().into()
-}
-
 fn route(name: &str, spec: Value) -> Value {
     json!({"apiVersion": "route.openshift.io/v1", "kind": "Route", "metadata": {"name": name}, "spec": spec})
 }
@@ -121,7 +107,7 @@ async fn members(avi: &avi_client::Client, pg: &str) -> Option<Vec<(String, u64)
 async fn routes_are_served_instead_of_ingresses_with_their_status() {
     let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
     let client = env.client().await.expect("client");
-    ako_testenv::install_crd(&client, route_crd())
+    ako_testenv::install_crd(&client, support::route_crd())
         .await
         .expect("install OpenShift's Route CRD");
     let hostrules =

@@ -598,7 +598,10 @@ fn certificate(snap: &Snapshot, namer: &Namer, host: &str, source: &CertSource) 
             secret_certificate(snap, key)?,
         )),
         CertSource::Inline { certificate, key, ca } => Ok((
-            named(namer.tls_key_cert(host, ""))?,
+            {
+                usable_pair(certificate, key, ["spec.tls.certificate", "spec.tls.key"])?;
+                named(namer.tls_key_cert(host, ""))?
+            },
             Cert {
                 certificate: certificate.clone(),
                 key: key.clone(),
@@ -617,6 +620,20 @@ fn certificate(snap: &Snapshot, namer: &Namer, host: &str, source: &CertSource) 
             },
         )),
     }
+}
+
+/// A certificate and key (the fields `names` of the object) the controller can take: both PEM,
+/// the key the certificate's.
+fn usable_pair(certificate: &str, key: &str, [cert_field, key_field]: [&str; 2]) -> Result<(), String> {
+    if !certificate.contains("-----BEGIN") || !key.contains("-----BEGIN") {
+        return Err(format!("{cert_field} and {key_field} must be PEM"));
+    }
+    if crate::tls_pair::key_mismatch(certificate, key) {
+        return Err(format!(
+            "{key_field} is not the private key of {cert_field} (the controller would refuse the pair)"
+        ));
+    }
+    Ok(())
 }
 
 /// What to tell the user when a TLS host's certificate has expired (it is served all the same,
@@ -650,14 +667,7 @@ fn secret_certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {
     };
     let certificate = field("tls.crt")?;
     let key = field("tls.key")?;
-    if !certificate.contains("-----BEGIN") || !key.contains("-----BEGIN") {
-        return Err(format!("Secret {ns}/{secret}: tls.crt and tls.key must be PEM"));
-    }
-    if crate::tls_pair::key_mismatch(&certificate, &key) {
-        return Err(format!(
-            "Secret {ns}/{secret}: tls.key is not the private key of tls.crt (the controller would refuse the pair)"
-        ));
-    }
+    usable_pair(&certificate, &key, ["tls.crt", "tls.key"]).map_err(|e| format!("Secret {ns}/{secret}: {e}"))?;
     Ok(Cert {
         certificate,
         key,

@@ -105,6 +105,20 @@ fn rule_object(kind: &str, version: &str, spec: &str) -> String {
     format!("apiVersion: ako.vmware.com/{version}\nkind: {kind}\nmetadata: {{name: bad{ns}}}\nspec: {spec}\n")
 }
 
+/// An OpenShift Route `shop/bad` with `spec` (YAML flow map).
+fn route(spec: &str) -> String {
+    format!("apiVersion: route.openshift.io/v1\nkind: Route\nmetadata: {{name: bad, namespace: shop}}\nspec: {spec}\n")
+}
+
+/// A good Route beside every Route case (with the Route API present, Ingresses are not served).
+pub const GOOD_ROUTE: &str = "apiVersion: route.openshift.io/v1\nkind: Route\nmetadata: {name: good-route, namespace: shop}\n\
+                              spec: {host: good-route.avi.internal, to: {kind: Service, name: web}}\n";
+
+/// Whether a case is about an OpenShift Route (run where the Route API is served).
+pub fn is_route_case(c: &Case) -> bool {
+    c.manifest.contains("kind: Route\n")
+}
+
 pub struct Case {
     pub name: &'static str,
     pub manifest: String,
@@ -346,6 +360,41 @@ pub fn cases() -> Vec<Case> {
                 &["case.yaml", "HTTPRule shop/bad is not a valid HTTPRule", "unknown variant `LB_ALGORITHM_NOPE`"],
             )
         },
+        case("Route: neither host nor subdomain", route("{to: {kind: Service, name: web}}"), &["Route shop/bad", "neither spec.host nor spec.subdomain"]),
+        case("Route: host outside the cloud's DNS domains", route("{host: x.example.org, to: {kind: Service, name: web}}"), &["Route shop/bad", "not under any DNS sub-domain"]),
+        case(
+            "Route: one Service twice",
+            route("{host: tw.avi.internal, to: {kind: Service, name: web}, alternateBackends: [{kind: Service, name: web}]}"),
+            &["Route shop/bad", "MultipleBackendsWithSameServiceError"],
+        ),
+        served("Route: backend Service missing", route("{host: ns.avi.internal, to: {kind: Service, name: nosuch}}"), &["Route shop/bad", "Service shop/nosuch", "does not exist"]),
+        case(
+            "Route: edge without a certificate, no default certificate",
+            route("{host: nd.avi.internal, to: {kind: Service, name: web}, tls: {termination: edge}}"),
+            &["Route shop/bad", "router-certs-default does not exist"],
+        ),
+        case(
+            "Route: inline certificate not PEM",
+            route("{host: cp.avi.internal, to: {kind: Service, name: web}, tls: {termination: edge, certificate: not-pem, key: not-pem}}"),
+            &["Route shop/bad", "spec.tls.certificate and spec.tls.key must be PEM"],
+        ),
+        refused(
+            "Route: unknown termination",
+            route("{host: tm.avi.internal, to: {kind: Service, name: web}, tls: {termination: bogus}}"),
+            &["Route shop/bad", "spec.tls.termination", "Unsupported value"],
+        ),
+        refused("Route: weight over 256", route("{host: wt.avi.internal, to: {kind: Service, name: web, weight: 300}}"), &["Route shop/bad", "spec.to.weight"]),
+        refused(
+            "Route: passthrough with a path",
+            route("{host: pp.avi.internal, path: /a, to: {kind: Service, name: web}, tls: {termination: passthrough}}"),
+            &["Route shop/bad", "a passthrough Route has no path"],
+        ),
+        refused(
+            "Route: passthrough with insecure Allow",
+            route("{host: pa.avi.internal, to: {kind: Service, name: web}, tls: {termination: passthrough, insecureEdgeTerminationPolicy: Allow}}"),
+            &["Route shop/bad", "cannot have both spec.tls.termination: passthrough and spec.tls.insecureEdgeTerminationPolicy: Allow"],
+        ),
+        refused("Route: backend not a Service", route("{host: kd.avi.internal, to: {kind: Deployment, name: web}}"), &["Route shop/bad", "spec.to.kind", "Unsupported value"]),
         case(
             "kind ako-rs does not read",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad, namespace: shop}\ndata: {a: b}\n".into(),

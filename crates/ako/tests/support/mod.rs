@@ -179,6 +179,21 @@ pub async fn web_backend(ns: &ako_testenv::TestNamespace, ips: &[&str]) {
     create::<EndpointSlice>(ns, slice("web-1", "web", ips)).await;
 }
 
+/// OpenShift's own Route CRD (from the OpenShift API Go module, through the Go proxy): its path.
+pub fn route_crd() -> std::path::PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/route-crd.sh");
+    let out = std::process::Command::new(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().into()
+}
+
 /// AKO values for cluster `cluster`, serving only the namespace `scoped_namespace` made. Static
 /// routes are off: Nodes are cluster-wide in the shared testenv, and a test about something else
 /// must not write routes for the Nodes another test creates (the routes tests turn them on).
