@@ -45,18 +45,10 @@ func prepareFiles(o *options) (*files, error) {
 	if err := os.Remove(o.kubeconfig); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	pki := filepath.Join(o.dataDir, "pki")
+	f := filesIn(o.dataDir)
+	pki := f.pkiDir
 	if err := os.MkdirAll(pki, 0o700); err != nil {
 		return nil, err
-	}
-	f := &files{
-		pkiDir:      pki,
-		caCert:      filepath.Join(pki, "ca.crt"),
-		servingCert: filepath.Join(pki, "apiserver.crt"),
-		servingKey:  filepath.Join(pki, "apiserver.key"),
-		saPrivate:   filepath.Join(pki, "sa.key"),
-		saPublic:    filepath.Join(pki, "sa.pub"),
-		tokens:      filepath.Join(o.dataDir, "tokens.csv"),
 	}
 
 	now := time.Now()
@@ -138,18 +130,23 @@ func prepareFiles(o *options) (*files, error) {
 	return f, nil
 }
 
-// keptFiles are the files a previous start made in the data dir, for --restart.
-func keptFiles(o *options) (*files, error) {
-	pki := filepath.Join(o.dataDir, "pki")
-	f := &files{
+// filesIn names the files of a data dir.
+func filesIn(dataDir string) *files {
+	pki := filepath.Join(dataDir, "pki")
+	return &files{
 		pkiDir:      pki,
 		caCert:      filepath.Join(pki, "ca.crt"),
 		servingCert: filepath.Join(pki, "apiserver.crt"),
 		servingKey:  filepath.Join(pki, "apiserver.key"),
 		saPrivate:   filepath.Join(pki, "sa.key"),
 		saPublic:    filepath.Join(pki, "sa.pub"),
-		tokens:      filepath.Join(o.dataDir, "tokens.csv"),
+		tokens:      filepath.Join(dataDir, "tokens.csv"),
 	}
+}
+
+// keptFiles are the files a previous start made in the data dir, for --restart.
+func keptFiles(o *options) (*files, error) {
+	f := filesIn(o.dataDir)
 	for _, path := range []string{f.servingCert, f.servingKey, f.saPrivate, f.saPublic, f.tokens, filepath.Join(o.dataDir, "etcd")} {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("--restart: nothing to restart in %s: %w", o.dataDir, err)

@@ -35,22 +35,10 @@ fn not_after(cert_pem: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    /// The simulator's seeded certificates: valid for years from when they were made.
-    fn seeded() -> Vec<String> {
-        let seed: serde_json::Value =
-            serde_json::from_str(include_str!("../../avisim/seed/default.json")).expect("the seed");
-        seed["objects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|o| o["type"] == "sslkeyandcertificate")
-            .map(|o| o["body"]["certificate"]["certificate"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
     #[test]
     fn a_certificate_expires_at_its_not_after() {
-        for pem in seeded() {
+        // The simulator's seeded certificates: valid for years from when they were made.
+        for (pem, _) in crate::tls_pair::tests::seeded() {
             let end = Timestamp::from_second(not_after(&pem).expect("readable")).unwrap();
             assert_eq!(expired(&pem, end), None, "valid up to its last second");
             let after = end.checked_add(jiff_second()).unwrap();

@@ -41,11 +41,11 @@ fn check(cert_pem: &str, key_pem: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Two pairs from the simulator's seed (EC P-256 and RSA 2048).
-    fn seeded() -> Vec<(String, String)> {
+    pub(crate) fn seeded() -> Vec<(String, String)> {
         let seed: serde_json::Value =
             serde_json::from_str(include_str!("../../avisim/seed/default.json")).expect("the seed");
         seed["objects"]

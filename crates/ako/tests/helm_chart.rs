@@ -882,33 +882,11 @@ async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balan
     ])
     .expect("a testenv with an audit log");
     let client = testenv.client().await.expect("client");
-    let ns_name = format!("helm-e2e-{:06x}", rand::random::<u32>() & 0xff_ffff);
+    let ns_name = support::private_namespace(&client, "helm-e2e").await;
     let ns = Scoped {
         client: client.clone(),
         name: ns_name.clone(),
     };
-    // Labelled for the namespaceSelector below.
-    for doc in [
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name, "labels": {"ako-e2e": ns_name}}}),
-        json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-            "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-            "spec": {"controller": "ako.vmware.com/avi-lb"}}),
-    ] {
-        let gvk = kube::core::GroupVersionKind::gvk(
-            doc["apiVersion"]
-                .as_str()
-                .unwrap()
-                .split_once('/')
-                .map_or("", |(g, _)| g),
-            doc["apiVersion"].as_str().unwrap().rsplit('/').next().unwrap(),
-            doc["kind"].as_str().unwrap(),
-        );
-        let (ar, _) = pinned_kind(&client, &gvk).await.unwrap();
-        Api::<DynamicObject>::all_with(client.clone(), &ar)
-            .create(&PostParams::default(), &serde_json::from_value(doc).unwrap())
-            .await
-            .expect("create");
-    }
     for crd in std::fs::read_dir(chart_dir().join("crds")).unwrap() {
         ako_testenv::install_crd(&client, crd.unwrap().path())
             .await

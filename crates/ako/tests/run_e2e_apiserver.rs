@@ -11,9 +11,9 @@ mod support;
 use std::time::Duration;
 
 use avi_client::Query;
-use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use support::{AkoRun, eventually};
@@ -119,22 +119,7 @@ async fn status(ako: &AkoRun) -> Option<Value> {
 async fn the_api_server_killed_and_restarted_with_its_history_compacted_loses_nothing() {
     let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
     let client = env.client().await.expect("client");
-    let ns = format!("apisrv-{:06x}", rand::random::<u32>() & 0xff_ffff);
-    let namespace: Namespace =
-        serde_json::from_value(json!({"metadata": {"name": ns, "labels": {"ako-e2e": ns}}})).unwrap();
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &namespace)
-        .await
-        .expect("namespace");
-    let class: IngressClass = serde_json::from_value(json!({
-        "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-        "spec": {"controller": "ako.vmware.com/avi-lb"}
-    }))
-    .unwrap();
-    Api::<IngressClass>::all(client.clone())
-        .create(&PostParams::default(), &class)
-        .await
-        .expect("IngressClass");
+    let ns = support::private_namespace(&client, "apisrv").await;
     let (sim, avi) = support::avisim(PASSWORD).await;
     let w = World { env, ns, avi };
     let service: Service = serde_json::from_value(json!({

@@ -14,7 +14,6 @@ use kube::api::{Api, DynamicObject, PostParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::{Scope, pinned_kind};
 use serde_json::Value;
-use serde_json::json;
 use support::bad_inputs::{BASE, Case, GOOD_ROUTE, cases, is_route_case};
 use support::{AkoRun, eventually, scoped_namespace};
 
@@ -112,10 +111,7 @@ async fn bad_routes_are_refused_by_the_api_server_or_explained_by_an_event() {
     ako_testenv::install_crd(&client, support::route_crd())
         .await
         .expect("install OpenShift's Route CRD");
-    let ns = format!("bad-routes-{:06x}", rand::random::<u32>() & 0xff_ffff);
-    let namespace =
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"ako-e2e": ns}}});
-    create(&client, &namespace).await.expect("the namespace");
+    let ns = support::private_namespace(&client, "bad-routes").await;
     for doc in documents(&format!("{BASE}---\n{GOOD_ROUTE}"), &ns, 0).unwrap() {
         create(&client, &doc).await.expect("the good objects");
     }

@@ -21,9 +21,9 @@ use std::time::Duration;
 
 use avi_client::Query;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
+use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -62,24 +62,7 @@ impl World {
         let env = ako_testenv::TestEnv::start_private(&["--service-cluster-ip-range=10.96.0.0/16".to_owned()])
             .expect("a testenv of its own");
         let client = env.client().await.expect("client");
-        let ns = "kills".to_owned();
-        kube::Api::<Namespace>::all(client.clone())
-            .create(
-                &Default::default(),
-                &serde_json::from_value(json!({"metadata": {"name": ns, "labels": {"ako-e2e": ns}}})).unwrap(),
-            )
-            .await
-            .expect("namespace");
-        kube::Api::<IngressClass>::all(client.clone())
-            .create(
-                &Default::default(),
-                &serde_json::from_value(json!({"metadata": {"name": "avi-lb",
-                    "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-                    "spec": {"controller": "ako.vmware.com/avi-lb"}}))
-                .unwrap(),
-            )
-            .await
-            .expect("IngressClass");
+        let ns = support::private_namespace(&client, "kills").await;
         World {
             env,
             client,

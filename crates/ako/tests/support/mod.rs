@@ -142,6 +142,38 @@ pub async fn scoped_namespace(prefix: &str) -> ako_testenv::TestNamespace {
     ns
 }
 
+/// On an API server of the test's own (`client`): a fresh namespace `<prefix>-<random>` labelled
+/// `ako-e2e=<its name>` (what `values_yaml` selects) and the default IngressClass `avi-lb`
+/// (applied: several tests of one binary may share the server). Its name.
+pub async fn private_namespace(client: &kube::Client, prefix: &str) -> String {
+    use k8s_openapi::api::core::v1::Namespace;
+    use k8s_openapi::api::networking::v1::IngressClass;
+    use kube::api::{Api, Patch, PatchParams, PostParams};
+
+    let name = format!("{prefix}-{:06x}", rand::random::<u32>() & 0xff_ffff);
+    let namespace: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": name, "labels": {"ako-e2e": name}}})).unwrap();
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .expect("create the namespace");
+    let class: IngressClass = serde_json::from_value(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+        "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+        "spec": {"controller": "ako.vmware.com/avi-lb"}
+    }))
+    .unwrap();
+    Api::<IngressClass>::all(client.clone())
+        .patch(
+            "avi-lb",
+            &PatchParams::apply(ako_testenv::FIELD_MANAGER).force(),
+            &Patch::Apply(&class),
+        )
+        .await
+        .expect("apply the IngressClass");
+    name
+}
+
 /// Create `body` (an object of kind `K`) in the test's namespace.
 pub async fn create<K>(ns: &ako_testenv::TestNamespace, body: Value) -> K
 where
