@@ -3,15 +3,32 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ako_translate::kinds::Kind;
 use serde_json::{Value, json};
 
+/// How long after its last error a watch still counts as failing without an event since: a
+/// broken watch errs again within its backoff (at most 5 s, jittered up to twice that), and one
+/// that resumed quietly (no change to report, nothing relisted) delivers no event to say so.
+const QUIET: Duration = Duration::from_secs(30);
+
 /// The watches' health, shared by the watch tasks (which report) and the admin server (which
-/// shows it). A kind is failing from its first error until its next event.
-#[derive(Clone, Debug, Default)]
+/// shows it). A kind is failing from its first error until its next event, or until [`QUIET`]
+/// passes without another error.
+#[derive(Clone, Debug)]
 pub struct WatchHealth {
     failing: Arc<Mutex<BTreeMap<Kind, Failing>>>,
+    quiet: Duration,
+}
+
+impl Default for WatchHealth {
+    fn default() -> Self {
+        WatchHealth {
+            failing: Arc::default(),
+            quiet: QUIET,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -19,6 +36,7 @@ struct Failing {
     error: String,
     since: String,
     errors: u64,
+    last: Instant,
 }
 
 impl WatchHealth {
@@ -29,9 +47,11 @@ impl WatchHealth {
             error: String::new(),
             since: jiff::Timestamp::now().to_string(),
             errors: 0,
+            last: Instant::now(),
         });
         f.error = error.to_string();
         f.errors += 1;
+        f.last = Instant::now();
     }
 
     /// The watch of `kind` delivered an event: it works (again).
@@ -47,6 +67,13 @@ impl WatchHealth {
         self.lock().keys().copied().collect()
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Kind, Failing>> {
+        let mut failing = self.failing.lock().unwrap_or_else(|p| p.into_inner());
+        let quiet = self.quiet;
+        failing.retain(|_, f| f.last.elapsed() < quiet);
+        failing
+    }
+
     /// The failing watches as `/api/status` shows them: kind → last error, since, errors.
     pub fn status(&self) -> Value {
         self.lock()
@@ -59,10 +86,6 @@ impl WatchHealth {
             })
             .collect::<serde_json::Map<_, _>>()
             .into()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Kind, Failing>> {
-        self.failing.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -82,5 +105,18 @@ mod tests {
         h.ok(Kind::Service);
         h.ok(Kind::Ingress);
         assert!(h.failing_kinds().is_empty());
+    }
+
+    #[test]
+    fn a_kind_without_errors_for_a_while_is_no_longer_failing() {
+        let h = WatchHealth {
+            quiet: Duration::from_millis(50),
+            ..WatchHealth::default()
+        };
+        h.failed(Kind::IngressClass, &"connection refused");
+        assert_eq!(h.failing_kinds(), [Kind::IngressClass]);
+        // Waiting out the quiet period is the condition under test.
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(h.failing_kinds().is_empty(), "resumed quietly: no event, no error");
     }
 }
