@@ -21,7 +21,8 @@
 //! elect a leader on a Lease in the bench namespace, the followers start once the leader is
 //! ready, their peak RSS is reported too, and at the end the leader is killed with SIGKILL: the
 //! time until a follower holds the lease and until it has applied the next change), `AKO_BENCH_EVH`
-//! (default 0; 1: `enableEVH: true`). Needs the testenv API server (`AKO_TESTENV_BIN`,
+//! (default 0; 1: `enableEVH: true`), `AKO_BENCH_SECRETS` (default 0: that many Opaque Secrets
+//! of 1 KiB that no Ingress names, as a cluster's other applications have). Needs the testenv API server (`AKO_TESTENV_BIN`,
 //! as for the e2e tests).
 
 #[path = "../tests/support/mod.rs"]
@@ -119,6 +120,27 @@ async fn create_world(ns: &TestNamespace, n: usize, rules: usize) {
         .await;
 }
 
+/// `n` Opaque Secrets `other-<i>` of 1 KiB each that no Ingress names.
+async fn create_unreferenced_secrets(ns: &TestNamespace, n: usize) {
+    let secrets = ns.api::<k8s_openapi::api::core::v1::Secret>();
+    let pp = PostParams::default();
+    futures::stream::iter(0..n)
+        .map(|i| {
+            let (secrets, pp) = (&secrets, &pp);
+            async move {
+                let secret = serde_json::from_value(json!({
+                    "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {"name": format!("other-{i}")},
+                    "stringData": {"data": "x".repeat(1024)}
+                }))
+                .unwrap();
+                secrets.create(pp, &secret).await.expect("create Secret");
+            }
+        })
+        .buffer_unordered(CREATE_CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
+}
+
 /// Peak resident set of a process, in MiB (`VmHWM`).
 fn peak_rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -188,8 +210,10 @@ async fn run(n: usize, k: usize, timeout: Duration) {
     }
     let t = Instant::now();
     create_world(&ns, n, rules).await;
+    let secrets = env_usize("AKO_BENCH_SECRETS", 0);
+    create_unreferenced_secrets(&ns, secrets).await;
     println!(
-        "created {n} Ingresses + Services + EndpointSlices ({rules} HostRules) through the API in {:.1} s",
+        "created {n} Ingresses + Services + EndpointSlices ({rules} HostRules, {secrets} other Secrets) through the API in {:.1} s",
         t.elapsed().as_secs_f64()
     );
 
