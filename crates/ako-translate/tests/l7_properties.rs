@@ -166,7 +166,12 @@ proptest! {
     #[test]
     fn load_order_and_repetition_change_nothing(ings in proptest::collection::vec(ing(), 1..5), shard in shard(), seed in any::<u64>()) {
         let settings = settings(shard, false);
-        let docs = all_docs(&ings);
+        // What the API server would refuse is never part of the history (the loader leaves it
+        // out, keeping the version before): the versions that count are the accepted ones.
+        let docs: Vec<Value> = all_docs(&ings)
+            .into_iter()
+            .filter(|d| d["kind"] != "Ingress" || ako_translate::admission::ingress(d).is_empty())
+            .collect();
         let base = translate(&snapshot(&docs), &settings, &cloud());
         // Same objects in another order (keeping the last version of each object last), and twice.
         let mut keyed: Vec<(usize, &Value)> = docs.iter().enumerate().collect();

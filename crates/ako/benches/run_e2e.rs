@@ -22,7 +22,9 @@
 //! ready, their peak RSS is reported too, and at the end the leader is killed with SIGKILL: the
 //! time until a follower holds the lease and until it has applied the next change), `AKO_BENCH_EVH`
 //! (default 0; 1: `enableEVH: true`), `AKO_BENCH_SECRETS` (default 0: that many Opaque Secrets
-//! of 1 KiB that no Ingress names, as a cluster's other applications have). Needs the testenv API server (`AKO_TESTENV_BIN`,
+//! of 1 KiB that no Ingress names, as a cluster's other applications have),
+//! `AKO_BENCH_LATENCY_MS` (default 0: avisim answers every request that much later),
+//! `AKO_BENCH_MAX_REQUESTS` (`ako run --max-requests`, default its own: 64). Needs the testenv API server (`AKO_TESTENV_BIN`,
 //! as for the e2e tests).
 
 #[path = "../tests/support/mod.rs"]
@@ -179,6 +181,10 @@ fn start_ako(dir: &Path, sim: &Avisim, ns: &str, name: &str, elect: bool) -> Ako
             cmd.env("POD_NAMESPACE", ns).env("POD_NAME", name);
         }
         cmd.env("RUST_LOG", "warn");
+        // AKO_BENCH_MAX_REQUESTS: requests in flight to the controller (`--max-requests`).
+        if let Ok(n) = std::env::var("AKO_BENCH_MAX_REQUESTS") {
+            cmd.args(["--max-requests", &n]);
+        }
     })
 }
 
@@ -198,6 +204,8 @@ fn ms(d: Duration) -> String {
 
 async fn run(n: usize, k: usize, timeout: Duration) {
     let (sim, avi) = support::avisim(PASSWORD).await;
+    // AKO_BENCH_LATENCY_MS: every controller request answered that much later (a remote controller).
+    sim.set_latency(Duration::from_millis(env_usize("AKO_BENCH_LATENCY_MS", 0) as u64));
     let ns = scoped_namespace("bench-run").await;
 
     let rules = env_usize("AKO_BENCH_HOSTRULES", 0);
