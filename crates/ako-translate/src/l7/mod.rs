@@ -597,21 +597,21 @@ fn certificate(snap: &Snapshot, namer: &Namer, host: &str, source: &CertSource) 
             named(namer.tls_key_cert(host, &key.name))?,
             secret_certificate(snap, key)?,
         )),
-        CertSource::Inline { certificate, key, ca } => Ok((
-            {
-                usable_pair(certificate, key, ["spec.tls.certificate", "spec.tls.key"])?;
-                named(namer.tls_key_cert(host, ""))?
-            },
-            Cert {
-                certificate: certificate.clone(),
-                key: key.clone(),
-                ca: match ca.as_str() {
-                    "" => None,
-                    ca => Some((named(namer.ca_cert(host))?, ca.to_owned())),
+        CertSource::Inline { certificate, key, ca } => {
+            usable_pair(certificate, key, ["spec.tls.certificate", "spec.tls.key"])?;
+            Ok((
+                named(namer.tls_key_cert(host, ""))?,
+                Cert {
+                    certificate: certificate.clone(),
+                    key: key.clone(),
+                    ca: match ca.as_str() {
+                        "" => None,
+                        ca => Some((named(namer.ca_cert(host))?, ca.to_owned())),
+                    },
+                    shared: false,
                 },
-                shared: false,
-            },
-        )),
+            ))
+        }
         CertSource::RouterDefault(key) => Ok((
             named(namer.router_default_cert(&key.name))?,
             Cert {
@@ -622,8 +622,8 @@ fn certificate(snap: &Snapshot, namer: &Namer, host: &str, source: &CertSource) 
     }
 }
 
-/// A certificate and key (the fields `names` of the object) the controller can take: both PEM,
-/// the key the certificate's.
+/// A certificate and key the controller can take, named as the object names their fields: both
+/// PEM, the key the certificate's.
 fn usable_pair(certificate: &str, key: &str, [cert_field, key_field]: [&str; 2]) -> Result<(), String> {
     if !certificate.contains("-----BEGIN") || !key.contains("-----BEGIN") {
         return Err(format!("{cert_field} and {key_field} must be PEM"));
