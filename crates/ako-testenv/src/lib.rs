@@ -393,14 +393,18 @@ impl TestNamespace {
     /// Creates `<prefix>-<random>` in this binary's testenv. Panics with the reason on failure:
     /// a test without its apiserver must fail, not pass vacuously.
     pub async fn new(prefix: &str) -> Self {
-        match Self::try_new(prefix).await {
+        Self::new_in(testenv(), prefix).await
+    }
+
+    /// [`Self::new`] in `env` (a [`TestEnv::start_private`] one).
+    pub async fn new_in(env: &TestEnv, prefix: &str) -> Self {
+        match Self::try_new(env, prefix).await {
             Ok(ns) => ns,
             Err(e) => panic!("ako-testenv: creating a test namespace failed: {e:#}"),
         }
     }
 
-    async fn try_new(prefix: &str) -> anyhow::Result<Self> {
-        let env = testenv();
+    async fn try_new(env: &TestEnv, prefix: &str) -> anyhow::Result<Self> {
         let config = env.config().await?;
         let server = config.cluster_url.clone();
         let client = Client::try_from(config.clone())?;

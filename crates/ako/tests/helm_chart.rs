@@ -882,11 +882,7 @@ async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balan
     ])
     .expect("a testenv with an audit log");
     let client = testenv.client().await.expect("client");
-    let ns_name = support::private_namespace(&client, "helm-e2e").await;
-    let ns = Scoped {
-        client: client.clone(),
-        name: ns_name.clone(),
-    };
+    let ns = support::scoped_namespace_in(&testenv, "helm-e2e").await;
     for crd in std::fs::read_dir(chart_dir().join("crds")).unwrap() {
         ako_testenv::install_crd(&client, crd.unwrap().path())
             .await
@@ -921,19 +917,8 @@ async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balan
             }
             _ => {}
         }
-        let (group, version) = match o["apiVersion"].as_str().unwrap().split_once('/') {
-            Some((g, v)) => (g.to_owned(), v.to_owned()),
-            None => (String::new(), o["apiVersion"].as_str().unwrap().to_owned()),
-        };
-        let gvk = kube::core::GroupVersionKind::gvk(&group, &version, o["kind"].as_str().unwrap());
-        let (ar, caps) = pinned_kind(&client, &gvk).await.expect("a served kind");
-        let api = if caps.scope == kube::discovery::Scope::Namespaced {
-            Api::<DynamicObject>::namespaced_with(client.clone(), ns.name(), &ar)
-        } else {
-            Api::<DynamicObject>::all_with(client.clone(), &ar)
-        };
-        let obj: DynamicObject = serde_json::from_value(o.clone()).unwrap();
-        api.create(&PostParams::default(), &obj)
+        o["metadata"]["namespace"] = json!(ns.name());
+        support::create_any(&client, &o)
             .await
             .unwrap_or_else(|e| panic!("create {:?}: {e}", kind_of(&o)));
     }
@@ -1073,27 +1058,8 @@ async fn ako_run_configured_and_authorized_only_by_the_chart_serves_a_load_balan
     );
 
     drop(pod);
-    check_calls_against_grants(&audit_log, &ns_name, &objects);
+    check_calls_against_grants(&audit_log, ns.name(), &objects);
     drop(sim);
-}
-
-/// The test's namespace on a private API server.
-struct Scoped {
-    client: kube::Client,
-    name: String,
-}
-
-impl Scoped {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn api<K>(&self) -> kube::Api<K>
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
-    {
-        kube::Api::namespaced(self.client.clone(), &self.name)
-    }
 }
 
 /// The calls ako-sa made (the audit log of the API server) against the chart's grants: every

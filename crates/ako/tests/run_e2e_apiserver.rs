@@ -25,8 +25,9 @@ const WAIT: Duration = Duration::from_secs(90);
 const OUTAGE: Duration = Duration::from_secs(12);
 
 struct World {
+    // Dropped (deleted) while its API server still runs.
+    ns: ako_testenv::TestNamespace,
     env: ako_testenv::TestEnv,
-    ns: String,
     avi: avi_client::Client,
 }
 
@@ -36,7 +37,7 @@ impl World {
     where
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
     {
-        Api::namespaced(self.env.client().await.expect("client"), &self.ns)
+        Api::namespaced(self.env.client().await.expect("client"), self.ns.name())
     }
 
     async fn ingress(&self, i: usize) {
@@ -71,7 +72,7 @@ impl World {
     async fn pools(&self) -> Option<Vec<(String, usize)>> {
         let pools = self
             .avi
-            .list_raw("pool", &Query::new().name_contains(&self.ns))
+            .list_raw("pool", &Query::new().name_contains(self.ns.name()))
             .await
             .ok()?;
         let mut out: Vec<(String, usize)> = pools
@@ -90,23 +91,13 @@ impl World {
     async fn served(&self, ings: &[usize], servers: usize) -> Option<()> {
         let pools = self.pools().await?;
         let wanted = ings.iter().all(|i| {
-            let name = format!("h{i}.api.avi.internal_-{}-ing-{i}", self.ns);
+            let name = format!("h{i}.api.avi.internal_-{}-ing-{i}", self.ns.name());
             pools.iter().any(|(p, n)| p.contains(&name) && *n == servers)
         });
         if !wanted || pools.len() != ings.len() {
             return None;
         }
-        let list = self.api::<Ingress>().await.list(&Default::default()).await.ok()?;
-        list.items
-            .iter()
-            .all(|i| {
-                i.status
-                    .as_ref()
-                    .and_then(|s| s.load_balancer.as_ref())
-                    .and_then(|l| l.ingress.as_ref())
-                    .is_some_and(|l| !l.is_empty())
-            })
-            .then_some(())
+        support::ingresses_have_status(&self.api::<Ingress>().await).await
     }
 }
 
@@ -118,10 +109,9 @@ async fn status(ako: &AkoRun) -> Option<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_server_killed_and_restarted_with_its_history_compacted_loses_nothing() {
     let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
-    let client = env.client().await.expect("client");
-    let ns = support::private_namespace(&client, "apisrv").await;
+    let ns = support::scoped_namespace_in(&env, "apisrv").await;
     let (sim, avi) = support::avisim(PASSWORD).await;
-    let w = World { env, ns, avi };
+    let w = World { ns, env, avi };
     let service: Service = serde_json::from_value(json!({
         "metadata": {"name": "web"},
         "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}
@@ -142,12 +132,12 @@ async fn the_api_server_killed_and_restarted_with_its_history_compacted_loses_no
         w.env.kubeconfig(),
         dir.path(),
         "ako-0",
-        &support::values_yaml("apisrv", &w.ns),
+        &support::values_yaml("apisrv", w.ns.name()),
         &sim.url(),
         &sim.ca_pem(),
         PASSWORD,
         |cmd| {
-            cmd.env("POD_NAMESPACE", &w.ns).env("POD_NAME", "ako-0");
+            cmd.env("POD_NAMESPACE", w.ns.name()).env("POD_NAME", "ako-0");
         },
     );
     eventually("three Ingresses served", WAIT, &ako, || w.served(&[0, 1, 2], 1)).await;

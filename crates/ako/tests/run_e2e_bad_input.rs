@@ -10,12 +10,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use ako_translate::openshift::api::Route;
-use kube::api::{Api, DynamicObject, PostParams};
+use kube::api::{Api, DynamicObject};
 use kube::core::GroupVersionKind;
-use kube::discovery::{Scope, pinned_kind};
+use kube::discovery::pinned_kind;
 use serde_json::Value;
 use support::bad_inputs::{BASE, Case, GOOD_ROUTE, cases, is_route_case};
-use support::{AkoRun, eventually, scoped_namespace};
+use support::{AkoRun, create_any, eventually, scoped_namespace};
 
 const PASSWORD: &str = "Bad-Input-Pw1";
 const WAIT: Duration = Duration::from_secs(60);
@@ -47,26 +47,6 @@ fn documents(text: &str, ns: &str, n: usize) -> Option<Vec<Value>> {
     )
 }
 
-/// Create `doc` through the API (any kind); the API server's error when it refuses.
-async fn create(client: &kube::Client, doc: &Value) -> Result<(), String> {
-    let (group, version) = match doc["apiVersion"].as_str().unwrap_or("v1").split_once('/') {
-        Some((g, v)) => (g.to_owned(), v.to_owned()),
-        None => (String::new(), doc["apiVersion"].as_str().unwrap_or("v1").to_owned()),
-    };
-    let gvk = GroupVersionKind::gvk(&group, &version, doc["kind"].as_str().unwrap_or_default());
-    let (ar, caps) = pinned_kind(client, &gvk).await.map_err(|e| e.to_string())?;
-    let api = match doc["metadata"]["namespace"].as_str() {
-        Some(ns) if caps.scope == Scope::Namespaced => Api::<DynamicObject>::namespaced_with(client.clone(), ns, &ar),
-        _ => Api::<DynamicObject>::all_with(client.clone(), &ar),
-    };
-    // Sent as raw JSON: a typed body would refuse what the API server must be asked about.
-    let obj: DynamicObject = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
-    api.create(&PostParams::default(), &obj)
-        .await
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
     let (sim, _avi) = support::avisim(PASSWORD).await;
@@ -79,7 +59,7 @@ async fn bad_inputs_are_refused_by_the_api_server_or_explained_by_an_event() {
             .expect("install the chart's CRDs");
     }
     for doc in documents(BASE, ns.name(), 0).unwrap() {
-        create(&client, &doc).await.expect("the good objects");
+        create_any(&client, &doc).await.expect("the good objects");
     }
     let dir = tempfile::tempdir().unwrap();
     let ako = AkoRun::with_values(dir.path(), "ako", "bad", ns.name(), &sim.url(), &sim.ca_pem(), PASSWORD);
@@ -111,9 +91,10 @@ async fn bad_routes_are_refused_by_the_api_server_or_explained_by_an_event() {
     ako_testenv::install_crd(&client, support::route_crd())
         .await
         .expect("install OpenShift's Route CRD");
-    let ns = support::private_namespace(&client, "bad-routes").await;
+    let scoped = support::scoped_namespace_in(&env, "bad-routes").await;
+    let ns = scoped.name().to_owned();
     for doc in documents(&format!("{BASE}---\n{GOOD_ROUTE}"), &ns, 0).unwrap() {
-        create(&client, &doc).await.expect("the good objects");
+        create_any(&client, &doc).await.expect("the good objects");
     }
     let dir = tempfile::tempdir().unwrap();
     let ako = AkoRun::with_yaml_on(
@@ -164,7 +145,7 @@ async fn run_table(client: &kube::Client, ns: &str, cases: Vec<Case>, ako: &AkoR
         };
         let mut refusal = None;
         for doc in &docs {
-            if let Err(e) = create(client, doc).await {
+            if let Err(e) = create_any(client, doc).await {
                 refusal = Some(e);
             }
         }

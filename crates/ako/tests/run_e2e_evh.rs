@@ -27,22 +27,10 @@ const CLUSTER: &str = "e2eevh";
 const WAIT: Duration = Duration::from_secs(60);
 const PLAIN: &str = "plain.avi.internal";
 const SECURE: &str = "secure.avi.internal";
-/// The types of everything ako-rs builds for these inputs.
-const TYPES: [&str; 8] = [
-    "virtualservice",
-    "vsvip",
-    "pool",
-    "poolgroup",
-    "httppolicyset",
-    "sslkeyandcertificate",
-    "l4policyset",
-    "vsdatascriptset",
-];
-
 /// `(type, name)` of every object this cluster created (VsVips have no `created_by`: by name).
 async fn owned(avi: &Client) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for kind in TYPES {
+    for kind in support::BUILT_TYPES {
         for o in avi_objects(avi, kind).await {
             let name = o["name"].as_str().unwrap_or_default().to_owned();
             if o["created_by"] == format!("ako-{CLUSTER}") || name.starts_with(&format!("{CLUSTER}--")) {

@@ -55,17 +55,7 @@ impl World {
         if pools.len() != self.ingresses || full != self.ingresses {
             return None;
         }
-        let list = self.ns.api::<Ingress>().list(&Default::default()).await.ok()?;
-        list.items
-            .iter()
-            .all(|i| {
-                i.status
-                    .as_ref()
-                    .and_then(|s| s.load_balancer.as_ref())
-                    .and_then(|l| l.ingress.as_ref())
-                    .is_some_and(|l| !l.is_empty())
-            })
-            .then_some(())
+        support::ingresses_have_status(&self.ns.api::<Ingress>()).await
     }
 
     /// Requests avisim answered with `status` (0: dropped) for `method` on `object_type`.

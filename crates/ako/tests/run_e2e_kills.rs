@@ -31,26 +31,14 @@ use support::{AkoRun, eventually, eventually_every};
 
 const PASSWORD: &str = "Kills-E2e-Pw1";
 const CLUSTER: &str = "kills";
-/// The kinds ako-rs writes for Ingresses and LoadBalancer Services.
-const KINDS: &[&str] = &[
-    "virtualservice",
-    "vsvip",
-    "pool",
-    "poolgroup",
-    "httppolicyset",
-    "sslkeyandcertificate",
-    "vsdatascriptset",
-    "l4policyset",
-];
-
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 struct World {
+    // Dropped (deleted) while its API server still runs.
+    ns: ako_testenv::TestNamespace,
     env: ako_testenv::TestEnv,
-    client: kube::Client,
-    ns: String,
     dir: tempfile::TempDir,
     n: usize,
 }
@@ -61,12 +49,10 @@ impl World {
     async fn start(n: usize) -> World {
         let env = ako_testenv::TestEnv::start_private(&["--service-cluster-ip-range=10.96.0.0/16".to_owned()])
             .expect("a testenv of its own");
-        let client = env.client().await.expect("client");
-        let ns = support::private_namespace(&client, "kills").await;
+        let ns = support::scoped_namespace_in(&env, "kills").await;
         World {
-            env,
-            client,
             ns,
+            env,
             dir: tempfile::tempdir().unwrap(),
             n,
         }
@@ -74,7 +60,7 @@ impl World {
 
     fn values(&self) -> String {
         // The chart's default shard size (LARGE: 8 shared VSes), not the tests' usual SMALL.
-        support::values_yaml(CLUSTER, &self.ns).replace("shardVSSize: SMALL", "shardVSSize: LARGE")
+        support::values_yaml(CLUSTER, self.ns.name()).replace("shardVSSize: SMALL", "shardVSSize: LARGE")
     }
 
     /// `ako run` named `name` (its POD_NAME, so its Lease identity) against `sim`.
@@ -88,7 +74,7 @@ impl World {
             &sim.ca_pem(),
             PASSWORD,
             |cmd| {
-                cmd.env("POD_NAMESPACE", &self.ns).env("POD_NAME", name);
+                cmd.env("POD_NAMESPACE", self.ns.name()).env("POD_NAME", name);
             },
         )
     }
@@ -97,7 +83,7 @@ impl World {
     where
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
     {
-        kube::Api::namespaced(self.client.clone(), &self.ns)
+        self.ns.api()
     }
 
     /// Ingress `ing-<i>`: three paths on Services `web`, `api` and `static_` (`static` or
@@ -262,10 +248,11 @@ impl support::Watched for Exits<'_> {
 }
 
 /// The objects of this cluster on a controller, as comparable text: `kind name` → body without
-/// what the controller makes up itself (uuids, urls, modification times, what IPAM allocated), references as `kind#name`.
+/// what the controller makes up itself (uuids, urls, modification times, what IPAM allocated),
+/// references as `kind#name`.
 async fn controller_state(avi: &avi_client::Client) -> BTreeMap<String, Value> {
     let mut state = BTreeMap::new();
-    for kind in KINDS {
+    for kind in support::BUILT_TYPES {
         let objects = avi
             .list_raw(kind, &Query::new().include_name().name_contains(format!("{CLUSTER}--")))
             .await
@@ -273,7 +260,7 @@ async fn controller_state(avi: &avi_client::Client) -> BTreeMap<String, Value> {
         for mut o in objects {
             let name = o["name"].as_str().unwrap_or_default().to_owned();
             normalize(&mut o);
-            if *kind == "vsvip" {
+            if kind == "vsvip" {
                 // What IPAM made up: the address, and the subnet it noted at allocation (which an
                 // update that carries the address over does not restate).
                 for vip in o["vip"].as_array_mut().into_iter().flatten() {

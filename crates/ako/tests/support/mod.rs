@@ -114,11 +114,16 @@ pub fn persistent_avisim(password: &str, dir: &Path, port: u16) -> avisim::SimCo
 /// tests running in parallel ignore each other), and the cluster's default IngressClass
 /// `avi-lb`, applied idempotently since the tests share it.
 pub async fn scoped_namespace(prefix: &str) -> ako_testenv::TestNamespace {
+    scoped_namespace_in(ako_testenv::testenv(), prefix).await
+}
+
+/// [`scoped_namespace`] on `env` (an API server of the test's own).
+pub async fn scoped_namespace_in(env: &ako_testenv::TestEnv, prefix: &str) -> ako_testenv::TestNamespace {
     use k8s_openapi::api::core::v1::Namespace;
     use k8s_openapi::api::networking::v1::IngressClass;
     use kube::api::{Api, Patch, PatchParams};
 
-    let ns = ako_testenv::TestNamespace::new(prefix).await;
+    let ns = ako_testenv::TestNamespace::new_in(env, prefix).await;
     let label = json!({"metadata": {"labels": {"ako-e2e": ns.name()}}});
     Api::<Namespace>::all(ns.client())
         .patch(ns.name(), &PatchParams::default(), &Patch::Merge(&label))
@@ -142,37 +147,55 @@ pub async fn scoped_namespace(prefix: &str) -> ako_testenv::TestNamespace {
     ns
 }
 
-/// On an API server of the test's own (`client`): a fresh namespace `<prefix>-<random>` labelled
-/// `ako-e2e=<its name>` (what `values_yaml` selects) and the default IngressClass `avi-lb`
-/// (applied: several tests of one binary may share the server). Its name.
-pub async fn private_namespace(client: &kube::Client, prefix: &str) -> String {
-    use k8s_openapi::api::core::v1::Namespace;
-    use k8s_openapi::api::networking::v1::IngressClass;
-    use kube::api::{Api, Patch, PatchParams, PostParams};
+/// Create `doc` (any kind, in the namespace its metadata names if the kind is namespaced)
+/// through the API, sent as raw JSON (a typed body would refuse what the API server must be asked
+/// about): the API server's error when it refuses.
+pub async fn create_any(client: &kube::Client, doc: &Value) -> Result<(), String> {
+    use kube::api::{Api, DynamicObject, PostParams};
+    use kube::core::GroupVersionKind;
+    use kube::discovery::{Scope, pinned_kind};
 
-    let name = format!("{prefix}-{:06x}", rand::random::<u32>() & 0xff_ffff);
-    let namespace: Namespace =
-        serde_json::from_value(json!({"metadata": {"name": name, "labels": {"ako-e2e": name}}})).unwrap();
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &namespace)
+    let api_version = doc["apiVersion"].as_str().unwrap_or("v1");
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let gvk = GroupVersionKind::gvk(group, version, doc["kind"].as_str().unwrap_or_default());
+    let (ar, caps) = pinned_kind(client, &gvk).await.map_err(|e| e.to_string())?;
+    let api = match doc["metadata"]["namespace"].as_str() {
+        Some(ns) if caps.scope == Scope::Namespaced => Api::<DynamicObject>::namespaced_with(client.clone(), ns, &ar),
+        _ => Api::<DynamicObject>::all_with(client.clone(), &ar),
+    };
+    let obj: DynamicObject = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
+    api.create(&PostParams::default(), &obj)
         .await
-        .expect("create the namespace");
-    let class: IngressClass = serde_json::from_value(json!({
-        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-        "metadata": {"name": "avi-lb", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-        "spec": {"controller": "ako.vmware.com/avi-lb"}
-    }))
-    .unwrap();
-    Api::<IngressClass>::all(client.clone())
-        .patch(
-            "avi-lb",
-            &PatchParams::apply(ako_testenv::FIELD_MANAGER).force(),
-            &Patch::Apply(&class),
-        )
-        .await
-        .expect("apply the IngressClass");
-    name
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
+
+/// Every Ingress of `api` has an address in its status.
+pub async fn ingresses_have_status(api: &kube::Api<k8s_openapi::api::networking::v1::Ingress>) -> Option<()> {
+    let list = api.list(&Default::default()).await.ok()?;
+    list.items
+        .iter()
+        .all(|i| {
+            i.status
+                .as_ref()
+                .and_then(|s| s.load_balancer.as_ref())
+                .and_then(|l| l.ingress.as_ref())
+                .is_some_and(|l| !l.is_empty())
+        })
+        .then_some(())
+}
+
+/// The Avi types ako-rs builds for Ingresses and LoadBalancer Services.
+pub const BUILT_TYPES: [&str; 8] = [
+    "virtualservice",
+    "vsvip",
+    "pool",
+    "poolgroup",
+    "httppolicyset",
+    "sslkeyandcertificate",
+    "l4policyset",
+    "vsdatascriptset",
+];
 
 /// Create `body` (an object of kind `K`) in the test's namespace.
 pub async fn create<K>(ns: &ako_testenv::TestNamespace, body: Value) -> K
