@@ -13,6 +13,8 @@
 //! | `ako_models` | gauge | models (virtual services) in the last translation |
 //! | `ako_objects_managed` | gauge | `type`: Avi object type this cluster owns |
 //! | `ako_deletions_held` | gauge | `reason`: roots or models whose deletes the guard holds |
+//! | `ako_full_resyncs_total` | counter | periodic full resyncs done |
+//! | `ako_full_resync_seconds` | gauge | the last one's duration (controller re-read and full pass) |
 //! | `ako_avi_rest_operations_total` | counter | `type` (Avi object type), `method` (`GET`/`POST`/`PUT`/`DELETE`), `result` |
 //!
 //! `ako_avi_rest_operations_total` counts the requests the sync engine sent to the Avi
@@ -20,6 +22,7 @@
 //! client's internal retries not); `result` is what the controller answered: `success`,
 //! `client_error` (4xx), `server_error` (5xx), `unreachable` (no answer) or `error`.
 
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use ako_sync::{Observed, Summary};
@@ -75,6 +78,8 @@ pub struct Metrics {
     held: Family<HeldLabel, Gauge>,
     leader: Gauge,
     watches_failing: Family<KindLabel, Gauge>,
+    full_resyncs: Counter,
+    full_resync: Gauge<f64, AtomicU64>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -99,6 +104,8 @@ impl Default for Metrics {
             held: Family::default(),
             leader: Gauge::default(),
             watches_failing: Family::default(),
+            full_resyncs: Counter::default(),
+            full_resync: Gauge::default(),
         };
         // Both results exist from the start, so a dashboard sees zeros instead of no series.
         for result in ["converged", "not_converged"] {
@@ -163,6 +170,16 @@ impl Default for Metrics {
             m.watches_failing.clone(),
         );
         r.register(
+            "ako_full_resyncs",
+            "Periodic full resyncs done (fullSyncFrequency)",
+            m.full_resyncs.clone(),
+        );
+        r.register(
+            "ako_full_resync_seconds",
+            "Duration of the last periodic full resync: the controller re-read and a full pass",
+            m.full_resync.clone(),
+        );
+        r.register(
             "ako_avi_rest_operations",
             "Requests sent to the Avi Controller by object type, method and result",
             m.rest.clone(),
@@ -186,6 +203,12 @@ impl Metrics {
     /// A pass planned and synced `n` models.
     pub fn models_synced(&self, n: usize) {
         self.models_synced.inc_by(n as u64);
+    }
+
+    /// A periodic full resync took `took`.
+    pub fn full_resync(&self, took: Duration) {
+        self.full_resync.set(took.as_secs_f64());
+        self.full_resyncs.inc();
     }
 
     /// Whether this replica writes (leads, or runs alone).
@@ -282,6 +305,17 @@ mod tests {
         );
         assert!(text.ends_with("# EOF\n"), "{text}");
         assert!(text.contains("ako_queue_depth 0\n"), "{text}");
+    }
+
+    #[test]
+    fn full_resyncs_are_counted_with_the_last_duration() {
+        let m = Metrics::default();
+        assert!(m.render().contains("ako_full_resyncs_total 0\n"));
+        m.full_resync(Duration::from_millis(1500));
+        m.full_resync(Duration::from_millis(250));
+        let text = m.render();
+        assert!(text.contains("ako_full_resyncs_total 2\n"), "{text}");
+        assert!(text.contains("ako_full_resync_seconds 0.25\n"), "{text}");
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub enum UpdateReason {
     /// The object existed by name without being in the observed index (409 on create); it is
     /// ours, so it is taken over with a PUT instead of being re-created.
     Adopt,
+    /// The desired body is not the one the object was last found to hold (only a digest of
+    /// that one is kept: [`crate::ObservedObject::in_sync_with`]).
+    Changed,
 }
 
 impl fmt::Display for UpdateReason {
@@ -77,6 +80,7 @@ impl fmt::Display for UpdateReason {
             } => write!(f, "checksum unset -> {desired}"),
             UpdateReason::Drift { field } => write!(f, "{field} differs"),
             UpdateReason::Adopt => f.write_str("adopted"),
+            UpdateReason::Changed => f.write_str("desired body changed"),
         }
     }
 }
@@ -126,6 +130,30 @@ pub fn update_reason(desired: &DesiredObject, observed: &Value, drift: DriftChec
         }
     }
     first_difference(desired.kind, &desired.body.to_value(), observed).map(|field| UpdateReason::Drift { field })
+}
+
+/// [`update_reason`] against an object of the observed index, which may keep only the digest
+/// of the desired body it holds.
+pub fn update_reason_of(
+    desired: &DesiredObject,
+    observed: &crate::ObservedObject,
+    drift: DriftCheck,
+) -> Option<UpdateReason> {
+    let Some(held) = observed.in_sync_with() else {
+        return update_reason(desired, &observed.body().unwrap_or(Value::Null), drift);
+    };
+    if checksum_field(desired.kind).is_some() {
+        if observed.stored_checksum != Some(desired.checksum) {
+            return Some(UpdateReason::Checksum {
+                observed: observed.stored_checksum,
+                desired: desired.checksum,
+            });
+        }
+        if drift == DriftCheck::ChecksumOnly {
+            return None;
+        }
+    }
+    (held != crate::observed::digest(desired.body.as_str())).then_some(UpdateReason::Changed)
 }
 
 /// The path of the first field of `desired` that `observed` does not hold with an equal value.
@@ -305,6 +333,40 @@ mod tests {
             Some(UpdateReason::Checksum {
                 observed: None,
                 desired: 42
+            })
+        );
+    }
+
+    #[test]
+    fn an_object_known_by_digest_is_updated_when_the_desired_body_changes() {
+        let sent = json!({"name": "p", "cloud_config_cksum": "42", "servers": [{"ip": {"addr": "10.0.0.1"}}]});
+        let answer = json!({"name": "p", "uuid": "pool-1", "created_by": "ako-c1", "tenant_ref": "https://h/api/tenant/admin",
+                            "cloud_config_cksum": "42", "servers": [{"ip": {"addr": "10.0.0.1", "type": "V4"}}]});
+        let mut observed = crate::Observed::new(crate::Owner::new("c1"));
+        let d = desired(ObjectType::Pool, 42, sent);
+        let key = observed
+            .record_written(ObjectType::Pool, answer, "admin", d.body.as_str())
+            .unwrap();
+        let found = observed.get(&key).unwrap();
+        assert!(found.in_sync_with().is_some());
+        assert_eq!(update_reason_of(&d, found, DriftCheck::Fields), None);
+        // Same checksum, another body: only the digest can tell.
+        let other = desired(
+            ObjectType::Pool,
+            42,
+            json!({"name": "p", "cloud_config_cksum": "42", "servers": [{"ip": {"addr": "10.0.0.2"}}]}),
+        );
+        assert_eq!(
+            update_reason_of(&other, found, DriftCheck::Fields),
+            Some(UpdateReason::Changed)
+        );
+        assert_eq!(update_reason_of(&other, found, DriftCheck::ChecksumOnly), None);
+        let newer = desired(ObjectType::Pool, 43, json!({"name": "p", "cloud_config_cksum": "43"}));
+        assert_eq!(
+            update_reason_of(&newer, found, DriftCheck::Fields),
+            Some(UpdateReason::Checksum {
+                observed: Some(42),
+                desired: 43
             })
         );
     }

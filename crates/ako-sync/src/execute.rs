@@ -1,8 +1,8 @@
 //! Run a plan against the controller.
 //!
-//! * One batch (model) runs its steps in order; the operations of a step are sent in parallel.
-//!   Up to [`ExecuteOptions::concurrency`] batches run at once. (The client's own limit caps
-//!   the requests in flight.)
+//! * One batch (model) runs its steps in order; the operations of a step are sent in parallel,
+//!   up to [`ExecuteOptions::concurrency`] at once. Up to that many batches run at once. (The
+//!   client's own limit caps the requests in flight.)
 //! * Every successful write records the response body in the observed index: POST and PUT
 //!   answer with the stored object, so nothing is re-read.
 //! * An operation whose predecessors ([`Operation::after`]) failed is not sent: a failed pool
@@ -47,7 +47,7 @@ use crate::summary::{Failure, RequestResult, Requests, Retry};
 /// Executor settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExecuteOptions {
-    /// Models (batches) in flight at once.
+    /// Models (batches) in flight at once, and operations of one step of a batch.
     pub concurrency: usize,
 }
 
@@ -102,10 +102,11 @@ pub async fn execute(
     let mut batches = plan.batches.iter().enumerate();
     let mut running = FuturesUnordered::new();
     let mut results: Vec<(usize, Outcome)> = Vec::new();
+    let concurrency = options.concurrency.max(1);
     loop {
-        while running.len() < options.concurrency.max(1) {
+        while running.len() < concurrency {
             let Some((i, batch)) = batches.next() else { break };
-            running.push(run_numbered(i, client, batch, observed, &abort, &tally));
+            running.push(run_numbered(i, client, batch, observed, &abort, &tally, concurrency));
         }
         match running.next().await {
             Some(r) => results.push(r),
@@ -137,11 +138,12 @@ async fn run_numbered(
     observed: &Mutex<Observed>,
     abort: &AtomicBool,
     tally: &Mutex<Requests>,
+    per_step: usize,
 ) -> (usize, Outcome) {
     if abort.load(Ordering::Relaxed) {
         return (i, Outcome::default());
     }
-    (i, run_batch(client, batch, observed, abort, tally).await)
+    (i, run_batch(client, batch, observed, abort, tally, per_step).await)
 }
 
 async fn run_batch(
@@ -150,6 +152,7 @@ async fn run_batch(
     observed: &Mutex<Observed>,
     abort: &AtomicBool,
     tally: &Mutex<Requests>,
+    per_step: usize,
 ) -> Outcome {
     let mut out = Outcome::default();
     let mut failed: HashSet<&ObjectKey> = HashSet::new();
@@ -160,7 +163,26 @@ async fn run_batch(
             failed.insert(&op.key);
             out.skipped += 1;
         }
-        let results = futures::future::join_all(send.iter().map(|op| run_op(client, op, observed, tally))).await;
+        // At most `per_step` operations at once: a step can hold thousands (every pool of a
+        // LARGE shard at bootstrap), and each operation's future holds its encoded body and
+        // its request while it waits for the client's limit (10,000 Ingresses: ~200 MiB when
+        // all were made at once). The client's limit bounds the requests in flight anyway.
+        // (The same named-fn loop as in `execute`, for the same reason.)
+        let mut ops = send.iter().copied().enumerate();
+        let mut running = FuturesUnordered::new();
+        let mut results = Vec::with_capacity(send.len());
+        loop {
+            while running.len() < per_step {
+                let Some((j, op)) = ops.next() else { break };
+                running.push(run_op_numbered(j, client, op, observed, tally));
+            }
+            match running.next().await {
+                Some(r) => results.push(r),
+                None => break,
+            }
+        }
+        results.sort_by_key(|(j, _)| *j);
+        let results = results.into_iter().map(|(_, r)| r);
         for (op, result) in send.into_iter().zip(results) {
             match result {
                 Ok(Done::Created) => out.created += 1,
@@ -188,6 +210,17 @@ async fn run_batch(
         }
     }
     out
+}
+
+/// [`run_op`] with the operation's number.
+async fn run_op_numbered(
+    j: usize,
+    client: &Client,
+    op: &Operation<'_>,
+    observed: &Mutex<Observed>,
+    tally: &Mutex<Requests>,
+) -> (usize, Result<Done, OpError>) {
+    (j, run_op(client, op, observed, tally).await)
 }
 
 /// (retry class, message, credentials refused)
@@ -222,7 +255,7 @@ async fn run_op(
                 "PUT",
                 api.update::<_, Value>(kind.path(), uuid, body).await,
             ) {
-                Ok(stored) => record(observed, kind, stored, &op.key).map(|()| Done::Updated),
+                Ok(stored) => record(observed, kind, stored, &op.key, Some(body)).map(|()| Done::Updated),
                 Err(e) if e.is_not_found() => {
                     // Deleted out of band since it was observed: create it again.
                     observed.lock().remove(&op.key);
@@ -242,10 +275,10 @@ async fn run_op(
                         .await,
                     )
                     .map_err(classify)?;
-                    record(observed, kind, current, &op.key)?;
+                    record(observed, kind, current, &op.key, None)?;
                     let stored: Value =
                         note(tally, kind, "PUT", api.update(kind.path(), uuid, body).await).map_err(classify)?;
-                    record(observed, kind, stored, &op.key).map(|()| Done::Updated)
+                    record(observed, kind, stored, &op.key, Some(body)).map(|()| Done::Updated)
                 }
                 Err(e) => Err(classify(e)),
             }
@@ -274,7 +307,7 @@ async fn create_or_adopt(
 ) -> Result<Done, OpError> {
     let kind = key.kind;
     let err = match note(tally, kind, "POST", api.create::<_, Value>(kind.path(), body).await) {
-        Ok(stored) => return record(observed, kind, stored, key).map(|()| Done::Created),
+        Ok(stored) => return record(observed, kind, stored, key, Some(body)).map(|()| Done::Created),
         Err(e) if e.is_already_exists() => e,
         Err(e) => return Err(classify(e)),
     };
@@ -310,25 +343,33 @@ async fn create_or_adopt(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    record(observed, kind, existing, key)?;
+    record(observed, kind, existing, key, None)?;
     tracing::info!(object = %key, reason = %UpdateReason::Adopt, "adopting an existing object");
     let stored: Value = note(tally, kind, "PUT", api.update(kind.path(), &uuid, body).await).map_err(classify)?;
-    record(observed, kind, stored, key).map(|()| Done::Updated)
+    record(observed, kind, stored, key, Some(body)).map(|()| Done::Updated)
 }
 
-/// Put a write response into the index.
-fn record(observed: &Mutex<Observed>, kind: ObjectType, stored: Value, key: &ObjectKey) -> Result<(), OpError> {
-    observed
-        .lock()
-        .record(kind, stored, &key.tenant)
-        .map(|_| ())
-        .map_err(|e| {
-            (
-                Retry::Never,
-                format!("the controller's answer cannot be recorded: {e}"),
-                false,
-            )
-        })
+/// Put a controller answer into the index: to a write of `sent`, or to a read (`None`).
+fn record(
+    observed: &Mutex<Observed>,
+    kind: ObjectType,
+    stored: Value,
+    key: &ObjectKey,
+    sent: Option<&Body>,
+) -> Result<(), OpError> {
+    let mut observed = observed.lock();
+    match sent {
+        Some(sent) => observed.record_written(kind, stored, &key.tenant, sent.as_str()),
+        None => observed.record(kind, stored, &key.tenant),
+    }
+    .map(|_| ())
+    .map_err(|e| {
+        (
+            Retry::Never,
+            format!("the controller's answer cannot be recorded: {e}"),
+            false,
+        )
+    })
 }
 
 /// The retry class of a client error.

@@ -318,13 +318,14 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
             if options.scope.as_ref().is_some_and(|s| !s.contains(model)) {
                 continue;
             }
-            let wants = refs::ref_keys(&object.body.to_value(), &object.tenant);
+            // Parsed only for what is written: most objects of a model in scope are unchanged.
+            let wants = || refs::ref_keys(&object.body.to_value(), &object.tenant);
             let pending = match observed.get(&key) {
                 None => Pending {
                     op: operation(key.clone(), Action::Create { body: &object.body }),
-                    node: node(key, false, wants, Vec::new()),
+                    node: node(key, false, wants(), Vec::new()),
                 },
-                Some(found) => match compare::update_reason(object, &found.body(), options.drift) {
+                Some(found) => match compare::update_reason_of(object, found, options.drift) {
                     None => {
                         out.unchanged += 1;
                         continue;
@@ -338,7 +339,7 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
                                 reason,
                             },
                         ),
-                        node: node(key, false, wants, found.refs.clone()),
+                        node: node(key, false, wants(), found.refs.clone()),
                     },
                 },
             };
@@ -494,7 +495,7 @@ impl<'a> Attribution<'a> {
                     .iter()
                     .find(|r| r.kind == ObjectType::VirtualService && *r != key)
                     .cloned()
-                    .or_else(|| passthrough_parent(&o.body(), &key.tenant))
+                    .or_else(|| passthrough_parent(&o.body()?, &key.tenant))
             });
             match parent {
                 Some(p) => self.resolve(&p, depth + 1),

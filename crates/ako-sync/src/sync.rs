@@ -159,6 +159,8 @@ pub async fn sync(client: &Client, desired: &Translation, observed: &mut Observe
     }
     summary.converged = summary.failed.is_empty() && summary.refused.is_none() && nothing_left;
     *observed = shared.into_inner();
+    // What was read from the controller and found equal keeps only a digest from now on.
+    observed.settle(desired.models.values().flat_map(|m| &m.objects));
     summary
 }
 

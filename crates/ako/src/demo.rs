@@ -163,7 +163,8 @@ async fn show(report: &PassReport, reader: &Client, owner: &Owner, cluster: &Mem
                 tenant: key.tenant.clone(),
                 name: key.name.clone(),
                 checksum: 0,
-                body: Body::from(o.body()),
+                // Read just now: every object still has its text.
+                body: Body::from(o.body().unwrap_or_default()),
             });
     }
     println!("\nAvi Controller (objects owned by {}):", owner.created_by());

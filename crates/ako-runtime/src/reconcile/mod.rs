@@ -267,9 +267,9 @@ impl<C: Cluster> Reconciler<C> {
                 () = self.fence.closed() => return,
             };
             let now = Instant::now();
-            if next_resync.is_some_and(|at| now >= at) {
+            let resync = next_resync.is_some_and(|at| now >= at);
+            if resync {
                 self.reload().await;
-                next_resync = self.timing.resync.map(|d| Instant::now() + d);
                 work.full = true;
             }
             work.add_due(&self.model_retries, &self.status_retries, now);
@@ -283,6 +283,13 @@ impl<C: Cluster> Reconciler<C> {
                 continue; // woken for nothing (e.g. a retry that another pass already did)
             }
             self.pass(work).await;
+            if resync {
+                let took = now.elapsed();
+                tracing::info!(seconds = took.as_secs_f64(), "periodic full resync done");
+                self.admin.metrics.full_resync(took);
+                // Counted from its end: a resync longer than the period does not run back to back.
+                next_resync = self.timing.resync.map(|d| Instant::now() + d);
+            }
         }
     }
 

@@ -286,7 +286,16 @@ impl AkoRun {
     ) -> AkoRun {
         let log = dir.join(format!("{name}.log"));
         let port_file = dir.join(format!("{name}.port"));
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ako"));
+        // AKO_RUN_WRAPPER: a command the binary runs under (a profiler: `heaptrack -o FILE`).
+        let mut cmd = match std::env::var("AKO_RUN_WRAPPER") {
+            Ok(wrapper) if !wrapper.trim().is_empty() => {
+                let mut words = wrapper.split_whitespace();
+                let mut cmd = std::process::Command::new(words.next().unwrap_or_default());
+                cmd.args(words).arg(env!("CARGO_BIN_EXE_ako"));
+                cmd
+            }
+            _ => std::process::Command::new(env!("CARGO_BIN_EXE_ako")),
+        };
         cmd.arg("run")
             // Servers in tests listen on loopback only, on a free port.
             .args(["--admin-listen", "127.0.0.1:0", "--admin-port-file"])
