@@ -82,7 +82,7 @@ bench() {
 			AKO_BENCH_CHANGES="$changes" AKO_BENCH_CHANGE=path "${extra[@]}" "$@" \
 			"$bench_bin" --bench
 	) >"$log" 2>&1 || echo "(exit $?)" >>"$log"
-	grep -E '^(created|bootstrap|change latency|takeover|  (POST|PUT|PATCH|DELETE) )|timed out|exited' "$log" | cut -c1-400 || true
+	grep -E '^(created|bootstrap|change latency|takeover|stopped|  (POST|PUT|PATCH|DELETE) )|exited' "$log" | cut -c1-400 || true
 }
 
 results=$work/results.md
@@ -105,8 +105,12 @@ if b:
     change = f"{float(c.group(1)):.0f} / {float(c.group(2)):.0f} ms" if c else "-"
     print(f"| {n} | {op} | {conv} s | {settled} s | {reqs} | {cpu} | {rss} MiB | {change} |")
 else:
-    why = "timed out" if "timed out" in text else "failed"
-    print(f"| {n} | {op} | {why} (see {log}) | | | | | |")
+    s = re.search(r"stopped: .* after (\d+) s: (.*): (\d+) of (\d+); peak RSS ([\d.]+) MiB, ([\d.]+) CPU s", text)
+    if s:
+        secs, what, done, total, rss, cpu = s.groups()
+        print(f"| {n} | {op} | stopped at {secs} s ({what}: {done} of {total}) | | | {cpu} | {rss} MiB | - |")
+    else:
+        print(f"| {n} | {op} | failed (see {log}) | | | | | |")
 EOF
 }
 for n in "${sizes[@]}"; do

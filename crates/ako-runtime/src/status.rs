@@ -121,7 +121,7 @@ pub fn ours_at_start(snap: &Snapshot, vips: &Vips, router: &str) -> BTreeSet<Obj
     snap.ingresses
         .keys()
         .map(of(Kind::Ingress))
-        .chain(snap.services.keys().map(of(Kind::Service)))
+        .chain(snap.services().keys().map(of(Kind::Service)))
         .chain(snap.routes.keys().map(of(Kind::Route)))
         // A Route we refused holds an entry without address.
         .filter(|t| {

@@ -44,7 +44,7 @@ pub use compare::{DriftCheck, UpdateReason};
 pub use execute::{ExecuteOptions, execute};
 pub use facts::{FactsError, cloud_facts, controller_cluster_uuid};
 pub use key::ObjectKey;
-pub use load::{LoadError, MANAGED_KINDS, load_observed};
+pub use load::{LoadError, MANAGED_KINDS, load_observed, load_observed_against};
 pub use lookup::lookup_refs;
 pub use observed::{Observed, ObservedObject, RecordError};
 pub use owner::Owner;

@@ -14,8 +14,9 @@
 //! (An object missed because it was created while we paged is harmless: its create answers 409
 //! and it is adopted.)
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use ako_translate::Translation;
 use avi_client::{Client, Page, Query};
 use avi_model::ObjectType;
 use futures::StreamExt;
@@ -68,8 +69,30 @@ pub fn owned_query(owner: &Owner, kind: ObjectType) -> Query {
 
 /// Every object `owner` owns on the controller.
 pub async fn load_observed(client: &Client, owner: &Owner) -> Result<Observed, LoadError> {
-    let lists: Vec<Vec<(ObjectKey, ObservedObject)>> =
-        futures::future::try_join_all(MANAGED_KINDS.iter().map(|&kind| list_owned(client, owner, kind))).await?;
+    load_observed_against(client, owner, &Translation::default()).await
+}
+
+/// [`load_observed`], each object compared with `desired` as it arrives: one that holds every
+/// field of its desired body keeps only that body's digest ([`Observed::settle`]). A resync
+/// then never holds every object's text at once, and the plan after it compares digests.
+pub async fn load_observed_against(
+    client: &Client,
+    owner: &Owner,
+    desired: &Translation,
+) -> Result<Observed, LoadError> {
+    let bodies: HashMap<ObjectKey, &str> = desired
+        .models
+        .values()
+        .flat_map(|m| &m.objects)
+        .map(|o| (ObjectKey::new(o.kind, &o.tenant, &o.name), o.body.as_str()))
+        .collect();
+    let bodies = &bodies;
+    let lists: Vec<Vec<(ObjectKey, ObservedObject)>> = futures::future::try_join_all(
+        MANAGED_KINDS
+            .iter()
+            .map(|&kind| list_owned(client, owner, kind, bodies)),
+    )
+    .await?;
     let mut observed = Observed::new(owner.clone());
     for (key, object) in lists.into_iter().flatten() {
         observed.insert(key, object);
@@ -83,6 +106,7 @@ async fn list_owned(
     client: &Client,
     owner: &Owner,
     kind: ObjectType,
+    desired: &HashMap<ObjectKey, &str>,
 ) -> Result<Vec<(ObjectKey, ObservedObject)>, LoadError> {
     let query = owned_query(owner, kind);
     let all = client.all_tenants();
@@ -93,7 +117,10 @@ async fn list_owned(
         for item in page.results {
             match Observed::entry(owner, kind, &item, "*") {
                 // Objects shifting between pages can be seen twice.
-                Ok((key, object)) => {
+                Ok((key, mut object)) => {
+                    if let Some(body) = desired.get(&key) {
+                        object.settle(kind, body);
+                    }
                     if seen.insert(object.uuid.clone()) {
                         out.push((key, object));
                     }

@@ -98,7 +98,7 @@ impl ObservedObject {
 
     /// Keep only the digest of `body` when the object holds every field of it (and its type
     /// may be compacted); `kind` is the object's type.
-    fn settle(&mut self, kind: ObjectType, body: &str) {
+    pub(crate) fn settle(&mut self, kind: ObjectType, body: &str) {
         let Content::Json(json) = &self.content else { return };
         if !compactable(kind) {
             return;

@@ -183,7 +183,7 @@ items:
 ---
 "#;
         let notes = load_manifests(&mut snap, "app.yaml", text).unwrap();
-        assert_eq!(snap.services.len(), 1);
+        assert_eq!(snap.services().len(), 1);
         assert_eq!(snap.namespaces.len(), 1);
         assert_eq!(snap.ingresses.len(), 1);
         assert_eq!(notes, ["ConfigMap ns/cm is not translated by ako-rs"]);

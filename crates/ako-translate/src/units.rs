@@ -81,7 +81,7 @@ pub fn units_of_root(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, r
 /// the own unit named like the group's key (that unit fails when the names collide). Empty
 /// when the Service is not in the snapshot.
 pub fn units_of_service(snap: &Snapshot, key: &NsName) -> BTreeSet<Unit> {
-    let Some(svc) = snap.services.get(key) else {
+    let Some(svc) = snap.services().get(key) else {
         return BTreeSet::new();
     };
     match shared_vip_key(svc) {
@@ -108,7 +108,10 @@ pub fn translate_unit(
     }
     match unit {
         Unit::Service(key) => {
-            let own = snap.services.get(key).is_some_and(|svc| shared_vip_key(svc).is_none());
+            let own = snap
+                .services()
+                .get(key)
+                .is_some_and(|svc| shared_vip_key(svc).is_none());
             if own {
                 add_service(snap, settings, cloud, &key.namespace, &key.name, &mut out);
             }

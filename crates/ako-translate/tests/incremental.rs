@@ -330,7 +330,7 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             (Kind::Service, key(*ns, SERVICES[*name]))
         }
         Op::DelService(ns, name) => {
-            snap.services.remove(&key(*ns, SERVICES[*name]));
+            snap.remove::<k8s_openapi::api::core::v1::Service>(&key(*ns, SERVICES[*name]));
             (Kind::Service, key(*ns, SERVICES[*name]))
         }
         Op::PutSlice(ns, svc, ip) => {

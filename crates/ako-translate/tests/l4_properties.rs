@@ -157,7 +157,7 @@ proptest! {
         let snap = snapshot(&text, 1);
         let whole = translate_l4(&snap, &settings(), &cloud());
         let mut union = Translation::default();
-        for k in snap.services.keys() {
+        for k in snap.services().keys() {
             let one = translate_l4_service(&snap, &settings(), &cloud(), &k.namespace, &k.name);
             union.models.extend(one.models);
             union.failures.extend(one.failures);

@@ -52,12 +52,12 @@ fn a_relist_removes_exactly_what_it_did_not_list_and_only_at_the_end_as_vanished
     c.take_changes();
     c.apply::<Service>(Event::Init);
     c.apply::<Service>(Event::InitApply(service("b")));
-    assert_eq!(c.snapshot.services.len(), 2, "a partial relist deletes nothing");
+    assert_eq!(c.snapshot.services().len(), 2, "a partial relist deletes nothing");
     assert!(
         c.apply::<Service>(Event::InitDone),
         "what the relist removed wakes the loop"
     );
-    let names: Vec<_> = c.snapshot.services.keys().map(|k| k.name.as_str()).collect();
+    let names: Vec<_> = c.snapshot.services().keys().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["b"]);
     let changes = c.take_changes();
     assert_eq!(changes.vanished, BTreeSet::from([svc_ref("a")]));
@@ -71,7 +71,7 @@ fn a_watched_deletion_is_evidence_and_a_recreation_cancels_it() {
     c.apply::<Service>(Event::Apply(service("a")));
     c.take_changes();
     assert!(c.apply::<Service>(Event::Delete(service("a"))));
-    assert!(c.snapshot.services.is_empty());
+    assert!(c.snapshot.services().is_empty());
     let changes = c.take_changes();
     assert_eq!(changes.deleted, BTreeSet::from([svc_ref("a")]));
     c.apply::<Service>(Event::Delete(service("a")));
@@ -92,7 +92,7 @@ fn an_object_of_the_wrong_shape_is_skipped_and_the_rest_applies() {
     assert!(!c.apply::<Service>(Event::Apply(bad)));
     assert!(c.apply::<Service>(Event::Apply(service("good"))));
     assert_eq!(c.skipped, 1);
-    assert_eq!(c.snapshot.services.len(), 1);
+    assert_eq!(c.snapshot.services().len(), 1);
 }
 
 #[test]

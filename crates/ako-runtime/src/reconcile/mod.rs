@@ -381,7 +381,9 @@ impl<C: Cluster> Reconciler<C> {
             }
             Err(e) => tracing::warn!("cannot refresh the cloud facts: {e:#}"),
         }
-        match ako_sync::load_observed(&self.avi, self.observed.owner()).await {
+        // Compared with the desired state as it is read: a resync never holds every object's text.
+        let observed = ako_sync::load_observed_against(&self.avi, self.observed.owner(), self.desired.view()).await;
+        match observed {
             Ok(observed) => self.observed = observed,
             Err(e) => {
                 tracing::warn!("cannot re-read the controller, keeping the state in memory: {e:#}");

@@ -61,6 +61,43 @@ async fn out_of_band_deletes_and_edits_are_repaired() {
     sim.shutdown().await;
 }
 
+/// A reload compared with the desired state as it is read (`ako run`'s periodic resync) keeps
+/// only digests of the objects that hold their desired bodies, and the text of an object edited
+/// out of band, whose repair follows.
+#[tokio::test]
+async fn a_reload_against_the_desired_state_keeps_digests_and_finds_edits() {
+    let sim = sim::start().await;
+    let client = sim::client(&sim).await;
+    let desired = l4(&services());
+    let (s, _) = sync_once(&client, &desired, &owner(), &options()).await.unwrap();
+    assert!(s.converged, "{s}");
+    let mut pool = get(&client, "admin", "pool", "c1--shop-svc1-TCP-80").await.unwrap();
+    pool["servers"][0]["port"] = json!(9999);
+    let _: Value = client.update("pool", &uuid(&pool), &pool).await.unwrap();
+
+    let mut observed = ako_sync::load_observed_against(&client, &owner(), &desired)
+        .await
+        .unwrap();
+    let edited = ako_sync::ObjectKey::new(avi_model::ObjectType::Pool, "admin", "c1--shop-svc1-TCP-80");
+    let untouched = ako_sync::ObjectKey::new(avi_model::ObjectType::Pool, "admin", "c1--shop-svc0-TCP-80");
+    assert!(
+        observed.get(&edited).unwrap().in_sync_with().is_none(),
+        "the edited pool keeps its text"
+    );
+    assert!(observed.get(&untouched).unwrap().in_sync_with().is_some());
+    sim.reset_counters();
+    let s = sync(&client, &desired, &mut observed, &options()).await;
+    assert!(s.converged, "{s}");
+    assert_eq!((s.created, s.updated, s.deleted), (0, 1, 0), "{s}");
+    let repaired = get(&client, "admin", "pool", "c1--shop-svc1-TCP-80").await.unwrap();
+    assert_eq!(repaired["servers"][0]["port"], json!(8080));
+    assert!(
+        observed.get(&edited).unwrap().in_sync_with().is_some(),
+        "written again: only the digest is kept"
+    );
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_owned_object_missing_from_the_index_is_adopted_not_duplicated() {
     let sim = sim::start().await;

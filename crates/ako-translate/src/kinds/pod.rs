@@ -31,7 +31,7 @@ impl InputKind for Pod {
 
     fn touches(key: &NsName, _object: Option<&Self>, snap: &Snapshot, _settings: &Settings) -> Touch {
         let services = snap
-            .services
+            .services()
             .range(NsName::new(&key.namespace, "")..)
             .take_while(|(k, _)| k.namespace == key.namespace)
             .map(|(k, _)| ObjRef {

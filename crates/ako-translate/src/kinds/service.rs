@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::Service;
 
-use super::{Dep, InputKind, Kind, LbEntry, Store, lb_entries, plain_store, same_served_meta};
+use super::{Dep, InputKind, Kind, LbEntry, Store, lb_entries, same_served_meta};
 use crate::infra::service_setting;
 use crate::key::{NsName, ObjRef};
 use crate::l4::rule::l4_rule_key;
@@ -18,7 +18,17 @@ impl InputKind for Service {
     const KIND: Kind = Kind::Service;
     const ROOT: bool = true;
 
-    plain_store!(services);
+    fn store(snap: &Snapshot) -> &Store<Self> {
+        snap.services()
+    }
+
+    fn insert(snap: &mut Snapshot, key: NsName, object: Self) {
+        snap.insert_service(key, object);
+    }
+
+    fn remove(snap: &mut Snapshot, key: &NsName) -> Option<Self> {
+        snap.remove_service(key)
+    }
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
         same_served_meta(&a.metadata, &b.metadata) && a.spec == b.spec

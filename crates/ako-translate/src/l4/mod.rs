@@ -17,7 +17,6 @@ use std::net::IpAddr;
 use k8s_openapi::api::core::v1::Service;
 
 use crate::checksum::{PortProto, TargetPort};
-use crate::key::NsName;
 use crate::model::{CloudFacts, Translation};
 use crate::settings::{ServiceType, Settings};
 use crate::snapshot::Snapshot;
@@ -45,7 +44,7 @@ pub const L4_RULE_ANNOTATION: &str = "ako.vmware.com/l4rule";
 pub fn translate_l4(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -> Translation {
     let mut out = Translation::default();
     let mut groups = std::collections::BTreeSet::new();
-    for (k, svc) in &snapshot.services {
+    for (k, svc) in snapshot.services() {
         match shared_vip_key(svc) {
             Some(key) => {
                 groups.insert((k.namespace.as_str(), key));
@@ -120,11 +119,7 @@ pub fn group_members<'a>(
     ns: &'a str,
     key: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a Service)> + 'a {
-    snap.services
-        .range(NsName::new(ns, "")..)
-        .take_while(move |(k, _)| k.namespace == ns)
-        .filter(move |(_, svc)| shared_vip_key(svc) == Some(key))
-        .map(|(k, svc)| (k.name.as_str(), svc))
+    snap.shared_vip_group(ns, key)
 }
 
 /// Type LoadBalancer, and our class (or no class while AKO is the default LB controller).

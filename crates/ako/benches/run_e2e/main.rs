@@ -157,16 +157,39 @@ fn has_ip(s: Option<&k8s_openapi::api::networking::v1::IngressLoadBalancerStatus
         .is_some_and(|l| l.iter().any(|e| e.ip.is_some()))
 }
 
-/// Poll `count` every 250 ms until it reaches `n`.
+/// Poll `count` every 250 ms until it reaches `n`. At the timeout (Go AKO is given 30 minutes)
+/// the progress so far is printed before the bench gives up.
 async fn until_all<F, Fut>(what: &str, n: usize, timeout: Duration, op: &Operator, count: F)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Option<usize>>,
 {
-    eventually_every(what, timeout, Duration::from_millis(250), op.watched(), || async {
-        (count().await? >= n).then_some(())
-    })
-    .await;
+    let deadline = Instant::now() + timeout;
+    let mut done = 0;
+    loop {
+        done = count().await.unwrap_or(done);
+        if done >= n {
+            return;
+        }
+        if let Some(status) = op.watched().exited() {
+            panic!(
+                "{} exited ({status}) while waiting for {what}; log:\n{}",
+                op.label(),
+                op.watched().log_text()
+            );
+        }
+        if Instant::now() >= deadline {
+            println!(
+                "stopped: {} after {:.0} s: {what}: {done} of {n}; peak RSS {:.1} MiB, {:.1} CPU s",
+                op.label(),
+                timeout.as_secs_f64(),
+                peak_rss_mib(op.pid()).unwrap_or(f64::NAN),
+                cpu_seconds(op.pid()).unwrap_or(f64::NAN)
+            );
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// How long after `started` the controller saw its last write, once `quiet` passed without one.
