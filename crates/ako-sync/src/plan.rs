@@ -286,6 +286,13 @@ impl fmt::Display for Plan<'_> {
     }
 }
 
+/// Desired objects by (type, tenant, name), with the model that wants each.
+type Wanted<'a> = HashMap<(ObjectType, &'a str, &'a str), (&'a ModelKey, &'a DesiredObject)>;
+
+fn borrow(key: &ObjectKey) -> (ObjectType, &str, &str) {
+    (key.kind, &key.tenant, &key.name)
+}
+
 /// One planned operation before ordering.
 struct Pending<'a> {
     op: Operation<'a>,
@@ -297,27 +304,30 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
     let mut out = Plan::default();
     let mut per_model: BTreeMap<ModelKey, Vec<Pending<'a>>> = BTreeMap::new();
 
-    // Desired objects by key; the first model wanting a key gets it.
-    let mut wanted: HashMap<ObjectKey, (&ModelKey, &DesiredObject)> = HashMap::new();
+    // Desired objects by key; the first model wanting a key gets it. Keyed by borrowed names: a
+    // scoped plan (one change) still looks at every desired object, and owned keys would cost
+    // two allocations each for the whole cluster.
+    let mut wanted: Wanted<'a> = HashMap::new();
     for (model, m) in &desired.models {
         for object in &m.objects {
-            let key = ObjectKey::new(object.kind, &object.tenant, &object.name);
-            if let Some((kept_in, kept)) = wanted.get(&key) {
+            let borrowed = (object.kind, object.tenant.as_str(), object.name.as_str());
+            if let Some((kept_in, kept)) = wanted.get(&borrowed) {
                 // Models may share an object (Routes' default certificate on every shard):
                 // only copies that differ are a problem.
                 if kept.body != object.body {
                     out.problems.push(PlanProblem::DuplicateDesired {
-                        key,
+                        key: ObjectKey::new(object.kind, &object.tenant, &object.name),
                         kept_in: (*kept_in).clone(),
                         ignored_in: model.clone(),
                     });
                 }
                 continue;
             }
-            wanted.insert(key.clone(), (model, object));
+            wanted.insert(borrowed, (model, object));
             if options.scope.as_ref().is_some_and(|s| !s.contains(model)) {
                 continue;
             }
+            let key = ObjectKey::new(object.kind, &object.tenant, &object.name);
             // Parsed only for what is written: most objects of a model in scope are unchanged.
             let wants = || refs::ref_keys(&object.body.to_value(), &object.tenant);
             let pending = match observed.get(&key) {
@@ -351,7 +361,7 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
     let mut attribution = Attribution::new(observed, &wanted);
     let mut deletes: Vec<(ModelKey, Pending<'a>)> = Vec::new();
     for (key, found) in observed.iter() {
-        if wanted.contains_key(key) {
+        if wanted.contains_key(&borrow(key)) {
             continue;
         }
         let model = attribution.model_of(key);
@@ -452,27 +462,36 @@ fn passthrough_parent(body: &Value, tenant: &str) -> Option<ObjectKey> {
 /// Which model an observed object belongs to (for garbage: the model whose batch deletes it).
 struct Attribution<'a> {
     observed: &'a Observed,
-    wanted: &'a HashMap<ObjectKey, (&'a ModelKey, &'a DesiredObject)>,
-    referrers: HashMap<&'a ObjectKey, BTreeSet<&'a ObjectKey>>,
+    wanted: &'a Wanted<'a>,
+    /// Who refers to whom, made the first time garbage other than a VS is attributed: most
+    /// plans (a change that adds or edits) have none, and the map covers every observed object.
+    referrers: Option<HashMap<&'a ObjectKey, BTreeSet<&'a ObjectKey>>>,
     memo: HashMap<ObjectKey, ModelKey>,
 }
 
 impl<'a> Attribution<'a> {
-    fn new(observed: &'a Observed, wanted: &'a HashMap<ObjectKey, (&'a ModelKey, &'a DesiredObject)>) -> Self {
-        let mut referrers: HashMap<&ObjectKey, BTreeSet<&ObjectKey>> = HashMap::new();
-        for (key, found) in observed.iter() {
-            for target in &found.refs {
-                if let Some((target_key, _)) = observed.get_key_value(target) {
-                    referrers.entry(target_key).or_default().insert(key);
-                }
-            }
-        }
+    fn new(observed: &'a Observed, wanted: &'a Wanted<'a>) -> Self {
         Attribution {
             observed,
             wanted,
-            referrers,
+            referrers: None,
             memo: HashMap::new(),
         }
+    }
+
+    fn referrers(&mut self) -> &HashMap<&'a ObjectKey, BTreeSet<&'a ObjectKey>> {
+        let observed = self.observed;
+        self.referrers.get_or_insert_with(|| {
+            let mut referrers: HashMap<&ObjectKey, BTreeSet<&ObjectKey>> = HashMap::new();
+            for (key, found) in observed.iter() {
+                for target in &found.refs {
+                    if let Some((target_key, _)) = observed.get_key_value(target) {
+                        referrers.entry(target_key).or_default().insert(key);
+                    }
+                }
+            }
+            referrers
+        })
     }
 
     fn model_of(&mut self, key: &ObjectKey) -> ModelKey {
@@ -483,7 +502,7 @@ impl<'a> Attribution<'a> {
         if let Some(m) = self.memo.get(key) {
             return m.clone();
         }
-        let model = if let Some((model, _)) = self.wanted.get(key) {
+        let model = if let Some((model, _)) = self.wanted.get(&borrow(key)) {
             (*model).clone()
         } else if depth > 16 {
             ModelKey::new(&key.tenant, UNREFERENCED)
@@ -503,7 +522,7 @@ impl<'a> Attribution<'a> {
             }
         } else {
             let first = self
-                .referrers
+                .referrers()
                 .get(key)
                 .and_then(|r| r.iter().next())
                 .map(|r| (*r).clone());

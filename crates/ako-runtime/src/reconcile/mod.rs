@@ -394,9 +394,9 @@ impl<C: Cluster> Reconciler<C> {
 }
 
 /// Kubernetes writes of a pass (statuses, annotations, Events) in flight at once: one after the
-/// other, each costs a round trip (5,000 Ingresses: 12 s of annotations alone). Written in
-/// batches of this size, so that only that many write futures (large: 5,000 at once cost
-/// 20 MiB) exist at a time.
+/// other, each costs a round trip (5,000 Ingresses: 12 s of annotations alone). At most this
+/// many are in flight, so that only that many write futures (large: 5,000 at once cost 20 MiB)
+/// exist at a time.
 pub(crate) const CONCURRENT_WRITES: usize = 16;
 
 /// The cloud facts and the observed state, retried until the controller answers.

@@ -21,6 +21,8 @@ use ako_translate::kinds::InputKind;
 use ako_translate::settings::ServiceType;
 use ako_translate::{Deps, ModelKey, ObjRef, StatusIntent, Translation, Unit, translate_unit};
 use avi_model::ObjectType;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::events::EventType;
@@ -654,30 +656,38 @@ impl<C: Cluster> Reconciler<C> {
         }
         let mut ok = true;
         let cluster = &self.cluster;
-        for batch in changes.chunks(super::CONCURRENT_WRITES) {
-            let writes = batch.iter().map(|(t, entries)| {
+        // At most CONCURRENT_WRITES in flight, refilled as each ends (no batch waits for its
+        // slowest write). Refilled by hand: a stream of futures made by a closure is not
+        // provably `Send` (the compiler's higher-ranked lifetime limit), and the reconciler
+        // runs on a task.
+        let mut pending = changes.iter();
+        let mut written = FuturesUnordered::new();
+        loop {
+            while written.len() < super::CONCURRENT_WRITES {
+                let Some((t, entries)) = pending.next() else { break };
                 let route = route_patches.get(t);
-                async move {
+                written.push(async move {
                     let result = match route {
                         Some(patch) => cluster.patch_route_status(t, patch).await,
                         None => cluster.patch_status(t, entries.as_ref()).await,
                     };
                     (t, entries, result)
+                });
+            }
+            let Some((t, entries, result)) = written.next().await else {
+                break;
+            };
+            match result {
+                Ok(()) => {
+                    self.status_retries.succeeded(t);
+                    let ips: Option<BTreeSet<&str>> =
+                        entries.as_ref().map(|e| e.iter().map(|(ip, _)| ip.as_str()).collect());
+                    tracing::info!(object = %t, ?ips, "status written");
                 }
-            });
-            for (t, entries, result) in futures::future::join_all(writes).await {
-                match result {
-                    Ok(()) => {
-                        self.status_retries.succeeded(t);
-                        let ips: Option<BTreeSet<&str>> =
-                            entries.as_ref().map(|e| e.iter().map(|(ip, _)| ip.as_str()).collect());
-                        tracing::info!(object = %t, ?ips, "status written");
-                    }
-                    Err(e) => {
-                        ok = false;
-                        self.status_retries.failed(t.clone());
-                        tracing::warn!(object = %t, "cannot write status: {e}");
-                    }
+                Err(e) => {
+                    ok = false;
+                    self.status_retries.failed(t.clone());
+                    tracing::warn!(object = %t, "cannot write status: {e}");
                 }
             }
         }
@@ -715,17 +725,19 @@ impl<C: Cluster> Reconciler<C> {
             patches
         };
         let cluster = &self.cluster;
-        for batch in patches.chunks(super::CONCURRENT_WRITES) {
-            let writes = batch
-                .iter()
-                .map(|(t, set)| async move { (t, cluster.patch_annotations(t, set).await) });
-            for (t, result) in futures::future::join_all(writes).await {
-                match result {
-                    Ok(()) => tracing::debug!(object = %t, "annotations written"),
-                    Err(e) => {
-                        self.status_retries.failed(t.clone());
-                        tracing::warn!(object = %t, "cannot write AKO's annotations: {e}");
-                    }
+        let mut pending = patches.iter();
+        let mut written = FuturesUnordered::new();
+        loop {
+            while written.len() < super::CONCURRENT_WRITES {
+                let Some((t, set)) = pending.next() else { break };
+                written.push(async move { (t, cluster.patch_annotations(t, set).await) });
+            }
+            let Some((t, result)) = written.next().await else { break };
+            match result {
+                Ok(()) => tracing::debug!(object = %t, "annotations written"),
+                Err(e) => {
+                    self.status_retries.failed(t.clone());
+                    tracing::warn!(object = %t, "cannot write AKO's annotations: {e}");
                 }
             }
         }
