@@ -159,8 +159,6 @@ fn has_ip(s: Option<&k8s_openapi::api::networking::v1::IngressLoadBalancerStatus
         .is_some_and(|l| l.iter().any(|e| e.ip.is_some()))
 }
 
-/// Poll `count` every 250 ms until it reaches `n`. At the timeout (Go AKO is given 30 minutes)
-/// the progress so far is printed before the bench gives up.
 /// A watched copy of `api`'s objects. The bench counts what is done from it: listing 10,000
 /// Ingresses every poll cost the API server more CPU than the operator's writes (2 cores).
 fn mirror<K>(api: Api<K>) -> reflector::Store<K>
@@ -174,6 +172,8 @@ where
     reader
 }
 
+/// Poll `count` every 250 ms until it reaches `n`. At the timeout (Go AKO is given 30 minutes)
+/// the progress so far is printed before the bench gives up.
 async fn until_all<F, Fut>(what: &str, n: usize, timeout: Duration, op: &Operator, count: F)
 where
     F: Fn() -> Fut,
