@@ -31,6 +31,16 @@ impl ObjectKey {
     }
 }
 
+/// A key's parts borrowed: maps over many objects key by these without allocating.
+pub type KeyRef<'a> = (ObjectType, &'a str, &'a str);
+
+impl ObjectKey {
+    /// The parts, borrowed.
+    pub fn parts(&self) -> KeyRef<'_> {
+        (self.kind, &self.tenant, &self.name)
+    }
+}
+
 /// `pool admin/name`
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

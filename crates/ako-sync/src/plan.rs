@@ -28,7 +28,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::compare::{self, DriftCheck, UpdateReason};
-use crate::key::ObjectKey;
+use crate::key::{KeyRef, ObjectKey};
 use crate::observed::Observed;
 use crate::order::{self, Node};
 use crate::refs;
@@ -287,11 +287,7 @@ impl fmt::Display for Plan<'_> {
 }
 
 /// Desired objects by (type, tenant, name), with the model that wants each.
-type Wanted<'a> = HashMap<(ObjectType, &'a str, &'a str), (&'a ModelKey, &'a DesiredObject)>;
-
-fn borrow(key: &ObjectKey) -> (ObjectType, &str, &str) {
-    (key.kind, &key.tenant, &key.name)
-}
+type Wanted<'a> = HashMap<KeyRef<'a>, (&'a ModelKey, &'a DesiredObject)>;
 
 /// One planned operation before ordering.
 struct Pending<'a> {
@@ -361,7 +357,7 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
     let mut attribution = Attribution::new(observed, &wanted);
     let mut deletes: Vec<(ModelKey, Pending<'a>)> = Vec::new();
     for (key, found) in observed.iter() {
-        if wanted.contains_key(&borrow(key)) {
+        if wanted.contains_key(&key.parts()) {
             continue;
         }
         let model = attribution.model_of(key);
@@ -502,7 +498,7 @@ impl<'a> Attribution<'a> {
         if let Some(m) = self.memo.get(key) {
             return m.clone();
         }
-        let model = if let Some((model, _)) = self.wanted.get(&borrow(key)) {
+        let model = if let Some((model, _)) = self.wanted.get(&key.parts()) {
             (*model).clone()
         } else if depth > 16 {
             ModelKey::new(&key.tenant, UNREFERENCED)

@@ -725,6 +725,7 @@ impl<C: Cluster> Reconciler<C> {
             patches
         };
         let cluster = &self.cluster;
+        // Bounded and refilled by hand, as the statuses are (see there why).
         let mut pending = patches.iter();
         let mut written = FuturesUnordered::new();
         loop {
