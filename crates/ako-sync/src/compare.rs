@@ -22,10 +22,15 @@
 //! sends zero writes (tested), and [`DriftCheck::ChecksumOnly`] restores AKO's behaviour for
 //! the checksum kinds should a real controller normalise something.
 //!
+//! Lists whose order carries nothing are compared as multisets: a VS's certificates, a pool
+//! group's members and a VsVip's DNS records ([`avi_model::UNORDERED_LISTS`]). Go AKO leaves the
+//! last two in the order it processed Ingresses, which a takeover must not rewrite.
+//!
 //! The private key of an SSLKeyAndCertificate is never returned by the controller, so `key` is
 //! not compared (a new key comes with a new certificate, which is); nor are the OAuth secrets of
 //! a VS (`client_secret`, `server_secret`), which the VS checksum covers.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use ako_translate::DesiredObject;
@@ -164,7 +169,50 @@ pub fn first_difference(kind: ObjectType, desired: &Value, observed: &Value) -> 
     let ignored = ignored_fields(kind);
     want.iter()
         .filter(|(k, _)| !ignored.contains(&k.as_str()))
-        .find_map(|(k, v)| field_difference(k, v, have.get(k)).map(|sub| join(k, &sub)))
+        .find_map(|(k, v)| {
+            let sub = match (avi_model::unordered_list_identity(kind, k), v, have.get(k)) {
+                (Some(id), Value::Array(w), Some(Value::Array(h))) => unordered_difference(id, w, h),
+                _ => field_difference(k, v, have.get(k)),
+            };
+            sub.map(|sub| join(k, &sub))
+        })
+}
+
+/// The first element of `want` (`[i]`) that no element of `have` holds, each observed element
+/// standing for one wanted element at most; `id` is the field naming an element. In the same
+/// order (what ako-rs wrote) this is one pass; otherwise elements are paired by their `id`
+/// (a reference by its target's name), so a pool group of thousands of members Go AKO wrote
+/// in its own order costs a hash lookup per member, not a scan.
+fn unordered_difference(id: &str, want: &[Value], have: &[Value]) -> Option<String> {
+    if want.len() != have.len() {
+        return Some(String::new());
+    }
+    let first = want.iter().zip(have).position(|(w, h)| difference(w, h).is_some())?;
+    let mut by_id: HashMap<String, Vec<&Value>> = HashMap::new();
+    for h in &have[first..] {
+        if let Some(key) = identity(id, h) {
+            by_id.entry(key).or_default().push(h);
+        }
+    }
+    want.iter().enumerate().skip(first).find_map(|(i, w)| {
+        let paired = identity(id, w).and_then(|key| {
+            let candidates = by_id.get_mut(&key)?;
+            let at = candidates.iter().position(|h| difference(w, h).is_none())?;
+            Some(candidates.swap_remove(at))
+        });
+        paired.is_none().then(|| format!("[{i}]"))
+    })
+}
+
+/// What names an element of an unordered list: its `id` field, by target name for a reference
+/// (the name we send, the `#name` the controller answers).
+fn identity(id: &str, element: &Value) -> Option<String> {
+    let value = element.get(id)?.as_str()?;
+    if id.ends_with("_ref") {
+        ObjectRef::parse(value).ok()?.name().map(str::to_owned)
+    } else {
+        Some(value.to_owned())
+    }
 }
 
 fn join(field: &str, sub: &str) -> String {
@@ -492,6 +540,57 @@ mod tests {
             update_reason(&d, &other, DriftCheck::Fields),
             Some(UpdateReason::Drift { .. })
         ));
+    }
+
+    #[test]
+    fn pool_group_members_and_dns_records_compare_in_any_order() {
+        let member = |pool: &str, ratio: u32| json!({"pool_ref": format!("/api/pool/?name={pool}"), "priority_label": format!("{pool}/"), "ratio": ratio});
+        let stored = |pool: &str, ratio: u32| json!({"pool_ref": format!("https://c/api/pool/pool-{pool}#{pool}"), "priority_label": format!("{pool}/"), "ratio": ratio});
+        let d = desired(
+            ObjectType::PoolGroup,
+            7,
+            json!({"name": "pg", "members": [member("a", 100), member("b", 100), member("c", 100)]}),
+        );
+        let observed = |members: Value| json!({"name": "pg", "cloud_config_cksum": "7", "members": members});
+        // Go AKO's order: the members of the Ingress it processed last come last.
+        let go = observed(json!([stored("b", 100), stored("c", 100), stored("a", 100)]));
+        assert_eq!(update_reason(&d, &go, DriftCheck::Fields), None);
+        let edited = observed(json!([stored("b", 100), stored("c", 100), stored("a", 50)]));
+        assert_eq!(
+            update_reason(&d, &edited, DriftCheck::Fields),
+            Some(UpdateReason::Drift {
+                field: "members[0]".into()
+            })
+        );
+        let twice = observed(json!([stored("b", 100), stored("b", 100), stored("a", 100)]));
+        assert_eq!(
+            update_reason(&d, &twice, DriftCheck::Fields),
+            Some(UpdateReason::Drift {
+                field: "members[2]".into()
+            })
+        );
+        let fewer = observed(json!([stored("b", 100), stored("a", 100)]));
+        assert!(update_reason(&d, &fewer, DriftCheck::Fields).is_some());
+
+        let vip = desired(
+            ObjectType::VsVip,
+            9,
+            json!({"name": "v", "dns_info": [{"fqdn": "alpha.example"}, {"fqdn": "zeta.example"}]}),
+        );
+        let record = |fqdn: &str| json!({"fqdn": fqdn, "type": "DNS_RECORD_A", "ttl": 30});
+        let go = json!({"name": "v", "vsvip_cloud_config_cksum": "9", "dns_info": [record("zeta.example"), record("alpha.example")]});
+        assert_eq!(update_reason(&vip, &go, DriftCheck::Fields), None);
+        let other = json!({"name": "v", "vsvip_cloud_config_cksum": "9", "dns_info": [record("zeta.example"), record("beta.example")]});
+        assert!(update_reason(&vip, &other, DriftCheck::Fields).is_some());
+        // Other lists keep their order.
+        assert!(
+            first_difference(
+                ObjectType::PoolGroup,
+                &json!({"markers": [{"key": "a"}, {"key": "b"}]}),
+                &json!({"markers": [{"key": "b"}, {"key": "a"}]})
+            )
+            .is_some()
+        );
     }
 
     #[test]

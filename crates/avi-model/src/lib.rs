@@ -23,3 +23,22 @@ pub use reference::{ObjectRef, Ref, RefError, RefTarget};
 /// client and resource server secrets of a virtual service): the controller keeps them
 /// encrypted and does not answer them in clear, and ako-rs never shows them.
 pub const SECRET_FIELDS: [&str; 2] = ["client_secret", "server_secret"];
+
+/// Top-level lists whose order carries nothing, with the field that identifies an element: a
+/// pool group's members (a VS selects a member by its priority label, or balances over all of
+/// them) and a VsVip's DNS records (every FQDN answers the same VIP). Go AKO appends to both as
+/// Ingresses arrive, so on a controller it populated their order is its processing history
+/// (the checksum it stores does not depend on it); ako-rs builds them sorted.
+pub const UNORDERED_LISTS: [(ObjectType, &str, &str); 2] = [
+    (ObjectType::PoolGroup, "members", "pool_ref"),
+    (ObjectType::VsVip, "dns_info", "fqdn"),
+];
+
+/// The field identifying an element of the list `field` of a `kind` object, when that list's
+/// order carries nothing ([`UNORDERED_LISTS`]).
+pub fn unordered_list_identity(kind: ObjectType, field: &str) -> Option<&'static str> {
+    UNORDERED_LISTS
+        .iter()
+        .find(|(k, f, _)| *k == kind && *f == field)
+        .map(|(_, _, id)| *id)
+}

@@ -110,3 +110,82 @@ async fn ingress_objects_converge_change_minimally_and_go_in_order() {
     assert_eq!(have, desired_keys(&no_ingress));
     sim.shutdown().await;
 }
+
+/// An Ingress with two plain hosts, added to the examples.
+const MORE_HOSTS: &str = r"
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: more, namespace: shop}
+spec:
+  rules:
+  - host: b.avi.internal
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: storefront, port: {number: 80}}}}]}
+  - host: a.avi.internal
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: storefront, port: {number: 80}}}}]}
+";
+
+/// What Go AKO leaves on a controller it populated at scale: a shared pool group's members and
+/// the shared VsVip's FQDNs in the order it processed Ingresses (its checksum is the same in
+/// any order). Taking over sends nothing for that; an edited member is still repaired.
+#[tokio::test]
+async fn members_and_fqdns_in_another_order_are_not_rewritten() {
+    let sim = sim::start().await;
+    let client = sim::client(&sim).await;
+    // A second Ingress with plain hosts: the shared parent's pool group gets several members.
+    let desired = translate(&client, |name, text| {
+        if name == "storefront.yaml" {
+            text + MORE_HOSTS
+        } else {
+            text
+        }
+    })
+    .await;
+    let (s, _) = sync_once(&client, &desired, &owner(), &options()).await.unwrap();
+    assert!(s.converged, "{s}");
+
+    // Every pool group and VsVip with two or more members or FQDNs, with the list reversed.
+    let mut reordered = Vec::new();
+    for (kind, field) in [("poolgroup", "members"), ("vsvip", "dns_info")] {
+        for mut object in client.list_raw(kind, &Default::default()).await.unwrap() {
+            let Some(list) = object[field].as_array_mut().filter(|l| l.len() > 1) else {
+                continue;
+            };
+            list.reverse();
+            let uuid = object["uuid"].as_str().unwrap().to_owned();
+            let _: serde_json::Value = client.update(kind, &uuid, &object).await.unwrap();
+            reordered.push((kind, uuid, object));
+        }
+    }
+    let kinds: std::collections::BTreeSet<_> = reordered.iter().map(|(k, _, _)| *k).collect();
+    assert_eq!(
+        kinds.len(),
+        2,
+        "the examples have a shared pool group and VsVip: {kinds:?}"
+    );
+
+    sim.reset_counters();
+    let (s, _) = sync_once(&client, &desired, &owner(), &options()).await.unwrap();
+    assert!(s.converged && s.created + s.updated + s.deleted == 0, "{s}");
+    assert_eq!(sim.counters().writes(), 0, "{:?}", write_log(&sim));
+
+    // A member edited out of band, in the reordered list: repaired with one PUT.
+    let (_, uuid, pg) = reordered.into_iter().find(|(k, _, _)| *k == "poolgroup").unwrap();
+    let name = pg["name"].as_str().unwrap();
+    let mut pg = crate::support::sim::get(&client, "admin", "poolgroup", name)
+        .await
+        .unwrap();
+    pg["members"][0]["ratio"] = serde_json::json!(7);
+    let _: serde_json::Value = client.update("poolgroup", &uuid, &pg).await.unwrap();
+    sim.reset_counters();
+    let (s, _) = sync_once(&client, &desired, &owner(), &options()).await.unwrap();
+    assert!(s.converged && s.updated == 1, "{s}");
+    assert_eq!(
+        write_log(&sim)
+            .iter()
+            .map(|(m, t, _)| format!("{m} {t}"))
+            .collect::<Vec<_>>(),
+        ["PUT poolgroup"]
+    );
+    sim.shutdown().await;
+}
