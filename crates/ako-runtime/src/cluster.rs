@@ -61,9 +61,10 @@ pub trait Cluster: Send + Sync + 'static {
         entries: Option<&BTreeSet<LbEntry>>,
     ) -> impl Future<Output = Result<(), ClusterError>> + Send;
 
-    /// Merge `patch` (a whole `status.ingress`, [`crate::status::route_status_patch`]) into an
-    /// OpenShift Route's status. A Route that is gone is not an error.
-    fn patch_route_status(
+    /// Merge `patch` into the status of an OpenShift Route (a whole `status.ingress`) or of a
+    /// Gateway API object (whole `conditions`, `listeners`, `parents`). An object that is gone
+    /// is not an error.
+    fn merge_status_patch(
         &self,
         object: &ObjRef,
         patch: &Value,
@@ -268,7 +269,7 @@ impl Cluster for ApiServer {
         gone_is_ok(result)
     }
 
-    async fn patch_route_status(&self, object: &ObjRef, patch: &Value) -> Result<(), ClusterError> {
+    async fn merge_status_patch(&self, object: &ObjRef, patch: &Value) -> Result<(), ClusterError> {
         self.may_write()?;
         self.merge_status(object, patch).await
     }

@@ -28,6 +28,7 @@ pub mod controller;
 pub mod events;
 pub mod fetch;
 pub mod files;
+pub mod gateway_status;
 pub mod index;
 pub mod inputs;
 pub mod leader;

@@ -298,7 +298,7 @@ impl Cluster for MemoryCluster {
         })
     }
 
-    async fn patch_route_status(&self, object: &ObjRef, patch: &Value) -> Result<(), ClusterError> {
+    async fn merge_status_patch(&self, object: &ObjRef, patch: &Value) -> Result<(), ClusterError> {
         let updated = {
             let mut inner = self.lock();
             let Some(current) = inner.objects.get_mut(object) else {

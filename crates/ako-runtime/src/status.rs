@@ -56,6 +56,11 @@ impl Vips {
             .get(&ObjectKey::new(ObjectType::VsVip, &s.model.tenant, &s.vsvip))
     }
 
+    /// The addresses of VsVip `name` of `tenant`, when it has any.
+    pub fn get(&self, tenant: &str, name: &str) -> Option<&Vec<String>> {
+        self.0.get(&ObjectKey::new(ObjectType::VsVip, tenant, name))
+    }
+
     /// Every address.
     pub fn all(&self) -> impl Iterator<Item = &String> {
         self.0.values().flatten()

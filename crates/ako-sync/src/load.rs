@@ -57,13 +57,18 @@ pub struct LoadError {
     pub source: avi_client::Error,
 }
 
-/// The query selecting `owner`'s objects of type `kind`.
-pub fn owned_query(owner: &Owner, kind: ObjectType) -> Query {
+/// The queries selecting `owner`'s objects of type `kind`: one per `created_by` it owns (the
+/// name filter of VsVips, `<cluster>--`, also matches the Gateway API container's
+/// `ako-gw-<cluster>--`).
+pub fn owned_queries(owner: &Owner, kind: ObjectType) -> Vec<Query> {
     let query = Query::new().include_name().page_size(PAGE_SIZE);
     match kind {
-        ObjectType::VsVip | ObjectType::ApplicationPersistenceProfile => query.name_contains(owner.name_prefix()),
-        ObjectType::StringGroup => query.label("created_by", owner.created_by()),
-        _ => query.created_by(owner.created_by()),
+        ObjectType::VsVip | ObjectType::ApplicationPersistenceProfile => vec![query.name_contains(owner.name_prefix())],
+        ObjectType::StringGroup => owner
+            .created_by_values()
+            .map(|c| query.clone().label("created_by", c))
+            .collect(),
+        _ => owner.created_by_values().map(|c| query.clone().created_by(c)).collect(),
     }
 }
 
@@ -108,11 +113,26 @@ async fn list_owned(
     kind: ObjectType,
     desired: &HashMap<ObjectKey, &str>,
 ) -> Result<Vec<(ObjectKey, ObservedObject)>, LoadError> {
-    let query = owned_query(owner, kind);
-    let all = client.all_tenants();
-    let err = |source| LoadError { kind, source };
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    for query in owned_queries(owner, kind) {
+        list_query(client, owner, kind, query, desired, &mut seen, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// The objects one query lists, added to `out` unless `seen` (by uuid) already.
+async fn list_query(
+    client: &Client,
+    owner: &Owner,
+    kind: ObjectType,
+    query: Query,
+    desired: &HashMap<ObjectKey, &str>,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<(ObjectKey, ObservedObject)>,
+) -> Result<(), LoadError> {
+    let all = client.all_tenants();
+    let err = |source| LoadError { kind, source };
     let mut take = |page: Page<Value>, out: &mut Vec<(ObjectKey, ObservedObject)>| {
         for item in page.results {
             match Observed::entry(owner, kind, &item, "*") {
@@ -135,7 +155,7 @@ async fn list_owned(
     let first: Page<Value> = all.list_page(kind.path(), &query).await.map_err(err)?;
     let per_page = (first.results.len() as u64).max(1);
     let pages = first.count.div_ceil(per_page);
-    let mut next = take(first, &mut out);
+    let mut next = take(first, out);
     if next.is_some() {
         let mut rest = futures::stream::iter(2..=pages)
             .map(|page| {
@@ -146,7 +166,7 @@ async fn list_owned(
             .buffered(PAGE_CONCURRENCY);
         next = None;
         while let Some(page) = rest.next().await {
-            next = take(page.map_err(err)?, &mut out);
+            next = take(page.map_err(err)?, out);
         }
         // The collection grew while we paged: keep going until the controller says it is done.
         let mut last_page = pages.max(1);
@@ -157,8 +177,8 @@ async fn list_owned(
             if page.results.is_empty() {
                 break;
             }
-            next = take(page, &mut out);
+            next = take(page, out);
         }
     }
-    Ok(out)
+    Ok(())
 }

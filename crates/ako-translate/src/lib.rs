@@ -13,6 +13,7 @@ pub mod crds;
 pub mod deps;
 pub mod desired;
 pub mod fqdn;
+pub mod gateway;
 pub mod infra;
 pub mod ingress;
 pub mod key;

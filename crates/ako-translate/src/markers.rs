@@ -31,6 +31,18 @@ pub struct Markers {
     /// `GatewayName`: the shared-VIP key of a LoadBalancer Service group (AKO reuses its
     /// advanced-L4 gateway markers for them).
     pub gateway_name: String,
+    /// `GatewayNamespace`.
+    pub gateway_namespace: String,
+    /// `HTTPRouteName`.
+    pub http_route_name: String,
+    /// `HTTPRouteNamespace`.
+    pub http_route_namespace: String,
+    /// `HTTPRouteRuleName`: a named HTTPRoute rule's name.
+    pub http_route_rule_name: String,
+    /// `BackendName`: the Service of a Gateway API pool.
+    pub backend_name: String,
+    /// `BackendNs`: its namespace.
+    pub backend_ns: String,
 }
 
 enum Field<'a> {
@@ -39,7 +51,7 @@ enum Field<'a> {
 }
 
 impl Markers {
-    fn fields(&self) -> [(&'static str, Field<'_>); 9] {
+    fn fields(&self) -> [(&'static str, Field<'_>); 15] {
         [
             ("Namespace", Field::One(&self.namespace)),
             ("Host", Field::Many(&self.host)),
@@ -50,6 +62,12 @@ impl Markers {
             ("Protocol", Field::One(&self.protocol)),
             ("IngressName", Field::Many(&self.ingress_name)),
             ("GatewayName", Field::One(&self.gateway_name)),
+            ("GatewayNamespace", Field::One(&self.gateway_namespace)),
+            ("HTTPRouteName", Field::One(&self.http_route_name)),
+            ("HTTPRouteNamespace", Field::One(&self.http_route_namespace)),
+            ("HTTPRouteRuleName", Field::One(&self.http_route_rule_name)),
+            ("BackendName", Field::One(&self.backend_name)),
+            ("BackendNs", Field::One(&self.backend_ns)),
         ]
     }
 
@@ -121,13 +139,19 @@ pub struct ServiceMetadata {
     pub host_namespace_ingress_name: Vec<(String, Vec<String>)>,
     /// `insecureedgetermallow`: the HTTP pool of a Route's TLS host (`Allow`).
     pub insecure_edge_term_allow: bool,
+    /// `gateway`: `ns/name` of the Gateway of a Gateway API VS.
+    pub gateway: String,
+    /// `httproute`: `ns/name` of the HTTPRoute of a Gateway API child VS.
+    pub http_route: String,
+    /// `httproute_rule_name`: the rule of that child (its name, or the hash of its matches).
+    pub http_route_rule_name: String,
 }
 
 impl ServiceMetadata {
     /// The JSON string AKO stores (no omitempty, declaration order, `null` for empty lists).
     pub fn to_go_json(&self) -> String {
         format!(
-            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":{},\"passthrough_child_ref\":{},\"gateway\":\"\",\"httproute\":\"\",\"httproute_rule_name\":\"\",\"insecureedgetermallow\":{},\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":{}}}",
+            "{{\"namespace_ingress_name\":{},\"ingress_name\":{},\"namespace\":{},\"hostnames\":{},\"namespace_svc_name\":{},\"crd_status\":{{\"type\":{},\"value\":{},\"status\":{}}},\"pool_ratio\":{},\"passthrough_parent_ref\":{},\"passthrough_child_ref\":{},\"gateway\":{},\"httproute\":{},\"httproute_rule_name\":{},\"insecureedgetermallow\":{},\"is_mci_ingress\":false,\"fqdn_reuse_policy\":\"\",\"host_namespace_ingress_name\":{}}}",
             go_json_strings(&self.namespace_ingress_name),
             go_json_string(&self.ingress_name),
             go_json_string(&self.namespace),
@@ -143,6 +167,9 @@ impl ServiceMetadata {
             self.pool_ratio,
             go_json_string(&self.passthrough_parent_ref),
             go_json_string(&self.passthrough_child_ref),
+            go_json_string(&self.gateway),
+            go_json_string(&self.http_route),
+            go_json_string(&self.http_route_rule_name),
             self.insecure_edge_term_allow,
             self.host_ingresses_json(),
         )

@@ -30,6 +30,19 @@ pub struct Values {
     /// `nodePortSelector`.
     #[serde(rename = "nodePortSelector")]
     pub node_port_selector: LabelSelector,
+    /// `featureGates`.
+    #[serde(rename = "featureGates")]
+    pub feature_gates: FeatureGates,
+}
+
+/// `featureGates`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FeatureGates {
+    /// `GatewayAPI`: serve GatewayClasses, Gateways and HTTPRoutes (AKO's separate container;
+    /// built into `ako run`).
+    #[serde(rename = "GatewayAPI")]
+    pub gateway_api: Option<LooseBool>,
 }
 
 /// `AKOSettings`.
@@ -389,6 +402,9 @@ pub struct Settings {
     /// `useDefaultSecretsOnly`: where the Route API exists, the rules may name Secrets of the
     /// AKO namespace only.
     pub use_default_secrets_only: bool,
+    /// `featureGates.GatewayAPI`: Gateways and HTTPRoutes of GatewayClasses with AKO's
+    /// controller name are served.
+    pub gateway_api: bool,
 }
 
 impl Settings {
@@ -492,6 +508,7 @@ impl Settings {
         let allow_mass_deletion = flag("AKOSettings.allowMassDeletion", a.allow_mass_deletion, false);
         let enable_events = flag("AKOSettings.enableEvents", a.enable_events, true);
         let enable_evh = flag("AKOSettings.enableEVH", a.enable_evh, false);
+        let gateway_api = flag("featureGates.GatewayAPI", v.feature_gates.gateway_api, false);
         let vip_per_namespace = flag("AKOSettings.vipPerNamespace", a.vip_per_namespace, false);
         let layer7_only = flag("AKOSettings.layer7Only", a.layer7_only, false);
         let enable_rhi = flag("NetworkSettings.enableRHI", v.network_settings.enable_rhi, false);
@@ -709,6 +726,7 @@ impl Settings {
             ako_namespace: DEFAULT_AKO_NAMESPACE.to_owned(),
             route_api: false,
             use_default_secrets_only,
+            gateway_api,
         })
     }
 }

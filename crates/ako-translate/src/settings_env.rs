@@ -234,6 +234,7 @@ const KEYS: &[Key] = &[
         "ako-crd-operator.enabled",
         Ty::Ignored,
     ),
+    k("", "gatewayAPI", "featureGates.GatewayAPI", Ty::Bool),
     k("", "logLevel", "AKOSettings.logLevel", Ty::Text),
     k("", "enableEvents", "AKOSettings.enableEvents", Ty::Bool),
 ];
@@ -439,6 +440,7 @@ fn apply(v: &mut Values, key: &Key, raw: &str) -> Result<(), String> {
                 "defaultIngController" => v.l7_settings.default_ing_controller = b,
                 "noPGForSNI" => v.l7_settings.no_pg_for_sni = b,
                 "defaultLBController" => v.l4_settings.default_lb_controller = b,
+                "gatewayAPI" => v.feature_gates.gateway_api = b,
                 other => unreachable!("boolean key {other} has no field"),
             }
         }

@@ -9,6 +9,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 use crate::crds::{AviInfraSetting, FqdnType, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
+use crate::gateway::{Gateway, GatewayClass, HttpRoute};
 use crate::key::NsName;
 use crate::kinds::{BlockAffinity, CiliumNode, HostSubnet, InputKind, Store};
 use crate::l4::shared_vip_key;
@@ -69,6 +70,12 @@ pub struct Snapshot {
     pub cilium_nodes: Store<CiliumNode>,
     /// OpenShift Routes.
     pub routes: Store<Route>,
+    /// Gateway API GatewayClasses (cluster-scoped).
+    pub gateway_classes: Store<GatewayClass>,
+    /// Gateway API Gateways.
+    pub gateways: Store<Gateway>,
+    /// Gateway API HTTPRoutes.
+    pub http_routes: Store<HttpRoute>,
 }
 
 /// The key of an object of kind `K`: a namespaced object without a namespace is in `default`

@@ -25,6 +25,14 @@ pub fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -
     }
     out.failures.extend(l7.failures);
     out.status.extend(l7.status);
+    let gateways = crate::gateway::translate_gateways(snapshot, settings, cloud);
+    for (key, model) in gateways.models {
+        if out.models.contains_key(&key) {
+            out.failures.push(crate::model::Failure::model_collision(&key));
+            continue;
+        }
+        out.models.insert(key, model);
+    }
     out.normalize();
     out
 }

@@ -29,6 +29,8 @@ pub enum Unit {
     L7(ModelKey),
     /// An Ingress or Route a host of which cannot be placed in a model: its failures only.
     Root(ObjRef),
+    /// A Gateway (Gateway API) with the HTTPRoutes attached to it.
+    Gateway(NsName),
 }
 
 impl Unit {
@@ -123,6 +125,7 @@ pub fn translate_unit(
                 None => crate::l7::translate_l7_model(snap, settings, cloud, model),
             };
         }
+        Unit::Gateway(key) => return crate::gateway::translate_gateway(snap, settings, cloud, key),
         Unit::Root(root) => {
             // Only while the root has a host no model takes: once all its hosts are placed,
             // its L7 units report its failures, and this unit must become empty.

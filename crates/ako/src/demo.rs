@@ -121,7 +121,7 @@ async fn run(args: &DemoArgs) -> anyhow::Result<bool> {
         changed.store(false, Ordering::SeqCst);
         first = false;
         converged = report.converged && report.failures.is_empty();
-        let owner = Owner::new(&settings_rx.borrow().cluster_name);
+        let owner = Owner::for_settings(&settings_rx.borrow());
         show(&report, &reader, &owner, &cluster).await?;
         if args.once {
             break;

@@ -86,7 +86,7 @@ fn run(args: &SyncArgs) -> anyhow::Result<bool> {
         let cloud = cloud_facts(&client, &settings, &snapshot).await?;
         let translation = plan::translate(&snapshot, &settings, &cloud);
         let options = sync_options(args, &snapshot, &settings, &cloud, &translation);
-        let owner = Owner::new(&settings.cluster_name);
+        let owner = Owner::for_settings(&settings);
         let (summary, _) = ako_sync::sync_once(&client, &translation, &owner, &options)
             .await
             .context("cannot read the objects this cluster owns on the controller")?;
@@ -117,7 +117,7 @@ pub fn plan_against(
         let client = controller.access().connect().await?;
         let cloud = cloud_facts(&client, settings, snapshot).await?;
         let translation = plan::translate(snapshot, settings, &cloud);
-        let observed = ako_sync::load_observed(&client, &Owner::new(&settings.cluster_name))
+        let observed = ako_sync::load_observed(&client, &Owner::for_settings(settings))
             .await
             .context("cannot read the objects this cluster owns on the controller")?;
         let mut options = PlanOptions {

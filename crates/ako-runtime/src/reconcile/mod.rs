@@ -401,7 +401,7 @@ pub(crate) const CONCURRENT_WRITES: usize = 16;
 
 /// The cloud facts and the observed state, retried until the controller answers.
 async fn load_controller(avi: &Client, settings: &Settings, admin: &admin::State) -> (CloudFacts, Observed) {
-    let owner = Owner::new(&settings.cluster_name);
+    let owner = Owner::for_settings(settings);
     let cloud = retry_forever("cannot read the cloud from the controller", || async {
         let r = ako_sync::cloud_facts(avi, &settings.cloud_name)
             .await

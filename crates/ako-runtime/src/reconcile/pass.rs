@@ -187,6 +187,7 @@ impl<C: Cluster> Reconciler<C> {
         let statuses_ok = self.statuses(targets.as_ref()).await;
         self.annotations(targets.as_ref()).await;
         self.rule_statuses().await;
+        self.gateway_statuses().await;
         self.label_infra_se_groups().await;
         let events_summary = Summary {
             failed: self.failed.values().flatten().cloned().collect(),
@@ -351,6 +352,32 @@ impl<C: Cluster> Reconciler<C> {
             );
         }
         self.rules.invalidate();
+    }
+
+    /// Stage 8d: write the status of the Gateway API objects whose status differs from the one
+    /// wanted (with `featureGates.GatewayAPI`). A failed write is tried again on the next pass
+    /// (the object still carries the old status).
+    async fn gateway_statuses(&mut self) {
+        if !self.settings.gateway_api {
+            return;
+        }
+        let changes = {
+            let index = self.shared.lock();
+            let facts = crate::gateway_status::Facts {
+                observed: &self.observed,
+                vips: &self.vips,
+            };
+            let now = jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .unwrap_or_else(|_| jiff::Timestamp::now());
+            crate::gateway_status::changes(&index.snapshot, &self.settings, &facts, &now.to_string())
+        };
+        for (object, patch) in changes {
+            match self.cluster.merge_status_patch(&object, &patch).await {
+                Ok(()) => tracing::info!(object = %object, "Gateway API status written"),
+                Err(e) => tracing::warn!(object = %object, "cannot write the Gateway API status: {e}"),
+            }
+        }
     }
 
     /// Stage 8b: write the `status` of the rules whose verdict differs from what they carry.
@@ -668,7 +695,7 @@ impl<C: Cluster> Reconciler<C> {
                 let route = route_patches.get(t);
                 written.push(async move {
                     let result = match route {
-                        Some(patch) => cluster.patch_route_status(t, patch).await,
+                        Some(patch) => cluster.merge_status_patch(t, patch).await,
                         None => cluster.patch_status(t, entries.as_ref()).await,
                     };
                     (t, entries, result)

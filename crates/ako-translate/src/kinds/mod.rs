@@ -11,6 +11,7 @@
 mod avi_infra_setting;
 mod cni;
 mod endpoint_slice;
+mod gateway;
 mod host_rule;
 mod http_rule;
 mod ingress;
@@ -36,6 +37,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
+use crate::gateway::{Gateway, GatewayClass, HttpRoute};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::openshift::Route;
@@ -127,6 +129,9 @@ kinds! {
     HostSubnet: HostSubnet, "network.openshift.io/v1 HostSubnet (OpenShift SDN; optional CRD).";
     CiliumNode: CiliumNode, "cilium.io/v2 CiliumNode (Cilium; optional CRD).";
     Route: Route, "route.openshift.io/v1 Route: a root of L7 translation where the Route API exists (OpenShift).";
+    GatewayClass: GatewayClass, "gateway.networking.k8s.io/v1 GatewayClass (cluster-scoped; optional CRD).";
+    Gateway: Gateway, "gateway.networking.k8s.io/v1 Gateway: a root of Gateway API translation (optional CRD).";
+    HttpRoute = "HTTPRoute": HttpRoute, "gateway.networking.k8s.io/v1 HTTPRoute: feeds its Gateways (optional CRD).";
 }
 
 impl fmt::Display for Kind {
@@ -350,6 +355,6 @@ mod tests {
         for (kind, name) in &names.0 {
             assert_eq!(kind.as_str(), name);
         }
-        assert_eq!(kinds.len(), 18);
+        assert_eq!(kinds.len(), 21);
     }
 }

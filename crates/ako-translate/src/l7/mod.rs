@@ -650,6 +650,11 @@ fn expiry_warning(cloud: &CloudFacts, host: &str, source: &CertSource, cert: &Ce
     ))
 }
 
+/// The certificate and key (PEM) of a TLS Secret, checked to be a usable pair.
+pub(crate) fn secret_pair(snap: &Snapshot, key: &NsName) -> Result<(String, String), String> {
+    secret_certificate(snap, key).map(|c| (c.certificate, c.key))
+}
+
 fn secret_certificate(snap: &Snapshot, key: &NsName) -> Result<Cert, String> {
     let (ns, secret) = (&key.namespace, &key.name);
     if secret.is_empty() {

@@ -243,6 +243,10 @@ def cmd_cleanup():
     kubectl("delete", "lease", "ako-lease-lock", "-n", "avi-system", "--ignore-not-found", check=False)
     kubectl("delete", "nodes", "--all", "--ignore-not-found")
     kubectl("delete", "aviinfrasettings.ako.vmware.com", "--all", "--ignore-not-found", check=False)
+    # Gateway API objects, where a case installed its CRDs (testdata/gateway).
+    for kind in ["httproutes", "gateways"]:
+        kubectl("delete", f"{kind}.gateway.networking.k8s.io", "--all", "-A", "--ignore-not-found", check=False)
+    kubectl("delete", "gatewayclasses.gateway.networking.k8s.io", "--all", "--ignore-not-found", check=False)
     for group, _, _, plural in CNI_CRDS.values():
         kubectl("delete", f"{plural}.{group}", "--all", "--ignore-not-found", check=False)
     for ic in kget("ingressclasses")["items"]:

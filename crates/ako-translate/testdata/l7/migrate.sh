@@ -29,10 +29,14 @@ deadline=${MIGRATE_DEADLINE:-120}
 [[ -x $AKO_RS ]] || { echo "migrate.sh: no ako binary at $AKO_RS" >&2; exit 1; }
 
 sim() { curl -sf --cacert "$AVISIM_CA" -X "$1" "$AVISIM_URL$2"; }
-# Routes only where the case installed the Route API.
+# Routes only where the case installed the Route API; Gateway API kinds where their CRDs are.
 routes() { "$KUBECTL" get crd routes.route.openshift.io >/dev/null 2>&1 && echo routes.route.openshift.io; }
+gateway_kinds() {
+	"$KUBECTL" get crd gateways.gateway.networking.k8s.io >/dev/null 2>&1 &&
+		echo gatewayclasses.gateway.networking.k8s.io gateways.gateway.networking.k8s.io httproutes.gateway.networking.k8s.io
+}
 versions() {
-	for kind in ingresses.networking.k8s.io services hostrules.ako.vmware.com httprules.ako.vmware.com aviinfrasettings.ako.vmware.com l4rules.ako.vmware.com l7rules.ako.vmware.com ssorules.ako.vmware.com $(routes); do
+	for kind in ingresses.networking.k8s.io services hostrules.ako.vmware.com httprules.ako.vmware.com aviinfrasettings.ako.vmware.com l4rules.ako.vmware.com l7rules.ako.vmware.com ssorules.ako.vmware.com $(routes) $(gateway_kinds); do
 		"$KUBECTL" get "$kind" -A -o jsonpath='{range .items[*]}{.kind} {.metadata.namespace}/{.metadata.name} {.metadata.resourceVersion}{"\n"}{end}'
 	done | sort
 }

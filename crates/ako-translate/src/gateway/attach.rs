@@ -1,0 +1,278 @@
+//! Which listeners of a Gateway are served and which HTTPRoutes attach to them, with the
+//! hosts and ports each Route gets: what the Gateway's objects and statuses are built from.
+
+use super::api::{Gateway, HttpRoute, Listener, ParentReference};
+use crate::key::NsName;
+use crate::l7::secret_pair;
+use crate::snapshot::Snapshot;
+
+/// The API group of Gateways and Routes.
+pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
+/// A Gateway with what it serves.
+pub(super) struct Attached<'a> {
+    pub(super) namespace: &'a str,
+    pub(super) name: &'a str,
+    /// The listeners served, in spec order.
+    pub(super) listeners: Vec<&'a Listener>,
+    /// Why each listener that is not served is not (its name, the reason).
+    pub(super) refused: Vec<(&'a str, ListenerProblem)>,
+    /// The static VIP asked for (`spec.addresses[0]` of type IPAddress).
+    pub(super) address: Option<&'a str>,
+    /// The listeners' certificates: Secret namespace, name, (certificate, key).
+    pub(super) certificates: Vec<(String, String, (String, String))>,
+    /// The Routes attached to a served listener, by namespace and name.
+    pub(super) routes: Vec<AttachedRoute<'a>>,
+}
+
+/// An HTTPRoute attached to a Gateway.
+pub(super) struct AttachedRoute<'a> {
+    pub(super) namespace: &'a str,
+    pub(super) name: &'a str,
+    pub(super) route: &'a HttpRoute,
+    /// Its hosts that the listeners it attached to accept (sorted).
+    pub(super) hosts: Vec<String>,
+    /// The ports of those listeners, in listener order.
+    pub(super) ports: Vec<i32>,
+    /// The names of those listeners.
+    pub(super) listeners: Vec<&'a str>,
+}
+
+/// Why a listener is not served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenerProblem {
+    /// Not HTTP or HTTPS.
+    UnsupportedProtocol(String),
+    /// HTTPS without a usable certificate (the reason, for the status message).
+    InvalidCertificateRef(String),
+}
+
+impl<'a> Attached<'a> {
+    /// What Gateway `key` serves in `snap`.
+    pub(super) fn of(snap: &'a Snapshot, key: &'a NsName, gateway: &'a Gateway) -> Self {
+        let ns = key.namespace.as_str();
+        let mut listeners = Vec::new();
+        let mut refused = Vec::new();
+        let mut certificates = Vec::new();
+        for l in &gateway.spec.listeners {
+            match listener_problem(snap, ns, l, &mut certificates) {
+                None => listeners.push(l),
+                Some(p) => refused.push((l.name.as_str(), p)),
+            }
+        }
+        let address = gateway
+            .spec
+            .addresses
+            .iter()
+            .find(|a| a.type_.as_deref().unwrap_or("IPAddress") == "IPAddress")
+            .map(|a| a.value.as_str());
+        let mut out = Attached {
+            namespace: ns,
+            name: key.name.as_str(),
+            listeners,
+            refused,
+            address,
+            certificates,
+            routes: Vec::new(),
+        };
+        for (rkey, route) in &snap.http_routes {
+            if let Some(r) = out.attach(rkey, route) {
+                out.routes.push(r);
+            }
+        }
+        out
+    }
+
+    /// `route` attached to this Gateway, if one of its parent refs names it and a served
+    /// listener takes it.
+    fn attach(&self, key: &'a NsName, route: &'a HttpRoute) -> Option<AttachedRoute<'a>> {
+        let route_ns = key.namespace.as_str();
+        let mut hosts: Vec<String> = Vec::new();
+        let mut ports: Vec<i32> = Vec::new();
+        let mut names: Vec<&'a str> = Vec::new();
+        for parent in route.spec.parent_refs.iter().filter(|p| self.is_named_by(p, route_ns)) {
+            for l in &self.listeners {
+                if !selects(parent, l) || !allows(l, route_ns, self.namespace) {
+                    continue;
+                }
+                let accepted = listener_hosts(l, &route.spec.hostnames);
+                if accepted.is_empty() {
+                    continue;
+                }
+                for h in accepted {
+                    if !hosts.contains(&h) {
+                        hosts.push(h);
+                    }
+                }
+                if !ports.contains(&l.port) {
+                    ports.push(l.port);
+                }
+                if !names.contains(&l.name.as_str()) {
+                    names.push(&l.name);
+                }
+            }
+        }
+        if names.is_empty() {
+            return None;
+        }
+        hosts.sort();
+        Some(AttachedRoute {
+            namespace: route_ns,
+            name: key.name.as_str(),
+            route,
+            hosts,
+            ports,
+            listeners: names,
+        })
+    }
+
+    /// Whether `parent` (of a Route in `route_ns`) names this Gateway.
+    pub(super) fn is_named_by(&self, parent: &ParentReference, route_ns: &str) -> bool {
+        parent.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
+            && parent.kind.as_deref().unwrap_or("Gateway") == "Gateway"
+            && parent.namespace.as_deref().unwrap_or(route_ns) == self.namespace
+            && parent.name == self.name
+    }
+}
+
+/// Why listener `l` of a Gateway in `ns` is not served; its certificates are added to `certs`.
+fn listener_problem(
+    snap: &Snapshot,
+    ns: &str,
+    l: &Listener,
+    certs: &mut Vec<(String, String, (String, String))>,
+) -> Option<ListenerProblem> {
+    match l.protocol.as_str() {
+        "HTTP" => None,
+        "HTTPS" => {
+            let refs = l
+                .tls
+                .as_ref()
+                .map(|t| t.certificate_refs.as_slice())
+                .unwrap_or_default();
+            if refs.is_empty() {
+                return Some(ListenerProblem::InvalidCertificateRef(
+                    "an HTTPS listener needs tls.certificateRefs".to_owned(),
+                ));
+            }
+            let mut found = Vec::new();
+            for r in refs {
+                if r.kind.as_deref().unwrap_or("Secret") != "Secret" || !r.group.as_deref().unwrap_or("").is_empty() {
+                    return Some(ListenerProblem::InvalidCertificateRef(format!(
+                        "certificateRef {} is not a Secret",
+                        r.name
+                    )));
+                }
+                let secret_ns = r.namespace.as_deref().unwrap_or(ns);
+                if secret_ns != ns {
+                    return Some(ListenerProblem::InvalidCertificateRef(format!(
+                        "Secret {secret_ns}/{} is in another namespace (no ReferenceGrant support yet)",
+                        r.name
+                    )));
+                }
+                match secret_pair(snap, &NsName::new(secret_ns, &r.name)) {
+                    Ok(pair) => found.push((secret_ns.to_owned(), r.name.clone(), pair)),
+                    Err(e) => return Some(ListenerProblem::InvalidCertificateRef(e)),
+                }
+            }
+            for f in found {
+                if !certs.iter().any(|c| c.0 == f.0 && c.1 == f.1) {
+                    certs.push(f);
+                }
+            }
+            None
+        }
+        other => Some(ListenerProblem::UnsupportedProtocol(other.to_owned())),
+    }
+}
+
+/// Whether parent ref `p` selects listener `l` (by section name and port, when given).
+fn selects(p: &ParentReference, l: &Listener) -> bool {
+    p.section_name.as_deref().is_none_or(|s| s == l.name) && p.port.is_none_or(|port| port == l.port)
+}
+
+/// Whether listener `l` of a Gateway in `gateway_ns` lets an HTTPRoute of `route_ns` attach.
+fn allows(l: &Listener, route_ns: &str, gateway_ns: &str) -> bool {
+    let Some(allowed) = &l.allowed_routes else {
+        return route_ns == gateway_ns;
+    };
+    let kinds_ok = allowed.kinds.is_empty()
+        || allowed
+            .kinds
+            .iter()
+            .any(|k| k.kind == "HTTPRoute" && k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP);
+    let from = allowed
+        .namespaces
+        .as_ref()
+        .and_then(|n| n.from.as_deref())
+        .unwrap_or("Same");
+    let ns_ok = match from {
+        "All" => true,
+        "Same" => route_ns == gateway_ns,
+        // A label selector over Namespaces is not evaluated yet: nothing attaches through it.
+        _ => false,
+    };
+    kinds_ok && ns_ok
+}
+
+/// The hosts of a Route (`hostnames`) that listener `l` accepts: all of them without a
+/// listener hostname; the listener's own hostname (unless a wildcard) for a Route without any.
+fn listener_hosts(l: &Listener, hostnames: &[String]) -> Vec<String> {
+    match (&l.hostname, hostnames.is_empty()) {
+        (None, _) => hostnames.to_vec(),
+        (Some(h), true) if !h.starts_with('*') => vec![h.clone()],
+        (Some(_), true) => Vec::new(),
+        (Some(h), false) => hostnames.iter().filter(|r| host_matches(h, r)).cloned().collect(),
+    }
+}
+
+/// Whether a listener hostname (`*.example.com` or exact) accepts a Route hostname.
+fn host_matches(listener: &str, route: &str) -> bool {
+    match listener.strip_prefix('*') {
+        Some(suffix) => route.ends_with(suffix) && route.len() > suffix.len(),
+        None => listener.eq_ignore_ascii_case(route),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listener(hostname: Option<&str>) -> Listener {
+        Listener {
+            name: "l".into(),
+            hostname: hostname.map(str::to_owned),
+            port: 80,
+            protocol: "HTTP".into(),
+            ..Listener::default()
+        }
+    }
+
+    #[test]
+    fn listener_hostnames_filter_route_hosts() {
+        let hosts = ["shop.avi.internal".to_owned(), "shop.example.com".to_owned()];
+        assert_eq!(
+            listener_hosts(&listener(Some("*.avi.internal")), &hosts),
+            ["shop.avi.internal"]
+        );
+        assert_eq!(listener_hosts(&listener(None), &hosts), hosts);
+        assert_eq!(
+            listener_hosts(&listener(Some("a.avi.internal")), &[]),
+            ["a.avi.internal"]
+        );
+        assert!(listener_hosts(&listener(Some("*.avi.internal")), &[]).is_empty());
+        assert!(!host_matches("*.avi.internal", "avi.internal"));
+    }
+
+    #[test]
+    fn routes_attach_from_the_gateways_namespace_unless_allowed() {
+        let l = listener(None);
+        assert!(allows(&l, "shop", "shop"));
+        assert!(!allows(&l, "other", "shop"));
+        let all = Listener {
+            allowed_routes: serde_json::from_value(serde_json::json!({"namespaces": {"from": "All"}})).unwrap(),
+            ..listener(None)
+        };
+        assert!(allows(&all, "other", "shop"));
+    }
+}

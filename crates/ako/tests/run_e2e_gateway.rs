@@ -1,0 +1,273 @@
+//! `ako run` end to end with the Gateway API (issue 20): a kube-apiserver of its own (testenv)
+//! with the Gateway API's standard CRDs from the `sigs.k8s.io/gateway-api` module, avisim over
+//! HTTPS, the real `ako` binary with `featureGates.GatewayAPI`.
+//!
+//! * A GatewayClass of AKO's controller, a Gateway with an HTTP listener and an HTTPRoute with
+//!   two rules → the EVH parent `ako-gw-<cluster>--<ns>-<gw>-EVH` with its VsVip and the 404
+//!   policy set, one EVH child, pool group and pool per rule, named as Go AKO's container names
+//!   them; the GatewayClass Accepted, the Gateway Accepted and Programmed with the VIP in
+//!   `addresses` and 1 Route attached to its listener, the HTTPRoute Accepted by it.
+//! * A rule removed → its child, pool group and pool deleted.
+//! * A backend Service that does not exist → the Route's `ResolvedRefs` False,
+//!   `BackendNotFound`, naming it; the rule is served without that pool.
+//! * The Gateway deleted → all its objects deleted.
+
+mod support;
+
+use std::time::Duration;
+
+use ako_translate::gateway::{Gateway, GatewayClass, HttpRoute};
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::{Value, json};
+use support::{AkoRun, avi_object, avi_objects, create, eventually, ref_name};
+
+const PASSWORD: &str = "Run-Gateway-Pw1";
+const CLUSTER: &str = "gw";
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The standard-channel CRDs of the Gateway API release Go AKO 2.2 vendors.
+fn gateway_crds() -> std::path::PathBuf {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/gateway-crds.sh");
+    let out = std::process::Command::new(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().into()
+}
+
+/// The condition `type_` of a status's `conditions` as `(status, reason)`.
+fn condition(status: &Value, type_: &str) -> Option<(String, String)> {
+    status["conditions"].as_array()?.iter().find_map(|c| {
+        (c["type"] == type_).then(|| {
+            (
+                c["status"].as_str().unwrap_or_default().to_owned(),
+                c["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+    })
+}
+
+fn ok(reason: &str) -> Option<(String, String)> {
+    Some(("True".to_owned(), reason.to_owned()))
+}
+
+/// Names of this cluster's objects of `kind` on the controller.
+async fn names(avi: &avi_client::Client, kind: &str) -> Vec<String> {
+    let prefix = format!("ako-gw-{CLUSTER}--");
+    let mut out: Vec<String> = avi_objects(avi, kind)
+        .await
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .filter(|n| n.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateways_and_http_routes_are_served_with_their_status() {
+    let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
+    let client = env.client().await.expect("client");
+    for crd in ["gatewayclasses", "gateways", "httproutes"] {
+        ako_testenv::install_crd(
+            &client,
+            gateway_crds().join(format!("gateway.networking.k8s.io_{crd}.yaml")),
+        )
+        .await
+        .expect("install a Gateway API CRD");
+    }
+    let ns = support::scoped_namespace_in(&env, "gw").await;
+    let name = ns.name().to_owned();
+    support::web_backend(&ns, &["10.1.0.1", "10.1.0.2"]).await;
+    let classes = Api::<GatewayClass>::all(client.clone());
+    support::create_in::<GatewayClass>(
+        &classes,
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
+            "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
+    )
+    .await;
+    let gateways = Api::<Gateway>::namespaced(client.clone(), &name);
+    create::<Gateway>(
+        &ns,
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "gw"},
+            "spec": {"gatewayClassName": "avi-lb", "listeners": [
+                {"name": "http", "protocol": "HTTP", "port": 80, "hostname": "*.avi.internal"}]}}),
+    )
+    .await;
+    let routes = Api::<HttpRoute>::namespaced(client.clone(), &name);
+    let rule = |path_type: &str, path: &str, backend: &str| {
+        json!({"matches": [{"path": {"type": path_type, "value": path}}],
+            "backendRefs": [{"name": backend, "port": 80}]})
+    };
+    create::<HttpRoute>(
+        &ns,
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "web"},
+            "spec": {"parentRefs": [{"name": "gw"}], "hostnames": ["shop.avi.internal"],
+                "rules": [rule("PathPrefix", "/", "web"), rule("Exact", "/api", "web")]}}),
+    )
+    .await;
+
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let dir = tempfile::tempdir().unwrap();
+    let values = format!(
+        "{}featureGates:\n  GatewayAPI: true\n",
+        support::values_yaml(CLUSTER, &name)
+    );
+    let run = AkoRun::with_yaml_on(
+        env.kubeconfig(),
+        dir.path(),
+        "ako",
+        &values,
+        &sim.url(),
+        &sim.ca_pem(),
+        PASSWORD,
+        |_| {},
+    );
+
+    // The parent, its VsVip with the Route's host, and a child per rule.
+    let parent = format!("ako-gw-{CLUSTER}--{name}-gw-EVH");
+    let vs = eventually("the Gateway's parent", WAIT, &run, || {
+        avi_object(&avi, "virtualservice", &parent)
+    })
+    .await;
+    assert_eq!(vs["created_by"], format!("ako-gw-{CLUSTER}-avi-system"));
+    assert_eq!(
+        ref_name(&vs["http_policies"][0]["http_policy_set_ref"]),
+        Some(format!("ako-gw-{CLUSTER}--default-backend").as_str())
+    );
+    let children = eventually("two children", WAIT, &run, || async {
+        let children: Vec<Value> = avi_objects(&avi, "virtualservice")
+            .await
+            .into_iter()
+            .filter(|v| ref_name(&v["vh_parent_vs_ref"]) == Some(parent.as_str()))
+            .collect();
+        (children.len() == 2).then_some(children)
+    })
+    .await;
+    let mut paths: Vec<(String, String)> = children
+        .iter()
+        .map(|c| {
+            let m = &c["vh_matches"][0]["rules"][0]["matches"]["path"];
+            (
+                m["match_criteria"].as_str().unwrap().to_owned(),
+                m["match_str"][0].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            ("BEGINS_WITH".to_owned(), "/".to_owned()),
+            ("EQUALS".to_owned(), "/api".to_owned())
+        ]
+    );
+    for c in &children {
+        assert_eq!(c["vh_matches"][0]["host"], "shop.avi.internal");
+        let pg = avi_object(&avi, "poolgroup", ref_name(&c["pool_group_ref"]).unwrap())
+            .await
+            .expect("the child's pool group");
+        let pool = avi_object(&avi, "pool", ref_name(&pg["members"][0]["pool_ref"]).unwrap())
+            .await
+            .expect("the rule's pool");
+        let mut servers: Vec<&str> = pool["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["ip"]["addr"].as_str().unwrap())
+            .collect();
+        servers.sort();
+        assert_eq!(servers, ["10.1.0.1", "10.1.0.2"]);
+    }
+    let vsvip = avi_object(&avi, "vsvip", &parent).await.expect("the VsVip");
+    assert_eq!(vsvip["dns_info"][0]["fqdn"], "shop.avi.internal");
+
+    // Statuses.
+    let vip = eventually("the VIP", WAIT, &run, || async {
+        let v = avi_object(&avi, "vsvip", &parent).await?;
+        v["vip"][0]["ip_address"]["addr"].as_str().map(str::to_owned)
+    })
+    .await;
+    eventually("the GatewayClass Accepted", WAIT, &run, || async {
+        let c = classes.get("avi-lb").await.ok()?;
+        (condition(c.status.as_ref()?, "Accepted") == ok("Accepted")).then_some(())
+    })
+    .await;
+    let status = eventually("the Gateway Programmed", WAIT, &run, || async {
+        let g = gateways.get("gw").await.ok()?;
+        let s = g.status?;
+        (condition(&s, "Programmed") == ok("Programmed")).then_some(s)
+    })
+    .await;
+    assert_eq!(condition(&status, "Accepted"), ok("Accepted"));
+    assert_eq!(status["addresses"], json!([{"type": "IPAddress", "value": vip}]));
+    assert_eq!(status["listeners"][0]["attachedRoutes"], 1);
+    assert_eq!(condition(&status["listeners"][0], "ResolvedRefs"), ok("ResolvedRefs"));
+    let parent_status = eventually("the HTTPRoute Accepted", WAIT, &run, || async {
+        let r = routes.get("web").await.ok()?;
+        let parent = r.status?["parents"][0].clone();
+        (condition(&parent, "Accepted") == ok("Accepted")).then_some(parent)
+    })
+    .await;
+    assert_eq!(parent_status["controllerName"], "ako.vmware.com/avi-lb");
+    assert_eq!(parent_status["parentRef"]["name"], "gw");
+    assert_eq!(
+        parent_status["conditions"][0]["observedGeneration"],
+        routes.get("web").await.unwrap().metadata.generation.unwrap()
+    );
+
+    // The /api rule removed, and a backend that does not exist added to the other.
+    let patch = json!({"spec": {"rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+        "backendRefs": [{"name": "web", "port": 80}, {"name": "gone", "port": 80}]}]}});
+    routes
+        .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("patch the HTTPRoute");
+    eventually("one child left", WAIT, &run, || async {
+        let n = avi_objects(&avi, "virtualservice")
+            .await
+            .iter()
+            .filter(|v| ref_name(&v["vh_parent_vs_ref"]) == Some(parent.as_str()))
+            .count();
+        (n == 1).then_some(())
+    })
+    .await;
+    let message = eventually("ResolvedRefs False", WAIT, &run, || async {
+        let r = routes.get("web").await.ok()?;
+        let parent = r.status?["parents"][0].clone();
+        let c = parent["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "ResolvedRefs" && c["status"] == "False")?
+            .clone();
+        (c["reason"] == "BackendNotFound").then(|| c["message"].as_str().unwrap_or_default().to_owned())
+    })
+    .await;
+    assert!(message.contains(&format!("{name}/gone")), "{message}");
+    assert_eq!(names(&avi, "poolgroup").await.len(), 1);
+    assert_eq!(names(&avi, "pool").await.len(), 1, "the missing Service has no pool");
+
+    // The Gateway deleted: everything of it goes (the shared 404 policy set too: no Gateway
+    // is left).
+    gateways
+        .delete("gw", &DeleteParams::default())
+        .await
+        .expect("delete the Gateway");
+    eventually("the Gateway's objects deleted", WAIT, &run, || async {
+        let mut left = Vec::new();
+        for kind in ["virtualservice", "vsvip", "poolgroup", "pool", "httppolicyset"] {
+            left.extend(names(&avi, kind).await);
+        }
+        left.is_empty().then_some(())
+    })
+    .await;
+    drop(run);
+    sim.shutdown().await;
+}
