@@ -7,6 +7,7 @@
 //!   policy set, one EVH child, pool group and pool per rule, named as Go AKO's container names
 //!   them; the GatewayClass Accepted, the Gateway Accepted and Programmed with the VIP in
 //!   `addresses` and 1 Route attached to its listener, the HTTPRoute Accepted by it.
+//! * Two full resyncs with nothing changed → no controller write, no status rewritten.
 //! * A rule removed → its child, pool group and pool deleted.
 //! * A backend Service that does not exist → the Route's `ResolvedRefs` False,
 //!   `BackendNotFound`, naming it; the rule is served without that pool.
@@ -25,21 +26,6 @@ use support::{AkoRun, avi_object, avi_objects, create, eventually, ref_name};
 const PASSWORD: &str = "Run-Gateway-Pw1";
 const CLUSTER: &str = "gw";
 const WAIT: Duration = Duration::from_secs(60);
-
-/// The standard-channel CRDs of the Gateway API release Go AKO 2.2 vendors.
-fn gateway_crds() -> std::path::PathBuf {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/gateway-crds.sh");
-    let out = std::process::Command::new(&script)
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().into()
-}
 
 /// The condition `type_` of a status's `conditions` as `(status, reason)`.
 fn condition(status: &Value, type_: &str) -> Option<(String, String)> {
@@ -78,7 +64,7 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
     for crd in ["gatewayclasses", "gateways", "httproutes"] {
         ako_testenv::install_crd(
             &client,
-            gateway_crds().join(format!("gateway.networking.k8s.io_{crd}.yaml")),
+            support::gateway_crds().join(format!("gateway.networking.k8s.io_{crd}.yaml")),
         )
         .await
         .expect("install a Gateway API CRD");
@@ -128,7 +114,9 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
         &sim.url(),
         &sim.ca_pem(),
         PASSWORD,
-        |_| {},
+        |cmd| {
+            cmd.arg("--resync-seconds").arg("3");
+        },
     );
 
     // The parent, its VsVip with the Route's host, and a child per rule.
@@ -221,6 +209,22 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
     assert_eq!(
         parent_status["conditions"][0]["observedGeneration"],
         routes.get("web").await.unwrap().metadata.generation.unwrap()
+    );
+
+    // Settled: full resyncs write nothing, to the controller or to the statuses.
+    let versions = || async {
+        (
+            classes.get("avi-lb").await.unwrap().metadata.resource_version,
+            gateways.get("gw").await.unwrap().metadata.resource_version,
+            routes.get("web").await.unwrap().metadata.resource_version,
+        )
+    };
+    let before = versions().await;
+    support::no_writes_over_two_resyncs(&run, &sim, WAIT).await;
+    assert_eq!(
+        versions().await,
+        before,
+        "statuses are not rewritten when nothing changed"
     );
 
     // The /api rule removed, and a backend that does not exist added to the other.

@@ -289,12 +289,59 @@ pub struct HttpRouteFilter {
     /// For `ResponseHeaderModifier`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_header_modifier: Option<HeaderModifier>,
-    /// For `RequestRedirect`; not served by ako-rs yet.
+    /// For `RequestRedirect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_redirect: Option<Value>,
-    /// For `URLRewrite`; not served by ako-rs yet.
+    pub request_redirect: Option<RequestRedirect>,
+    /// For `URLRewrite`.
     #[serde(default, rename = "urlRewrite", skip_serializing_if = "Option::is_none")]
-    pub url_rewrite: Option<Value>,
+    pub url_rewrite: Option<UrlRewrite>,
+}
+
+/// `filters[].requestRedirect` (AKO serves the hostname and the status code).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRedirect {
+    /// The host redirected to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// 301 or 302 (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<i32>,
+    /// Not served (as AKO); kept so that a change is seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Not served (as AKO); kept so that a change is seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    /// Not served (as AKO); kept so that a change is seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Value>,
+}
+
+/// `filters[].urlRewrite`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UrlRewrite {
+    /// The Host header sent to the backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// The path sent to the backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathModifier>,
+}
+
+/// `urlRewrite.path`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PathModifier {
+    /// `ReplaceFullPath` or `ReplacePrefixMatch`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// For `ReplaceFullPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_full_path: Option<String>,
+    /// For `ReplacePrefixMatch` (not served yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_prefix_match: Option<String>,
 }
 
 /// A header modifier: headers set, added, removed.

@@ -86,6 +86,9 @@ impl<'a> Attached<'a> {
     /// `route` attached to this Gateway, if one of its parent refs names it and a served
     /// listener takes it.
     fn attach(&self, key: &'a NsName, route: &'a HttpRoute) -> Option<AttachedRoute<'a>> {
+        if unsupported_value(route).is_some() {
+            return None;
+        }
         let route_ns = key.namespace.as_str();
         let mut hosts: Vec<String> = Vec::new();
         let mut ports: Vec<i32> = Vec::new();
@@ -133,6 +136,18 @@ impl<'a> Attached<'a> {
             && parent.namespace.as_deref().unwrap_or(route_ns) == self.namespace
             && parent.name == self.name
     }
+}
+
+/// Why a Route is refused as a whole, as AKO refuses it: a URL rewrite replacing a path prefix.
+pub(super) fn unsupported_value(route: &HttpRoute) -> Option<&'static str> {
+    route
+        .spec
+        .rules
+        .iter()
+        .flat_map(|r| &r.filters)
+        .filter_map(|f| f.url_rewrite.as_ref()?.path.as_ref())
+        .any(|p| p.type_ == "ReplacePrefixMatch")
+        .then_some("HTTPUrlRewrite PathType has Unsupported value")
 }
 
 /// Why listener `l` of a Gateway in `ns` is not served; its certificates are added to `certs`.

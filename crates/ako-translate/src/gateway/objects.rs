@@ -10,7 +10,7 @@ use avi_model::ObjectType;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
-use super::api::{HeaderModifier, HttpBackendRef, HttpRouteFilter, HttpRouteRule};
+use super::api::{HeaderModifier, HttpBackendRef, HttpRouteFilter, HttpRouteRule, RequestRedirect, UrlRewrite};
 use super::attach::{Attached, AttachedRoute};
 use super::naming::{GatewayNamer, RuleOf, path_type, path_value, rule_key, rule_label, sorted_matches};
 use crate::checksum::{self, PgMember, PortProto, TargetPort, VsChecksum, go_json};
@@ -66,7 +66,15 @@ impl Ctx<'_> {
         let parent = self.namer.parent(ns, gw);
         let mut objects = Vec::new();
 
-        let fqdns: Vec<String> = a.routes.iter().flat_map(|r| r.hosts.iter().cloned()).collect();
+        // Sorted: AKO's VsVip checksum sorts its FQDNs in place before the body is built. A
+        // wildcard host gets no DNS record.
+        let mut fqdns: Vec<String> = a
+            .routes
+            .iter()
+            .flat_map(|r| r.hosts.iter().filter(|h| !h.starts_with('*')).cloned())
+            .collect();
+        fqdns.sort();
+        fqdns.dedup();
         objects.push(vsvip_object(
             self.settings,
             self.tenant,
@@ -191,7 +199,7 @@ impl Ctx<'_> {
             objects.push(self.pool_group(&name, &members, &route_markers));
             name.clone()
         });
-        let policy = self.header_policy(&name, rule);
+        let policy = self.rule_policy(&name, rule);
         let vh_matches = vh_matches(&route.hosts, rule, &route.ports);
 
         let markers = Markers {
@@ -357,18 +365,40 @@ impl Ctx<'_> {
         self.object(ObjectType::PoolGroup, name, cksum, body)
     }
 
-    /// The policy set of a rule's header filters (named like its child), if it has any.
-    fn header_policy(&self, name: &str, rule: &HttpRouteRule) -> Option<DesiredObject> {
+    /// The policy set of a rule's filters (named like its child), if it has any: a redirect
+    /// alone (AKO then ignores the other filters), else the request header actions with the URL
+    /// rewrite, and the response header actions.
+    fn rule_policy(&self, name: &str, rule: &HttpRouteRule) -> Option<DesiredObject> {
         let modifiers = |pick: fn(&HttpRouteFilter) -> Option<&HeaderModifier>| -> Vec<Value> {
             rule.filters.iter().filter_map(pick).flat_map(header_actions).collect()
         };
-        let request = modifiers(|f| f.request_header_modifier.as_ref());
-        let response = modifiers(|f| f.response_header_modifier.as_ref());
+        // Keys in Go's field order (alphabetical in the SDK): the checksum hashes this JSON.
+        let rule_of = |actions: Vec<Value>| json!({"enable": true, "hdr_action": actions, "index": 1, "name": name});
+        let mut request = Vec::new();
+        let mut response = Vec::new();
+        if let Some(r) = rule.filters.iter().find_map(|f| f.request_redirect.as_ref()) {
+            request.push(json!({"enable": true, "index": 1, "name": name, "redirect_action": redirect_action(r)}));
+        } else {
+            let actions = modifiers(|f| f.request_header_modifier.as_ref());
+            if !actions.is_empty() {
+                request.push(rule_of(actions));
+            }
+            if let Some(r) = rule.filters.iter().find_map(|f| f.url_rewrite.as_ref()) {
+                match request.first_mut() {
+                    Some(first) => first["rewrite_url_action"] = rewrite_action(r),
+                    None => request.push(
+                        json!({"enable": true, "index": 1, "name": name, "rewrite_url_action": rewrite_action(r)}),
+                    ),
+                }
+            }
+            let actions = modifiers(|f| f.response_header_modifier.as_ref());
+            if !actions.is_empty() {
+                response.push(rule_of(actions));
+            }
+        }
         if request.is_empty() && response.is_empty() {
             return None;
         }
-        // Keys in Go's field order (alphabetical in the SDK): the checksum hashes this JSON.
-        let rule_of = |actions: Vec<Value>| json!([{"enable": true, "hdr_action": actions, "index": 1, "name": name}]);
         let mut cksum = checksum::markers_checksum(self.cluster(), &[]);
         let mut body = json!({
             "name": name,
@@ -377,15 +407,12 @@ impl Ctx<'_> {
             "http_security_policy": {},
             "markers": Markers::default().to_json(self.cluster()),
         });
-        if !request.is_empty() {
-            let rules = rule_of(request);
-            cksum = cksum.wrapping_add(checksum::hash(&go_json(&rules)));
-            body["http_request_policy"] = json!({"rules": rules});
-        }
-        if !response.is_empty() {
-            let rules = rule_of(response);
-            cksum = cksum.wrapping_add(checksum::hash(&go_json(&rules)));
-            body["http_response_policy"] = json!({"rules": rules});
+        for (field, rules) in [("http_request_policy", request), ("http_response_policy", response)] {
+            if !rules.is_empty() {
+                let rules = Value::Array(rules);
+                cksum = cksum.wrapping_add(checksum::hash(&go_json(&rules)));
+                body[field] = json!({"rules": rules});
+            }
         }
         body["cloud_config_cksum"] = json!(cksum.to_string());
         Some(self.object(ObjectType::HttpPolicySet, name, cksum, body))
@@ -486,6 +513,42 @@ fn header_actions(m: &HeaderModifier) -> Vec<Value> {
         action["hdr_index"] = json!(i);
     }
     out
+}
+
+/// A string as the one token of a tokenized URI parameter.
+fn uri_param(value: &str) -> Value {
+    json!({"tokens": [{"str_value": value, "type": "URI_TOKEN_TYPE_STRING"}], "type": "URI_PARAM_TYPE_TOKENIZED"})
+}
+
+/// A redirect as AKO serves it: to its hostname, over HTTP, with 301, 302 or 307 (else 302);
+/// the scheme, port and path of the filter are not served (as AKO).
+fn redirect_action(r: &RequestRedirect) -> Value {
+    let code = r.status_code.filter(|c| matches!(c, 301 | 302 | 307)).unwrap_or(302);
+    json!({
+        "host": uri_param(r.hostname.as_deref().unwrap_or_default()),
+        "protocol": "HTTP",
+        "status_code": format!("HTTP_REDIRECT_STATUS_CODE_{code}"),
+    })
+}
+
+/// A URL rewrite as AKO serves it: the Host header, and a full path (without its leading `/`,
+/// which the controller adds); the query kept. (A Route replacing a path prefix is refused as a
+/// whole before: [`super::attach::unsupported_value`].)
+fn rewrite_action(r: &UrlRewrite) -> Value {
+    let mut action = serde_json::Map::new();
+    if let Some(h) = r.hostname.as_deref().filter(|h| !h.is_empty()) {
+        action.insert("host_hdr".into(), uri_param(h));
+    }
+    if let Some(full) = r
+        .path
+        .as_ref()
+        .filter(|p| p.type_ == "ReplaceFullPath")
+        .and_then(|p| p.replace_full_path.as_deref())
+    {
+        action.insert("path".into(), uri_param(full.strip_prefix('/').unwrap_or(full)));
+    }
+    action.insert("query".into(), json!({"keep_query": true}));
+    Value::Object(action)
 }
 
 /// A child's `vh_matches`: per host, one rule per match (path and headers) on the listeners'

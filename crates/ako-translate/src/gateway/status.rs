@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::api::{HttpRoute, ParentReference};
-use super::attach::{Attached, GATEWAY_GROUP, ListenerProblem};
+use super::attach::{Attached, GATEWAY_GROUP, ListenerProblem, unsupported_value};
 use super::naming::{GatewayNamer, RuleOf, rule_key, rule_label};
 use super::objects::servable;
 use super::{GATEWAY_CONTROLLER, gateway_model_key, served_class};
@@ -276,6 +276,11 @@ fn route_parent(
     } else {
         condition("ResolvedRefs", true, "ResolvedRefs", "", generation)
     };
+    // A Route refused as a whole carries that refusal alone (as AKO writes it).
+    let conditions = match unsupported_value(route) {
+        Some(why) => vec![condition("Accepted", false, "UnsupportedValue", why, generation)],
+        None => vec![accepted, resolved],
+    };
     let mut parent_ref = json!({
         "group": parent.group.as_deref().unwrap_or(GATEWAY_GROUP),
         "kind": parent.kind.as_deref().unwrap_or("Gateway"),
@@ -291,7 +296,7 @@ fn route_parent(
     json!({
         "parentRef": parent_ref,
         "controllerName": GATEWAY_CONTROLLER,
-        "conditions": [accepted, resolved],
+        "conditions": conditions,
     })
 }
 

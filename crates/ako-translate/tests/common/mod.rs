@@ -130,3 +130,28 @@ pub fn cloud() -> CloudFacts {
         now: None,
     }
 }
+
+/// Every difference between two JSON values, as `path: ours != ako` lines.
+pub fn diff(path: &str, ours: &Value, ako: &Value, out: &mut Vec<String>) {
+    match (ours, ako) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let p = format!("{path}.{k}");
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => diff(&p, x, y, out),
+                    (Some(x), None) => out.push(format!("{p}: only ours = {x}")),
+                    (None, Some(y)) => out.push(format!("{p}: only AKO's = {y}")),
+                    (None, None) => {}
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff(&format!("{path}[{i}]"), x, y, out);
+            }
+        }
+        _ if ours != ako => out.push(format!("{path}: ours {ours} != AKO's {ako}")),
+        _ => {}
+    }
+}

@@ -236,7 +236,18 @@ pub async fn web_backend(ns: &ako_testenv::TestNamespace, ips: &[&str]) {
 
 /// OpenShift's own Route CRD (from the OpenShift API Go module, through the Go proxy): its path.
 pub fn route_crd() -> std::path::PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/route-crd.sh");
+    script_output("route-crd.sh")
+}
+
+/// The directory of the Gateway API's standard-channel CRDs (the `sigs.k8s.io/gateway-api` Go
+/// module of the release Go AKO 2.2 vendors, through the Go proxy).
+pub fn gateway_crds() -> std::path::PathBuf {
+    script_output("gateway-crds.sh")
+}
+
+/// What `scripts/<script>` prints (a path), or the test fails with its error.
+fn script_output(script: &str) -> std::path::PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts").join(script);
     let out = std::process::Command::new(&script)
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
