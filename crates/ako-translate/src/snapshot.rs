@@ -9,7 +9,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 use crate::crds::{AviInfraSetting, FqdnType, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
-use crate::gateway::{Gateway, GatewayClass, HttpRoute};
+use crate::gateway::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
 use crate::key::NsName;
 use crate::kinds::{BlockAffinity, CiliumNode, HostSubnet, InputKind, Store};
 use crate::l4::shared_vip_key;
@@ -76,6 +76,8 @@ pub struct Snapshot {
     pub gateways: Store<Gateway>,
     /// Gateway API HTTPRoutes.
     pub http_routes: Store<HttpRoute>,
+    /// Gateway API ReferenceGrants.
+    pub reference_grants: Store<ReferenceGrant>,
 }
 
 /// The key of an object of kind `K`: a namespaced object without a namespace is in `default`

@@ -176,33 +176,69 @@ fn statuses_match_go_akos_but_for_uuids_and_times() {
     }
 }
 
+/// Another namespace's Service, with (`granted`) a ReferenceGrant letting `shop`'s HTTPRoutes
+/// refer to it.
+fn other_namespace(granted: bool) -> String {
+    let mut docs = String::from(
+        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n\
+         ---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: other}\n\
+         spec: {clusterIP: 10.0.0.99, ports: [{port: 80, targetPort: 9000}]}\n\
+         ---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n\
+         metadata: {name: api-1, namespace: other, labels: {kubernetes.io/service-name: api}}\n\
+         addressType: IPv4\nports: [{port: 9000}]\nendpoints: [{addresses: [10.9.0.1]}]\n",
+    );
+    if granted {
+        docs.push_str(
+            "---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\n\
+             metadata: {name: from-shop, namespace: other}\n\
+             spec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}], to: [{group: '', kind: Service}]}\n",
+        );
+    }
+    docs
+}
+
 #[test]
-fn a_backend_of_another_namespace_is_refused_not_served() {
+fn a_backend_of_another_namespace_is_served_only_with_a_reference_grant() {
     let dir = cases().into_iter().find(|d| d.ends_with("gw_basic")).unwrap();
     let (input, settings, cloud) = load_case(&dir);
     let env = std::fs::read_to_string(dir.join("../../l7/environment.yaml")).unwrap();
-    let mut snap = load_snapshot(&format!("{env}\n---\n{input}"), None);
-    let key = ako_translate::NsName::new("shop", "web");
-    let route = snap.http_routes.get_mut(&key).unwrap();
-    route.spec.rules[1].backend_refs[0].namespace = Some("other".into());
-    let t = translate(&snap, &settings, &cloud);
-    let pools = t
-        .models
-        .values()
-        .flat_map(|m| &m.objects)
-        .filter(|o| o.kind == avi_model::ObjectType::Pool)
-        .count();
-    assert_eq!(pools, 1, "only the rule with a backend of its own namespace has a pool");
-    let statuses = ako_translate::gateway::status::desired_statuses(&snap, &settings, &Captured("10.0.0.1".into()));
-    let (_, route_status) = statuses
-        .iter()
-        .find(|(k, _)| k.kind == ako_translate::Kind::HttpRoute)
-        .unwrap();
-    let resolved = &route_status["parents"][0]["conditions"][1];
-    assert_eq!(resolved["status"], "False");
-    assert_eq!(resolved["reason"], "RefNotPermitted");
-    assert!(
-        resolved["message"].as_str().unwrap().contains("other/web"),
-        "{resolved}"
-    );
+    for granted in [false, true] {
+        let mut snap = load_snapshot(&format!("{env}\n---\n{input}\n{}", other_namespace(granted)), None);
+        let key = ako_translate::NsName::new("shop", "web");
+        let backend = &mut snap.http_routes.get_mut(&key).unwrap().spec.rules[1].backend_refs[0];
+        backend.namespace = Some("other".into());
+        backend.name = "api".into();
+        let t = translate(&snap, &settings, &cloud);
+        let pools: Vec<Value> = t
+            .models
+            .values()
+            .flat_map(|m| &m.objects)
+            .filter(|o| o.kind == avi_model::ObjectType::Pool)
+            .map(|o| o.body.to_value())
+            .collect();
+        let statuses = ako_translate::gateway::status::desired_statuses(&snap, &settings, &Captured("10.0.0.1".into()));
+        let (_, route_status) = statuses
+            .iter()
+            .find(|(k, _)| k.kind == ako_translate::Kind::HttpRoute)
+            .unwrap();
+        let resolved = &route_status["parents"][0]["conditions"][1];
+        if granted {
+            assert_eq!(pools.len(), 2, "the granted Service has its pool");
+            let other = pools.iter().find(|p| p["servers"][0]["ip"]["addr"] == "10.9.0.1");
+            assert!(other.is_some(), "{pools:?}");
+            assert_eq!(resolved["status"], "True", "{resolved}");
+        } else {
+            assert_eq!(
+                pools.len(),
+                1,
+                "only the rule with a backend of its own namespace has a pool"
+            );
+            assert_eq!(resolved["status"], "False");
+            assert_eq!(resolved["reason"], "RefNotPermitted");
+            assert!(
+                resolved["message"].as_str().unwrap().contains("other/api"),
+                "{resolved}"
+            );
+        }
+    }
 }

@@ -264,6 +264,7 @@ fn needs(npl: bool, cni: &str) -> Vec<(&'static str, &'static str, &'static str,
         ("gateway.networking.k8s.io", "gatewayclasses"),
         ("gateway.networking.k8s.io", "gateways"),
         ("gateway.networking.k8s.io", "httproutes"),
+        ("gateway.networking.k8s.io", "referencegrants"),
     ];
     if npl {
         watched.push(("", "pods"));
@@ -1119,6 +1120,8 @@ fn check_calls_against_grants(audit_log: &Path, ns: &str, objects: &[Value]) {
         ("gateway.networking.k8s.io", "httproutes", "list"),
         ("gateway.networking.k8s.io", "httproutes", "watch"),
         ("gateway.networking.k8s.io", "httproutes/status", "patch"),
+        ("gateway.networking.k8s.io", "referencegrants", "list"),
+        ("gateway.networking.k8s.io", "referencegrants", "watch"),
         // Rules' statuses: only the kinds with an object here (a HostRule) are written.
         ("ako.vmware.com", "httprules/status", "patch"),
         ("ako.vmware.com", "l4rules/status", "patch"),

@@ -11,13 +11,15 @@
 //! * A rule removed → its child, pool group and pool deleted.
 //! * A backend Service that does not exist → the Route's `ResolvedRefs` False,
 //!   `BackendNotFound`, naming it; the rule is served without that pool.
+//! * A backend Service of another namespace → `ResolvedRefs` False, `RefNotPermitted`, no pool;
+//!   a ReferenceGrant there allowing the Route's namespace → served, `ResolvedRefs` True.
 //! * The Gateway deleted → all its objects deleted.
 
 mod support;
 
 use std::time::Duration;
 
-use ako_translate::gateway::{Gateway, GatewayClass, HttpRoute};
+use ako_translate::gateway::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -61,7 +63,7 @@ async fn names(avi: &avi_client::Client, kind: &str) -> Vec<String> {
 async fn gateways_and_http_routes_are_served_with_their_status() {
     let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
     let client = env.client().await.expect("client");
-    for crd in ["gatewayclasses", "gateways", "httproutes"] {
+    for crd in ["gatewayclasses", "gateways", "httproutes", "referencegrants"] {
         ako_testenv::install_crd(
             &client,
             support::gateway_crds().join(format!("gateway.networking.k8s.io_{crd}.yaml")),
@@ -257,6 +259,48 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
     assert!(message.contains(&format!("{name}/gone")), "{message}");
     assert_eq!(names(&avi, "poolgroup").await.len(), 1);
     assert_eq!(names(&avi, "pool").await.len(), 1, "the missing Service has no pool");
+
+    // A backend in another namespace: refused until a ReferenceGrant there allows it.
+    let other = support::scoped_namespace_in(&env, "gwb").await;
+    support::web_backend(&other, &["10.2.0.1"]).await;
+    let patch = json!({"spec": {"rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+        "backendRefs": [{"name": "web", "namespace": other.name(), "port": 80}]}]}});
+    routes
+        .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("patch the HTTPRoute");
+    let resolved = |reason: &'static str| {
+        let routes = routes.clone();
+        move || {
+            let routes = routes.clone();
+            async move {
+                let r = routes.get("web").await.ok()?;
+                let parent = r.status?["parents"][0].clone();
+                parent["conditions"]
+                    .as_array()?
+                    .iter()
+                    .any(|c| c["type"] == "ResolvedRefs" && c["reason"] == reason)
+                    .then_some(())
+            }
+        }
+    };
+    eventually("RefNotPermitted", WAIT, &run, resolved("RefNotPermitted")).await;
+    assert!(names(&avi, "pool").await.is_empty(), "no pool without the grant");
+    support::create_in::<ReferenceGrant>(
+        &Api::namespaced(client.clone(), other.name()),
+        json!({"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant",
+            "metadata": {"name": "from-routes"},
+            "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": name}],
+                "to": [{"group": "", "kind": "Service"}]}}),
+    )
+    .await;
+    eventually("ResolvedRefs with the grant", WAIT, &run, resolved("ResolvedRefs")).await;
+    let pool = eventually("the granted backend's pool", WAIT, &run, || async {
+        let pools = names(&avi, "pool").await;
+        avi_object(&avi, "pool", pools.first()?).await
+    })
+    .await;
+    assert_eq!(pool["servers"][0]["ip"]["addr"], "10.2.0.1");
 
     // The Gateway deleted: everything of it goes (the shared 404 policy set too: no Gateway
     // is left).

@@ -389,3 +389,56 @@ pub struct HttpBackendRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<i32>,
 }
+
+/// `spec` of a ReferenceGrant (`v1beta1`): which kinds of which namespaces may refer to which
+/// objects of the grant's namespace.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "gateway.networking.k8s.io",
+    version = "v1beta1",
+    kind = "ReferenceGrant",
+    plural = "referencegrants",
+    namespaced,
+    derive = "PartialEq",
+    derive = "Default",
+    crates(
+        kube_core = "::kube_core",
+        k8s_openapi = "::k8s_openapi",
+        schemars = "::schemars",
+        serde = "::serde",
+        serde_json = "::serde_json"
+    )
+)]
+pub struct ReferenceGrantSpec {
+    /// Who may refer.
+    #[serde(default)]
+    pub from: Vec<GrantFrom>,
+    /// To what.
+    #[serde(default)]
+    pub to: Vec<GrantTo>,
+}
+
+/// `spec.from[]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GrantFrom {
+    /// The referrer's group (`gateway.networking.k8s.io`).
+    #[serde(default)]
+    pub group: String,
+    /// The referrer's kind (`HTTPRoute`).
+    pub kind: String,
+    /// The referrer's namespace.
+    pub namespace: String,
+}
+
+/// `spec.to[]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GrantTo {
+    /// The referent's group (core: empty).
+    #[serde(default)]
+    pub group: String,
+    /// The referent's kind (`Service`).
+    pub kind: String,
+    /// One object only; every object of the kind when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}

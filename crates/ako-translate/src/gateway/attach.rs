@@ -181,7 +181,7 @@ fn listener_problem(
                 let secret_ns = r.namespace.as_deref().unwrap_or(ns);
                 if secret_ns != ns {
                     return Some(ListenerProblem::InvalidCertificateRef(format!(
-                        "Secret {secret_ns}/{} is in another namespace (no ReferenceGrant support yet)",
+                        "Secret {secret_ns}/{} is in another namespace (certificates of other namespaces are not served yet, ReferenceGrant or not)",
                         r.name
                     )));
                 }

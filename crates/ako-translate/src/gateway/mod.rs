@@ -7,6 +7,7 @@
 
 pub mod api;
 mod attach;
+mod grants;
 mod naming;
 mod objects;
 pub mod status;
@@ -16,7 +17,7 @@ use crate::model::{CloudFacts, Translation};
 use crate::namespaces::tenant_of;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
-pub use api::{Gateway, GatewayClass, HttpRoute};
+pub use api::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
 use attach::Attached;
 pub use attach::{GATEWAY_GROUP, ListenerProblem};
 pub use naming::GatewayNamer;

@@ -10,8 +10,9 @@ use avi_model::ObjectType;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
-use super::api::{HeaderModifier, HttpBackendRef, HttpRouteFilter, HttpRouteRule, RequestRedirect, UrlRewrite};
+use super::api::{HeaderModifier, HttpRouteFilter, HttpRouteRule, RequestRedirect, UrlRewrite};
 use super::attach::{Attached, AttachedRoute};
+use super::grants::servable;
 use super::naming::{GatewayNamer, RuleOf, path_type, path_value, rule_key, rule_label, sorted_matches};
 use crate::checksum::{self, PgMember, PortProto, TargetPort, VsChecksum, go_json};
 use crate::markers::{Markers, ServiceMetadata};
@@ -270,8 +271,12 @@ impl Ctx<'_> {
         objects: &mut Vec<DesiredObject>,
     ) -> Vec<PgMember> {
         let mut members = Vec::new();
-        for backend in rule.backend_refs.iter().filter(|b| servable(b, route.namespace)) {
-            let ns = route.namespace;
+        for backend in rule
+            .backend_refs
+            .iter()
+            .filter(|b| servable(self.snap, b, route.namespace))
+        {
+            let ns = backend.namespace.as_deref().unwrap_or(route.namespace);
             let port = backend.port.unwrap_or(0);
             let Some(svc) = self.snap.service(ns, &backend.name) else {
                 continue;
@@ -456,15 +461,6 @@ impl Ctx<'_> {
         let cksum = checksum::ssl_checksum(name, certificate, "", markers.checksum(self.cluster()));
         self.object(ObjectType::SslKeyAndCertificate, name, cksum, body)
     }
-}
-
-/// Whether a backend is served: a Service (core group) of the Route's namespace. One in another
-/// namespace would need a ReferenceGrant, which ako-rs does not read yet: it is refused (the
-/// Route's status says so), never served without the grant the spec requires.
-pub(super) fn servable(b: &HttpBackendRef, route_ns: &str) -> bool {
-    b.kind.as_deref().unwrap_or("Service") == "Service"
-        && b.group.as_deref().unwrap_or("").is_empty()
-        && b.namespace.as_deref().is_none_or(|ns| ns == route_ns)
 }
 
 /// The parent's ports: one per distinct (port, protocol, TLS) of its listeners, in order.

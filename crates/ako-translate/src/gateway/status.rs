@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::api::{HttpRoute, ParentReference};
 use super::attach::{Attached, GATEWAY_GROUP, ListenerProblem, unsupported_value};
+use super::grants::servable;
 use super::naming::{GatewayNamer, RuleOf, rule_key, rule_label};
-use super::objects::servable;
 use super::{GATEWAY_CONTROLLER, gateway_model_key, served_class};
 use crate::key::{Kind, NsName, ObjRef};
 use crate::settings::Settings;
@@ -243,12 +243,14 @@ fn route_parent(
     let backends = route.spec.rules.iter().flat_map(|r| &r.backend_refs);
     let refused: Vec<String> = backends
         .clone()
-        .filter(|b| !servable(b, &rkey.namespace))
+        .filter(|b| !servable(snap, b, &rkey.namespace))
         .map(|b| format!("{}/{}", b.namespace.as_deref().unwrap_or(&rkey.namespace), b.name))
         .collect();
     let missing: Vec<String> = backends
-        .filter(|b| servable(b, &rkey.namespace) && snap.service(&rkey.namespace, &b.name).is_none())
-        .map(|b| format!("{}/{}", rkey.namespace, b.name))
+        .filter(|b| servable(snap, b, &rkey.namespace))
+        .map(|b| (b.namespace.as_deref().unwrap_or(&rkey.namespace), b.name.as_str()))
+        .filter(|(ns, name)| snap.service(ns, name).is_none())
+        .map(|(ns, name)| format!("{ns}/{name}"))
         .collect();
     let resolved = if !refused.is_empty() {
         condition(
@@ -256,8 +258,8 @@ fn route_parent(
             false,
             "RefNotPermitted",
             &format!(
-                "backend {} is not a Service of the Route's namespace: ako-rs serves no cross-namespace \
-                 backend (no ReferenceGrant support yet) and no other kind",
+                "backend {} is not permitted: a Service of another namespace needs a ReferenceGrant \
+                 there allowing HTTPRoutes of this namespace, and only Services are served",
                 refused.join(", ")
             ),
             generation,

@@ -1,13 +1,14 @@
 //! Gateway API kinds (with `featureGates.GatewayAPI`, where the cluster has their CRDs): a
 //! GatewayClass decides which Gateways are served; a Gateway is a root of its own unit and
 //! reads its listeners' Secrets; an HTTPRoute feeds the units of the Gateways it names and
-//! reads its backend Services.
+//! reads its backend Services; a ReferenceGrant decides which Services of other namespaces
+//! Routes may send traffic to.
 
 use std::collections::BTreeSet;
 
 use super::{Dep, InputKind, Kind, Store, Touch, plain_store, same_meta};
 use crate::gateway::api::{HttpPathMatch, HttpRouteMatch};
-use crate::gateway::{Gateway, GatewayClass, HttpRoute};
+use crate::gateway::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -139,5 +140,26 @@ impl InputKind for HttpRoute {
                 Dep::Object(ObjRef::new(Kind::Service, ns, &b.name))
             })
             .collect()
+    }
+}
+
+impl InputKind for ReferenceGrant {
+    const KIND: Kind = Kind::ReferenceGrant;
+    const OPTIONAL: bool = true;
+
+    plain_store!(reference_grants);
+
+    fn watched(settings: &Settings) -> bool {
+        settings.gateway_api
+    }
+
+    fn same_for_translation(a: &Self, b: &Self) -> bool {
+        a.spec == b.spec
+    }
+
+    /// It may open or close any Route's backends of its namespace (grants are few and rarely
+    /// change: every Route is re-indexed).
+    fn touches(_key: &NsName, _object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
+        Touch::RootsOf(Kind::HttpRoute)
     }
 }

@@ -37,7 +37,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::crds::{AviInfraSetting, HostRule, HttpRule, L4Rule, L7Rule, SsoRule};
-use crate::gateway::{Gateway, GatewayClass, HttpRoute};
+use crate::gateway::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::openshift::Route;
@@ -132,6 +132,7 @@ kinds! {
     GatewayClass: GatewayClass, "gateway.networking.k8s.io/v1 GatewayClass (cluster-scoped; optional CRD).";
     Gateway: Gateway, "gateway.networking.k8s.io/v1 Gateway: a root of Gateway API translation (optional CRD).";
     HttpRoute = "HTTPRoute": HttpRoute, "gateway.networking.k8s.io/v1 HTTPRoute: feeds its Gateways (optional CRD).";
+    ReferenceGrant: ReferenceGrant, "gateway.networking.k8s.io/v1beta1 ReferenceGrant (optional CRD).";
 }
 
 impl fmt::Display for Kind {
@@ -355,6 +356,6 @@ mod tests {
         for (kind, name) in &names.0 {
             assert_eq!(kind.as_str(), name);
         }
-        assert_eq!(kinds.len(), 21);
+        assert_eq!(kinds.len(), 22);
     }
 }
