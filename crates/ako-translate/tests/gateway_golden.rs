@@ -8,29 +8,32 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ako_translate::translate;
-use common::{diff, load_case, load_snapshot};
+use ako_translate::{CloudFacts, Settings, Snapshot, translate};
+use common::{captured_cases, diff_objects, load_case, load_snapshot};
 use serde_json::Value;
 
 fn cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/gateway");
-    let mut dirs: Vec<_> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("ako.json").exists())
-        .collect();
-    dirs.sort();
-    dirs
+    captured_cases("gateway", "ako.json")
+}
+
+/// A case's objects (after the L7 cases' environment), with `extra` documents appended, and its
+/// settings and cloud.
+fn load_gateway_case(dir: &Path, extra: &str) -> (Snapshot, Settings, CloudFacts) {
+    let (input, settings, cloud) = load_case(dir);
+    let env = std::fs::read_to_string(dir.join("../../l7/environment.yaml")).unwrap();
+    (
+        load_snapshot(&format!("{env}\n---\n{input}\n{extra}"), None),
+        settings,
+        cloud,
+    )
 }
 
 fn compare_case(dir: &Path) -> Vec<String> {
     let case = dir.file_name().unwrap().to_string_lossy().into_owned();
-    let (input, settings, cloud) = load_case(dir);
-    let env = std::fs::read_to_string(dir.join("../../l7/environment.yaml")).unwrap();
-    let snap = load_snapshot(&format!("{env}\n---\n{input}"), None);
+    let (snap, settings, cloud) = load_gateway_case(dir, "");
     let t = translate(&snap, &settings, &cloud);
     let ours: BTreeMap<(String, String), Value> = t
         .models
@@ -51,21 +54,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
             )
         })
         .collect();
-    let mut out = Vec::new();
-    for key in ours.keys().chain(ako.keys()).collect::<BTreeSet<_>>() {
-        let label = format!("{case} {} {}", key.0, key.1);
-        match (ours.get(key), ako.get(key)) {
-            (Some(a), Some(b)) => {
-                let mut d = Vec::new();
-                diff("", a, b, &mut d);
-                out.extend(d.into_iter().map(|l| format!("{label}{l}")));
-            }
-            (Some(_), None) => out.push(format!("{label}: we build it, AKO did not")),
-            (None, Some(_)) => out.push(format!("{label}: AKO built it, we do not")),
-            (None, None) => {}
-        }
-    }
-    out
+    diff_objects(&ours, &ako, |k| format!("{case} {} {}", k.0, k.1))
 }
 
 #[test]
@@ -84,10 +73,8 @@ fn captured_gateway_cases_match_go_ako_exactly() {
 #[test]
 fn without_the_feature_gate_gateways_are_not_served() {
     let dir = &cases()[0];
-    let (input, mut settings, cloud) = load_case(dir);
+    let (snap, mut settings, cloud) = load_gateway_case(dir, "");
     settings.gateway_api = false;
-    let env = std::fs::read_to_string(dir.join("../../l7/environment.yaml")).unwrap();
-    let snap = load_snapshot(&format!("{env}\n---\n{input}"), None);
     assert!(translate(&snap, &settings, &cloud).models.is_empty());
 }
 
@@ -136,9 +123,7 @@ fn comparable(v: &Value) -> Value {
 fn statuses_match_go_akos_but_for_uuids_and_times() {
     for dir in cases() {
         let case = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let (input, settings, _) = load_case(&dir);
-        let env = std::fs::read_to_string(dir.join("../../l7/environment.yaml")).unwrap();
-        let mut snap = load_snapshot(&format!("{env}\n---\n{input}"), None);
+        let (mut snap, settings, _) = load_gateway_case(&dir, "");
         let captured: Vec<Value> =
             serde_json::from_str(&std::fs::read_to_string(dir.join("gateway_status.json")).unwrap()).unwrap();
         // The objects at the generation Go AKO saw.
@@ -200,10 +185,8 @@ fn other_namespace(granted: bool) -> String {
 #[test]
 fn a_backend_of_another_namespace_is_served_only_with_a_reference_grant() {
     let dir = cases().into_iter().find(|d| d.ends_with("gw_basic")).unwrap();
-    let (input, settings, cloud) = load_case(&dir);
-    let env = std::fs::read_to_string(dir.join("../../l7/environment.yaml")).unwrap();
     for granted in [false, true] {
-        let mut snap = load_snapshot(&format!("{env}\n---\n{input}\n{}", other_namespace(granted)), None);
+        let (mut snap, settings, cloud) = load_gateway_case(&dir, &other_namespace(granted));
         let key = ako_translate::NsName::new("shop", "web");
         let backend = &mut snap.http_routes.get_mut(&key).unwrap().spec.rules[1].backend_refs[0];
         backend.namespace = Some("other".into());

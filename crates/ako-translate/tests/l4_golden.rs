@@ -5,12 +5,12 @@
 //! from AKO's Go code; where their expected.json masks checksums as "<cksum>", the checksums
 //! we compute are masked the same way before comparing, as those were never verified.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 mod common;
 
 use ako_translate::translate_l4;
-use common::{load_case, load_snapshot};
+use common::{captured_cases, load_case, load_snapshot};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -30,15 +30,8 @@ fn mask(v: &mut Value) {
     }
 }
 
-fn cases() -> Vec<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/l4");
-    let mut dirs: Vec<_> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("expected.json").exists())
-        .collect();
-    dirs.sort();
-    dirs
+fn cases() -> Vec<PathBuf> {
+    captured_cases("l4", "expected.json")
 }
 
 #[test]

@@ -8,12 +8,12 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ako_translate::NsName;
 use ako_translate::rules::{host_rule_verdict, http_rule_verdict};
 use ako_translate::translate;
-use common::{diff, load_case, load_snapshot};
+use common::{captured_cases, diff, diff_objects, load_case, load_snapshot};
 use serde_json::Value;
 
 /// The object types translation produces.
@@ -29,17 +29,6 @@ const TRANSLATED: &[&str] = &[
     "pkiprofile",
     "stringgroup",
 ];
-
-fn cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/l7");
-    let mut dirs: Vec<_> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("ako.json").exists())
-        .collect();
-    dirs.sort();
-    dirs
-}
 
 fn compare_case(dir: &Path) -> Vec<String> {
     let case = dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -75,20 +64,7 @@ fn compare_case(dir: &Path) -> Vec<String> {
             )
         })
         .collect();
-    let mut out = Vec::new();
-    for key in ours.keys().chain(ako.keys()).collect::<BTreeSet<_>>() {
-        let label = format!("{case} {} {}/{}", key.0, key.1, key.2);
-        match (ours.get(key), ako.get(key)) {
-            (Some(a), Some(b)) => {
-                let mut d = Vec::new();
-                diff("", a, b, &mut d);
-                out.extend(d.into_iter().map(|l| format!("{label}{l}")));
-            }
-            (Some(_), None) => out.push(format!("{label}: we build it, AKO did not")),
-            (None, Some(_)) => out.push(format!("{label}: AKO built it, we do not")),
-            (None, None) => {}
-        }
-    }
+    let mut out = diff_objects(&ours, &ako, |k| format!("{case} {} {}/{}", k.0, k.1, k.2));
     // Status: the hostnames AKO wrote per Ingress.
     if let Ok(text) = std::fs::read_to_string(dir.join("status.json")) {
         let status: Vec<Value> = serde_json::from_str(&text).unwrap();
@@ -317,7 +293,7 @@ fn known_differences(dir: &Path) -> Vec<String> {
 
 #[test]
 fn captured_cases_match_go_ako_exactly() {
-    let cases = cases();
+    let cases = captured_cases("l7", "ako.json");
     assert!(!cases.is_empty(), "no captured L7 cases under testdata/l7");
     let mut problems = Vec::new();
     for dir in &cases {

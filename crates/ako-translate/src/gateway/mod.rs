@@ -19,7 +19,7 @@ use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 pub use api::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
 use attach::Attached;
-pub use attach::{GATEWAY_GROUP, ListenerProblem};
+pub use attach::GATEWAY_GROUP;
 pub use naming::GatewayNamer;
 use objects::Ctx;
 

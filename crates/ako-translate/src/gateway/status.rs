@@ -40,6 +40,17 @@ fn condition(type_: &str, ok: bool, reason: &str, message: &str, generation: Opt
     })
 }
 
+/// A listener's `ResolvedRefs` when its certificates (if any) are served.
+fn listener_refs_resolved(generation: Option<i64>) -> Value {
+    condition(
+        "ResolvedRefs",
+        true,
+        "ResolvedRefs",
+        "All the references are valid",
+        generation,
+    )
+}
+
 /// The status ako-rs wants on each Gateway API object of its controller, by object.
 pub fn desired_statuses(snap: &Snapshot, settings: &Settings, programmed: &dyn Programmed) -> BTreeMap<ObjRef, Value> {
     let mut out = BTreeMap::new();
@@ -99,13 +110,7 @@ pub fn desired_statuses(snap: &Snapshot, settings: &Settings, programmed: &dyn P
                         json!([{"group": GATEWAY_GROUP, "kind": "HTTPRoute"}]),
                         vec![
                             condition("Accepted", true, "Accepted", "Listener is valid", generation),
-                            condition(
-                                "ResolvedRefs",
-                                true,
-                                "ResolvedRefs",
-                                "All the references are valid",
-                                generation,
-                            ),
+                            listener_refs_resolved(generation),
                             programmed_condition(generation),
                         ],
                     ),
@@ -119,13 +124,7 @@ pub fn desired_statuses(snap: &Snapshot, settings: &Settings, programmed: &dyn P
                                 &format!("protocol {p} is not supported: use HTTP or HTTPS"),
                                 generation,
                             ),
-                            condition(
-                                "ResolvedRefs",
-                                true,
-                                "ResolvedRefs",
-                                "All the references are valid",
-                                generation,
-                            ),
+                            listener_refs_resolved(generation),
                             condition("Programmed", false, "Invalid", "the listener is not served", generation),
                         ],
                     ),

@@ -4,8 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use ako_translate::rules::{ControllerRef, RefCatalog, RefState};
 use ako_translate::{CloudFacts, Settings, Snapshot, Values, load_document};
@@ -28,6 +28,18 @@ pub fn load_snapshot(text: &str, keys: Option<&[u32]>) -> Snapshot {
         );
     }
     snap
+}
+
+/// The case directories under `testdata/<area>` that hold a `marker` file, sorted.
+pub fn captured_cases(area: &str, marker: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(area);
+    let mut dirs: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join(marker).exists())
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 pub fn load_case(dir: &Path) -> (String, Settings, CloudFacts) {
@@ -154,4 +166,28 @@ pub fn diff(path: &str, ours: &Value, ako: &Value, out: &mut Vec<String>) {
         _ if ours != ako => out.push(format!("{path}: ours {ours} != AKO's {ako}")),
         _ => {}
     }
+}
+
+/// Every difference between the objects we build and those AKO built, keyed alike: a body
+/// differing field by field, an object only one side has.
+pub fn diff_objects<K: Ord>(
+    ours: &BTreeMap<K, Value>,
+    ako: &BTreeMap<K, &Value>,
+    label: impl Fn(&K) -> String,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ours.keys().chain(ako.keys()).collect::<BTreeSet<_>>() {
+        let label = label(key);
+        match (ours.get(key), ako.get(key)) {
+            (Some(a), Some(b)) => {
+                let mut d = Vec::new();
+                diff("", a, b, &mut d);
+                out.extend(d.into_iter().map(|l| format!("{label}{l}")));
+            }
+            (Some(_), None) => out.push(format!("{label}: we build it, AKO did not")),
+            (None, Some(_)) => out.push(format!("{label}: AKO built it, we do not")),
+            (None, None) => {}
+        }
+    }
+    out
 }
