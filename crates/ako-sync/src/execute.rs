@@ -2,7 +2,8 @@
 //!
 //! * One batch (model) runs its steps in order; the operations of a step are sent in parallel,
 //!   up to [`ExecuteOptions::concurrency`] at once. Up to that many batches run at once. (The
-//!   client's own limit caps the requests in flight.)
+//!   client's own limit caps the requests in flight.) Leading batches ([`Batch::leads`]: they
+//!   write an object other models refer to) all end before the others start.
 //! * Every successful write records the response body in the observed index: POST and PUT
 //!   answer with the stored object, so nothing is re-read.
 //! * An operation whose predecessors ([`Operation::after`]) failed is not sent: a failed pool
@@ -99,21 +100,23 @@ pub async fn execute(
     // A loop over `FuturesUnordered` of a named async fn rather than a stream of closures: a
     // closure's argument lifetimes would be inferred higher-ranked, and the whole future would
     // not be `Send` for callers that spawn it (rust-lang/rust#100013).
-    let mut batches = plan.batches.iter().enumerate();
-    let mut running = FuturesUnordered::new();
     let mut results: Vec<(usize, Outcome)> = Vec::new();
     let concurrency = options.concurrency.max(1);
-    loop {
-        while running.len() < concurrency {
-            let Some((i, batch)) = batches.next() else { break };
-            running.push(run_numbered(i, client, batch, observed, &abort, &tally, concurrency));
-        }
-        match running.next().await {
-            Some(r) => results.push(r),
-            None => break,
+    // Leading batches (they write objects other models refer to) end before the others start.
+    for leading in [true, false] {
+        let mut batches = plan.batches.iter().enumerate().filter(|(_, b)| b.leads == leading);
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < concurrency {
+                let Some((i, batch)) = batches.next() else { break };
+                running.push(run_numbered(i, client, batch, observed, &abort, &tally, concurrency));
+            }
+            match running.next().await {
+                Some(r) => results.push(r),
+                None => break,
+            }
         }
     }
-    drop(running);
     results.sort_by_key(|(i, _)| *i);
     let mut total = Outcome {
         aborted: abort.load(Ordering::Relaxed),

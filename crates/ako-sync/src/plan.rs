@@ -13,13 +13,16 @@
 //! * Garbage is attached to the model of the virtual service that (as observed) uses it, so it
 //!   is deleted in the same batch that stops using it; unused garbage goes to a per-tenant
 //!   batch named `<tenant>/(unreferenced)`.
+//! * An object several models want is planned in the first of them (model order), whose batch
+//!   then leads ([`Batch::leads`]): the executor finishes it before the other batches refer to
+//!   the object.
 //! * A plan may be scoped to some models ([`PlanOptions::scope`]): what one change touched is
 //!   planned without comparing the rest of the desired state.
 //! * Objects of other owners never reach the index (see [`crate::owner`]), so they can be
 //!   neither updated nor deleted. A desired name taken by a foreign object is found when the
 //!   create answers 409, and the executor reports it as a failure of that model.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use ako_translate::{Body, DesiredObject, ModelKey, Translation};
@@ -137,6 +140,11 @@ pub struct Batch<'a> {
     pub model: ModelKey,
     /// The steps.
     pub steps: Vec<Vec<Operation<'a>>>,
+    /// It writes an object other models want too (the Gateways' shared 404 policy set, the
+    /// Routes' default certificate): it runs before every batch that does not lead, so their
+    /// references are valid when they are sent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub leads: bool,
 }
 
 impl<'a> Batch<'a> {
@@ -304,10 +312,13 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
     // scoped plan (one change) still looks at every desired object, and owned keys would cost
     // two allocations each for the whole cluster.
     let mut wanted: Wanted<'a> = HashMap::new();
+    // Objects more than one model wants.
+    let mut shared: HashSet<KeyRef<'a>> = HashSet::new();
     for (model, m) in &desired.models {
         for object in &m.objects {
             let borrowed = (object.kind, object.tenant.as_str(), object.name.as_str());
             if let Some((kept_in, kept)) = wanted.get(&borrowed) {
+                shared.insert(borrowed);
                 // Models may share an object (Routes' default certificate on every shard):
                 // only copies that differ are a problem.
                 if kept.body != object.body {
@@ -405,7 +416,14 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
 
     out.batches = per_model
         .into_iter()
-        .map(|(model, pending)| order_batch(model, pending))
+        .map(|(model, pending)| {
+            let leads = pending
+                .iter()
+                .any(|p| !matches!(p.op.action, Action::Delete { .. }) && shared.contains(&p.op.key.parts()));
+            let mut batch = order_batch(model, pending);
+            batch.leads = leads;
+            batch
+        })
         .collect();
     out
 }
@@ -445,7 +463,11 @@ fn order_batch(model: ModelKey, pending: Vec<Pending<'_>>) -> Batch<'_> {
                 .collect()
         })
         .collect();
-    Batch { model, steps }
+    Batch {
+        model,
+        steps,
+        leads: false,
+    }
 }
 
 /// The 443 VS a passthrough `-insecure` VS names in its `service_metadata`.

@@ -12,7 +12,7 @@
 //! | [`Touch::PartOf`]     | as a change of the owner's input, the owner before and after (an EndpointSlice of its Service) |
 //! | [`Touch::InputOf`]    | as a change of each object's input (a Pod: the Services of its namespace) |
 //! | [`Touch::RootsIn`]    | every root of the namespace, as if it changed itself, and what its rules touch (a Namespace) |
-//! | [`Touch::RootsOf`]    | every root of a kind, as if it changed itself (an IngressClass: every Ingress) |
+//! | [`Touch::RootsOf`]    | every root of some kinds, as if it changed itself (an IngressClass: every Ingress) |
 //! | [`Touch::Hosts`]      | the units of the roots with a host the pattern matches, before and after (a HostRule, an HTTPRule); for a shared VS's HostRule, the parents whose FQDN it matches |
 //! | [`Touch::Everything`] | every unit (a Node in NodePort mode)                                  |
 //!
@@ -225,8 +225,8 @@ impl Deps {
                     }
                 }
             }
-            Touch::RootsOf(kind) => {
-                let mut roots: Vec<ObjRef> = self.roots.keys().filter(|r| r.kind == kind).cloned().collect();
+            Touch::RootsOf(kinds) => {
+                let mut roots: Vec<ObjRef> = self.roots.keys().filter(|r| kinds.contains(&r.kind)).cloned().collect();
                 roots.sort();
                 for r in &roots {
                     self.root_changed(ctx, r, out);

@@ -22,8 +22,14 @@ fn cases() -> Vec<PathBuf> {
 /// A case's objects (after the L7 cases' environment), with `extra` documents appended, and its
 /// settings and cloud.
 fn load_gateway_case(dir: &Path, extra: &str) -> (Snapshot, Settings, CloudFacts) {
+    load_edited_case(dir, |input| input, extra)
+}
+
+/// [`load_gateway_case`] with the case's `in.yaml` passed through `edit` first.
+fn load_edited_case(dir: &Path, edit: impl Fn(String) -> String, extra: &str) -> (Snapshot, Settings, CloudFacts) {
     let (input, settings, cloud) = load_case(dir);
     let env = std::fs::read_to_string(dir.join("../../l7/environment.yaml")).unwrap();
+    let input = edit(input);
     (
         load_snapshot(&format!("{env}\n---\n{input}\n{extra}"), None),
         settings,
@@ -220,6 +226,75 @@ fn a_backend_of_another_namespace_is_served_only_with_a_reference_grant() {
             assert_eq!(resolved["reason"], "RefNotPermitted");
             assert!(
                 resolved["message"].as_str().unwrap().contains("other/api"),
+                "{resolved}"
+            );
+        }
+    }
+}
+
+/// gw_tls_filters with its listener's Secret moved to namespace `other`, with (`granted`) a
+/// ReferenceGrant there letting `shop`'s Gateways use it.
+fn certificate_elsewhere(dir: &Path, granted: bool) -> (Snapshot, Settings, CloudFacts) {
+    let mut grant = String::from("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n");
+    if granted {
+        grant.push_str(
+            "---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\n\
+             metadata: {name: gateways-of-shop, namespace: other}\n\
+             spec: {from: [{group: gateway.networking.k8s.io, kind: Gateway, namespace: shop}], \
+             to: [{group: '', kind: Secret, name: web-tls}]}\n",
+        );
+    }
+    let moved = |input: String| {
+        let moved = input
+            .replace(
+                "metadata: {name: web-tls, namespace: shop}",
+                "metadata: {name: web-tls, namespace: other}",
+            )
+            .replace("- {name: web-tls}", "- {name: web-tls, namespace: other}");
+        assert_ne!(moved, input, "the case names its Secret as this test expects");
+        moved
+    };
+    load_edited_case(dir, moved, &grant)
+}
+
+#[test]
+fn a_certificate_of_another_namespace_is_served_only_with_a_reference_grant() {
+    let dir = cases().into_iter().find(|d| d.ends_with("gw_tls_filters")).unwrap();
+    for granted in [false, true] {
+        let (snap, settings, cloud) = certificate_elsewhere(&dir, granted);
+        let t = translate(&snap, &settings, &cloud);
+        let certificates = t
+            .models
+            .values()
+            .flat_map(|m| &m.objects)
+            .filter(|o| o.kind == avi_model::ObjectType::SslKeyAndCertificate)
+            .count();
+        let statuses = ako_translate::gateway::status::desired_statuses(&snap, &settings, &Captured("10.0.0.1".into()));
+        let (_, gateway) = statuses
+            .iter()
+            .find(|(k, _)| k.kind == ako_translate::Kind::Gateway)
+            .unwrap();
+        let https = gateway["listeners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == "https")
+            .unwrap();
+        let resolved = https["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "ResolvedRefs")
+            .unwrap();
+        if granted {
+            assert_eq!(certificates, 1, "the granted Secret is the listener's certificate");
+            assert_eq!(resolved["status"], "True", "{resolved}");
+        } else {
+            assert_eq!(certificates, 0, "no certificate from a Secret not granted");
+            assert_eq!(resolved["status"], "False");
+            assert_eq!(resolved["reason"], "RefNotPermitted");
+            assert!(
+                resolved["message"].as_str().unwrap().contains("other/web-tls"),
                 "{resolved}"
             );
         }

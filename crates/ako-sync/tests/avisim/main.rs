@@ -8,6 +8,7 @@ mod converge;
 mod drift;
 mod facts;
 mod faults;
+mod gateway;
 mod guard;
 mod l7;
 mod requests;

@@ -1,7 +1,9 @@
 //! Which listeners of a Gateway are served and which HTTPRoutes attach to them, with the
 //! hosts and ports each Route gets: what the Gateway's objects and statuses are built from.
 
-use super::api::{Gateway, HttpRoute, Listener, ParentReference};
+use super::api::{Gateway, GroupKind, HttpRoute, Listener, ParentReference};
+use super::grants::secret_usable;
+use super::selector;
 use crate::key::NsName;
 use crate::l7::secret_pair;
 use crate::snapshot::Snapshot;
@@ -23,6 +25,19 @@ pub(super) struct Attached<'a> {
     pub(super) certificates: Vec<(String, String, (String, String))>,
     /// The Routes attached to a served listener, by namespace and name.
     pub(super) routes: Vec<AttachedRoute<'a>>,
+    /// Every Route naming this Gateway, served or not: what its status reports.
+    pub(super) bindings: Vec<Binding<'a>>,
+}
+
+/// How an HTTPRoute naming a Gateway is bound to it.
+pub(super) struct Binding<'a> {
+    pub(super) namespace: &'a str,
+    pub(super) name: &'a str,
+    /// The listeners (served or not) that its parent refs select and whose `allowedRoutes` take
+    /// it: the spec's attachment, which `attachedRoutes` counts (hostnames play no part).
+    pub(super) listeners: Vec<&'a str>,
+    /// Why it is not served (the `Accepted` reason and message), when it is not.
+    pub(super) refusal: Option<(&'static str, String)>,
 }
 
 /// An HTTPRoute attached to a Gateway.
@@ -34,8 +49,6 @@ pub(super) struct AttachedRoute<'a> {
     pub(super) hosts: Vec<String>,
     /// The ports of those listeners, in listener order.
     pub(super) ports: Vec<i32>,
-    /// The names of those listeners.
-    pub(super) listeners: Vec<&'a str>,
 }
 
 /// Why a listener is not served.
@@ -45,6 +58,10 @@ pub enum ListenerProblem {
     UnsupportedProtocol(String),
     /// HTTPS without a usable certificate (the reason, for the status message).
     InvalidCertificateRef(String),
+    /// A certificate of another namespace that no ReferenceGrant there allows.
+    RefNotPermitted(String),
+    /// `allowedRoutes.kinds` names no kind ako-rs serves (the kinds it names).
+    InvalidRouteKinds(String),
 }
 
 impl<'a> Attached<'a> {
@@ -74,32 +91,54 @@ impl<'a> Attached<'a> {
             address,
             certificates,
             routes: Vec::new(),
+            bindings: Vec::new(),
         };
         for (rkey, route) in &snap.http_routes {
-            if let Some(r) = out.attach(rkey, route) {
-                out.routes.push(r);
+            if !route
+                .spec
+                .parent_refs
+                .iter()
+                .any(|p| out.is_named_by(p, &rkey.namespace))
+            {
+                continue;
             }
+            let (binding, served) = out.bind(snap, gateway, rkey, route);
+            out.bindings.push(binding);
+            out.routes.extend(served);
         }
         out
     }
 
-    /// `route` attached to this Gateway, if one of its parent refs names it and a served
-    /// listener takes it.
-    fn attach(&self, key: &'a NsName, route: &'a HttpRoute) -> Option<AttachedRoute<'a>> {
-        if unsupported_value(route).is_some() {
-            return None;
-        }
+    /// How `route` binds to this Gateway, and what it is served as when one of its parent refs
+    /// names it and a served listener takes it and shares a host with it.
+    fn bind(
+        &self,
+        snap: &Snapshot,
+        gateway: &'a Gateway,
+        key: &'a NsName,
+        route: &'a HttpRoute,
+    ) -> (Binding<'a>, Option<AttachedRoute<'a>>) {
         let route_ns = key.namespace.as_str();
         let mut hosts: Vec<String> = Vec::new();
         let mut ports: Vec<i32> = Vec::new();
-        let mut names: Vec<&'a str> = Vec::new();
+        let mut served = false;
+        let mut bound: Vec<&'a str> = Vec::new();
+        let (mut selected, mut no_host) = (false, false);
         for parent in route.spec.parent_refs.iter().filter(|p| self.is_named_by(p, route_ns)) {
-            for l in &self.listeners {
-                if !selects(parent, l) || !allows(l, route_ns, self.namespace) {
+            for l in gateway.spec.listeners.iter().filter(|l| selects(parent, l)) {
+                selected = true;
+                if !allows(snap, l, route_ns, self.namespace) {
+                    continue;
+                }
+                if !bound.contains(&l.name.as_str()) {
+                    bound.push(&l.name);
+                }
+                if !self.listeners.iter().any(|s| std::ptr::eq(*s, l)) {
                     continue;
                 }
                 let accepted = listener_hosts(l, &route.spec.hostnames);
                 if accepted.is_empty() {
+                    no_host = true;
                     continue;
                 }
                 for h in accepted {
@@ -110,23 +149,65 @@ impl<'a> Attached<'a> {
                 if !ports.contains(&l.port) {
                     ports.push(l.port);
                 }
-                if !names.contains(&l.name.as_str()) {
-                    names.push(&l.name);
-                }
+                served = true;
             }
         }
-        if names.is_empty() {
-            return None;
+        let refusal = if let Some(why) = unsupported_value(route) {
+            Some(("UnsupportedValue", why.to_owned()))
+        } else if served {
+            None
+        } else if !selected {
+            Some((
+                "NoMatchingParent",
+                "no listener of the Gateway has the parent ref's sectionName and port".to_owned(),
+            ))
+        } else if bound.is_empty() {
+            Some((
+                "NotAllowedByListeners",
+                "no listener the parent ref selects allows this Route: check the listeners' allowedRoutes (namespaces, kinds)"
+                    .to_owned(),
+            ))
+        } else if no_host && route.spec.hostnames.is_empty() {
+            Some((
+                "NoMatchingListenerHostname",
+                "neither the Route nor its listener has a hostname: Avi's enhanced virtual hosting routes by host, \
+                 set spec.hostnames or the listener's hostname"
+                    .to_owned(),
+            ))
+        } else if no_host {
+            Some((
+                "NoMatchingListenerHostname",
+                "no hostname of the Route matches its listeners' hostnames".to_owned(),
+            ))
+        } else {
+            Some((
+                "NotAllowedByListeners",
+                "the listeners that take this Route are not served: see the Gateway's listener conditions".to_owned(),
+            ))
+        };
+        // A Route refused as a whole counts on no listener (as AKO counts it: a takeover then
+        // rewrites no status).
+        if matches!(refusal, Some(("UnsupportedValue", _))) {
+            bound.clear();
+        }
+        let binding = Binding {
+            namespace: route_ns,
+            name: key.name.as_str(),
+            listeners: bound,
+            refusal: refusal.clone(),
+        };
+        if refusal.is_some() {
+            return (binding, None);
         }
         hosts.sort();
-        Some(AttachedRoute {
+        let attached = AttachedRoute {
             namespace: route_ns,
             name: key.name.as_str(),
             route,
             hosts,
             ports,
-            listeners: names,
-        })
+        };
+        (binding, Some(attached))
     }
 
     /// Whether `parent` (of a Route in `route_ns`) names this Gateway.
@@ -157,6 +238,11 @@ fn listener_problem(
     l: &Listener,
     certs: &mut Vec<(String, String, (String, String))>,
 ) -> Option<ListenerProblem> {
+    let invalid_kinds = invalid_route_kinds(l);
+    let kinds = l.allowed_routes.iter().flat_map(|a| &a.kinds).count();
+    if kinds > 0 && invalid_kinds.len() == kinds {
+        return Some(ListenerProblem::InvalidRouteKinds(invalid_kinds.join(", ")));
+    }
     match l.protocol.as_str() {
         "HTTP" => None,
         "HTTPS" => {
@@ -179,9 +265,10 @@ fn listener_problem(
                     )));
                 }
                 let secret_ns = r.namespace.as_deref().unwrap_or(ns);
-                if secret_ns != ns {
-                    return Some(ListenerProblem::InvalidCertificateRef(format!(
-                        "Secret {secret_ns}/{} is in another namespace (certificates of other namespaces are not served yet, ReferenceGrant or not)",
+                if !secret_usable(snap, ns, secret_ns, &r.name) {
+                    return Some(ListenerProblem::RefNotPermitted(format!(
+                        "Secret {secret_ns}/{} is in another namespace: it needs a ReferenceGrant there \
+                         allowing Gateways of namespace {ns} to refer to it",
                         r.name
                     )));
                 }
@@ -207,27 +294,46 @@ fn selects(p: &ParentReference, l: &Listener) -> bool {
 }
 
 /// Whether listener `l` of a Gateway in `gateway_ns` lets an HTTPRoute of `route_ns` attach.
-fn allows(l: &Listener, route_ns: &str, gateway_ns: &str) -> bool {
+fn allows(snap: &Snapshot, l: &Listener, route_ns: &str, gateway_ns: &str) -> bool {
     let Some(allowed) = &l.allowed_routes else {
         return route_ns == gateway_ns;
     };
-    let kinds_ok = allowed.kinds.is_empty()
-        || allowed
-            .kinds
-            .iter()
-            .any(|k| k.kind == "HTTPRoute" && k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP);
-    let from = allowed
-        .namespaces
-        .as_ref()
-        .and_then(|n| n.from.as_deref())
-        .unwrap_or("Same");
-    let ns_ok = match from {
+    let kinds_ok = allowed.kinds.is_empty() || allowed.kinds.iter().any(is_http_route);
+    let namespaces = allowed.namespaces.as_ref();
+    let ns_ok = match namespaces.and_then(|n| n.from.as_deref()).unwrap_or("Same") {
         "All" => true,
         "Same" => route_ns == gateway_ns,
-        // A label selector over Namespaces is not evaluated yet: nothing attaches through it.
+        "Selector" => {
+            let labels = snap
+                .namespace(route_ns)
+                .and_then(|n| n.metadata.labels.clone())
+                .unwrap_or_default();
+            namespaces
+                .and_then(|n| n.selector.as_ref())
+                .is_some_and(|s| selector::selects(s, &labels))
+        }
         _ => false,
     };
     kinds_ok && ns_ok
+}
+
+/// Whether a kind of `allowedRoutes.kinds` is HTTPRoute, the one Route kind ako-rs serves.
+fn is_http_route(k: &GroupKind) -> bool {
+    k.kind == "HTTPRoute" && k.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
+}
+
+/// The kinds of listener `l`'s `allowedRoutes.kinds` that ako-rs does not serve (`Kind` or
+/// `group/Kind`): they make its `ResolvedRefs` False with `InvalidRouteKinds`.
+pub(super) fn invalid_route_kinds(l: &Listener) -> Vec<String> {
+    l.allowed_routes
+        .iter()
+        .flat_map(|a| &a.kinds)
+        .filter(|k| !is_http_route(k))
+        .map(|k| match k.group.as_deref() {
+            Some(g) if !g.is_empty() && g != GATEWAY_GROUP => format!("{g}/{}", k.kind),
+            _ => k.kind.clone(),
+        })
+        .collect()
 }
 
 /// The hosts of a Route (`hostnames`) that listener `l` accepts: all of them without a
@@ -280,14 +386,31 @@ mod tests {
     }
 
     #[test]
-    fn routes_attach_from_the_gateways_namespace_unless_allowed() {
-        let l = listener(None);
-        assert!(allows(&l, "shop", "shop"));
-        assert!(!allows(&l, "other", "shop"));
-        let all = Listener {
-            allowed_routes: serde_json::from_value(serde_json::json!({"namespaces": {"from": "All"}})).unwrap(),
+    fn routes_attach_from_the_namespaces_their_listener_allows() {
+        let mut snap = Snapshot::new();
+        let namespaces = "apiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {team: shop}}\n---\n\
+                          apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n";
+        crate::load_manifests(&mut snap, "namespaces.yaml", namespaces).unwrap();
+        let with = |allowed: serde_json::Value| Listener {
+            allowed_routes: serde_json::from_value(allowed).unwrap(),
             ..listener(None)
         };
-        assert!(allows(&all, "other", "shop"));
+        let same = listener(None);
+        assert!(allows(&snap, &same, "shop", "shop"));
+        assert!(!allows(&snap, &same, "other", "shop"));
+        let all = with(serde_json::json!({"namespaces": {"from": "All"}}));
+        assert!(allows(&snap, &all, "other", "shop"));
+        let selector = with(
+            serde_json::json!({"namespaces": {"from": "Selector", "selector": {"matchLabels": {"team": "shop"}}}}),
+        );
+        assert!(allows(&snap, &selector, "team", "shop"));
+        assert!(!allows(&snap, &selector, "other", "shop"));
+        assert!(
+            !allows(&snap, &selector, "missing", "shop"),
+            "a Namespace not known has no labels"
+        );
+        let grpc_only = with(serde_json::json!({"namespaces": {"from": "All"}, "kinds": [{"kind": "GRPCRoute"}]}));
+        assert!(!allows(&snap, &grpc_only, "shop", "shop"));
+        assert_eq!(invalid_route_kinds(&grpc_only), ["GRPCRoute"]);
     }
 }

@@ -1,6 +1,7 @@
-//! ReferenceGrants: an HTTPRoute may send traffic to a Service of another namespace only when a
-//! ReferenceGrant in that namespace allows HTTPRoutes of the Route's namespace to refer to it
-//! (the Gateway API's rule; AKO's container has no such check).
+//! ReferenceGrants: an HTTPRoute may send traffic to a Service of another namespace, and a
+//! Gateway may use a Secret of another namespace as a listener's certificate, only when a
+//! ReferenceGrant in that namespace allows it (the Gateway API's rule; AKO's container has no
+//! such check).
 
 use super::api::HttpBackendRef;
 use super::attach::GATEWAY_GROUP;
@@ -12,11 +13,19 @@ use crate::snapshot::Snapshot;
 pub fn servable(snap: &Snapshot, b: &HttpBackendRef, route_ns: &str) -> bool {
     let is_service = b.kind.as_deref().unwrap_or("Service") == "Service" && b.group.as_deref().unwrap_or("").is_empty();
     let ns = b.namespace.as_deref().unwrap_or(route_ns);
-    is_service && (ns == route_ns || service_granted(snap, route_ns, ns, &b.name))
+    is_service && (ns == route_ns || granted(snap, ("HTTPRoute", route_ns), ("Service", ns, &b.name)))
 }
 
-/// Whether a ReferenceGrant of `ns` lets HTTPRoutes of `route_ns` refer to Service `name`.
-fn service_granted(snap: &Snapshot, route_ns: &str, ns: &str, name: &str) -> bool {
+/// Whether a Gateway of `gateway_ns` may use Secret `ns/name` as a certificate.
+pub fn secret_usable(snap: &Snapshot, gateway_ns: &str, ns: &str, name: &str) -> bool {
+    ns == gateway_ns || granted(snap, ("Gateway", gateway_ns), ("Secret", ns, name))
+}
+
+/// Whether a ReferenceGrant of the target's namespace lets objects of kind `from.0` (Gateway
+/// API group) in namespace `from.1` refer to the core object `to` (kind, namespace, name).
+fn granted(snap: &Snapshot, from: (&str, &str), to: (&str, &str, &str)) -> bool {
+    let (from_kind, from_ns) = from;
+    let (to_kind, ns, name) = to;
     snap.reference_grants
         .iter()
         .filter(|(key, _)| key.namespace == ns)
@@ -25,11 +34,11 @@ fn service_granted(snap: &Snapshot, route_ns: &str, ns: &str, name: &str) -> boo
                 .spec
                 .from
                 .iter()
-                .any(|f| f.group == GATEWAY_GROUP && f.kind == "HTTPRoute" && f.namespace == route_ns)
+                .any(|f| f.group == GATEWAY_GROUP && f.kind == from_kind && f.namespace == from_ns)
                 && grant
                     .spec
                     .to
                     .iter()
-                    .any(|t| t.group.is_empty() && t.kind == "Service" && t.name.as_deref().is_none_or(|n| n == name))
+                    .any(|t| t.group.is_empty() && t.kind == to_kind && t.name.as_deref().is_none_or(|n| n == name))
         })
 }

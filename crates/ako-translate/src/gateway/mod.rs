@@ -10,6 +10,7 @@ mod attach;
 mod grants;
 mod naming;
 mod objects;
+mod selector;
 pub mod status;
 
 use crate::key::{ModelKey, NsName};

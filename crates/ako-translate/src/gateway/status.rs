@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::api::{HttpRoute, ParentReference};
-use super::attach::{Attached, GATEWAY_GROUP, ListenerProblem, unsupported_value};
+use super::attach::{Attached, GATEWAY_GROUP, ListenerProblem, invalid_route_kinds};
 use super::grants::servable;
 use super::naming::{GatewayNamer, RuleOf, rule_key, rule_label};
 use super::{GATEWAY_CONTROLLER, gateway_model_key, served_class};
@@ -48,6 +48,29 @@ fn listener_refs_resolved(generation: Option<i64>) -> Value {
         "ResolvedRefs",
         "All the references are valid",
         generation,
+    )
+}
+
+/// A listener's `ResolvedRefs` when `allowedRoutes.kinds` names kinds ako-rs does not serve.
+fn kinds_refused(kinds: &str, generation: Option<i64>) -> Value {
+    condition(
+        "ResolvedRefs",
+        false,
+        "InvalidRouteKinds",
+        &format!("Route kinds {kinds} are not supported: ako-rs serves HTTPRoute ({GATEWAY_GROUP})"),
+        generation,
+    )
+}
+
+/// A listener's supported kinds and conditions when its certificates are not served (`reason`).
+fn certificate_refused(reason: &str, why: &str, generation: Option<i64>) -> (Value, Vec<Value>) {
+    (
+        json!([{"group": GATEWAY_GROUP, "kind": "HTTPRoute"}]),
+        vec![
+            condition("Accepted", true, "Accepted", "Listener is valid", generation),
+            condition("ResolvedRefs", false, reason, why, generation),
+            condition("Programmed", false, "Invalid", "the listener is not served", generation),
+        ],
     )
 }
 
@@ -101,17 +124,30 @@ pub fn desired_statuses(snap: &Snapshot, settings: &Settings, programmed: &dyn P
             .map(|l| {
                 let problem = attached.refused.iter().find(|(n, _)| *n == l.name).map(|(_, p)| p);
                 let attached_routes = attached
-                    .routes
+                    .bindings
                     .iter()
-                    .filter(|r| r.listeners.contains(&l.name.as_str()))
+                    .filter(|b| b.listeners.contains(&l.name.as_str()))
                     .count();
+                let invalid_kinds = invalid_route_kinds(l);
                 let (kinds, conditions) = match problem {
                     None => (
                         json!([{"group": GATEWAY_GROUP, "kind": "HTTPRoute"}]),
                         vec![
                             condition("Accepted", true, "Accepted", "Listener is valid", generation),
-                            listener_refs_resolved(generation),
+                            if invalid_kinds.is_empty() {
+                                listener_refs_resolved(generation)
+                            } else {
+                                kinds_refused(&invalid_kinds.join(", "), generation)
+                            },
                             programmed_condition(generation),
+                        ],
+                    ),
+                    Some(ListenerProblem::InvalidRouteKinds(kinds)) => (
+                        json!([]),
+                        vec![
+                            condition("Accepted", true, "Accepted", "Listener is valid", generation),
+                            kinds_refused(kinds, generation),
+                            condition("Programmed", false, "Invalid", "the listener is not served", generation),
                         ],
                     ),
                     Some(ListenerProblem::UnsupportedProtocol(p)) => (
@@ -128,14 +164,12 @@ pub fn desired_statuses(snap: &Snapshot, settings: &Settings, programmed: &dyn P
                             condition("Programmed", false, "Invalid", "the listener is not served", generation),
                         ],
                     ),
-                    Some(ListenerProblem::InvalidCertificateRef(why)) => (
-                        json!([{"group": GATEWAY_GROUP, "kind": "HTTPRoute"}]),
-                        vec![
-                            condition("Accepted", true, "Accepted", "Listener is valid", generation),
-                            condition("ResolvedRefs", false, "InvalidCertificateRef", why, generation),
-                            condition("Programmed", false, "Invalid", "the listener is not served", generation),
-                        ],
-                    ),
+                    Some(ListenerProblem::InvalidCertificateRef(why)) => {
+                        certificate_refused("InvalidCertificateRef", why, generation)
+                    }
+                    Some(ListenerProblem::RefNotPermitted(why)) => {
+                        certificate_refused("RefNotPermitted", why, generation)
+                    }
                 };
                 json!({
                     "name": l.name,
@@ -206,12 +240,13 @@ fn route_parent(
     parent: &ParentReference,
 ) -> Value {
     let generation = route.metadata.generation;
-    let served = attached
-        .routes
+    let refusal = attached
+        .bindings
         .iter()
-        .find(|r| r.namespace == rkey.namespace && r.name == rkey.name);
-    let accepted = match served {
-        Some(_) => {
+        .find(|b| b.namespace == rkey.namespace && b.name == rkey.name)
+        .and_then(|b| b.refusal.as_ref());
+    let accepted = match refusal {
+        None => {
             let children: BTreeMap<String, String> = route
                 .spec
                 .rules
@@ -231,13 +266,7 @@ fn route_parent(
             let message = serde_json::to_string(&children).unwrap_or_default();
             condition("Accepted", true, "Accepted", &message, generation)
         }
-        None => condition(
-            "Accepted",
-            false,
-            "NotAllowedByListeners",
-            "no listener of the Gateway takes this Route: check the listeners' allowedRoutes, sectionName/port and hostnames",
-            generation,
-        ),
+        Some((reason, message)) => condition("Accepted", false, reason, message, generation),
     };
     let backends = route.spec.rules.iter().flat_map(|r| &r.backend_refs);
     let refused: Vec<String> = backends
@@ -278,9 +307,9 @@ fn route_parent(
         condition("ResolvedRefs", true, "ResolvedRefs", "", generation)
     };
     // A Route refused as a whole carries that refusal alone (as AKO writes it).
-    let conditions = match unsupported_value(route) {
-        Some(why) => vec![condition("Accepted", false, "UnsupportedValue", why, generation)],
-        None => vec![accepted, resolved],
+    let conditions = match refusal {
+        Some(("UnsupportedValue", _)) => vec![accepted],
+        _ => vec![accepted, resolved],
     };
     let mut parent_ref = json!({
         "group": parent.group.as_deref().unwrap_or(GATEWAY_GROUP),

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeSet;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
 use super::{Dep, InputKind, Kind, Store, Touch, plain_store, same_meta};
 use crate::gateway::api::{HttpPathMatch, HttpRouteMatch};
 use crate::gateway::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
@@ -27,12 +29,12 @@ impl InputKind for GatewayClass {
     }
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
-        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+        same_gateway_api_object(&a.metadata, &b.metadata) && a.spec == b.spec
     }
 
     /// Its controller name decides which Gateways are served.
     fn touches(_key: &NsName, _object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
-        Touch::RootsOf(Kind::Gateway)
+        Touch::RootsOf(&[Kind::Gateway])
     }
 }
 
@@ -48,7 +50,7 @@ impl InputKind for Gateway {
     }
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
-        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+        same_gateway_api_object(&a.metadata, &b.metadata) && a.spec == b.spec
     }
 
     fn units(snap: &Snapshot, _settings: &Settings, _cloud: &CloudFacts, key: &NsName) -> BTreeSet<Unit> {
@@ -111,7 +113,7 @@ impl InputKind for HttpRoute {
     }
 
     fn same_for_translation(a: &Self, b: &Self) -> bool {
-        same_meta(&a.metadata, &b.metadata) && a.spec == b.spec
+        same_gateway_api_object(&a.metadata, &b.metadata) && a.spec == b.spec
     }
 
     /// The units of the Gateways it names.
@@ -157,9 +159,17 @@ impl InputKind for ReferenceGrant {
         a.spec == b.spec
     }
 
-    /// It may open or close any Route's backends of its namespace (grants are few and rarely
-    /// change: every Route is re-indexed).
+    /// It may open or close any Route's backends or Gateway's certificates of its namespace
+    /// (grants are few and rarely change: every Route and Gateway is re-indexed).
     fn touches(_key: &NsName, _object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
-        Touch::RootsOf(Kind::HttpRoute)
+        Touch::RootsOf(&[Kind::HttpRoute, Kind::Gateway])
     }
+}
+
+/// Two versions of a Gateway API object are the same to ako-rs when their metadata and
+/// generation are: a spec change in a field ako-rs does not read (a GatewayClass's
+/// `description`) still bumps the generation, and the statuses' `observedGeneration` must
+/// follow it.
+fn same_gateway_api_object(a: &ObjectMeta, b: &ObjectMeta) -> bool {
+    same_meta(a, b) && a.generation == b.generation
 }

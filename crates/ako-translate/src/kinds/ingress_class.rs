@@ -24,6 +24,6 @@ impl InputKind for IngressClass {
     }
 
     fn touches(_key: &NsName, _object: Option<&Self>, _snap: &Snapshot, _settings: &Settings) -> Touch {
-        Touch::RootsOf(Kind::Ingress)
+        Touch::RootsOf(&[Kind::Ingress])
     }
 }

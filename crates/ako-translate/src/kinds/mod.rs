@@ -172,9 +172,9 @@ pub enum Touch {
     /// Every root in this namespace is re-indexed, as when it changes itself (a Namespace:
     /// filters and tenant).
     RootsIn(String),
-    /// Every root of this kind is re-indexed, as when it changes itself (an IngressClass: every
+    /// Every root of these kinds is re-indexed, as when it changes itself (an IngressClass: every
     /// Ingress, whose class decides whether it is served and what it reads).
-    RootsOf(Kind),
+    RootsOf(&'static [Kind]),
     /// The units serving the hosts the patterns match (a HostRule, an HTTPRule, and the rules
     /// whose verdict depends on it), before and after the change: the patterns are remembered,
     /// so a new FQDN touches the old hosts too. The objects the rule reads (the Secret of a

@@ -245,6 +245,11 @@ pub fn gateway_crds() -> std::path::PathBuf {
     script_output("gateway-crds.sh")
 }
 
+/// The Gateway API conformance suite compiled as a test binary (testenv/gateway-conformance).
+pub fn gateway_conformance_suite() -> std::path::PathBuf {
+    script_output("gateway-conformance.sh")
+}
+
 /// What `scripts/<script>` prints (a path), or the test fails with its error.
 fn script_output(script: &str) -> std::path::PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts").join(script);
