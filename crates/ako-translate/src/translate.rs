@@ -33,6 +33,7 @@ pub fn translate(snapshot: &Snapshot, settings: &Settings, cloud: &CloudFacts) -
         }
         out.models.insert(key, model);
     }
+    out.failures.extend(gateways.failures);
     out.normalize();
     out
 }

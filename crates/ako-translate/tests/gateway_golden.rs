@@ -300,3 +300,52 @@ fn a_certificate_of_another_namespace_is_served_only_with_a_reference_grant() {
         }
     }
 }
+
+/// The SE group of gw_basic's parent when its GatewayClass names AviInfraSetting `blue` in
+/// `parametersRef` (`blue` being `setting`, if given), and the translation's failures.
+fn parent_se_group_with_class_setting(setting: Option<&str>) -> (String, Vec<String>) {
+    let dir = cases().into_iter().find(|d| d.ends_with("gw_basic")).unwrap();
+    let with_ref = |input: String| {
+        let edited = input.replace(
+            "spec: {controllerName: ako.vmware.com/avi-lb}",
+            "spec: {controllerName: ako.vmware.com/avi-lb, parametersRef: {group: ako.vmware.com, kind: AviInfraSetting, name: blue}}",
+        );
+        assert_ne!(edited, input, "the case's GatewayClass is as this test expects");
+        edited
+    };
+    let extra = setting
+        .map(|s| {
+            format!(
+                "---\napiVersion: ako.vmware.com/v1beta1\nkind: AviInfraSetting\nmetadata: {{name: blue}}\nspec: {s}\n"
+            )
+        })
+        .unwrap_or_default();
+    let (snap, settings, cloud) = load_edited_case(&dir, with_ref, &extra);
+    let t = translate(&snap, &settings, &cloud);
+    let parent = t
+        .models
+        .values()
+        .flat_map(|m| &m.objects)
+        .find(|o| o.kind == avi_model::ObjectType::VirtualService && o.name.ends_with("-EVH"))
+        .unwrap()
+        .body
+        .to_value();
+    let failures = t.failures.iter().map(|f| f.message.clone()).collect();
+    (parent["se_group_ref"].as_str().unwrap().to_owned(), failures)
+}
+
+#[test]
+fn a_gateway_class_parameters_ref_places_its_gateways_with_that_aviinfrasetting() {
+    let (seg, failures) = parent_se_group_with_class_setting(Some("{seGroup: {name: infra-seg}}"));
+    assert_eq!(seg, "/api/serviceenginegroup?name=infra-seg");
+    assert!(failures.is_empty(), "{failures:?}");
+    // A setting that does not exist: the global SE group, and the Gateway says why.
+    let (seg, failures) = parent_se_group_with_class_setting(None);
+    assert_eq!(seg, "/api/serviceenginegroup?name=Default-Group");
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("\"blue\" does not exist") && f.contains("global settings")),
+        "{failures:?}"
+    );
+}

@@ -8,6 +8,9 @@
 //!   them; the GatewayClass Accepted, the Gateway Accepted and Programmed with the VIP in
 //!   `addresses` and 1 Route attached to its listener, the HTTPRoute Accepted by it.
 //! * Two full resyncs with nothing changed → no controller write, no status rewritten.
+//! * The Namespace annotated with an AviInfraSetting → the parent moves to its SE group (the
+//!   children stay on the global one, as AKO's container places them); a setting that does not
+//!   exist → back on the global SE group, with a Warning Event on the Gateway.
 //! * A rule removed → its child, pool group and pool deleted.
 //! * A backend Service that does not exist → the Route's `ResolvedRefs` False,
 //!   `BackendNotFound`, naming it; the rule is served without that pool.
@@ -19,7 +22,10 @@ mod support;
 
 use std::time::Duration;
 
+use ako_translate::crds::AviInfraSetting;
 use ako_translate::gateway::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -71,6 +77,13 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
         .await
         .expect("install a Gateway API CRD");
     }
+    ako_testenv::install_crd(
+        &client,
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/helm/ako/crds/ako.vmware.com_aviinfrasettings.yaml"),
+    )
+    .await
+    .expect("install the AviInfraSetting CRD");
     let ns = support::scoped_namespace_in(&env, "gw").await;
     let name = ns.name().to_owned();
     support::web_backend(&ns, &["10.1.0.1", "10.1.0.2"]).await;
@@ -228,6 +241,56 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
         before,
         "statuses are not rewritten when nothing changed"
     );
+
+    // An AviInfraSetting named by the Gateway's Namespace: the parent moves to its SE group.
+    support::create_in::<AviInfraSetting>(
+        &Api::all(client.clone()),
+        json!({"apiVersion": "ako.vmware.com/v1beta1", "kind": "AviInfraSetting", "metadata": {"name": "gw-green"},
+            "spec": {"seGroup": {"name": "infra-seg"}}}),
+    )
+    .await;
+    let annotate = json!({"metadata": {"annotations": {"aviinfrasetting.ako.vmware.com/name": "gw-green"}}});
+    Api::<Namespace>::all(client.clone())
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&annotate))
+        .await
+        .expect("annotate the Namespace");
+    eventually("the parent on the setting's SE group", WAIT, &run, || async {
+        let vs = avi_object(&avi, "virtualservice", &parent).await?;
+        (ref_name(&vs["se_group_ref"]) == Some("infra-seg")).then_some(())
+    })
+    .await;
+    for c in avi_objects(&avi, "virtualservice")
+        .await
+        .iter()
+        .filter(|v| ref_name(&v["vh_parent_vs_ref"]) == Some(parent.as_str()))
+    {
+        assert_eq!(ref_name(&c["se_group_ref"]), Some("Default-Group"), "{c}");
+    }
+    // A setting that does not exist: back on the global SE group, and a Warning Event says why.
+    let annotate = json!({"metadata": {"annotations": {"aviinfrasetting.ako.vmware.com/name": "gw-missing"}}});
+    Api::<Namespace>::all(client.clone())
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&annotate))
+        .await
+        .expect("annotate the Namespace");
+    eventually("the parent back on the global SE group", WAIT, &run, || async {
+        let vs = avi_object(&avi, "virtualservice", &parent).await?;
+        (ref_name(&vs["se_group_ref"]) == Some("Default-Group")).then_some(())
+    })
+    .await;
+    let events = Api::<Event>::namespaced(client.clone(), &name);
+    eventually("a Warning Event on the Gateway", WAIT, &run, || async {
+        let list = events.list(&Default::default()).await.ok()?.items;
+        list.into_iter().find(|e| {
+            e.type_.as_deref() == Some("Warning")
+                && e.regarding
+                    .as_ref()
+                    .is_some_and(|r| r.kind.as_deref() == Some("Gateway"))
+                && e.note
+                    .as_deref()
+                    .is_some_and(|n| n.contains("\"gw-missing\" does not exist"))
+        })
+    })
+    .await;
 
     // The /api rule removed, and a backend that does not exist added to the other.
     let patch = json!({"spec": {"rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],

@@ -13,8 +13,9 @@ mod objects;
 mod selector;
 pub mod status;
 
-use crate::key::{ModelKey, NsName};
-use crate::model::{CloudFacts, Translation};
+use crate::infra;
+use crate::key::{Kind, ModelKey, NsName};
+use crate::model::{CloudFacts, Failure, Translation};
 use crate::namespaces::tenant_of;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
@@ -61,6 +62,18 @@ pub fn translate_gateway(snap: &Snapshot, settings: &Settings, cloud: &CloudFact
     out
 }
 
+/// The AviInfraSetting Gateway `gateway` (of namespace `ns`) names: its GatewayClass's
+/// `parametersRef` (`ako.vmware.com`, `AviInfraSetting`), else its Namespace's annotation
+/// `aviinfrasetting.ako.vmware.com/name` (where AKO's container takes it from).
+pub fn gateway_infra_setting<'a>(snap: &'a Snapshot, ns: &str, gateway: &Gateway) -> Option<&'a str> {
+    snap.gateway_classes
+        .get(&NsName::new("", &gateway.spec.gateway_class_name))
+        .and_then(|c| c.spec.parameters_ref.as_ref())
+        .filter(|p| p.group.as_deref() == Some(crate::crds::GROUP) && p.kind.as_deref() == Some("AviInfraSetting"))
+        .map(|p| p.name.as_str())
+        .or_else(|| infra::namespace_setting(snap, ns))
+}
+
 fn add_gateway(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &NsName, out: &mut Translation) {
     if !settings.gateway_api || settings.delete_config {
         return;
@@ -74,12 +87,43 @@ fn add_gateway(snap: &Snapshot, settings: &Settings, cloud: &CloudFacts, key: &N
     }
     let model = gateway_model_key(snap, settings, key);
     let namer = GatewayNamer::new(&settings.cluster_name);
+    // As AKO's container: the setting's SE group on the parent (its children keep the global
+    // one), and a setting that cannot be used leaves the Gateway on the global settings.
+    let parent_se_group = match infra::attach(
+        snap,
+        settings,
+        cloud,
+        &key.namespace,
+        gateway_infra_setting(snap, &key.namespace, gateway),
+    ) {
+        infra::Attached::Setting(i) => i
+            .spec
+            .se_group
+            .as_ref()
+            .map(|g| g.name.clone())
+            .filter(|g| !g.is_empty()),
+        infra::Attached::Global => None,
+        infra::Attached::Unusable(why) => {
+            out.failures.push(Failure::warning(
+                Kind::Gateway,
+                &key.namespace,
+                &key.name,
+                format!(
+                    "{why}: the Gateway is placed with the global settings (SE group {})",
+                    settings.se_group
+                ),
+            ));
+            None
+        }
+    }
+    .unwrap_or_else(|| settings.se_group.clone());
     let ctx = Ctx {
         snap,
         settings,
         cloud,
         namer: &namer,
         tenant: &model.tenant,
+        parent_se_group,
         created_by: format!("ako-gw-{}-{}", settings.cluster_name, settings.ako_namespace),
     };
     out.models.insert(model.clone(), ctx.gateway_model(&attached));

@@ -38,6 +38,8 @@ pub(super) struct Ctx<'a> {
     pub(super) cloud: &'a CloudFacts,
     pub(super) namer: &'a GatewayNamer,
     pub(super) tenant: &'a str,
+    /// The SE group of the parent: its AviInfraSetting's, else the global one.
+    pub(super) parent_se_group: String,
     /// `created_by` of the Gateway API container: `ako-gw-<cluster>-<AKO namespace>`.
     pub(super) created_by: String,
 }
@@ -112,7 +114,7 @@ impl Ctx<'_> {
         let cksum = checksum::vs_checksum(&VsChecksum {
             refs,
             application_profile: HTTP_PROFILE,
-            se_group: &self.settings.se_group,
+            se_group: &self.parent_se_group,
             network_profile: TCP_PROXY,
             ports: &ports,
             traffic_enabled: Some(true),
@@ -138,7 +140,7 @@ impl Ctx<'_> {
             "vh_type": "VS_TYPE_VH_ENHANCED",
             "application_profile_ref": format!("/api/applicationprofile/?name={HTTP_PROFILE}"),
             "network_profile_ref": format!("/api/networkprofile/?name={TCP_PROXY}"),
-            "se_group_ref": format!("/api/serviceenginegroup?name={}", self.settings.se_group),
+            "se_group_ref": format!("/api/serviceenginegroup?name={}", self.parent_se_group),
             "vrf_context_ref": format!("/api/vrfcontext?name={}", self.settings.vrf()),
             "vsvip_ref": format!("/api/vsvip/?name={parent}"),
             "services": services,

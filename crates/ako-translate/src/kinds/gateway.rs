@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Dep, InputKind, Kind, Store, Touch, plain_store, same_meta};
 use crate::gateway::api::{HttpPathMatch, HttpRouteMatch};
-use crate::gateway::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
+use crate::gateway::{Gateway, GatewayClass, HttpRoute, ReferenceGrant, gateway_infra_setting};
 use crate::key::{NsName, ObjRef};
 use crate::model::CloudFacts;
 use crate::settings::Settings;
@@ -61,9 +61,9 @@ impl InputKind for Gateway {
         }
     }
 
-    /// The Secrets of its listeners' certificates.
-    fn dependencies(key: &NsName, object: &Self, _snap: &Snapshot, _settings: &Settings) -> BTreeSet<Dep> {
-        object
+    /// The Secrets of its listeners' certificates and its AviInfraSetting.
+    fn dependencies(key: &NsName, object: &Self, snap: &Snapshot, _settings: &Settings) -> BTreeSet<Dep> {
+        let mut deps: BTreeSet<Dep> = object
             .spec
             .listeners
             .iter()
@@ -73,7 +73,11 @@ impl InputKind for Gateway {
                 let ns = r.namespace.as_deref().unwrap_or(&key.namespace);
                 Dep::Object(ObjRef::new(Kind::Secret, ns, &r.name))
             })
-            .collect()
+            .collect();
+        if let Some(infra) = gateway_infra_setting(snap, &key.namespace, object) {
+            deps.insert(Dep::Object(ObjRef::new(Kind::AviInfraSetting, "", infra)));
+        }
+        deps
     }
 }
 

@@ -432,6 +432,11 @@ def cmd_apply(case, stage):
         if d["kind"] == "Node" and status:
             kubectl("patch", "node", d["metadata"]["name"], "--subresource=status", "--type=merge",
                     "-p", json.dumps({"status": status}))
+        if d["kind"] == "AviInfraSetting" and status:
+            # Its status is AKO's main container's verdict: a capture of the Gateway API
+            # container alone gives it by hand.
+            kubectl("patch", "aviinfrasetting", d["metadata"]["name"], "--subresource=status", "--type=merge",
+                    "-p", json.dumps({"status": status}))
         if d["kind"] == "Pod" and status:
             # No kubelet in testenv: the Pod's phase and Ready condition are set by hand.
             kubectl("patch", "pod", d["metadata"]["name"], "-n", d["metadata"]["namespace"], "--subresource=status",
