@@ -98,7 +98,8 @@ impl ako_translate::gateway::status::Programmed for Captured {
     }
 }
 
-/// A status as compared: no transition times, virtual service uuids blanked.
+/// A status as compared: no transition times, virtual service uuids blanked, the two messages of
+/// a resolved listener as one.
 fn comparable(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
@@ -108,6 +109,9 @@ fn comparable(v: &Value) -> Value {
                 .collect(),
         ),
         Value::Array(a) => Value::Array(a.iter().map(comparable).collect()),
+        // Go AKO writes a listener's ResolvedRefs message one way or the other depending on
+        // whether its Secret's event came after the Gateway's (timing): both mean the same.
+        Value::String(s) if s == "Reference is valid" => Value::String("All the references are valid".into()),
         Value::String(s) => {
             let mut out = String::new();
             let mut rest = s.as_str();
@@ -347,5 +351,41 @@ fn a_gateway_class_parameters_ref_places_its_gateways_with_that_aviinfrasetting(
             .iter()
             .any(|f| f.contains("\"blue\" does not exist") && f.contains("global settings")),
         "{failures:?}"
+    );
+}
+
+#[test]
+fn a_dedicated_route_without_a_root_path_ends_with_a_404_rule() {
+    let dir = cases().into_iter().find(|d| d.ends_with("gw_dedicated")).unwrap();
+    let no_root = |input: String| {
+        let edited = input.replace(
+            "path: {type: PathPrefix, value: /}\n",
+            "path: {type: PathPrefix, value: /shop}\n",
+        );
+        assert_ne!(edited, input, "the case has a rule for / as this test expects");
+        edited
+    };
+    let (snap, settings, cloud) = load_edited_case(&dir, no_root, "");
+    let t = translate(&snap, &settings, &cloud);
+    let policy = t
+        .models
+        .values()
+        .flat_map(|m| &m.objects)
+        .find(|o| o.kind == avi_model::ObjectType::HttpPolicySet)
+        .unwrap()
+        .body
+        .to_value();
+    let rules = policy["http_request_policy"]["rules"].as_array().unwrap();
+    let paths: Vec<&str> = rules
+        .iter()
+        .map(|r| r["match"]["path"]["match_str"][0].as_str().unwrap())
+        .collect();
+    // Most exact, then longest first; the 404 for everything else last.
+    assert_eq!(paths, ["/api", "/static", "/shop", "/"]);
+    let last = rules.last().unwrap();
+    assert_eq!(last["name"], "default-backend-rule");
+    assert_eq!(
+        last["switching_action"]["status_code"],
+        "HTTP_LOCAL_RESPONSE_STATUS_CODE_404"
     );
 }

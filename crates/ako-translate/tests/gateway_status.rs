@@ -172,3 +172,47 @@ fn route_kinds_not_served_are_named_on_the_listener() {
         "HTTPRoutes are still served"
     );
 }
+
+#[test]
+fn a_dedicated_gateway_takes_one_route_without_hostnames() {
+    let dedicated = |name: &str, listeners: &str| {
+        gateway(name, listeners).replace(
+            "namespace: infra}",
+            "namespace: infra, annotations: {ako.vmware.com/dedicated-gateway-mode: 'true'}}",
+        )
+    };
+    let docs = [
+        dedicated(
+            "ded",
+            "[{name: http, protocol: HTTP, port: 80}, {name: named, protocol: HTTP, port: 8080, hostname: a.example.com}]",
+        ),
+        route("first", "infra", "{name: ded, sectionName: http}", "[]"),
+        route("second", "infra", "{name: ded, sectionName: http}", "[]"),
+        route("with-host", "infra", "{name: ded, sectionName: http}", "[b.example.com]"),
+    ]
+    .concat();
+    let all = statuses(&docs);
+    let accepted = |r: &str| {
+        condition(
+            &status(&all, &format!("HTTPRoute {r}"))["parents"][0]["conditions"],
+            "Accepted",
+        )
+    };
+    assert_eq!(accepted("first"), is("True", "Accepted"));
+    assert_eq!(
+        accepted("second"),
+        is("False", "UnsupportedValue"),
+        "one Route per dedicated Gateway"
+    );
+    assert_eq!(accepted("with-host"), is("False", "UnsupportedValue"));
+    let listeners = &status(&all, "Gateway ded")["listeners"];
+    assert_eq!(
+        condition(&listeners[0]["conditions"], "Accepted"),
+        is("True", "Accepted")
+    );
+    assert_eq!(
+        condition(&listeners[1]["conditions"], "Accepted"),
+        is("False", "Invalid"),
+        "no listener hostname in dedicated mode"
+    );
+}

@@ -382,3 +382,103 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
     drop(run);
     sim.shutdown().await;
 }
+
+/// A Gateway in AKO's dedicated mode: one normal virtual service whose policy set routes the
+/// Route's rules; without the annotation it is an EVH parent again (the dedicated VS deleted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dedicated_gateway_is_one_virtual_service() {
+    let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
+    let client = env.client().await.expect("client");
+    for crd in ["gatewayclasses", "gateways", "httproutes", "referencegrants"] {
+        ako_testenv::install_crd(
+            &client,
+            support::gateway_crds().join(format!("gateway.networking.k8s.io_{crd}.yaml")),
+        )
+        .await
+        .expect("install a Gateway API CRD");
+    }
+    let ns = support::scoped_namespace_in(&env, "gwd").await;
+    let name = ns.name().to_owned();
+    support::web_backend(&ns, &["10.1.0.1"]).await;
+    support::create_in::<GatewayClass>(
+        &Api::all(client.clone()),
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
+            "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
+    )
+    .await;
+    create::<Gateway>(
+        &ns,
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+            "metadata": {"name": "ded", "annotations": {"ako.vmware.com/dedicated-gateway-mode": "true"}},
+            "spec": {"gatewayClassName": "avi-lb", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}}),
+    )
+    .await;
+    create::<HttpRoute>(
+        &ns,
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "app"},
+            "spec": {"parentRefs": [{"name": "ded"}], "rules": [
+                {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}], "backendRefs": [{"name": "web", "port": 80}]},
+                {"matches": [{"path": {"type": "Exact", "value": "/api"}}], "backendRefs": [{"name": "web", "port": 80}]}]}}),
+    )
+    .await;
+    let (sim, avi) = support::avisim(PASSWORD).await;
+    let dir = tempfile::tempdir().unwrap();
+    let values = format!(
+        "{}featureGates:\n  GatewayAPI: true\n",
+        support::values_yaml(CLUSTER, &name)
+    );
+    let run = AkoRun::with_yaml_on(
+        env.kubeconfig(),
+        dir.path(),
+        "ako",
+        &values,
+        &sim.url(),
+        &sim.ca_pem(),
+        PASSWORD,
+        |_| {},
+    );
+
+    let dedicated = format!("ako-gw-{CLUSTER}--{name}-ded-L7-dedicated-EVH");
+    let vs = eventually("the dedicated virtual service", WAIT, &run, || {
+        avi_object(&avi, "virtualservice", &dedicated)
+    })
+    .await;
+    assert_eq!(vs["type"], "VS_TYPE_NORMAL");
+    let policy = eventually("its policy set", WAIT, &run, || async {
+        let ps = ref_name(&vs["http_policies"][0]["http_policy_set_ref"])?.to_owned();
+        avi_object(&avi, "httppolicyset", &ps).await
+    })
+    .await;
+    let paths: Vec<&str> = policy["http_request_policy"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["match"]["path"]["match_str"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/api", "/"], "exact before prefix");
+    let routes = Api::<HttpRoute>::namespaced(client.clone(), &name);
+    eventually("the HTTPRoute Accepted", WAIT, &run, || async {
+        let r = routes.get("app").await.ok()?;
+        let parent = r.status?["parents"][0].clone();
+        (condition(&parent, "Accepted") == ok("Accepted")).then_some(())
+    })
+    .await;
+
+    // The annotation removed: an EVH parent again, the dedicated VS gone.
+    let plain = json!({"metadata": {"annotations": {"ako.vmware.com/dedicated-gateway-mode": null}}});
+    Api::<Gateway>::namespaced(client.clone(), &name)
+        .patch("ded", &PatchParams::default(), &Patch::Merge(&plain))
+        .await
+        .expect("patch the Gateway");
+    let parent = format!("ako-gw-{CLUSTER}--{name}-ded-EVH");
+    eventually("the EVH parent, and no dedicated VS", WAIT, &run, || async {
+        let evh = avi_object(&avi, "virtualservice", &parent).await?;
+        avi_object(&avi, "virtualservice", &dedicated)
+            .await
+            .is_none()
+            .then_some(evh)
+    })
+    .await;
+    drop(run);
+    sim.shutdown().await;
+}

@@ -2,6 +2,7 @@
 //! hosts and ports each Route gets: what the Gateway's objects and statuses are built from.
 
 use super::api::{Gateway, GroupKind, HttpRoute, Listener, ParentReference};
+use super::dedicated::{self, is_dedicated};
 use super::grants::secret_usable;
 use super::selector;
 use crate::key::NsName;
@@ -21,6 +22,8 @@ pub(super) struct Attached<'a> {
     pub(super) refused: Vec<(&'a str, ListenerProblem)>,
     /// The static VIP asked for (`spec.addresses[0]` of type IPAddress).
     pub(super) address: Option<&'a str>,
+    /// In AKO's dedicated mode ([`super::dedicated`]).
+    pub(super) dedicated: bool,
     /// The listeners' certificates: Secret namespace, name, (certificate, key).
     pub(super) certificates: Vec<(String, String, (String, String))>,
     /// The Routes attached to a served listener, by namespace and name.
@@ -62,6 +65,8 @@ pub enum ListenerProblem {
     RefNotPermitted(String),
     /// `allowedRoutes.kinds` names no kind ako-rs serves (the kinds it names).
     InvalidRouteKinds(String),
+    /// Not allowed on a Gateway in dedicated mode (AKO's message).
+    Dedicated(&'static str),
 }
 
 impl<'a> Attached<'a> {
@@ -71,8 +76,13 @@ impl<'a> Attached<'a> {
         let mut listeners = Vec::new();
         let mut refused = Vec::new();
         let mut certificates = Vec::new();
+        let dedicated = is_dedicated(gateway);
         for l in &gateway.spec.listeners {
-            match listener_problem(snap, ns, l, &mut certificates) {
+            let problem = match dedicated.then(|| dedicated::listener_refusal(l)).flatten() {
+                Some(why) => Some(ListenerProblem::Dedicated(why)),
+                None => listener_problem(snap, ns, l, &mut certificates),
+            };
+            match problem {
                 None => listeners.push(l),
                 Some(p) => refused.push((l.name.as_str(), p)),
             }
@@ -89,6 +99,7 @@ impl<'a> Attached<'a> {
             listeners,
             refused,
             address,
+            dedicated,
             certificates,
             routes: Vec::new(),
             bindings: Vec::new(),
@@ -136,8 +147,9 @@ impl<'a> Attached<'a> {
                 if !self.listeners.iter().any(|s| std::ptr::eq(*s, l)) {
                     continue;
                 }
+                // A dedicated Gateway's one Route has no host: it takes every request.
                 let accepted = listener_hosts(l, &route.spec.hostnames);
-                if accepted.is_empty() {
+                if accepted.is_empty() && !self.dedicated {
                     no_host = true;
                     continue;
                 }
@@ -152,8 +164,14 @@ impl<'a> Attached<'a> {
                 served = true;
             }
         }
-        let refusal = if let Some(why) = unsupported_value(route) {
+        let dedicated_refusal = self.dedicated.then(|| dedicated::dedicated_refusal(route)).flatten();
+        let refusal = if let Some(why) = unsupported_value(route).or(dedicated_refusal) {
             Some(("UnsupportedValue", why.to_owned()))
+        } else if served && self.dedicated && !self.routes.is_empty() {
+            Some((
+                "UnsupportedValue",
+                "Dedicated Gateway Mode is enabled. Only one route is allowed per listener in Gateway".to_owned(),
+            ))
         } else if served {
             None
         } else if !selected {

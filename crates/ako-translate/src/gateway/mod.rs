@@ -7,6 +7,7 @@
 
 pub mod api;
 mod attach;
+mod dedicated;
 mod grants;
 mod naming;
 mod objects;
@@ -22,6 +23,7 @@ use crate::snapshot::Snapshot;
 pub use api::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
 use attach::Attached;
 pub use attach::GATEWAY_GROUP;
+pub use dedicated::{DEDICATED_ANNOTATION, is_dedicated};
 pub use naming::GatewayNamer;
 use objects::Ctx;
 
@@ -35,13 +37,16 @@ pub fn served_class(snap: &Snapshot, gateway: &Gateway) -> bool {
         .is_some_and(|c| c.spec.controller_name == GATEWAY_CONTROLLER)
 }
 
-/// The model of a Gateway: its EVH parent's name in its namespace's tenant.
+/// The model of a Gateway: its EVH parent's name (its virtual service's in dedicated mode) in
+/// its namespace's tenant.
 pub fn gateway_model_key(snap: &Snapshot, settings: &Settings, key: &NsName) -> ModelKey {
     let namer = GatewayNamer::new(&settings.cluster_name);
-    ModelKey::new(
-        tenant_of(snap, settings, &key.namespace),
-        namer.parent(&key.namespace, &key.name),
-    )
+    let vs = if snap.gateways.get(key).is_some_and(is_dedicated) {
+        namer.dedicated(&key.namespace, &key.name)
+    } else {
+        namer.parent(&key.namespace, &key.name)
+    };
+    ModelKey::new(tenant_of(snap, settings, &key.namespace), vs)
 }
 
 /// Translate every Gateway AKO serves, with its HTTPRoutes.

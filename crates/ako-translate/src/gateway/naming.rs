@@ -76,6 +76,21 @@ impl GatewayNamer {
         self.encode(&format!("{}-{backend_ns}-{backend}-{port}", rule.readable()))
     }
 
+    /// The virtual service of a Gateway in dedicated mode, and its VsVip.
+    pub fn dedicated(&self, ns: &str, gateway: &str) -> String {
+        format!("{}{ns}-{gateway}-L7-dedicated-EVH", self.prefix)
+    }
+
+    /// The pool of a backend in dedicated mode, named after its rule's pool group.
+    pub fn dedicated_pool(&self, pool_group: &str, backend_ns: &str, backend: &str, port: i32) -> String {
+        self.encode(&format!("{pool_group}-{backend_ns}-{backend}-{port}"))
+    }
+
+    /// The HTTP policy set of a dedicated Gateway's Route.
+    pub fn dedicated_policy(&self, gateway_ns: &str, gateway: &str, route_ns: &str, route: &str) -> String {
+        self.encode(&format!("{gateway_ns}-{gateway}-{route_ns}-{route}-httproute"))
+    }
+
     /// The certificate of a listener's Secret.
     pub fn certificate(&self, gateway_ns: &str, gateway: &str, secret_ns: &str, secret: &str) -> String {
         self.encode(&format!("{gateway_ns}-{gateway}-{secret_ns}-{secret}"))

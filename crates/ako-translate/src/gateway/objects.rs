@@ -25,11 +25,11 @@ use crate::snapshot::Snapshot;
 use crate::vsvip::vsvip_object;
 
 /// AKO's application profile of Gateway VSes.
-const HTTP_PROFILE: &str = "System-HTTP";
+pub(super) const HTTP_PROFILE: &str = "System-HTTP";
 /// AKO's network profile of a Gateway's parent.
-const TCP_PROXY: &str = "System-TCP-Proxy";
+pub(super) const TCP_PROXY: &str = "System-TCP-Proxy";
 /// The index of the first HTTP policy set of a VS (AKO's EVH REST layer).
-const FIRST_POLICY_INDEX: usize = 11;
+pub(super) const FIRST_POLICY_INDEX: usize = 11;
 
 /// What a Gateway's objects are built with.
 pub(super) struct Ctx<'a> {
@@ -45,15 +45,15 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn cluster(&self) -> &str {
+    pub(super) fn cluster(&self) -> &str {
         &self.settings.cluster_name
     }
 
-    fn tenant_ref(&self) -> String {
+    pub(super) fn tenant_ref(&self) -> String {
         format!("/api/tenant/?name={}", query_escape(self.tenant))
     }
 
-    fn object(&self, kind: ObjectType, name: &str, checksum: u32, body: Value) -> DesiredObject {
+    pub(super) fn object(&self, kind: ObjectType, name: &str, checksum: u32, body: Value) -> DesiredObject {
         DesiredObject {
             kind,
             tenant: self.tenant.to_owned(),
@@ -65,6 +65,9 @@ impl Ctx<'_> {
 
     /// The model of a Gateway whose listeners and Routes are `attached`.
     pub(super) fn gateway_model(&self, a: &Attached<'_>) -> Model {
+        if a.dedicated {
+            return self.dedicated_model(a);
+        }
         let (ns, gw) = (a.namespace, a.name);
         let parent = self.namer.parent(ns, gw);
         let mut objects = Vec::new();
@@ -197,7 +200,8 @@ impl Ctx<'_> {
             ..Markers::default()
         };
 
-        let members = self.pools(of, route, rule, &route_markers, objects);
+        let pool_name = |ns: &str, svc: &str, port: i32| self.namer.pool(of, ns, svc, port);
+        let members = self.pools(&pool_name, route, rule, &route_markers, objects);
         let pool_group = (!members.is_empty()).then(|| {
             objects.push(self.pool_group(&name, &members, &route_markers));
             name.clone()
@@ -263,10 +267,10 @@ impl Ctx<'_> {
     }
 
     /// The pools of a rule's backends that exist (a missing Service builds none), as pool
-    /// group members.
-    fn pools(
+    /// group members; `pool_name` names a backend's pool (namespace, Service, port).
+    pub(super) fn pools(
         &self,
-        of: RuleOf<'_>,
+        pool_name: &dyn Fn(&str, &str, i32) -> String,
         route: &AttachedRoute<'_>,
         rule: &HttpRouteRule,
         markers: &Markers,
@@ -315,7 +319,7 @@ impl Ctx<'_> {
                     pp: &pp,
                 },
             );
-            let name = self.namer.pool(of, ns, &backend.name, port);
+            let name = pool_name(ns, &backend.name, port);
             let pool_markers = Markers {
                 backend_name: backend.name.clone(),
                 backend_ns: ns.to_owned(),
@@ -355,7 +359,7 @@ impl Ctx<'_> {
 
     /// A rule's pool group: its members sorted by pool (AKO's checksum sorts them in place
     /// before the body is built).
-    fn pool_group(&self, name: &str, members: &[PgMember], markers: &Markers) -> DesiredObject {
+    pub(super) fn pool_group(&self, name: &str, members: &[PgMember], markers: &Markers) -> DesiredObject {
         let cksum = checksum::pool_group_checksum(members, markers.checksum(self.cluster()));
         let mut sorted: Vec<&PgMember> = members.iter().collect();
         sorted.sort_by(|a, b| a.pool_ref.cmp(&b.pool_ref));
@@ -449,7 +453,7 @@ impl Ctx<'_> {
     }
 
     /// A listener's certificate.
-    fn certificate(&self, name: &str, certificate: &str, key: &str) -> DesiredObject {
+    pub(super) fn certificate(&self, name: &str, certificate: &str, key: &str) -> DesiredObject {
         let markers = Markers::default();
         let body = json!({
             "name": name,
@@ -466,7 +470,7 @@ impl Ctx<'_> {
 }
 
 /// The parent's ports: one per distinct (port, protocol, TLS) of its listeners, in order.
-fn listener_ports(a: &Attached<'_>) -> Vec<PortProto> {
+pub(super) fn listener_ports(a: &Attached<'_>) -> Vec<PortProto> {
     let mut ports: Vec<PortProto> = Vec::new();
     for l in &a.listeners {
         let p = PortProto {
@@ -486,7 +490,7 @@ fn listener_ports(a: &Attached<'_>) -> Vec<PortProto> {
 
 /// A header modifier as AKO's header actions: added, then set, then removed headers, each
 /// list sorted by name, indexed from 0 per filter.
-fn header_actions(m: &HeaderModifier) -> Vec<Value> {
+pub(super) fn header_actions(m: &HeaderModifier) -> Vec<Value> {
     let mut add = m.add.clone();
     add.sort_by(|a, b| a.name.cmp(&b.name));
     let mut set = m.set.clone();
@@ -514,7 +518,7 @@ fn header_actions(m: &HeaderModifier) -> Vec<Value> {
 }
 
 /// A string as the one token of a tokenized URI parameter.
-fn uri_param(value: &str) -> Value {
+pub(super) fn uri_param(value: &str) -> Value {
     json!({"tokens": [{"str_value": value, "type": "URI_TOKEN_TYPE_STRING"}], "type": "URI_PARAM_TYPE_TOKENIZED"})
 }
 

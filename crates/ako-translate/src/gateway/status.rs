@@ -40,15 +40,14 @@ fn condition(type_: &str, ok: bool, reason: &str, message: &str, generation: Opt
     })
 }
 
+/// The message of a listener's `ResolvedRefs` when its references are served.
+const LISTENER_RESOLVED: &str = "All the references are valid";
+/// AKO's other message for it, after an event of the listener's Secret.
+const AKO_LISTENER_RESOLVED: &str = "Reference is valid";
+
 /// A listener's `ResolvedRefs` when its certificates (if any) are served.
 fn listener_refs_resolved(generation: Option<i64>) -> Value {
-    condition(
-        "ResolvedRefs",
-        true,
-        "ResolvedRefs",
-        "All the references are valid",
-        generation,
-    )
+    condition("ResolvedRefs", true, "ResolvedRefs", LISTENER_RESOLVED, generation)
 }
 
 /// A listener's `ResolvedRefs` when `allowedRoutes.kinds` names kinds ako-rs does not serve.
@@ -140,6 +139,14 @@ pub fn desired_statuses(snap: &Snapshot, settings: &Settings, programmed: &dyn P
                                 kinds_refused(&invalid_kinds.join(", "), generation)
                             },
                             programmed_condition(generation),
+                        ],
+                    ),
+                    Some(ListenerProblem::Dedicated(why)) => (
+                        json!([{"group": GATEWAY_GROUP, "kind": "HTTPRoute"}]),
+                        vec![
+                            condition("Accepted", false, "Invalid", why, generation),
+                            listener_refs_resolved(generation),
+                            condition("Programmed", false, "Invalid", "the listener is not served", generation),
                         ],
                     ),
                     Some(ListenerProblem::InvalidRouteKinds(kinds)) => (
@@ -246,6 +253,8 @@ fn route_parent(
         .find(|b| b.namespace == rkey.namespace && b.name == rkey.name)
         .and_then(|b| b.refusal.as_ref());
     let accepted = match refusal {
+        // A dedicated Gateway has no child per rule: AKO says the parent reference is valid.
+        None if attached.dedicated => condition("Accepted", true, "Accepted", "Parent reference is valid", generation),
         None => {
             let children: BTreeMap<String, String> = route
                 .spec
@@ -364,6 +373,13 @@ fn stamp(want: &mut Value, current: &Value, now: &str) {
                 .cloned()
                 .unwrap_or_else(|| json!(now));
             c["lastTransitionTime"] = time;
+            // AKO's other wording of a resolved listener (written when its Secret's event came
+            // after the Gateway's) is kept: the same condition, not a status to rewrite.
+            if c["message"] == LISTENER_RESOLVED
+                && same.is_some_and(|o| o.get("reason") == c.get("reason") && o["message"] == AKO_LISTENER_RESOLVED)
+            {
+                c["message"] = json!(AKO_LISTENER_RESOLVED);
+            }
         }
     }
     for (list, id) in [("listeners", "name"), ("parents", "parentRef")] {
@@ -400,6 +416,22 @@ mod tests {
         assert_eq!(got["conditions"][0]["lastTransitionTime"], "t0");
         assert_eq!(got["conditions"][1]["lastTransitionTime"], "t1");
         assert_eq!(got["listeners"][0]["conditions"][0]["lastTransitionTime"], "t0");
+    }
+
+    #[test]
+    fn akos_other_wording_of_a_resolved_listener_is_kept() {
+        let resolved = |message: &str| {
+            json!({"listeners": [{"name": "https", "conditions": [
+            {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": message}]}]})
+        };
+        let got = with_transition_times(
+            resolved(LISTENER_RESOLVED),
+            Some(&resolved(AKO_LISTENER_RESOLVED)),
+            "t1",
+        );
+        assert_eq!(got["listeners"][0]["conditions"][0]["message"], AKO_LISTENER_RESOLVED);
+        let got = with_transition_times(resolved(LISTENER_RESOLVED), Some(&resolved("something else")), "t1");
+        assert_eq!(got["listeners"][0]["conditions"][0]["message"], LISTENER_RESOLVED);
     }
 
     #[test]
