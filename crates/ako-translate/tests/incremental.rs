@@ -60,6 +60,11 @@ const ROUTE_TLS: &[Option<(&str, bool)>] = &[
     Some(("passthrough", false)),
 ];
 const ROUTE_POLICIES: &[&str] = &["", "Redirect", "Allow", "None"];
+const GATEWAYS: &[&str] = &["g0", "g1"];
+const HTTP_ROUTES: &[&str] = &["h0", "h1"];
+/// A Gateway's listener: HTTP without hostname, HTTP for `*.avi.internal`, HTTPS for
+/// `a.avi.internal` with a Secret of its namespace, HTTPS with a Secret of the other namespace.
+const GATEWAY_LISTENERS: usize = 4;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -165,6 +170,36 @@ enum Op {
     DelRoute(usize, usize),
     /// The AKO namespace's `router-certs-default`: valid, invalid, or deleted (`None`).
     RouterCerts(Option<bool>),
+    /// GatewayClass `gwc`: AKO's controller or another's, naming an AviInfraSetting or none.
+    GatewayClass {
+        ours: bool,
+        infra: Option<usize>,
+    },
+    /// Gateway `GATEWAYS[name]`: of class `gwc` (else of a class that does not exist), its
+    /// listener (see [`GATEWAY_LISTENERS`]) with that Secret, in dedicated mode or not.
+    PutGateway {
+        ns: usize,
+        name: usize,
+        classed: bool,
+        listener: usize,
+        secret: usize,
+        dedicated: bool,
+    },
+    DelGateway(usize, usize),
+    /// HTTPRoute `HTTP_ROUTES[name]` naming Gateway (namespace, name), with a host (or none)
+    /// and backends (Service, of the other namespace?, weight).
+    PutHttpRoute {
+        ns: usize,
+        name: usize,
+        parent: (usize, usize),
+        host: Option<usize>,
+        backends: Vec<(usize, bool, u8)>,
+    },
+    DelHttpRoute(usize, usize),
+    /// ReferenceGrant `grant` of a namespace letting the other namespace's HTTPRoutes use its
+    /// Services and its Gateways its Secrets.
+    PutGrant(usize),
+    DelGrant(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -242,6 +277,22 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(ns, name, host, backends, tls, policy, infra)| Op::PutRoute { ns, name, host, backends, tls, policy, infra }),
         1 => (ns, 0..ROUTES.len()).prop_map(|(n, r)| Op::DelRoute(n, r)),
         1 => proptest::option::of(any::<bool>()).prop_map(Op::RouterCerts),
+        1 => (any::<bool>(), proptest::option::weighted(0.3, 0..INFRAS.len()))
+            .prop_map(|(ours, infra)| Op::GatewayClass { ours, infra }),
+        3 => (0..NS.len(), 0..GATEWAYS.len(), proptest::bool::weighted(0.9), 0..GATEWAY_LISTENERS, 0..SECRETS.len(), proptest::bool::weighted(0.2))
+            .prop_map(|(ns, name, classed, listener, secret, dedicated)| Op::PutGateway { ns, name, classed, listener, secret, dedicated }),
+        1 => (0..NS.len(), 0..GATEWAYS.len()).prop_map(|(n, g)| Op::DelGateway(n, g)),
+        3 => (
+            0..NS.len(),
+            0..HTTP_ROUTES.len(),
+            (0..NS.len(), 0..GATEWAYS.len()),
+            proptest::option::of(0..HOSTS.len() - 1),
+            proptest::collection::vec((0..SERVICES.len(), proptest::bool::weighted(0.2), 0u8..3), 0..3),
+        )
+            .prop_map(|(ns, name, parent, host, backends)| Op::PutHttpRoute { ns, name, parent, host, backends }),
+        1 => (0..NS.len(), 0..HTTP_ROUTES.len()).prop_map(|(n, r)| Op::DelHttpRoute(n, r)),
+        1 => (0..NS.len()).prop_map(Op::PutGrant),
+        1 => (0..NS.len()).prop_map(Op::DelGrant),
     ]
 }
 
@@ -625,6 +676,106 @@ fn apply(snap: &mut Snapshot, op: &Op) -> (Kind, NsName) {
             snap.remove_http_rule(&key(*ns, RULES[*name]));
             (Kind::HttpRule, key(*ns, RULES[*name]))
         }
+        Op::GatewayClass { ours, infra } => {
+            let controller = if *ours {
+                "ako.vmware.com/avi-lb"
+            } else {
+                "example.com/other"
+            };
+            let mut spec = json!({"controllerName": controller});
+            if let Some(i) = infra {
+                spec["parametersRef"] =
+                    json!({"group": "ako.vmware.com", "kind": "AviInfraSetting", "name": INFRAS[*i]});
+            }
+            load(
+                snap,
+                json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+                    "metadata": {"name": "gwc"}, "spec": spec}),
+            );
+            (Kind::GatewayClass, NsName::cluster("gwc"))
+        }
+        Op::PutGateway {
+            ns,
+            name,
+            classed,
+            listener,
+            secret,
+            dedicated,
+        } => {
+            let other = NS[1 - *ns];
+            let listener = match listener {
+                0 => json!({"name": "l", "protocol": "HTTP", "port": 80}),
+                1 => json!({"name": "l", "protocol": "HTTP", "port": 80, "hostname": "*.avi.internal"}),
+                2 => json!({"name": "l", "protocol": "HTTPS", "port": 443, "hostname": "a.avi.internal",
+                    "tls": {"certificateRefs": [{"name": SECRETS[*secret]}]}}),
+                _ => json!({"name": "l", "protocol": "HTTPS", "port": 443,
+                    "tls": {"certificateRefs": [{"name": SECRETS[*secret], "namespace": other}]}}),
+            };
+            let mut metadata = json!({"name": GATEWAYS[*name], "namespace": NS[*ns]});
+            if *dedicated {
+                metadata["annotations"] = json!({"ako.vmware.com/dedicated-gateway-mode": "true"});
+            }
+            load(
+                snap,
+                json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": metadata,
+                    "spec": {"gatewayClassName": if *classed { "gwc" } else { "nope" }, "listeners": [listener]}}),
+            );
+            (Kind::Gateway, key(*ns, GATEWAYS[*name]))
+        }
+        Op::DelGateway(ns, name) => {
+            snap.remove::<ako_translate::gateway::Gateway>(&key(*ns, GATEWAYS[*name]));
+            (Kind::Gateway, key(*ns, GATEWAYS[*name]))
+        }
+        Op::PutHttpRoute {
+            ns,
+            name,
+            parent,
+            host,
+            backends,
+        } => {
+            let other = NS[1 - *ns];
+            let backends: Vec<Value> = backends
+                .iter()
+                .map(|(s, elsewhere, weight)| {
+                    let mut b = json!({"name": SERVICES[*s], "port": 80, "weight": weight});
+                    if *elsewhere {
+                        b["namespace"] = json!(other);
+                    }
+                    b
+                })
+                .collect();
+            let hostnames: Vec<&str> = host.iter().map(|h| HOSTS[*h]).collect();
+            load(
+                snap,
+                json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                    "metadata": {"name": HTTP_ROUTES[*name], "namespace": NS[*ns]},
+                    "spec": {"parentRefs": [{"name": GATEWAYS[parent.1], "namespace": NS[parent.0]}],
+                        "hostnames": hostnames,
+                        "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}], "backendRefs": backends}]}}),
+            );
+            (Kind::HttpRoute, key(*ns, HTTP_ROUTES[*name]))
+        }
+        Op::DelHttpRoute(ns, name) => {
+            snap.remove::<ako_translate::gateway::HttpRoute>(&key(*ns, HTTP_ROUTES[*name]));
+            (Kind::HttpRoute, key(*ns, HTTP_ROUTES[*name]))
+        }
+        Op::PutGrant(ns) => {
+            let other = NS[1 - *ns];
+            load(
+                snap,
+                json!({"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant",
+                    "metadata": {"name": "grant", "namespace": NS[*ns]},
+                    "spec": {"from": [
+                        {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": other},
+                        {"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": other}],
+                        "to": [{"group": "", "kind": "Service"}, {"group": "", "kind": "Secret"}]}}),
+            );
+            (Kind::ReferenceGrant, key(*ns, "grant"))
+        }
+        Op::DelGrant(ns) => {
+            snap.remove::<ako_translate::gateway::ReferenceGrant>(&key(*ns, "grant"));
+            (Kind::ReferenceGrant, key(*ns, "grant"))
+        }
         Op::DefaultClass(default) => {
             load(
                 snap,
@@ -650,7 +801,7 @@ fn settings(shard: &str, strict: bool, selector: bool, node_port: bool, mode: us
         "  enableEVH: true\n  vipPerNamespace: true\n",
     ][mode];
     let text = format!(
-        "AKOSettings:\n  clusterName: inc\n{evh}{selector}NetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n  defaultDomain: avi.internal\n\
+        "featureGates: {{GatewayAPI: true}}\nAKOSettings:\n  clusterName: inc\n{evh}{selector}NetworkSettings:\n  vipNetworkList: [{{networkName: vip-net}}]\n  defaultDomain: avi.internal\n\
          L7Settings:\n  shardVSSize: {shard}\n  serviceType: {}\n  fqdnReusePolicy: {}\n",
         if node_port { "NodePort" } else { "ClusterIP" },
         if strict { "Strict" } else { "InterNamespaceAllowed" },
@@ -700,6 +851,8 @@ proptest! {
         // Every object rules name exists: their verdicts turn on the rules alone.
         let cloud = CloudFacts { refs: RefCatalog::unchecked(), ..cloud() };
         let mut snap = Snapshot::new();
+        // AKO's GatewayClass from the start, so that Gateways are served in most runs.
+        apply(&mut snap, &Op::GatewayClass { ours: true, infra: None });
         for op in &start {
             apply(&mut snap, op);
         }
