@@ -3,10 +3,11 @@
 //! `ako-gw-<cluster>--<ns>-<gateway>-L7-dedicated-EVH` with its VsVip, the listeners' ports and
 //! certificates, and for its one HTTPRoute a single HTTP policy set whose request rules match
 //! every (path, headers) of every rule, longest and most exact first, and switch to the rule's
-//! pool group; response rules carry the response header filters. A 404 rule closes the set
-//! when no rule matches `/`.
+//! pool group (a regular expression path through a string group); response rules carry the
+//! response header filters. A 404 rule closes the set when no rule matches `/`.
 
 use serde_json::{Value, json};
+use sha1::{Digest, Sha1};
 
 use super::api::{Gateway, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, UrlRewrite};
 use super::attach::{Attached, AttachedRoute};
@@ -34,21 +35,10 @@ pub fn is_dedicated(gateway: &Gateway) -> bool {
         .is_some_and(|v| v == "true")
 }
 
-/// Why a Route cannot be a dedicated Gateway's, as AKO refuses it (and, for regular
-/// expression paths, as ako-rs does not serve them there yet).
+/// Why a Route cannot be a dedicated Gateway's, as AKO refuses it.
 pub(super) fn dedicated_refusal(route: &super::api::HttpRoute) -> Option<&'static str> {
-    if !route.spec.hostnames.is_empty() {
-        return Some("Dedicated Gateway Mode is enabled. Hostnames are not supported in HTTPRoute");
-    }
-    let regex = route
-        .spec
-        .rules
-        .iter()
-        .flat_map(|r| &r.matches)
-        .any(|m| m.path.is_some() && path_type(m) == "RegularExpression");
-    regex.then_some(
-        "Dedicated Gateway Mode is enabled. RegularExpression paths are not served by ako-rs in dedicated mode yet",
-    )
+    (!route.spec.hostnames.is_empty())
+        .then_some("Dedicated Gateway Mode is enabled. Hostnames are not supported in HTTPRoute")
 }
 
 /// Why a listener of a dedicated Gateway is not served (AKO's rules).
@@ -110,16 +100,17 @@ fn ordered_matches(rules: &[HttpRouteRule]) -> Vec<Ordered<'_>> {
     all
 }
 
-/// A match as a policy rule's match target: the path, and the headers (exact or regular
-/// expression).
-fn match_target(m: &HttpRouteMatch) -> Value {
-    let criteria = match path_type(m) {
-        "Exact" => "EQUALS",
-        "RegularExpression" => "REGEX_MATCH",
-        _ => "BEGINS_WITH",
+/// A match as a policy rule's match target: the path (a regular expression through the string
+/// group `string_group` names after it), and the headers (exact or regular expression).
+fn match_target(m: &HttpRouteMatch, string_group: &dyn Fn(&str) -> String) -> Value {
+    let mut target = match path_type(m) {
+        "RegularExpression" => json!({"path": {"match_case": "SENSITIVE", "match_criteria": "REGEX_MATCH",
+            "string_group_refs": [format!("/api/stringgroup?name={}", string_group(path_value(m)))]}}),
+        t => {
+            let criteria = if t == "Exact" { "EQUALS" } else { "BEGINS_WITH" };
+            json!({"path": {"match_case": "SENSITIVE", "match_criteria": criteria, "match_str": [path_value(m)]}})
+        }
     };
-    let mut target =
-        json!({"path": {"match_case": "SENSITIVE", "match_criteria": criteria, "match_str": [path_value(m)]}});
     if !m.headers.is_empty() {
         let hdrs: Vec<Value> = m
             .headers
@@ -332,10 +323,21 @@ impl Ctx<'_> {
             .collect();
 
         let ordered = ordered_matches(rules);
+        // A regular expression path is matched through a string group named after it, one per
+        // expression (AKO's name: its created_by and the expression's SHA-1).
+        let mut string_groups: Vec<String> = Vec::new();
+        let string_group = |path: &str| format!("{}-{}", self.created_by, hex::encode(Sha1::digest(path.as_bytes())));
+        for o in ordered.iter().filter(|o| path_type(o.m) == "RegularExpression") {
+            let path = path_value(o.m);
+            if !string_groups.iter().any(|p| p == path) {
+                string_groups.push(path.to_owned());
+                objects.push(self.string_group(&string_group(path), path));
+            }
+        }
         let mut request: Vec<Value> = Vec::new();
         for o in &ordered {
             let i = request.len();
-            let mut rule = json!({"enable": true, "index": i, "match": match_target(o.m), "name": format!("rule-{i}")});
+            let mut rule = json!({"enable": true, "index": i, "match": match_target(o.m, &string_group), "name": format!("rule-{i}")});
             let actions = filter_actions(&o.rule.filters, |f| f.request_header_modifier.as_ref());
             if !actions.is_empty() {
                 rule["hdr_action"] = Value::Array(actions);
@@ -369,7 +371,7 @@ impl Ctx<'_> {
             if !actions.is_empty() {
                 let i = FIRST_RESPONSE_INDEX + response.len();
                 response.push(json!({"enable": true, "hdr_action": actions, "index": i,
-                    "match": match_target(o.m), "name": format!("response-rule-{i}")}));
+                    "match": match_target(o.m, &string_group), "name": format!("response-rule-{i}")}));
             }
         }
 
@@ -390,13 +392,29 @@ impl Ctx<'_> {
             "http_security_policy": {},
             "markers": markers.to_json(self.cluster()),
         });
-        if request.as_array().is_some_and(|r| !r.is_empty()) {
-            body["http_request_policy"] = json!({"rules": request});
-        }
-        if response.as_array().is_some_and(|r| !r.is_empty()) {
-            body["http_response_policy"] = json!({"rules": response});
+        // Both policies are always sent, `{}` when they have no rule (as AKO's REST layer).
+        for (field, rules) in [("http_request_policy", request), ("http_response_policy", response)] {
+            body[field] = if rules.as_array().is_some_and(|r| !r.is_empty()) {
+                json!({"rules": rules})
+            } else {
+                json!({})
+            };
         }
         objects.push(self.object(ObjectType::HttpPolicySet, &name, cksum, body));
         name
+    }
+
+    /// The string group of a regular expression path.
+    fn string_group(&self, name: &str, path: &str) -> DesiredObject {
+        let body = json!({
+            "name": name,
+            "tenant_ref": self.tenant_ref(),
+            "type": "SG_TYPE_STRING",
+            "kv": [{"key": path}],
+            "longest_match": true,
+            "markers": [{"key": "clustername", "values": [self.cluster()]}, {"key": "created_by", "values": [self.created_by]}],
+        });
+        // Compared field by field by the sync engine: the checksum only names the content.
+        self.object(ObjectType::StringGroup, name, checksum::hash(path), body)
     }
 }
