@@ -157,6 +157,7 @@ const KINDS: &[&str] = &[
     "RoleBinding",
     "StatefulSet",
     "IngressClass",
+    "GatewayClass",
     "PodDisruptionBudget",
 ];
 
@@ -164,7 +165,10 @@ fn check_kinds(objects: &[Value]) {
     for o in objects {
         let (kind, name) = kind_of(o);
         assert!(KINDS.contains(&kind), "unexpected {kind} {name}");
-        let cluster_scoped = matches!(kind, "ClusterRole" | "ClusterRoleBinding" | "IngressClass");
+        let cluster_scoped = matches!(
+            kind,
+            "ClusterRole" | "ClusterRoleBinding" | "IngressClass" | "GatewayClass"
+        );
         let ns = o["metadata"]["namespace"].as_str();
         if cluster_scoped {
             assert_eq!(ns, None, "{kind} {name} is cluster-scoped");
@@ -559,6 +563,18 @@ fn an_akos_values_file_gives_ako_rs_the_same_settings_through_the_chart() {
 
 #[test]
 fn variants_secondary_instance_node_port_local_token_and_refused_values() {
+    // The Gateway API: the primary instance creates GatewayClass avi-lb of AKO's controller.
+    assert!(find(&render(&[&full_values()], &[]), "GatewayClass", "avi-lb").is_none());
+    let gateway_api = ["--set", "featureGates.GatewayAPI=true"];
+    let objects = render(&[&full_values()], &gateway_api);
+    check_kinds(&objects);
+    let class = get(&objects, "GatewayClass", "avi-lb");
+    assert_eq!(class["apiVersion"], "gateway.networking.k8s.io/v1");
+    assert_eq!(class["spec"]["controllerName"], "ako.vmware.com/avi-lb");
+    assert_eq!(configmap_data(&objects)["gatewayAPI"], "true");
+    let secondary = [gateway_api.as_slice(), &["--set", "AKOSettings.primaryInstance=false"]].concat();
+    assert!(find(&render(&[&full_values()], &secondary), "GatewayClass", "avi-lb").is_none());
+
     // A secondary instance: no IngressClass or ClusterRole (the primary's), its own binding.
     let objects = render(&[&full_values()], &["--set", "AKOSettings.primaryInstance=false"]);
     assert!(find(&objects, "IngressClass", "avi-lb").is_none());
