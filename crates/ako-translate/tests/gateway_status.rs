@@ -78,6 +78,14 @@ fn condition(conditions: &Value, type_: &str) -> (String, String) {
     )
 }
 
+/// The `Accepted` of HTTPRoute `route`'s first parent.
+fn route_accepted(all: &[(String, Value)], route: &str) -> (String, String) {
+    condition(
+        &status(all, &format!("HTTPRoute {route}"))["parents"][0]["conditions"],
+        "Accepted",
+    )
+}
+
 fn is(status: &str, reason: &str) -> (String, String) {
     (status.to_owned(), reason.to_owned())
 }
@@ -98,12 +106,7 @@ fn a_route_not_served_says_why_by_the_specs_reason() {
     ]
     .concat();
     let all = statuses(&docs);
-    let accepted = |r: &str| {
-        condition(
-            &status(&all, &format!("HTTPRoute {r}"))["parents"][0]["conditions"],
-            "Accepted",
-        )
-    };
+    let accepted = |r: &str| route_accepted(&all, r);
     assert_eq!(accepted("wrong-section"), is("False", "NoMatchingParent"));
     assert_eq!(accepted("not-allowed"), is("False", "NotAllowedByListeners"));
     assert_eq!(accepted("other-host"), is("False", "NoMatchingListenerHostname"));
@@ -136,7 +139,7 @@ fn routes_attach_to_a_listener_whose_certificate_is_missing() {
         condition(&listener["conditions"], "ResolvedRefs"),
         is("False", "InvalidCertificateRef")
     );
-    let accepted = condition(&status(&all, "HTTPRoute r")["parents"][0]["conditions"], "Accepted");
+    let accepted = route_accepted(&all, "r");
     assert_eq!(accepted.0, "False", "not served while its listener is not");
 }
 
@@ -192,12 +195,7 @@ fn a_dedicated_gateway_takes_one_route_without_hostnames() {
     ]
     .concat();
     let all = statuses(&docs);
-    let accepted = |r: &str| {
-        condition(
-            &status(&all, &format!("HTTPRoute {r}"))["parents"][0]["conditions"],
-            "Accepted",
-        )
-    };
+    let accepted = |r: &str| route_accepted(&all, r);
     assert_eq!(accepted("first"), is("True", "Accepted"));
     assert_eq!(
         accepted("second"),

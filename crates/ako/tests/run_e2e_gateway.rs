@@ -65,8 +65,8 @@ async fn names(avi: &avi_client::Client, kind: &str) -> Vec<String> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gateways_and_http_routes_are_served_with_their_status() {
+/// A kube-apiserver of its own with the Gateway API CRDs, and its client.
+async fn gateway_api_testenv() -> (ako_testenv::TestEnv, kube::Client) {
     let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
     let client = env.client().await.expect("client");
     for crd in ["gatewayclasses", "gateways", "httproutes", "referencegrants"] {
@@ -77,6 +77,12 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
         .await
         .expect("install a Gateway API CRD");
     }
+    (env, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateways_and_http_routes_are_served_with_their_status() {
+    let (env, client) = gateway_api_testenv().await;
     ako_testenv::install_crd(
         &client,
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -387,16 +393,7 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
 /// Route's rules; without the annotation it is an EVH parent again (the dedicated VS deleted).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dedicated_gateway_is_one_virtual_service() {
-    let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
-    let client = env.client().await.expect("client");
-    for crd in ["gatewayclasses", "gateways", "httproutes", "referencegrants"] {
-        ako_testenv::install_crd(
-            &client,
-            support::gateway_crds().join(format!("gateway.networking.k8s.io_{crd}.yaml")),
-        )
-        .await
-        .expect("install a Gateway API CRD");
-    }
+    let (env, client) = gateway_api_testenv().await;
     let ns = support::scoped_namespace_in(&env, "gwd").await;
     let name = ns.name().to_owned();
     support::web_backend(&ns, &["10.1.0.1"]).await;

@@ -12,8 +12,10 @@ use sha1::{Digest, Sha1};
 use super::api::{Gateway, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, UrlRewrite};
 use super::attach::{Attached, AttachedRoute};
 use super::naming::{RuleOf, path_type, path_value, rule_key, sorted_matches};
-use super::objects::{Ctx, FIRST_POLICY_INDEX, HTTP_PROFILE, TCP_PROXY, header_actions, listener_ports, uri_param};
-use crate::checksum::{self, VsChecksum, go_json};
+use super::objects::{
+    Ctx, FIRST_POLICY_INDEX, HTTP_PROFILE, TCP_PROXY, header_actions, listener_ports, services, uri_param,
+};
+use crate::checksum::{self, go_json};
 use crate::markers::{Markers, ServiceMetadata};
 use crate::model::{DesiredObject, Model};
 use crate::vsvip::vsvip_object;
@@ -202,12 +204,7 @@ impl Ctx<'_> {
             &[],
             a.address.unwrap_or(""),
         )];
-        let mut certs = Vec::new();
-        for (secret_ns, secret, pair) in &a.certificates {
-            let cert = self.namer.certificate(ns, gw, secret_ns, secret);
-            objects.push(self.certificate(&cert, &pair.0, &pair.1));
-            certs.push(cert);
-        }
+        let certs = self.certificates(a, &mut objects);
         let route = a.routes.first();
         let mut markers = Markers {
             gateway_name: gw.to_owned(),
@@ -229,21 +226,7 @@ impl Ctx<'_> {
         let mut refs = vec![format!("VSVIP{name}")];
         refs.extend(policy.iter().map(|p| format!("HttpPolicy{p}")));
         refs.extend(certs.iter().map(|c| format!("SSLKeyCert{c}")));
-        let cksum = checksum::vs_checksum(&VsChecksum {
-            refs,
-            application_profile: HTTP_PROFILE,
-            se_group: &self.parent_se_group,
-            network_profile: TCP_PROXY,
-            ports: &ports,
-            traffic_enabled: Some(true),
-            markers: markers.checksum(self.cluster()),
-            evh_host: Some(""),
-            ..VsChecksum::default()
-        });
-        let services: Vec<Value> = ports
-            .iter()
-            .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "enable_http2": false}))
-            .collect();
+        let cksum = self.front_checksum(refs, &ports, &markers);
         let mut body = json!({
             "name": name,
             "cloud_config_cksum": cksum.to_string(),
@@ -256,7 +239,7 @@ impl Ctx<'_> {
             "se_group_ref": format!("/api/serviceenginegroup?name={}", self.parent_se_group),
             "vrf_context_ref": format!("/api/vrfcontext?name={}", self.settings.vrf()),
             "vsvip_ref": format!("/api/vsvip/?name={name}"),
-            "services": services,
+            "services": services(&ports),
             "east_west_placement": false,
             "error_page_profile_ref": "",
             "min_pools_up": 1,

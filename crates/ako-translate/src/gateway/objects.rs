@@ -99,12 +99,7 @@ impl Ctx<'_> {
         }
 
         let default_backend = self.default_backend();
-        let mut certs = Vec::new();
-        for (secret_ns, secret, pair) in &a.certificates {
-            let name = self.namer.certificate(ns, gw, secret_ns, secret);
-            objects.push(self.certificate(&name, &pair.0, &pair.1));
-            certs.push(name);
-        }
+        let certs = self.certificates(a, &mut objects);
         let ports = listener_ports(a);
         let markers = Markers {
             gateway_name: gw.to_owned(),
@@ -114,21 +109,8 @@ impl Ctx<'_> {
         let mut refs = vec![format!("VSVIP{parent}"), format!("HttpPolicy{}", default_backend.name)];
         refs.extend(certs.iter().map(|c| format!("SSLKeyCert{c}")));
         refs.extend(children.iter().map(|c| format!("EVHNode{c}")));
-        let cksum = checksum::vs_checksum(&VsChecksum {
-            refs,
-            application_profile: HTTP_PROFILE,
-            se_group: &self.parent_se_group,
-            network_profile: TCP_PROXY,
-            ports: &ports,
-            traffic_enabled: Some(true),
-            markers: markers.checksum(self.cluster()),
-            evh_host: Some(""),
-            ..VsChecksum::default()
-        });
-        let services: Vec<Value> = ports
-            .iter()
-            .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "enable_http2": false}))
-            .collect();
+        let cksum = self.front_checksum(refs, &ports, &markers);
+        let services = services(&ports);
         let metadata = ServiceMetadata {
             gateway: format!("{ns}/{gw}"),
             ..ServiceMetadata::default()
@@ -165,6 +147,34 @@ impl Ctx<'_> {
         let mut model = Model { objects };
         model.sort();
         model
+    }
+
+    /// The listeners' certificates (into `objects`); their names.
+    pub(super) fn certificates(&self, a: &Attached<'_>, objects: &mut Vec<DesiredObject>) -> Vec<String> {
+        a.certificates
+            .iter()
+            .map(|(secret_ns, secret, pair)| {
+                let name = self.namer.certificate(a.namespace, a.name, secret_ns, secret);
+                objects.push(self.certificate(&name, &pair.0, &pair.1));
+                name
+            })
+            .collect()
+    }
+
+    /// The checksum of the virtual service a Gateway's listeners are on (its EVH parent, or its
+    /// dedicated VS), which refers to `refs`.
+    pub(super) fn front_checksum(&self, refs: Vec<String>, ports: &[PortProto], markers: &Markers) -> u32 {
+        checksum::vs_checksum(&VsChecksum {
+            refs,
+            application_profile: HTTP_PROFILE,
+            se_group: &self.parent_se_group,
+            network_profile: TCP_PROXY,
+            ports,
+            traffic_enabled: Some(true),
+            markers: markers.checksum(self.cluster()),
+            evh_host: Some(""),
+            ..VsChecksum::default()
+        })
     }
 
     /// The EVH child of one rule, its pools, pool group and policy set; its name, or `None`
@@ -467,6 +477,15 @@ impl Ctx<'_> {
         let cksum = checksum::ssl_checksum(name, certificate, "", markers.checksum(self.cluster()));
         self.object(ObjectType::SslKeyAndCertificate, name, cksum, body)
     }
+}
+
+/// The `services` of a Gateway's virtual service: its ports, TLS where the listener has
+/// certificates, never HTTP/2.
+pub(super) fn services(ports: &[PortProto]) -> Value {
+    ports
+        .iter()
+        .map(|p| json!({"port": p.port, "enable_ssl": p.enable_ssl, "enable_http2": false}))
+        .collect()
 }
 
 /// The parent's ports: one per distinct (port, protocol, TLS) of its listeners, in order.
