@@ -20,7 +20,8 @@ use support::AkoRun;
 const PASSWORD: &str = "Gw-Conformance-Pw1";
 
 /// The suite's tests (by short name) that need no traffic, among those of the features ako-rs
-/// supports (Gateway, HTTPRoute, ReferenceGrant). One such test is not run, as it fails by design:
+/// supports (Gateway, HTTPRoute, ReferenceGrant; GatewayPort8080: a listener on any port;
+/// HTTPRouteParentRefPort: a parent ref's `port`). One such test is not run, as it fails by design:
 /// `HTTPRouteObservedGenerationBump` attaches a Route without hostnames to a listener without a
 /// hostname, which ako-rs (as AKO) refuses with `NoMatchingListenerHostname`: Avi's enhanced
 /// virtual hosting routes by host.
@@ -35,8 +36,10 @@ const STATUS_TESTS: &[&str] = &[
     "GatewaySecretReferenceGrantAllInNamespace",
     "GatewaySecretReferenceGrantSpecific",
     "GatewayWithAttachedRoutes",
+    "GatewayWithAttachedRoutesWithPort8080",
     "HTTPRouteInvalidCrossNamespaceParentRef",
     "HTTPRouteInvalidParentRefNotMatchingSectionName",
+    "HTTPRouteInvalidParentRefSectionNameNotMatchingPort",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +87,7 @@ async fn the_conformance_tests_without_traffic_pass() {
         .arg("-test.timeout=15m")
         .arg(format!("-test.run={selected}"))
         .arg("-gateway-class=avi-lb")
-        .arg("-supported-features=Gateway,HTTPRoute,ReferenceGrant")
+        .arg("-supported-features=Gateway,HTTPRoute,ReferenceGrant,GatewayPort8080,HTTPRouteParentRefPort")
         .arg(format!("-kubeconfig={}", env.kubeconfig().display()))
         .env("KUBECONFIG", env.kubeconfig());
     // `-test.timeout` ends the suite if it hangs; `ako run` goes on in the background meanwhile.
