@@ -13,9 +13,9 @@
 //! * Garbage is attached to the model of the virtual service that (as observed) uses it, so it
 //!   is deleted in the same batch that stops using it; unused garbage goes to a per-tenant
 //!   batch named `<tenant>/(unreferenced)`.
-//! * An object several models want is planned in the first of them (model order), whose batch
-//!   then leads ([`Batch::leads`]): the executor finishes it before the other batches refer to
-//!   the object.
+//! * An object several models want is planned in the first of them (model order; in a scoped
+//!   plan, the first in scope), whose batch then leads ([`Batch::leads`]): the executor finishes
+//!   it before the other batches refer to the object.
 //! * A plan may be scoped to some models ([`PlanOptions::scope`]): what one change touched is
 //!   planned without comparing the rest of the desired state.
 //! * Objects of other owners never reach the index (see [`crate::owner`]), so they can be
@@ -314,26 +314,41 @@ pub fn plan<'a>(desired: &'a Translation, observed: &Observed, options: &PlanOpt
     let mut wanted: Wanted<'a> = HashMap::new();
     // Objects more than one model wants.
     let mut shared: HashSet<KeyRef<'a>> = HashSet::new();
+    // Shared objects whose first model is out of scope, once a model in scope planned them.
+    let mut decided: HashSet<KeyRef<'a>> = HashSet::new();
     for (model, m) in &desired.models {
+        let in_scope = options.scope.as_ref().is_none_or(|s| s.contains(model));
         for object in &m.objects {
             let borrowed = (object.kind, object.tenant.as_str(), object.name.as_str());
-            if let Some((kept_in, kept)) = wanted.get(&borrowed) {
-                shared.insert(borrowed);
-                // Models may share an object (Routes' default certificate on every shard):
-                // only copies that differ are a problem.
-                if kept.body != object.body {
-                    out.problems.push(PlanProblem::DuplicateDesired {
-                        key: ObjectKey::new(object.kind, &object.tenant, &object.name),
-                        kept_in: (*kept_in).clone(),
-                        ignored_in: model.clone(),
-                    });
+            let object = match wanted.get(&borrowed) {
+                Some((kept_in, kept)) => {
+                    shared.insert(borrowed);
+                    // Models may share an object (the Gateways' 404 policy set): only copies
+                    // that differ are a problem.
+                    if kept.body != object.body {
+                        out.problems.push(PlanProblem::DuplicateDesired {
+                            key: ObjectKey::new(object.kind, &object.tenant, &object.name),
+                            kept_in: (*kept_in).clone(),
+                            ignored_in: model.clone(),
+                        });
+                    }
+                    // Planned by the first model wanting it; when that one is out of scope, by
+                    // the first model in scope (with the kept copy): a change to a later model
+                    // still creates a shared object that is missing.
+                    let first_in_scope = options.scope.as_ref().is_none_or(|s| s.contains(*kept_in));
+                    if !in_scope || first_in_scope || !decided.insert(borrowed) {
+                        continue;
+                    }
+                    *kept
                 }
-                continue;
-            }
-            wanted.insert(borrowed, (model, object));
-            if options.scope.as_ref().is_some_and(|s| !s.contains(model)) {
-                continue;
-            }
+                None => {
+                    wanted.insert(borrowed, (model, object));
+                    if !in_scope {
+                        continue;
+                    }
+                    object
+                }
+            };
             let key = ObjectKey::new(object.kind, &object.tenant, &object.name);
             // Parsed only for what is written: most objects of a model in scope are unchanged.
             let wants = || refs::ref_keys(&object.body.to_value(), &object.tenant);

@@ -1,6 +1,7 @@
 //! The planner's rules on concrete cases: garbage collection only when the desired state is
 //! complete, the mass-deletion guard, protected models, garbage deleted in the batch of the
-//! model that stops using it, no operation for unchanged objects, duplicate desired objects.
+//! model that stops using it, no operation for unchanged objects, duplicate desired objects and
+//! objects several models share.
 
 mod support;
 
@@ -242,6 +243,34 @@ fn an_object_wanted_by_two_models_differently_is_a_problem() {
     assert!(
         matches!(&p.problems[0], PlanProblem::DuplicateDesired { kept_in, .. } if kept_in == "admin/c1--shop-svc0")
     );
+}
+
+#[test]
+fn a_shared_object_missing_is_created_by_a_scoped_plan_of_a_later_model() {
+    // Two models want the same objects; a change touches only the later one, and the shared
+    // objects are not on the controller: its batch creates them, ahead of the other batches.
+    let a = l4(&services(1));
+    let mut b = a.clone();
+    let copy = b.models.remove(&model("c1--shop-svc0")).unwrap();
+    b.models.insert(model("zz-other"), copy);
+    let desired = merge(a, b);
+    let scoped = PlanOptions {
+        scope: Some([model("zz-other")].into_iter().collect()),
+        ..gc()
+    };
+    let p = plan(&desired, &Mem::default().observed(), &scoped);
+    assert_eq!(p.counts(), (4, 0, 0), "{p}");
+    let batch = p.batch(&model("zz-other")).expect("the later model's batch");
+    assert!(batch.leads, "it writes objects another model wants");
+    assert!(
+        p.batch(&model("c1--shop-svc0")).is_none(),
+        "the other model is out of scope"
+    );
+    // Unscoped: the first model plans them, once.
+    let p = plan(&desired, &Mem::default().observed(), &gc());
+    assert_eq!(p.counts(), (4, 0, 0));
+    assert!(p.batch(&model("c1--shop-svc0")).is_some_and(|b| b.leads));
+    assert!(p.batch(&model("zz-other")).is_none());
 }
 
 #[test]
