@@ -19,6 +19,27 @@ fn cases() -> Vec<PathBuf> {
     captured_cases("gateway", "ako.json")
 }
 
+/// The captured case `name`.
+fn case(name: &str) -> PathBuf {
+    cases().into_iter().find(|d| d.ends_with(name)).unwrap()
+}
+
+/// `input` with `from` replaced by `to`, which the case must contain.
+fn replaced(input: &str, from: &str, to: &str) -> String {
+    assert!(input.contains(from), "the case has {from:?}, as the test expects");
+    input.replace(from, to)
+}
+
+/// The bodies of the objects of `kind` a translation builds.
+fn bodies(t: &ako_translate::Translation, kind: avi_model::ObjectType) -> Vec<(String, Value)> {
+    t.models
+        .values()
+        .flat_map(|m| &m.objects)
+        .filter(|o| o.kind == kind)
+        .map(|o| (o.name.clone(), o.body.to_value()))
+        .collect()
+}
+
 /// A case's objects (after the L7 cases' environment), with `extra` documents appended, and its
 /// settings and cloud.
 fn load_gateway_case(dir: &Path, extra: &str) -> (Snapshot, Settings, CloudFacts) {
@@ -194,7 +215,7 @@ fn other_namespace(granted: bool) -> String {
 
 #[test]
 fn a_backend_of_another_namespace_is_served_only_with_a_reference_grant() {
-    let dir = cases().into_iter().find(|d| d.ends_with("gw_basic")).unwrap();
+    let dir = case("gw_basic");
     for granted in [false, true] {
         let (mut snap, settings, cloud) = load_gateway_case(&dir, &other_namespace(granted));
         let key = ako_translate::NsName::new("shop", "web");
@@ -202,12 +223,9 @@ fn a_backend_of_another_namespace_is_served_only_with_a_reference_grant() {
         backend.namespace = Some("other".into());
         backend.name = "api".into();
         let t = translate(&snap, &settings, &cloud);
-        let pools: Vec<Value> = t
-            .models
-            .values()
-            .flat_map(|m| &m.objects)
-            .filter(|o| o.kind == avi_model::ObjectType::Pool)
-            .map(|o| o.body.to_value())
+        let pools: Vec<Value> = bodies(&t, avi_model::ObjectType::Pool)
+            .into_iter()
+            .map(|(_, b)| b)
             .collect();
         let statuses = ako_translate::gateway::status::desired_statuses(&snap, &settings, &Captured("10.0.0.1".into()));
         let (_, route_status) = statuses
@@ -249,30 +267,23 @@ fn certificate_elsewhere(dir: &Path, granted: bool) -> (Snapshot, Settings, Clou
         );
     }
     let moved = |input: String| {
-        let moved = input
-            .replace(
-                "metadata: {name: web-tls, namespace: shop}",
-                "metadata: {name: web-tls, namespace: other}",
-            )
-            .replace("- {name: web-tls}", "- {name: web-tls, namespace: other}");
-        assert_ne!(moved, input, "the case names its Secret as this test expects");
-        moved
+        let moved = replaced(
+            &input,
+            "metadata: {name: web-tls, namespace: shop}",
+            "metadata: {name: web-tls, namespace: other}",
+        );
+        replaced(&moved, "- {name: web-tls}", "- {name: web-tls, namespace: other}")
     };
     load_edited_case(dir, moved, &grant)
 }
 
 #[test]
 fn a_certificate_of_another_namespace_is_served_only_with_a_reference_grant() {
-    let dir = cases().into_iter().find(|d| d.ends_with("gw_tls_filters")).unwrap();
+    let dir = case("gw_tls_filters");
     for granted in [false, true] {
         let (snap, settings, cloud) = certificate_elsewhere(&dir, granted);
         let t = translate(&snap, &settings, &cloud);
-        let certificates = t
-            .models
-            .values()
-            .flat_map(|m| &m.objects)
-            .filter(|o| o.kind == avi_model::ObjectType::SslKeyAndCertificate)
-            .count();
+        let certificates = bodies(&t, avi_model::ObjectType::SslKeyAndCertificate).len();
         let statuses = ako_translate::gateway::status::desired_statuses(&snap, &settings, &Captured("10.0.0.1".into()));
         let (_, gateway) = statuses
             .iter()
@@ -308,14 +319,13 @@ fn a_certificate_of_another_namespace_is_served_only_with_a_reference_grant() {
 /// The SE group of gw_basic's parent when its GatewayClass names AviInfraSetting `blue` in
 /// `parametersRef` (`blue` being `setting`, if given), and the translation's failures.
 fn parent_se_group_with_class_setting(setting: Option<&str>) -> (String, Vec<String>) {
-    let dir = cases().into_iter().find(|d| d.ends_with("gw_basic")).unwrap();
+    let dir = case("gw_basic");
     let with_ref = |input: String| {
-        let edited = input.replace(
+        replaced(
+            &input,
             "spec: {controllerName: ako.vmware.com/avi-lb}",
             "spec: {controllerName: ako.vmware.com/avi-lb, parametersRef: {group: ako.vmware.com, kind: AviInfraSetting, name: blue}}",
-        );
-        assert_ne!(edited, input, "the case's GatewayClass is as this test expects");
-        edited
+        )
     };
     let extra = setting
         .map(|s| {
@@ -326,14 +336,10 @@ fn parent_se_group_with_class_setting(setting: Option<&str>) -> (String, Vec<Str
         .unwrap_or_default();
     let (snap, settings, cloud) = load_edited_case(&dir, with_ref, &extra);
     let t = translate(&snap, &settings, &cloud);
-    let parent = t
-        .models
-        .values()
-        .flat_map(|m| &m.objects)
-        .find(|o| o.kind == avi_model::ObjectType::VirtualService && o.name.ends_with("-EVH"))
-        .unwrap()
-        .body
-        .to_value();
+    let (_, parent) = bodies(&t, avi_model::ObjectType::VirtualService)
+        .into_iter()
+        .find(|(name, _)| name.ends_with("-EVH"))
+        .unwrap();
     let failures = t.failures.iter().map(|f| f.message.clone()).collect();
     (parent["se_group_ref"].as_str().unwrap().to_owned(), failures)
 }
@@ -356,25 +362,17 @@ fn a_gateway_class_parameters_ref_places_its_gateways_with_that_aviinfrasetting(
 
 #[test]
 fn a_dedicated_route_without_a_root_path_ends_with_a_404_rule() {
-    let dir = cases().into_iter().find(|d| d.ends_with("gw_dedicated")).unwrap();
+    let dir = case("gw_dedicated");
     let no_root = |input: String| {
-        let edited = input.replace(
+        replaced(
+            &input,
             "path: {type: PathPrefix, value: /}\n",
             "path: {type: PathPrefix, value: /shop}\n",
-        );
-        assert_ne!(edited, input, "the case has a rule for / as this test expects");
-        edited
+        )
     };
     let (snap, settings, cloud) = load_edited_case(&dir, no_root, "");
     let t = translate(&snap, &settings, &cloud);
-    let policy = t
-        .models
-        .values()
-        .flat_map(|m| &m.objects)
-        .find(|o| o.kind == avi_model::ObjectType::HttpPolicySet)
-        .unwrap()
-        .body
-        .to_value();
+    let (_, policy) = bodies(&t, avi_model::ObjectType::HttpPolicySet).remove(0);
     let rules = policy["http_request_policy"]["rules"].as_array().unwrap();
     let paths: Vec<&str> = rules
         .iter()

@@ -12,9 +12,6 @@
 
 mod support;
 
-use ako_translate::gateway::GatewayClass;
-use kube::Api;
-use serde_json::json;
 use support::AkoRun;
 
 const PASSWORD: &str = "Gw-Conformance-Pw1";
@@ -45,23 +42,7 @@ const STATUS_TESTS: &[&str] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_conformance_tests_without_traffic_pass() {
     let suite = support::gateway_conformance_suite();
-    let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
-    let client = env.client().await.expect("client");
-    let crds = support::gateway_crds();
-    for entry in std::fs::read_dir(&crds).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            ako_testenv::install_crd(&client, &path)
-                .await
-                .expect("install a Gateway API CRD");
-        }
-    }
-    support::create_in::<GatewayClass>(
-        &Api::all(client.clone()),
-        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
-            "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
-    )
-    .await;
+    let (env, _client) = support::gateway_api_testenv().await;
     let (sim, _avi) = support::avisim(PASSWORD).await;
     let dir = tempfile::tempdir().unwrap();
     // Every namespace: the suite makes its own.

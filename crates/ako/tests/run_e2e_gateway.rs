@@ -65,24 +65,33 @@ async fn names(avi: &avi_client::Client, kind: &str) -> Vec<String> {
     out
 }
 
-/// A kube-apiserver of its own with the Gateway API CRDs, and its client.
-async fn gateway_api_testenv() -> (ako_testenv::TestEnv, kube::Client) {
-    let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
-    let client = env.client().await.expect("client");
-    for crd in ["gatewayclasses", "gateways", "httproutes", "referencegrants"] {
-        ako_testenv::install_crd(
-            &client,
-            support::gateway_crds().join(format!("gateway.networking.k8s.io_{crd}.yaml")),
-        )
-        .await
-        .expect("install a Gateway API CRD");
-    }
-    (env, client)
+/// `ako run` with `featureGates.GatewayAPI`, serving namespace `ns` of `env` on `sim`.
+fn start_ako(
+    env: &ako_testenv::TestEnv,
+    dir: &std::path::Path,
+    sim: &avisim::Avisim,
+    ns: &str,
+    more: impl FnOnce(&mut std::process::Command),
+) -> AkoRun {
+    let values = format!(
+        "{}featureGates:\n  GatewayAPI: true\n",
+        support::values_yaml(CLUSTER, ns)
+    );
+    AkoRun::with_yaml_on(
+        env.kubeconfig(),
+        dir,
+        "ako",
+        &values,
+        &sim.url(),
+        &sim.ca_pem(),
+        PASSWORD,
+        more,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateways_and_http_routes_are_served_with_their_status() {
-    let (env, client) = gateway_api_testenv().await;
+    let (env, client) = support::gateway_api_testenv().await;
     ako_testenv::install_crd(
         &client,
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -94,12 +103,6 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
     let name = ns.name().to_owned();
     support::web_backend(&ns, &["10.1.0.1", "10.1.0.2"]).await;
     let classes = Api::<GatewayClass>::all(client.clone());
-    support::create_in::<GatewayClass>(
-        &classes,
-        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
-            "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
-    )
-    .await;
     let gateways = Api::<Gateway>::namespaced(client.clone(), &name);
     create::<Gateway>(
         &ns,
@@ -123,22 +126,9 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
 
     let (sim, avi) = support::avisim(PASSWORD).await;
     let dir = tempfile::tempdir().unwrap();
-    let values = format!(
-        "{}featureGates:\n  GatewayAPI: true\n",
-        support::values_yaml(CLUSTER, &name)
-    );
-    let run = AkoRun::with_yaml_on(
-        env.kubeconfig(),
-        dir.path(),
-        "ako",
-        &values,
-        &sim.url(),
-        &sim.ca_pem(),
-        PASSWORD,
-        |cmd| {
-            cmd.arg("--resync-seconds").arg("3");
-        },
-    );
+    let run = start_ako(&env, dir.path(), &sim, &name, |cmd| {
+        cmd.arg("--resync-seconds").arg("3");
+    });
 
     // The parent, its VsVip with the Route's host, and a child per rule.
     let parent = format!("ako-gw-{CLUSTER}--{name}-gw-EVH");
@@ -393,16 +383,10 @@ async fn gateways_and_http_routes_are_served_with_their_status() {
 /// Route's rules; without the annotation it is an EVH parent again (the dedicated VS deleted).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dedicated_gateway_is_one_virtual_service() {
-    let (env, client) = gateway_api_testenv().await;
+    let (env, client) = support::gateway_api_testenv().await;
     let ns = support::scoped_namespace_in(&env, "gwd").await;
     let name = ns.name().to_owned();
     support::web_backend(&ns, &["10.1.0.1"]).await;
-    support::create_in::<GatewayClass>(
-        &Api::all(client.clone()),
-        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
-            "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
-    )
-    .await;
     create::<Gateway>(
         &ns,
         json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
@@ -420,20 +404,7 @@ async fn a_dedicated_gateway_is_one_virtual_service() {
     .await;
     let (sim, avi) = support::avisim(PASSWORD).await;
     let dir = tempfile::tempdir().unwrap();
-    let values = format!(
-        "{}featureGates:\n  GatewayAPI: true\n",
-        support::values_yaml(CLUSTER, &name)
-    );
-    let run = AkoRun::with_yaml_on(
-        env.kubeconfig(),
-        dir.path(),
-        "ako",
-        &values,
-        &sim.url(),
-        &sim.ca_pem(),
-        PASSWORD,
-        |_| {},
-    );
+    let run = start_ako(&env, dir.path(), &sim, &name, |_| {});
 
     let dedicated = format!("ako-gw-{CLUSTER}--{name}-ded-L7-dedicated-EVH");
     let vs = eventually("the dedicated virtual service", WAIT, &run, || {

@@ -144,7 +144,7 @@ impl<'a> Attached<'a> {
                 if !bound.contains(&l.name.as_str()) {
                     bound.push(&l.name);
                 }
-                if !self.listeners.iter().any(|s| std::ptr::eq(*s, l)) {
+                if !self.listeners.iter().any(|s| s.name == l.name) {
                     continue;
                 }
                 // A dedicated Gateway's one Route has no host: it takes every request.

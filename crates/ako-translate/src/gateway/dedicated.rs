@@ -13,7 +13,8 @@ use super::api::{Gateway, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, UrlRew
 use super::attach::{Attached, AttachedRoute};
 use super::naming::{RuleOf, path_type, path_value, rule_key, sorted_matches};
 use super::objects::{
-    Ctx, FIRST_POLICY_INDEX, HTTP_PROFILE, TCP_PROXY, header_actions, listener_ports, services, uri_param,
+    Ctx, FIRST_POLICY_INDEX, HTTP_PROFILE, TCP_PROXY, header_actions, listener_ports, services, set_certificate_refs,
+    uri_param,
 };
 use crate::checksum::{self, go_json};
 use crate::markers::{Markers, ServiceMetadata};
@@ -251,14 +252,7 @@ impl Ctx<'_> {
             body["http_policies"] =
                 json!([{"index": FIRST_POLICY_INDEX, "http_policy_set_ref": format!("/api/httppolicyset/?name={p}")}]);
         }
-        if !certs.is_empty() {
-            body["ssl_key_and_certificate_refs"] = json!(
-                certs
-                    .iter()
-                    .map(|c| format!("/api/sslkeyandcertificate/?name={c}"))
-                    .collect::<Vec<_>>()
-            );
-        }
+        set_certificate_refs(&mut body, &certs);
         objects.push(self.object(ObjectType::VirtualService, &name, cksum, body));
         let mut model = Model { objects };
         model.sort();

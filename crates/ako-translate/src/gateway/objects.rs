@@ -134,14 +134,7 @@ impl Ctx<'_> {
             "service_metadata": metadata.to_go_json(),
             "markers": markers.to_json(self.cluster()),
         });
-        if !certs.is_empty() {
-            body["ssl_key_and_certificate_refs"] = json!(
-                certs
-                    .iter()
-                    .map(|c| format!("/api/sslkeyandcertificate/?name={c}"))
-                    .collect::<Vec<_>>()
-            );
-        }
+        set_certificate_refs(&mut body, &certs);
         objects.push(self.object(ObjectType::VirtualService, &parent, cksum, body));
         objects.push(default_backend);
         let mut model = Model { objects };
@@ -476,6 +469,16 @@ impl Ctx<'_> {
         });
         let cksum = checksum::ssl_checksum(name, certificate, "", markers.checksum(self.cluster()));
         self.object(ObjectType::SslKeyAndCertificate, name, cksum, body)
+    }
+}
+
+/// A Gateway's virtual service's `ssl_key_and_certificate_refs`, when it has certificates.
+pub(super) fn set_certificate_refs(body: &mut Value, certs: &[String]) {
+    if !certs.is_empty() {
+        body["ssl_key_and_certificate_refs"] = certs
+            .iter()
+            .map(|c| json!(format!("/api/sslkeyandcertificate/?name={c}")))
+            .collect();
     }
 }
 

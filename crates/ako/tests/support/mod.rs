@@ -245,6 +245,28 @@ pub fn gateway_crds() -> std::path::PathBuf {
     script_output("gateway-crds.sh")
 }
 
+/// A kube-apiserver of its own with the Gateway API's standard CRDs and AKO's GatewayClass
+/// `avi-lb` (as the chart creates it), and its client.
+pub async fn gateway_api_testenv() -> (ako_testenv::TestEnv, kube::Client) {
+    let env = ako_testenv::TestEnv::start_private(&[]).expect("a testenv of its own");
+    let client = env.client().await.expect("client");
+    for entry in std::fs::read_dir(gateway_crds()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            ako_testenv::install_crd(&client, &path)
+                .await
+                .expect("install a Gateway API CRD");
+        }
+    }
+    create_in::<ako_translate::gateway::GatewayClass>(
+        &kube::Api::all(client.clone()),
+        serde_json::json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+            "metadata": {"name": "avi-lb"}, "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
+    )
+    .await;
+    (env, client)
+}
+
 /// The Gateway API conformance suite compiled as a test binary (testenv/gateway-conformance).
 pub fn gateway_conformance_suite() -> std::path::PathBuf {
     script_output("gateway-conformance.sh")
